@@ -1,0 +1,104 @@
+"""``GET /fhir/AuditEvent``: the audit trail, for administrators."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from app.audit import fhir, service
+from app.audit.repository import AuditQuery
+from app.auth.dependencies import Caller, allowed
+from app.auth.policy import Action
+from app.db import SessionDep
+from app.errors import BadRequest, Issue
+from app.fhir.bundle import searchset
+from app.fhir.capability import ResourceCapability, SearchParam
+from app.fhir.http import fhir_base, search_request
+from app.fhir.responses import FhirResponse
+from app.fhir.search import SearchRequest, page_links
+
+router = APIRouter(prefix="/fhir", tags=["fhir"])
+
+SEARCH_PARAMS = (
+    SearchParam("date", "date", "when the access was recorded (eq, gt, ge, lt, le)"),
+    SearchParam("patient", "reference", "Patient/{id} whose data was accessed"),
+    SearchParam("entity", "reference", "the resource accessed, as Type/id"),
+    SearchParam("action", "token", "C | R | U | D | E"),
+    SearchParam("outcome", "token", "0 success | 4 refused"),
+    SearchParam("altid", "token", "the caller's `sub`"),
+)
+CAPABILITY = ResourceCapability(
+    type="AuditEvent",
+    interactions=("search-type",),
+    search_params=SEARCH_PARAMS,
+    versioning="no-version",
+    documentation="Every read and write of a person's data (admin only).",
+)
+_PARAM_NAMES = tuple(p.name for p in SEARCH_PARAMS)
+
+
+def _reference_ids(search: SearchRequest, name: str, resource_type: str) -> list[uuid.UUID]:
+    ids = []
+    for value in search.values(name):
+        raw = value.removeprefix(f"{resource_type}/")
+        try:
+            ids.append(uuid.UUID(raw))
+        except ValueError:
+            raise BadRequest(
+                f"{name}: {value!r} is not a {resource_type} reference", [Issue("malformed", name)]
+            ) from None
+    return ids
+
+
+def _entities(search: SearchRequest) -> list[tuple[str, str]]:
+    entities = []
+    for value in search.values("entity"):
+        resource_type, _, resource_id = value.partition("/")
+        if not resource_type or not resource_id:
+            raise BadRequest(f"entity: {value!r} is not Type/id", [Issue("malformed", "entity")])
+        entities.append((resource_type, resource_id))
+    return entities
+
+
+@router.api_route(
+    "/AuditEvent",
+    methods=["GET"],
+    operation_id="fhir-search_audit_events",
+    response_class=FhirResponse,
+)
+@router.api_route(
+    "/AuditEvent/_search",
+    methods=["POST"],
+    operation_id="fhir-search_audit_events_post",
+    response_class=FhirResponse,
+)
+async def search_audit_events(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(allowed(Action.AUDIT_READ))],
+) -> Any:
+    """Search the audit trail (R4 AuditEvent): who accessed whose data, when, with what outcome."""
+    search = await search_request(request)
+    query = AuditQuery(
+        dates=search.dates("date"),
+        patient_ids=_reference_ids(search, "patient", "Patient"),
+        entities=_entities(search),
+        actions=search.values("action"),
+        outcomes=search.values("outcome"),
+        subs=search.values("altid"),
+    )
+    count, offset = search.count(), search.offset()
+    search.check_unused(_PARAM_NAMES)
+    total, events = await service.search(session, query, offset=offset, limit=count)
+    service.record(
+        session, service.Actor.of(request, caller.principal), service.Access("search", "AuditEvent")
+    )
+    base = fhir_base(request)
+    links = page_links(
+        f"{base}/AuditEvent", search.params.multi_items(), offset=offset, count=count, total=total
+    )
+    return FhirResponse(
+        searchset(base, [fhir.to_fhir(e) for e in events], total=total, links=links)
+    )

@@ -1,0 +1,86 @@
+"""Writing and reading the audit trail.
+
+``record`` adds the audit row to the request's own transaction, so an access and its record are
+stored together or not at all. ``record_denied`` writes in a transaction of its own, because the
+request's transaction is rolled back when access is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+
+from app.audit import repository
+from app.audit.models import AuditEvent
+from app.audit.repository import AuditQuery
+from app.auth.principal import Principal
+
+
+class Outcome(StrEnum):
+    """FHIR AuditEvent.outcome."""
+
+    SUCCESS = "0"
+    MINOR_FAILURE = "4"  # the request was refused (403, 404, 409, 412, 422)
+    SERIOUS_FAILURE = "8"
+
+
+@dataclass(frozen=True)
+class Actor:
+    principal: Principal
+    request_id: str | None
+
+    @classmethod
+    def of(cls, request: Request, principal: Principal) -> Actor:
+        return cls(principal, getattr(request.state, "request_id", None))
+
+
+@dataclass(frozen=True)
+class Access:
+    operation: str  # read, vread, history, search, create, update, ...
+    entity_type: str
+    entity_id: str | None = None
+    patient_id: uuid.UUID | None = None
+
+    @property
+    def action(self) -> str:
+        """FHIR AuditEvent.action (C R U D E) for the operation."""
+        return {"create": "C", "update": "U", "patch": "U", "delete": "D"}.get(
+            self.operation, "E" if self.operation.startswith("$") else "R"
+        )
+
+
+def _event(actor: Actor, access: Access, outcome: Outcome, text: str | None) -> AuditEvent:
+    return AuditEvent(
+        request_id=actor.request_id,
+        actor_sub=actor.principal.sub[:256],
+        actor_role=actor.principal.role.value,
+        actor_org=actor.principal.org,
+        action=access.action,
+        operation=access.operation,
+        entity_type=access.entity_type,
+        entity_id=access.entity_id,
+        patient_id=access.patient_id,
+        outcome=outcome.value,
+        outcome_text=text[:256] if text else None,
+    )
+
+
+def record(session: AsyncSession, actor: Actor, access: Access) -> None:
+    session.add(_event(actor, access, Outcome.SUCCESS, None))
+
+
+async def record_denied(
+    sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, access: Access, reason: str
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        session.add(_event(actor, access, Outcome.MINOR_FAILURE, reason))
+
+
+async def search(
+    session: AsyncSession, query: AuditQuery, *, offset: int, limit: int
+) -> tuple[int, list[AuditEvent]]:
+    return await repository.search(session, query, offset=offset, limit=limit)

@@ -1,0 +1,50 @@
+"""FastAPI dependencies: the verified caller, and the caller allowed to take an action."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth.policy import Action, Reach, authorize
+from app.auth.principal import Principal
+from app.auth.tokens import TokenVerifier, missing_token
+
+_bearer = HTTPBearer(auto_error=False, description="JWT: HS256 (development) or RS256/ES256 (JWKS)")
+
+
+async def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The verified caller; 401 with ``WWW-Authenticate`` when the token is missing or bad."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise missing_token()
+    verifier: TokenVerifier = request.app.state.verifier
+    principal = await verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A caller cleared for one action, with the records that action may reach."""
+
+    principal: Principal
+    action: Action
+    reach: Reach
+
+
+def allowed(action: Action) -> Callable[[Principal], Awaitable[Caller]]:
+    """Dependency factory: ``caller: Annotated[Caller, Depends(allowed(Action.X))]``."""
+
+    async def dependency(principal: PrincipalDep) -> Caller:
+        return Caller(principal, action, authorize(principal, action))
+
+    return dependency

@@ -1,0 +1,184 @@
+"""Bearer token verification (DESIGN.md section 4) and development tokens.
+
+HS256 tokens are checked with ``ASSETLINK_JWT_SECRET``; RS256/ES256 tokens against a JWKS read
+from ``ASSETLINK_JWKS_FILE`` or fetched from ``ASSETLINK_JWKS_URL`` (cached, refetched when a
+token names an unknown ``kid``, at most once a minute). The algorithm must match the kind of key
+configured, so an HS256 token can never be checked with a public key (algorithm confusion).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+import jwt
+
+from app.auth.principal import ODS_CODE, Principal, Role
+from app.config import Settings
+from app.errors import Unauthorized
+
+ASYMMETRIC = ("RS256", "ES256")
+JWKS_TTL_S = 300.0
+JWKS_MIN_REFETCH_S = 60.0
+
+
+def _invalid(description: str) -> Unauthorized:
+    header = f'Bearer realm="assetlink", error="invalid_token", error_description="{description}"'
+    return Unauthorized(
+        f"Invalid bearer token: {description}", headers={"WWW-Authenticate": header}
+    )
+
+
+def missing_token() -> Unauthorized:
+    return Unauthorized(
+        "A bearer token is required (Authorization: Bearer <JWT>)",
+        headers={"WWW-Authenticate": 'Bearer realm="assetlink"'},
+    )
+
+
+class JwksCache:
+    """Public keys by ``kid``, from a JWKS file or URL."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._url = settings.jwks_url
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+        if settings.jwks_file is not None:
+            self._keys = self._parse(settings.jwks_file.read_text())
+
+    @staticmethod
+    def _parse(text: str) -> dict[str, jwt.PyJWK]:
+        keys: dict[str, jwt.PyJWK] = {}
+        for jwk in json.loads(text).get("keys", []):
+            if jwk.get("use", "sig") != "sig" or "kid" not in jwk:
+                continue
+            try:
+                keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk)
+            except jwt.PyJWTError:
+                continue  # a key type this service does not use
+        return keys
+
+    async def key(self, kid: str | None) -> jwt.PyJWK | None:
+        if self._url is not None:
+            stale = time.monotonic() - self._fetched_at
+            if stale > JWKS_TTL_S or (kid not in self._keys and stale > JWKS_MIN_REFETCH_S):
+                await self._refresh()
+        if kid is None:
+            return next(iter(self._keys.values())) if len(self._keys) == 1 else None
+        return self._keys.get(kid)
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            assert self._url is not None
+            try:
+                async with httpx.AsyncClient(timeout=5.0) as client:
+                    response = await client.get(self._url)
+                    response.raise_for_status()
+                self._keys = self._parse(response.text)
+            except (httpx.HTTPError, ValueError):
+                pass  # keep the keys we had; an unknown kid is then answered with 401
+            self._fetched_at = time.monotonic()
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self._secret = settings.hs256_secret
+        self._audience = settings.jwt_audience
+        self._issuer = settings.jwt_issuer
+        self._leeway = settings.jwt_leeway_s
+        has_jwks = settings.jwks_url is not None or settings.jwks_file is not None
+        self._jwks = JwksCache(settings) if has_jwks else None
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise _invalid("malformed token") from None
+        algorithm = header.get("alg")
+        key: Any
+        if algorithm == "HS256" and self._secret is not None:
+            key = self._secret
+        elif algorithm in ASYMMETRIC and self._jwks is not None:
+            jwk = await self._jwks.key(header.get("kid"))
+            if jwk is None:
+                raise _invalid("unknown signing key")
+            key = jwk.key
+        else:
+            raise _invalid(f"algorithm {algorithm!r} is not accepted")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise _invalid("token expired") from None
+        except jwt.InvalidAudienceError:
+            raise _invalid("wrong audience") from None
+        except jwt.InvalidIssuerError:
+            raise _invalid("wrong issuer") from None
+        except jwt.InvalidSignatureError:
+            raise _invalid("bad signature") from None
+        except jwt.PyJWTError as exc:
+            raise _invalid(str(exc).replace('"', "'")) from None
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        role = Role(str(claims.get("role")))
+    except ValueError:
+        raise _invalid("missing or unknown 'role' claim") from None
+    org = claims.get("org")
+    if not isinstance(org, str) or not ODS_CODE.match(org.upper()):
+        raise _invalid("missing or malformed 'org' claim")
+    scope = claims.get("scope")
+    if scope is not None and not isinstance(scope, str):
+        raise _invalid("'scope' claim must be a space-separated string")
+    return Principal(
+        sub=str(claims["sub"]),
+        role=role,
+        org=org.upper(),
+        scopes=frozenset(scope.split()) if scope is not None else None,
+    )
+
+
+def mint_hs256(
+    settings: Settings,
+    *,
+    role: Role,
+    org: str,
+    sub: str | None = None,
+    ttl_s: int = 8 * 3600,
+    scope: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """A development token signed with the HS256 secret in force."""
+    secret = settings.hs256_secret
+    if secret is None:
+        raise RuntimeError("no HS256 secret is configured (set ASSETLINK_JWT_SECRET)")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": sub or f"dev-{role.value}-{uuid.uuid4().hex[:8]}",
+        "role": role.value,
+        "org": org,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_s,
+        "jti": uuid.uuid4().hex,
+    }
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if scope is not None:
+        claims["scope"] = scope
+    claims.update(extra or {})
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,150 @@
+"""The ``assetlink`` command: serve, migrate, token, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.auth.principal import ODS_CODE, Role
+from app.config import Settings, get_settings
+
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from app.ops.logging import configure_logging
+
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,  # the service writes its own access log, without query strings
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from app import migrations
+
+    if settings.database_url.startswith("sqlite"):
+        _ensure_sqlite_folder(settings.database_url)
+    if args.downgrade:
+        migrations.downgrade(settings.database_url, args.revision or "base")
+    else:
+        migrations.upgrade(settings.database_url, args.revision or "head")
+    return 0
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+DEMO_ORGS = {  # ODS-shaped codes of the demo organisations, one per role
+    Role.REFERRER: "A81001",
+    Role.LINK_WORKER: "Y02718",
+    Role.PROVIDER: "DEMOPROV1",
+    Role.COMMISSIONER: "15N",
+    Role.ADMIN: "X26",
+}
+
+
+def _demo_tokens(settings: Settings) -> int:
+    from app.auth.tokens import mint_hs256
+
+    print("Development tokens (8 hours; HS256 with the development secret):")
+    for role, org in DEMO_ORGS.items():
+        token = mint_hs256(settings, role=role, org=org, sub=f"demo-{role.value}")
+        print(f"\n  {role.value} ({org}):\n    export TOKEN_{role.value.upper()}={token}")
+    print(
+        '\nTry: curl -H "Authorization: Bearer $TOKEN_ADMIN" http://127.0.0.1:8000/fhir/AuditEvent'
+    )
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.tokens import mint_hs256
+
+    if args.demo:
+        return _demo_tokens(settings)
+    if not args.role or not args.org:
+        print("--role and --org are required (or --demo)", file=sys.stderr)
+        return 2
+    org = args.org.upper()
+    if not ODS_CODE.match(org):
+        print(f"not an ODS code: {args.org!r}", file=sys.stderr)
+        return 2
+    token = mint_hs256(
+        settings, role=Role(args.role), org=org, sub=args.sub, ttl_s=args.ttl, scope=args.scope
+    )
+    print(token)
+    return 0
+
+
+def _openapi(args: argparse.Namespace, settings: Settings) -> int:
+    from app.main import create_app
+
+    document = create_app(settings).openapi()
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    if args.check:
+        if not args.output.exists() or args.output.read_text() != text:
+            print(f"{args.output} differs from the app; run `assetlink openapi`", file=sys.stderr)
+            return 1
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assetlink", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the schema to the migration head")
+    migrate.add_argument("--revision", help="target revision (default: head, or base)")
+    migrate.add_argument("--downgrade", action="store_true", help="downgrade instead")
+    migrate.set_defaults(run=_migrate)
+
+    token = commands.add_parser("token", help="print a development token (HS256)")
+    token.add_argument("--role", choices=[r.value for r in Role])
+    token.add_argument("--org", help="ODS code of the caller's organisation")
+    token.add_argument("--demo", action="store_true", help="one token per role, demo orgs")
+    token.add_argument("--sub", help="subject (default: generated)")
+    token.add_argument("--scope", help="SMART scopes, space-separated")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    token.set_defaults(run=_token)
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
+    openapi.add_argument("--check", action="store_true", help="fail if the file differs")
+    openapi.set_defaults(run=_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.run(args, get_settings())
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

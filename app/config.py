@@ -1,0 +1,121 @@
+"""Settings: every knob of the service, read from the environment with the prefix ``ASSETLINK_``.
+
+The README has a table of them; `tests/test_config.py` checks that the table and this class agree.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_JWT_SECRET = "assetlink-development-secret-not-for-production"  # noqa: S105 (a placeholder)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSETLINK_", env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT,
+        description="development | test | production; production refuses placeholder secrets",
+    )
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./var/assetlink.db",
+        description="SQLAlchemy URL; sqlite:// and postgresql:// are given their async drivers",
+    )
+    database_pool_size: int = Field(10, ge=1, description="connections kept open (PostgreSQL)")
+    database_timeout_s: float = Field(
+        5.0, gt=0, description="seconds to wait for a connection before answering 503"
+    )
+
+    jwt_secret: str | None = Field(
+        None, description="HS256 key for development and tests (at least 32 bytes)"
+    )
+    jwt_audience: str = Field("assetlink", description="required `aud` claim")
+    jwt_issuer: str | None = Field(None, description="required `iss` claim, when set")
+    jwks_url: str | None = Field(None, description="JWKS URL for RS256/ES256 tokens")
+    jwks_file: Path | None = Field(None, description="JWKS file for RS256/ES256 tokens")
+    jwt_leeway_s: int = Field(60, ge=0, description="clock skew allowed on `exp`/`nbf`/`iat`")
+
+    max_body_bytes: int = Field(1_048_576, ge=1, description="largest request body accepted")
+    default_performer_ods: str | None = Field(
+        None, description="link-worker service that gets referrals no routing rule covers"
+    )
+    max_travel_km: float = Field(10.0, gt=0, description="travel limit when a person gives none")
+    public_base_url: str | None = Field(
+        None,
+        description="absolute base for Location headers and fullUrls; default: the request's own",
+    )
+    log_level: str = Field("INFO", description="Python log level of the JSON logs")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated origins allowed by CORS (none: off)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_origins(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("cors_origins"), str):
+            data = {
+                **data,
+                "cors_origins": [o.strip() for o in data["cors_origins"].split(",") if o.strip()],
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _check_secrets(self) -> Self:
+        has_jwks = self.jwks_url is not None or self.jwks_file is not None
+        if self.environment is Environment.PRODUCTION:
+            if self.jwt_secret == DEV_JWT_SECRET:
+                raise ValueError("the development JWT secret is refused in production")
+            if self.jwt_secret is None and not has_jwks:
+                raise ValueError(
+                    "production needs ASSETLINK_JWKS_URL/ASSETLINK_JWKS_FILE or a real "
+                    "ASSETLINK_JWT_SECRET"
+                )
+        if self.jwt_secret is not None and len(self.jwt_secret.encode()) < 32:
+            raise ValueError("ASSETLINK_JWT_SECRET must be at least 32 bytes (RFC 7518 3.2)")
+        return self
+
+    @property
+    def hs256_secret(self) -> str | None:
+        """The HS256 key in force: the configured one, or the placeholder in development."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret
+        has_jwks = self.jwks_url is not None or self.jwks_file is not None
+        if self.environment is not Environment.PRODUCTION and not has_jwks:
+            return DEV_JWT_SECRET
+        return None
+
+    @property
+    def async_database_url(self) -> str:
+        return to_async_url(self.database_url)
+
+
+def to_async_url(url: str) -> str:
+    """Give plain database URLs the async driver this service uses."""
+    for plain, async_ in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return async_ + url[len(plain) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

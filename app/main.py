@@ -1,0 +1,85 @@
+"""The FastAPI application: ``create_app()`` wires settings, database, auth, routes and errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from app import __released__, __version__
+from app.audit import router as audit_router
+from app.auth import router as auth_router
+from app.auth.tokens import TokenVerifier
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.fhir import router as fhir_router
+from app.fhir.capability import ServerCapability, capability_statement
+from app.ops import error_handlers, health
+from app.ops.middleware import RequestMiddleware
+
+DESCRIPTION = """\
+Social-prescribing referrals for the NHS in England: FHIR R4 intake and closed loop under
+`/fhir`, the community directory, matching, bookings, outcomes and commissioner reports under
+`/api/v1`. Every data endpoint needs `Authorization: Bearer <JWT>`.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="assetlink",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.verifier = TokenVerifier(settings)
+
+    capability = ServerCapability(resources=[audit_router.CAPABILITY])
+    app.state.capability_statement = capability_statement(
+        capability, dt.date.fromisoformat(__released__)
+    )
+
+    app.include_router(health.router)
+    app.include_router(fhir_router.router)
+    app.include_router(audit_router.router)
+    app.include_router(auth_router.router)
+
+    error_handlers.install(app)
+    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Exist", "Prefer"],
+            expose_headers=["ETag", "Location", "Last-Modified", "X-Request-Id"],
+        )
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``app.main:app`` for ``uvicorn app.main:app``, built on first use from the environment."""
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

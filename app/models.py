@@ -1,0 +1,6 @@
+"""Every ORM model, imported in one place so ``Base.metadata`` is whole (Alembic reads it)."""
+
+from app.audit.models import AuditEvent
+from app.db import Base
+
+__all__ = ["AuditEvent", "Base"]

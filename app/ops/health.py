@@ -1,0 +1,57 @@
+"""Liveness, readiness and metrics endpoints (no authentication: they hold nobody's data)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import migrations
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/livez", operation_id="ops-livez")
+async def livez() -> dict[str, str]:
+    """Liveness: the process answers. No I/O."""
+    return {"status": "ok"}
+
+
+async def _schema_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+        return await connection.run_sync(migrations.current_revision)
+
+
+@router.get(
+    "/readyz",
+    operation_id="ops-readyz",
+    responses={503: {"description": "database unreachable or schema not at the migration head"}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: the database answers and its schema is at the migration head."""
+    engine: AsyncEngine = request.app.state.engine
+    head = migrations.head_revision()
+    checks: dict[str, Any] = {"head": head}
+    try:
+        current = await asyncio.wait_for(
+            _schema_revision(engine), timeout=request.app.state.settings.database_timeout_s
+        )
+    except Exception as exc:
+        checks.update(database="unreachable", error=type(exc).__name__)
+        return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
+    checks.update(database="ok", schema=current)
+    if current != head:
+        return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
+    return JSONResponse({"status": "ready", "checks": checks})
+
+
+@router.get("/metrics", operation_id="ops-metrics", response_class=Response)
+async def metrics() -> Response:
+    """Prometheus metrics in the text exposition format."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,124 @@
+"""The request middleware: request id, body limit (413), media type (415), access log, metrics.
+
+A pure ASGI middleware (no ``BaseHTTPMiddleware``) so it adds little to every request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
+from app.ops.error_handlers import render
+from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+access_log = logging.getLogger("assetlink.access")
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+JSON_TYPES = ("application/json", "application/fhir+json", "application/problem+json")
+FORM_TYPE = "application/x-www-form-urlencoded"
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _accepts(path: str, media_type: str) -> bool:
+    if media_type in JSON_TYPES or media_type.endswith("+json"):
+        return True
+    return media_type == FORM_TYPE and path.endswith("/_search")  # FHIR search by POST
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        request_id = given if REQUEST_ID.match(given) else str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            rejection = self._reject(scope, headers)
+            if rejection is not None:
+                await render(Request(scope), rejection)(scope, receive, send_with_id)
+            else:
+                await self.app(scope, self._limited(receive), send_with_id)
+        finally:
+            self._record(scope, request_id, status, time.perf_counter() - started)
+
+    def _reject(self, scope: Scope, headers: dict[str, str]) -> AppError | None:
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            return PayloadTooLarge(f"The request body is larger than {self.max_body_bytes} bytes")
+        has_body = (length is not None and int(length) > 0) or "transfer-encoding" in headers
+        if scope["method"] in BODY_METHODS and has_body:
+            media_type = _media_type(headers.get("content-type", ""))
+            if not _accepts(scope["path"], media_type):
+                return UnsupportedMediaType(
+                    f"Content-Type {media_type or '(none)'!r} is not accepted; "
+                    "send application/fhir+json or application/json"
+                )
+        return None
+
+    def _limited(self, receive: Receive) -> Receive:
+        received = 0
+        limit = self.max_body_bytes
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"The request body is larger than {limit} bytes")
+            return message
+
+        return limited_receive
+
+    @staticmethod
+    def _record(scope: Scope, request_id: str, status: int, elapsed: float) -> None:
+        route: Any = scope.get("route")
+        template = getattr(route, "path", None) or "(unmatched)"
+        method = scope["method"]
+        HTTP_REQUESTS.labels(method, template, str(status)).inc()
+        HTTP_LATENCY.labels(method, template).observe(elapsed)
+        principal = scope.get("state", {}).get("principal")
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": method,
+                "route": template,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "sub": getattr(principal, "sub", None),
+                "role": getattr(principal, "role", None),
+                "org": getattr(principal, "org", None),
+            },
+        )

@@ -1,0 +1,263 @@
+"""Test fixtures: every database test runs on SQLite and on a fresh PostgreSQL database.
+
+The schema is made once per backend with ``alembic upgrade head`` (so the migrations are tested
+with everything else). Each test runs inside a transaction that is rolled back afterwards; the
+app's session joins it through a SAVEPOINT, so the app's own commits stay inside it. Tests that
+need real commits (concurrency, a server in a subprocess) use ``committed_app`` instead, which
+empties the tables afterwards.
+
+PostgreSQL: ``ASSETLINK_TEST_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/
+postgres``). When it is unreachable the PostgreSQL half is skipped, unless
+``ASSETLINK_TEST_REQUIRE_POSTGRES=1`` (set by ``.ci/run``), which makes it an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app import migrations
+from app.auth.principal import Role
+from app.auth.tokens import mint_hs256
+from app.config import Environment, Settings
+from app.db import Base, create_engine
+from app.main import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET = "assetlink-test-secret-0123456789abcdef"
+POSTGRES_URL = os.environ.get(
+    "ASSETLINK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("ASSETLINK_TEST_REQUIRE_POSTGRES") == "1"
+VALIDATOR = Path(
+    os.environ.get(
+        "ASSETLINK_FHIR_VALIDATOR", ROOT.parent / "shared" / "fhir-validator" / "fhir-validate"
+    )
+)
+
+T = TypeVar("T")
+
+
+def in_thread(fn: Callable[[], T]) -> T:
+    """Run code that starts its own event loop (Alembic's env.py) outside the test loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn).result()
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _admin(url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(
+        url.replace("postgresql+asyncpg://", "postgresql://"), timeout=5
+    )
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    name = f"assetlink_test_{uuid.uuid4().hex[:12]}"
+    try:
+        in_thread(lambda: asyncio.run(_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"')))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        message = f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc!r}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " (ASSETLINK_TEST_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(message)
+    try:
+        yield _with_database(POSTGRES_URL, name)
+    finally:
+        in_thread(
+            lambda: asyncio.run(
+                _admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            )
+        )
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database of each kind, migrated to head once per test session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'assetlink.db'}"
+        in_thread(lambda: migrations.upgrade(url))
+        yield url
+        return
+    with postgres_database() as url:
+        in_thread(lambda: migrations.upgrade(url))
+        yield url
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": Environment.TEST,
+        "database_url": database_url,
+        "jwt_secret": TEST_SECRET,
+        "default_performer_ods": "Y02718",
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(make_settings(database_url))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        if transaction.is_active:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    application.state.sessionmaker = sessionmaker
+    yield application
+    await application.state.engine.dispose()
+
+
+async def _empty_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(delete(table))
+
+
+@pytest.fixture
+async def committed_app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Any]:
+    """The app on the real engine: commits are real; the tables are emptied afterwards."""
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+    await _empty_tables(engine)
+
+
+class FhirCapture:
+    """FHIR resources the API returned during one test, validated when the test ends."""
+
+    def __init__(self) -> None:
+        self.resources: list[dict[str, Any]] = []
+
+    async def hook(self, response: httpx.Response) -> None:
+        if "fhir+json" not in response.headers.get("content-type", ""):
+            return
+        await response.aread()
+        try:
+            body = response.json()
+        except ValueError:
+            return
+        if isinstance(body, dict) and "resourceType" in body:
+            self.resources.append(body)
+
+
+def validate_fhir(resources: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    if not VALIDATOR.exists():
+        pytest.fail(f"the FHIR validator is missing at {VALIDATOR}", pytrace=False)
+    ndjson = "\n".join(json.dumps(r) for r in resources)
+    return subprocess.run(
+        [str(VALIDATOR), "-"],
+        input=ndjson,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture
+def fhir_capture() -> Iterator[FhirCapture]:
+    capture = FhirCapture()
+    yield capture
+    if capture.resources:
+        result = validate_fhir(capture.resources)
+        assert result.returncode == 0, (
+            f"FHIR validator rejected a response:\n{result.stdout}\n{result.stderr}"
+        )
+
+
+def _client(application: Any, capture: FhirCapture) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application),
+        base_url="http://testserver",
+        event_hooks={"response": [capture.hook]},
+    )
+
+
+@pytest.fixture
+async def client(app: Any, fhir_capture: FhirCapture) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app; every FHIR resource it receives is validated."""
+    async with _client(app, fhir_capture) as http:
+        yield http
+
+
+@pytest.fixture
+async def committed_client(
+    committed_app: Any, fhir_capture: FhirCapture
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(committed_app, fhir_capture) as http:
+        yield http
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth() -> TokenFactory:
+    """``auth(Role.REFERRER, "A81001")`` -> an Authorization header with a fresh test token."""
+
+    def make(role: Role, org: str, **kwargs: Any) -> dict[str, str]:
+        settings = make_settings("sqlite://")
+        return {"Authorization": f"Bearer {mint_hs256(settings, role=role, org=org, **kwargs)}"}
+
+    return make

@@ -1,0 +1,114 @@
+"""A database that really is unreachable: 503s, nothing half-written, recovery without restart.
+
+On PostgreSQL the app talks to the real server through a TCP proxy that the test stops (every
+connection is cut and new ones are refused) and starts again on the same port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from app import migrations
+from app.auth.principal import Role
+from app.main import create_app
+from tests.conftest import TokenFactory, in_thread, make_settings, postgres_database
+
+
+class TcpProxy:
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self._writers.update({writer, up_writer})
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError, OSError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers.difference_update({writer, up_writer})
+
+
+async def _calls(http: httpx.AsyncClient, headers: dict[str, str]) -> tuple[int, int]:
+    ready = await http.get("/readyz")
+    data = await http.get("/fhir/AuditEvent", headers=headers)
+    return ready.status_code, data.status_code
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with postgres_database() as url:
+        in_thread(lambda: migrations.upgrade(url))
+        yield url
+
+
+async def test_postgresql_down_and_back(postgres_url: str, auth: TokenFactory) -> None:
+    parts = urlsplit(postgres_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.start()
+    proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    app = create_app(make_settings(proxied, database_timeout_s=2))
+    headers = auth(Role.ADMIN, "X26")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        assert await _calls(http, headers) == (200, 200)
+
+        await proxy.stop()
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"] == "unreachable"
+        down = await http.get("/fhir/AuditEvent", headers=headers)
+        assert down.status_code == 503
+        assert down.headers["Retry-After"] == "5"
+        issue = down.json()["issue"][0]
+        assert issue["code"] == "transient"
+        assert "database is unavailable" in issue["diagnostics"]
+
+        await proxy.start()  # same port
+        assert await _calls(http, headers) == (200, 200)
+    await app.state.engine.dispose()
+    await proxy.stop()
+
+
+async def test_sqlite_unopenable_and_back(tmp_path: Path, auth: TokenFactory) -> None:
+    path = tmp_path / "not-yet" / "assetlink.db"
+    url = f"sqlite:///{path}"
+    app = create_app(make_settings(url))
+    headers = auth(Role.ADMIN, "X26")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        assert await _calls(http, headers) == (503, 503)
+        body = (await http.get("/fhir/AuditEvent", headers=headers)).json()
+        assert body["issue"][0]["code"] == "transient"
+
+        path.parent.mkdir()
+        in_thread(lambda: migrations.upgrade(url))
+        assert await _calls(http, headers) == (200, 200)
+    await app.state.engine.dispose()
