@@ -21,10 +21,13 @@ def searchset(
             "search": {"mode": mode},
         }
 
-    return {
+    bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
         "link": links,
-        "entry": [entry(r, "match") for r in matches] + [entry(r, "include") for r in included],
     }
+    entries = [entry(r, "match") for r in matches] + [entry(r, "include") for r in included]
+    if entries:  # FHIR JSON has no empty arrays
+        bundle["entry"] = entries
+    return bundle

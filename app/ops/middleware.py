@@ -24,6 +24,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 JSON_TYPES = ("application/json", "application/fhir+json", "application/problem+json")
 FORM_TYPE = "application/x-www-form-urlencoded"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 
 
 def _media_type(content_type: str) -> str:
@@ -104,7 +105,9 @@ class RequestMiddleware:
     @staticmethod
     def _record(scope: Scope, request_id: str, status: int, elapsed: float) -> None:
         route: Any = scope.get("route")
-        template = getattr(route, "path", None) or "(unmatched)"
+        template = getattr(route, "path", None)
+        if template is None:  # FastAPI's own pages carry no route; their paths hold no data
+            template = scope["path"] if scope["path"] in FRAMEWORK_PATHS else "(unmatched)"
         method = scope["method"]
         HTTP_REQUESTS.labels(method, template, str(status)).inc()
         HTTP_LATENCY.labels(method, template).observe(elapsed)

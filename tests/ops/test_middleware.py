@@ -172,3 +172,9 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> Non
         'assetlink_http_requests_total{method="GET",route="/livez",status="200"}' in response.text
     )
     assert "assetlink_http_request_duration_seconds_bucket" in response.text
+
+
+async def test_metrics_name_framework_routes_too(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/docs")).status_code == 200
+    metrics = (await client.get("/metrics")).text
+    assert 'assetlink_http_requests_total{method="GET",route="/docs",status="200"}' in metrics
