@@ -20,6 +20,7 @@ from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
 from app.ops import error_handlers, health
 from app.ops.middleware import RequestMiddleware
+from app.referrals import router as referrals_router
 
 DESCRIPTION = """\
 Social-prescribing referrals for the NHS in England: FHIR R4 intake and closed loop under
@@ -53,7 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.verifier = TokenVerifier(settings)
 
-    capability = ServerCapability(resources=[audit_router.CAPABILITY])
+    capability = ServerCapability(
+        resources=[audit_router.CAPABILITY, *referrals_router.CAPABILITIES],
+        system_interactions=list(referrals_router.SYSTEM_INTERACTIONS),
+    )
     app.state.capability_statement = capability_statement(
         capability, dt.date.fromisoformat(__released__)
     )
@@ -62,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fhir_router.router)
     app.include_router(audit_router.router)
     app.include_router(auth_router.router)
+    app.include_router(referrals_router.router)
+    app.include_router(referrals_router.admin_router)
 
     error_handlers.install(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -2,5 +2,28 @@
 
 from app.audit.models import AuditEvent
 from app.db import Base
+from app.referrals.models import (
+    Consent,
+    Patient,
+    Referral,
+    ReferralCoding,
+    ReferralIdentifier,
+    ReferralNeed,
+    ResourceVersion,
+    RoutingRule,
+    Task,
+)
 
-__all__ = ["AuditEvent", "Base"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Consent",
+    "Patient",
+    "Referral",
+    "ReferralCoding",
+    "ReferralIdentifier",
+    "ReferralNeed",
+    "ResourceVersion",
+    "RoutingRule",
+    "Task",
+]

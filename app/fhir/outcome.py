@@ -8,14 +8,17 @@ from typing import Any
 from app.errors import AppError, Issue
 
 
-def operation_outcome(issues: Iterable[Issue], default_code: str) -> dict[str, Any]:
-    """Build an R4 OperationOutcome as plain JSON (it is only ever written, never read)."""
+def operation_outcome(
+    issues: Iterable[Issue], default_code: str, summary: str | None = None
+) -> dict[str, Any]:
+    """An R4 OperationOutcome: ``details.text`` says what is wrong with the element named in
+    ``expression``; ``diagnostics`` carries the error's overall message."""
     rendered = []
     for issue in issues:
         entry: dict[str, Any] = {
             "severity": issue.severity,
             "code": issue.code or default_code,
-            "diagnostics": issue.message,
+            "diagnostics": summary or issue.message,
             "details": {"text": issue.message},
         }
         if issue.expression:
@@ -25,7 +28,7 @@ def operation_outcome(issues: Iterable[Issue], default_code: str) -> dict[str, A
 
 
 def outcome_for(error: AppError) -> dict[str, Any]:
-    return operation_outcome(error.all_issues(), error.code)
+    return operation_outcome(error.all_issues(), error.code, error.message)
 
 
 def information(message: str) -> dict[str, Any]:

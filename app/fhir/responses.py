@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from email.utils import format_datetime
 from typing import Any
 
 from starlette.responses import Response
 
 from app.fhir import FHIR_JSON
+from app.fhir.outcome import information
 
 
 class FhirResponse(Response):
@@ -15,3 +18,46 @@ class FhirResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def http_date(moment: dt.datetime) -> str:
+    return format_datetime(moment.astimezone(dt.UTC), usegmt=True)
+
+
+def version_headers(resource: dict[str, Any]) -> dict[str, str]:
+    """``ETag`` and ``Last-Modified`` of a resource, from its ``meta``."""
+    meta = resource.get("meta", {})
+    headers = {"ETag": f'W/"{meta.get("versionId", "1")}"'}
+    if "lastUpdated" in meta:
+        headers["Last-Modified"] = http_date(dt.datetime.fromisoformat(meta["lastUpdated"]))
+    return headers
+
+
+def return_preference(prefer: str | None) -> str:
+    """``Prefer: return=minimal | representation | OperationOutcome`` (default representation)."""
+    for part in (prefer or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "return" and value in ("minimal", "representation", "OperationOutcome"):
+            return value
+    return "representation"
+
+
+def written(
+    resource: dict[str, Any],
+    *,
+    status: int,
+    prefer: str | None,
+    location: str | None = None,
+    message: str = "",
+) -> Response:
+    """The answer to a create or update, honouring ``Prefer: return=``."""
+    headers = version_headers(resource)
+    if location:
+        headers["Location"] = location
+    match return_preference(prefer):
+        case "minimal":
+            return Response(status_code=status, headers=headers)
+        case "OperationOutcome":
+            return FhirResponse(information(message or "ok"), status_code=status, headers=headers)
+        case _:
+            return FhirResponse(resource, status_code=status, headers=headers)

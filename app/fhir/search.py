@@ -13,6 +13,7 @@ import binascii
 import datetime as dt
 import json
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -216,3 +217,30 @@ def page_links(
     if offset > 0:
         links.append({"relation": "previous", "url": url(max(offset - count, 0))})
     return links
+
+
+def token(value: str) -> tuple[str | None, str]:
+    """``system|code`` -> (system, code); ``code`` -> (None, code); ``|code`` -> ("", code)."""
+    if "|" not in value:
+        return None, value
+    system, _, code = value.partition("|")
+    return system, code
+
+
+def reference_ids(values: Iterable[str], resource_type: str) -> list[uuid.UUID]:
+    """``Type/id`` or ``id`` values as UUIDs; an id this server never issued matches nothing."""
+    ids = []
+    for value in values:
+        raw = (
+            value.rsplit("/", 1)[-1]
+            if value.startswith(f"{resource_type}/") or "/" not in value
+            else ""
+        )
+        try:
+            ids.append(uuid.UUID(raw))
+        except ValueError:
+            ids.append(NO_MATCH)
+    return ids
+
+
+NO_MATCH = uuid.UUID(int=0)

@@ -86,11 +86,16 @@ def validation_error(exc: RequestValidationError, *, fhir: bool) -> AppError:
     return Unprocessable("The request body is invalid", issues)
 
 
-def database_error(exc: Exception) -> AppError:
+def database_error(exc: Exception) -> AppError | None:
+    """The answer to a database exception, or None for a programming error (a bug: 500)."""
     if isinstance(exc, sa_exc.IntegrityError):
         return Conflict("The change conflicts with data stored meanwhile; retry the request")
     if isinstance(exc, sa_exc.DataError):
         return Unprocessable("A value cannot be stored (too long or out of range)")
+    if isinstance(exc, sa_exc.DBAPIError) and not isinstance(
+        exc, sa_exc.OperationalError | sa_exc.InterfaceError
+    ):
+        return None
     return ServiceUnavailable(
         "The database is unavailable; the request changed nothing. Retry shortly.",
         headers={"Retry-After": "5"},
@@ -114,15 +119,17 @@ def install(app: FastAPI) -> None:
             message = f"No route {request.method} {request.url.path}"
         return render(request, cls(message, headers=dict(exc.headers or {})))
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
+        return render(request, InternalError("An unexpected error occurred; it has been logged"))
+
     async def _database(request: Request, exc: Exception) -> JSONResponse:
         error = database_error(exc)
+        if error is None:
+            return await _unexpected(request, exc)
         log.warning("database error answered %s: %s", error.status, type(exc).__name__)
         return render(request, error)
 
     for db_exc in (sa_exc.DBAPIError, sa_exc.TimeoutError, ConnectionError, socket.gaierror):
         app.add_exception_handler(db_exc, _database)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
-        return render(request, InternalError("An unexpected error occurred; it has been logged"))

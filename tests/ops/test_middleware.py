@@ -156,7 +156,7 @@ async def test_one_json_log_line_per_request_without_identifiers(
     assert first["route"] == "/fhir/AuditEvent"
     assert first["status"] == 200
     assert first["role"] == "admin"
-    assert records[1].__dict__["route"] == "(unmatched)"
+    assert records[1].__dict__["route"] == "/fhir/Patient/{resource_id}"
     from app.ops.logging import JsonFormatter
 
     lines = [JsonFormatter().format(r) for r in caplog.records]

@@ -1,0 +1,1 @@
+"""Referrals: FHIR ServiceRequest + Patient intake, the closed-loop Task, routing."""

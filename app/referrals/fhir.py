@@ -1,0 +1,102 @@
+"""Referral rows as FHIR R4 resources (the wire boundary for this domain)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.fhir import CANONICAL_BASE
+from app.referrals.intake import ODS_SYSTEM
+from app.referrals.models import Consent, Patient, Referral, Task
+
+STAGE_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/referral-stage"
+STAGES = {
+    "contact-attempted": "Contact attempted",
+    "first-contact": "First contact made",
+    "plan-agreed": "Plan agreed",
+    "activity-booked": "Activity booked",
+    "attending": "Attending",
+    "follow-up-due": "Follow-up due",
+}
+
+
+def _meta(version_id: int, updated_at: Any) -> dict[str, str]:
+    return {"versionId": str(version_id), "lastUpdated": updated_at.isoformat()}
+
+
+def organization(ods: str) -> dict[str, Any]:
+    return {"type": "Organization", "identifier": {"system": ODS_SYSTEM, "value": ods}}
+
+
+def patient_resource(patient: Patient) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "id": str(patient.id),
+        "meta": _meta(patient.version_id, patient.updated_at),
+        **{k: v for k, v in patient.resource.items() if k != "resourceType"},
+    }
+
+
+def service_request_resource(referral: Referral) -> dict[str, Any]:
+    body = {k: v for k, v in referral.resource.items() if k != "resourceType"}
+    body.update(
+        status=referral.status,
+        subject={"reference": f"Patient/{referral.patient_id}"},
+        performer=[organization(referral.performer_ods)],
+    )
+    return {
+        "resourceType": "ServiceRequest",
+        "id": str(referral.id),
+        "meta": _meta(referral.version_id, referral.updated_at),
+        **body,
+    }
+
+
+def consent_resource(consent: Consent) -> dict[str, Any]:
+    body = {k: v for k, v in consent.resource.items() if k not in ("resourceType", "patient")}
+    return {
+        "resourceType": "Consent",
+        "id": str(consent.id),
+        "meta": _meta(consent.version_id, consent.updated_at),
+        **body,
+        "patient": {"reference": f"Patient/{consent.patient_id}"},
+    }
+
+
+def task_resource(task: Task) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Task",
+        "id": str(task.id),
+        "meta": _meta(task.version_id, task.updated_at),
+        "focus": {"reference": f"ServiceRequest/{task.referral_id}"},
+        "for": {"reference": f"Patient/{task.patient_id}"},
+        "status": task.status,
+        "intent": "order",
+        "code": {
+            "coding": [
+                {
+                    "system": "http://hl7.org/fhir/CodeSystem/task-code",
+                    "code": "fulfill",
+                    "display": "Fulfill the focal request",
+                }
+            ]
+        },
+        "authoredOn": task.authored_on.isoformat(),
+        "lastModified": task.updated_at.isoformat(),
+        "requester": organization(task.requester_ods),
+        "owner": organization(task.owner_ods),
+    }
+    if task.status_reason:
+        resource["statusReason"] = task.status_reason
+    if task.business_status:
+        resource["businessStatus"] = {
+            "coding": [
+                {
+                    "system": STAGE_SYSTEM,
+                    "code": task.business_status,
+                    "display": STAGES[task.business_status],
+                }
+            ]
+        }
+    if task.output:
+        resource["output"] = task.output
+    return resource

@@ -1,0 +1,476 @@
+"""Referral intake rules (DESIGN.md 5.1): FHIR JSON in, a checked ``ReferralDraft`` out.
+
+Structure is checked first (``app.fhir.codec``: 400 for anything that is not R4 JSON); then the
+profile rules below, each a 422 whose ``expression`` names the element. All problems found are
+reported together. fhir.resources checks no codes, so every required binding used here
+(``status``, ``intent``, Consent ``status``, the preference codes) is checked by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.errors import BadRequest, Issue, Unprocessable
+from app.fhir import CANONICAL_BASE
+from app.fhir.codec import check_structure
+from app.referrals import nhs_number
+
+SNOMED = "http://snomed.info/sct"
+REFERRAL_CODE = "871731000000106"  # Referral to social prescribing service (procedure)
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+NEED_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/need"
+CATEGORY_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/activity-category"
+PREFERENCES_URL = f"{CANONICAL_BASE}/StructureDefinition/referral-preferences"
+GEOLOCATION_URL = "http://hl7.org/fhir/StructureDefinition/geolocation"
+
+INTENTS = ("order", "plan", "proposal")
+SR_STATUSES = ("draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown")
+CONSENT_STATUSES = ("draft", "proposed", "active", "rejected", "inactive", "entered-in-error")
+GENDERS = ("male", "female", "other", "unknown")
+UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+
+ATTENDANCE_MODES = ("in-person", "online", "phone", "any")
+DIGITAL_ACCESS = ("none", "limited", "full")
+ACCESSIBILITY = ("wheelchair", "step-free", "hearing-loop", "large-print", "bsl", "quiet-space")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+NeedResolver = Callable[[list[dict[str, Any]]], tuple[list[str], list[Issue]]]
+
+
+@dataclass(frozen=True)
+class PatientDraft:
+    nhs_number: str
+    birth_date: dt.date
+    gender: str | None
+    postcode: str
+    resource: dict[str, Any]  # the Patient as the server will store it (no id, no meta)
+
+
+@dataclass(frozen=True)
+class ReferralDraft:
+    identifiers: list[tuple[str, str]]
+    status: str
+    intent: str
+    codes: list[tuple[str | None, str]]
+    categories: list[tuple[str | None, str]]
+    requester_ods: str
+    performer_ods: str | None
+    authored_on: dt.datetime
+    needs: list[str]
+    preferences: dict[str, Any]
+    patient: PatientDraft
+    consent: dict[str, Any] | None  # a Consent sent as its own Bundle entry
+    resource: dict[str, Any]  # the ServiceRequest to store; subject set when stored
+    warnings: list[Issue] = field(default_factory=list)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def add(self, expression: str, message: str, code: str = "required") -> None:
+        self.issues.append(Issue(message, expression, code=code))
+
+    def raise_if_any(self) -> None:
+        if self.issues:
+            raise Unprocessable("The referral breaks the intake rules (DESIGN.md 5.1)", self.issues)
+
+
+def _codings(concept: Any) -> list[dict[str, Any]]:
+    if not isinstance(concept, dict):
+        return []
+    return [c for c in concept.get("coding", []) if isinstance(c, dict)]
+
+
+def _identifier_value(reference: Any, system: str) -> str | None:
+    if not isinstance(reference, dict):
+        return None
+    identifier = reference.get("identifier")
+    if isinstance(identifier, dict) and identifier.get("system") == system:
+        value = identifier.get("value")
+        return value.strip().upper() if isinstance(value, str) and value.strip() else None
+    return None
+
+
+def resolve_local(
+    resource: dict[str, Any], reference: Any, bundle: Mapping[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The resource a reference points to: ``#id`` in ``contained`` or a ``urn:uuid:`` entry."""
+    if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
+        return None
+    target: str = reference["reference"]
+    if target.startswith("#"):
+        for contained in resource.get("contained", []):
+            if isinstance(contained, dict) and contained.get("id") == target[1:]:
+                return contained
+        return None
+    return bundle.get(target)
+
+
+def check_patient(patient: dict[str, Any], where: str, problems: _Problems) -> PatientDraft | None:
+    numbers = [
+        i.get("value")
+        for i in patient.get("identifier", [])
+        if isinstance(i, dict) and i.get("system") == nhs_number.SYSTEM
+    ]
+    number: str | None = None
+    if not numbers or not isinstance(numbers[0], str):
+        problems.add(f"{where}.identifier", f"an NHS number ({nhs_number.SYSTEM}) is required")
+    elif len(set(numbers)) > 1:
+        problems.add(f"{where}.identifier", "more than one NHS number given", code="invariant")
+    elif not nhs_number.is_valid(numbers[0]):
+        problems.add(f"{where}.identifier", "the NHS number fails the Modulus 11 check", "value")
+    else:
+        number = nhs_number.normalise(numbers[0])
+
+    names = [n for n in patient.get("name", []) if isinstance(n, dict)]
+    if not any(n.get("family") or n.get("given") or n.get("text") for n in names):
+        problems.add(f"{where}.name", "a name is required")
+
+    birth_date: dt.date | None = None
+    raw_birth = patient.get("birthDate")
+    if not isinstance(raw_birth, str):
+        problems.add(f"{where}.birthDate", "birthDate is required")
+    else:
+        try:
+            birth_date = dt.date.fromisoformat(raw_birth)
+        except ValueError:
+            problems.add(
+                f"{where}.birthDate", "birthDate must be a full date (YYYY-MM-DD)", "value"
+            )
+        if birth_date is not None and birth_date > dt.date.today():
+            problems.add(f"{where}.birthDate", "birthDate is in the future", "value")
+            birth_date = None
+
+    postcode: str | None = None
+    for address in patient.get("address", []):
+        if isinstance(address, dict) and isinstance(address.get("postalCode"), str):
+            candidate = " ".join(address["postalCode"].upper().split())
+            if UK_POSTCODE.match(candidate):
+                postcode = candidate
+                break
+            problems.add(f"{where}.address.postalCode", "not a UK postcode", code="value")
+            break
+    else:
+        problems.add(f"{where}.address", "an address with a postalCode is required")
+
+    gender = patient.get("gender")
+    if gender is not None and gender not in GENDERS:
+        problems.add(
+            f"{where}.gender", f"gender must be one of {', '.join(GENDERS)}", "code-invalid"
+        )
+        gender = None
+
+    if number is None or birth_date is None or postcode is None:
+        return None
+    stored = {k: v for k, v in patient.items() if k not in ("id", "meta", "text")}
+    return PatientDraft(number, birth_date, gender, postcode, stored)
+
+
+def check_consent(consent: dict[str, Any] | None, where: str, problems: _Problems) -> None:
+    if consent is None or consent.get("resourceType") != "Consent":
+        problems.add(
+            "ServiceRequest.supportingInfo", "a Consent (contained or in the Bundle) is required"
+        )
+        return
+    if consent.get("status") != "active":
+        problems.add(
+            f"{where}.status",
+            "the Consent must be active: the person agreed to the referral and to sharing details",
+            code="business-rule",
+        )
+
+
+def parse_preferences(extensions: list[Any], problems: _Problems) -> dict[str, Any]:
+    """The referral-preferences extension (DESIGN.md 5.3) as plain values."""
+    preferences: dict[str, Any] = {}
+    for index, extension in enumerate(extensions):
+        if not isinstance(extension, dict) or extension.get("url") != PREFERENCES_URL:
+            continue
+        for sub_index, part in enumerate(extension.get("extension", [])):
+            where = f"ServiceRequest.extension[{index}].extension[{sub_index}]"
+            _preference(part, where, preferences, problems)
+    return preferences
+
+
+def _preference(part: Any, where: str, prefs: dict[str, Any], problems: _Problems) -> None:
+    url = part.get("url") if isinstance(part, dict) else None
+    code = part.get("valueCode") if isinstance(part, dict) else None
+
+    def one_of(allowed: tuple[str, ...], key: str, many: bool = False) -> None:
+        if code not in allowed:
+            problems.add(
+                f"{where}.valueCode", f"{url} must be one of {', '.join(allowed)}", "code-invalid"
+            )
+        elif many:
+            prefs.setdefault(key, [])
+            if code not in prefs[key]:
+                prefs[key].append(code)
+        else:
+            prefs[key] = code
+
+    match url:
+        case "interest":
+            coding = part.get("valueCoding")
+            if not isinstance(coding, dict) or coding.get("system") != CATEGORY_SYSTEM:
+                problems.add(
+                    f"{where}.valueCoding",
+                    f"interest needs a coding from {CATEGORY_SYSTEM}",
+                    "code-invalid",
+                )
+            else:
+                prefs.setdefault("interests", []).append(coding.get("code"))
+        case "attendanceMode":
+            one_of(ATTENDANCE_MODES, "attendance_mode")
+        case "digitalAccess":
+            one_of(DIGITAL_ACCESS, "digital_access")
+        case "accessibilityNeed":
+            one_of(ACCESSIBILITY, "accessibility_needs", many=True)
+        case "availableDay":
+            one_of(DAYS, "available_days", many=True)
+        case "maxTravelKm":
+            value = part.get("valueDecimal")
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not 0 < value <= 500
+            ):
+                problems.add(
+                    f"{where}.valueDecimal",
+                    "maxTravelKm must be a number of km in (0, 500]",
+                    "value",
+                )
+            else:
+                prefs["max_travel_km"] = float(value)
+        case "freeOnly":
+            value = part.get("valueBoolean")
+            if not isinstance(value, bool):
+                problems.add(f"{where}.valueBoolean", "freeOnly needs valueBoolean", "value")
+            else:
+                prefs["free_only"] = value
+        case _:
+            problems.add(f"{where}.url", f"unknown referral preference {url!r}", "code-invalid")
+
+
+def check_referral(
+    resource: dict[str, Any],
+    *,
+    resolve_needs: NeedResolver,
+    bundle: Mapping[str, dict[str, Any]] | None = None,
+) -> ReferralDraft:
+    """Check a ServiceRequest (structure, then every rule of 5.1) and return the draft."""
+    check_structure(resource, "ServiceRequest")  # contained resources included
+    bundle = bundle or {}
+    problems = _Problems()
+
+    status = resource.get("status")
+    if status != "active":
+        code = "code-invalid" if status not in SR_STATUSES else "business-rule"
+        problems.add("ServiceRequest.status", f"status must be 'active' (got {status!r})", code)
+    intent = resource.get("intent")
+    if intent not in INTENTS:
+        problems.add(
+            "ServiceRequest.intent", f"intent must be one of {', '.join(INTENTS)}", "code-invalid"
+        )
+
+    identifiers: list[tuple[str, str]] = []
+    for index, identifier in enumerate(resource.get("identifier", [])):
+        system, value = identifier.get("system"), identifier.get("value")
+        if not system or not value:
+            problems.add(f"ServiceRequest.identifier[{index}]", "identifier needs system and value")
+        else:
+            identifiers.append((system, value))
+    if not resource.get("identifier"):
+        problems.add("ServiceRequest.identifier", "the referrer's referral identifier is required")
+
+    codes: list[tuple[str | None, str]] = [
+        (c.get("system"), str(c["code"])) for c in _codings(resource.get("code")) if c.get("code")
+    ]
+    if (SNOMED, REFERRAL_CODE) not in codes:
+        problems.add(
+            "ServiceRequest.code",
+            f"code must include SNOMED CT {REFERRAL_CODE} (Referral to social prescribing service)",
+        )
+    categories = [
+        (c.get("system"), c["code"])
+        for concept in resource.get("category", [])
+        for c in _codings(concept)
+        if c.get("code")
+    ]
+
+    requester_ods = _identifier_value(resource.get("requester"), ODS_SYSTEM)
+    if requester_ods is None:
+        problems.add(
+            "ServiceRequest.requester", f"requester needs an identifier with system {ODS_SYSTEM}"
+        )
+    performers = resource.get("performer", [])
+    performer_ods: str | None = None
+    if performers:
+        performer_ods = _identifier_value(performers[0], ODS_SYSTEM)
+        if performer_ods is None or len(performers) > 1:
+            problems.add(
+                "ServiceRequest.performer",
+                f"performer must be one Organization identifier ({ODS_SYSTEM})",
+                "value",
+            )
+
+    reasons = resource.get("reasonCode", [])
+    needs: list[str] = []
+    warnings: list[Issue] = []
+    if not reasons:
+        problems.add("ServiceRequest.reasonCode", "at least one need (coded or text) is required")
+    else:
+        needs, warnings = resolve_needs(reasons)
+
+    authored_on: dt.datetime | None = None
+    if "authoredOn" not in resource:
+        problems.add("ServiceRequest.authoredOn", "authoredOn is required")
+    else:
+        authored_on = _instant(resource["authoredOn"])
+        if authored_on is None:
+            problems.add(
+                "ServiceRequest.authoredOn",
+                "authoredOn needs a date and time with a time zone",
+                "value",
+            )
+
+    subject = resolve_local(resource, resource.get("subject"), bundle)
+    patient: PatientDraft | None = None
+    if subject is None or subject.get("resourceType") != "Patient":
+        problems.add(
+            "ServiceRequest.subject",
+            "subject must reference the Patient (contained or in the Bundle)",
+        )
+    else:
+        patient = check_patient(subject, _where(resource, subject, "Patient"), problems)
+
+    consent_entry: dict[str, Any] | None = None
+    consents = [resolve_local(resource, ref, bundle) for ref in resource.get("supportingInfo", [])]
+    consent = next((c for c in consents if c and c.get("resourceType") == "Consent"), None)
+    check_consent(consent, _where(resource, consent, "Consent") if consent else "Consent", problems)
+    if consent is not None and consent not in resource.get("contained", []):
+        consent_entry = consent
+
+    preferences = parse_preferences(resource.get("extension", []), problems)
+    problems.raise_if_any()
+    assert patient is not None
+    assert authored_on is not None
+    assert requester_ods is not None
+
+    stored = {k: v for k, v in resource.items() if k not in ("id", "meta", "text")}
+    stored["contained"] = [c for c in resource.get("contained", []) if c is not subject]
+    if not stored["contained"]:
+        del stored["contained"]
+    if consent_entry is not None:
+        stored["supportingInfo"] = [
+            ref
+            for ref, target in zip(resource.get("supportingInfo", []), consents, strict=True)
+            if target is not consent_entry
+        ]
+        if not stored["supportingInfo"]:
+            del stored["supportingInfo"]
+    return ReferralDraft(
+        identifiers=identifiers,
+        status="active",
+        intent=str(intent),
+        codes=codes,
+        categories=categories,
+        requester_ods=requester_ods,
+        performer_ods=performer_ods,
+        authored_on=authored_on,
+        needs=needs,
+        preferences=preferences,
+        patient=patient,
+        consent=consent_entry,
+        resource=stored,
+        warnings=warnings,
+    )
+
+
+def _where(resource: dict[str, Any], target: dict[str, Any] | None, kind: str) -> str:
+    contained = resource.get("contained", [])
+    for index, candidate in enumerate(contained):
+        if candidate is target:
+            return f"ServiceRequest.contained[{index}]"
+    return kind
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(dt.UTC) if parsed.tzinfo else None
+
+
+def check_transaction(bundle: Any, *, resolve_needs: NeedResolver) -> ReferralDraft:
+    """A transaction Bundle of Patient + ServiceRequest (+ Consent) linked by ``urn:uuid:``."""
+    check_structure(bundle, "Bundle")
+    if bundle.get("type") != "transaction":
+        raise Unprocessable(
+            "Only transaction Bundles are accepted at POST /fhir",
+            [Issue("Bundle.type must be 'transaction'", "Bundle.type", code="code-invalid")],
+        )
+    by_url: dict[str, dict[str, Any]] = {}
+    urls: dict[str, str] = {}
+    for index, entry in enumerate(bundle.get("entry", [])):
+        where = f"Bundle.entry[{index}]"
+        resource = entry.get("resource")
+        request = entry.get("request") or {}
+        full_url = entry.get("fullUrl")
+        if not isinstance(resource, dict) or resource.get("resourceType") not in (
+            "Patient",
+            "ServiceRequest",
+            "Consent",
+        ):
+            raise Unprocessable(
+                "The Bundle holds a Patient, a ServiceRequest and a Consent only",
+                [Issue("unexpected entry", f"{where}.resource", code="not-supported")],
+            )
+        kind = resource["resourceType"]
+        if kind in urls:
+            raise Unprocessable(
+                f"The Bundle has more than one {kind}",
+                [Issue("duplicate", where, code="invariant")],
+            )
+        if request.get("method") != "POST" or request.get("url") != kind:
+            raise Unprocessable(
+                f"Each entry is a create: request.method POST and request.url {kind}",
+                [Issue("unsupported request", f"{where}.request", code="not-supported")],
+            )
+        if not isinstance(full_url, str) or not full_url.startswith("urn:uuid:"):
+            raise Unprocessable(
+                "Each entry needs a urn:uuid: fullUrl", [Issue("fullUrl", f"{where}.fullUrl")]
+            )
+        if kind != "ServiceRequest":
+            check_structure(resource, kind)
+        by_url[full_url] = resource
+        urls[kind] = full_url
+    if "ServiceRequest" not in urls:
+        raise Unprocessable("The Bundle has no ServiceRequest", [Issue("missing", "Bundle.entry")])
+    service_request = by_url[urls["ServiceRequest"]]
+    return check_referral(service_request, resolve_needs=resolve_needs, bundle=by_url)
+
+
+def parse_if_none_exist(header: str) -> tuple[str, str]:
+    """``identifier=system|value`` (the only conditional-create criterion supported)."""
+    from urllib.parse import parse_qsl
+
+    pairs = parse_qsl(header.lstrip("?"), keep_blank_values=True)
+    if len(pairs) != 1 or pairs[0][0] != "identifier" or "|" not in pairs[0][1]:
+        raise BadRequest(
+            "If-None-Exist supports exactly one criterion: identifier=system|value",
+            [Issue("unsupported criterion", "If-None-Exist", code="not-supported")],
+        )
+    system, _, value = pairs[0][1].partition("|")
+    if not system or not value:
+        raise BadRequest(
+            "If-None-Exist needs identifier=system|value", [Issue("malformed", "If-None-Exist")]
+        )
+    return system, value

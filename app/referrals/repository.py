@@ -1,0 +1,344 @@
+"""Every SQL query of the referrals domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.policy import Reach
+from app.fhir.search import DateRange
+from app.fhir.sql import date_clause
+from app.referrals.models import (
+    Consent,
+    Patient,
+    Referral,
+    ReferralCoding,
+    ReferralIdentifier,
+    ResourceVersion,
+    RoutingRule,
+    Task,
+)
+
+Token = tuple[str | None, str]  # (system or None for any, code/value)
+
+
+def referral_visible(reach: Reach, org: str) -> ColumnElement[bool]:
+    match reach:
+        case Reach.ALL:
+            return true()
+        case Reach.REQUESTED:
+            return Referral.requester_ods == org
+        case Reach.PERFORMED:
+            return Referral.performer_ods == org
+        case _:
+            return false()
+
+
+def task_visible(reach: Reach, org: str) -> ColumnElement[bool]:
+    match reach:
+        case Reach.ALL:
+            return true()
+        case Reach.REQUESTED:
+            return Task.requester_ods == org
+        case Reach.PERFORMED:
+            return Task.owner_ods == org
+        case _:
+            return false()
+
+
+def patient_visible(reach: Reach, org: str) -> ColumnElement[bool]:
+    return exists().where(Referral.patient_id == Patient.id, referral_visible(reach, org))
+
+
+# --- single rows -------------------------------------------------------------------------
+
+
+async def get_referral(session: AsyncSession, referral_id: uuid.UUID) -> Referral | None:
+    return await session.get(Referral, referral_id)
+
+
+async def get_referral_for_update(session: AsyncSession, referral_id: uuid.UUID) -> Referral | None:
+    return await session.get(Referral, referral_id, populate_existing=True)
+
+
+async def referral_by_identifier(session: AsyncSession, system: str, value: str) -> Referral | None:
+    return await session.scalar(
+        select(Referral)
+        .join(ReferralIdentifier, ReferralIdentifier.referral_id == Referral.id)
+        .where(ReferralIdentifier.system == system, ReferralIdentifier.value == value)
+    )
+
+
+async def referrals_by_identifiers(
+    session: AsyncSession, identifiers: Sequence[tuple[str, str]]
+) -> list[Referral]:
+    if not identifiers:
+        return []
+    matching = select(ReferralIdentifier.referral_id).where(
+        or_(
+            *(
+                and_(ReferralIdentifier.system == s, ReferralIdentifier.value == v)
+                for s, v in identifiers
+            )
+        )
+    )
+    rows = await session.scalars(select(Referral).where(Referral.id.in_(matching)))
+    return list(rows)
+
+
+async def get_patient(session: AsyncSession, patient_id: uuid.UUID) -> Patient | None:
+    return await session.get(Patient, patient_id)
+
+
+async def patient_by_nhs_number(session: AsyncSession, number: str) -> Patient | None:
+    return await session.scalar(select(Patient).where(Patient.nhs_number == number))
+
+
+async def is_patient_visible(
+    session: AsyncSession, patient_id: uuid.UUID, reach: Reach, org: str
+) -> bool:
+    found = await session.scalar(
+        select(Referral.id)
+        .where(Referral.patient_id == patient_id, referral_visible(reach, org))
+        .limit(1)
+    )
+    return found is not None
+
+
+async def get_task(session: AsyncSession, task_id: uuid.UUID) -> Task | None:
+    return await session.get(Task, task_id)
+
+
+async def task_for_referral(session: AsyncSession, referral_id: uuid.UUID) -> Task | None:
+    return await session.scalar(select(Task).where(Task.referral_id == referral_id))
+
+
+async def get_consent(session: AsyncSession, consent_id: uuid.UUID) -> Consent | None:
+    return await session.get(Consent, consent_id)
+
+
+async def consent_for_referral(session: AsyncSession, referral_id: uuid.UUID) -> Consent | None:
+    return await session.scalar(select(Consent).where(Consent.referral_id == referral_id))
+
+
+async def patients_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Patient]:
+    if not ids:
+        return []
+    return list(await session.scalars(select(Patient).where(Patient.id.in_(set(ids)))))
+
+
+async def tasks_for_referrals(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Task]:
+    if not ids:
+        return []
+    return list(await session.scalars(select(Task).where(Task.referral_id.in_(set(ids)))))
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+async def versions(
+    session: AsyncSession, resource_type: str, resource_id: uuid.UUID
+) -> list[ResourceVersion]:
+    rows = await session.scalars(
+        select(ResourceVersion)
+        .where(
+            ResourceVersion.resource_type == resource_type,
+            ResourceVersion.resource_id == resource_id,
+        )
+        .order_by(ResourceVersion.version_id.desc())
+    )
+    return list(rows)
+
+
+async def version(
+    session: AsyncSession, resource_type: str, resource_id: uuid.UUID, version_id: int
+) -> ResourceVersion | None:
+    return await session.get(ResourceVersion, (resource_type, resource_id, version_id))
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralQuery:
+    ids: Sequence[uuid.UUID] = ()
+    identifiers: Sequence[Token] = ()
+    patient_ids: Sequence[uuid.UUID] = ()
+    nhs_numbers: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    intents: Sequence[str] = ()
+    codes: Sequence[Token] = ()
+    categories: Sequence[Token] = ()
+    authored: Sequence[DateRange] = ()
+    requesters: Sequence[str] = ()
+    performers: Sequence[str] = ()
+    last_updated: Sequence[DateRange] = ()
+    sort: Sequence[tuple[str, bool]] = (("_lastUpdated", True),)  # (key, descending)
+
+
+def _token_match(
+    column_system: Any, column_code: Any, tokens: Sequence[Token]
+) -> ColumnElement[bool]:
+    return or_(
+        *(
+            and_(column_code == code, column_system == system)
+            if system is not None
+            else column_code == code
+            for system, code in tokens
+        )
+    )
+
+
+def _referral_filters(query: ReferralQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if query.ids:
+        where.append(Referral.id.in_(query.ids))
+    if query.identifiers:
+        where.append(
+            exists().where(
+                ReferralIdentifier.referral_id == Referral.id,
+                _token_match(
+                    ReferralIdentifier.system, ReferralIdentifier.value, query.identifiers
+                ),
+            )
+        )
+    if query.patient_ids:
+        where.append(Referral.patient_id.in_(query.patient_ids))
+    if query.nhs_numbers:
+        where.append(
+            exists().where(
+                Patient.id == Referral.patient_id, Patient.nhs_number.in_(query.nhs_numbers)
+            )
+        )
+    if query.statuses:
+        where.append(Referral.status.in_(query.statuses))
+    if query.intents:
+        where.append(Referral.intent.in_(query.intents))
+    for element, tokens in (("code", query.codes), ("category", query.categories)):
+        if tokens:
+            where.append(
+                exists().where(
+                    ReferralCoding.referral_id == Referral.id,
+                    ReferralCoding.element == element,
+                    _token_match(ReferralCoding.system, ReferralCoding.code, tokens),
+                )
+            )
+    where += [date_clause(Referral.authored_on, d) for d in query.authored]
+    where += [date_clause(Referral.updated_at, d) for d in query.last_updated]
+    if query.requesters:
+        where.append(Referral.requester_ods.in_(query.requesters))
+    if query.performers:
+        where.append(Referral.performer_ods.in_(query.performers))
+    return where
+
+
+_REFERRAL_SORT = {"authored": Referral.authored_on, "_lastUpdated": Referral.updated_at}
+
+
+async def search_referrals(
+    session: AsyncSession, query: ReferralQuery, reach: Reach, org: str, *, offset: int, limit: int
+) -> tuple[int, list[Referral]]:
+    where = [referral_visible(reach, org), *_referral_filters(query)]
+    total = await session.scalar(select(func.count()).select_from(Referral).where(*where)) or 0
+    if limit == 0:
+        return total, []
+    order = [
+        _REFERRAL_SORT[key].desc() if descending else _REFERRAL_SORT[key].asc()
+        for key, descending in query.sort
+    ]
+    rows = await session.scalars(
+        select(Referral).where(*where).order_by(*order, Referral.id).offset(offset).limit(limit)
+    )
+    return total, list(rows)
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    ids: Sequence[uuid.UUID] = ()
+    focus_ids: Sequence[uuid.UUID] = ()
+    patient_ids: Sequence[uuid.UUID] = ()
+    owners: Sequence[str] = ()
+    requesters: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    business_statuses: Sequence[str] = ()
+    last_updated: Sequence[DateRange] = ()
+
+
+async def search_tasks(
+    session: AsyncSession, query: TaskQuery, reach: Reach, org: str, *, offset: int, limit: int
+) -> tuple[int, list[Task]]:
+    where: list[ColumnElement[bool]] = [task_visible(reach, org)]
+    for column, values in (
+        (Task.id, query.ids),
+        (Task.referral_id, query.focus_ids),
+        (Task.patient_id, query.patient_ids),
+        (Task.owner_ods, query.owners),
+        (Task.requester_ods, query.requesters),
+        (Task.status, query.statuses),
+        (Task.business_status, query.business_statuses),
+    ):
+        if values:
+            where.append(column.in_(values))
+    where += [date_clause(Task.updated_at, d) for d in query.last_updated]
+    total = await session.scalar(select(func.count()).select_from(Task).where(*where)) or 0
+    if limit == 0:
+        return total, []
+    rows = await session.scalars(
+        select(Task)
+        .where(*where)
+        .order_by(Task.updated_at.desc(), Task.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, list(rows)
+
+
+async def search_patients(
+    session: AsyncSession,
+    *,
+    ids: Sequence[uuid.UUID],
+    nhs_numbers: Sequence[str],
+    reach: Reach,
+    org: str,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Patient]]:
+    where: list[ColumnElement[bool]] = [patient_visible(reach, org)]
+    if ids:
+        where.append(Patient.id.in_(ids))
+    if nhs_numbers:
+        where.append(Patient.nhs_number.in_(nhs_numbers))
+    total = await session.scalar(select(func.count()).select_from(Patient).where(*where)) or 0
+    if limit == 0:
+        return total, []
+    rows = await session.scalars(
+        select(Patient)
+        .where(*where)
+        .order_by(Patient.updated_at.desc(), Patient.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, list(rows)
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+async def routing_rule(session: AsyncSession, practice_ods: str) -> RoutingRule | None:
+    return await session.get(RoutingRule, practice_ods)
+
+
+async def routing_rules(session: AsyncSession) -> list[RoutingRule]:
+    return list(await session.scalars(select(RoutingRule).order_by(RoutingRule.practice_ods)))
+
+
+async def delete_routing_rule(session: AsyncSession, practice_ods: str) -> bool:
+    result = await session.execute(
+        delete(RoutingRule).where(RoutingRule.practice_ods == practice_ods)
+    )
+    return bool(getattr(result, "rowcount", 0))

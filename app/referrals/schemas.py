@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+
+class RoutingRuleWrite(BaseModel):
+    performer_ods: str = Field(
+        min_length=3, max_length=12, description="link-worker service ODS code"
+    )
+
+
+class RoutingRuleRead(BaseModel):
+    practice_ods: str
+    performer_ods: str
+    updated_at: dt.datetime
+    updated_by: str

@@ -1,0 +1,574 @@
+"""Referral use cases: intake, reads, searches, the GP revoking, link workers moving the Task.
+
+Every function takes the ``Caller`` (principal + reach for the action) and applies the reach:
+a referral outside it is "not found", and the attempt is audited as refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.audit import service as audit
+from app.auth.dependencies import Caller
+from app.auth.policy import Reach
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
+from app.referrals import fhir, lifecycle, repository
+from app.referrals.intake import PatientDraft, ReferralDraft
+from app.referrals.models import (
+    Consent,
+    Patient,
+    Referral,
+    ReferralCoding,
+    ReferralIdentifier,
+    ReferralNeed,
+    ResourceVersion,
+    RoutingRule,
+    Task,
+)
+
+CONTACT_STAGES = frozenset(
+    {"first-contact", "plan-agreed", "activity-booked", "attending", "follow-up-due"}
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is acting, for authorisation and the audit trail."""
+
+    caller: Caller
+    actor: audit.Actor
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    @property
+    def org(self) -> str:
+        return self.caller.principal.org
+
+    @property
+    def reach(self) -> Reach:
+        return self.caller.reach
+
+
+@dataclass(frozen=True)
+class Intake:
+    referral: Referral
+    task: Task
+    patient: Patient
+    consent: Consent | None
+    created: bool
+    patient_changed: bool = False
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _keep_version(session: AsyncSession, resource: dict[str, Any], recorded_at: Any) -> None:
+    session.add(
+        ResourceVersion(
+            resource_type=resource["resourceType"],
+            resource_id=uuid.UUID(resource["id"]),
+            version_id=int(resource["meta"]["versionId"]),
+            recorded_at=recorded_at,
+            resource=resource,
+        )
+    )
+
+
+def _check_if_match(if_match: str | None, current: int, resource_type: str) -> None:
+    if if_match is None:
+        return
+    expected = if_match.strip().removeprefix("W/").strip('"')
+    if expected != str(current):
+        raise PreconditionFailed(
+            f'If-Match {if_match} does not match the current version W/"{current}" of the '
+            f"{resource_type}",
+            [Issue("version conflict", "If-Match", code="conflict")],
+        )
+
+
+async def _denied(ctx: Context, access: audit.Access, reason: str) -> NotFound:
+    await audit.record_denied(ctx.sessionmaker, ctx.actor, access, reason)
+    return NotFound(f"{access.entity_type}/{access.entity_id} is not known")
+
+
+def _visible(referral: Referral, ctx: Context) -> bool:
+    match ctx.reach:
+        case Reach.ALL:
+            return True
+        case Reach.REQUESTED:
+            return referral.requester_ods == ctx.org
+        case Reach.PERFORMED:
+            return referral.performer_ods == ctx.org
+        case _:
+            return False
+
+
+# --- intake ------------------------------------------------------------------------------------
+
+
+async def _performer(session: AsyncSession, draft: ReferralDraft, default: str | None) -> str:
+    if draft.performer_ods:
+        return draft.performer_ods
+    rule = await repository.routing_rule(session, draft.requester_ods)
+    if rule is not None:
+        return rule.performer_ods
+    if default:
+        return default
+    raise Unprocessable(
+        "No link-worker service for this referral: give a performer, or ask an administrator "
+        "to add a routing rule for the practice or set ASSETLINK_DEFAULT_PERFORMER_ODS",
+        [Issue("no performer could be decided", "ServiceRequest.performer", code="business-rule")],
+    )
+
+
+async def _existing(
+    session: AsyncSession, ctx: Context, identifiers: Sequence[tuple[str, str]]
+) -> Referral | None:
+    matches = await repository.referrals_by_identifiers(session, identifiers)
+    if not matches:
+        return None
+    if len(matches) > 1:
+        raise PreconditionFailed(
+            "The identifiers match more than one referral",
+            [Issue("ambiguous identifiers", "ServiceRequest.identifier", code="duplicate")],
+        )
+    if not _visible(matches[0], ctx):
+        raise Conflict(
+            "This referral identifier is already used by another organisation's referral",
+            [Issue("identifier in use", "ServiceRequest.identifier", code="duplicate")],
+        )
+    return matches[0]
+
+
+async def _upsert_patient(session: AsyncSession, draft: PatientDraft) -> tuple[Patient, bool]:
+    """One Patient per NHS number; a new referral brings the latest demographics."""
+    patient = await repository.patient_by_nhs_number(session, draft.nhs_number)
+    now = utcnow()
+    if patient is None:
+        patient = Patient(
+            nhs_number=draft.nhs_number,
+            birth_date=draft.birth_date,
+            gender=draft.gender,
+            postcode=draft.postcode,
+            resource=draft.resource,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(patient)
+    elif patient.resource != draft.resource:
+        patient.birth_date, patient.gender, patient.postcode = (
+            draft.birth_date,
+            draft.gender,
+            draft.postcode,
+        )
+        patient.resource = draft.resource
+        patient.updated_at = now
+    else:
+        return patient, False
+    await session.flush()
+    _keep_version(session, fhir.patient_resource(patient), now)
+    return patient, True
+
+
+async def _store(session: AsyncSession, draft: ReferralDraft, performer: str) -> Intake:
+    patient, patient_changed = await _upsert_patient(session, draft.patient)
+    now = utcnow()
+    referral_id = uuid.uuid4()
+    consent: Consent | None = None
+    resource = dict(draft.resource)
+    if draft.consent is not None:
+        consent_id = uuid.uuid4()
+        resource["supportingInfo"] = [
+            *resource.get("supportingInfo", []),
+            {"reference": f"Consent/{consent_id}"},
+        ]
+        consent = Consent(
+            id=consent_id,
+            referral_id=referral_id,
+            patient_id=patient.id,
+            status=str(draft.consent["status"]),
+            resource={k: v for k, v in draft.consent.items() if k not in ("id", "meta", "text")},
+            created_at=now,
+            updated_at=now,
+        )
+    referral = Referral(
+        id=referral_id,
+        status=draft.status,
+        intent=draft.intent,
+        patient_id=patient.id,
+        requester_ods=draft.requester_ods,
+        performer_ods=performer,
+        authored_on=draft.authored_on,
+        preferences=draft.preferences,
+        resource=resource,
+        created_at=now,
+        updated_at=now,
+    )
+    task = Task(
+        referral_id=referral_id,
+        patient_id=patient.id,
+        status="requested",
+        requester_ods=draft.requester_ods,
+        owner_ods=performer,
+        authored_on=now,
+        output=[],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(referral)
+    await session.flush()  # the referral before the rows that refer to it
+    session.add_all(
+        [
+            *(
+                ReferralIdentifier(referral_id=referral_id, system=s, value=v)
+                for s, v in draft.identifiers
+            ),
+            *(
+                ReferralCoding(referral_id=referral_id, element="code", system=s, code=c)
+                for s, c in draft.codes
+            ),
+            *(
+                ReferralCoding(referral_id=referral_id, element="category", system=s, code=c)
+                for s, c in draft.categories
+            ),
+            *(ReferralNeed(referral_id=referral_id, need=n) for n in draft.needs),
+            task,
+            *([consent] if consent else []),
+        ]
+    )
+    await session.flush()
+    for rendered in (
+        fhir.service_request_resource(referral),
+        fhir.task_resource(task),
+        *([fhir.consent_resource(consent)] if consent else []),
+    ):
+        _keep_version(session, rendered, now)
+    return Intake(referral, task, patient, consent, created=True, patient_changed=patient_changed)
+
+
+async def create_referral(
+    session: AsyncSession,
+    ctx: Context,
+    draft: ReferralDraft,
+    *,
+    default_performer: str | None,
+    if_none_exist: tuple[str, str] | None = None,
+) -> Intake:
+    """Accept a checked referral: routing, one Patient per NHS number, the Task, the audit.
+
+    Idempotent: a referral whose identifier is already stored (or that matches
+    ``If-None-Exist``) returns the existing one, ``created=False``.
+    """
+    if ctx.reach is Reach.REQUESTED and draft.requester_ods != ctx.org:
+        raise Forbidden(
+            f"A referrer may only refer as its own organisation ({ctx.org}), "
+            f"not {draft.requester_ods}",
+            [
+                Issue(
+                    "requester is not the caller's organisation",
+                    "ServiceRequest.requester",
+                    code="forbidden",
+                )
+            ],
+        )
+    criteria = [if_none_exist] if if_none_exist else draft.identifiers
+    for attempt in range(2):
+        existing = await _existing(session, ctx, criteria)
+        if existing is not None:
+            return await _intake_of(session, ctx, existing)
+        performer = await _performer(session, draft, default_performer)
+        try:
+            async with session.begin_nested():
+                intake = await _store(session, draft, performer)
+        except IntegrityError:
+            # A concurrent request stored the same person or identifier first: look again.
+            if attempt:
+                raise
+            continue
+        _audit_intake(session, ctx, intake)
+        return intake
+    raise AssertionError("unreachable")
+
+
+async def _intake_of(session: AsyncSession, ctx: Context, referral: Referral) -> Intake:
+    task = await repository.task_for_referral(session, referral.id)
+    patient = await repository.get_patient(session, referral.patient_id)
+    assert task is not None
+    assert patient is not None
+    audit.record(
+        session,
+        ctx.actor,
+        audit.Access("read", "ServiceRequest", str(referral.id), referral.patient_id),
+    )
+    consent = await repository.consent_for_referral(session, referral.id)
+    return Intake(referral, task, patient, consent, created=False)
+
+
+def _audit_intake(session: AsyncSession, ctx: Context, intake: Intake) -> None:
+    pid = intake.patient.id
+    entries = [
+        audit.Access("create", "ServiceRequest", str(intake.referral.id), pid),
+        audit.Access("create", "Task", str(intake.task.id), pid),
+    ]
+    if intake.patient_changed:
+        entries.append(audit.Access("update", "Patient", str(pid), pid))
+    if intake.consent is not None:
+        entries.append(audit.Access("create", "Consent", str(intake.consent.id), pid))
+    for entry in entries:
+        audit.record(session, ctx.actor, entry)
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+async def read_referral(
+    session: AsyncSession, ctx: Context, referral_id: uuid.UUID, operation: str = "read"
+) -> Referral:
+    referral = await repository.get_referral(session, referral_id)
+    access = audit.Access(
+        operation, "ServiceRequest", str(referral_id), referral.patient_id if referral else None
+    )
+    if referral is None:
+        raise NotFound(f"ServiceRequest/{referral_id} is not known")
+    if not _visible(referral, ctx):
+        raise await _denied(ctx, access, "outside the caller's organisation")
+    audit.record(session, ctx.actor, access)
+    return referral
+
+
+async def read_task(
+    session: AsyncSession, ctx: Context, task_id: uuid.UUID, operation: str = "read"
+) -> Task:
+    task = await repository.get_task(session, task_id)
+    if task is None:
+        raise NotFound(f"Task/{task_id} is not known")
+    access = audit.Access(operation, "Task", str(task_id), task.patient_id)
+    referral = await repository.get_referral(session, task.referral_id)
+    assert referral is not None
+    if not _visible(referral, ctx):
+        raise await _denied(ctx, access, "outside the caller's organisation")
+    audit.record(session, ctx.actor, access)
+    return task
+
+
+async def read_patient(
+    session: AsyncSession, ctx: Context, patient_id: uuid.UUID, operation: str = "read"
+) -> Patient:
+    patient = await repository.get_patient(session, patient_id)
+    if patient is None:
+        raise NotFound(f"Patient/{patient_id} is not known")
+    access = audit.Access(operation, "Patient", str(patient_id), patient_id)
+    if not await repository.is_patient_visible(session, patient_id, ctx.reach, ctx.org):
+        raise await _denied(ctx, access, "no referral of the caller's organisation")
+    audit.record(session, ctx.actor, access)
+    return patient
+
+
+async def read_consent(session: AsyncSession, ctx: Context, consent_id: uuid.UUID) -> Consent:
+    consent = await repository.get_consent(session, consent_id)
+    if consent is None:
+        raise NotFound(f"Consent/{consent_id} is not known")
+    await read_referral(session, ctx, consent.referral_id)
+    return consent
+
+
+async def history(
+    session: AsyncSession, ctx: Context, resource_type: str, resource_id: uuid.UUID
+) -> list[ResourceVersion]:
+    readers = {"ServiceRequest": read_referral, "Task": read_task, "Patient": read_patient}
+    await readers[resource_type](session, ctx, resource_id, "history")
+    return await repository.versions(session, resource_type, resource_id)
+
+
+async def vread(
+    session: AsyncSession, ctx: Context, resource_type: str, resource_id: uuid.UUID, version_id: int
+) -> ResourceVersion:
+    readers = {"ServiceRequest": read_referral, "Task": read_task, "Patient": read_patient}
+    await readers[resource_type](session, ctx, resource_id, "vread")
+    found = await repository.version(session, resource_type, resource_id, version_id)
+    if found is None:
+        raise NotFound(f"{resource_type}/{resource_id} has no version {version_id}")
+    return found
+
+
+def audit_search(
+    session: AsyncSession, ctx: Context, resource_type: str, rows: Sequence[Any]
+) -> None:
+    for row in rows:
+        patient_id = row.id if resource_type == "Patient" else row.patient_id
+        audit.record(
+            session, ctx.actor, audit.Access("search", resource_type, str(row.id), patient_id)
+        )
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+_FIXED_SR = ("status", "meta", "id", "text")
+
+
+async def update_referral(
+    session: AsyncSession,
+    ctx: Context,
+    referral_id: uuid.UUID,
+    body: dict[str, Any],
+    if_match: str | None,
+) -> Referral:
+    """The referrer's only change: ``status`` to ``revoked``, which cancels the Task."""
+    referral = await read_referral(session, ctx, referral_id, "update")
+    _check_if_match(if_match, referral.version_id, "ServiceRequest")
+    current = fhir.service_request_resource(referral)
+    changed = sorted(
+        key
+        for key in set(current) | set(body)
+        if key not in _FIXED_SR and current.get(key) != body.get(key)
+    )
+    if changed:
+        raise Unprocessable(
+            "Only ServiceRequest.status may change (to 'revoked')",
+            [
+                Issue("may not change", f"ServiceRequest.{key}", code="business-rule")
+                for key in changed
+            ],
+        )
+    new_status = body.get("status")
+    if new_status == referral.status:
+        return referral
+    if new_status != "revoked":
+        raise Unprocessable(
+            "A referral may only be revoked by update",
+            [
+                Issue(
+                    "status may only become 'revoked'",
+                    "ServiceRequest.status",
+                    code="business-rule",
+                )
+            ],
+        )
+    if referral.status not in ("active", "on-hold", "draft"):
+        raise Conflict(f"A {referral.status} referral cannot be revoked")
+    now = utcnow()
+    referral.status = "revoked"
+    referral.updated_at = now
+    task = await repository.task_for_referral(session, referral.id)
+    assert task is not None
+    await _flush(session, if_match)
+    _keep_version(session, fhir.service_request_resource(referral), now)
+    if task.status not in lifecycle.TERMINAL:
+        task.status = "cancelled"
+        task.status_reason = {"text": "The referrer revoked the referral"}
+        task.updated_at = now
+        await _flush(session, if_match)
+        _keep_version(session, fhir.task_resource(task), now)
+        audit.record(
+            session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id)
+        )
+    return referral
+
+
+async def _flush(session: AsyncSession, if_match: str | None) -> None:
+    try:
+        await session.flush()
+    except StaleDataError:
+        if if_match is not None:
+            raise PreconditionFailed(
+                "The resource was changed by another request (If-Match)"
+            ) from None
+        raise Conflict(
+            "The resource was changed by another request; read it again and retry"
+        ) from None
+
+
+_FIXED_TASK = ("focus", "for", "intent", "code", "requester", "owner", "authoredOn", "output")
+
+
+async def update_task(
+    session: AsyncSession,
+    ctx: Context,
+    task_id: uuid.UUID,
+    body: dict[str, Any],
+    if_match: str | None,
+) -> Task:
+    """Move a Task through the status graph; the referral mirrors completion."""
+    task = await read_task(session, ctx, task_id, "update")
+    _check_if_match(if_match, task.version_id, "Task")
+    current = fhir.task_resource(task)
+    changed = [k for k in _FIXED_TASK if current.get(k) != body.get(k)]
+    if changed:
+        raise Unprocessable(
+            "Only Task.status, statusReason and businessStatus may change",
+            [Issue("may not change", f"Task.{key}", code="business-rule") for key in changed],
+        )
+    new_status = body.get("status")
+    status_reason = body.get("statusReason")
+    lifecycle.check_transition(task.status, str(new_status), status_reason)
+    stage = _business_status(body.get("businessStatus"))
+    if (
+        new_status == task.status
+        and stage == task.business_status
+        and status_reason == task.status_reason
+    ):
+        return task
+    now = utcnow()
+    task.status, task.status_reason, task.business_status = str(new_status), status_reason, stage
+    if stage in CONTACT_STAGES and task.first_contact_at is None:
+        task.first_contact_at = now
+    task.updated_at = now
+    await _flush(session, if_match)
+    _keep_version(session, fhir.task_resource(task), now)
+    if task.status == "completed":
+        referral = await repository.get_referral(session, task.referral_id)
+        assert referral is not None
+        referral.status, referral.updated_at = "completed", now
+        await _flush(session, None)
+        _keep_version(session, fhir.service_request_resource(referral), now)
+        audit.record(
+            session,
+            ctx.actor,
+            audit.Access("update", "ServiceRequest", str(referral.id), referral.patient_id),
+        )
+    return task
+
+
+def _business_status(concept: Any) -> str | None:
+    if concept is None:
+        return None
+    codings = [c for c in concept.get("coding", []) if c.get("system") == fhir.STAGE_SYSTEM]
+    if len(codings) != 1 or codings[0].get("code") not in fhir.STAGES:
+        raise Unprocessable(
+            f"businessStatus needs one coding from {fhir.STAGE_SYSTEM}: {', '.join(fhir.STAGES)}",
+            [Issue("unknown referral stage", "Task.businessStatus", code="code-invalid")],
+        )
+    return str(codings[0]["code"])
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+async def list_routing(session: AsyncSession) -> list[RoutingRule]:
+    return await repository.routing_rules(session)
+
+
+async def put_routing(
+    session: AsyncSession, practice_ods: str, performer_ods: str, by: str
+) -> tuple[RoutingRule, bool]:
+    rule = await repository.routing_rule(session, practice_ods)
+    created = rule is None
+    if rule is None:
+        rule = RoutingRule(practice_ods=practice_ods, performer_ods=performer_ods, updated_by=by)
+        session.add(rule)
+    rule.performer_ods, rule.updated_by, rule.updated_at = performer_ods, by, utcnow()
+    await session.flush()
+    return rule, created
+
+
+async def delete_routing(session: AsyncSession, practice_ods: str) -> None:
+    if not await repository.delete_routing_rule(session, practice_ods):
+        raise NotFound(f"No routing rule for {practice_ods}")

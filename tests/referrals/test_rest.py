@@ -1,0 +1,323 @@
+"""REST semantics of R4 http.html for referrals: create, conditional create, idempotent retry,
+Prefer, read/vread/history, update with If-Match, the transaction endpoint."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Role
+from app.referrals.models import Patient, Referral, Task
+from tests.conftest import TokenFactory
+from tests.referrals import factories
+
+GP = ("A81001",)
+
+
+@pytest.fixture
+def gp(auth: TokenFactory) -> dict[str, str]:
+    return auth(Role.REFERRER, "A81001")
+
+
+@pytest.fixture
+def lw(auth: TokenFactory) -> dict[str, str]:
+    return auth(Role.LINK_WORKER, "Y02718")
+
+
+async def create(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    payload: dict[str, Any] | None = None,
+    **kw: Any,
+) -> httpx.Response:
+    return await client.post(
+        "/fhir/ServiceRequest", json=payload or factories.service_request(), headers=headers, **kw
+    )
+
+
+async def count(session: AsyncSession, model: Any) -> int:
+    return await session.scalar(select(func.count()).select_from(model)) or 0
+
+
+class TestCreate:
+    async def test_created_referral_is_routed_and_has_a_task(
+        self, client: httpx.AsyncClient, gp: dict[str, str], lw: dict[str, str]
+    ) -> None:
+        created = (await create(client, gp)).json()
+        assert created["status"] == "active"
+        assert created["subject"]["reference"].startswith("Patient/")
+        assert created["performer"][0]["identifier"]["value"] == "Y02718"  # the default performer
+        assert "contained" in created
+        assert all(c["resourceType"] != "Patient" for c in created["contained"])
+        bundle = (
+            await client.get(f"/fhir/Task?focus=ServiceRequest/{created['id']}", headers=gp)
+        ).json()
+        task = bundle["entry"][0]["resource"]
+        assert task["status"] == "requested"
+        assert task["intent"] == "order"
+        assert task["code"]["coding"][0]["code"] == "fulfill"
+        assert task["owner"]["identifier"]["value"] == "Y02718"
+        assert task["requester"]["identifier"]["value"] == "A81001"
+        assert task["for"] == created["subject"]
+        # the link worker sees it in its caseload
+        caseload = (await client.get("/fhir/Task?owner=Y02718&status=requested", headers=lw)).json()
+        assert caseload["total"] == 1
+
+    async def test_explicit_performer_and_routing_rule(
+        self, client: httpx.AsyncClient, gp: dict[str, str], auth: TokenFactory
+    ) -> None:
+        explicit = factories.service_request(
+            performer=[
+                {
+                    "identifier": {
+                        "system": "https://fhir.nhs.uk/Id/ods-organization-code",
+                        "value": "Y11111",
+                    }
+                }
+            ]
+        )
+        assert (await create(client, gp, explicit)).json()["performer"][0]["identifier"][
+            "value"
+        ] == "Y11111"
+        admin = auth(Role.ADMIN, "X26")
+        rule = await client.put(
+            "/api/v1/routing/A81001", json={"performer_ods": "Y22222"}, headers=admin
+        )
+        assert rule.status_code == 201
+        routed = (await create(client, gp)).json()
+        assert routed["performer"][0]["identifier"]["value"] == "Y22222"
+        assert (await client.get("/api/v1/routing", headers=admin)).json()[0][
+            "performer_ods"
+        ] == "Y22222"
+        assert (await client.delete("/api/v1/routing/A81001", headers=admin)).status_code == 204
+        assert (await client.delete("/api/v1/routing/A81001", headers=admin)).status_code == 404
+        assert (await client.get("/api/v1/routing", headers=gp)).status_code == 403
+
+    async def test_same_person_reuses_one_patient_with_new_demographics(
+        self, client: httpx.AsyncClient, session: AsyncSession, gp: dict[str, str]
+    ) -> None:
+        number = factories.nhs_number()
+        first = (
+            await create(client, gp, factories.service_request(person=factories.patient(number)))
+        ).json()
+        moved = factories.patient(number, address=[{"postalCode": "NW5 1TL"}])
+        second = (await create(client, gp, factories.service_request(person=moved))).json()
+        assert first["subject"] == second["subject"]
+        assert await count(session, Patient) == 1
+        patient = (await client.get(f"/fhir/{second['subject']['reference']}", headers=gp)).json()
+        assert patient["address"][0]["postalCode"] == "NW5 1TL"
+        assert patient["meta"]["versionId"] == "2"
+        history = (
+            await client.get(f"/fhir/{second['subject']['reference']}/_history", headers=gp)
+        ).json()
+        assert [e["resource"]["meta"]["versionId"] for e in history["entry"]] == ["2", "1"]
+
+    async def test_retry_without_header_is_idempotent(
+        self, client: httpx.AsyncClient, session: AsyncSession, gp: dict[str, str]
+    ) -> None:
+        payload = factories.service_request()
+        first = await create(client, gp, payload)
+        again = await create(client, gp, copy.deepcopy(payload))
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json()["id"] == first.json()["id"]
+        assert await count(session, Referral) == 1
+        assert await count(session, Task) == 1
+
+    async def test_conditional_create(
+        self, client: httpx.AsyncClient, session: AsyncSession, gp: dict[str, str]
+    ) -> None:
+        payload = factories.service_request(identifier_value="GP-0001")
+        header = {"If-None-Exist": f"identifier={factories.GP_SYSTEM}|GP-0001"}
+        first = await create(client, {**gp, **header}, payload)
+        assert first.status_code == 201
+        other = factories.service_request(
+            identifier_value="GP-0002"
+        )  # different body, same criterion
+        second = await create(client, {**gp, **header}, other)
+        assert second.status_code == 200
+        assert second.json()["id"] == first.json()["id"]
+        assert await count(session, Referral) == 1
+
+    async def test_identifier_of_another_practice_is_a_conflict(
+        self, client: httpx.AsyncClient, gp: dict[str, str], auth: TokenFactory
+    ) -> None:
+        await create(client, gp, factories.service_request(identifier_value="SHARED-1"))
+        other = auth(Role.REFERRER, "B82002")
+        response = await create(
+            client,
+            other,
+            factories.service_request(requester_ods="B82002", identifier_value="SHARED-1"),
+        )
+        assert response.status_code == 409
+        assert "another organisation" in response.json()["issue"][0]["diagnostics"]
+
+    @pytest.mark.parametrize(
+        ("prefer", "body_type"),
+        [
+            ("return=minimal", None),
+            ("return=representation", "ServiceRequest"),
+            ("return=OperationOutcome", "OperationOutcome"),
+        ],
+    )
+    async def test_prefer_return(
+        self, client: httpx.AsyncClient, gp: dict[str, str], prefer: str, body_type: str | None
+    ) -> None:
+        response = await create(client, {**gp, "Prefer": prefer})
+        assert response.status_code == 201
+        assert response.headers["ETag"] == 'W/"1"'
+        assert "Location" in response.headers
+        assert "Last-Modified" in response.headers
+        if body_type is None:
+            assert response.content == b""
+        else:
+            assert response.json()["resourceType"] == body_type
+
+    async def test_application_json_is_accepted(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        response = await client.post(
+            "/fhir/ServiceRequest",
+            json=factories.service_request(),
+            headers={**gp, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 201
+        assert response.headers["content-type"] == "application/fhir+json"
+
+    async def test_needs_and_preferences(
+        self, client: httpx.AsyncClient, session: AsyncSession, gp: dict[str, str]
+    ) -> None:
+        payload = factories.service_request(
+            reasonCode=[
+                {"text": "Struggling since moving"},
+                {"coding": [{"system": "http://example.org/x", "code": "1"}]},
+            ]
+        )
+        created = (await create(client, gp, payload)).json()
+        referral = await session.get(Referral, __import__("uuid").UUID(created["id"]))
+        assert referral is not None
+        assert referral.preferences == {
+            "interests": ["music-singing"],
+            "attendance_mode": "in-person",
+            "digital_access": "limited",
+            "max_travel_km": 5.0,
+            "available_days": ["tue", "thu"],
+            "free_only": True,
+        }
+        assert created["reasonCode"][0]["text"] == "Struggling since moving"
+
+
+class TestTransaction:
+    async def test_bundle_creates_patient_referral_and_consent(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        response = await client.post("/fhir", json=factories.transaction(), headers=gp)
+        assert response.status_code == 200, response.text
+        bundle = response.json()
+        assert bundle["type"] == "transaction-response"
+        statuses = [e["response"]["status"] for e in bundle["entry"]]
+        assert statuses == ["201 Created", "201 Created", "201 Created"]
+        patient, sr, consent = (e["resource"] for e in bundle["entry"])
+        assert sr["subject"] == {"reference": f"Patient/{patient['id']}"}
+        assert {"reference": f"Consent/{consent['id']}"} in sr["supportingInfo"]
+        assert consent["patient"] == {"reference": f"Patient/{patient['id']}"}
+        read = await client.get(f"/fhir/Consent/{consent['id']}", headers=gp)
+        assert read.status_code == 200
+        assert read.json()["status"] == "active"
+
+    async def test_bundle_retry_is_idempotent(
+        self, client: httpx.AsyncClient, session: AsyncSession, gp: dict[str, str]
+    ) -> None:
+        bundle = factories.transaction()
+        await client.post("/fhir", json=bundle, headers=gp)
+        again = (await client.post("/fhir", json=bundle, headers=gp)).json()
+        assert [e["response"]["status"] for e in again["entry"]][:2] == ["200 OK", "200 OK"]
+        assert await count(session, Referral) == 1
+
+
+class TestReadUpdate:
+    async def test_vread_and_history(self, client: httpx.AsyncClient, gp: dict[str, str]) -> None:
+        created = (await create(client, gp)).json()
+        url = f"/fhir/ServiceRequest/{created['id']}"
+        revoked = {**created, "status": "revoked"}
+        assert (
+            await client.put(url, json=revoked, headers={**gp, "If-Match": 'W/"1"'})
+        ).status_code == 200
+        v1 = (await client.get(f"{url}/_history/1", headers=gp)).json()
+        assert v1["status"] == "active"
+        history = (await client.get(f"{url}/_history", headers=gp)).json()
+        assert history["type"] == "history"
+        assert [e["resource"]["status"] for e in history["entry"]] == ["revoked", "active"]
+        assert (await client.get(f"{url}/_history/9", headers=gp)).status_code == 404
+        assert (await client.get(f"{url}/_history/x", headers=gp)).status_code == 404
+
+    async def test_revoking_cancels_the_task(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        created = (await create(client, gp)).json()
+        response = await client.put(
+            f"/fhir/ServiceRequest/{created['id']}",
+            json={**created, "status": "revoked"},
+            headers=gp,
+        )
+        assert response.json()["status"] == "revoked"
+        assert response.headers["ETag"] == 'W/"2"'
+        task = (await client.get(f"/fhir/Task?focus={created['id']}", headers=gp)).json()["entry"][
+            0
+        ]["resource"]
+        assert task["status"] == "cancelled"
+        assert task["statusReason"]["text"]
+        again = await client.put(
+            f"/fhir/ServiceRequest/{created['id']}",
+            json={**created, "status": "active"},
+            headers=gp,
+        )
+        assert again.status_code == 422  # a revoked referral does not come back
+
+    async def test_if_match_mismatch_is_412(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        created = (await create(client, gp)).json()
+        response = await client.put(
+            f"/fhir/ServiceRequest/{created['id']}",
+            json={**created, "status": "revoked"},
+            headers={**gp, "If-Match": 'W/"7"'},
+        )
+        assert response.status_code == 412
+        assert (await client.get(f"/fhir/ServiceRequest/{created['id']}", headers=gp)).json()[
+            "status"
+        ] == "active"
+
+    async def test_id_mismatch_is_400(self, client: httpx.AsyncClient, gp: dict[str, str]) -> None:
+        created = (await create(client, gp)).json()
+        other = "0b4c6f5e-2d6a-4a0b-9a53-6f0f0b0b0b0b"
+        response = await client.put(
+            f"/fhir/ServiceRequest/{other}", json={**created, "status": "revoked"}, headers=gp
+        )
+        assert response.status_code == 400
+
+    async def test_only_status_may_change(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        created = (await create(client, gp)).json()
+        changed = {**created, "status": "revoked", "intent": "plan"}
+        response = await client.put(
+            f"/fhir/ServiceRequest/{created['id']}", json=changed, headers=gp
+        )
+        assert response.status_code == 422
+        assert response.json()["issue"][0]["expression"] == ["ServiceRequest.intent"]
+
+    async def test_unknown_ids_are_404(self, client: httpx.AsyncClient, gp: dict[str, str]) -> None:
+        for url in (
+            "/fhir/ServiceRequest/nope",
+            "/fhir/ServiceRequest/0b4c6f5e-2d6a-4a0b-9a53-6f0f0b0b0b0b",
+            "/fhir/Task/x",
+            "/fhir/Patient/1",
+        ):
+            response = await client.get(url, headers=gp)
+            assert response.status_code == 404
+            assert response.json()["issue"][0]["code"] == "not-found"
