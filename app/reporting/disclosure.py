@@ -9,7 +9,8 @@ Rules (sources in /work/shared/reference/domain.md section 6):
   September 2018 and adopted for SRHAD and NCMP; OpenSAFELY "redact counts <= 7, then round to
   the nearest 5", docs.opensafely.org/sdc): zero stays zero; 1 to ``suppress_below - 1`` (1-7)
   is published as ``None`` with ``suppressed=True``; every other count is rounded to the nearest
-  ``round_to`` (5), halves upwards. A non-zero count is never rounded down to zero.
+  ``round_to`` (5), halves upwards. A non-zero count is never rounded down to zero (nor, with
+  unusual thresholds, below ``suppress_below``).
 - **Statistics** (NHS Digital method: sub-national means and medians from 1-7 individuals are
   suppressed): a mean, median, change or confidence interval is published only when at least
   ``min_n_for_statistics`` (8) people are behind it. A share (e.g. reliable improvement) is a
@@ -131,13 +132,19 @@ def is_small(count: int, rules: DisclosureRules = DEFAULT_RULES) -> bool:
 
 
 def round_count(count: int, rules: DisclosureRules = DEFAULT_RULES) -> int:
-    """Round to the nearest ``round_to``, halves upwards; a non-zero count never becomes 0."""
+    """Round to the nearest ``round_to``, halves upwards.
+
+    A non-zero count is never published as 0 nor as a value below ``suppress_below`` (with
+    unusual thresholds, e.g. 10 rounded to the nearest 3 would give 9): it is raised to the
+    smallest multiple of ``round_to`` at or above ``suppress_below``.
+    """
     if count < 0:
         raise ValueError("counts cannot be negative")
     if count == 0:
         return 0
-    rounded = (count + rules.round_to // 2) // rules.round_to * rules.round_to
-    return max(rounded, rules.round_to)
+    step = rules.round_to
+    rounded = (count + step // 2) // step * step
+    return max(rounded, -(-rules.suppress_below // step) * step)
 
 
 def publish_count(count: int, rules: DisclosureRules = DEFAULT_RULES) -> PublishedCount:

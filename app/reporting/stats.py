@@ -1,10 +1,11 @@
 """Pure statistics for the commissioner reports: mean, median, a t-based 95% confidence interval.
 
 No SciPy: the Student t quantile is found by bisection on the t distribution function, which is
-computed exactly through the regularised incomplete beta function
-``F(t) = 1 - I_{df/(df+t^2)}(df/2, 1/2) / 2`` for ``t >= 0`` (Abramowitz & Stegun 26.7.1 and
-26.5.27); the incomplete beta is evaluated with its continued fraction and the modified Lentz
-method (Press et al., Numerical Recipes, 3rd ed., section 6.4). Accurate to about 1e-10.
+computed exactly through the regularised incomplete beta function:
+``F(t) = 1 - I_{df/(df+t^2)}(df/2, 1/2) / 2`` for ``t >= 0``, or near the centre
+``F(t) = 1/2 + I_{t^2/(df+t^2)}(1/2, df/2) / 2`` (Abramowitz & Stegun 26.7.1 and 26.5.27).
+The incomplete beta is evaluated with its continued fraction and the modified Lentz method
+(Press et al., Numerical Recipes, 3rd ed., section 6.4). Accurate to about 1e-10.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def t_cdf(t: float, df: float) -> float:
         raise ValueError("degrees of freedom must be positive")
     if math.isinf(t):
         return 1.0 if t > 0 else 0.0
+    if t * t < df:
+        # near the centre: P(|T| <= |t|) = I_{t^2/(df+t^2)}(1/2, df/2), without cancellation
+        inner = 0.5 * _betainc(0.5, df / 2, t * t / (df + t * t))
+        return 0.5 + inner if t >= 0 else 0.5 - inner
     tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
     return 1.0 - tail if t >= 0 else tail
 

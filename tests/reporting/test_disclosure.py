@@ -119,7 +119,10 @@ def assert_published_rules(true: int, shown: PublishedCount, rules: DisclosureRu
     assert shown.value % rules.round_to == 0
     assert not 0 < true < rules.suppress_below, "a small true count escaped suppression"
     assert (shown.value == 0) == (true == 0), "zero stays zero, and only zero"
-    assert abs(shown.value - true) <= max(rules.round_to // 2, rules.round_to - true)
+    # the nearest multiple, except that a non-zero count is lifted to the smallest publishable
+    # multiple (the first at or above suppress_below, and above 0)
+    lowest = -(-max(rules.suppress_below, 1) // rules.round_to) * rules.round_to
+    assert abs(shown.value - true) <= max(rules.round_to // 2, lowest - true)
 
 
 # Strategies ----------------------------------------------------------------------------------
@@ -197,8 +200,8 @@ def test_any_thresholds_hold_in_two_way_tables(
 def test_round_count_is_the_nearest_multiple_of_5(count: int) -> None:
     rounded = round_count(count)
     assert rounded % 5 == 0
-    # 1 and 2 (always suppressed under the defaults) would round to 0: they give 5 instead
-    assert abs(rounded - count) <= (2 if count == 0 or count >= 3 else 4)
+    # 1-7 are suppressed, never rounded for publication; were they, they would give 10
+    assert abs(rounded - count) <= (2 if count == 0 or count >= 8 else 9)
     assert (rounded == 0) == (count == 0)
 
 
