@@ -407,7 +407,10 @@ def publish_change(
     """Per-person paired scores of one instrument in one group, reduced to what may be shown.
 
     ``baseline[k]``, ``follow_up[k]`` and ``reliable_improvement[k]`` belong to person k; the
-    change is ``follow_up - baseline`` (the instrument's own scale, e.g. the SWEMWBS metric).
+    change is ``follow_up - baseline`` on the instrument's own scale (the SWEMWBS metric, the
+    WEMWBS or UCLA3 total, an ONS4 item), with its own sign: for UCLA3 and ONS4 ``anxious`` a
+    negative mean change is an improvement. ``reliable_improvement[k]`` comes from
+    ``app.outcomes.instruments.change``, which knows the direction.
     """
     n = len(baseline)
     if len(follow_up) != n or len(reliable_improvement) != n:
