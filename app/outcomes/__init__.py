@@ -1,0 +1,1 @@
+"""Wellbeing outcomes: validated instruments, their scoring and change over time."""

@@ -1,0 +1,1 @@
+"""Commissioner reports: aggregation, statistics and disclosure control."""
