@@ -20,6 +20,7 @@ from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
 from app.ops import error_handlers, health
 from app.ops.middleware import RequestMiddleware
+from app.terminology import router as terminology_router
 
 DESCRIPTION = """\
 Social-prescribing referrals for the NHS in England: FHIR R4 intake and closed loop under
@@ -53,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.verifier = TokenVerifier(settings)
 
-    capability = ServerCapability(resources=[audit_router.CAPABILITY])
+    capability = ServerCapability(
+        resources=[audit_router.CAPABILITY, terminology_router.CAPABILITY]
+    )
     app.state.capability_statement = capability_statement(
         capability, dt.date.fromisoformat(__released__)
     )
@@ -61,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(fhir_router.router)
     app.include_router(audit_router.router)
+    app.include_router(terminology_router.fhir_router)
+    app.include_router(terminology_router.router)
     app.include_router(auth_router.router)
 
     error_handlers.install(app)

@@ -2,5 +2,6 @@
 
 from app.audit.models import AuditEvent
 from app.db import Base
+from app.terminology.models import SnomedNeedMapping
 
-__all__ = ["AuditEvent", "Base"]
+__all__ = ["AuditEvent", "Base", "SnomedNeedMapping"]
