@@ -9,7 +9,7 @@ from app.db import Base, UTCDateTime, utcnow
 
 
 class SnomedNeedMapping(Base):
-    """An administrator's SNOMED CT -> need mapping; overrides a shipped one for the same concept."""
+    """An administrator's SNOMED CT -> need mapping; overrides a shipped one (same concept)."""
 
     __tablename__ = "snomed_need_mapping"
 

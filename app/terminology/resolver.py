@@ -122,9 +122,7 @@ def resolve_reasons(reasons: Sequence[Reason], mapping: Mapping[str, str]) -> Re
         text = _clean(reason.text) or (unmapped_displays[0] if unmapped_displays else None)
         if text is None:
             if not reason.codings:
-                errors.append(
-                    ReasonIssue("a reason needs a coding or text", f"reasonCode[{r}]")
-                )
+                errors.append(ReasonIssue("a reason needs a coding or text", f"reasonCode[{r}]"))
             elif not any(e.expression.startswith(f"reasonCode[{r}].") for e in errors):
                 errors.append(
                     ReasonIssue(

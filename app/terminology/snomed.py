@@ -1,4 +1,4 @@
-"""SNOMED CT concept identifiers and the shipped SNOMED CT -> need mapping (``data/snomed_needs.json``).
+"""SNOMED CT concept ids, and the shipped SNOMED CT -> need mapping (``data/snomed_needs.json``).
 
 An SCTID is 6 to 18 digits without a leading zero; its last digit is a Verhoeff check digit and
 the two digits before it are the partition identifier, which for a concept is ``00``

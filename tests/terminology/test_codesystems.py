@@ -74,9 +74,9 @@ def test_content_is_exactly_the_design_list(codesystem_id: str) -> None:
 
 
 def test_system_constants() -> None:
-    assert codesystems.NEED_SYSTEM == f"{BASE}/need"
-    assert codesystems.ACTIVITY_CATEGORY_SYSTEM == f"{BASE}/activity-category"
-    assert codesystems.REFERRAL_STAGE_SYSTEM == f"{BASE}/referral-stage"
+    assert f"{BASE}/need" == codesystems.NEED_SYSTEM
+    assert f"{BASE}/activity-category" == codesystems.ACTIVITY_CATEGORY_SYSTEM
+    assert f"{BASE}/referral-stage" == codesystems.REFERRAL_STAGE_SYSTEM
     assert codesystems.need_codes() == frozenset(DESIGN_CODES["need"])
 
 
@@ -125,9 +125,7 @@ async def test_a_token_is_needed(client: httpx.AsyncClient) -> None:
 async def test_search(
     client: httpx.AsyncClient, auth: TokenFactory, query: str, ids: list[str]
 ) -> None:
-    response = await client.get(
-        f"/fhir/CodeSystem?{query}", headers=auth(Role.COMMISSIONER, "X26")
-    )
+    response = await client.get(f"/fhir/CodeSystem?{query}", headers=auth(Role.COMMISSIONER, "X26"))
     assert response.status_code == 200
     bundle = response.json()
     assert bundle["type"] == "searchset"
