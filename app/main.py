@@ -21,6 +21,7 @@ from app.fhir.capability import ServerCapability, capability_statement
 from app.ops import error_handlers, health
 from app.ops.middleware import RequestMiddleware
 from app.referrals import router as referrals_router
+from app.terminology import router as terminology_router
 
 DESCRIPTION = """\
 Social-prescribing referrals for the NHS in England: FHIR R4 intake and closed loop under
@@ -55,7 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.verifier = TokenVerifier(settings)
 
     capability = ServerCapability(
-        resources=[audit_router.CAPABILITY, *referrals_router.CAPABILITIES],
+        resources=[
+            audit_router.CAPABILITY,
+            *referrals_router.CAPABILITIES,
+            terminology_router.CAPABILITY,
+        ],
         system_interactions=list(referrals_router.SYSTEM_INTERACTIONS),
     )
     app.state.capability_statement = capability_statement(
@@ -65,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(fhir_router.router)
     app.include_router(audit_router.router)
+    app.include_router(terminology_router.fhir_router)
+    app.include_router(terminology_router.router)
     app.include_router(auth_router.router)
     app.include_router(referrals_router.router)
     app.include_router(referrals_router.admin_router)

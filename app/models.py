@@ -13,6 +13,7 @@ from app.referrals.models import (
     RoutingRule,
     Task,
 )
+from app.terminology.models import SnomedNeedMapping
 
 __all__ = [
     "AuditEvent",
@@ -25,5 +26,6 @@ __all__ = [
     "ReferralNeed",
     "ResourceVersion",
     "RoutingRule",
+    "SnomedNeedMapping",
     "Task",
 ]

@@ -38,6 +38,7 @@ class Action(StrEnum):
     ROUTING_MANAGE = "routing.manage"
     SUBSCRIPTION_MANAGE = "subscription.manage"
     AUDIT_READ = "audit.read"
+    TERMINOLOGY_MANAGE = "terminology.manage"  # SNOMED CT -> need mappings
 
 
 class Reach(StrEnum):
@@ -81,6 +82,7 @@ MATRIX: dict[Action, dict[Role, Reach]] = {
     Action.ROUTING_MANAGE: _ADMIN,
     Action.SUBSCRIPTION_MANAGE: {Role.REFERRER: Reach.REQUESTED, **_ADMIN},
     Action.AUDIT_READ: _ADMIN,
+    Action.TERMINOLOGY_MANAGE: _ADMIN,
 }
 
 # The FHIR resource type and SMART permission (v2 letters) that a scope must grant per action.
@@ -103,6 +105,7 @@ ACTION_SCOPES: dict[Action, tuple[str, str]] = {
     Action.ROUTING_MANAGE: ("Organization", "u"),
     Action.SUBSCRIPTION_MANAGE: ("Subscription", "c"),
     Action.AUDIT_READ: ("AuditEvent", "r"),
+    Action.TERMINOLOGY_MANAGE: ("CodeSystem", "u"),
 }
 
 _V1_PERMISSIONS = {"read": "rs", "write": "cud", "*": "cruds"}

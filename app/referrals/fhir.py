@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.fhir import CANONICAL_BASE
 from app.referrals.intake import ODS_SYSTEM
 from app.referrals.models import Consent, Patient, Referral, Task
+from app.terminology.codesystems import REFERRAL_STAGE, REFERRAL_STAGE_SYSTEM, load
 
-STAGE_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/referral-stage"
-STAGES = {
-    "contact-attempted": "Contact attempted",
-    "first-contact": "First contact made",
-    "plan-agreed": "Plan agreed",
-    "activity-booked": "Activity booked",
-    "attending": "Attending",
-    "follow-up-due": "Follow-up due",
-}
+STAGE_SYSTEM = REFERRAL_STAGE_SYSTEM
+STAGES = {c.code: c.display for c in load(REFERRAL_STAGE).concepts}
 
 
 def _meta(version_id: int, updated_at: Any) -> dict[str, str]:

@@ -18,18 +18,19 @@ from app.errors import BadRequest, Issue, Unprocessable
 from app.fhir import CANONICAL_BASE
 from app.fhir.codec import check_structure
 from app.referrals import nhs_number
+from app.terminology.codesystems import (
+    ACTIVITY_CATEGORY_SYSTEM,
+    SNOMED_SYSTEM,
+    activity_category_codes,
+)
 
-SNOMED = "http://snomed.info/sct"
+SNOMED = SNOMED_SYSTEM
 REFERRAL_CODE = "871731000000106"  # Referral to social prescribing service (procedure)
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
-NEED_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/need"
-CATEGORY_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/activity-category"
 PREFERENCES_URL = f"{CANONICAL_BASE}/StructureDefinition/referral-preferences"
-GEOLOCATION_URL = "http://hl7.org/fhir/StructureDefinition/geolocation"
 
 INTENTS = ("order", "plan", "proposal")
 SR_STATUSES = ("draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown")
-CONSENT_STATUSES = ("draft", "proposed", "active", "rejected", "inactive", "entered-in-error")
 GENDERS = ("male", "female", "other", "unknown")
 UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 
@@ -216,10 +217,14 @@ def _preference(part: Any, where: str, prefs: dict[str, Any], problems: _Problem
     match url:
         case "interest":
             coding = part.get("valueCoding")
-            if not isinstance(coding, dict) or coding.get("system") != CATEGORY_SYSTEM:
+            if (
+                not isinstance(coding, dict)
+                or coding.get("system") != ACTIVITY_CATEGORY_SYSTEM
+                or coding.get("code") not in activity_category_codes()
+            ):
                 problems.add(
                     f"{where}.valueCoding",
-                    f"interest needs a coding from {CATEGORY_SYSTEM}",
+                    f"interest needs a code of {ACTIVITY_CATEGORY_SYSTEM}",
                     "code-invalid",
                 )
             else:

@@ -1,61 +1,45 @@
-"""From ``reasonCode`` to needs (DESIGN.md 5.4): need codes, mapped SNOMED CT concepts, or text.
-
-The SNOMED CT -> need table is data (``app.terminology``); this module only applies it.
-"""
+"""``reasonCode`` -> needs for the intake, through the terminology resolver (DESIGN.md 5.4)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from app.errors import Issue
-from app.referrals.intake import NEED_SYSTEM, SNOMED
-
-NEEDS = (
-    "loneliness-isolation",
-    "low-mood",
-    "anxiety-stress",
-    "long-term-condition",
-    "physical-inactivity",
-    "bereavement",
-    "carer-support",
-    "debt-finance",
-    "housing",
-    "employment-learning",
-    "other",
-)
+from app.errors import Issue, Unprocessable
+from app.referrals.intake import NeedResolver
+from app.terminology.resolver import Coding, Reason, resolve_reasons
 
 
-def resolve(
-    reasons: list[dict[str, Any]], snomed_needs: Mapping[str, str]
-) -> tuple[list[str], list[Issue]]:
-    """Need codes in order, without duplicates, and warnings for codes that map to nothing."""
-    needs: list[str] = []
-    warnings: list[Issue] = []
+def _reason(raw: Any) -> Reason:
+    if not isinstance(raw, dict):
+        return Reason()
+    codings = [
+        Coding(c.get("system"), c.get("code"), c.get("display"))
+        for c in raw.get("coding", [])
+        if isinstance(c, dict)
+    ]
+    return Reason(codings=codings, text=raw.get("text"))
 
-    def add(need: str) -> None:
-        if need not in needs:
-            needs.append(need)
 
-    for index, reason in enumerate(reasons):
-        found = False
-        for coding in reason.get("coding", []) if isinstance(reason, dict) else []:
-            system, code = coding.get("system"), coding.get("code")
-            if system == NEED_SYSTEM and code in NEEDS:
-                add(code)
-                found = True
-            elif system == SNOMED and code in snomed_needs:
-                add(snomed_needs[code])
-                found = True
-        if not found:
-            if isinstance(reason, dict) and reason.get("coding"):
-                warnings.append(
-                    Issue(
-                        "no coding maps to a need; recorded as 'other'",
-                        f"ServiceRequest.reasonCode[{index}]",
-                        code="code-unknown",
-                        severity="warning",
-                    )
-                )
-            add("other")
-    return needs, warnings
+def resolver(snomed_needs: Mapping[str, str]) -> NeedResolver:
+    """A resolver for ``check_referral`` using the SNOMED CT -> need mapping in force."""
+
+    def resolve(reasons: list[dict[str, Any]]) -> tuple[list[str], list[Issue]]:
+        result = resolve_reasons([_reason(r) for r in reasons], snomed_needs)
+        if result.errors:
+            raise Unprocessable(
+                "A reasonCode does not name a need",
+                [
+                    Issue(e.message, f"ServiceRequest.{e.expression}", code="code-invalid")
+                    for e in result.errors
+                ],
+            )
+        warnings = [
+            Issue(
+                w.message, f"ServiceRequest.{w.expression}", code="code-unknown", severity="warning"
+            )
+            for w in result.warnings
+        ]
+        return list(result.needs), warnings
+
+    return resolve

@@ -27,6 +27,7 @@ from app.ops.metrics import REFERRALS_CREATED
 from app.referrals import fhir, intake, needs, repository, service
 from app.referrals.models import ResourceVersion
 from app.referrals.schemas import RoutingRuleRead, RoutingRuleWrite
+from app.terminology import service as terminology_service
 
 router = APIRouter(tags=["fhir"])
 admin_router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
@@ -131,9 +132,8 @@ def _context(request: Request, caller: Caller) -> service.Context:
     )
 
 
-def _resolver(request: Request) -> intake.NeedResolver:
-    mapping: dict[str, str] = getattr(request.app.state, "snomed_needs", {})
-    return lambda reasons: needs.resolve(reasons, mapping)
+async def _resolver(session: SessionDep) -> intake.NeedResolver:
+    return needs.resolver(await terminology_service.need_mapping(session))
 
 
 async def _body(request: Request) -> Any:
@@ -167,7 +167,7 @@ async def create_service_request(
 ) -> Response:
     """Create a referral (contained Patient and Consent); conditional with If-None-Exist."""
     body = await _body(request)
-    draft = intake.check_referral(body, resolve_needs=_resolver(request))
+    draft = intake.check_referral(body, resolve_needs=await _resolver(session))
     criterion = request.url.query or if_none_exist  # fhirpy sends the criterion as a query string
     condition = intake.parse_if_none_exist(criterion) if criterion else None
     settings: Settings = request.app.state.settings
@@ -670,7 +670,7 @@ async def transaction(
 ) -> Response:
     """A transaction Bundle: Patient + ServiceRequest (+ Consent) linked by urn:uuid fullUrls."""
     body = await _body(request)
-    draft = intake.check_transaction(body, resolve_needs=_resolver(request))
+    draft = intake.check_transaction(body, resolve_needs=await _resolver(session))
     settings: Settings = request.app.state.settings
     result = await service.create_referral(
         session, _context(request, caller), draft, default_performer=settings.default_performer_ods

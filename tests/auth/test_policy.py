@@ -28,6 +28,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.ROUTING_MANAGE: {A},
     Action.SUBSCRIPTION_MANAGE: {R, A},
     Action.AUDIT_READ: {A},
+    Action.TERMINOLOGY_MANAGE: {A},
 }
 
 

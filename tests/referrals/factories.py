@@ -8,8 +8,9 @@ import random
 import uuid
 from typing import Any
 
-from app.referrals.intake import NEED_SYSTEM, ODS_SYSTEM, PREFERENCES_URL, REFERRAL_CODE, SNOMED
+from app.referrals.intake import ODS_SYSTEM, PREFERENCES_URL, REFERRAL_CODE, SNOMED
 from app.referrals.nhs_number import is_valid
+from app.terminology.codesystems import ACTIVITY_CATEGORY_SYSTEM, NEED_SYSTEM
 
 GP_SYSTEM = "https://fhir.example-gp.nhs.uk/Id/referral"
 _counter = itertools.count(1)
@@ -127,7 +128,7 @@ def service_request(
                 interest=[
                     {
                         "valueCoding": {
-                            "system": NEED_SYSTEM.replace("need", "activity-category"),
+                            "system": ACTIVITY_CATEGORY_SYSTEM,
                             "code": "music-singing",
                         }
                     }

@@ -4,6 +4,7 @@ Prefer, read/vread/history, update with If-Match, the transaction endpoint."""
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 import httpx
@@ -194,11 +195,17 @@ class TestCreate:
         payload = factories.service_request(
             reasonCode=[
                 {"text": "Struggling since moving"},
-                {"coding": [{"system": "http://example.org/x", "code": "1"}]},
+                {
+                    "coding": [
+                        {"system": "http://example.org/x", "code": "1", "display": "Money worries"}
+                    ]
+                },
             ]
         )
-        created = (await create(client, gp, payload)).json()
-        referral = await session.get(Referral, __import__("uuid").UUID(created["id"]))
+        response = await create(client, gp, payload)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        referral = await session.get(Referral, uuid.UUID(created["id"]))
         assert referral is not None
         assert referral.preferences == {
             "interests": ["music-singing"],

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Origin(StrEnum):
+    SHIPPED = "shipped"  # data/snomed_needs.json, cited
+    ADMIN = "admin"  # added by an administrator (overrides a shipped entry)
+
+
+class SnomedNeedWrite(BaseModel):
+    """An administrator's mapping of one SNOMED CT concept to a need code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display: str = Field(
+        min_length=1, max_length=255, description="the concept's term, as published"
+    )
+    need: str = Field(min_length=1, max_length=64, description="a code of CodeSystem need")
+    source: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="where the concept id was checked (URL) or why it is mapped so",
+    )
+
+
+class SnomedNeedRead(BaseModel):
+    concept_id: str
+    display: str
+    need: str
+    source: str
+    origin: Origin
+    overrides_shipped: bool = Field(
+        description="an admin row that replaces a shipped mapping of the same concept"
+    )
+    created_at: dt.datetime | None
+    created_by: str | None
+
+
+class SnomedNeedList(BaseModel):
+    items: list[SnomedNeedRead]

@@ -1,0 +1,100 @@
+"""SNOMED CT -> need mappings: the shipped, cited table merged with administrators' rows.
+
+No audit record: these hold nobody's data.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.db import utcnow
+from app.errors import Issue, NotFound, Unprocessable
+from app.terminology import repository
+from app.terminology.codesystems import NEED_SYSTEM, need_codes
+from app.terminology.models import SnomedNeedMapping
+from app.terminology.schemas import Origin, SnomedNeedRead, SnomedNeedWrite
+from app.terminology.snomed import concept_id_problem, shipped_mappings
+
+
+def _shipped() -> dict[str, SnomedNeedRead]:
+    return {
+        m.concept_id: SnomedNeedRead(
+            concept_id=m.concept_id,
+            display=m.term,
+            need=m.need,
+            source=m.source,
+            origin=Origin.SHIPPED,
+            overrides_shipped=False,
+            created_at=None,
+            created_by=None,
+        )
+        for m in shipped_mappings()
+    }
+
+
+def _admin_read(row: SnomedNeedMapping, shipped: dict[str, SnomedNeedRead]) -> SnomedNeedRead:
+    return SnomedNeedRead(
+        concept_id=row.concept_id,
+        display=row.display,
+        need=row.need,
+        source=row.source,
+        origin=Origin.ADMIN,
+        overrides_shipped=row.concept_id in shipped,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
+
+
+async def merged(session: AsyncSession) -> list[SnomedNeedRead]:
+    """Every mapping in force, ordered by concept id; an admin row replaces a shipped one."""
+    shipped = _shipped()
+    entries = dict(shipped)
+    for row in await repository.list_mappings(session):
+        entries[row.concept_id] = _admin_read(row, shipped)
+    return [entries[k] for k in sorted(entries, key=lambda c: (len(c), c))]
+
+
+async def need_mapping(session: AsyncSession) -> dict[str, str]:
+    """SNOMED CT concept id -> need code, for ``resolver.resolve_reasons``."""
+    return {entry.concept_id: entry.need for entry in await merged(session)}
+
+
+def _check(concept_id: str, body: SnomedNeedWrite) -> None:
+    issues = []
+    if problem := concept_id_problem(concept_id):
+        issues.append(Issue(f"concept_id {concept_id!r}: {problem}", "concept_id"))
+    if body.need not in need_codes():
+        issues.append(Issue(f"need {body.need!r} is not a code of {NEED_SYSTEM}", "need"))
+    if issues:
+        raise Unprocessable("The mapping is invalid", issues)
+
+
+async def put(
+    session: AsyncSession, concept_id: str, body: SnomedNeedWrite, principal: Principal
+) -> tuple[SnomedNeedRead, bool]:
+    """Create or replace the admin row for ``concept_id``; returns it and whether it is new."""
+    _check(concept_id, body)
+    row = await repository.get_mapping(session, concept_id)
+    created = row is None
+    if row is None:
+        row = SnomedNeedMapping(concept_id=concept_id)
+    # The row records who set the mapping now in force and when.
+    row.display, row.need, row.source = body.display, body.need, body.source
+    row.created_at, row.created_by = utcnow(), principal.sub
+    await repository.add_mapping(session, row)
+    return _admin_read(row, _shipped()), created
+
+
+async def delete(session: AsyncSession, concept_id: str) -> None:
+    """Remove an admin row (a shipped mapping then applies again, if there is one)."""
+    row = await repository.get_mapping(session, concept_id)
+    if row is None:
+        shipped = concept_id in _shipped()
+        hint = (
+            "; shipped mappings cannot be deleted, override one with need 'other' instead"
+            if shipped
+            else ""
+        )
+        raise NotFound(f"No administrator mapping for SNOMED CT {concept_id}{hint}")
+    await repository.delete_mapping(session, row)
