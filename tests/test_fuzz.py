@@ -6,7 +6,6 @@ reach every route) and without a token, through the real app on a migrated SQLit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ schema = schemathesis.openapi.from_path(OPENAPI_PATH)
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
     in_thread(lambda: migrations.upgrade(url))
     settings_ = make_settings(url)
@@ -33,7 +32,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     # The schemathesis client runs the app on its own event loop per call: no pooled connections.
     app.state.engine = create_engine(settings_, pooled=False)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
-    yield app
+    return app
 
 
 def _admin() -> dict[str, str]:
