@@ -330,7 +330,7 @@ async def search(
     rows = await session.execute(
         statement.options(joinedload(Activity.organisation)).offset(offset).limit(limit)
     )
-    page = [(activity, math.sqrt(d2) if d2 is not None else None) for activity, d2 in rows.tuples()]
+    page = [(activity, math.sqrt(d2) if d2 is not None else None) for activity, d2 in rows]
     return int(total or 0), page
 
 

@@ -12,6 +12,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -77,7 +79,9 @@ class LocationWrite(Strict):
     city: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     postcode: str | None = Field(None, max_length=16, description="UK postcode")
     latitude: float | None = Field(None, ge=-90, le=90, description="WGS84")
-    longitude: float | None = Field(None, ge=-180, le=180, description="WGS84")
+    longitude: float | None = Field(
+        None, ge=-180, le=180, validate_default=True, description="WGS84"
+    )
     accessibility: list[Accessibility] = Field(default_factory=list)
     accessibility_description: Text | None = None
 
@@ -96,11 +100,12 @@ class LocationWrite(Strict):
     def _unique_codes(cls, value: list[Accessibility]) -> list[Accessibility]:
         return _unique(value)
 
-    @model_validator(mode="after")
-    def _both_coordinates(self) -> Self:
-        if (self.latitude is None) != (self.longitude is None):
+    @field_validator("longitude")
+    @classmethod
+    def _both_coordinates(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if "latitude" in info.data and (info.data["latitude"] is None) != (value is None):
             raise ValueError("give both latitude and longitude, or neither")
-        return self
+        return value
 
 
 class LocationRead(LocationWrite):
@@ -129,13 +134,21 @@ class ScheduleWrite(Strict):
             raise ValueError("give the local time without a time zone")
         return value.replace(microsecond=0)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+    @field_validator("closes_at")
+    @classmethod
+    def _closes_after_opening(cls, value: dt.time | None, info: ValidationInfo) -> dt.time | None:
+        opens_at = info.data.get("opens_at")
+        if value is not None and opens_at is not None and value <= opens_at:
             raise ValueError("closes_at must be after opens_at")
-        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+        return value
+
+    @field_validator("valid_to")
+    @classmethod
+    def _ends_after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        valid_from = info.data.get("valid_from")
+        if value is not None and valid_from is not None and value < valid_from:
             raise ValueError("valid_to must not be before valid_from")
-        return self
+        return value
 
 
 class CostOptionWrite(Strict):
@@ -146,12 +159,21 @@ class CostOptionWrite(Strict):
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
 
+    @field_serializer("amount")
+    def _amount_as_number(self, value: Decimal | None) -> float | None:
+        return float(value) if value is not None else None
+
+    @field_validator("free")
+    @classmethod
+    def _free_costs_nothing(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value and info.data.get("amount") not in (None, 0):
+            raise ValueError("a free option cannot have an amount above 0")
+        return value
+
     @model_validator(mode="after")
     def _derive_free(self) -> Self:
         if self.free is None:
             self.free = self.amount == 0
-        elif self.free and self.amount not in (None, 0):
-            raise ValueError("a free option cannot have an amount above 0")
         return self
 
 
@@ -159,16 +181,18 @@ class Capacity(Strict):
     maximum: int | None = Field(None, ge=0, le=1_000_000)
     available: int | None = Field(None, ge=0, le=1_000_000, description="default: maximum")
 
+    @field_validator("available")
+    @classmethod
+    def _within(cls, value: int | None, info: ValidationInfo) -> int | None:
+        maximum = info.data.get("maximum")
+        if value is not None and maximum is not None and value > maximum:
+            raise ValueError("available cannot exceed maximum")
+        return value
+
     @model_validator(mode="after")
-    def _within(self) -> Self:
+    def _default_available(self) -> Self:
         if self.available is None:
             self.available = self.maximum
-        if (
-            self.maximum is not None
-            and self.available is not None
-            and (self.available > self.maximum)
-        ):
-            raise ValueError("available cannot exceed maximum")
         return self
 
 
@@ -233,15 +257,13 @@ class ActivityBase(Strict):
             codes.append(code)
         return _unique(codes)
 
-    @model_validator(mode="after")
-    def _ages(self) -> Self:
-        if (
-            self.minimum_age is not None
-            and self.maximum_age is not None
-            and (self.maximum_age < self.minimum_age)
-        ):
+    @field_validator("maximum_age")
+    @classmethod
+    def _ages(cls, value: int | None, info: ValidationInfo) -> int | None:
+        minimum = info.data.get("minimum_age")
+        if value is not None and minimum is not None and value < minimum:
             raise ValueError("maximum_age cannot be below minimum_age")
-        return self
+        return value
 
 
 class ActivityWrite(ActivityBase):
