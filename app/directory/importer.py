@@ -660,7 +660,7 @@ async def import_services(
         issues = [
             Issue(
                 f"row {m.index} ({m.id or 'no id'}): {e.message}",
-                f"{prefix}[{m.index}].{e.field}".lstrip("."),
+                f"{prefix}[{m.index}]" + (f".{e.field}" if e.field else ""),
             )
             for m in mapped
             for e in m.errors
