@@ -135,6 +135,9 @@ def _text(m: Mapped, obj: dict[str, Any], key: str, path: str) -> str | None:
     if not isinstance(value, str):
         m.error(path, "must be text")
         return None
+    if "\x00" in value:
+        m.error(path, "must not contain NUL characters")
+        return None
     return value.strip() or None
 
 

@@ -40,8 +40,23 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if _has_nul(value):  # PostgreSQL text cannot hold U+0000
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 def _unique(values: list[T]) -> list[T]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from app.directory import repository
 from app.directory.models import Activity
 from app.directory.repository import ActivityRows, DirectoryQuery, Near
 from app.directory.schemas import (
+    ID_PATTERN,
     ActivityBase,
     ActivityRead,
     ActivitySummary,
@@ -45,6 +47,7 @@ from app.directory.vocabulary import (
 from app.errors import BadRequest, Conflict, Forbidden, Issue, NotFound, Unprocessable
 
 T = TypeVar("T")
+ID = re.compile(ID_PATTERN)
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -77,6 +80,9 @@ async def search(session: AsyncSession, params: SearchParams) -> Page[ActivitySu
     """ORUK ``GET /services``: filters, optional postcode + proximity, one page."""
     area_codes: list[str] | None = None
     near: Near | None = None
+    for name in ("search", "taxonomy_term_id", "day", "postcode"):
+        if "\x00" in (getattr(params, name) or ""):
+            raise BadRequest(f"{name} contains a NUL character", [Issue("NUL character", name)])
     if params.proximity is not None and params.postcode is None:
         raise BadRequest("proximity needs a postcode", [Issue("give a postcode", "postcode")])
     if params.postcode is not None:
@@ -232,8 +238,15 @@ def to_read(activity: Activity) -> ActivityRead:
     )
 
 
+def _known_id(activity_id: str) -> str:
+    """Ids outside the id syntax cannot exist: 404 without asking the database."""
+    if not ID.match(activity_id):
+        raise NotFound(f"No activity {activity_id!r}")
+    return activity_id
+
+
 async def get(session: AsyncSession, activity_id: str) -> ActivityRead:
-    activity = await repository.get_activity(session, activity_id)
+    activity = await repository.get_activity(session, _known_id(activity_id))
     if activity is None:
         raise NotFound(f"No activity {activity_id!r}")
     return to_read(activity)
@@ -449,7 +462,7 @@ async def replace(
         raise Unprocessable(
             "The body's id differs from the URL's", [Issue("must equal the id in the URL", "id")]
         )
-    exists, owner = await repository.get_owner(session, activity_id)
+    exists, owner = await repository.get_owner(session, _known_id(activity_id))
     if not exists:
         raise NotFound(f"No activity {activity_id!r}")
     _check_organisation(principal, reach, owner)
@@ -465,7 +478,7 @@ async def replace(
 async def delete(
     session: AsyncSession, principal: Principal, reach: Reach, activity_id: str
 ) -> None:
-    exists, owner = await repository.get_owner(session, activity_id)
+    exists, owner = await repository.get_owner(session, _known_id(activity_id))
     if not exists:
         raise NotFound(f"No activity {activity_id!r}")
     _check_organisation(principal, reach, owner)

@@ -212,6 +212,7 @@ def test_expiry_is_judged_against_today() -> None:
     from app.directory.importer import map_service
 
     row = {"id": "x", "name": "y", "schedules": [{"valid_to": "2026-06-30"}]}
+
     def expiry(today: dt.date) -> list[str]:
         return [w.field for w in map_service(0, row, today).warnings if "expired" in w.message]
 

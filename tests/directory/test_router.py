@@ -148,6 +148,8 @@ async def test_admin_writes_anything_and_conflicts_are_409(
     assert missing.status_code == 404
     assert (await client.delete(f"{SERVICES}/nope", headers=admin)).status_code == 404
     assert (await client.get(f"{SERVICES}/nope", headers=admin)).status_code == 404
+    assert (await client.get(f"{SERVICES}/a%00b", headers=admin)).status_code == 404
+    assert (await client.get(f"{SERVICES}/{'x' * 65}", headers=admin)).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -187,6 +189,8 @@ async def test_admin_writes_anything_and_conflicts_are_409(
         ({"eligibility": {"gender": "any"}}, "eligibility.gender"),
         ({"colour": "blue"}, "colour"),
         ({"id": "has spaces"}, "id"),
+        ({"description": "nul\x00"}, "description"),
+        ({"languages": ["en", "\x00"]}, "languages.1"),
     ],
 )
 async def test_invalid_bodies_are_422_naming_the_field(

@@ -194,6 +194,8 @@ async def test_filters_combine(
         ({"proximity": 0, "postcode": "E5 1AU"}, "proximity"),
         ({"postcode": "not a postcode"}, "postcode"),
         ({"search": "x" * 201}, "search"),
+        ({"search": "tea\x00"}, "search"),
+        ({"taxonomy_term_id": "\x00"}, "taxonomy_term_id"),
     ],
 )
 async def test_malformed_parameters_are_400_naming_the_parameter(
