@@ -48,8 +48,9 @@ class Place:
         return None
 
 
-async def locate(session: AsyncSession, raw: str) -> Place:
-    """The best known position of a postcode (or a bare postcode district such as ``E8``)."""
+async def locate(session: AsyncSession, raw: str, *, deprivation: bool = True) -> Place:
+    """The best known position of a postcode (or a bare postcode district such as ``E8``);
+    ``deprivation=False`` skips the IMD decile."""
     postcode = postcodes.normalise(raw)
     district = postcodes.district_of(raw)
     lsoa_code = local_authority = None
@@ -57,7 +58,11 @@ async def locate(session: AsyncSession, raw: str) -> Place:
         row = await repository.get_postcode(session, postcode)
         if row is not None:
             lsoa_code, local_authority = row.lsoa_code, row.local_authority_code
-            imd = await repository.get_imd_decile(session, lsoa_code) if lsoa_code else None
+            imd = (
+                await repository.get_imd_decile(session, lsoa_code)
+                if lsoa_code and deprivation
+                else None
+            )
             if row.latitude is not None and row.longitude is not None:
                 return Place(
                     raw,
@@ -73,7 +78,11 @@ async def locate(session: AsyncSession, raw: str) -> Place:
     if district is not None:
         centroid = await repository.get_district(session, district)
         if centroid is not None:
-            imd = await repository.get_imd_decile(session, lsoa_code) if lsoa_code else None
+            imd = (
+                await repository.get_imd_decile(session, lsoa_code)
+                if lsoa_code and deprivation
+                else None
+            )
             return Place(
                 raw,
                 postcode,

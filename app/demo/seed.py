@@ -50,6 +50,7 @@ async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
     places = demo_directory.fixture_places(areas_importer.FIXTURE_POSTCODES)
     for rows in demo_directory.activities(options.seed, count, places, now):
         await repository.insert_activities(session, rows)
+    await repository.analyze(session)
     notes.append(f"demo directory: {count} activities of {len(org_rows)} organisations")
     return "; ".join(notes)
 

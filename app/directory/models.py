@@ -132,7 +132,10 @@ class Location(Base):
     """Where an activity happens. No coordinates: the location is unknown to proximity search."""
 
     __tablename__ = "location"
-    __table_args__ = (Index("ix_location_latitude_longitude", "latitude", "longitude"),)
+    __table_args__ = (
+        # activity_id makes the proximity prefilter an index-only scan
+        Index("ix_location_latitude_longitude", "latitude", "longitude", "activity_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     activity_id: Mapped[str] = mapped_column(

@@ -9,15 +9,14 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     and_,
     delete,
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -291,47 +290,66 @@ async def search(
 ) -> tuple[int, list[tuple[Activity, float | None]]]:
     """One page of activities and the total; by distance then id when near a point, else by
     name then id."""
-    where = _filters(query)
-    statement: Select[tuple[Activity, Any]]
     if query.near is not None:
-        near = query.near
-        d2, kx = _distance_squared(near.latitude, near.longitude)
-        dlat = near.metres / METRES_PER_DEGREE
-        dlon = near.metres / kx
-        nearest = (
-            select(Location.activity_id, func.min(d2).label("d2"))
-            .where(
-                Location.latitude.between(near.latitude - dlat, near.latitude + dlat),
-                Location.longitude.between(near.longitude - dlon, near.longitude + dlon),
-                d2 <= near.metres * near.metres,
-            )
-            .group_by(Location.activity_id)
-            .subquery()
-        )
-        total = await session.scalar(
-            select(func.count())
-            .select_from(Activity)
-            .join(nearest, nearest.c.activity_id == Activity.id)
-            .where(*where)
-        )
-        statement = (
-            select(Activity, nearest.c.d2)
-            .join(nearest, nearest.c.activity_id == Activity.id)
-            .where(*where)
-            .order_by(nearest.c.d2, Activity.id)
-        )
-    else:
-        total = await session.scalar(select(func.count()).select_from(Activity).where(*where))
-        statement = (
-            select(Activity, literal(None).label("d2"))  # type: ignore[assignment]
-            .where(*where)
-            .order_by(Activity.name, Activity.id)
-        )
-    rows = await session.execute(
-        statement.options(joinedload(Activity.organisation)).offset(offset).limit(limit)
+        return await _search_near(session, query, query.near, offset=offset, limit=limit)
+    where = _filters(query)
+    total = await session.scalar(select(func.count()).select_from(Activity).where(*where))
+    rows = await session.scalars(
+        select(Activity)
+        .where(*where)
+        .options(joinedload(Activity.organisation))
+        .order_by(Activity.name, Activity.id)
+        .offset(offset)
+        .limit(limit)
     )
-    page = [(activity, math.sqrt(d2) if d2 is not None else None) for activity, d2 in rows]
-    return int(total or 0), page
+    return int(total or 0), [(activity, None) for activity in rows]
+
+
+async def _search_near(
+    session: AsyncSession, query: DirectoryQuery, near: Near, *, offset: int, limit: int
+) -> tuple[int, list[tuple[Activity, float | None]]]:
+    """Locations in the bounding box (index range scan on latitude, longitude, activity_id),
+    then the exact radius; each activity at its nearest location; the total comes from a
+    window count in the same query."""
+    d2, kx = _distance_squared(near.latitude, near.longitude)
+    dlat = near.metres / METRES_PER_DEGREE
+    dlon = near.metres / kx
+    nearest = select(Location.activity_id.label("activity_id"), func.min(d2).label("d2")).where(
+        Location.latitude.between(near.latitude - dlat, near.latitude + dlat),
+        Location.longitude.between(near.longitude - dlon, near.longitude + dlon),
+        d2 <= near.metres * near.metres,
+    )
+    where = _filters(query)
+    if where:  # without filters the activity table is not needed until the page is known
+        nearest = nearest.join(Activity, Activity.id == Location.activity_id).where(*where)
+    grouped = nearest.group_by(Location.activity_id).subquery()
+    page = (
+        await session.execute(
+            select(grouped.c.activity_id, grouped.c.d2, func.count().over().label("total"))
+            .order_by(grouped.c.d2, grouped.c.activity_id)
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    if page:
+        total = int(page[0].total)
+    else:
+        total = int(await session.scalar(select(func.count()).select_from(grouped)) or 0)
+    ids = [row.activity_id for row in page]
+    activities = {
+        a.id: a
+        for a in await session.scalars(
+            select(Activity).where(Activity.id.in_(ids)).options(joinedload(Activity.organisation))
+        )
+    }
+    return total, [(activities[row.activity_id], math.sqrt(row.d2)) for row in page]
+
+
+async def analyze(session: AsyncSession) -> None:
+    """Refresh the planner's statistics after a bulk load (PostgreSQL; SQLite plans without)."""
+    if session.get_bind().dialect.name == "postgresql":
+        tables = ", ".join(t.__tablename__ for t in (Activity, *CHILD_TABLES))
+        await session.execute(text(f"ANALYZE {tables}"))
 
 
 async def count_activities(session: AsyncSession, source: str | None = None) -> int:

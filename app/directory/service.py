@@ -92,7 +92,7 @@ async def search(session: AsyncSession, params: SearchParams) -> Page[ActivitySu
                 f"postcode: {params.postcode!r} is not a UK postcode",
                 [Issue("not a UK postcode", "postcode")],
             )
-        place = await areas_service.locate(session, params.postcode)
+        place = await areas_service.locate(session, params.postcode, deprivation=False)
         area_codes = [district] + (
             [place.local_authority_code] if place.local_authority_code else []
         )

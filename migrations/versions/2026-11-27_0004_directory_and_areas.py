@@ -218,7 +218,7 @@ def upgrade() -> None:
     with op.batch_alter_table("location", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_location_activity_id"), ["activity_id"], unique=False)
         batch_op.create_index(
-            "ix_location_latitude_longitude", ["latitude", "longitude"], unique=False
+            "ix_location_latitude_longitude", ["latitude", "longitude", "activity_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_location_postcode"), ["postcode"], unique=False)
 
