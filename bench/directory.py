@@ -37,7 +37,7 @@ ADMIN_URL = os.environ.get(
     "ASSETLINK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 DATABASE = "assetlink_bench_directory"
-SECRET = "assetlink-bench-secret-0123456789abcdef"
+SECRET = "assetlink-bench-secret-0123456789abcdef"  # noqa: S105 (a throwaway HS256 key)
 PROXIMITY = 1000
 
 

@@ -38,18 +38,14 @@ async def test_the_demo_directory_is_deterministic_and_idempotent(session: Async
 
 async def test_the_demo_directory_looks_like_a_borough(session: AsyncSession) -> None:
     await seed_directory(session, DemoOptions(activities=400, seed=1))
-    modes = dict(
-        (
-            await session.execute(
-                select(Activity.attending_type, func.count()).group_by(Activity.attending_type)
-            )
-        ).all()  # noqa: E501
-    )
+    by_mode = select(Activity.attending_type, func.count()).group_by(Activity.attending_type)
+    modes: dict[str, int] = dict(list((await session.execute(by_mode)).all()))  # type: ignore[arg-type]
     assert set(modes) == {"in-person", "hybrid", "online", "phone"}
     full = await session.scalar(
         select(func.count()).select_from(Activity).where(Activity.capacity_available == 0)
     )
-    assert full and 0 < full < 100
+    assert full is not None
+    assert 0 < full < 100
     located = await session.scalar(select(func.count()).select_from(Location))
     assert located == modes["in-person"] + modes["hybrid"]
     bounds = (
@@ -62,8 +58,11 @@ async def test_the_demo_directory_looks_like_a_borough(session: AsyncSession) ->
             )
         )
     ).one()
-    assert 51.52 < bounds[0] and bounds[1] < 51.58  # inside the borough
-    assert -0.11 < bounds[2] and bounds[3] < -0.02
+    south, north, west, east = bounds
+    assert south > 51.52  # inside the borough
+    assert north < 51.58
+    assert west > -0.11
+    assert east < -0.02
     demo_provider = await session.scalar(
         select(Organisation).where(Organisation.identifier == "DEMOPROV1")
     )
