@@ -270,7 +270,7 @@ def test_accessibility_comes_before_distance_for_in_person_activities() -> None:
 
 def test_the_nearest_suitable_location_gives_the_distance() -> None:
     person = replace(PERSON, accessibility_needs=frozenset({"step-free"}))
-    star = replace(STAR, locations=(place(0.3), place(2.5, "wheelchair"), place(4, "step-free")))
+    star = replace(STAR, locations=(place(4, "step-free"), place(0.3), place(2.5, "wheelchair")))
     (m,) = run(person, star).matches
     assert m.distance_km == pytest.approx(2.5)
     assert "2.5 km away" in m.reasons
