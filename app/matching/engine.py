@@ -280,7 +280,7 @@ class Location:
 @dataclass(frozen=True, slots=True)
 class Schedule:
     byday: frozenset[str] = frozenset()  # mon..sun
-    freq: str | None = None  # RFC 5545 FREQ, lower-case ("weekly", "daily"...)
+    freq: str | None = None  # RFC 5545 FREQ ("weekly", "daily"...), any case
     valid_from: date | None = None
     valid_to: date | None = None
     opens_at: time | None = None
@@ -457,12 +457,8 @@ def match(
     age = person.age
     gender = person.gender.lower() if person.gender else None
     located = person.location is not None
-    if person.location is not None:
-        plat = math.radians(person.location[0])
-        plon = math.radians(person.location[1])
-    else:
-        plat = plon = 0.0
-    cos_plat = math.cos(plat)
+    plat_deg, plon_deg = person.location or (0.0, 0.0)
+    cos_plat = math.cos(math.radians(plat_deg))
     max_travel = person.max_travel_km
     decay = math.log(2) / PROXIMITY_HALF_LIFE_KM
     access_needs = [_ACCEPTS[n] for n in ACCESSIBILITY if n in person.accessibility_needs]
@@ -504,7 +500,8 @@ def match(
     survivors: list[tuple[float, float, str, _Scored]] = []
     seen: set[str] = set()
     sin, cos, asin, sqrt, exp = math.sin, math.cos, math.asin, math.sqrt, math.exp
-    radians = math.radians
+    rad = math.pi / 180
+    half_rad = rad / 2
     two_r = 2 * EARTH_RADIUS_KM
 
     for a in activities:
@@ -524,7 +521,7 @@ def match(
                     s.valid_to is None or today <= s.valid_to
                 ):
                     valid = True
-                    d = s.byday or (ALL_DAYS if s.freq == "daily" else None)
+                    d = s.byday or (ALL_DAYS if s.freq and s.freq.lower() == "daily" else None)
                     if d is None:
                         days_unknown = True
                     elif days is None:
@@ -560,38 +557,33 @@ def match(
         distance: float | None = None
         if mode == "in-person" or mode == "hybrid":
             broken = 0
-            best_a = -1.0
-            if access_needs:
-                accessible = False
-                for loc in a.locations:
-                    if all(not acc.isdisjoint(loc.accessibility) for acc in access_needs):
-                        accessible = True
-                        if located and loc.latitude is not None and loc.longitude is not None:
-                            llat = radians(loc.latitude)
-                            h = (
-                                sin((llat - plat) / 2) ** 2
-                                + cos_plat
-                                * cos(llat)
-                                * sin((radians(loc.longitude) - plon) / 2) ** 2
-                            )
-                            if best_a < 0 or h < best_a:
-                                best_a = h
-                if not accessible:
-                    broken = 5
-            elif located:
-                for loc in a.locations:
-                    if loc.latitude is not None and loc.longitude is not None:
-                        llat = radians(loc.latitude)
-                        h = (
-                            sin((llat - plat) / 2) ** 2
-                            + cos_plat * cos(llat) * sin((radians(loc.longitude) - plon) / 2) ** 2
-                        )
-                        if best_a < 0 or h < best_a:
-                            best_a = h
+            best_a = -1.0  # smallest haversine term: the nearest suitable location
+            accessible = False
+            for loc in a.locations:
+                if access_needs:
+                    has = loc.accessibility
+                    meets = True
+                    for accepts in access_needs:
+                        if accepts.isdisjoint(has):
+                            meets = False
+                            break
+                    if not meets:
+                        continue
+                    accessible = True
+                lat, lon = loc.latitude, loc.longitude
+                if located and lat is not None and lon is not None:
+                    h = (
+                        sin((lat - plat_deg) * half_rad) ** 2
+                        + cos_plat * cos(lat * rad) * sin((lon - plon_deg) * half_rad) ** 2
+                    )
+                    if best_a < 0 or h < best_a:
+                        best_a = h
+            if access_needs and not accessible:
+                broken = 5
             if not broken:
                 # the smallest haversine term is the nearest location; NaN coordinates never pass
                 if best_a >= 0:
-                    distance = two_r * asin(min(1.0, sqrt(best_a)))
+                    distance = two_r * asin(sqrt(best_a) if best_a < 1.0 else 1.0)
                 if distance is None or not distance <= max_travel:
                     broken = 6
             if not broken:
@@ -684,9 +676,11 @@ def match(
         elif waitlist:
             spare = 0.0
         elif a.capacity_maximum:
-            spare = min(1.0, available / a.capacity_maximum)
+            spare = available / a.capacity_maximum
         else:
-            spare = min(1.0, available / PLENTY_OF_PLACES)
+            spare = available / PLENTY_OF_PLACES
+        if spare > 1.0:
+            spare = 1.0
 
         if deprived:
             equity = (0.5 if free else 0.0) + (

@@ -417,7 +417,7 @@ class TestComponents:
 
     def test_daily_schedules_and_unknown_days(self) -> None:
         person = replace(PERSON, available_days=frozenset({"sun"}))
-        daily = replace(STAR, schedules=(Schedule(freq="daily"),))
+        daily = replace(STAR, schedules=(Schedule(freq="DAILY"),))
         (m,) = run(person, daily).matches
         assert m.components.day_fit == 1.0
         assert "Sundays" in m.reasons
