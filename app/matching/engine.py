@@ -769,7 +769,17 @@ class _ReasonContext:
 
 
 def _reasons(ctx: _ReasonContext, s: _Scored) -> tuple[str, ...]:
-    """Plain-English reasons, each true of the match."""
+    """Plain-English reasons, each true of the match, in this order.
+
+    "Targets <need>" (the activity lists the need) or "Can help with <need>" (a category's
+    suitability >= `SUITED_THRESHOLD` in the table); "Matches interest in <categories>";
+    "<x.x> km away" (the reported distance, one decimal; "Under 0.1 km away") and, for hybrid,
+    "Can also join online" — or "Online" / "By phone"; "Free"; the days ("Tuesdays and
+    Thursdays": the days in common when the person gave days, else the activity's days; "Every
+    day"); in person, each accessibility need met ("Step-free access") and "Near public
+    transport"; "In <language>" when the shared language is not English; "<n> places left" or
+    "Full: waiting list".
+    """
     a = s.activity
     reasons = []
     for need in ctx.needs:
