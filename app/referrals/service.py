@@ -6,6 +6,7 @@ a referral outside it is "not found", and the attempt is audited as refused.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -535,6 +536,49 @@ async def update_task(
             audit.Access("update", "ServiceRequest", str(referral.id), referral.patient_id),
         )
     return task
+
+
+async def referral_task(session: AsyncSession, referral_id: uuid.UUID) -> Task:
+    """The Task of a referral the caller has already been cleared to reach."""
+    task = await repository.task_for_referral(session, referral_id)
+    assert task is not None  # every referral is created with its Task
+    return task
+
+
+async def earlier_stages(session: AsyncSession, task: Task) -> list[str]:
+    """The Task's ``businessStatus`` codes in its kept history, newest version first."""
+    stages = []
+    for version in await repository.versions(session, "Task", task.id):
+        codings = version.resource.get("businessStatus", {}).get("coding", [])
+        stages += [c["code"] for c in codings if c.get("system") == fhir.STAGE_SYSTEM]
+    return stages
+
+
+async def set_stage(
+    session: AsyncSession,
+    ctx: Context,
+    task: Task,
+    stage: str,
+    *,
+    contact_at: dt.datetime | None = None,
+) -> None:
+    """Another domain moves the Task's ``businessStatus`` (a new version, kept, audited).
+
+    ``contact_at`` is when the person was in contact; it becomes the time of first contact when
+    ``stage`` is a contact stage and none is recorded yet (default: now).
+    """
+    if stage not in fhir.STAGES:
+        raise ValueError(f"unknown referral stage {stage!r}")
+    if stage == task.business_status:
+        return
+    now = utcnow()
+    task.business_status = stage
+    if stage in CONTACT_STAGES and task.first_contact_at is None:
+        task.first_contact_at = min(contact_at or now, now)
+    task.updated_at = now
+    await _flush(session, None)
+    _keep_version(session, fhir.task_resource(task), now)
+    audit.record(session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id))
 
 
 def _business_status(concept: Any) -> str | None:
