@@ -3,9 +3,9 @@
 - ``Questionnaire/<id>`` (``ons4``, ``swemwbs``, ``wemwbs``, ``ucla3``, ``ons-loneliness``;
   canonical ``https://w3id.org/assetlink/fhir/Questionnaire/<id>``): one item per instrument
   item, ``linkId`` = the item id of the JSON API, a short label as ``text`` (the licensed item
-  wording is not shipped), ``required``; numeric items are ``integer`` with their allowed
-  values as ``answerOption.valueInteger`` and the range as the core ``minValue``/``maxValue``
-  extensions; the ONS loneliness answer is a ``string`` item with ``answerOption.valueString``.
+  wording is not shipped), ``required``; numeric items are ``integer`` with their range in the
+  core ``minValue``/``maxValue`` extensions; the ONS loneliness answer is a ``string`` item with
+  its allowed codes as ``answerOption.valueString``.
 - ``QuestionnaireResponse``: ``status`` ``completed``, ``questionnaire`` one of those
   canonicals (``|version`` allowed), ``basedOn`` the ServiceRequest, ``subject`` its Patient
   (filled in when absent), ``authored`` the time the answers were given (a dateTime with a time
@@ -74,7 +74,6 @@ def _item(item: instruments.Item) -> dict[str, Any]:
             {"url": MAX_VALUE_URL, "valueInteger": max(numbers)},
         ]
         rendered["type"] = "integer"
-        rendered["answerOption"] = [{"valueInteger": v} for v in numbers]
     else:
         rendered["type"] = "string"
         rendered["answerOption"] = [{"valueString": str(v)} for v in item.values]

@@ -134,4 +134,4 @@ async def search_observations(
         .offset(offset)
         .limit(limit)
     )
-    return int(total or 0), [(score, record) for score, record in rows.tuples()]
+    return int(total or 0), [(score, record) for score, record in rows]

@@ -16,6 +16,7 @@ from app.outcomes.models import OutcomeRecord, OutcomeScore
 from tests.conftest import TokenFactory
 from tests.outcomes.conftest import VALID, Case, new_referral, outcome, put_task
 
+
 def url(case: Case) -> str:
     return f"/api/v1/referrals/{case.referral_id}/outcomes"
 
@@ -35,7 +36,11 @@ def fields(response: httpx.Response) -> list[str]:
 
 @pytest.mark.parametrize("instrument", list(INSTRUMENTS))
 async def test_each_missing_or_out_of_range_item_is_named_and_nothing_stored(
-    client: httpx.AsyncClient, lw: dict[str, str], case: Case, session: AsyncSession, instrument: str
+    client: httpx.AsyncClient,
+    lw: dict[str, str],
+    case: Case,
+    session: AsyncSession,
+    instrument: str,
 ) -> None:
     spec = INSTRUMENTS[instrument]
     for item in spec.items:
@@ -228,9 +233,9 @@ async def test_change_from_baseline_to_latest_follow_up(
     listed = await client.get(url(case), headers=lw)
     assert listed.status_code == 200
     body = listed.json()
-    assert [o["id"] for o in body["outcomes"]] == sorted(
-        ids, key=lambda i: [o["collected_at"] for o in body["outcomes"] if o["id"] == i][0]
-    )
+    assert sorted(o["id"] for o in body["outcomes"]) == sorted(ids)
+    collected = [o["collected_at"] for o in body["outcomes"]]
+    assert collected == sorted(collected)  # oldest collection first
     changes = {c["instrument"]: c for c in body["changes"]}
     assert set(changes) == {"SWEMWBS", "UCLA3"}
     sw = changes["SWEMWBS"]
