@@ -51,23 +51,17 @@ async def scores_for_records(
     return list(rows)
 
 
-async def collected_range(
+async def first_collected(
     session: AsyncSession, referral_id: uuid.UUID, instrument: str, timepoints: Sequence[str]
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """(earliest, latest) ``collected_at`` of the referral's records of ``instrument`` at
-    ``timepoints``; (None, None) when there are none."""
-    row = (
-        await session.execute(
-            select(
-                func.min(OutcomeRecord.collected_at), func.max(OutcomeRecord.collected_at)
-            ).where(
-                OutcomeRecord.referral_id == referral_id,
-                OutcomeRecord.instrument == instrument,
-                OutcomeRecord.timepoint.in_(timepoints),
-            )
+) -> dt.datetime | None:
+    """The earliest ``collected_at`` of the referral's ``instrument`` records at ``timepoints``."""
+    return await session.scalar(
+        select(func.min(OutcomeRecord.collected_at)).where(
+            OutcomeRecord.referral_id == referral_id,
+            OutcomeRecord.instrument == instrument,
+            OutcomeRecord.timepoint.in_(timepoints),
         )
-    ).one()
-    return row[0], row[1]
+    )
 
 
 async def record_by_questionnaire_response(

@@ -99,7 +99,7 @@ async def _check_time(
             [Issue("must not be before the referral's authoredOn", where)],
         )
     if draft.timepoint == "baseline":
-        first_later, _ = await repository.collected_range(
+        first_later = await repository.first_collected(
             session, referral.id, draft.instrument, LATER
         )
         if first_later is not None and draft.collected_at > first_later:
@@ -109,7 +109,7 @@ async def _check_time(
                 [Issue("after this instrument's first follow-up", where)],
             )
     else:
-        first_baseline, _ = await repository.collected_range(
+        first_baseline = await repository.first_collected(
             session, referral.id, draft.instrument, ("baseline",)
         )
         if first_baseline is not None and draft.collected_at < first_baseline:
