@@ -1,15 +1,20 @@
-"""The ``assetlink`` command: serve, migrate, token, openapi."""
+"""The ``assetlink`` command: serve, migrate, token, openapi, import-directory, import-areas,
+seed-demo."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from app.auth.principal import ODS_CODE, Role
 from app.config import Settings, get_settings
+
+T = TypeVar("T")
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 
@@ -109,6 +114,80 @@ def _openapi(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _in_transaction(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(session)`` in one transaction on a fresh engine (committed when it returns)."""
+    from app.db import create_engine, create_sessionmaker
+
+    async def run() -> T:
+        engine = create_engine(settings, pooled=False)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _import_directory(args: argparse.Namespace, settings: Settings) -> int:
+    from app.directory import importer
+    from app.errors import Unprocessable
+
+    try:
+        document = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        print(f"{args.file}: cannot read JSON ({exc})", file=sys.stderr)
+        return 2
+    try:
+        report = _in_transaction(settings, lambda s: importer.import_services(s, document))
+    except Unprocessable as exc:
+        print(f"{exc.message}:", file=sys.stderr)
+        for issue in exc.all_issues():
+            print(f"  {issue.expression}: {issue.message}", file=sys.stderr)
+        return 1
+    print(report.model_dump_json(indent=2))
+    return 0
+
+
+def _import_areas(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from app.areas import importer
+
+    if args.postcodes is None and args.imd is None:
+        print("give --postcodes FILE and/or --imd FILE", file=sys.stderr)
+        return 2
+    try:
+        report = _in_transaction(
+            settings,
+            lambda s: importer.import_areas(s, postcodes_file=args.postcodes, imd_file=args.imd),
+        )
+    except importer.AreaFileError as exc:
+        print(f"nothing imported: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(asdict(report), indent=2))
+    return 0
+
+
+def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db import create_engine, create_sessionmaker
+    from app.demo.seed import DemoOptions, seed_demo
+
+    async def run() -> list[str]:
+        engine = create_engine(settings, pooled=False)
+        try:
+            return await seed_demo(
+                create_sessionmaker(engine),
+                DemoOptions(activities=args.activities, seed=args.seed),
+            )
+        finally:
+            await engine.dispose()
+
+    for line in asyncio.run(run()):
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assetlink", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -137,7 +216,32 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     openapi.add_argument("--check", action="store_true", help="fail if the file differs")
     openapi.set_defaults(run=_openapi)
+
+    import_directory = commands.add_parser(
+        "import-directory", help="import an Open Referral UK JSON export (all or nothing)"
+    )
+    import_directory.add_argument("file", type=Path, help="services: a list or an ORUK page")
+    import_directory.set_defaults(run=_import_directory)
+
+    import_areas = commands.add_parser(
+        "import-areas", help="load the ONS postcode lookup and/or the IMD deciles (CSV)"
+    )
+    import_areas.add_argument("--postcodes", type=Path, help="NSPL or ONSPD CSV (docs/areas.md)")
+    import_areas.add_argument("--imd", type=Path, help="English IoD File 7 CSV (docs/areas.md)")
+    import_areas.set_defaults(run=_import_areas)
+
+    seed = commands.add_parser("seed-demo", help="load the demo data (idempotent)")
+    seed.add_argument("--activities", type=_count, default=300, help="demo activities")
+    seed.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
+    seed.set_defaults(run=_seed_demo)
     return parser
+
+
+def _count(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 10_000_000:
+        raise argparse.ArgumentTypeError("between 0 and 10000000")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,6 +26,8 @@ from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings
 
+WRITE_OPTION = "assetlink_sqlite_write"  # execution option: BEGIN IMMEDIATE on SQLite
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -110,17 +112,29 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A request that writes takes the write lock up front (it waits for it, up to the busy
+        # timeout), so two writers never both read and then fail to upgrade ("database is locked").
+        immediate = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
 
 
+def _writes(request: Request) -> bool:
+    return request.method not in ("GET", "HEAD", "OPTIONS") and not request.url.path.endswith(
+        "/_search"
+    )
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: commits when the endpoint returns, rolls back when it raises."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
+        bind = session.bind
+        if _writes(request) and bind is not None and bind.dialect.name == "sqlite":
+            await session.connection(execution_options={WRITE_OPTION: True})
         try:
             yield session
         except BaseException:

@@ -11,11 +11,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app import __released__, __version__
+from app.areas import router as areas_router
 from app.audit import router as audit_router
 from app.auth import router as auth_router
 from app.auth.tokens import TokenVerifier
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.directory import router as directory_router
 from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
 from app.ops import error_handlers, health
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(referrals_router.router)
     app.include_router(referrals_router.admin_router)
+    app.include_router(directory_router.router)
+    app.include_router(areas_router.router)
 
     error_handlers.install(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -1,7 +1,19 @@
 """Every ORM model, imported in one place so ``Base.metadata`` is whole (Alembic reads it)."""
 
+from app.areas.models import LsoaDeprivation, Postcode, PostcodeDistrict
 from app.audit.models import AuditEvent
 from app.db import Base
+from app.directory.models import (
+    Activity,
+    ActivityCategoryLink,
+    ActivityLanguage,
+    ActivityNeed,
+    CostOption,
+    Location,
+    Organisation,
+    Schedule,
+    ServiceArea,
+)
 from app.referrals.models import (
     Consent,
     Patient,
@@ -16,16 +28,28 @@ from app.referrals.models import (
 from app.terminology.models import SnomedNeedMapping
 
 __all__ = [
+    "Activity",
+    "ActivityCategoryLink",
+    "ActivityLanguage",
+    "ActivityNeed",
     "AuditEvent",
     "Base",
     "Consent",
+    "CostOption",
+    "Location",
+    "LsoaDeprivation",
+    "Organisation",
     "Patient",
+    "Postcode",
+    "PostcodeDistrict",
     "Referral",
     "ReferralCoding",
     "ReferralIdentifier",
     "ReferralNeed",
     "ResourceVersion",
     "RoutingRule",
+    "Schedule",
+    "ServiceArea",
     "SnomedNeedMapping",
     "Task",
 ]

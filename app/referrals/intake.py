@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.directory.vocabulary import Accessibility
 from app.errors import BadRequest, Issue, Unprocessable
 from app.fhir import CANONICAL_BASE
 from app.fhir.codec import check_structure
@@ -36,7 +37,7 @@ UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 
 ATTENDANCE_MODES = ("in-person", "online", "phone", "any")
 DIGITAL_ACCESS = ("none", "limited", "full")
-ACCESSIBILITY = ("wheelchair", "step-free", "hearing-loop", "large-print", "bsl", "quiet-space")
+ACCESSIBILITY = tuple(a.value for a in Accessibility)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 NeedResolver = Callable[[list[dict[str, Any]]], tuple[list[str], list[Issue]]]

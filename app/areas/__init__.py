@@ -1,0 +1,1 @@
+"""Area data: postcode -> location and LSOA, LSOA -> IMD decile (DESIGN.md 6)."""

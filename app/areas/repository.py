@@ -1,0 +1,69 @@
+"""Every SQL query of the area data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.areas.models import LsoaDeprivation, Postcode, PostcodeDistrict
+
+
+async def get_postcode(session: AsyncSession, postcode: str) -> Postcode | None:
+    return await session.get(Postcode, postcode)
+
+
+async def get_district(session: AsyncSession, district: str) -> PostcodeDistrict | None:
+    return await session.get(PostcodeDistrict, district)
+
+
+async def get_imd_decile(session: AsyncSession, lsoa_code: str) -> int | None:
+    decile: int | None = await session.scalar(
+        select(LsoaDeprivation.imd_decile).where(LsoaDeprivation.lsoa_code == lsoa_code)
+    )
+    return decile
+
+
+async def count_postcodes(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Postcode)) or 0)
+
+
+async def clear_postcodes(session: AsyncSession) -> None:
+    await session.execute(delete(PostcodeDistrict))
+    await session.execute(delete(Postcode))
+
+
+async def insert_postcodes(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Postcode), list(rows))
+
+
+async def rebuild_districts(session: AsyncSession) -> int:
+    """District centroids: the mean position of the district's postcodes that have one."""
+    await session.execute(delete(PostcodeDistrict))
+    located = Postcode.latitude.is_not(None) & Postcode.longitude.is_not(None)
+    await session.execute(
+        insert(PostcodeDistrict).from_select(
+            ["district", "latitude", "longitude", "postcodes"],
+            select(
+                Postcode.district,
+                func.avg(Postcode.latitude),
+                func.avg(Postcode.longitude),
+                func.count(),
+            )
+            .where(located)
+            .group_by(Postcode.district),
+        )
+    )
+    return int(await session.scalar(select(func.count()).select_from(PostcodeDistrict)) or 0)
+
+
+async def clear_deprivation(session: AsyncSession) -> None:
+    await session.execute(delete(LsoaDeprivation))
+
+
+async def insert_deprivation(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(LsoaDeprivation), list(rows))

@@ -1,0 +1,320 @@
+"""A deterministic, borough-like demo directory over the shipped Hackney area fixture.
+
+Everything here is fictitious: organisation names, charity numbers, phone numbers (Ofcom's
+drama range 020 7946 0xxx) and the activities themselves. Same ``seed`` and ``count``, same
+directory, row for row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from app.areas import postcodes
+from app.directory.repository import ActivityRows
+from app.directory.vocabulary import ACCESSIBILITY_COLUMNS, WEEKDAYS, Accessibility
+
+NAMESPACE = uuid.UUID("6f1c3c1e-5a7b-4d35-9a57-0d1a5e7c2b11")
+DEMO_PROVIDER_IDENTIFIER = "DEMOPROV1"  # the provider of `assetlink token --demo`
+
+PLACES = (
+    "Dalston", "Clapton", "Homerton", "Hackney Wick", "Stoke Newington", "De Beauvoir",
+    "Hoxton", "London Fields", "Shacklewell", "Lower Clapton", "Haggerston", "Stamford Hill",
+    "Springfield", "Kingsland", "Victoria Park", "Mare Street",
+)  # fmt: skip
+ORG_KINDS = (
+    "Community Association", "Arts Collective", "Walking Club", "Community Trust",
+    "Men's Shed", "Food Hub", "Library", "Good Neighbours", "Wellbeing Network",
+    "Community Garden", "Carers Centre", "Advice Centre",
+)  # fmt: skip
+# category -> (activity names, needs it suits)
+CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "arts-creative": (
+        ("Watercolour Painting Group", "Pottery Drop-in", "Community Art Studio", "Craft and Chat"),
+        ("loneliness-isolation", "low-mood"),
+    ),
+    "music-singing": (
+        ("Community Choir", "Singing for Breathing", "Ukulele for Beginners", "Drumming Circle"),
+        ("loneliness-isolation", "low-mood", "long-term-condition"),
+    ),
+    "heritage-museums": (
+        ("Museum Memories Tour", "Local History Society", "Object Handling Sessions"),
+        ("loneliness-isolation",),
+    ),
+    "libraries-reading": (
+        ("Reading Group", "Shared Reading", "Poetry Circle", "Library Coffee Morning"),
+        ("loneliness-isolation", "low-mood"),
+    ),
+    "nature-green": (
+        ("Park Conservation Volunteers", "Nature Walk and Talk", "Birdwatching Group"),
+        ("low-mood", "anxiety-stress", "physical-inactivity"),
+    ),
+    "gardening": (
+        ("Community Gardening", "Grow Your Own Allotment Club", "Therapeutic Gardening"),
+        ("low-mood", "anxiety-stress", "loneliness-isolation"),
+    ),
+    "physical-activity": (
+        ("Chair Yoga", "Gentle Exercise Class", "Table Tennis Social", "Tai Chi in the Park"),
+        ("physical-inactivity", "long-term-condition"),
+    ),
+    "walking": (
+        ("Health Walk", "Buggy Walk", "Canal Towpath Walk", "Nordic Walking"),
+        ("physical-inactivity", "loneliness-isolation"),
+    ),
+    "dance": (
+        ("Tea Dance", "Dance for Health", "Latin Dance Social"),
+        ("physical-inactivity", "low-mood"),
+    ),
+    "social-groups": (
+        ("Lunch Club", "Coffee Morning", "Knit and Natter", "Men's Shed Drop-in"),
+        ("loneliness-isolation",),
+    ),
+    "befriending": (
+        ("Telephone Befriending", "Home Visit Befriending", "Befriending Scheme"),
+        ("loneliness-isolation", "low-mood"),
+    ),
+    "learning-skills": (
+        ("English Conversation Club", "Adult Learning Course", "Budgeting Skills Workshop"),
+        ("employment-learning",),
+    ),
+    "volunteering": (
+        ("Volunteer Drop-in", "Community Fridge Volunteers", "Befriender Volunteering"),
+        ("employment-learning", "loneliness-isolation"),
+    ),
+    "advice-welfare": (
+        ("Benefits Advice Clinic", "Debt Advice Drop-in", "Housing Advice Surgery"),
+        ("debt-finance", "housing"),
+    ),
+    "carers-support": (
+        ("Carers Café", "Carers Support Group", "Young Carers Club"),
+        ("carer-support",),
+    ),
+    "bereavement-support": (
+        ("Bereavement Café", "Grief Support Group", "Walk and Talk for the Bereaved"),
+        ("bereavement",),
+    ),
+    "peer-support": (
+        ("Peer Support Group", "Mental Health Peer Circle", "Long Covid Peer Group"),
+        ("low-mood", "anxiety-stress", "long-term-condition"),
+    ),
+    "digital-skills": (
+        ("Digital Drop-in", "Tablet Tuition for Beginners", "Get Online Week"),
+        ("employment-learning", "loneliness-isolation"),
+    ),
+    "food-cooking": (
+        ("Community Kitchen", "Cook and Eat Together", "Healthy Eating on a Budget"),
+        ("loneliness-isolation", "debt-finance"),
+    ),
+}
+OTHER_LANGUAGES = ("tr", "pl", "bn", "yi", "so", "es", "ur", "pt")
+STATUSES = (("active", 94), ("temporarily closed", 3), ("inactive", 2), ("defunct", 1))
+MODES = (("in-person", 75), ("hybrid", 10), ("online", 10), ("phone", 5))
+
+
+def _choose(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def activity_id(seed: int, index: int) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"activity:{seed}:{index}"))
+
+
+def organisation_id(seed: int, index: int) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"organisation:{seed}:{index}"))
+
+
+@dataclass(frozen=True)
+class Place:
+    postcode: str
+    latitude: float
+    longitude: float
+
+
+def fixture_places(path: Path) -> list[Place]:
+    """The located postcodes of an NSPL-shaped file (the shipped fixture)."""
+    places = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            postcode = postcodes.normalise(row["pcds"])
+            lat, lon = float(row["lat"]), float(row["long"])
+            if postcode and -90 <= lat <= 90 and not row.get("doterm"):
+                places.append(Place(postcode, lat, lon))
+    return places
+
+
+def organisation_count(count: int) -> int:
+    return max(5, min(2000, count // 8))
+
+
+def organisations(seed: int, count: int, now: dt.datetime) -> list[dict[str, Any]]:
+    rng = random.Random(f"organisations:{seed}")  # noqa: S311 (demo data, not secrets)
+    rows = []
+    for i in range(organisation_count(count)):
+        place = rng.choice(PLACES)
+        kind = rng.choice(ORG_KINDS)
+        is_demo_provider = i == 0
+        rows.append(
+            {
+                "id": organisation_id(seed, i),
+                "name": f"{place} {kind}" if not is_demo_provider else "Hackney Demo Provider",
+                "description": f"A fictitious {kind.lower()} for the assetlink demo.",
+                "identifier": DEMO_PROVIDER_IDENTIFIER if is_demo_provider else f"{1190000 + i}",
+                "identifier_scheme": "ods" if is_demo_provider else "GB-CHC",
+                "email": None,
+                "url": None,
+                "last_modified": now,
+            }
+        )
+    return rows
+
+
+def _schedule_rows(rng: random.Random, activity: str) -> list[dict[str, Any]]:
+    rows = []
+    for position in range(rng.choice((1, 1, 1, 2))):
+        days = sorted(rng.sample(range(7), rng.choice((1, 1, 2))))
+        start = rng.choice((9, 10, 10, 11, 13, 14, 18, 19))
+        hours = rng.choice((1, 1, 2))
+        expired = rng.random() < 0.03
+        rows.append(
+            {
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "activity_id": activity,
+                "position": position,
+                "freq": "WEEKLY" if rng.random() < 0.9 else "MONTHLY",
+                "interval": 1,
+                "byday": ",".join(WEEKDAYS[d] for d in days),
+                "opens_at": f"{start:02d}:{rng.choice(('00', '30'))}:00",
+                "closes_at": f"{start + hours:02d}:{rng.choice(('00', '30'))}:00",
+                "valid_from": dt.date(2025, 9, 1),
+                "valid_to": dt.date(2025, 12, 31) if expired else None,
+                "description": None,
+            }
+        )
+    return rows
+
+
+def _accessibility(rng: random.Random) -> dict[str, bool]:
+    wheelchair = rng.random() < 0.4
+    codes = {
+        Accessibility.WHEELCHAIR: wheelchair,
+        Accessibility.STEP_FREE: wheelchair or rng.random() < 0.3,
+        Accessibility.HEARING_LOOP: rng.random() < 0.25,
+        Accessibility.LARGE_PRINT: rng.random() < 0.2,
+        Accessibility.BSL: rng.random() < 0.05,
+        Accessibility.QUIET_SPACE: rng.random() < 0.15,
+    }
+    return {ACCESSIBILITY_COLUMNS[code]: value for code, value in codes.items()}
+
+
+def activities(
+    seed: int, count: int, places: list[Place], now: dt.datetime, *, batch: int = 5000
+) -> Iterator[ActivityRows]:
+    """The demo activities in batches, ready for ``executemany``."""
+    rng = random.Random(f"activities:{seed}")  # noqa: S311 (demo data, not secrets)
+    org_rows = organisation_count(count)
+    categories = list(CATEGORIES)
+    rows = ActivityRows()
+    for i in range(count):
+        aid = activity_id(seed, i)
+        main = rng.choice(categories)
+        names, needs = CATEGORIES[main]
+        cats = [main]
+        if rng.random() < 0.3:
+            cats.append(rng.choice([c for c in categories if c != main]))
+        place = rng.choice(places)
+        area = rng.choice(PLACES)
+        mode = _choose(rng, MODES)
+        title = rng.choice(names)
+        maximum = rng.choice((8, 10, 12, 15, 20, 25, 30))
+        available = 0 if rng.random() < 0.08 else rng.randint(1, maximum)
+        free = rng.random() < 0.6
+        gender = "male" if "Men's" in title else ("female" if rng.random() < 0.04 else None)
+        minimum_age = rng.choice((18, 18, 18, 18, 16, 50, 60, 65))
+        rows.activities.append(
+            {
+                "id": aid,
+                "organisation_id": organisation_id(seed, rng.randrange(org_rows)),
+                "name": f"{title}, {area}",
+                "description": (
+                    f"A friendly {title.lower()} in {area}. Everyone welcome; come along, "
+                    "meet people and try something new. No experience needed."
+                ),
+                "status": _choose(rng, STATUSES),
+                "url": None,
+                "email": None,
+                "attending_type": mode,
+                "minimum_age": minimum_age,
+                "maximum_age": None if rng.random() < 0.9 else rng.choice((25, 64)),
+                "eligibility_description": "Women only" if gender == "female" else None,
+                "eligibility_gender": gender,
+                "capacity_maximum": maximum,
+                "capacity_available": available,
+                "accepting_referrals": rng.random() < 0.92,
+                "has_free_option": free,
+                "fees_description": None if free else "Concessions available",
+                "contact": {"name": "Activity coordinator", "phone": f"020 7946 0{i % 1000:03d}"},
+                "source": "demo",
+                "created_at": now,
+                "last_modified": now,
+            }
+        )
+        rows.categories.extend(
+            {"activity_id": aid, "term_id": c, "code": c, "label": None, "taxonomy": None}
+            for c in cats
+        )
+        rows.needs.extend({"activity_id": aid, "code": n} for n in needs)
+        languages = ["en"] + ([rng.choice(OTHER_LANGUAGES)] if rng.random() < 0.15 else [])
+        rows.languages.extend({"activity_id": aid, "code": code} for code in languages)
+        if mode in ("in-person", "hybrid"):
+            rows.locations.append(
+                {
+                    "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                    "activity_id": aid,
+                    "position": 0,
+                    "source_id": None,
+                    "name": f"{area} Community Centre",
+                    "address_1": f"{rng.randint(1, 250)} {rng.choice(PLACES)} Road",
+                    "city": "London",
+                    "postcode": place.postcode,
+                    "latitude": round(place.latitude + rng.uniform(-0.0008, 0.0008), 6),
+                    "longitude": round(place.longitude + rng.uniform(-0.0012, 0.0012), 6),
+                    "accessibility_description": None,
+                    **_accessibility(rng),
+                }
+            )
+        rows.schedules.extend(_schedule_rows(rng, aid))
+        rows.cost_options.append(
+            {
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "activity_id": aid,
+                "position": 0,
+                "option": None if free else "Standard",
+                "amount": Decimal(0) if free else Decimal(rng.choice((2, 3, 4, 5, 6, 8))),
+                "amount_description": "per session",
+                "free": free,
+                "valid_from": None,
+                "valid_to": None,
+            }
+        )
+        if rng.random() < 0.1:
+            rows.service_areas.append(
+                {
+                    "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                    "activity_id": aid,
+                    "position": 0,
+                    "code": rng.choice(("E09000012", "E8", "E5", "N16")),
+                    "name": None,
+                }
+            )
+        if len(rows.activities) >= batch:
+            yield rows
+            rows = ActivityRows()
+    if rows.activities:
+        yield rows

@@ -1,0 +1,69 @@
+"""``assetlink seed-demo``: run the demo generators, each idempotent, in one transaction each.
+
+A generator is an async function ``(session, options) -> str`` (a one-line summary). The
+directory's comes first (it also loads the area fixture when no postcodes are loaded); later
+generators (referrals...) are added to ``GENERATORS`` with their own options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.areas import importer as areas_importer
+from app.areas import repository as areas_repository
+from app.db import utcnow
+from app.demo import directory as demo_directory
+from app.directory import repository
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    activities: int = 300
+    seed: int = 1
+
+
+async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
+    """The demo directory: unchanged when it is already there with the same size and seed."""
+    notes = []
+    if await areas_repository.count_postcodes(session) == 0:
+        await areas_importer.import_areas(
+            session,
+            postcodes_file=areas_importer.FIXTURE_POSTCODES,
+            imd_file=areas_importer.FIXTURE_IMD,
+        )
+        notes.append("loaded the Hackney area fixture")
+    count = options.activities
+    present = await repository.count_activities(session, source="demo")
+    if count and present == count:
+        expected = {demo_directory.activity_id(options.seed, i) for i in (0, count - 1)}
+        if await repository.existing_activity_ids(session, expected) == expected:
+            return "; ".join([*notes, f"demo directory already has {count} activities"])
+    await repository.delete_source(session, "demo")
+    now = utcnow()
+    org_rows = demo_directory.organisations(options.seed, count, now)
+    await repository.delete_organisations_without_activities(session, [o["id"] for o in org_rows])
+    existing = await repository.existing_organisation_ids(session, [o["id"] for o in org_rows])
+    await repository.insert_organisations(session, [o for o in org_rows if o["id"] not in existing])
+    places = demo_directory.fixture_places(areas_importer.FIXTURE_POSTCODES)
+    for rows in demo_directory.activities(options.seed, count, places, now):
+        await repository.insert_activities(session, rows)
+    await repository.analyze(session)
+    notes.append(f"demo directory: {count} activities of {len(org_rows)} organisations")
+    return "; ".join(notes)
+
+
+Generator = Callable[[AsyncSession, DemoOptions], Awaitable[str]]
+GENERATORS: list[Generator] = [seed_directory]
+
+
+async def seed_demo(
+    sessionmaker: async_sessionmaker[AsyncSession], options: DemoOptions
+) -> list[str]:
+    summaries = []
+    for generator in GENERATORS:
+        async with sessionmaker() as session, session.begin():
+            summaries.append(await generator(session, options))
+    return summaries

@@ -1,0 +1,367 @@
+"""Every SQL query of the directory."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.directory.models import (
+    Activity,
+    ActivityCategoryLink,
+    ActivityLanguage,
+    ActivityNeed,
+    CostOption,
+    Location,
+    Organisation,
+    Schedule,
+    ServiceArea,
+)
+
+METRES_PER_DEGREE = 111_320.0  # one degree of latitude (and of longitude at the equator)
+CHILD_TABLES: tuple[Any, ...] = (
+    ActivityCategoryLink,
+    ActivityNeed,
+    ActivityLanguage,
+    Location,
+    Schedule,
+    CostOption,
+    ServiceArea,
+)
+
+
+@dataclass
+class ActivityRows:
+    """Rows ready for ``executemany``, one list per table."""
+
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    categories: list[dict[str, Any]] = field(default_factory=list)
+    needs: list[dict[str, Any]] = field(default_factory=list)
+    languages: list[dict[str, Any]] = field(default_factory=list)
+    locations: list[dict[str, Any]] = field(default_factory=list)
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+    cost_options: list[dict[str, Any]] = field(default_factory=list)
+    service_areas: list[dict[str, Any]] = field(default_factory=list)
+
+    def extend(self, other: ActivityRows) -> None:
+        for name in self.__dataclass_fields__:
+            getattr(self, name).extend(getattr(other, name))
+
+    def children(self) -> Iterable[tuple[type[Any], list[dict[str, Any]]]]:
+        yield ActivityCategoryLink, self.categories
+        yield ActivityNeed, self.needs
+        yield ActivityLanguage, self.languages
+        yield Location, self.locations
+        yield Schedule, self.schedules
+        yield CostOption, self.cost_options
+        yield ServiceArea, self.service_areas
+
+
+@dataclass(frozen=True)
+class Near:
+    """A proximity filter: within ``metres`` of a point."""
+
+    latitude: float
+    longitude: float
+    metres: float
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    search: str | None = None
+    taxonomy_term_id: str | None = None
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    day: str | None = None  # RFC 5545 weekday code
+    area_codes: Sequence[str] | None = None  # the caller's district and local authority
+    near: Near | None = None
+
+
+# ---------------------------------------------------------------- organisations
+
+
+async def get_organisation(session: AsyncSession, organisation_id: str) -> Organisation | None:
+    return await session.get(Organisation, organisation_id)
+
+
+async def find_organisation_by_identifier(
+    session: AsyncSession, identifier: str
+) -> Organisation | None:
+    return await session.scalar(
+        select(Organisation)
+        .where(Organisation.identifier == identifier)
+        .order_by(Organisation.id)
+        .limit(1)
+    )
+
+
+async def save_organisation(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert or update one organisation (by id)."""
+    existing = await session.get(Organisation, values["id"])
+    if existing is None:
+        await session.execute(insert(Organisation), [values])
+    else:
+        await session.execute(
+            update(Organisation).where(Organisation.id == values["id"]).values(**values)
+        )
+        await session.refresh(existing)
+
+
+async def insert_organisations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Organisation), list(rows))
+
+
+async def existing_organisation_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            await session.scalars(select(Organisation.id).where(Organisation.id.in_(chunk)))
+        )
+    return found
+
+
+# ---------------------------------------------------------------- activities
+
+
+async def get_activity(session: AsyncSession, activity_id: str) -> Activity | None:
+    """One activity with every part loaded."""
+    return await session.scalar(
+        select(Activity)
+        .where(Activity.id == activity_id)
+        .options(
+            joinedload(Activity.organisation),
+            selectinload(Activity.categories),
+            selectinload(Activity.needs),
+            selectinload(Activity.languages),
+            selectinload(Activity.locations),
+            selectinload(Activity.schedules),
+            selectinload(Activity.cost_options),
+            selectinload(Activity.service_areas),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+async def get_owner(session: AsyncSession, activity_id: str) -> tuple[bool, str | None]:
+    """Whether the activity exists, and the identifier of its organisation."""
+    row = (
+        await session.execute(
+            select(Activity.id, Organisation.identifier)
+            .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
+            .where(Activity.id == activity_id)
+        )
+    ).first()
+    return (row is not None, row[1] if row is not None else None)
+
+
+async def existing_activity_ids(session: AsyncSession, ids: Iterable[str]) -> set[str]:
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(await session.scalars(select(Activity.id).where(Activity.id.in_(chunk))))
+    return found
+
+
+async def insert_activities(session: AsyncSession, rows: ActivityRows) -> None:
+    """Bulk insert (one executemany per table) of new activities and their parts."""
+    if rows.activities:
+        await session.execute(insert(Activity), rows.activities)
+    for table, table_rows in rows.children():
+        if table_rows:
+            await session.execute(insert(table), table_rows)
+
+
+async def replace_activity(session: AsyncSession, rows: ActivityRows) -> None:
+    """Update existing activities in place and replace their parts (ids and bookings stay)."""
+    ids = [row["id"] for row in rows.activities]
+    await delete_parts(session, ids)
+    for row in rows.activities:
+        values = {k: v for k, v in row.items() if k not in ("id", "created_at")}
+        await session.execute(update(Activity).where(Activity.id == row["id"]).values(**values))
+    for table, table_rows in rows.children():
+        if table_rows:
+            await session.execute(insert(table), table_rows)
+
+
+async def delete_parts(session: AsyncSession, ids: Sequence[str]) -> None:
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        for table in CHILD_TABLES:
+            await session.execute(delete(table).where(table.activity_id.in_(chunk)))
+
+
+async def delete_activities(session: AsyncSession, ids: Sequence[str]) -> None:
+    await delete_parts(session, ids)
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        await session.execute(delete(Activity).where(Activity.id.in_(chunk)))
+
+
+async def activity_ids_from(session: AsyncSession, source: str) -> list[str]:
+    return list(await session.scalars(select(Activity.id).where(Activity.source == source)))
+
+
+async def delete_organisations_without_activities(
+    session: AsyncSession, ids: Sequence[str]
+) -> None:
+    used = select(Activity.id).where(Activity.organisation_id == Organisation.id)
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        await session.execute(delete(Organisation).where(Organisation.id.in_(chunk), ~exists(used)))
+
+
+# ---------------------------------------------------------------- search
+
+
+def _distance_squared(latitude: float, longitude: float) -> tuple[Any, float]:
+    """Squared equirectangular distance in m^2 (portable SQL arithmetic; at the scale of a
+    city the error against the great circle is far below a metre per kilometre)."""
+    kx = METRES_PER_DEGREE * math.cos(math.radians(latitude))
+    dy = (Location.latitude - latitude) * METRES_PER_DEGREE
+    dx = (Location.longitude - longitude) * kx
+    return dy * dy + dx * dx, kx
+
+
+def _filters(query: DirectoryQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if query.search:
+        term = query.search.lower()
+        where.append(
+            or_(
+                func.lower(Activity.name).contains(term, autoescape=True),
+                func.lower(func.coalesce(Activity.description, "")).contains(term, autoescape=True),
+            )
+        )
+    if query.taxonomy_term_id:
+        where.append(
+            exists().where(
+                ActivityCategoryLink.activity_id == Activity.id,
+                or_(
+                    ActivityCategoryLink.code == query.taxonomy_term_id,
+                    ActivityCategoryLink.term_id == query.taxonomy_term_id,
+                ),
+            )
+        )
+    # ORUK: "a minimum age of at least" / "a maximum age equal to or below" the value given.
+    if query.minimum_age is not None:
+        where.append(func.coalesce(Activity.minimum_age, 0) >= query.minimum_age)
+    if query.maximum_age is not None:
+        where.append(Activity.maximum_age <= query.maximum_age)
+    if query.day:
+        where.append(
+            exists().where(
+                Schedule.activity_id == Activity.id,
+                Schedule.byday.contains(query.day, autoescape=True),
+            )
+        )
+    if query.area_codes is not None:
+        coded = and_(ServiceArea.activity_id == Activity.id, ServiceArea.code.is_not(None))
+        where.append(
+            or_(
+                ~exists().where(coded),
+                exists().where(coded, ServiceArea.code.in_(list(query.area_codes))),
+            )
+        )
+    return where
+
+
+async def search(
+    session: AsyncSession, query: DirectoryQuery, *, offset: int, limit: int
+) -> tuple[int, list[tuple[Activity, float | None]]]:
+    """One page of activities and the total; by distance then id when near a point, else by
+    name then id."""
+    if query.near is not None:
+        return await _search_near(session, query, query.near, offset=offset, limit=limit)
+    where = _filters(query)
+    total = await session.scalar(select(func.count()).select_from(Activity).where(*where))
+    rows = await session.scalars(
+        select(Activity)
+        .where(*where)
+        .options(joinedload(Activity.organisation))
+        .order_by(Activity.name, Activity.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return int(total or 0), [(activity, None) for activity in rows]
+
+
+async def _search_near(
+    session: AsyncSession, query: DirectoryQuery, near: Near, *, offset: int, limit: int
+) -> tuple[int, list[tuple[Activity, float | None]]]:
+    """Locations in the bounding box (index range scan on latitude, longitude, activity_id),
+    then the exact radius; each activity at its nearest location; the total comes from a
+    window count in the same query."""
+    d2, kx = _distance_squared(near.latitude, near.longitude)
+    dlat = near.metres / METRES_PER_DEGREE
+    dlon = near.metres / kx
+    nearest = select(Location.activity_id.label("activity_id"), func.min(d2).label("d2")).where(
+        Location.latitude.between(near.latitude - dlat, near.latitude + dlat),
+        Location.longitude.between(near.longitude - dlon, near.longitude + dlon),
+        d2 <= near.metres * near.metres,
+    )
+    where = _filters(query)
+    if where:  # without filters the activity table is not needed until the page is known
+        nearest = nearest.join(Activity, Activity.id == Location.activity_id).where(*where)
+    grouped = nearest.group_by(Location.activity_id).subquery()
+    page = (
+        await session.execute(
+            select(grouped.c.activity_id, grouped.c.d2, func.count().over().label("total"))
+            .order_by(grouped.c.d2, grouped.c.activity_id)
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    if page:
+        total = int(page[0].total)
+    else:
+        total = int(await session.scalar(select(func.count()).select_from(grouped)) or 0)
+    ids = [row.activity_id for row in page]
+    activities = {
+        a.id: a
+        for a in await session.scalars(
+            select(Activity).where(Activity.id.in_(ids)).options(joinedload(Activity.organisation))
+        )
+    }
+    return total, [(activities[row.activity_id], math.sqrt(row.d2)) for row in page]
+
+
+async def analyze(session: AsyncSession) -> None:
+    """Refresh the planner's statistics after a bulk load (PostgreSQL; SQLite plans without)."""
+    if session.get_bind().dialect.name == "postgresql":
+        tables = ", ".join(t.__tablename__ for t in (Activity, *CHILD_TABLES))
+        await session.execute(text(f"ANALYZE {tables}"))
+
+
+async def count_activities(session: AsyncSession, source: str | None = None) -> int:
+    statement = select(func.count()).select_from(Activity)
+    if source is not None:
+        statement = statement.where(Activity.source == source)
+    return int(await session.scalar(statement) or 0)
+
+
+async def delete_source(session: AsyncSession, source: str) -> None:
+    """Delete every activity from one source (``demo``...) with its parts."""
+    ids = select(Activity.id).where(Activity.source == source).scalar_subquery()
+    for table in CHILD_TABLES:
+        await session.execute(delete(table).where(table.activity_id.in_(ids)))
+    await session.execute(delete(Activity).where(Activity.source == source))

@@ -1,0 +1,1 @@
+"""Matching a referred person to community activities: hard rules, explainable scores, ordering."""
