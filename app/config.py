@@ -54,6 +54,21 @@ class Settings(BaseSettings):
         None, description="link-worker service that gets referrals no routing rule covers"
     )
     max_travel_km: float = Field(10.0, gt=0, description="travel limit when a person gives none")
+    match_weight_need_fit: float = Field(0.30, ge=0, description="matching weight: need fit")
+    match_weight_interest_fit: float = Field(
+        0.20, ge=0, description="matching weight: interest fit"
+    )
+    match_weight_proximity: float = Field(0.20, ge=0, description="matching weight: proximity")
+    match_weight_language_fit: float = Field(
+        0.10, ge=0, description="matching weight: language fit"
+    )
+    match_weight_day_fit: float = Field(0.08, ge=0, description="matching weight: day fit")
+    match_weight_spare_capacity: float = Field(
+        0.04, ge=0, description="matching weight: spare capacity"
+    )
+    match_weight_equity: float = Field(
+        0.08, ge=0, description="matching weight: equity (IMD deciles 1-3)"
+    )
     public_base_url: str | None = Field(
         None,
         description="absolute base for Location headers and fullUrls; default: the request's own",
@@ -86,6 +101,19 @@ class Settings(BaseSettings):
                 )
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < 32:
             raise ValueError("ASSETLINK_JWT_SECRET must be at least 32 bytes (RFC 7518 3.2)")
+        return self
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> Self:
+        if (
+            sum(
+                getattr(self, name)
+                for name in type(self).model_fields
+                if name.startswith("match_weight_")
+            )
+            <= 0
+        ):
+            raise ValueError("at least one ASSETLINK_MATCH_WEIGHT_* must be above zero")
         return self
 
     @property

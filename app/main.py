@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,11 +16,13 @@ from app.areas import router as areas_router
 from app.audit import router as audit_router
 from app.auth import router as auth_router
 from app.auth.tokens import TokenVerifier
+from app.bookings import router as bookings_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.directory import router as directory_router
 from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
+from app.matching import router as matching_router
 from app.ops import error_handlers, health
 from app.ops.middleware import RequestMiddleware
 from app.outcomes import router as outcomes_router
@@ -61,7 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     capability = ServerCapability(
         resources=[
             audit_router.CAPABILITY,
-            *referrals_router.CAPABILITIES,
+            *(
+                dataclasses.replace(cap, operations=(matching_router.MATCH_OPERATION,))
+                if cap.type == "ServiceRequest"
+                else cap
+                for cap in referrals_router.CAPABILITIES
+            ),
             *outcomes_router.CAPABILITIES,
             terminology_router.CAPABILITY,
         ],
@@ -83,6 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outcomes_router.router)
     app.include_router(directory_router.router)
     app.include_router(areas_router.router)
+    app.include_router(matching_router.router)
+    app.include_router(matching_router.fhir_router)
+    app.include_router(bookings_router.router)
 
     error_handlers.install(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)

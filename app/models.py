@@ -2,6 +2,7 @@
 
 from app.areas.models import LsoaDeprivation, Postcode, PostcodeDistrict
 from app.audit.models import AuditEvent
+from app.bookings.models import Booking
 from app.db import Base
 from app.directory.models import (
     Activity,
@@ -35,6 +36,7 @@ __all__ = [
     "ActivityNeed",
     "AuditEvent",
     "Base",
+    "Booking",
     "Consent",
     "CostOption",
     "Location",

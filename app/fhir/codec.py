@@ -10,7 +10,9 @@ fhir.resources model.
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -60,8 +62,31 @@ def fhir_path(resource_type: str, loc: tuple[Any, ...]) -> str:
     return path
 
 
-def check_structure(resource: dict[str, Any], resource_type: str) -> None:
-    """400 unless ``resource`` is structurally valid R4 JSON of ``resource_type``."""
+def _empty_values(value: Any, path: str) -> Iterator[str]:
+    """FHIR JSON has no null values, empty arrays, empty objects or empty strings (json.html)."""
+    if isinstance(value, dict):
+        if not value:
+            yield path
+        for key, child in value.items():
+            if child is None and not key.startswith("_"):
+                yield f"{path}.{key}"
+            else:
+                yield from _empty_values(child, f"{path}.{key}")
+    elif isinstance(value, list):
+        if not value:
+            yield path
+        for index, child in enumerate(value):
+            if child is not None:
+                yield from _empty_values(child, f"{path}[{index}]")
+    elif isinstance(value, str) and not value.strip():
+        yield path
+
+
+def check_structure(resource: dict[str, Any], resource_type: str, where: str | None = None) -> None:
+    """400 unless ``resource`` is structurally valid R4 JSON of ``resource_type``.
+
+    ``where`` names it in the messages when it sits inside another resource
+    (``ServiceRequest.contained[1]``)."""
     if not isinstance(resource, dict):
         raise BadRequest(f"Expected a {resource_type} resource (a JSON object)")
     given = resource.get("resourceType")
@@ -70,13 +95,19 @@ def check_structure(resource: dict[str, Any], resource_type: str) -> None:
             f"Expected resourceType {resource_type}, got {given!r}",
             [Issue("wrong resourceType", f"{resource_type}.resourceType", code="structure")],
         )
+    empty = list(itertools.islice(_empty_values(resource, where or resource_type), 20))
+    if empty:
+        raise BadRequest(
+            "FHIR JSON has no null values, empty arrays, objects or strings",
+            [Issue("empty or null", path, code="structure") for path in empty],
+        )
     try:
         model_class(resource_type).model_validate(resource)
     except ValidationError as exc:
         issues = [
             Issue(
                 f"{error['msg']}",
-                fhir_path(resource_type, tuple(error["loc"])),
+                fhir_path(where or resource_type, tuple(error["loc"])),
                 code="structure",
             )
             for error in exc.errors()[:20]

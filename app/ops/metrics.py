@@ -14,3 +14,4 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 REFERRALS_CREATED = Counter("assetlink_referrals_created_total", "Referrals accepted")
+MATCHES_SERVED = Counter("assetlink_matches_served_total", "Match lists served")

@@ -123,7 +123,7 @@ async def _check_time(
 async def _move_task(
     session: AsyncSession, ctx: Context, referral: Referral, timepoint: str, at: dt.datetime
 ) -> None:
-    task = await referrals_service.referral_task(session, referral.id)
+    task = await referrals_service.task_of(session, referral.id)
     if task.status in NOT_TAKEN_ON:
         raise Conflict(
             f"The referral's Task is {task.status}: outcomes are recorded once the link-worker "
@@ -133,7 +133,7 @@ async def _move_task(
     earlier = await referrals_service.earlier_stages(session, task)
     stage = progress.next_stage(timepoint, task.status, task.business_status, earlier)
     if stage is not None:
-        await referrals_service.set_stage(session, ctx, task, stage, contact_at=at)
+        await referrals_service.advance_task(session, ctx, task, stage=stage, contact_at=at)
 
 
 async def _record(

@@ -269,7 +269,10 @@ def check_referral(
     bundle: Mapping[str, dict[str, Any]] | None = None,
 ) -> ReferralDraft:
     """Check a ServiceRequest (structure, then every rule of 5.1) and return the draft."""
-    check_structure(resource, "ServiceRequest")  # contained resources included
+    check_structure(resource, "ServiceRequest")
+    for index, contained in enumerate(resource.get("contained", [])):
+        # fhir.resources does not enforce every cardinality inside ``contained``; check each alone
+        check_structure(contained, contained["resourceType"], f"ServiceRequest.contained[{index}]")
     bundle = bundle or {}
     problems = _Problems()
 

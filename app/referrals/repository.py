@@ -19,6 +19,7 @@ from app.referrals.models import (
     Referral,
     ReferralCoding,
     ReferralIdentifier,
+    ReferralNeed,
     ResourceVersion,
     RoutingRule,
     Task,
@@ -120,6 +121,15 @@ async def task_for_referral(session: AsyncSession, referral_id: uuid.UUID) -> Ta
 
 async def get_consent(session: AsyncSession, consent_id: uuid.UUID) -> Consent | None:
     return await session.get(Consent, consent_id)
+
+
+async def needs_of(session: AsyncSession, referral_id: uuid.UUID) -> list[str]:
+    rows = await session.scalars(
+        select(ReferralNeed.need)
+        .where(ReferralNeed.referral_id == referral_id)
+        .order_by(ReferralNeed.need)
+    )
+    return list(rows)
 
 
 async def consent_for_referral(session: AsyncSession, referral_id: uuid.UUID) -> Consent | None:

@@ -21,6 +21,7 @@ from app.auth.dependencies import Caller
 from app.auth.policy import Reach
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
+from app.fhir import CANONICAL_BASE
 from app.referrals import fhir, lifecycle, repository
 from app.referrals.intake import PatientDraft, ReferralDraft
 from app.referrals.models import (
@@ -35,6 +36,7 @@ from app.referrals.models import (
     Task,
 )
 
+ACTIVITY_SYSTEM = f"{CANONICAL_BASE}/sid/activity"  # directory activity ids
 CONTACT_STAGES = frozenset(
     {"first-contact", "plan-agreed", "activity-booked", "attending", "follow-up-due"}
 )
@@ -99,7 +101,7 @@ async def _denied(ctx: Context, access: audit.Access, reason: str) -> NotFound:
     return NotFound(f"{access.entity_type}/{access.entity_id} is not known")
 
 
-def _visible(referral: Referral, ctx: Context) -> bool:
+def visible(referral: Referral, ctx: Context) -> bool:
     match ctx.reach:
         case Reach.ALL:
             return True
@@ -140,7 +142,7 @@ async def _existing(
             "The identifiers match more than one referral",
             [Issue("ambiguous identifiers", "ServiceRequest.identifier", code="duplicate")],
         )
-    if not _visible(matches[0], ctx):
+    if not visible(matches[0], ctx):
         raise Conflict(
             "This referral identifier is already used by another organisation's referral",
             [Issue("identifier in use", "ServiceRequest.identifier", code="duplicate")],
@@ -338,7 +340,7 @@ async def read_referral(
     )
     if referral is None:
         raise NotFound(f"ServiceRequest/{referral_id} is not known")
-    if not _visible(referral, ctx):
+    if not visible(referral, ctx):
         raise await _denied(ctx, access, "outside the caller's organisation")
     audit.record(session, ctx.actor, access)
     return referral
@@ -353,7 +355,7 @@ async def read_task(
     access = audit.Access(operation, "Task", str(task_id), task.patient_id)
     referral = await repository.get_referral(session, task.referral_id)
     assert referral is not None
-    if not _visible(referral, ctx):
+    if not visible(referral, ctx):
         raise await _denied(ctx, access, "outside the caller's organisation")
     audit.record(session, ctx.actor, access)
     return task
@@ -538,10 +540,33 @@ async def update_task(
     return task
 
 
-async def referral_task(session: AsyncSession, referral_id: uuid.UUID) -> Task:
-    """The Task of a referral the caller has already been cleared to reach."""
+def _business_status(concept: Any) -> str | None:
+    if concept is None:
+        return None
+    codings = [c for c in concept.get("coding", []) if c.get("system") == fhir.STAGE_SYSTEM]
+    if len(codings) != 1 or codings[0].get("code") not in fhir.STAGES:
+        raise Unprocessable(
+            f"businessStatus needs one coding from {fhir.STAGE_SYSTEM}: {', '.join(fhir.STAGES)}",
+            [Issue("unknown referral stage", "Task.businessStatus", code="code-invalid")],
+        )
+    return str(codings[0]["code"])
+
+
+# --- for other domains (bookings, outcomes) ---------------------------------------------------
+
+
+async def peek_referral(session: AsyncSession, referral_id: uuid.UUID) -> Referral:
+    """A referral by id, without authorisation or audit: for callers that check both."""
+    referral = await repository.get_referral(session, referral_id)
+    if referral is None:
+        raise NotFound(f"ServiceRequest/{referral_id} is not known")
+    return referral
+
+
+async def task_of(session: AsyncSession, referral_id: uuid.UUID) -> Task:
     task = await repository.task_for_referral(session, referral_id)
-    assert task is not None  # every referral is created with its Task
+    if task is None:
+        raise NotFound(f"ServiceRequest/{referral_id} has no Task")
     return task
 
 
@@ -554,43 +579,55 @@ async def earlier_stages(session: AsyncSession, task: Task) -> list[str]:
     return stages
 
 
-async def set_stage(
+def activity_output(activity_id: str, name: str) -> dict[str, Any]:
+    """A ``Task.output`` entry for an activity the person attended."""
+    return {
+        "type": {"text": "Activity attended"},
+        "valueReference": {
+            "type": "HealthcareService",
+            "identifier": {"system": ACTIVITY_SYSTEM, "value": activity_id},
+            "display": name,
+        },
+    }
+
+
+async def advance_task(
     session: AsyncSession,
     ctx: Context,
     task: Task,
-    stage: str,
     *,
+    stage: str | None = None,
+    start: bool = False,
+    outputs: Sequence[tuple[str, str]] | None = None,
     contact_at: dt.datetime | None = None,
 ) -> None:
-    """Another domain moves the Task's ``businessStatus`` (a new version, kept, audited).
+    """Move a Task on from another domain's event: a stage (``businessStatus``), ``accepted``
+    -> ``in-progress`` when work starts, and the attended activities as ``output``.
 
-    ``contact_at`` is when the person was in contact; it becomes the time of first contact when
-    ``stage`` is a contact stage and none is recorded yet (default: now).
-    """
-    if stage not in fhir.STAGES:
-        raise ValueError(f"unknown referral stage {stage!r}")
-    if stage == task.business_status:
+    ``contact_at`` is when the event put the person in contact (default now): it becomes the
+    time of first contact when ``stage`` is a contact stage and none is recorded yet."""
+    changed = False
+    if start and task.status == "accepted":
+        task.status, changed = "in-progress", True
+    if (
+        stage is not None
+        and stage != task.business_status
+        and task.status not in lifecycle.TERMINAL
+    ):
+        task.business_status, changed = stage, True
+        if stage in CONTACT_STAGES and task.first_contact_at is None:
+            task.first_contact_at = min(contact_at or utcnow(), utcnow())
+    if outputs is not None:
+        rendered = [activity_output(i, n) for i, n in outputs]
+        if rendered != task.output:
+            task.output, changed = rendered, True
+    if not changed:
         return
     now = utcnow()
-    task.business_status = stage
-    if stage in CONTACT_STAGES and task.first_contact_at is None:
-        task.first_contact_at = min(contact_at or now, now)
     task.updated_at = now
     await _flush(session, None)
     _keep_version(session, fhir.task_resource(task), now)
     audit.record(session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id))
-
-
-def _business_status(concept: Any) -> str | None:
-    if concept is None:
-        return None
-    codings = [c for c in concept.get("coding", []) if c.get("system") == fhir.STAGE_SYSTEM]
-    if len(codings) != 1 or codings[0].get("code") not in fhir.STAGES:
-        raise Unprocessable(
-            f"businessStatus needs one coding from {fhir.STAGE_SYSTEM}: {', '.join(fhir.STAGES)}",
-            [Issue("unknown referral stage", "Task.businessStatus", code="code-invalid")],
-        )
-    return str(codings[0]["code"])
 
 
 # --- routing ---------------------------------------------------------------------------------

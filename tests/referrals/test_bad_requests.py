@@ -46,6 +46,19 @@ def _consent(**overrides: Any) -> Payload:
     return sr
 
 
+def _without_consent_field(name: str) -> Payload:
+    sr = factories.service_request()
+    del sr["contained"][1][name]
+    return sr
+
+
+def _without_consent() -> Payload:
+    sr = factories.service_request()
+    del sr["supportingInfo"]
+    sr["contained"] = sr["contained"][:1]
+    return sr
+
+
 def _without(name: str) -> Payload:
     sr = factories.service_request()
     del sr[name]
@@ -142,13 +155,12 @@ CASES = [
     Case("no reasonCode", 422, _without("reasonCode"), "ServiceRequest.reasonCode"),
     Case("no authoredOn", 422, _without("authoredOn"), "ServiceRequest.authoredOn"),
     Case("authoredOn without time zone", 400, _sr(authoredOn="2026-11-01T10:00:00"), "authoredOn"),
-    Case(
-        "no consent",
-        422,
-        _sr(supportingInfo=[]) | {"contained": [factories.patient()]},
-        "supportingInfo",
-    ),
+    Case("no consent", 422, _without_consent(), "supportingInfo"),
     Case("consent not active", 422, _consent(status="rejected"), "status"),
+    Case("consent with an empty category", 400, _consent(category=[]), "contained[1].category"),
+    Case("consent without category (1..*)", 400, _without_consent_field("category"), "category"),
+    Case("empty string", 400, _sr(intent=" "), "ServiceRequest.intent"),
+    Case("null value", 400, _sr(authoredOn=None), "ServiceRequest.authoredOn"),
     Case(
         "bad attendance mode",
         422,

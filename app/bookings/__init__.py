@@ -1,0 +1,1 @@
+"""Bookings: places on community activities, taken atomically; attendance."""

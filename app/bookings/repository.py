@@ -1,0 +1,159 @@
+"""Every SQL query of bookings, including the atomic take and return of a place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.policy import Reach
+from app.bookings.models import Booking
+from app.directory.models import Activity, Organisation
+from app.referrals.models import Patient, Referral
+
+
+@dataclass(frozen=True)
+class PersonBrief:
+    """What a booking shows of the person: never the NHS number or the full name."""
+
+    display_name: str
+    age: int
+
+
+async def bookable_activity(
+    session: AsyncSession, activity_id: str
+) -> tuple[str, str, bool] | None:
+    row = (
+        await session.execute(
+            select(Activity.name, Activity.status, Activity.accepting_referrals).where(
+                Activity.id == activity_id
+            )
+        )
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def take_place(session: AsyncSession, activity_id: str) -> bool:
+    """One place, atomically: no two requests can take the last place (DESIGN.md 8)."""
+    result = await session.execute(
+        update(Activity)
+        .where(
+            Activity.id == activity_id,
+            (Activity.capacity_available.is_(None)) | (Activity.capacity_available > 0),
+        )
+        .values(capacity_available=Activity.capacity_available - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def give_place_back(session: AsyncSession, activity_id: str) -> None:
+    await session.execute(
+        update(Activity)
+        .where(
+            Activity.id == activity_id,
+            Activity.capacity_available.is_not(None),
+            (Activity.capacity_maximum.is_(None))
+            | (Activity.capacity_available < Activity.capacity_maximum),
+        )
+        .values(capacity_available=Activity.capacity_available + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def booking_for(
+    session: AsyncSession, referral_id: uuid.UUID, activity_id: str
+) -> Booking | None:
+    return await session.scalar(
+        select(Booking).where(
+            Booking.referral_id == referral_id, Booking.activity_id == activity_id
+        )
+    )
+
+
+async def get_booking(session: AsyncSession, booking_id: uuid.UUID) -> Booking | None:
+    return await session.get(Booking, booking_id)
+
+
+async def activity_owner(session: AsyncSession, activity_id: str) -> str | None:
+    return await session.scalar(
+        select(Organisation.identifier)
+        .join(Activity, Activity.organisation_id == Organisation.id)
+        .where(Activity.id == activity_id)
+    )
+
+
+async def attended_activities(
+    session: AsyncSession, referral_id: uuid.UUID
+) -> list[tuple[str, str]]:
+    rows = await session.execute(
+        select(Activity.id, Activity.name)
+        .join(Booking, Booking.activity_id == Activity.id)
+        .where(Booking.referral_id == referral_id, Booking.status == "attended")
+        .order_by(Activity.id)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def person_brief(session: AsyncSession, patient_id: uuid.UUID) -> PersonBrief | None:
+    patient = await session.get(Patient, patient_id)
+    if patient is None:
+        return None
+    names = patient.resource.get("name") or [{}]
+    name = names[0]
+    given = (name.get("given") or [""])[0]
+    family = name.get("family") or ""
+    display = " ".join(p for p in (given, f"{family[:1]}." if family else "") if p) or "(no name)"
+    today = dt.datetime.now(dt.UTC).date()
+    born = patient.birth_date
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return PersonBrief(display, age)
+
+
+def _reach(reach: Reach, org: str) -> ColumnElement[bool]:
+    match reach:
+        case Reach.ALL:
+            return true()
+        case Reach.PERFORMED:
+            return Booking.referral_id.in_(select(Referral.id).where(Referral.performer_ods == org))
+        case Reach.OWN_ACTIVITIES:
+            return Booking.activity_id.in_(
+                select(Activity.id)
+                .join(Organisation, Organisation.id == Activity.organisation_id)
+                .where(Organisation.identifier == org)
+            )
+        case _:
+            return Booking.id.is_(None)
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    reach: Reach,
+    org: str,
+    referral_id: uuid.UUID | None,
+    activity_id: str | None,
+    status: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[tuple[Booking, str]]]:
+    where = [_reach(reach, org)]
+    if referral_id is not None:
+        where.append(Booking.referral_id == referral_id)
+    if activity_id is not None:
+        where.append(Booking.activity_id == activity_id)
+    if status is not None:
+        where.append(Booking.status == status)
+    total = await session.scalar(select(func.count()).select_from(Booking).where(*where)) or 0
+    rows = await session.execute(
+        select(Booking, Activity.name)
+        .join(Activity, Activity.id == Booking.activity_id)
+        .where(*where)
+        .order_by(Booking.created_at.desc(), Booking.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, [(r[0], r[1]) for r in rows]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BookingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    activity_id: str = Field(min_length=1, max_length=64, description="directory activity id")
+
+
+class BookingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["attended", "did-not-attend", "cancelled"]
+
+
+class PersonRead(BaseModel):
+    display_name: str = Field(description="given name and family initial; never an NHS number")
+    age: int
+
+
+class BookingRead(BaseModel):
+    id: uuid.UUID
+    referral_id: uuid.UUID
+    activity_id: str
+    activity_name: str
+    status: str
+    person: PersonRead | None
+    booked_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class BookingPage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    items: list[BookingRead]

@@ -1,0 +1,168 @@
+"""Matches through the API: the prefilter, the engine, the counts, the FHIR $match Bundle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from app.auth.principal import Role
+from tests.conftest import TokenFactory
+from tests.directory.conftest import CreateActivity
+from tests.referrals import factories
+
+HOME = "E5 1BF"  # in the Hackney area fixture
+NEAR = {"latitude": 51.564673, "longitude": -0.062645, "postcode": HOME}
+
+
+def _location(**overrides: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "Hall",
+            "address_1": "1 High St",
+            "city": "London",
+            **NEAR,
+            "accessibility": ["wheelchair"],
+            **overrides,
+        }
+    ]
+
+
+@pytest.fixture
+async def referral(client: httpx.AsyncClient, auth: TokenFactory, areas: None) -> dict[str, Any]:
+    person = factories.patient(address=[{"postalCode": HOME}])
+    payload = factories.service_request(person=person)  # in person, 5 km, Tue/Thu, free only, music
+    response = await client.post(
+        "/fhir/ServiceRequest", json=payload, headers=auth(Role.REFERRER, "A81001")
+    )
+    assert response.status_code == 201
+    return dict(response.json())
+
+
+@pytest.fixture
+def lw(auth: TokenFactory) -> dict[str, str]:
+    return auth(Role.LINK_WORKER, "Y02718")
+
+
+async def test_matches_respect_the_rules_and_explain_themselves(
+    client: httpx.AsyncClient,
+    lw: dict[str, str],
+    referral: dict[str, Any],
+    create_activity: CreateActivity,
+) -> None:
+    choir = await create_activity(name="Choir", locations=_location())
+    await create_activity(name="Paid choir", locations=_location(), cost_options=[{"amount": 5}])
+    await create_activity(name="Closed choir", locations=_location(), status="inactive")
+    await create_activity(
+        name="Far choir", locations=_location(latitude=51.70, longitude=-0.062645)
+    )
+    await create_activity(
+        name="Full choir", locations=_location(), capacity={"maximum": 10, "available": 0}
+    )
+    await create_activity(name="Youth choir", locations=_location(), minimum_age=11, maximum_age=18)
+    await create_activity(
+        name="Weekend choir", locations=_location(), schedules=[{"freq": "WEEKLY", "byday": "SA"}]
+    )
+    online = await create_activity(name="Online choir", attending_type="online", locations=[])
+
+    response = await client.get(f"/api/v1/referrals/{referral['id']}/matches", headers=lw)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    names = [m["activity"]["name"] for m in body["matches"]]
+    assert names[0] == "Choir"
+    assert set(names) == {"Choir", "Online choir"}
+    excluded = {e["rule"]: e["count"] for e in body["excluded"]}
+    assert excluded == {1: 1, 2: 1, 3: 1, 4: 0, 5: 0, 6: 1, 7: 0, 8: 1, 9: 1}
+    assert body["eligible"] == 2
+    assert body["considered"] == 8
+    top = body["matches"][0]
+    assert top["activity"]["id"] == choir["id"]
+    assert 0 <= top["score"] <= 1
+    assert set(top["components"]) == {
+        "need_fit",
+        "interest_fit",
+        "proximity",
+        "language_fit",
+        "day_fit",
+        "spare_capacity",
+        "equity",
+    }
+    assert "Free" in top["reasons"]
+    assert any("km away" in r or "m away" in r for r in top["reasons"])
+    assert top["distance_km"] == pytest.approx(0.0, abs=0.05)
+    assert body["matches"][1]["activity"]["id"] == online["id"]
+    assert body["matches"][1]["attendance"] == "online"
+    again = (await client.get(f"/api/v1/referrals/{referral['id']}/matches", headers=lw)).json()
+    assert again["matches"] == body["matches"]
+
+
+async def test_include_full_offers_the_waiting_list(
+    client: httpx.AsyncClient,
+    lw: dict[str, str],
+    referral: dict[str, Any],
+    create_activity: CreateActivity,
+) -> None:
+    await create_activity(
+        name="Full choir", locations=_location(), capacity={"maximum": 10, "available": 0}
+    )
+    url = f"/api/v1/referrals/{referral['id']}/matches"
+    assert (await client.get(url, headers=lw)).json()["matches"] == []
+    offered = (await client.get(f"{url}?include_full=true", headers=lw)).json()["matches"]
+    assert [m["waitlist"] for m in offered] == [True]
+
+
+async def test_unknown_location_matches_only_remote_activities(
+    client: httpx.AsyncClient,
+    auth: TokenFactory,
+    lw: dict[str, str],
+    areas: None,
+    create_activity: CreateActivity,
+) -> None:
+    payload = factories.service_request(
+        person=factories.patient(address=[{"postalCode": "ZE3 9JZ"}])
+    )
+    referral = (
+        await client.post(
+            "/fhir/ServiceRequest", json=payload, headers=auth(Role.REFERRER, "A81001")
+        )
+    ).json()
+    await create_activity(name="Choir", locations=_location())
+    await create_activity(name="Phone friends", attending_type="phone", locations=[])
+    body = (await client.get(f"/api/v1/referrals/{referral['id']}/matches", headers=lw)).json()
+    assert [m["activity"]["name"] for m in body["matches"]] == ["Phone friends"]
+    assert any("unknown" in w for w in body["warnings"])
+
+
+async def test_fhir_match_bundle(
+    client: httpx.AsyncClient,
+    lw: dict[str, str],
+    referral: dict[str, Any],
+    create_activity: CreateActivity,
+) -> None:
+    await create_activity(name="Choir", locations=_location())
+    response = await client.get(f"/fhir/ServiceRequest/{referral['id']}/$match?limit=5", headers=lw)
+    assert response.status_code == 200
+    bundle = response.json()
+    entry = bundle["entry"][0]
+    assert entry["resource"]["resourceType"] == "HealthcareService"
+    assert 0 < entry["search"]["score"] <= 1
+    reasons = [
+        e["valueString"]
+        for e in entry["resource"]["extension"][0]["extension"]
+        if e["url"] == "reason"
+    ]
+    assert "Free" in reasons
+    # (the validator checks the Bundle at teardown)
+
+
+async def test_limits_and_access(
+    client: httpx.AsyncClient, auth: TokenFactory, lw: dict[str, str], referral: dict[str, Any]
+) -> None:
+    url = f"/api/v1/referrals/{referral['id']}/matches"
+    assert (await client.get(f"{url}?limit=0", headers=lw)).status_code == 400
+    assert (await client.get(f"{url}?limit=51", headers=lw)).status_code == 400
+    assert (await client.get(url, headers=auth(Role.LINK_WORKER, "Y99999"))).status_code == 404
+    assert (await client.get(url, headers=auth(Role.REFERRER, "A81001"))).status_code == 403
+    assert (await client.get(url, headers=auth(Role.ADMIN, "X26"))).status_code == 200
+    assert (await client.get("/api/v1/referrals/not-an-id/matches", headers=lw)).status_code == 404
