@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
@@ -13,6 +15,7 @@ from app.audit.models import AuditEvent
 from app.auth.principal import Role
 from app.outcomes.instruments import INSTRUMENTS, SWEMWBS_METRIC
 from app.outcomes.models import OutcomeRecord, OutcomeScore
+from app.referrals.models import Task
 from tests.conftest import TokenFactory
 from tests.outcomes.conftest import VALID, Case, new_referral, outcome, put_task
 
@@ -276,7 +279,7 @@ async def read_task(client: httpx.AsyncClient, lw: dict[str, str], case: Case) -
 
 
 async def test_baseline_marks_first_contact(
-    client: httpx.AsyncClient, lw: dict[str, str], case: Case
+    client: httpx.AsyncClient, lw: dict[str, str], case: Case, session: AsyncSession
 ) -> None:
     before = await read_task(client, lw, case)
     assert stage(before) is None
@@ -286,6 +289,10 @@ async def test_baseline_marks_first_contact(
     assert stage(after) == "first-contact"
     assert after["status"] == before["status"] == "accepted"
     assert int(after["meta"]["versionId"]) == int(before["meta"]["versionId"]) + 1
+    first_contact = await session.scalar(
+        select(Task.first_contact_at).where(Task.id == uuid.UUID(case.task["id"]))
+    )
+    assert first_contact == dt.datetime(2026, 11, 5, 14, 30, tzinfo=dt.UTC)  # collected_at
     history = (await client.get(f"/fhir/Task/{case.task['id']}/_history", headers=lw)).json()
     assert [stage(e["resource"]) for e in history["entry"]][:2] == ["first-contact", None]
     # a second baseline changes nothing more
