@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    if engine.dialect.name == "sqlite":
+        app.state.sqlite_write_lock = asyncio.Lock()
     app.state.verifier = TokenVerifier(settings)
 
     capability = ServerCapability(
