@@ -7,6 +7,7 @@ generators (referrals...) are added to ``GENERATORS`` with their own options.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,9 @@ from app.directory import repository
 class DemoOptions:
     activities: int = 300
     seed: int = 1
+    area: str = "borough"  # demo_directory.LAYOUTS
+    referrals: int = 0
+    as_of: dt.date | None = None  # referrals are authored up to this day (default: today)
 
 
 async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
@@ -38,7 +42,9 @@ async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
     count = options.activities
     present = await repository.count_activities(session, source="demo")
     if count and present == count:
-        expected = {demo_directory.activity_id(options.seed, i) for i in (0, count - 1)}
+        expected = {
+            demo_directory.activity_id(options.seed, i, options.area) for i in (0, count - 1)
+        }
         if await repository.existing_activity_ids(session, expected) == expected:
             return "; ".join([*notes, f"demo directory already has {count} activities"])
     await repository.delete_source(session, "demo")
@@ -48,10 +54,13 @@ async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
     existing = await repository.existing_organisation_ids(session, [o["id"] for o in org_rows])
     await repository.insert_organisations(session, [o for o in org_rows if o["id"] not in existing])
     places = demo_directory.fixture_places(areas_importer.FIXTURE_POSTCODES)
-    for rows in demo_directory.activities(options.seed, count, places, now):
+    for rows in demo_directory.activities(options.seed, count, places, now, layout=options.area):
         await repository.insert_activities(session, rows)
     await repository.analyze(session)
-    notes.append(f"demo directory: {count} activities of {len(org_rows)} organisations")
+    notes.append(
+        f"demo directory: {count} activities of {len(org_rows)} organisations"
+        + (f" ({options.area} layout)" if options.area != "borough" else "")
+    )
     return "; ".join(notes)
 
 
