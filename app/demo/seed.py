@@ -17,7 +17,9 @@ from app.areas import importer as areas_importer
 from app.areas import repository as areas_repository
 from app.db import utcnow
 from app.demo import directory as demo_directory
+from app.demo import referrals as demo_referrals
 from app.directory import repository
+from app.referrals import repository as referrals_repository
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,40 @@ async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
     return "; ".join(notes)
 
 
+async def seed_referrals(session: AsyncSession, options: DemoOptions) -> str:
+    """Demo referrals (app/demo/referrals.py): unchanged when there with the same count and seed;
+    otherwise the previous demo referrals (and their people) go first. No audit events: nobody
+    reads or changes a person's record here, the rows are fictitious and loaded in bulk."""
+    count = options.referrals
+    system = demo_referrals.IDENTIFIER_SYSTEM
+    if count and await referrals_repository.count_identifiers(session, system) == count:
+        expected = [demo_referrals.referral_value(options.seed, i) for i in (0, count - 1)]
+        if await referrals_repository.identifier_values(session, system, expected) == set(expected):
+            return f"demo referrals already there: {count}"
+    removed = await referrals_repository.delete_referrals_with_identifier_system(session, system)
+    if not count:
+        return f"demo referrals: none (removed {removed})" if removed else "demo referrals: none"
+    numbers = demo_referrals.nhs_numbers(options.seed, demo_referrals.patient_count(count))
+    taken = await referrals_repository.existing_nhs_numbers(session, numbers)
+    if taken:
+        raise ValueError(
+            f"{len(taken)} demo NHS numbers belong to people already stored (e.g. "
+            f"{sorted(taken)[0]}); seed-demo does not write over them: use another --seed"
+        )
+    routing = {
+        r.practice_ods: r.performer_ods for r in await referrals_repository.routing_rules(session)
+    }
+    homes = demo_referrals.homes(areas_importer.FIXTURE_POSTCODES, areas_importer.FIXTURE_IMD)
+    as_of = options.as_of or utcnow().date()
+    for rows in demo_referrals.referrals(options.seed, count, as_of, homes, routing):
+        for table in referrals_repository.BULK_TABLES:
+            await referrals_repository.insert_bulk(session, table, getattr(rows, table))
+    people = demo_referrals.patient_count(count)
+    return f"demo referrals: {count} for {people} people, authored up to {as_of.isoformat()}"
+
+
 Generator = Callable[[AsyncSession, DemoOptions], Awaitable[str]]
-GENERATORS: list[Generator] = [seed_directory]
+GENERATORS: list[Generator] = [seed_directory, seed_referrals]
 
 
 async def seed_demo(
