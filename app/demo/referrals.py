@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import random
 import uuid
 from collections.abc import Iterator, Mapping
@@ -158,13 +159,21 @@ class Person:
     age: int
 
 
-def person(seed: int, index: int, number: str, homes_: list[Home], as_of: dt.date) -> Person:
+def person(
+    seed: int,
+    index: int,
+    number: str,
+    homes_: list[Home],
+    as_of: dt.date,
+    cum_weights: list[float] | None = None,
+) -> Person:
     rng = random.Random(f"patient:{seed}:{index}")  # noqa: S311 (demo data)
     gender = rng.choices(("female", "male", "unknown"), weights=(58, 41, 1))[0]
     low, high, _ = _weighted(rng, AGES)
     age = rng.randint(low, high)
     birth_date = as_of - dt.timedelta(days=age * 365 + rng.randrange(365))
-    home = rng.choices(homes_, weights=[h.weight for h in homes_])[0]
+    cum = cum_weights or list(itertools.accumulate(h.weight for h in homes_))
+    home = rng.choices(homes_, cum_weights=cum)[0]
     given = rng.choice(GIVEN["male" if gender == "male" else "female"])
     language = _weighted(rng, LANGUAGES)[0]
     resource = {
@@ -415,13 +424,14 @@ def referrals(
     worker)."""
     people = patient_count(count)
     numbers = nhs_numbers(seed, people)
+    cum = list(itertools.accumulate(h.weight for h in homes_))
     end = dt.datetime.combine(as_of, dt.time(), dt.UTC)
     rows = ReferralRows()
     for i in range(count):
         rng = random.Random(f"referral:{seed}:{i}")  # noqa: S311 (demo data)
         repeat = i >= people
         j = rng.randrange(people) if repeat else i
-        who = person(seed, j, numbers[j], homes_, as_of)
+        who = person(seed, j, numbers[j], homes_, as_of, cum)
         patient_id = _id("patient", seed, j)
         days_ago = rng.triangular(1, HISTORY_DAYS, 1) if not repeat else rng.uniform(1, 90)
         authored = (end - dt.timedelta(days=int(days_ago))).replace(
