@@ -28,6 +28,7 @@ from app.ops import error_handlers, health
 from app.ops.middleware import RequestMiddleware
 from app.referrals import router as referrals_router
 from app.terminology import router as terminology_router
+from app.terminology import service as terminology_service
 
 DESCRIPTION = """\
 Social-prescribing referrals for the NHS in England: FHIR R4 intake and closed loop under
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if engine.dialect.name == "sqlite":
         app.state.sqlite_write_lock = asyncio.Lock()
     app.state.verifier = TokenVerifier(settings)
+    app.state.need_mappings = terminology_service.NeedMappingCache()
 
     capability = ServerCapability(
         resources=[
