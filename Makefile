@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/assetlink migrate
-	$(BIN)/assetlink seed-demo --activities 300
+	$(BIN)/assetlink seed-demo --activities 300 --referrals 50
 	@$(BIN)/assetlink token --demo
 	$(BIN)/assetlink serve --host $(HOST) --port $(PORT)
 

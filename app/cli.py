@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -178,7 +179,13 @@ def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
         try:
             return await seed_demo(
                 create_sessionmaker(engine),
-                DemoOptions(activities=args.activities, seed=args.seed),
+                DemoOptions(
+                    activities=args.activities,
+                    seed=args.seed,
+                    area=args.area,
+                    referrals=args.referrals,
+                    as_of=args.as_of,
+                ),
             )
         finally:
             await engine.dispose()
@@ -233,6 +240,19 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", help="load the demo data (idempotent)")
     seed.add_argument("--activities", type=_count, default=300, help="demo activities")
     seed.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
+    seed.add_argument(
+        "--area",
+        choices=("borough", "region"),  # app.demo.directory.LAYOUTS
+        default="borough",
+        help="activities in one borough, or spread over a region of borough-sized tiles",
+    )
+    seed.add_argument("--referrals", type=_count, default=0, help="demo referrals")
+    seed.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="referrals are authored in the 18 months up to this day (default: today)",
+    )
     seed.set_defaults(run=_seed_demo)
     return parser
 

@@ -7,8 +7,11 @@ was not stored.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -128,20 +131,64 @@ def _writes(request: Request) -> bool:
     )
 
 
+_after_rollback: ContextVar[list[Any] | None] = ContextVar("assetlink_after_rollback", default=None)
+
+
+def keep_after_rollback(row: Any) -> bool:
+    """Store ``row`` even though the request fails (an audit record of a refused access).
+
+    Inside a request it is written once the request's transaction has been rolled back (a
+    second writer meanwhile would wait for the first on SQLite); outside one, False: the caller
+    writes it itself.
+    """
+    pending = _after_rollback.get()
+    if pending is None:
+        return False
+    pending.append(row)
+    return True
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session: commits when the endpoint returns, rolls back when it raises."""
+    """The request's session: commits when the endpoint returns, rolls back when it raises.
+
+    On SQLite, requests that write are serialised by a lock of this process and begin with
+    ``BEGIN IMMEDIATE``: they queue in order instead of polling SQLite's busy handler.
+    """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        bind = session.bind
-        if _writes(request) and bind is not None and bind.dialect.name == "sqlite":
-            await session.connection(execution_options={WRITE_OPTION: True})
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+    lock: asyncio.Lock | None = getattr(request.app.state, "sqlite_write_lock", None)
+    writes = lock is not None and _writes(request)
+    pending: list[Any] = []
+    _after_rollback.set(pending)
+    try:
+        async with AsyncExitStack() as stack:
+            if writes:
+                assert lock is not None
+                await stack.enter_async_context(lock)
+            session = await stack.enter_async_context(sessionmaker())
+            if writes:
+                await session.connection(execution_options={WRITE_OPTION: True})
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+    finally:
+        _after_rollback.set(None)
+        if pending:
+            await _write_after(sessionmaker, lock, pending)
+
+
+async def _write_after(
+    sessionmaker: async_sessionmaker[AsyncSession], lock: asyncio.Lock | None, rows: list[Any]
+) -> None:
+    async with AsyncExitStack() as stack:
+        if lock is not None:
+            await stack.enter_async_context(lock)
+        session = await stack.enter_async_context(sessionmaker())
+        session.add_all(rows)
+        await session.commit()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

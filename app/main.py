@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from app.ops.middleware import RequestMiddleware
 from app.outcomes import router as outcomes_router
 from app.referrals import router as referrals_router
 from app.terminology import router as terminology_router
+from app.terminology import service as terminology_service
 
 DESCRIPTION = """\
 Social-prescribing referrals for the NHS in England: FHIR R4 intake and closed loop under
@@ -59,7 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    if engine.dialect.name == "sqlite":
+        app.state.sqlite_write_lock = asyncio.Lock()
     app.state.verifier = TokenVerifier(settings)
+    app.state.need_mappings = terminology_service.NeedMappingCache()
 
     capability = ServerCapability(
         resources=[

@@ -1,8 +1,8 @@
 """Writing and reading the audit trail.
 
 ``record`` adds the audit row to the request's own transaction, so an access and its record are
-stored together or not at all. ``record_denied`` writes in a transaction of its own, because the
-request's transaction is rolled back when access is refused.
+stored together or not at all. ``record_denied`` is written in a transaction of its own once the
+request's transaction has been rolled back (access was refused).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from app.audit import repository
 from app.audit.models import AuditEvent
 from app.audit.repository import AuditQuery
 from app.auth.principal import Principal
+from app.db import keep_after_rollback
 
 
 class Outcome(StrEnum):
@@ -76,8 +77,12 @@ def record(session: AsyncSession, actor: Actor, access: Access) -> None:
 async def record_denied(
     sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, access: Access, reason: str
 ) -> None:
+    """A refused access: stored after the request's transaction is rolled back."""
+    event = _event(actor, access, Outcome.MINOR_FAILURE, reason)
+    if keep_after_rollback(event):
+        return
     async with sessionmaker() as session, session.begin():
-        session.add(_event(actor, access, Outcome.MINOR_FAILURE, reason))
+        session.add(event)
 
 
 async def search(

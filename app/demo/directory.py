@@ -122,8 +122,17 @@ def _choose(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([v for v, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
-def activity_id(seed: int, index: int) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"activity:{seed}:{index}"))
+LAYOUTS = ("borough", "region")
+# The region layout repeats the borough's real postcode pattern on a grid of borough-sized tiles
+# (10 x 10 around the real one, about 62 km by 67 km: Greater London and some), so a large
+# directory has a borough's density rather than 100 000 activities in 19 km².
+TILE_DEGREES = (0.06, 0.09)  # latitude, longitude span of the Hackney fixture's postcodes
+TILES = tuple((i, j) for i in range(-5, 5) for j in range(-5, 5))
+
+
+def activity_id(seed: int, index: int, layout: str = "borough") -> str:
+    key = f"activity:{seed}:{index}" if layout == "borough" else f"activity:{seed}:{layout}:{index}"
+    return str(uuid.uuid5(NAMESPACE, key))
 
 
 def organisation_id(seed: int, index: int) -> str:
@@ -214,15 +223,24 @@ def _accessibility(rng: random.Random) -> dict[str, bool]:
 
 
 def activities(
-    seed: int, count: int, places: list[Place], now: dt.datetime, *, batch: int = 5000
+    seed: int,
+    count: int,
+    places: list[Place],
+    now: dt.datetime,
+    *,
+    layout: str = "borough",
+    batch: int = 5000,
 ) -> Iterator[ActivityRows]:
-    """The demo activities in batches, ready for ``executemany``."""
+    """The demo activities in batches, ready for ``executemany``. ``layout="region"`` moves each
+    located activity to a random tile of the region grid (outside the real tile the location
+    keeps its coordinates but has no postcode)."""
     rng = random.Random(f"activities:{seed}")  # noqa: S311 (demo data, not secrets)
+    tiles = random.Random(f"tiles:{seed}")  # noqa: S311 (a stream of its own: borough unchanged)
     org_rows = organisation_count(count)
     categories = list(CATEGORIES)
     rows = ActivityRows()
     for i in range(count):
-        aid = activity_id(seed, i)
+        aid = activity_id(seed, i, layout)
         main = rng.choice(categories)
         names, needs = CATEGORIES[main]
         cats = [main]
@@ -273,6 +291,8 @@ def activities(
         languages = ["en"] + ([rng.choice(OTHER_LANGUAGES)] if rng.random() < 0.15 else [])
         rows.languages.extend({"activity_id": aid, "code": code} for code in languages)
         if mode in ("in-person", "hybrid"):
+            tile = tiles.choice(TILES) if layout == "region" else (0, 0)
+            shift = (tile[0] * TILE_DEGREES[0], tile[1] * TILE_DEGREES[1])
             rows.locations.append(
                 {
                     "id": uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -282,9 +302,11 @@ def activities(
                     "name": f"{area} Community Centre",
                     "address_1": f"{rng.randint(1, 250)} {rng.choice(PLACES)} Road",
                     "city": "London",
-                    "postcode": place.postcode,
-                    "latitude": round(place.latitude + rng.uniform(-0.0008, 0.0008), 6),
-                    "longitude": round(place.longitude + rng.uniform(-0.0012, 0.0012), 6),
+                    "postcode": place.postcode if tile == (0, 0) else None,
+                    "latitude": round(place.latitude + shift[0] + rng.uniform(-0.0008, 0.0008), 6),
+                    "longitude": round(
+                        place.longitude + shift[1] + rng.uniform(-0.0012, 0.0012), 6
+                    ),
                     "accessibility_description": None,
                     **_accessibility(rng),
                 }

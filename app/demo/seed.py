@@ -7,6 +7,7 @@ generators (referrals...) are added to ``GENERATORS`` with their own options.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -16,13 +17,18 @@ from app.areas import importer as areas_importer
 from app.areas import repository as areas_repository
 from app.db import utcnow
 from app.demo import directory as demo_directory
+from app.demo import referrals as demo_referrals
 from app.directory import repository
+from app.referrals import repository as referrals_repository
 
 
 @dataclass(frozen=True)
 class DemoOptions:
     activities: int = 300
     seed: int = 1
+    area: str = "borough"  # demo_directory.LAYOUTS
+    referrals: int = 0
+    as_of: dt.date | None = None  # referrals are authored up to this day (default: today)
 
 
 async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
@@ -38,7 +44,9 @@ async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
     count = options.activities
     present = await repository.count_activities(session, source="demo")
     if count and present == count:
-        expected = {demo_directory.activity_id(options.seed, i) for i in (0, count - 1)}
+        expected = {
+            demo_directory.activity_id(options.seed, i, options.area) for i in (0, count - 1)
+        }
         if await repository.existing_activity_ids(session, expected) == expected:
             return "; ".join([*notes, f"demo directory already has {count} activities"])
     await repository.delete_source(session, "demo")
@@ -48,15 +56,50 @@ async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
     existing = await repository.existing_organisation_ids(session, [o["id"] for o in org_rows])
     await repository.insert_organisations(session, [o for o in org_rows if o["id"] not in existing])
     places = demo_directory.fixture_places(areas_importer.FIXTURE_POSTCODES)
-    for rows in demo_directory.activities(options.seed, count, places, now):
+    for rows in demo_directory.activities(options.seed, count, places, now, layout=options.area):
         await repository.insert_activities(session, rows)
     await repository.analyze(session)
-    notes.append(f"demo directory: {count} activities of {len(org_rows)} organisations")
+    notes.append(
+        f"demo directory: {count} activities of {len(org_rows)} organisations"
+        + (f" ({options.area} layout)" if options.area != "borough" else "")
+    )
     return "; ".join(notes)
 
 
+async def seed_referrals(session: AsyncSession, options: DemoOptions) -> str:
+    """Demo referrals (app/demo/referrals.py): unchanged when there with the same count and seed;
+    otherwise the previous demo referrals (and their people) go first. No audit events: nobody
+    reads or changes a person's record here, the rows are fictitious and loaded in bulk."""
+    count = options.referrals
+    system = demo_referrals.IDENTIFIER_SYSTEM
+    if count and await referrals_repository.count_identifiers(session, system) == count:
+        expected = [demo_referrals.referral_value(options.seed, i) for i in (0, count - 1)]
+        if await referrals_repository.identifier_values(session, system, expected) == set(expected):
+            return f"demo referrals already there: {count}"
+    removed = await referrals_repository.delete_referrals_with_identifier_system(session, system)
+    if not count:
+        return f"demo referrals: none (removed {removed})" if removed else "demo referrals: none"
+    numbers = demo_referrals.nhs_numbers(options.seed, demo_referrals.patient_count(count))
+    taken = await referrals_repository.existing_nhs_numbers(session, numbers)
+    if taken:
+        raise ValueError(
+            f"{len(taken)} demo NHS numbers belong to people already stored (e.g. "
+            f"{sorted(taken)[0]}); seed-demo does not write over them: use another --seed"
+        )
+    routing = {
+        r.practice_ods: r.performer_ods for r in await referrals_repository.routing_rules(session)
+    }
+    homes = demo_referrals.homes(areas_importer.FIXTURE_POSTCODES, areas_importer.FIXTURE_IMD)
+    as_of = options.as_of or utcnow().date()
+    for rows in demo_referrals.referrals(options.seed, count, as_of, homes, routing):
+        for table in referrals_repository.BULK_TABLES:
+            await referrals_repository.insert_bulk(session, table, getattr(rows, table))
+    people = demo_referrals.patient_count(count)
+    return f"demo referrals: {count} for {people} people, authored up to {as_of.isoformat()}"
+
+
 Generator = Callable[[AsyncSession, DemoOptions], Awaitable[str]]
-GENERATORS: list[Generator] = [seed_directory]
+GENERATORS: list[Generator] = [seed_directory, seed_referrals]
 
 
 async def seed_demo(

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
     delete,
     exists,
     func,
@@ -20,7 +19,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.directory.models import (
     Activity,
@@ -274,15 +273,19 @@ def _filters(query: DirectoryQuery) -> list[ColumnElement[bool]]:
                 Schedule.byday.contains(query.day, autoescape=True),
             )
         )
-    if query.area_codes is not None:
-        coded = and_(ServiceArea.activity_id == Activity.id, ServiceArea.code.is_not(None))
-        where.append(
-            or_(
-                ~exists().where(coded),
-                exists().where(coded, ServiceArea.code.in_(list(query.area_codes))),
-            )
-        )
     return where
+
+
+def _in_service_area(activity_id: Any, codes: Sequence[str]) -> ColumnElement[bool]:
+    """The activity serves people of one of ``codes``: it has no coded service area, or one of
+    them is in ``codes``. Written as one NOT EXISTS (no OR of two subqueries) so PostgreSQL
+    plans it as an anti-join keyed on ``activity_id``, without the activity row."""
+    other = aliased(ServiceArea)
+    return ~exists().where(
+        ServiceArea.activity_id == activity_id,
+        ServiceArea.code.is_not(None),
+        ~exists().where(other.activity_id == ServiceArea.activity_id, other.code.in_(codes)),
+    )
 
 
 async def search(
@@ -293,6 +296,8 @@ async def search(
     if query.near is not None:
         return await _search_near(session, query, query.near, offset=offset, limit=limit)
     where = _filters(query)
+    if query.area_codes is not None:
+        where.append(_in_service_area(Activity.id, list(query.area_codes)))
     total = await session.scalar(select(func.count()).select_from(Activity).where(*where))
     rows = await session.scalars(
         select(Activity)
@@ -310,7 +315,15 @@ async def _search_near(
 ) -> tuple[int, list[tuple[Activity, float | None]]]:
     """Locations in the bounding box (index range scan on latitude, longitude, activity_id),
     then the exact radius; each activity at its nearest location; the total comes from a
-    window count in the same query."""
+    window count in the same query.
+
+    On PostgreSQL the query is planned for its actual values: asyncpg prepares statements, and
+    after five executions PostgreSQL may switch to a generic plan, which guesses one row from
+    ``BETWEEN $3 AND $4`` and picks nested loops that cost 4-5x more in a dense area (measured,
+    docs/performance.md). ``SET LOCAL`` ends with the request's transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     d2, kx = _distance_squared(near.latitude, near.longitude)
     dlat = near.metres / METRES_PER_DEGREE
     dlon = near.metres / kx
@@ -319,8 +332,10 @@ async def _search_near(
         Location.longitude.between(near.longitude - dlon, near.longitude + dlon),
         d2 <= near.metres * near.metres,
     )
+    if query.area_codes is not None:
+        nearest = nearest.where(_in_service_area(Location.activity_id, list(query.area_codes)))
     where = _filters(query)
-    if where:  # without filters the activity table is not needed until the page is known
+    if where:  # without these filters the activity table is not needed until the page is known
         nearest = nearest.join(Activity, Activity.id == Location.activity_id).where(*where)
     grouped = nearest.group_by(Location.activity_id).subquery()
     page = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.errors import BadRequest, Issue
+
+RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -45,8 +48,17 @@ def _reject_constant(name: str) -> Any:
 
 @cache
 def model_class(resource_type: str) -> Any:
-    module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
-    return getattr(module, resource_type)
+    """The fhir.resources R4B model of a resource type; BadRequest for an unknown type."""
+    try:
+        if not RESOURCE_TYPE.match(resource_type):
+            raise ImportError(resource_type)
+        module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
+        return getattr(module, resource_type)
+    except (ImportError, AttributeError):
+        raise BadRequest(
+            f"{resource_type!r} is not an R4 resource type",
+            [Issue("unknown resourceType", "resourceType", code="structure")],
+        ) from None
 
 
 def fhir_path(resource_type: str, loc: tuple[Any, ...]) -> str:

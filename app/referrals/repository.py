@@ -7,7 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Reach
@@ -352,3 +363,91 @@ async def delete_routing_rule(session: AsyncSession, practice_ods: str) -> bool:
         delete(RoutingRule).where(RoutingRule.practice_ods == practice_ods)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+# --- bulk loading (seed-demo) ------------------------------------------------------------------
+
+BULK_TABLES: dict[str, Any] = {
+    "patients": Patient,
+    "referrals": Referral,
+    "identifiers": ReferralIdentifier,
+    "codings": ReferralCoding,
+    "needs": ReferralNeed,
+    "tasks": Task,
+    "versions": ResourceVersion,
+}
+
+
+async def insert_bulk(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -> None:
+    """One executemany of Core INSERTs into the table (not the ORM bulk insert, which would
+    reset ``version_id`` to 1: the rows carry their own versions)."""
+    if rows:
+        await session.execute(insert(BULK_TABLES[table].__table__), rows)
+
+
+async def count_identifiers(session: AsyncSession, system: str) -> int:
+    statement = select(func.count()).where(ReferralIdentifier.system == system)
+    return int(await session.scalar(statement) or 0)
+
+
+async def identifier_values(session: AsyncSession, system: str, values: Sequence[str]) -> set[str]:
+    return set(
+        await session.scalars(
+            select(ReferralIdentifier.value).where(
+                ReferralIdentifier.system == system, ReferralIdentifier.value.in_(list(values))
+            )
+        )
+    )
+
+
+async def existing_nhs_numbers(session: AsyncSession, numbers: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(numbers), 500):
+        chunk = list(numbers[start : start + 500])
+        found.update(
+            await session.scalars(select(Patient.nhs_number).where(Patient.nhs_number.in_(chunk)))
+        )
+    return found
+
+
+async def delete_referrals_with_identifier_system(session: AsyncSession, system: str) -> int:
+    """Delete the referrals carrying an identifier of ``system`` with their Tasks, rows and
+    versions, then their people when no other referral is theirs. Returns how many referrals."""
+    ids = select(ReferralIdentifier.referral_id).where(ReferralIdentifier.system == system)
+    referral_ids = list(await session.scalars(ids))
+    if not referral_ids:
+        return 0
+    patient_ids: set[uuid.UUID] = set()
+    for start in range(0, len(referral_ids), 500):
+        chunk = referral_ids[start : start + 500]
+        patient_ids.update(
+            await session.scalars(select(Referral.patient_id).where(Referral.id.in_(chunk)))
+        )
+        task_ids = list(await session.scalars(select(Task.id).where(Task.referral_id.in_(chunk))))
+        for kind, resource_ids in (("ServiceRequest", chunk), ("Task", task_ids)):
+            await session.execute(
+                delete(ResourceVersion).where(
+                    ResourceVersion.resource_type == kind,
+                    ResourceVersion.resource_id.in_(resource_ids),
+                )
+            )
+        for table in (Task, ReferralNeed, ReferralCoding, ReferralIdentifier, Consent):
+            await session.execute(delete(table).where(table.referral_id.in_(chunk)))
+        await session.execute(delete(Referral).where(Referral.id.in_(chunk)))
+    people = list(patient_ids)
+    for start in range(0, len(people), 500):
+        chunk = people[start : start + 500]
+        orphans = list(
+            await session.scalars(
+                select(Patient.id).where(
+                    Patient.id.in_(chunk), ~exists().where(Referral.patient_id == Patient.id)
+                )
+            )
+        )
+        await session.execute(
+            delete(ResourceVersion).where(
+                ResourceVersion.resource_type == "Patient", ResourceVersion.resource_id.in_(orphans)
+            )
+        )
+        await session.execute(delete(Patient).where(Patient.id.in_(orphans)))
+    return len(referral_ids)

@@ -132,8 +132,9 @@ def _context(request: Request, caller: Caller) -> service.Context:
     )
 
 
-async def _resolver(session: SessionDep) -> intake.NeedResolver:
-    return needs.resolver(await terminology_service.need_mapping(session))
+async def _resolver(request: Request, session: SessionDep) -> intake.NeedResolver:
+    cache: terminology_service.NeedMappingCache = request.app.state.need_mappings
+    return needs.resolver(await cache.get(session))
 
 
 async def _body(request: Request) -> Any:
@@ -167,7 +168,7 @@ async def create_service_request(
 ) -> Response:
     """Create a referral (contained Patient and Consent); conditional with If-None-Exist."""
     body = await _body(request)
-    draft = intake.check_referral(body, resolve_needs=await _resolver(session))
+    draft = intake.check_referral(body, resolve_needs=await _resolver(request, session))
     criterion = request.url.query or if_none_exist  # fhirpy sends the criterion as a query string
     condition = intake.parse_if_none_exist(criterion) if criterion else None
     settings: Settings = request.app.state.settings
@@ -670,7 +671,7 @@ async def transaction(
 ) -> Response:
     """A transaction Bundle: Patient + ServiceRequest (+ Consent) linked by urn:uuid fullUrls."""
     body = await _body(request)
-    draft = intake.check_transaction(body, resolve_needs=await _resolver(session))
+    draft = intake.check_transaction(body, resolve_needs=await _resolver(request, session))
     settings: Settings = request.app.state.settings
     result = await service.create_referral(
         session, _context(request, caller), draft, default_performer=settings.default_performer_ods

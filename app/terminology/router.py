@@ -106,6 +106,7 @@ async def list_snomed_needs(session: SessionDep, _caller: AdminDep) -> SnomedNee
     responses={201: {"model": SnomedNeedRead, "description": "a new administrator mapping"}},
 )
 async def put_snomed_need(
+    request: Request,
     concept_id: str,
     body: SnomedNeedWrite,
     session: SessionDep,
@@ -114,6 +115,7 @@ async def put_snomed_need(
 ) -> SnomedNeedRead:
     """Map a SNOMED CT concept to a need (creates or replaces the administrator's row)."""
     mapping, created = await service.put(session, concept_id, body, caller.principal)
+    request.app.state.need_mappings.invalidate()
     response.status_code = 201 if created else 200
     return mapping
 
@@ -124,7 +126,10 @@ async def put_snomed_need(
     status_code=204,
     response_class=Response,
 )
-async def delete_snomed_need(concept_id: str, session: SessionDep, _caller: AdminDep) -> Response:
+async def delete_snomed_need(
+    request: Request, concept_id: str, session: SessionDep, _caller: AdminDep
+) -> Response:
     """Delete an administrator's mapping; a shipped mapping for the concept applies again."""
     await service.delete(session, concept_id)
+    request.app.state.need_mappings.invalidate()
     return Response(status_code=204)

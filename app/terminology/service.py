@@ -5,6 +5,8 @@ No audit record: these hold nobody's data.
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -58,6 +60,28 @@ async def merged(session: AsyncSession) -> list[SnomedNeedRead]:
 async def need_mapping(session: AsyncSession) -> dict[str, str]:
     """SNOMED CT concept id -> need code, for ``resolver.resolve_reasons``."""
     return {entry.concept_id: entry.need for entry in await merged(session)}
+
+
+class NeedMappingCache:
+    """The mapping in force, kept ``ttl_s`` seconds so the intake does not query it each time.
+
+    A change made through this process applies at once (``invalidate``); other replicas see it
+    within ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float = 30.0) -> None:
+        self.ttl_s = ttl_s
+        self._mapping: dict[str, str] | None = None
+        self._loaded_at = 0.0
+
+    async def get(self, session: AsyncSession) -> dict[str, str]:
+        if self._mapping is None or time.monotonic() - self._loaded_at > self.ttl_s:
+            self._mapping = await need_mapping(session)
+            self._loaded_at = time.monotonic()
+        return self._mapping
+
+    def invalidate(self) -> None:
+        self._mapping = None
 
 
 def _check(concept_id: str, body: SnomedNeedWrite) -> None:

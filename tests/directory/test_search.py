@@ -154,6 +154,50 @@ async def test_postcode_alone_applies_service_areas(
     assert len(names(await search(client, admin))) == 4
 
 
+async def test_proximity_pages_are_nearest_first_with_an_exact_total(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_activity: CreateActivity,
+    areas: None,
+) -> None:
+    """Each activity counts once, at its nearest location; equal distances go by id; service
+    areas still apply; the same answer every time (PostgreSQL switches prepared statements to
+    a generic plan after five executions, so the search runs eight times)."""
+    step = 0.0009  # about 100 m of latitude
+    expected = []
+    for i in range(7):
+        where = {"latitude": CLAPTON["latitude"] + step * i, "longitude": CLAPTON["longitude"]}
+        locations = located(where)
+        if i == 3:  # a second, farther location must not make it count twice
+            locations.append({"name": "Annexe", **{**where, "latitude": where["latitude"] + 0.003}})
+        created = await create_activity(name=f"At {i}00 m", locations=locations)
+        expected.append(created["id"])
+    twins = sorted(
+        [
+            (await create_activity(name="Twin", locations=located(DE_BEAUVOIR)))["id"]
+            for _ in range(2)
+        ]
+    )
+    await create_activity(name="Elsewhere only", locations=located(CLAPTON), service_areas=["M1"])
+    await create_activity(name="E5 only", locations=located(CLAPTON), service_areas=["E5"])
+    for _ in range(8):
+        first = await search(client, admin, postcode="E5 1AU", proximity=4000, per_page=4)
+        assert first["total_items"] == 10  # 7 + 2 twins + "E5 only"; not "Elsewhere only"
+        assert first["total_pages"] == 3
+        pages = [first] + [
+            await search(client, admin, postcode="E5 1AU", proximity=4000, per_page=4, page=n)
+            for n in (2, 3)
+        ]
+        items = [item for page in pages for item in page["contents"]]
+        assert len({item["id"] for item in items}) == 10
+        distances = [item["distance"] for item in items]
+        assert distances == sorted(distances)
+        ranked = [item["id"] for item in items if item["name"].startswith("At ")]
+        assert ranked == expected
+        assert [item["id"] for item in items if item["name"] == "Twin"] == twins
+        assert items[-1]["name"] == "Twin"
+
+
 async def test_filters_combine(
     client: httpx.AsyncClient,
     admin: dict[str, str],

@@ -101,6 +101,12 @@ CASES = [
     ),
     Case("JSON array", 400, b"[]"),
     Case("wrong resourceType", 400, {"resourceType": "Patient"}, "resourceType"),
+    Case(
+        "unknown contained resource type",
+        400,
+        _sr(contained=[{"resourceType": "Nope"}]),
+        "resourceType",
+    ),
     Case("unknown element", 400, _sr(colour="blue"), "ServiceRequest.colour"),
     Case(
         "unknown element in contained Patient", 400, _patient(favouriteFood="cake"), "favouriteFood"

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Role
-from app.referrals.models import Patient, Referral, Task
+from app.referrals.models import Patient, Referral, ReferralNeed, Task
 from tests.conftest import TokenFactory
 from tests.referrals import factories
 
@@ -328,3 +328,50 @@ class TestReadUpdate:
             response = await client.get(url, headers=gp)
             assert response.status_code == 404
             assert response.json()["issue"][0]["code"] == "not-found"
+
+
+class TestNeeds:
+    async def test_snomed_mapping_applies_at_once_after_an_admin_change(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        gp: dict[str, str],
+        auth: TokenFactory,
+    ) -> None:
+        reason = [
+            {
+                "coding": [
+                    {
+                        "system": "http://snomed.info/sct",
+                        "code": "35489007",
+                        "display": "Depressive disorder",
+                    }
+                ]
+            }
+        ]
+
+        async def needs_of(payload: dict[str, Any]) -> list[str]:
+            created = (await create(client, gp, payload)).json()
+            rows = await session.scalars(
+                select(ReferralNeed.need).where(
+                    ReferralNeed.referral_id == uuid.UUID(created["id"])
+                )
+            )
+            return sorted(rows)
+
+        assert await needs_of(factories.service_request(reasonCode=reason)) == ["other"]
+        admin = auth(Role.ADMIN, "X26")
+        mapping = {
+            "need": "low-mood",
+            "display": "Depressive disorder",
+            "source": "https://example.org/local-policy",
+        }
+        response = await client.put(
+            "/api/v1/terminology/snomed-needs/35489007", json=mapping, headers=admin
+        )
+        assert response.status_code == 201, response.text
+        assert await needs_of(factories.service_request(reasonCode=reason)) == ["low-mood"]
+        shipped = [{"coding": [{"system": "http://snomed.info/sct", "code": "422650009"}]}]
+        assert await needs_of(factories.service_request(reasonCode=shipped)) == [
+            "loneliness-isolation"
+        ]
