@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     match_weight_equity: float = Field(
         0.08, ge=0, description="matching weight: equity (IMD deciles 1-3)"
     )
+    disclosure_suppress_below: int = Field(
+        8, ge=1, description="reports: counts of 1 to this minus 1 people are suppressed"
+    )
+    disclosure_round_to: int = Field(5, ge=1, description="reports: counts rounded to a multiple")
+    disclosure_min_n: int = Field(
+        8, ge=1, description="reports: people needed behind a mean, median, change or share"
+    )
     public_base_url: str | None = Field(
         None,
         description="absolute base for Location headers and fullUrls; default: the request's own",

@@ -28,6 +28,7 @@ from app.ops import error_handlers, health
 from app.ops.middleware import RequestMiddleware
 from app.outcomes import router as outcomes_router
 from app.referrals import router as referrals_router
+from app.reporting import router as reporting_router
 from app.terminology import router as terminology_router
 from app.terminology import service as terminology_service
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(matching_router.router)
     app.include_router(matching_router.fhir_router)
     app.include_router(bookings_router.router)
+    app.include_router(reporting_router.router)
 
     error_handlers.install(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)

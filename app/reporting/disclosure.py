@@ -425,3 +425,34 @@ def publish_change(
         ci_upper=publish_statistic(interval.upper, n, rules),
         share_reliable_improvement=publish_share(sum(reliable_improvement), n, rules),
     )
+
+
+def publish_change_summary(
+    n: int,
+    mean_baseline: float | None,
+    mean_follow_up: float | None,
+    mean_change: float | None,
+    variance_change: float | None,
+    reliably_improved: int | None,
+    rules: DisclosureRules = DEFAULT_RULES,
+    *,
+    confidence: float = 0.95,
+) -> PublishedChange:
+    """``publish_change`` from per-group aggregates (n, means, the sample variance of the
+    change, the number reliably improved) computed by the database; ``reliably_improved`` is
+    ``None`` for an instrument without a reliable-change threshold (its share is absent, not
+    suppressed)."""
+    interval = stats.interval_from_moments(n, mean_change, variance_change, confidence)
+    share = (
+        PublishedStatistic(None, False)
+        if reliably_improved is None
+        else publish_share(reliably_improved, n, rules)
+    )
+    return PublishedChange(
+        mean_baseline=publish_statistic(mean_baseline, n, rules),
+        mean_follow_up=publish_statistic(mean_follow_up, n, rules),
+        mean_change=publish_statistic(interval.mean, n, rules),
+        ci_lower=publish_statistic(interval.lower, n, rules),
+        ci_upper=publish_statistic(interval.upper, n, rules),
+        share_reliable_improvement=share,
+    )

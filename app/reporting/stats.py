@@ -137,3 +137,14 @@ def _beta_continued_fraction(a: float, b: float, x: float) -> float:
         if abs(step - 1.0) < _EPSILON:
             break
     return result
+
+
+def interval_from_moments(
+    n: int, centre: float | None, variance: float | None, confidence: float = 0.95
+) -> MeanWithInterval:
+    """``mean_with_interval`` from a mean and a sample variance already computed (by the
+    database's GROUP BY) rather than from the values."""
+    if centre is None or variance is None or n < 2:
+        return MeanWithInterval(n, centre, None, None)
+    half_width = t_quantile(0.5 + confidence / 2, n - 1) * math.sqrt(max(variance, 0.0) / n)
+    return MeanWithInterval(n, centre, centre - half_width, centre + half_width)

@@ -1,0 +1,173 @@
+"""``/api/v1/reports``: aggregate figures for commissioners, disclosure-controlled."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.auth.dependencies import Caller, allowed
+from app.auth.policy import Action
+from app.db import SessionDep
+from app.reporting import service
+from app.reporting.disclosure import DisclosureRules
+from app.reporting.schemas import DisclosureRead, FigureRead, ReportRead, RowRead
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+CSV = "text/csv"
+CallerDep = Annotated[Caller, Depends(allowed(Action.REPORT_READ))]
+FromQuery = Annotated[
+    dt.date | None,
+    Query(alias="from", description="first day (inclusive); default: 12 calendar months to `to`"),
+]
+ToQuery = Annotated[dt.date | None, Query(description="last day (inclusive); default: today")]
+GroupByQuery = Annotated[
+    list[str],
+    Query(
+        description="one or two of month, quarter, practice, performer, need, "
+        "activity_category, imd_quintile, imd_decile, age_band, sex (repeated or comma-separated)"
+    ),
+]
+RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {CSV: {"schema": {"type": "string"}}}},
+    400: {"description": "unknown, repeated or too many group_by dimensions; bad dates"},
+}
+
+
+def _rules(request: Request) -> DisclosureRules:
+    settings = request.app.state.settings
+    return DisclosureRules(
+        suppress_below=settings.disclosure_suppress_below,
+        round_to=settings.disclosure_round_to,
+        min_n_for_statistics=settings.disclosure_min_n,
+    )
+
+
+def _read(report: service.Report) -> ReportRead:
+    return ReportRead(
+        report=report.name,
+        from_=report.start,
+        to=report.end,
+        group_by=report.group_by,
+        disclosure=DisclosureRead(
+            suppress_below=report.rules.suppress_below,
+            round_to=report.rules.round_to,
+            min_n=report.rules.min_n_for_statistics,
+        ),
+        rows=[
+            RowRead(
+                group=row.group,
+                instrument=row.instrument,
+                measure=row.measure,
+                figures={
+                    k: FigureRead(value=f.value, suppressed=f.suppressed)
+                    for k, f in row.figures.items()
+                },
+            )
+            for row in report.rows
+        ],
+    )
+
+
+def render_csv(report: service.Report) -> str:
+    """A header row, then one line per row: the group labels, every figure (empty when not
+    published) and a ``suppressed`` column naming the figures withheld on that line."""
+    with_measure = any(row.instrument is not None for row in report.rows)
+    figures: list[str] = []
+    for row in report.rows:
+        figures += [name for name in row.figures if name not in figures]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    labels = [*report.group_by, *(["instrument", "measure"] if with_measure else [])]
+    writer.writerow([*labels, *figures, "suppressed"])
+    for row in report.rows:
+        measure = [row.instrument or "", row.measure or ""] if with_measure else []
+        cells = []
+        for name in figures:
+            figure = row.figures.get(name)
+            cells.append("" if figure is None or figure.value is None else figure.value)
+        hidden = " ".join(name for name, f in row.figures.items() if f.suppressed)
+        writer.writerow([*(row.group[d] for d in report.group_by), *measure, *cells, hidden])
+    return out.getvalue()
+
+
+def _answer(request: Request, report: service.Report) -> ReportRead | Response:
+    if CSV in request.headers.get("accept", ""):
+        filename = f"{report.name}-{report.start}-{report.end}.csv"
+        return Response(
+            render_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return _read(report)
+
+
+async def _inputs(
+    request: Request, start: dt.date | None, end: dt.date | None, group_by: list[str]
+) -> tuple[service.repo.Window, list[str], DisclosureRules]:
+    dims = service.parse_group_by(group_by)
+    return service.window(start, end, dt.datetime.now(dt.UTC).date()), dims, _rules(request)
+
+
+@router.get(
+    "/referrals",
+    operation_id="reports-referrals",
+    response_model=ReportRead,
+    response_model_by_alias=True,
+    responses=RESPONSES,
+)
+async def referrals_report(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    start: FromQuery = None,
+    to: ToQuery = None,
+    group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
+) -> ReportRead | Response:
+    """Referrals received, accepted, rejected, declined, booked, attended, completed, and the median days to first contact."""
+    w, dims, rules = await _inputs(request, start, to, group_by)
+    return _answer(request, await service.referrals_report(session, w, dims, rules))
+
+
+@router.get(
+    "/outcomes",
+    operation_id="reports-outcomes",
+    response_model=ReportRead,
+    response_model_by_alias=True,
+    responses=RESPONSES,
+)
+async def outcomes_report(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    start: FromQuery = None,
+    to: ToQuery = None,
+    group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
+) -> ReportRead | Response:
+    """Per instrument score: people with a baseline and a follow-up, mean scores, mean change with its 95% CI, share reliably improved."""
+    w, dims, rules = await _inputs(request, start, to, group_by)
+    return _answer(request, await service.outcomes_report(session, w, dims, rules))
+
+
+@router.get(
+    "/equity",
+    operation_id="reports-equity",
+    response_model=ReportRead,
+    response_model_by_alias=True,
+    responses=RESPONSES,
+)
+async def equity_report(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    start: FromQuery = None,
+    to: ToQuery = None,
+    group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
+) -> ReportRead | Response:
+    """By IMD quintile: referral share, engagement and completion rates, mean wellbeing change, and the gap between quintiles 1 and 5."""
+    w, dims, rules = await _inputs(request, start, to, group_by)
+    return _answer(request, await service.equity_report(session, w, dims, rules))
