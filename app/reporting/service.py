@@ -139,7 +139,8 @@ def protect_counts(
     if n == 0:
         return {(): disclosure.publish_count(counts.get((), 0), rules)}
     if n == 1:
-        one = disclosure.protect_one_way({k[0]: v for k, v in counts.items()}, rules)
+        ordered = sorted(counts, key=_sort_key)  # a fixed order: ties are broken by position
+        one = disclosure.protect_one_way({k[0]: counts[k] for k in ordered}, rules)
         return {(k,): v for k, v in one.cells.items()} | {(repo.ALL,): one.total}
     rows = sorted({k[0] for k in counts}, key=lambda x: _sort_key((x,)))
     columns = sorted({k[1] for k in counts}, key=lambda x: _sort_key((x,)))
@@ -224,15 +225,15 @@ def publish_outcomes(
         people = protect_counts({_key(r, n): int(r["n"]) for r in _finest(mine, n)}, n, rules)
         by_key = {_key(r, n): r for r in mine}
         for key in sorted(people, key=_sort_key):
-            source = by_key[key]
-            count = int(source["n"])
+            source = by_key.get(key)  # none: an empty cell of a two-way table
+            count = int(source["n"]) if source else 0
             change = disclosure.publish_change_summary(
                 count,
-                _float(source["mean_baseline"]),
-                _float(source["mean_follow_up"]),
-                _float(source["mean_change"]),
-                _variance(source),
-                None if m.threshold is None else int(source["improved"] or 0),
+                _float(source["mean_baseline"]) if source else None,
+                _float(source["mean_follow_up"]) if source else None,
+                _float(source["mean_change"]) if source else None,
+                _variance(source) if source else None,
+                None if m.threshold is None else int(source["improved"] or 0) if source else 0,
                 rules,
             )
             row = Row(dict(zip(dimensions, key, strict=True)), instrument=m.instrument, measure=m.measure)
