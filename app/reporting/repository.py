@@ -340,24 +340,40 @@ async def paired_scores(
             )
     improved_sql = f"CASE {' '.join(improved)} ELSE NULL END" if improved else "NULL"
     later = ", ".join(f"'{t}'" for t in LATER_TIMEPOINTS)
-    pairs = (
-        "WITH b AS (SELECT s.referral_id, s.instrument, s.measure, s.value, s.collected_at, "
-        "ROW_NUMBER() OVER (PARTITION BY s.referral_id, s.instrument, s.measure "
-        "ORDER BY s.collected_at, s.id) AS k "
+    scope = (
         "FROM outcome_score s JOIN referral r ON r.id = s.referral_id "
-        f"WHERE s.timepoint = 'baseline' AND ({' OR '.join(wanted)}) "
-        "AND r.authored_on >= :start AND r.authored_on < :end), "
-        "f AS (SELECT s.referral_id, s.instrument, s.measure, s.value, "
-        "ROW_NUMBER() OVER (PARTITION BY s.referral_id, s.instrument, s.measure "
-        "ORDER BY s.collected_at DESC, s.id DESC) AS k "
-        "FROM outcome_score s JOIN b ON b.referral_id = s.referral_id "
-        "AND b.instrument = s.instrument AND b.measure = s.measure AND b.k = 1 "
-        f"WHERE s.timepoint IN ({later}) AND s.collected_at >= b.collected_at), "
-        "pr AS (SELECT b.referral_id, b.instrument, b.measure, b.value AS before, "
-        "f.value AS after FROM b JOIN f ON f.referral_id = b.referral_id "
-        "AND f.instrument = b.instrument AND f.measure = b.measure AND f.k = 1 "
-        "WHERE b.k = 1 AND b.value IS NOT NULL AND f.value IS NOT NULL) "
+        f"WHERE ({' OR '.join(wanted)}) AND r.authored_on >= :start AND r.authored_on < :end"
     )
+    if d.postgres:
+        # one pass: per referral and measure, the earliest baseline and the latest follow-up
+        # (ordered aggregates); the latest follow-up is at or after the earliest baseline
+        # exactly when some follow-up is
+        pairs = (
+            "WITH pr AS (SELECT s.referral_id, s.instrument, s.measure, "
+            "(array_agg(s.value ORDER BY s.collected_at, s.id) "
+            "FILTER (WHERE s.timepoint = 'baseline'))[1] AS before, "
+            "(array_agg(s.value ORDER BY s.collected_at DESC, s.id DESC) "
+            f"FILTER (WHERE s.timepoint IN ({later})))[1] AS after {scope} "
+            "AND s.value IS NOT NULL GROUP BY s.referral_id, s.instrument, s.measure "
+            "HAVING MAX(s.collected_at) FILTER (WHERE s.timepoint IN "
+            f"({later})) >= MIN(s.collected_at) FILTER (WHERE s.timepoint = 'baseline')) "
+        )
+    else:
+        # SQLite (no FILTER on ordered aggregates): number the rows of each referral and
+        # measure, baselines oldest first and follow-ups newest first
+        pairs = (
+            "WITH o AS (SELECT s.referral_id, s.instrument, s.measure, s.value, s.timepoint, "
+            "s.collected_at, ROW_NUMBER() OVER (PARTITION BY s.referral_id, s.instrument, "
+            "s.measure, s.timepoint = 'baseline' ORDER BY CASE WHEN s.timepoint = 'baseline' "
+            "THEN julianday(s.collected_at) ELSE -julianday(s.collected_at) END, "
+            "CASE WHEN s.timepoint = 'baseline' THEN s.id END, s.id DESC) AS k "
+            f"{scope} AND s.value IS NOT NULL AND s.timepoint IN ('baseline', {later})), "
+            "pr AS (SELECT b.referral_id, b.instrument, b.measure, b.value AS before, "
+            "f.value AS after FROM o b JOIN o f ON f.referral_id = b.referral_id "
+            "AND f.instrument = b.instrument AND f.measure = b.measure "
+            "AND f.timepoint <> 'baseline' AND f.k = 1 "
+            "WHERE b.timepoint = 'baseline' AND b.k = 1 AND f.collected_at >= b.collected_at) "
+        )
 
     def build(group: str, select: str) -> str:
         return (
