@@ -45,6 +45,7 @@ class Referral(Base):
         Index("ix_referral_requester_ods_authored_on", "requester_ods", "authored_on"),
         Index("ix_referral_performer_ods_authored_on", "performer_ods", "authored_on"),
         Index("ix_referral_updated_at", "updated_at"),
+        Index("ix_referral_authored_on", "authored_on"),  # the reports' date window
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

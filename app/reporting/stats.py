@@ -10,6 +10,7 @@ The incomplete beta is evaluated with its continued fraction and the modified Le
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,8 +74,10 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t >= 0 else tail
 
 
+@functools.lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
-    """The t such that P(T <= t) = p, for 0 < p < 1 and ``df`` > 0."""
+    """The t such that P(T <= t) = p, for 0 < p < 1 and ``df`` > 0 (cached: a report asks for
+    the same few quantiles in every row)."""
     if not 0 < p < 1:
         raise ValueError("p must be strictly between 0 and 1")
     if df <= 0:
