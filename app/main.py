@@ -26,6 +26,7 @@ from app.fhir.capability import ServerCapability, capability_statement
 from app.matching import router as matching_router
 from app.ops import error_handlers, health
 from app.ops.middleware import RequestMiddleware
+from app.outcomes import router as outcomes_router
 from app.referrals import router as referrals_router
 from app.terminology import router as terminology_router
 from app.terminology import service as terminology_service
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 else cap
                 for cap in referrals_router.CAPABILITIES
             ),
+            *outcomes_router.CAPABILITIES,
             terminology_router.CAPABILITY,
         ],
         system_interactions=list(referrals_router.SYSTEM_INTERACTIONS),
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router.router)
     app.include_router(referrals_router.router)
     app.include_router(referrals_router.admin_router)
+    app.include_router(outcomes_router.fhir_router)
+    app.include_router(outcomes_router.router)
     app.include_router(directory_router.router)
     app.include_router(areas_router.router)
     app.include_router(matching_router.router)

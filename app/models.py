@@ -15,6 +15,7 @@ from app.directory.models import (
     Schedule,
     ServiceArea,
 )
+from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.models import (
     Consent,
     Patient,
@@ -41,6 +42,8 @@ __all__ = [
     "Location",
     "LsoaDeprivation",
     "Organisation",
+    "OutcomeRecord",
+    "OutcomeScore",
     "Patient",
     "Postcode",
     "PostcodeDistrict",

@@ -6,6 +6,7 @@ a referral outside it is "not found", and the attempt is audited as refused.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -569,6 +570,15 @@ async def task_of(session: AsyncSession, referral_id: uuid.UUID) -> Task:
     return task
 
 
+async def earlier_stages(session: AsyncSession, task: Task) -> list[str]:
+    """The Task's ``businessStatus`` codes in its kept history, newest version first."""
+    stages = []
+    for version in await repository.versions(session, "Task", task.id):
+        codings = version.resource.get("businessStatus", {}).get("coding", [])
+        stages += [c["code"] for c in codings if c.get("system") == fhir.STAGE_SYSTEM]
+    return stages
+
+
 def activity_output(activity_id: str, name: str) -> dict[str, Any]:
     """A ``Task.output`` entry for an activity the person attended."""
     return {
@@ -589,9 +599,13 @@ async def advance_task(
     stage: str | None = None,
     start: bool = False,
     outputs: Sequence[tuple[str, str]] | None = None,
+    contact_at: dt.datetime | None = None,
 ) -> None:
     """Move a Task on from another domain's event: a stage (``businessStatus``), ``accepted``
-    -> ``in-progress`` when work starts, and the attended activities as ``output``."""
+    -> ``in-progress`` when work starts, and the attended activities as ``output``.
+
+    ``contact_at`` is when the event put the person in contact (default now): it becomes the
+    time of first contact when ``stage`` is a contact stage and none is recorded yet."""
     changed = False
     if start and task.status == "accepted":
         task.status, changed = "in-progress", True
@@ -602,7 +616,7 @@ async def advance_task(
     ):
         task.business_status, changed = stage, True
         if stage in CONTACT_STAGES and task.first_contact_at is None:
-            task.first_contact_at = utcnow()
+            task.first_contact_at = min(contact_at or utcnow(), utcnow())
     if outputs is not None:
         rendered = [activity_output(i, n) for i, n in outputs]
         if rendered != task.output:

@@ -1,0 +1,337 @@
+"""Outcome use cases: record (JSON or QuestionnaireResponse), list with changes, FHIR reads.
+
+Every function takes the referrals ``Context``; the referral's reach is decided by
+``referrals.service.read_referral`` (a referral outside it is "not found", and the attempt is
+audited as refused). Every read and write of an outcome is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.db import utcnow
+from app.errors import Conflict, Issue, NotFound, Unprocessable
+from app.outcomes import fhir, instruments, progress, repository
+from app.outcomes.models import OutcomeRecord, OutcomeScore
+from app.referrals import service as referrals_service
+from app.referrals.models import Referral
+from app.referrals.service import Context
+
+CLOCK_SKEW = dt.timedelta(seconds=60)  # a client clock slightly ahead is not "the future"
+NOT_TAKEN_ON = ("requested", "rejected")  # Task statuses before a link worker took the referral
+LATER = ("follow-up", "exit")
+
+
+@dataclass(frozen=True)
+class OutcomeDraft:
+    instrument: str
+    timepoint: str
+    collected_at: dt.datetime
+    mode: str
+    answers: object
+
+
+@dataclass(frozen=True)
+class Stored:
+    record: OutcomeRecord
+    scores: list[OutcomeScore]
+
+
+@dataclass(frozen=True)
+class Change:
+    instrument: str
+    baseline: OutcomeRecord
+    follow_up: OutcomeRecord
+    change: instruments.OutcomeChange
+
+
+def _scores(record: OutcomeRecord, scored: instruments.ScoredRecord) -> list[OutcomeScore]:
+    common = {
+        "record_id": record.id,
+        "referral_id": record.referral_id,
+        "instrument": record.instrument,
+        "timepoint": record.timepoint,
+        "collected_at": record.collected_at,
+    }
+    if scored.category is not None:
+        item = instruments.INSTRUMENTS[record.instrument].items[0]
+        return [
+            OutcomeScore(
+                id=uuid.uuid4(),
+                measure=item.id,
+                value=None,
+                category=scored.category,
+                lonely=scored.lonely,
+                **common,
+            )
+        ]
+    return [
+        OutcomeScore(
+            id=uuid.uuid4(),
+            measure=m.key,
+            value=float(m.value),
+            band=m.band,
+            lonely=scored.lonely if m.key == "total" else None,
+            **common,
+        )
+        for m in scored.measures
+    ]
+
+
+async def _check_time(
+    session: AsyncSession, referral: Referral, draft: OutcomeDraft, where: str
+) -> None:
+    now = utcnow()
+    if draft.collected_at > now + CLOCK_SKEW:
+        raise Unprocessable(
+            "collected_at is in the future", [Issue("must not be in the future", where)]
+        )
+    if draft.collected_at < referral.authored_on:
+        raise Unprocessable(
+            f"collected_at is before the referral was made ({referral.authored_on.isoformat()})",
+            [Issue("must not be before the referral's authoredOn", where)],
+        )
+    if draft.timepoint == "baseline":
+        first_later = await repository.first_collected(
+            session, referral.id, draft.instrument, LATER
+        )
+        if first_later is not None and draft.collected_at > first_later:
+            raise Unprocessable(
+                f"A {draft.instrument} baseline cannot be collected after its first follow-up "
+                f"({first_later.isoformat()})",
+                [Issue("after this instrument's first follow-up", where)],
+            )
+    else:
+        first_baseline = await repository.first_collected(
+            session, referral.id, draft.instrument, ("baseline",)
+        )
+        if first_baseline is not None and draft.collected_at < first_baseline:
+            raise Unprocessable(
+                f"A {draft.instrument} {draft.timepoint} cannot be collected before its baseline "
+                f"({first_baseline.isoformat()})",
+                [Issue("before this instrument's baseline", where)],
+            )
+
+
+async def _move_task(
+    session: AsyncSession, ctx: Context, referral: Referral, timepoint: str, at: dt.datetime
+) -> None:
+    task = await referrals_service.task_of(session, referral.id)
+    if task.status in NOT_TAKEN_ON:
+        raise Conflict(
+            f"The referral's Task is {task.status}: outcomes are recorded once the link-worker "
+            "service has accepted the referral",
+            [Issue(f"Task status is {task.status}", "Task.status", code="business-rule")],
+        )
+    earlier = await referrals_service.earlier_stages(session, task)
+    stage = progress.next_stage(timepoint, task.status, task.business_status, earlier)
+    if stage is not None:
+        await referrals_service.advance_task(session, ctx, task, stage=stage, contact_at=at)
+
+
+async def _record(
+    session: AsyncSession,
+    ctx: Context,
+    referral: Referral,
+    draft: OutcomeDraft,
+    *,
+    response: dict[str, Any] | None,
+    time_field: str,
+) -> Stored:
+    scored = instruments.score(draft.instrument, draft.answers)  # 422 naming answers.<item>
+    await _check_time(session, referral, draft, time_field)
+    record = OutcomeRecord(
+        id=uuid.uuid4(),
+        referral_id=referral.id,
+        patient_id=referral.patient_id,
+        instrument=draft.instrument,
+        timepoint=draft.timepoint,
+        collected_at=draft.collected_at,
+        mode=draft.mode,
+        answers=dict(scored.answers),
+        source="json" if response is None else "questionnaire-response",
+        questionnaire_response_id=None if response is None else uuid.uuid4(),
+        questionnaire_response=None
+        if response is None
+        else {
+            **{k: v for k, v in response.items() if k not in ("id", "meta")},
+            "subject": {"reference": f"Patient/{referral.patient_id}"},
+        },
+        recorded_at=utcnow(),
+        recorded_by=ctx.caller.principal.sub[:256],
+    )
+    await _move_task(session, ctx, referral, draft.timepoint, draft.collected_at)
+    scores = _scores(record, scored)
+    await repository.add_record(session, record, scores)
+    _audit(session, ctx, "create", [record])
+    return Stored(record, scores)
+
+
+async def record_outcome(
+    session: AsyncSession, ctx: Context, referral_id: uuid.UUID, draft: OutcomeDraft
+) -> Stored:
+    """Validate, score and store one completed instrument (JSON API); move the Task on."""
+    referral = await referrals_service.read_referral(session, ctx, referral_id)
+    return await _record(session, ctx, referral, draft, response=None, time_field="collected_at")
+
+
+async def record_response(
+    session: AsyncSession, ctx: Context, response: fhir.ResponseDraft
+) -> Stored:
+    """The same for a QuestionnaireResponse: scored identically, the resource kept."""
+    try:
+        referral = await referrals_service.read_referral(session, ctx, response.referral_id)
+    except NotFound:
+        # A reference in a body that cannot be followed: 422, the same for unknown and unseen.
+        raise Unprocessable(
+            f"basedOn: ServiceRequest/{response.referral_id} is not known",
+            [Issue("unknown ServiceRequest", "QuestionnaireResponse.basedOn")],
+        ) from None
+    if response.patient_ref is not None and response.patient_ref.split("/")[-2:] != [
+        "Patient",
+        str(referral.patient_id),
+    ]:
+        raise Unprocessable(
+            f"subject must be the referral's Patient/{referral.patient_id}",
+            [Issue("not the referral's subject", "QuestionnaireResponse.subject")],
+        )
+    draft = OutcomeDraft(
+        instrument=response.instrument,
+        timepoint=response.timepoint,
+        collected_at=response.collected_at,
+        mode=response.mode,
+        answers=response.answers,
+    )
+    try:
+        return await _record(
+            session,
+            ctx,
+            referral,
+            draft,
+            response=response.resource,
+            time_field="QuestionnaireResponse.authored",
+        )
+    except Unprocessable as error:
+        raise Unprocessable(
+            error.message,
+            [
+                Issue(i.message, fhir.answer_issue_expression(i.expression), i.code, i.severity)
+                for i in error.issues
+            ],
+        ) from None
+
+
+def _audit(
+    session: AsyncSession, ctx: Context, operation: str, records: Sequence[OutcomeRecord]
+) -> None:
+    for record in records:
+        if record.questionnaire_response_id is not None:
+            entity = ("QuestionnaireResponse", str(record.questionnaire_response_id))
+        else:
+            entity = ("OutcomeRecord", str(record.id))
+        audit.record(session, ctx.actor, audit.Access(operation, *entity, record.patient_id))
+
+
+def changes(records: Sequence[OutcomeRecord]) -> list[Change]:
+    """Per instrument: the earliest baseline against the latest follow-up or exit after it.
+
+    ``records`` are in collection order (oldest first); scores are recomputed from the stored
+    answers by the same pure scorer, so the change always agrees with the stored scores.
+    """
+    found = []
+    for code in instruments.INSTRUMENTS:
+        baselines = [r for r in records if r.instrument == code and r.timepoint == "baseline"]
+        if not baselines:
+            continue
+        baseline = baselines[0]
+        later = [
+            r
+            for r in records
+            if r.instrument == code
+            and r.timepoint in LATER
+            and r.collected_at >= baseline.collected_at
+        ]
+        if not later:
+            continue
+        follow_up = later[-1]
+        outcome_change = instruments.change(
+            instruments.score(code, baseline.answers), instruments.score(code, follow_up.answers)
+        )
+        found.append(Change(code, baseline, follow_up, outcome_change))
+    return found
+
+
+async def list_outcomes(
+    session: AsyncSession, ctx: Context, referral_id: uuid.UUID
+) -> tuple[list[Stored], list[Change]]:
+    await referrals_service.read_referral(session, ctx, referral_id)
+    records = await repository.records_for_referral(session, referral_id)
+    scores = await repository.scores_for_records(session, [r.id for r in records])
+    by_record: dict[uuid.UUID, list[OutcomeScore]] = {}
+    for score in scores:
+        by_record.setdefault(score.record_id, []).append(score)
+    _audit(session, ctx, "read", records)
+    return [Stored(r, by_record.get(r.id, [])) for r in records], changes(records)
+
+
+async def _in_reach(
+    session: AsyncSession, ctx: Context, record: OutcomeRecord, resource: str, resource_id: str
+) -> None:
+    try:
+        await referrals_service.read_referral(session, ctx, record.referral_id)
+    except NotFound:
+        raise NotFound(f"{resource}/{resource_id} is not known") from None
+
+
+async def read_questionnaire_response(
+    session: AsyncSession, ctx: Context, response_id: uuid.UUID
+) -> OutcomeRecord:
+    record = await repository.record_by_questionnaire_response(session, response_id)
+    if record is None:
+        raise NotFound(f"QuestionnaireResponse/{response_id} is not known")
+    await _in_reach(session, ctx, record, "QuestionnaireResponse", str(response_id))
+    _audit(session, ctx, "read", [record])
+    return record
+
+
+async def read_observation(
+    session: AsyncSession, ctx: Context, observation_id: uuid.UUID
+) -> tuple[OutcomeScore, OutcomeRecord]:
+    found = await repository.score_with_record(session, observation_id)
+    if found is None:
+        raise NotFound(f"Observation/{observation_id} is not known")
+    score, record = found
+    await _in_reach(session, ctx, record, "Observation", str(observation_id))
+    audit.record(
+        session,
+        ctx.actor,
+        audit.Access("read", "Observation", str(observation_id), record.patient_id),
+    )
+    return score, record
+
+
+async def search_observations(
+    session: AsyncSession,
+    ctx: Context,
+    query: repository.ObservationQuery,
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[tuple[OutcomeScore, OutcomeRecord]]]:
+    total, rows = await repository.search_observations(
+        session, query, ctx.reach, ctx.org, offset=offset, limit=limit
+    )
+    for score, record in rows:
+        audit.record(
+            session,
+            ctx.actor,
+            audit.Access("search", "Observation", str(score.id), record.patient_id),
+        )
+    return total, rows
