@@ -22,6 +22,7 @@ Each issue carries a FHIR issue type (``code``), a message and optionally the ``
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -100,6 +101,14 @@ class ServiceUnavailable(AppError):
 
 class InternalError(AppError):
     """Rendered for an unexpected exception; its message never includes the exception text."""
+
+
+def known_uuid(raw: str, label: str) -> uuid.UUID:
+    """An id in a URL: one this service could have issued, else 404 (``label`` names it)."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound(f"{label}/{raw} is not known") from None
 
 
 ERRORS_BY_STATUS: dict[int, type[AppError]] = {

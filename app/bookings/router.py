@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,23 +12,10 @@ from app.auth.policy import Action
 from app.bookings import service
 from app.bookings.schemas import BookingCreate, BookingPage, BookingRead, BookingUpdate, PersonRead
 from app.db import SessionDep
-from app.errors import NotFound
+from app.errors import known_uuid
 from app.referrals.service import Context
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
-
-
-def _ctx(request: Request, caller: Caller) -> Context:
-    return Context(
-        caller, audit.Actor.of(request, caller.principal), request.app.state.sessionmaker
-    )
-
-
-def _id(raw: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(f"No {what} {raw}") from None
 
 
 def _read(view: service.BookingView) -> BookingRead:
@@ -67,7 +53,10 @@ async def create_booking(
 ) -> BookingRead:
     """Book a place on an activity for the referred person (one place, taken atomically)."""
     view = await service.book(
-        session, _ctx(request, caller), _id(referral_id, "referral"), body.activity_id
+        session,
+        Context.of(request, caller),
+        known_uuid(referral_id, "ServiceRequest"),
+        body.activity_id,
     )
     return _read(view)
 
@@ -87,9 +76,14 @@ async def list_referral_bookings(
 ) -> BookingPage:
     """The bookings of one referral."""
     total, views = await service.list_bookings(
-        session, _ctx(request, caller), referral_id=_id(referral_id, "referral"), activity_id=None,
-        status=None, offset=(page - 1) * per_page, limit=per_page,
-    )  # fmt: skip
+        session,
+        Context.of(request, caller),
+        referral_id=known_uuid(referral_id, "ServiceRequest"),
+        activity_id=None,
+        status=None,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
     return BookingPage(total=total, page=page, per_page=per_page, items=[_read(v) for v in views])
 
 
@@ -108,9 +102,14 @@ async def list_bookings(
     """Bookings the caller may see: a provider those of its own activities (no NHS numbers), a
     link-worker service those of its referrals."""
     total, views = await service.list_bookings(
-        session, _ctx(request, caller), referral_id=None, activity_id=activity_id,
-        status=status, offset=(page - 1) * per_page, limit=per_page,
-    )  # fmt: skip
+        session,
+        Context.of(request, caller),
+        referral_id=None,
+        activity_id=activity_id,
+        status=status,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
     return BookingPage(total=total, page=page, per_page=per_page, items=[_read(v) for v in views])
 
 
@@ -124,8 +123,8 @@ async def read_booking(
     booking_id: str,
 ) -> BookingRead:
     """One booking."""
-    ctx = _ctx(request, caller)
-    booking = await service.get_booking(session, ctx, _id(booking_id, "booking"))
+    ctx = Context.of(request, caller)
+    booking = await service.get_booking(session, ctx, known_uuid(booking_id, "Booking"))
     audit.record(
         session, ctx.actor, audit.Access("read", "Booking", str(booking.id), booking.patient_id)
     )
@@ -147,6 +146,6 @@ async def update_booking(
 ) -> BookingRead:
     """Mark attendance (attended, did-not-attend) or cancel (the place goes back)."""
     view = await service.update_status(
-        session, _ctx(request, caller), _id(booking_id, "booking"), body.status
+        session, Context.of(request, caller), known_uuid(booking_id, "Booking"), body.status
     )
     return _read(view)

@@ -61,3 +61,29 @@ def written(
             return FhirResponse(information(message or "ok"), status_code=status, headers=headers)
         case _:
             return FhirResponse(resource, status_code=status, headers=headers)
+
+
+# OpenAPI documentation shared by the FHIR routes (their bodies are read raw, not by FastAPI).
+FHIR_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FHIR_JSON: {"schema": {"type": "object"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+FHIR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": {FHIR_JSON: {}}}
+    for code, text in {
+        400: "not parseable FHIR JSON, or a malformed search",
+        401: "missing or invalid bearer token",
+        403: "role or organisation not allowed",
+        404: "unknown, or not visible to the caller",
+        409: "state conflict",
+        412: "If-Match mismatch, or an ambiguous conditional create",
+        413: "body too large",
+        415: "unsupported media type",
+        422: "a rule of DESIGN.md 5.1/5.2 is broken (the OperationOutcome names the element)",
+    }.items()
+}

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.audit import service as audit
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
-from app.errors import NotFound
+from app.errors import known_uuid
 from app.fhir.capability import Operation
 from app.fhir.http import fhir_base
 from app.fhir.responses import FhirResponse
@@ -30,23 +29,14 @@ Limit = Annotated[int, Query(ge=1, le=50, description="how many matches (default
 IncludeFull = Annotated[bool, Query(description="also offer full activities, marked waitlist")]
 
 
-def _referral_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(f"ServiceRequest/{raw} is not known") from None
-
-
 async def _matches(
     request: Request, session: Any, caller: Caller, referral_id: str, limit: int, include_full: bool
 ) -> service.Matches:
-    ctx = referrals_service.Context(
-        caller, audit.Actor.of(request, caller.principal), request.app.state.sessionmaker
-    )
+    ctx = referrals_service.Context.of(request, caller)
     return await service.match_referral(
         session,
         ctx,
-        _referral_id(referral_id),
+        known_uuid(referral_id, "ServiceRequest"),
         request.app.state.settings,
         limit=limit,
         include_full=include_full,

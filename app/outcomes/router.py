@@ -9,16 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
-from app.errors import NotFound
+from app.errors import NotFound, known_uuid
 from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.codec import check_structure, loads
 from app.fhir.http import fhir_base, search_request
-from app.fhir.responses import FhirResponse, version_headers, written
+from app.fhir.responses import FHIR_BODY, FHIR_RESPONSES, FhirResponse, version_headers, written
 from app.fhir.search import page_links, reference_ids
 from app.outcomes import fhir, instruments, repository, service
 from app.outcomes.schemas import (
@@ -29,7 +28,6 @@ from app.outcomes.schemas import (
     OutcomeRead,
     ScoreRead,
 )
-from app.referrals.router import FHIR_BODY, FHIR_RESPONSES
 from app.referrals.service import Context
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["outcomes"])
@@ -84,19 +82,6 @@ JSON_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "role not allowed (link workers of the referral's service and admins)"},
     404: {"description": "unknown referral, or not one of the caller's organisation"},
 }
-
-
-def _context(request: Request, caller: Caller) -> Context:
-    return Context(
-        caller, audit.Actor.of(request, caller.principal), request.app.state.sessionmaker
-    )
-
-
-def _uuid(raw: str, resource_type: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(f"{resource_type}/{raw} is not known") from None
 
 
 def _read(stored: service.Stored) -> OutcomeRead:
@@ -196,7 +181,7 @@ async def record_outcome(
         mode=body.mode,
         answers=body.answers,
     )
-    stored = await service.record_outcome(session, _context(request, caller), referral_id, draft)
+    stored = await service.record_outcome(session, Context.of(request, caller), referral_id, draft)
     return _read(stored)
 
 
@@ -210,7 +195,7 @@ async def list_outcomes(
     referral_id: uuid.UUID, request: Request, session: SessionDep, caller: ReadCaller
 ) -> OutcomeList:
     """A referral's outcomes, and per instrument the change from baseline to latest follow-up."""
-    stored, changes = await service.list_outcomes(session, _context(request, caller), referral_id)
+    stored, changes = await service.list_outcomes(session, Context.of(request, caller), referral_id)
     return OutcomeList(
         referral_id=referral_id,
         outcomes=[_read(s) for s in stored],
@@ -296,7 +281,7 @@ async def create_questionnaire_response(
     body = loads(await request.body())
     check_structure(body, "QuestionnaireResponse")
     draft = fhir.read_response(body)
-    stored = await service.record_response(session, _context(request, caller), draft)
+    stored = await service.record_response(session, Context.of(request, caller), draft)
     resource = fhir.questionnaire_response_resource(stored.record)
     location = f"{fhir_base(request)}/QuestionnaireResponse/{resource['id']}/_history/1"
     return written(
@@ -306,7 +291,7 @@ async def create_questionnaire_response(
 
 async def _response(request: Request, session: AsyncSession, caller: Caller, raw: str) -> Response:
     record = await service.read_questionnaire_response(
-        session, _context(request, caller), _uuid(raw, "QuestionnaireResponse")
+        session, Context.of(request, caller), known_uuid(raw, "QuestionnaireResponse")
     )
     resource = fhir.questionnaire_response_resource(record)
     return FhirResponse(resource, headers=version_headers(resource))
@@ -376,7 +361,7 @@ async def search_observations(
     count, offset = search.count(), search.offset()
     search.check_unused(_OBSERVATION_PARAM_NAMES)
     total, rows = await service.search_observations(
-        session, _context(request, caller), query, offset=offset, limit=count
+        session, Context.of(request, caller), query, offset=offset, limit=count
     )
     base = fhir_base(request)
     links = page_links(
@@ -401,7 +386,7 @@ async def read_observation(
 ) -> Response:
     """Read one wellbeing score."""
     score, record = await service.read_observation(
-        session, _context(request, caller), _uuid(resource_id, "Observation")
+        session, Context.of(request, caller), known_uuid(resource_id, "Observation")
     )
     resource = fhir.observation_resource(score, record)
     return FhirResponse(resource, headers=version_headers(resource))

@@ -3,25 +3,22 @@ and the admin routing table (``/api/v1/routing``)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.audit import service as audit
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.auth.principal import ODS_CODE
 from app.config import Settings
 from app.db import SessionDep
-from app.errors import BadRequest, Issue, NotFound, Unprocessable
-from app.fhir import FHIR_JSON
+from app.errors import BadRequest, Issue, NotFound, Unprocessable, known_uuid
 from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.codec import check_structure, loads
 from app.fhir.http import fhir_base, search_request
-from app.fhir.responses import FhirResponse, version_headers, written
+from app.fhir.responses import FHIR_BODY, FHIR_RESPONSES, FhirResponse, version_headers, written
 from app.fhir.search import SearchRequest, page_links, reference_ids, token
 from app.ops.metrics import REFERRALS_CREATED
 from app.referrals import fhir, intake, needs, repository, service
@@ -31,30 +28,6 @@ from app.terminology import service as terminology_service
 
 router = APIRouter(tags=["fhir"])
 admin_router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
-
-FHIR_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            FHIR_JSON: {"schema": {"type": "object"}},
-            "application/json": {"schema": {"type": "object"}},
-        },
-    }
-}
-FHIR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {FHIR_JSON: {}}}
-    for code, text in {
-        400: "not parseable FHIR JSON, or a malformed search",
-        401: "missing or invalid bearer token",
-        403: "role or organisation not allowed",
-        404: "unknown, or not visible to the caller",
-        409: "state conflict",
-        412: "If-Match mismatch, or an ambiguous conditional create",
-        413: "body too large",
-        415: "unsupported media type",
-        422: "a rule of DESIGN.md 5.1/5.2 is broken (the OperationOutcome names the element)",
-    }.items()
-}
 
 SR_PARAMS = (
     SearchParam("_id", "token"),
@@ -119,19 +92,6 @@ ReadCaller = Annotated[Caller, Depends(allowed(Action.REFERRAL_READ))]
 IdPath = Annotated[str, Path(description="resource id")]
 
 
-def _uuid(raw: str, resource_type: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(f"{resource_type}/{raw} is not known") from None
-
-
-def _context(request: Request, caller: Caller) -> service.Context:
-    return service.Context(
-        caller, audit.Actor.of(request, caller.principal), request.app.state.sessionmaker
-    )
-
-
 async def _resolver(request: Request, session: SessionDep) -> intake.NeedResolver:
     cache: terminology_service.NeedMappingCache = request.app.state.need_mappings
     return needs.resolver(await cache.get(session))
@@ -173,7 +133,7 @@ async def create_service_request(
     condition = intake.parse_if_none_exist(criterion) if criterion else None
     settings: Settings = request.app.state.settings
     result = await service.create_referral(
-        session, _context(request, caller), draft,
+        session, service.Context.of(request, caller), draft,
         default_performer=settings.default_performer_ods, if_none_exist=condition,
     )  # fmt: skip
     resource = fhir.service_request_resource(result.referral)
@@ -200,7 +160,7 @@ async def read_service_request(
 ) -> Response:
     """Read a referral."""
     referral = await service.read_referral(
-        session, _context(request, caller), _uuid(resource_id, "ServiceRequest")
+        session, service.Context.of(request, caller), known_uuid(resource_id, "ServiceRequest")
     )
     return _resource(request, fhir.service_request_resource(referral))
 
@@ -229,7 +189,11 @@ async def update_service_request(
             [Issue("id mismatch", "ServiceRequest.id")],
         )
     referral = await service.update_referral(
-        session, _context(request, caller), _uuid(resource_id, "ServiceRequest"), body, if_match
+        session,
+        service.Context.of(request, caller),
+        known_uuid(resource_id, "ServiceRequest"),
+        body,
+        if_match,
     )
     return written(
         fhir.service_request_resource(referral),
@@ -290,7 +254,10 @@ def _register_history(resource_type: str) -> None:
     ) -> Response:
         """Every version of the resource, newest first."""
         rows = await service.history(
-            session, _context(request, caller), resource_type, _uuid(resource_id, resource_type)
+            session,
+            service.Context.of(request, caller),
+            resource_type,
+            known_uuid(resource_id, resource_type),
         )
         return FhirResponse(_history_bundle(request, resource_type, resource_id, rows))
 
@@ -313,9 +280,9 @@ def _register_history(resource_type: str) -> None:
             raise NotFound(f"{resource_type}/{resource_id} has no version {version_id}")
         row = await service.vread(
             session,
-            _context(request, caller),
+            service.Context.of(request, caller),
             resource_type,
-            _uuid(resource_id, resource_type),
+            known_uuid(resource_id, resource_type),
             int(version_id),
         )
         return _resource(request, row.resource)
@@ -444,7 +411,7 @@ async def search_service_requests(
     include_patients, include_tasks = _includes(search)
     count, offset = search.count(), search.offset()
     search.check_unused([p.name for p in SR_PARAMS])
-    ctx = _context(request, caller)
+    ctx = service.Context.of(request, caller)
     total, referrals = await repository.search_referrals(
         session, query, ctx.reach, ctx.org, offset=offset, limit=count
     )
@@ -485,7 +452,7 @@ async def read_patient(
 ) -> Response:
     """Read a person referred by (or to) the caller's organisation."""
     patient = await service.read_patient(
-        session, _context(request, caller), _uuid(resource_id, "Patient")
+        session, service.Context.of(request, caller), known_uuid(resource_id, "Patient")
     )
     return _resource(request, fhir.patient_resource(patient))
 
@@ -514,7 +481,7 @@ async def search_patients(request: Request, session: SessionDep, caller: ReadCal
     ids = reference_ids(search.values("_id"), "Patient")
     count, offset = search.count(), search.offset()
     search.check_unused([p.name for p in PATIENT_PARAMS])
-    ctx = _context(request, caller)
+    ctx = service.Context.of(request, caller)
     total, patients = await repository.search_patients(
         session,
         ids=ids,
@@ -555,7 +522,9 @@ async def read_task(
     request: Request, session: SessionDep, caller: ReadCaller, resource_id: IdPath
 ) -> Response:
     """Read a referral's Task (its closed-loop status)."""
-    task = await service.read_task(session, _context(request, caller), _uuid(resource_id, "Task"))
+    task = await service.read_task(
+        session, service.Context.of(request, caller), known_uuid(resource_id, "Task")
+    )
     return _resource(request, fhir.task_resource(task))
 
 
@@ -582,7 +551,11 @@ async def update_task(
             "The resource id must equal the id in the URL", [Issue("id mismatch", "Task.id")]
         )
     task = await service.update_task(
-        session, _context(request, caller), _uuid(resource_id, "Task"), body, if_match
+        session,
+        service.Context.of(request, caller),
+        known_uuid(resource_id, "Task"),
+        body,
+        if_match,
     )
     return written(fhir.task_resource(task), status=200, prefer=prefer, message="Task updated")
 
@@ -616,7 +589,7 @@ async def search_tasks(request: Request, session: SessionDep, caller: ReadCaller
     )
     count, offset = search.count(), search.offset()
     search.check_unused([p.name for p in TASK_PARAMS])
-    ctx = _context(request, caller)
+    ctx = service.Context.of(request, caller)
     total, tasks = await repository.search_tasks(
         session, query, ctx.reach, ctx.org, offset=offset, limit=count
     )
@@ -649,7 +622,7 @@ async def read_consent(
 ) -> Response:
     """Read a referral's Consent (when it was sent as its own resource)."""
     consent = await service.read_consent(
-        session, _context(request, caller), _uuid(resource_id, "Consent")
+        session, service.Context.of(request, caller), known_uuid(resource_id, "Consent")
     )
     return _resource(request, fhir.consent_resource(consent))
 
@@ -674,7 +647,10 @@ async def transaction(
     draft = intake.check_transaction(body, resolve_needs=await _resolver(request, session))
     settings: Settings = request.app.state.settings
     result = await service.create_referral(
-        session, _context(request, caller), draft, default_performer=settings.default_performer_ods
+        session,
+        service.Context.of(request, caller),
+        draft,
+        default_performer=settings.default_performer_ods,
     )
     if result.created:
         REFERRALS_CREATED.inc()

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.requests import Request
 
 from app.audit import service as audit
 from app.auth.dependencies import Caller
@@ -49,6 +50,12 @@ class Context:
     caller: Caller
     actor: audit.Actor
     sessionmaker: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def of(cls, request: Request, caller: Caller) -> Context:
+        return cls(
+            caller, audit.Actor.of(request, caller.principal), request.app.state.sessionmaker
+        )
 
     @property
     def org(self) -> str:
