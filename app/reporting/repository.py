@@ -15,6 +15,7 @@ Only whitelisted SQL fragments are put together here; every value (dates, codes)
 parameter.
 """
 
+# ruff: noqa: S608 (statements are put together from the constant fragments above; values are bound)
 from __future__ import annotations
 
 import datetime as dt
@@ -73,9 +74,11 @@ class Dialect:
 
     def age(self, at: str, birth_date: str) -> str:
         if self.postgres:
-            return f"CAST(date_part('year', age(CAST({self.utc(at)} AS DATE), {birth_date})) AS INTEGER)"
+            day = f"CAST({self.utc(at)} AS DATE)"
+            return f"CAST(date_part('year', age({day}, {birth_date})) AS INTEGER)"
         return (
-            f"(CAST(strftime('%Y', {at}) AS INTEGER) - CAST(strftime('%Y', {birth_date}) AS INTEGER)"
+            f"(CAST(strftime('%Y', {at}) AS INTEGER)"
+            f" - CAST(strftime('%Y', {birth_date}) AS INTEGER)"
             f" - (strftime('%m-%d', {at}) < strftime('%m-%d', {birth_date})))"
         )
 
@@ -222,7 +225,9 @@ async def _run(
         columns = [*(exprs[i] for i in level), *extra]
         group = ("GROUP BY " + ", ".join(columns)) if columns else ""
         statement = build(group, select or "1 AS g_")
-        rows.extend(dict(row) for row in (await session.execute(text(statement), params)).mappings())
+        rows.extend(
+            dict(row) for row in (await session.execute(text(statement), params)).mappings()
+        )
     return rows
 
 
@@ -385,6 +390,4 @@ async def paired_scores(
             f"FROM pr JOIN referral r ON r.id = pr.referral_id {joins} {group}"
         )
 
-    return await _run(
-        session, d, dimensions, build, params, ("pr.instrument", "pr.measure")
-    )
+    return await _run(session, d, dimensions, build, params, ("pr.instrument", "pr.measure"))

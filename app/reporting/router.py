@@ -14,6 +14,7 @@ from app.auth.policy import Action
 from app.db import SessionDep
 from app.reporting import service
 from app.reporting.disclosure import DisclosureRules
+from app.reporting.repository import Window
 from app.reporting.schemas import DisclosureRead, FigureRead, ReportRead, RowRead
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -108,7 +109,7 @@ def _answer(request: Request, report: service.Report) -> ReportRead | Response:
 
 async def _inputs(
     request: Request, start: dt.date | None, end: dt.date | None, group_by: list[str]
-) -> tuple[service.repo.Window, list[str], DisclosureRules]:
+) -> tuple[Window, list[str], DisclosureRules]:
     dims = service.parse_group_by(group_by)
     return service.window(start, end, dt.datetime.now(dt.UTC).date()), dims, _rules(request)
 
@@ -128,7 +129,7 @@ async def referrals_report(
     to: ToQuery = None,
     group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
 ) -> ReportRead | Response:
-    """Referrals received, accepted, rejected, declined, booked, attended, completed, and the median days to first contact."""
+    """Referrals received, accepted, rejected, declined, booked, attended, completed."""
     w, dims, rules = await _inputs(request, start, to, group_by)
     return _answer(request, await service.referrals_report(session, w, dims, rules))
 
@@ -148,7 +149,7 @@ async def outcomes_report(
     to: ToQuery = None,
     group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
 ) -> ReportRead | Response:
-    """Per instrument score: people with a baseline and a follow-up, mean scores, mean change with its 95% CI, share reliably improved."""
+    """Per instrument score: people, mean scores, mean change with 95% CI, reliable change."""
     w, dims, rules = await _inputs(request, start, to, group_by)
     return _answer(request, await service.outcomes_report(session, w, dims, rules))
 
@@ -168,6 +169,6 @@ async def equity_report(
     to: ToQuery = None,
     group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
 ) -> ReportRead | Response:
-    """By IMD quintile: referral share, engagement and completion rates, mean wellbeing change, and the gap between quintiles 1 and 5."""
+    """By IMD quintile: referral share, engagement, completion, wellbeing, and the gap."""
     w, dims, rules = await _inputs(request, start, to, group_by)
     return _answer(request, await service.equity_report(session, w, dims, rules))

@@ -24,7 +24,15 @@ from app.reporting import repository as repo
 from app.reporting.disclosure import DisclosureRules, PublishedCount, PublishedStatistic
 
 MAX_DIMENSIONS = 2
-REFERRAL_COUNTS = ("received", "accepted", "rejected", "declined", "booked", "attended", "completed")
+REFERRAL_COUNTS = (
+    "received",
+    "accepted",
+    "rejected",
+    "declined",
+    "booked",
+    "attended",
+    "completed",
+)
 GAP = "gap_1_minus_5"  # the equity view's row: quintile 1 (most deprived) minus quintile 5
 WELLBEING = ("SWEMWBS", "metric")  # the equity view's wellbeing measure
 
@@ -76,9 +84,7 @@ def window(start: dt.date | None, end: dt.date | None, today: dt.date) -> repo.W
         month = end.year * 12 + end.month - 1 - 11
         start = dt.date(month // 12, month % 12 + 1, 1)
     if start > end:
-        raise BadRequest(
-            "`from` is after `to`", [Issue("must not be after `to`", "from", "value")]
-        )
+        raise BadRequest("`from` is after `to`", [Issue("must not be after `to`", "from", "value")])
 
     def midnight(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(), dt.UTC)
@@ -141,13 +147,15 @@ def protect_counts(
     if n == 1:
         ordered = sorted(counts, key=_sort_key)  # a fixed order: ties are broken by position
         one = disclosure.protect_one_way({k[0]: counts[k] for k in ordered}, rules)
-        return {(k,): v for k, v in one.cells.items()} | {(repo.ALL,): one.total}
+        single: dict[Key, PublishedCount] = {(k,): v for k, v in one.cells.items()}
+        return single | {(repo.ALL,): one.total}
     rows = sorted({k[0] for k in counts}, key=lambda x: _sort_key((x,)))
     columns = sorted({k[1] for k in counts}, key=lambda x: _sort_key((x,)))
     two = disclosure.protect_two_way(
         {(a, b): v for (a, b), v in counts.items()}, rules, rows=rows, columns=columns
     )
-    out: dict[Key, PublishedCount] = dict(two.cells)
+    out: dict[Key, PublishedCount] = {}
+    out.update(two.cells)
     out |= {(r, repo.ALL): v for r, v in two.row_totals.items()}
     out |= {(repo.ALL, c): v for c, v in two.column_totals.items()}
     out[(repo.ALL, repo.ALL)] = two.total
@@ -182,7 +190,9 @@ def publish_referrals(
         for name in REFERRAL_COUNTS:
             row.figures[name] = _figure(tables[name][key])
         contacts = int(source["with_first_contact"] or 0) if source else 0
-        median = float(source["median_days"]) if source and source["median_days"] is not None else None
+        median = (
+            float(source["median_days"]) if source and source["median_days"] is not None else None
+        )
         row.figures["median_days_to_first_contact"] = _figure(
             disclosure.publish_statistic(median, contacts, rules)
         )
@@ -236,7 +246,9 @@ def publish_outcomes(
                 None if m.threshold is None else int(source["improved"] or 0) if source else 0,
                 rules,
             )
-            row = Row(dict(zip(dimensions, key, strict=True)), instrument=m.instrument, measure=m.measure)
+            row = Row(
+                dict(zip(dimensions, key, strict=True)), instrument=m.instrument, measure=m.measure
+            )
             row.figures["people"] = _figure(people[key])
             for name in OUTCOME_STATISTICS:
                 row.figures[name] = _figure(getattr(change, name))
@@ -254,7 +266,11 @@ EQUITY_COUNTS = ("received", "engaged", "completed")
 
 
 def _rate(
-    numerator: int, denominator: int, shown: PublishedCount, base: PublishedCount, rules: DisclosureRules
+    numerator: int,
+    denominator: int,
+    shown: PublishedCount,
+    base: PublishedCount,
+    rules: DisclosureRules,
 ) -> Figure:
     """A rate (%) only when its numerator and denominator are both published counts."""
     if denominator == 0:
@@ -289,9 +305,7 @@ def publish_equity(
         name: _true_with_margins({_key(r, n): int(r[name] or 0) for r in finest}, n)
         for name in EQUITY_COUNTS
     }
-    wellbeing = {
-        _key(r, n): r for r in changes if (r["instrument"], r["measure"]) == WELLBEING
-    }
+    wellbeing = {_key(r, n): r for r in changes if (r["instrument"], r["measure"]) == WELLBEING}
     people = protect_counts(
         {k: int(r["n"]) for k, r in wellbeing.items() if n == 0 or repo.ALL not in k}, n, rules
     )
@@ -302,8 +316,11 @@ def publish_equity(
         column = (repo.ALL, *key[1:])  # every quintile of the same other group
         row.figures["referrals"] = _figure(tables["received"][key])
         row.figures["referral_share"] = _rate(
-            received, true["received"].get(column, 0), tables["received"][key],
-            tables["received"][column], rules,
+            received,
+            true["received"].get(column, 0),
+            tables["received"][key],
+            tables["received"][column],
+            rules,
         )
         for name, rate in (("engaged", "engagement_rate"), ("completed", "completion_rate")):
             row.figures[name] = _figure(tables[name][key])
@@ -311,26 +328,32 @@ def publish_equity(
                 true[name].get(key, 0), received, tables[name][key], tables["received"][key], rules
             )
         source = wellbeing.get(key)
-        row.figures["wellbeing_people"] = _figure(
-            people.get(key, PublishedCount(0, False))
-        )
+        row.figures["wellbeing_people"] = _figure(people.get(key, PublishedCount(0, False)))
         if source is None:
             row.figures["mean_wellbeing_change"] = Figure(None, False)
             row.figures["wellbeing_ci_lower"] = Figure(None, False)
             row.figures["wellbeing_ci_upper"] = Figure(None, False)
         else:
             change = disclosure.publish_change_summary(
-                int(source["n"]), _float(source["mean_baseline"]),
-                _float(source["mean_follow_up"]), _float(source["mean_change"]),
-                _variance(source), None, rules,
+                int(source["n"]),
+                _float(source["mean_baseline"]),
+                _float(source["mean_follow_up"]),
+                _float(source["mean_change"]),
+                _variance(source),
+                None,
+                rules,
             )
             row.figures["mean_wellbeing_change"] = _figure(change.mean_change)
             row.figures["wellbeing_ci_lower"] = _figure(change.ci_lower)
             row.figures["wellbeing_ci_upper"] = _figure(change.ci_upper)
         rows.append(row)
     # the gaps, per group of the other dimension
-    others = sorted({r.group.get(dimensions[1], "") for r in rows} if n == 2 else {""}, key=lambda x: _sort_key((x,)))
+    others = sorted(
+        {r.group.get(dimensions[1], "") for r in rows} if n == 2 else {""},
+        key=lambda x: _sort_key((x,)),
+    )
     for other in others:
+
         def pick(quintile: str, other: str = other) -> Row | None:
             return next(
                 (
@@ -345,7 +368,12 @@ def publish_equity(
         most, least = pick("1"), pick("5")
         group = {"imd_quintile": GAP} | ({dimensions[1]: other} if n == 2 else {})
         gap = Row(group)
-        for name in ("referral_share", "engagement_rate", "completion_rate", "mean_wellbeing_change"):
+        for name in (
+            "referral_share",
+            "engagement_rate",
+            "completion_rate",
+            "mean_wellbeing_change",
+        ):
             gap.figures[name] = _gap(
                 most.figures.get(name) if most else None, least.figures.get(name) if least else None
             )

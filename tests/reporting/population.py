@@ -67,9 +67,7 @@ async def _record(
         source="json",
         recorded_by="test",
     )
-    await outcomes_repository.add_record(
-        session, record, outcomes_service._scores(record, scored)
-    )
+    await outcomes_repository.add_record(session, record, outcomes_service._scores(record, scored))
 
 
 async def seed(session: AsyncSession, referrals: int = 240, seed_value: int = 5) -> None:
@@ -119,9 +117,7 @@ async def seed(session: AsyncSession, referrals: int = 240, seed_value: int = 5)
                 shift = rng.choice((-1, 0, 1, 2))
                 await _record(session, referral, code, timepoint, later, _answers(rng, code, shift))
                 if rng.random() < 0.2:  # a second baseline, later: the earliest one counts
-                    await _record(
-                        session, referral, code, "baseline", later, _answers(rng, code)
-                    )
+                    await _record(session, referral, code, "baseline", later, _answers(rng, code))
     await session.flush()
 
 

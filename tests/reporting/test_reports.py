@@ -124,7 +124,8 @@ async def test_referrals_report_matches_an_independent_computation(
 ) -> None:
     body = await get(client, commissioner, "referrals", dims)
     assert body["group_by"] == list(dims)
-    assert body["from"] == WINDOW["from"] and body["to"] == WINDOW["to"]
+    assert body["from"] == WINDOW["from"]
+    assert body["to"] == WINDOW["to"]
     counts: dict[str, dict[tuple[str, ...], int]] = {name: defaultdict(int) for name in COUNTS}
     days: dict[tuple[str, ...], list[float]] = defaultdict(list)
     for person in facts.people:
@@ -339,13 +340,16 @@ async def test_csv_carries_the_json_figures_with_a_suppressed_column(
         body = await get(client, commissioner, report, dims)
         params = [*WINDOW.items(), *(("group_by", d) for d in dims)]
         response = await client.get(
-            f"/api/v1/reports/{report}", params=params, headers=commissioner | {"Accept": "text/csv"}
+            f"/api/v1/reports/{report}",
+            params=params,
+            headers=commissioner | {"Accept": "text/csv"},
         )
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/csv")
         lines = list(csv.DictReader(io.StringIO(response.text)))
         header = next(csv.reader(io.StringIO(response.text)))
-        assert header[: len(dims)] == list(dims) and header[-1] == "suppressed"
+        assert header[: len(dims)] == list(dims)
+        assert header[-1] == "suppressed"
         assert len(lines) == len(body["rows"])
         for line, row in zip(lines, body["rows"], strict=True):
             assert [line[d] for d in dims] == [row["group"][d] for d in dims]
