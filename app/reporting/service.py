@@ -155,7 +155,8 @@ def protect_counts(
         {(a, b): v for (a, b), v in counts.items()}, rules, rows=rows, columns=columns
     )
     out: dict[Key, PublishedCount] = {}
-    out.update(two.cells)
+    for pair, value in two.cells.items():
+        out[pair] = value
     out |= {(r, repo.ALL): v for r, v in two.row_totals.items()}
     out |= {(repo.ALL, c): v for c, v in two.column_totals.items()}
     out[(repo.ALL, repo.ALL)] = two.total
