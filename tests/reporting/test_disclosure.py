@@ -17,10 +17,12 @@ from app.reporting.disclosure import (
     DisclosureRules,
     OneWayTable,
     PublishedCount,
+    PublishedStatistic,
     TwoWayTable,
     protect_one_way,
     protect_two_way,
     publish_change,
+    publish_change_summary,
     publish_count,
     publish_share,
     publish_statistic,
@@ -451,3 +453,45 @@ def test_rules_are_parameters() -> None:
 
 def shown_values(table: OneWayTable[str]) -> Sequence[int | None]:
     return [cell.value for cell in table.cells.values()]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(7, 35), st.integers(7, 35)), min_size=0, max_size=40),
+    st.booleans(),
+)
+def test_change_from_aggregates_is_the_change_from_values(
+    pairs: list[tuple[int, int]], with_threshold: bool
+) -> None:
+    """What the reports publish from the database's sums equals ``publish_change`` on the
+    values themselves."""
+    before = [float(b) for b, _ in pairs]
+    after = [float(a) for _, a in pairs]
+    improved = [a - b >= 3 for b, a in pairs]
+    n = len(pairs)
+    changes = [a - b for b, a in zip(before, after, strict=True)]
+    mean_change = sum(changes) / n if n else None
+    variance = (
+        sum((c - mean_change) ** 2 for c in changes) / (n - 1)
+        if n > 1 and mean_change is not None
+        else None
+    )
+    summary = publish_change_summary(
+        n,
+        sum(before) / n if n else None,
+        sum(after) / n if n else None,
+        mean_change,
+        variance,
+        sum(improved) if with_threshold else None,
+    )
+    direct = publish_change(before, after, improved)
+    for name in ("mean_baseline", "mean_follow_up", "mean_change", "ci_lower", "ci_upper"):
+        a, b = getattr(summary, name), getattr(direct, name)
+        assert a.suppressed == b.suppressed
+        assert (a.value is None) == (b.value is None)
+        if a.value is not None and b.value is not None:
+            assert a.value == pytest.approx(b.value, abs=0.011)
+    if with_threshold:
+        assert summary.share_reliable_improvement == direct.share_reliable_improvement
+    else:
+        assert summary.share_reliable_improvement == PublishedStatistic(None, False)

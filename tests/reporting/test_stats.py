@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.reporting import stats
 from app.reporting.stats import (
     mean,
     mean_with_interval,
@@ -130,3 +131,18 @@ def test_median_mean_share() -> None:
     assert mean([1, 2, 4]) == pytest.approx(7 / 3)
     assert share([]) is None
     assert share([True, False, False, True]) == 0.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-50, 50, allow_nan=False), min_size=2, max_size=60))
+def test_interval_from_moments_agrees_with_the_interval_from_values(values: list[float]) -> None:
+    direct = stats.mean_with_interval(values)
+    centre = math.fsum(values) / len(values)
+    variance = math.fsum((v - centre) ** 2 for v in values) / (len(values) - 1)
+    from_moments = stats.interval_from_moments(len(values), centre, variance)
+    assert from_moments.n == direct.n
+    for a, b in ((from_moments.lower, direct.lower), (from_moments.upper, direct.upper)):
+        assert a is not None
+        assert b is not None
+        assert a == pytest.approx(b, abs=1e-9)
+    assert stats.interval_from_moments(1, 3.0, None) == stats.MeanWithInterval(1, 3.0, None, None)
