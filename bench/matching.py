@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import tempfile
@@ -224,7 +225,7 @@ def _growth(rows: list[dict[str, Any]]) -> list[str]:
         steps = [
             f"{a['size']:,} -> {b['size']:,}: p50 x{b['p50'] / a['p50']:.1f}, "
             f"candidates x{b['candidates'] / max(a['candidates'], 1):.1f}"
-            for a, b in zip(series, series[1:], strict=False)
+            for a, b in itertools.pairwise(series)
         ]
         if steps:
             lines.append(f"{database} {layout}: " + "; ".join(steps))
