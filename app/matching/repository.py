@@ -4,7 +4,9 @@ The prefilter never reads the whole directory. Its geography is the bounding box
 travel distance on the ``(latitude, longitude)`` index of ``location``, plus the activities
 attended remotely (online, phone, hybrid). Inside that set, rules 1-3 of DESIGN 7 (active and
 accepting, eligibility, places) are plain column tests, so the database applies them and counts
-what they exclude; only the survivors are loaded for the engine.
+what they exclude; only the survivors are loaded for the engine (the schedule part of rule 1
+is left to the engine for the activities that pass rules 2-3: see `_Rules.first_broken`).
+Costs and figures: docs/performance.md, "Matching".
 """
 
 from __future__ import annotations
