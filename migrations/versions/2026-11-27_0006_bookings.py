@@ -49,7 +49,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_booking_referral_id"), ["referral_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("booking", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_booking_referral_id"))
