@@ -4,19 +4,24 @@ The prefilter never reads the whole directory. Its geography is the bounding box
 travel distance on the ``(latitude, longitude)`` index of ``location``, plus the activities
 attended remotely (online, phone, hybrid). Inside that set, rules 1-3 of DESIGN 7 (active and
 accepting, eligibility, places) are plain column tests, so the database applies them and counts
-what they exclude; only the survivors are loaded for the engine.
+what they exclude; only the survivors are loaded for the engine (the schedule part of rule 1
+is left to the engine for the activities that pass rules 2-3: see `_Rules.first_broken`).
+Costs and figures: docs/performance.md, "Matching".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, any_, bindparam, case, func, not_, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.directory.models import (
@@ -65,19 +70,54 @@ def _geography(p: Prefilter) -> ColumnElement[bool]:
     return or_(remote, in_box)
 
 
-def _rules(p: Prefilter) -> tuple[ColumnElement[bool], ColumnElement[bool], ColumnElement[bool]]:
-    """Rules 1, 2 and 3 as SQL conditions (each also true for NULL-free rows only)."""
-    valid_today = exists().where(
-        Schedule.activity_id == Activity.id,
-        or_(Schedule.valid_from.is_(None), Schedule.valid_from <= p.today),
-        or_(Schedule.valid_to.is_(None), Schedule.valid_to >= p.today),
+def _scheduled(today: dt.date) -> ColumnElement[bool]:
+    """No schedule, or one valid today: one index probe per activity (``max`` of no rows is
+    NULL), where ``NOT EXISTS (...) OR EXISTS (...)`` takes two."""
+    valid = and_(
+        or_(Schedule.valid_from.is_(None), Schedule.valid_from <= today),
+        or_(Schedule.valid_to.is_(None), Schedule.valid_to >= today),
     )
-    has_schedule = exists().where(Schedule.activity_id == Activity.id)
-    active = and_(
-        Activity.status == "active",
-        Activity.accepting_referrals.is_(True),
-        or_(not_(has_schedule), valid_today),
+    best = (
+        select(func.max(case((valid, 1), else_=0)))
+        .where(Schedule.activity_id == Activity.id)
+        .scalar_subquery()
     )
+    return func.coalesce(best, 1) == 1
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """Rules 1-3 as SQL conditions, none of them ever NULL. Rule 1 is ``listed and
+    scheduled``; ``places`` is None with ``include_full``."""
+
+    listed: ColumnElement[bool]
+    scheduled: ColumnElement[bool]
+    eligible: ColumnElement[bool]
+    places: ColumnElement[bool] | None
+
+    def first_broken(self) -> ColumnElement[int]:
+        """1, 2 or 3 for an activity the prefilter excludes, 0 for one it loads.
+
+        The schedule test (an index probe) runs only for the activities that break rule 2 or
+        3, where it decides between rule 1 and the later rule: the activities it loads may
+        still have no schedule valid today, and the engine counts those under rule 1, as the
+        first rule they break.
+        """
+        passes = self.eligible if self.places is None else and_(self.eligible, self.places)
+        return case(
+            (not_(self.listed), int(engine.Rule.ACTIVE)),
+            (passes, 0),
+            (not_(self.scheduled), int(engine.Rule.ACTIVE)),
+            (not_(self.eligible), int(engine.Rule.ELIGIBILITY)),
+            else_=int(engine.Rule.CAPACITY),
+        )
+
+    def loaded(self) -> list[ColumnElement[bool]]:
+        return [self.listed, self.eligible, *([] if self.places is None else [self.places])]
+
+
+def _rules(p: Prefilter) -> _Rules:
+    listed = and_(Activity.status == "active", Activity.accepting_referrals.is_(True))
     gender_ok: ColumnElement[bool] = Activity.eligibility_gender.is_(None)
     if p.gender:
         gender_ok = or_(gender_ok, func.lower(Activity.eligibility_gender) == p.gender.lower())
@@ -87,7 +127,7 @@ def _rules(p: Prefilter) -> tuple[ColumnElement[bool], ColumnElement[bool], Colu
         gender_ok,
     )
     places = or_(Activity.capacity_available.is_(None), Activity.capacity_available > 0)
-    return active, eligible, places
+    return _Rules(listed, _scheduled(p.today), eligible, None if p.include_full else places)
 
 
 @dataclass(frozen=True)
@@ -96,64 +136,141 @@ class Screened:
     activities: list[engine.Activity]
 
 
-async def candidates(session: AsyncSession, p: Prefilter) -> Screened:
-    geography = _geography(p)
-    active, eligible, places = _rules(p)
-    places_rule: ColumnElement[bool] = true() if p.include_full else places
+_BASE = (
+    Activity.id,
+    Activity.name,
+    Activity.status,
+    Activity.accepting_referrals,
+    Activity.attending_type,
+    Activity.minimum_age,
+    Activity.maximum_age,
+    Activity.eligibility_gender,
+    Activity.capacity_available,
+    Activity.capacity_maximum,
+)
 
-    def count(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    in_person_total = select(func.count()).where(Activity.attending_type == "in-person")
-    counts = (
+async def _plan_for_values(session: AsyncSession) -> None:
+    """PostgreSQL: plans for the actual values and no JIT, for this transaction only.
+
+    asyncpg prepares statements, and after five executions PostgreSQL may switch to a generic
+    plan that guesses one row from ``BETWEEN $1 AND $2`` (see app/directory/repository.py). The
+    prefilter's estimated cost at 100 000 activities is above ``jit_above_cost``, and compiling
+    it took 300-400 ms per query, more than running it (measured, docs/performance.md).
+    """
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(
             select(
-                count(not_(active)),
-                count(and_(active, not_(eligible))),
-                count(and_(active, eligible, not_(places_rule))),
-                count(Activity.attending_type == "in-person"),
-            ).where(geography)
+                func.set_config("plan_cache_mode", "force_custom_plan", True),
+                func.set_config("jit", "off", True),
+            )
         )
-    ).one()
-    outside = (await session.scalar(in_person_total.select_from(Activity)) or 0) - counts[3]
-    excluded = {
-        engine.Rule.ACTIVE: int(counts[0]),
-        engine.Rule.ELIGIBILITY: int(counts[1]),
-        engine.Rule.CAPACITY: int(counts[2]),
-        engine.Rule.TRAVEL_DISTANCE: int(outside),
-    }
-    survivors = select(Activity.id).where(geography, active, eligible, places_rule)
-    return Screened(excluded, await _load(session, survivors))
 
 
-async def _rows(session: AsyncSession, columns: Iterable[Any], ids: Any) -> dict[str, list[Any]]:
-    by_activity: dict[str, list[Any]] = defaultdict(list)
+async def candidates(session: AsyncSession, p: Prefilter) -> Screened:
+    await _plan_for_values(session)
+    geography = _geography(p)
+    rules = _rules(p)
+    in_person = case((Activity.attending_type == "in-person", 1), else_=0)
+    screened = (
+        select(rules.first_broken().label("rule"), in_person.label("in_person"))
+        .where(geography)
+        .subquery()
+    )
+    counts = await session.execute(
+        select(screened.c.rule, screened.c.in_person, func.count()).group_by(
+            screened.c.rule, screened.c.in_person
+        )
+    )
+    excluded = dict.fromkeys((engine.Rule.ACTIVE, engine.Rule.ELIGIBILITY, engine.Rule.CAPACITY), 0)
+    in_person_inside = 0
+    for rule, located, n in counts:
+        if rule:
+            excluded[engine.Rule(rule)] += n
+        if located:
+            in_person_inside += n
+    in_person_total = await session.scalar(
+        select(func.count()).select_from(Activity).where(Activity.attending_type == "in-person")
+    )
+    excluded[engine.Rule.TRAVEL_DISTANCE] = (in_person_total or 0) - in_person_inside
+    base = await session.execute(select(*_BASE).where(geography, *rules.loaded()))
+    return Screened(excluded, await _load(session, list(base)))
+
+
+def _among(session: AsyncSession, column: Any, ids: list[str]) -> ColumnElement[bool]:
+    """``column IN ids`` with one bound parameter however many ids (an expanding ``IN`` binds
+    one parameter per id, beyond the drivers' limits at tens of thousands): ``= ANY($1)`` with
+    an array on PostgreSQL, SQLite's ``json_each`` over a JSON list elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(String)))  # type: ignore[no-any-return]
+    return column.in_(select(func.json_each(json.dumps(ids)).table_valued("value").c.value))  # type: ignore[no-any-return]
+
+
+async def _grouped(
+    session: AsyncSession, columns: Iterable[Any], ids: list[str]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of a child table for the given activities, by activity id (first column)."""
+    by_activity: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     cols = list(columns)
-    result = await session.execute(select(*cols).where(cols[0].in_(ids)))
-    for row in result:
-        by_activity[row[0]].append(row[1:])
+    for row in await session.execute(select(*cols).where(_among(session, cols[0], ids))):
+        by_activity[row[0]].append(tuple(row[1:]))
     return by_activity
 
 
-async def _load(session: AsyncSession, ids: Any) -> list[engine.Activity]:
-    base = await session.execute(
-        select(
-            Activity.id,
-            Activity.name,
-            Activity.status,
-            Activity.accepting_referrals,
-            Activity.attending_type,
-            Activity.minimum_age,
-            Activity.maximum_age,
-            Activity.eligibility_gender,
-            Activity.capacity_available,
-            Activity.capacity_maximum,
-        ).where(Activity.id.in_(ids))
+async def _code_sets(
+    session: AsyncSession, activity_id: Any, code: Any, ids: list[str], *, skip_empty: bool
+) -> dict[str, frozenset[str]]:
+    """The codes of a child table as a set per activity; equal sets are one shared object."""
+    codes: dict[str, list[str]] = defaultdict(list)
+    for aid, value in await session.execute(
+        select(activity_id, code).where(_among(session, activity_id, ids))
+    ):
+        if value or not skip_empty:
+            codes[aid].append(value)
+    shared: dict[tuple[str, ...], frozenset[str]] = {}
+    found = {}
+    for aid, values in codes.items():
+        key = tuple(values)
+        if (value_set := shared.get(key)) is None:
+            value_set = shared[key] = frozenset(values)
+        found[aid] = value_set
+    return found
+
+
+_ACCESS_CODES = ("wheelchair", "step-free", "hearing-loop", "large-print", "bsl", "quiet-space")
+
+
+@functools.cache
+def _accessibility(flags: tuple[bool | None, ...]) -> frozenset[str]:
+    return frozenset(code for code, flag in zip(_ACCESS_CODES, flags, strict=True) if flag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _schedule(row: tuple[Any, ...]) -> engine.Schedule:
+    byday, freq, valid_from, valid_to, opens_at, closes_at = row
+    return engine.Schedule(
+        byday=_days(byday),
+        freq=freq,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        opens_at=_time(opens_at),
+        closes_at=_time(closes_at),
     )
-    activities = list(base)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cost_option(free: bool | None, amount: Any) -> engine.CostOption:
+    return engine.CostOption(free=bool(free), amount=float(amount) if amount is not None else None)
+
+
+async def _load(session: AsyncSession, activities: list[Any]) -> list[engine.Activity]:
+    """The engine's view of the activities whose base rows are given: one query per child
+    table, keyed by the ids already known. The engine's values are immutable, so equal ones
+    (code sets, schedules, cost options) are built once and shared."""
     if not activities:
         return []
-    loc = await _rows(
+    ids = [a.id for a in activities]
+    locations = await _grouped(
         session,
         (
             Location.activity_id,
@@ -168,12 +285,19 @@ async def _load(session: AsyncSession, ids: Any) -> list[engine.Activity]:
         ),
         ids,
     )
-    categories = await _rows(
-        session, (ActivityCategoryLink.activity_id, ActivityCategoryLink.code), ids
+    categories = await _code_sets(
+        session, ActivityCategoryLink.activity_id, ActivityCategoryLink.code, ids, skip_empty=True
     )
-    needs = await _rows(session, (ActivityNeed.activity_id, ActivityNeed.code), ids)
-    languages = await _rows(session, (ActivityLanguage.activity_id, ActivityLanguage.code), ids)
-    schedules = await _rows(
+    needs = await _code_sets(
+        session, ActivityNeed.activity_id, ActivityNeed.code, ids, skip_empty=False
+    )
+    languages = await _code_sets(
+        session, ActivityLanguage.activity_id, ActivityLanguage.code, ids, skip_empty=False
+    )
+    areas = await _code_sets(
+        session, ServiceArea.activity_id, ServiceArea.code, ids, skip_empty=True
+    )
+    schedules = await _grouped(
         session,
         (
             Schedule.activity_id,
@@ -186,9 +310,10 @@ async def _load(session: AsyncSession, ids: Any) -> list[engine.Activity]:
         ),
         ids,
     )
-    costs = await _rows(session, (CostOption.activity_id, CostOption.free, CostOption.amount), ids)
-    areas = await _rows(session, (ServiceArea.activity_id, ServiceArea.code), ids)
-    access_codes = ("wheelchair", "step-free", "hearing-loop", "large-print", "bsl", "quiet-space")
+    costs = await _grouped(
+        session, (CostOption.activity_id, CostOption.free, CostOption.amount), ids
+    )
+    none: frozenset[str] = frozenset()
     return [
         engine.Activity(
             id=a.id,
@@ -201,37 +326,18 @@ async def _load(session: AsyncSession, ids: Any) -> list[engine.Activity]:
             eligibility_gender=a.eligibility_gender,
             capacity_available=a.capacity_available,
             capacity_maximum=a.capacity_maximum,
-            categories=frozenset(c for (c,) in categories[a.id] if c),
-            target_needs=frozenset(n for (n,) in needs[a.id]),
+            categories=categories.get(a.id, none),
+            target_needs=needs.get(a.id, none),
             locations=tuple(
                 engine.Location(
-                    latitude=row[0],
-                    longitude=row[1],
-                    accessibility=frozenset(
-                        code for code, flag in zip(access_codes, row[2:], strict=True) if flag
-                    ),
+                    latitude=row[0], longitude=row[1], accessibility=_accessibility(row[2:])
                 )
-                for row in loc[a.id]
+                for row in locations.get(a.id, ())
             ),
-            service_areas=frozenset(code for (code,) in areas[a.id] if code),
-            schedules=tuple(
-                engine.Schedule(
-                    byday=_days(row[0]),
-                    freq=row[1],
-                    valid_from=row[2],
-                    valid_to=row[3],
-                    opens_at=_time(row[4]),
-                    closes_at=_time(row[5]),
-                )
-                for row in schedules[a.id]
-            ),
-            cost_options=tuple(
-                engine.CostOption(
-                    free=bool(free), amount=float(amount) if amount is not None else None
-                )
-                for free, amount in costs[a.id]
-            ),
-            languages=frozenset(code for (code,) in languages[a.id]),
+            service_areas=areas.get(a.id, none),
+            schedules=tuple(_schedule(row) for row in schedules.get(a.id, ())),
+            cost_options=tuple(_cost_option(*row) for row in costs.get(a.id, ())),
+            languages=languages.get(a.id, none),
         )
         for a in activities
     ]
@@ -275,10 +381,9 @@ async def cards(session: AsyncSession, ids: list[str]) -> dict[str, ActivityCard
         .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
         .where(Activity.id.in_(ids))
     )
-    categories = await _rows(
-        session, (ActivityCategoryLink.activity_id, ActivityCategoryLink.code), ids
+    categories = await _code_sets(
+        session, ActivityCategoryLink.activity_id, ActivityCategoryLink.code, ids, skip_empty=True
     )
     return {
-        r[0]: ActivityCard(r[0], r[1], r[2], r[3], sorted(c for (c,) in categories[r[0]] if c))
-        for r in rows
+        r[0]: ActivityCard(r[0], r[1], r[2], r[3], sorted(categories.get(r[0], ()))) for r in rows
     }
