@@ -71,7 +71,7 @@ async def list_referral_bookings(
     session: SessionDep,
     caller: Annotated[Caller, Depends(allowed(Action.BOOKING_READ))],
     referral_id: str,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> BookingPage:
     """The bookings of one referral."""
@@ -96,7 +96,7 @@ async def list_bookings(
     status: Annotated[
         str | None, Query(pattern="^(booked|attended|did-not-attend|cancelled)$")
     ] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> BookingPage:
     """Bookings the caller may see: a provider those of its own activities (no NHS numbers), a

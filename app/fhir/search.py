@@ -22,6 +22,7 @@ from starlette.datastructures import MultiDict
 
 from app.errors import BadRequest, Issue
 
+MAX_OFFSET = 10_000_000  # deeper than any real result set; keeps SQL offsets in range
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
 DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
@@ -192,7 +193,7 @@ def decode_cursor(raw: str) -> int:
     try:
         data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         offset = data["o"]
-        if not isinstance(offset, int) or offset < 0:
+        if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
             raise ValueError
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise BadRequest(

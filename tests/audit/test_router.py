@@ -128,3 +128,12 @@ async def test_unknown_parameters_are_ignored_by_default(
 ) -> None:
     response = await client.get("/fhir/AuditEvent?colour=blue", headers=admin)
     assert response.status_code == 200
+
+
+async def test_a_cursor_beyond_any_result_is_400(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    from app.fhir.search import encode_cursor
+
+    response = await client.get(f"/fhir/AuditEvent?_cursor={encode_cursor(10**20)}", headers=admin)
+    assert response.status_code == 400

@@ -245,3 +245,9 @@ async def test_concurrent_bookings_for_the_last_places(
         r.text for r in responses if r.status_code not in (201, 409)
     ]
     assert await available(client, activity["id"], lw) == 0
+
+
+async def test_page_beyond_any_result_is_400(client: httpx.AsyncClient, lw: dict[str, str]) -> None:
+    assert (
+        await client.get("/api/v1/bookings?page=99999999999999999999", headers=lw)
+    ).status_code == 400
