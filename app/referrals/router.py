@@ -101,8 +101,20 @@ async def _body(request: Request) -> Any:
     return loads(await request.body())
 
 
-def _resource(request: Request, resource: dict[str, Any]) -> FhirResponse:
+def _resource(resource: dict[str, Any]) -> FhirResponse:
     return FhirResponse(resource, headers=version_headers(resource))
+
+
+async def _update_body(request: Request, resource_type: str, resource_id: str) -> dict[str, Any]:
+    """The body of a PUT: R4 JSON of the type, with the id of the URL (else 400)."""
+    body = await _body(request)
+    check_structure(body, resource_type)
+    if body.get("id") != resource_id:
+        raise BadRequest(
+            "The resource id must equal the id in the URL",
+            [Issue("id mismatch", f"{resource_type}.id")],
+        )
+    return dict(body)
 
 
 # --- ServiceRequest --------------------------------------------------------------------------
@@ -162,7 +174,7 @@ async def read_service_request(
     referral = await service.read_referral(
         session, service.Context.of(request, caller), known_uuid(resource_id, "ServiceRequest")
     )
-    return _resource(request, fhir.service_request_resource(referral))
+    return _resource(fhir.service_request_resource(referral))
 
 
 @router.put(
@@ -181,13 +193,7 @@ async def update_service_request(
     prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Revoke a referral (status -> revoked; cancels its Task). If-Match is honoured."""
-    body = await _body(request)
-    check_structure(body, "ServiceRequest")
-    if body.get("id") != resource_id:
-        raise BadRequest(
-            "The resource id must equal the id in the URL",
-            [Issue("id mismatch", "ServiceRequest.id")],
-        )
+    body = await _update_body(request, "ServiceRequest", resource_id)
     referral = await service.update_referral(
         session,
         service.Context.of(request, caller),
@@ -285,7 +291,7 @@ def _register_history(resource_type: str) -> None:
             known_uuid(resource_id, resource_type),
             int(version_id),
         )
-        return _resource(request, row.resource)
+        return _resource(row.resource)
 
 
 for _type in ("ServiceRequest", "Task", "Patient"):
@@ -454,7 +460,7 @@ async def read_patient(
     patient = await service.read_patient(
         session, service.Context.of(request, caller), known_uuid(resource_id, "Patient")
     )
-    return _resource(request, fhir.patient_resource(patient))
+    return _resource(fhir.patient_resource(patient))
 
 
 @router.api_route(
@@ -525,7 +531,7 @@ async def read_task(
     task = await service.read_task(
         session, service.Context.of(request, caller), known_uuid(resource_id, "Task")
     )
-    return _resource(request, fhir.task_resource(task))
+    return _resource(fhir.task_resource(task))
 
 
 @router.put(
@@ -544,12 +550,7 @@ async def update_task(
     prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Move a Task (status, statusReason, businessStatus); illegal transitions are 409."""
-    body = await _body(request)
-    check_structure(body, "Task")
-    if body.get("id") != resource_id:
-        raise BadRequest(
-            "The resource id must equal the id in the URL", [Issue("id mismatch", "Task.id")]
-        )
+    body = await _update_body(request, "Task", resource_id)
     task = await service.update_task(
         session,
         service.Context.of(request, caller),
@@ -624,7 +625,7 @@ async def read_consent(
     consent = await service.read_consent(
         session, service.Context.of(request, caller), known_uuid(resource_id, "Consent")
     )
-    return _resource(request, fhir.consent_resource(consent))
+    return _resource(fhir.consent_resource(consent))
 
 
 # --- transaction -------------------------------------------------------------------------------
