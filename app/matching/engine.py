@@ -435,6 +435,7 @@ class _Scored:
     distance_km: float | None
     waitlist: bool
     days: frozenset[str] | None  # the activity's days when known
+    available: int | None  # the places used (``capacity``'s when given, else the activity's)
 
 
 def match(
@@ -446,8 +447,14 @@ def match(
     weights: Weights = DEFAULT_WEIGHTS,
     limit: int = 10,
     include_full: bool = False,
+    capacity: Mapping[str, int | None] | None = None,
 ) -> MatchResult:
-    """The activities the person can take part in, best first, with scores and reasons."""
+    """The activities the person can take part in, best first, with scores and reasons.
+
+    ``capacity`` (activity id -> places available, None = not limited) overrides the
+    activities' ``capacity_available`` for the ids it has: the places change with every
+    booking, so a caller holding older activity values passes the current places here.
+    """
     if isinstance(today, datetime):
         raise TypeError("today must be a date, not a datetime")
     if limit < 0:
@@ -496,6 +503,7 @@ def match(
         w.equity / total,
     )
 
+    places = capacity or None
     excluded = [0] * 10
     survivors: list[tuple[float, float, str, _Scored]] = []
     seen: set[str] = set()
@@ -545,7 +553,9 @@ def match(
             continue
 
         # 3. capacity
-        available = a.capacity_available
+        available = (
+            a.capacity_available if places is None else places.get(a.id, a.capacity_available)
+        )
         waitlist = available is not None and available <= 0
         if waitlist and not include_full:
             excluded[3] += 1
@@ -712,6 +722,7 @@ def match(
                     distance,
                     waitlist,
                     days,
+                    available,
                 ),
             )
         )
@@ -814,7 +825,7 @@ def _reasons(ctx: _ReasonContext, s: _Scored) -> tuple[str, ...]:
         reasons.append(f"In {LANGUAGE_NAMES.get(spoken, spoken)}")
     if s.waitlist:
         reasons.append("Full: waiting list")
-    elif a.capacity_available is not None:
-        n = a.capacity_available
+    elif s.available is not None:
+        n = s.available
         reasons.append(f"{n} place left" if n == 1 else f"{n} places left")
     return tuple(reasons)

@@ -1,12 +1,9 @@
-"""Every SQL query of matching: the indexed candidate prefilter and the candidates' details.
+"""Every SQL query of matching: what the per-process snapshot of the directory reads
+(app/matching/snapshot.py), the places available now, and the returned activities' details.
 
-The prefilter never reads the whole directory. Its geography is the bounding box of the person's
-travel distance on the ``(latitude, longitude)`` index of ``location``, plus the activities
-attended remotely (online, phone, hybrid). Inside that set, rules 1-3 of DESIGN 7 (active and
-accepting, eligibility, places) are plain column tests, so the database applies them and counts
-what they exclude; only the survivors are loaded for the engine (the schedule part of rule 1
-is left to the engine for the activities that pass rules 2-3: see `_Rules.first_broken`).
-Costs and figures: docs/performance.md, "Matching".
+The snapshot reads every activity once per process and then only what changed (``last_modified``
+per id); the places, which change with every booking, are read at every request. Costs and
+figures: docs/performance.md, "Matching".
 """
 
 from __future__ import annotations
@@ -14,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, any_, bindparam, case, func, not_, or_, select
+from sqlalchemy import ColumnElement, String, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,103 +33,70 @@ from app.directory.models import (
 )
 from app.matching import engine
 
-REMOTE_TYPES = ("online", "phone", "hybrid")
-KM_PER_DEGREE = 111.32
 _DAYS = {"MO": "mon", "TU": "tue", "WE": "wed", "TH": "thu", "FR": "fri", "SA": "sat", "SU": "sun"}
+CHUNK = 20_000  # ids per query when loading many activities
+
+Stamp = tuple[int, dt.datetime | None]
 
 
-@dataclass(frozen=True)
-class Prefilter:
-    """The person-level facts the database can test."""
-
-    location: tuple[float, float] | None
-    max_travel_km: float
-    age: int
-    gender: str | None
-    today: dt.date
-    include_full: bool
-
-
-def _geography(p: Prefilter) -> ColumnElement[bool]:
-    remote = Activity.attending_type.in_(REMOTE_TYPES)
-    if p.location is None:
-        return remote
-    lat, lon = p.location
-    dlat = p.max_travel_km / KM_PER_DEGREE
-    dlon = p.max_travel_km / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-    in_box = Activity.id.in_(
-        select(Location.activity_id).where(
-            Location.latitude.between(lat - dlat, lat + dlat),
-            Location.longitude.between(lon - dlon, lon + dlon),
+async def stamp(session: AsyncSession) -> Stamp:
+    """How many activities there are and the latest ``last_modified``: two index reads."""
+    row = (
+        await session.execute(
+            select(
+                select(func.count()).select_from(Activity).scalar_subquery(),
+                select(func.max(Activity.last_modified)).scalar_subquery(),
+            )
         )
-    )
-    return or_(remote, in_box)
+    ).one()
+    return int(row[0]), row[1]
 
 
-def _scheduled(today: dt.date) -> ColumnElement[bool]:
-    """No schedule, or one valid today: one index probe per activity (``max`` of no rows is
-    NULL), where ``NOT EXISTS (...) OR EXISTS (...)`` takes two."""
-    valid = and_(
-        or_(Schedule.valid_from.is_(None), Schedule.valid_from <= today),
-        or_(Schedule.valid_to.is_(None), Schedule.valid_to >= today),
-    )
-    best = (
-        select(func.max(case((valid, 1), else_=0)))
-        .where(Schedule.activity_id == Activity.id)
-        .scalar_subquery()
-    )
-    return func.coalesce(best, 1) == 1
+async def modified(session: AsyncSession) -> dict[str, dt.datetime]:
+    """``last_modified`` of every activity, by id."""
+    return {r[0]: r[1] for r in await session.execute(select(Activity.id, Activity.last_modified))}
 
 
-@dataclass(frozen=True)
-class _Rules:
-    """Rules 1-3 as SQL conditions, none of them ever NULL. Rule 1 is ``listed and
-    scheduled``; ``places`` is None with ``include_full``."""
-
-    listed: ColumnElement[bool]
-    scheduled: ColumnElement[bool]
-    eligible: ColumnElement[bool]
-    places: ColumnElement[bool] | None
-
-    def first_broken(self) -> ColumnElement[int]:
-        """1, 2 or 3 for an activity the prefilter excludes, 0 for one it loads.
-
-        The schedule test (an index probe) runs only for the activities that break rule 2 or
-        3, where it decides between rule 1 and the later rule: the activities it loads may
-        still have no schedule valid today, and the engine counts those under rule 1, as the
-        first rule they break.
-        """
-        passes = self.eligible if self.places is None else and_(self.eligible, self.places)
-        return case(
-            (not_(self.listed), int(engine.Rule.ACTIVE)),
-            (passes, 0),
-            (not_(self.scheduled), int(engine.Rule.ACTIVE)),
-            (not_(self.eligible), int(engine.Rule.ELIGIBILITY)),
-            else_=int(engine.Rule.CAPACITY),
+async def activities(
+    session: AsyncSession, ids: Sequence[str]
+) -> list[tuple[engine.Activity, dt.datetime]]:
+    """The engine's view of the given activities (those that exist), with their
+    ``last_modified``."""
+    found: list[tuple[engine.Activity, dt.datetime]] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        base = list(
+            await session.execute(
+                select(*_BASE, Activity.last_modified).where(_among(session, Activity.id, chunk))
+            )
         )
-
-    def loaded(self) -> list[ColumnElement[bool]]:
-        return [self.listed, self.eligible, *([] if self.places is None else [self.places])]
-
-
-def _rules(p: Prefilter) -> _Rules:
-    listed = and_(Activity.status == "active", Activity.accepting_referrals.is_(True))
-    gender_ok: ColumnElement[bool] = Activity.eligibility_gender.is_(None)
-    if p.gender:
-        gender_ok = or_(gender_ok, func.lower(Activity.eligibility_gender) == p.gender.lower())
-    eligible = and_(
-        or_(Activity.minimum_age.is_(None), Activity.minimum_age <= p.age),
-        or_(Activity.maximum_age.is_(None), Activity.maximum_age >= p.age),
-        gender_ok,
-    )
-    places = or_(Activity.capacity_available.is_(None), Activity.capacity_available > 0)
-    return _Rules(listed, _scheduled(p.today), eligible, None if p.include_full else places)
+        loaded = await _load(session, base)
+        found.extend(zip(loaded, (row.last_modified for row in base), strict=True))
+    return found
 
 
-@dataclass(frozen=True)
-class Screened:
-    excluded: dict[engine.Rule, int]
-    activities: list[engine.Activity]
+async def without_places(session: AsyncSession) -> dict[str, int | None]:
+    """The activities with no place left now (``capacity_available <= 0``, on its index)."""
+    return {
+        r[0]: r[1]
+        for r in await session.execute(
+            select(Activity.id, Activity.capacity_available).where(Activity.capacity_available <= 0)
+        )
+    }
+
+
+async def places(session: AsyncSession, ids: Sequence[str]) -> dict[str, int | None]:
+    """The places available now of a few activities (None = not limited)."""
+    if not ids:
+        return {}
+    return {
+        r[0]: r[1]
+        for r in await session.execute(
+            select(Activity.id, Activity.capacity_available).where(
+                _among(session, Activity.id, list(ids))
+            )
+        )
+    }
 
 
 _BASE = (
@@ -148,53 +111,6 @@ _BASE = (
     Activity.capacity_available,
     Activity.capacity_maximum,
 )
-
-
-async def _plan_for_values(session: AsyncSession) -> None:
-    """PostgreSQL: plans for the actual values and no JIT, for this transaction only.
-
-    asyncpg prepares statements, and after five executions PostgreSQL may switch to a generic
-    plan that guesses one row from ``BETWEEN $1 AND $2`` (see app/directory/repository.py). The
-    prefilter's estimated cost at 100 000 activities is above ``jit_above_cost``, and compiling
-    it took 300-400 ms per query, more than running it (measured, docs/performance.md).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            select(
-                func.set_config("plan_cache_mode", "force_custom_plan", True),
-                func.set_config("jit", "off", True),
-            )
-        )
-
-
-async def candidates(session: AsyncSession, p: Prefilter) -> Screened:
-    await _plan_for_values(session)
-    geography = _geography(p)
-    rules = _rules(p)
-    in_person = case((Activity.attending_type == "in-person", 1), else_=0)
-    screened = (
-        select(rules.first_broken().label("rule"), in_person.label("in_person"))
-        .where(geography)
-        .subquery()
-    )
-    counts = await session.execute(
-        select(screened.c.rule, screened.c.in_person, func.count()).group_by(
-            screened.c.rule, screened.c.in_person
-        )
-    )
-    excluded = dict.fromkeys((engine.Rule.ACTIVE, engine.Rule.ELIGIBILITY, engine.Rule.CAPACITY), 0)
-    in_person_inside = 0
-    for rule, located, n in counts:
-        if rule:
-            excluded[engine.Rule(rule)] += n
-        if located:
-            in_person_inside += n
-    in_person_total = await session.scalar(
-        select(func.count()).select_from(Activity).where(Activity.attending_type == "in-person")
-    )
-    excluded[engine.Rule.TRAVEL_DISTANCE] = (in_person_total or 0) - in_person_inside
-    base = await session.execute(select(*_BASE).where(geography, *rules.loaded()))
-    return Screened(excluded, await _load(session, list(base)))
 
 
 def _among(session: AsyncSession, column: Any, ids: list[str]) -> ColumnElement[bool]:

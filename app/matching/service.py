@@ -1,5 +1,6 @@
 """Matching a referral: the person from the referral and the area tables, candidates from the
-indexed prefilter, then the pure engine."""
+per-process snapshot of the directory (app/matching/snapshot.py) with the places read now,
+then the pure engine."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import service as areas_service
 from app.config import Settings
-from app.matching import engine, repository
+from app.matching import engine, repository, snapshot
 from app.ops.metrics import MATCHES_SERVED
 from app.referrals import repository as referrals_repository
 from app.referrals import service as referrals_service
@@ -128,17 +129,8 @@ async def match_referral(
     assert patient is not None
     today = today or dt.datetime.now(dt.UTC).date()
     person, warnings = await person_for(session, referral, patient, settings, today)
-    screened = await repository.candidates(
-        session,
-        repository.Prefilter(
-            location=person.location,
-            max_travel_km=person.max_travel_km,
-            age=person.age,
-            gender=person.gender,
-            today=today,
-            include_full=include_full,
-        ),
-    )
+    directory = await snapshot.directory(session)
+    screened = directory.candidates(person.location, person.max_travel_km)
     result = engine.match(
         person,
         screened.activities,
@@ -147,11 +139,53 @@ async def match_referral(
         weights=weights(settings),
         limit=limit,
         include_full=include_full,
+        capacity=await directory.places(session),
     )
-    excluded = {
-        rule: result.excluded.get(rule, 0) + screened.excluded.get(rule, 0) for rule in engine.Rule
-    }
+    result = await _with_places_of_matches(
+        session, person, directory, result, today, settings, include_full
+    )
+    excluded = {rule: result.excluded[rule] + screened.excluded[rule] for rule in engine.Rule}
     result = engine.MatchResult(result.matches, excluded, result.eligible, result.warnings)
     cards = await repository.cards(session, [m.activity_id for m in result.matches])
     MATCHES_SERVED.inc()
     return Matches(referral, result, cards, tuple(dict.fromkeys([*warnings, *result.warnings])))
+
+
+async def _with_places_of_matches(
+    session: AsyncSession,
+    person: engine.Person,
+    directory: snapshot.Directory,
+    result: engine.MatchResult,
+    today: dt.date,
+    settings: Settings,
+    include_full: bool,
+) -> engine.MatchResult:
+    """The returned matches scored and explained with their places read now.
+
+    Whether an activity has a place left is read at every request (`Directory.places`); how many
+    places the others have is the snapshot's, which only weighs in the spare-capacity component
+    of the activities not returned. The returned ones are rescored with their current places
+    (their reasons say "<n> places left").
+    """
+    if not result.matches:
+        return result
+    chosen = [directory.activities[m.activity_id] for m in result.matches]
+    current = await repository.places(session, [a.id for a in chosen])
+    rescored = engine.match(
+        person,
+        chosen,
+        today=today,
+        suitability=need_category_suitability(),
+        weights=weights(settings),
+        limit=len(chosen),
+        include_full=include_full,
+        capacity=current,
+    )
+    excluded = dict(result.excluded)
+    excluded[engine.Rule.CAPACITY] += len(chosen) - len(rescored.matches)  # taken meanwhile
+    return engine.MatchResult(
+        rescored.matches,
+        excluded,
+        result.eligible - (len(chosen) - len(rescored.matches)),
+        result.warnings,
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from app.auth.principal import Role
 from tests.conftest import TokenFactory
-from tests.directory.conftest import CreateActivity
+from tests.directory.conftest import CreateActivity, activity_body
 from tests.referrals import factories
 
 HOME = "E5 1BF"  # in the Hackney area fixture
@@ -166,3 +166,94 @@ async def test_limits_and_access(
     assert (await client.get(url, headers=auth(Role.REFERRER, "A81001"))).status_code == 403
     assert (await client.get(url, headers=auth(Role.ADMIN, "X26"))).status_code == 200
     assert (await client.get("/api/v1/referrals/not-an-id/matches", headers=lw)).status_code == 404
+
+
+async def test_matches_follow_directory_changes_and_bookings(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    lw: dict[str, str],
+    referral: dict[str, Any],
+    create_activity: CreateActivity,
+) -> None:
+    """Each process keeps a snapshot of the directory: creates, replacements, deletes and
+    bookings made through the API between two match requests are all in the second one."""
+    url = f"/api/v1/referrals/{referral['id']}/matches"
+
+    async def matches() -> tuple[dict[str, list[str]], dict[int, int]]:
+        body = (await client.get(url, headers=lw)).json()
+        found = {m["activity"]["name"]: m["reasons"] for m in body["matches"]}
+        return found, {e["rule"]: e["count"] for e in body["excluded"]}
+
+    choir = await create_activity(name="Choir", locations=_location())
+    last = await create_activity(
+        name="Last place", locations=_location(), capacity={"maximum": 10, "available": 1}
+    )
+    found, _ = await matches()
+    assert set(found) == {"Choir", "Last place"}
+    assert "1 place left" in found["Last place"]
+    assert "5 places left" in found["Choir"]
+
+    # created
+    gig = await create_activity(name="Gig", locations=_location())
+    found, _ = await matches()
+    assert set(found) == {"Choir", "Last place", "Gig"}
+
+    # replaced: no longer accepting referrals, then accepting again with a new name
+    body = activity_body(name="Choir", locations=_location(), accepting_referrals=False)
+    assert (
+        await client.put(f"/api/v1/directory/services/{choir['id']}", json=body, headers=admin)
+    ).status_code == 200
+    found, excluded = await matches()
+    assert set(found) == {"Last place", "Gig"}
+    assert excluded[1] == 1
+    body = activity_body(name="New choir", locations=_location())
+    assert (
+        await client.put(f"/api/v1/directory/services/{choir['id']}", json=body, headers=admin)
+    ).status_code == 200
+    found, excluded = await matches()
+    assert set(found) == {"New choir", "Last place", "Gig"}
+    assert excluded[1] == 0
+
+    # deleted
+    assert (
+        await client.delete(f"/api/v1/directory/services/{gig['id']}", headers=admin)
+    ).status_code == 204
+    found, excluded = await matches()
+    assert set(found) == {"New choir", "Last place"}
+    assert sum(excluded.values()) == 0
+
+    # booked: the last place goes (rule 3), another activity's count of places drops
+    task = (await client.get(f"/fhir/Task?focus={referral['id']}", headers=lw)).json()
+    task = task["entry"][0]["resource"]
+    accepted = await client.put(
+        f"/fhir/Task/{task['id']}", json={**task, "status": "accepted"}, headers=lw
+    )
+    assert accepted.status_code == 200
+    booked = await client.post(
+        f"/api/v1/referrals/{referral['id']}/bookings",
+        json={"activity_id": last["id"]},
+        headers=lw,
+    )
+    assert booked.status_code == 201, booked.text
+    found, excluded = await matches()
+    assert set(found) == {"New choir"}
+    assert excluded[3] == 1
+    assert (
+        await client.post(
+            f"/api/v1/referrals/{referral['id']}/bookings",
+            json={"activity_id": choir["id"]},
+            headers=lw,
+        )
+    ).status_code == 201
+    found, _ = await matches()
+    assert "4 places left" in found["New choir"]
+
+    # cancelled: the place comes back
+    cancelled = await client.patch(
+        f"/api/v1/bookings/{booked.json()['id']}", json={"status": "cancelled"}, headers=lw
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    found, excluded = await matches()
+    assert set(found) == {"New choir", "Last place"}
+    assert "1 place left" in found["Last place"]
+    assert excluded[3] == 0

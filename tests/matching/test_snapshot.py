@@ -1,0 +1,187 @@
+"""The snapshot's candidates + engine give exactly what the engine gives over the whole
+directory read from the database.
+
+Brute force: every activity of a seeded demo directory goes through the engine, except the
+in-person activities with no location inside the travel box, which the counting rule of
+docs/matching.md counts under rule 6 without visiting them. Matches (order, scores, reasons),
+`eligible` and every exclusion count must be identical. The snapshot is then changed through
+the database (update, delete, insert, places) and must follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.areas import importer as areas_importer
+from app.demo import directory as demo_directory
+from app.demo.seed import DemoOptions, seed_directory
+from app.directory import repository as directory_repository
+from app.directory.models import Activity
+from app.matching import engine, repository, snapshot
+from app.terminology.suitability import need_category_suitability
+
+HACKNEY = (51.5545, -0.0560)
+PEOPLE = [
+    engine.Person(age=70, max_travel_km=2.0, gender="female", location=HACKNEY),
+    engine.Person(
+        age=17,
+        max_travel_km=1.0,
+        gender="male",
+        location=(51.5450, -0.0750),
+        needs=("loneliness-isolation",),
+        accessibility_needs=frozenset({"step-free"}),
+        free_only=True,
+        available_days=frozenset({"tue", "thu"}),
+    ),
+    engine.Person(
+        age=55,
+        max_travel_km=0.5,
+        gender=None,
+        location=HACKNEY,
+        digital_access="none",
+        area_codes=frozenset({"E8", "E09000012"}),
+    ),
+    engine.Person(age=30, max_travel_km=10.0, gender="male", location=None, free_only=True),
+    engine.Person(age=66, max_travel_km=3.0, gender="female", location=(51.5600, -0.0700)),
+]
+DAYS = [dt.date(2025, 6, 1), dt.date(2025, 10, 1), dt.date(2026, 11, 27)]
+
+
+def _in_box(activity: engine.Activity, person: engine.Person) -> bool:
+    assert person.location is not None
+    lat, lon = person.location
+    dlat = person.max_travel_km / snapshot.KM_PER_DEGREE
+    dlon = person.max_travel_km / (snapshot.KM_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    return any(
+        loc.latitude is not None
+        and loc.longitude is not None
+        and lat - dlat <= loc.latitude <= lat + dlat
+        and lon - dlon <= loc.longitude <= lon + dlon
+        for loc in activity.locations
+    )
+
+
+async def _everything(session: AsyncSession) -> list[engine.Activity]:
+    return await repository._load(session, list(await session.execute(select(*repository._BASE))))
+
+
+async def _check(
+    session: AsyncSession, directory: snapshot.Directory, include_full: bool
+) -> set[engine.Rule]:
+    """The snapshot path agrees with the engine over everything, for every person and day;
+    returns the rules that excluded something."""
+    everything = await _everything(session)
+    suitability = need_category_suitability()
+    checked_rules: set[engine.Rule] = set()
+    for person in PEOPLE:
+        for today in DAYS:
+            screened = directory.candidates(person.location, person.max_travel_km)
+            fast = engine.match(
+                person,
+                screened.activities,
+                today=today,
+                suitability=suitability,
+                limit=50,
+                include_full=include_full,
+                capacity=await directory.places(session),
+            )
+            outside = [
+                a
+                for a in everything
+                if a.attending_type == "in-person"
+                and (person.location is None or not _in_box(a, person))
+            ]
+            inside = [a for a in everything if a not in outside]
+            slow = engine.match(
+                person,
+                inside,
+                today=today,
+                suitability=suitability,
+                limit=50,
+                include_full=include_full,
+            )
+            expected = dict(slow.excluded)
+            expected[engine.Rule.TRAVEL_DISTANCE] += len(outside)
+            got = {r: fast.excluded[r] + screened.excluded[r] for r in engine.Rule}
+            assert got == expected, (person, today)
+            assert fast.matches == slow.matches, (person, today)
+            assert fast.eligible == slow.eligible
+            assert sum(got.values()) + fast.eligible == len(everything)
+            assert len(screened.activities) < len(everything)
+            checked_rules |= {r for r, n in got.items() if n}
+    return checked_rules
+
+
+@pytest.mark.parametrize("include_full", [False, True])
+async def test_snapshot_and_counts_agree_with_the_engine_over_everything(
+    session: AsyncSession, include_full: bool
+) -> None:
+    await seed_directory(session, DemoOptions(activities=400, seed=5))
+    directory = snapshot.Directory()
+    await directory.refresh(session)
+    assert len(directory.activities) == 400
+    checked_rules = await _check(session, directory, include_full)
+    # the cases exercise every rule the snapshot counts, and the engine's
+    assert checked_rules >= {
+        engine.Rule.ACTIVE,
+        engine.Rule.ELIGIBILITY,
+        engine.Rule.TRAVEL_DISTANCE,
+        engine.Rule.ACCESSIBILITY,
+        engine.Rule.DIGITAL_ACCESS,
+        engine.Rule.COST,
+        *([] if include_full else [engine.Rule.CAPACITY]),
+    }
+
+
+async def test_snapshot_follows_changes_in_the_database(session: AsyncSession) -> None:
+    """Updates (a later ``last_modified``), deletes, inserts and places (no ``last_modified``)
+    made after the snapshot was built are all seen by the next use."""
+    await seed_directory(session, DemoOptions(activities=300, seed=7))
+    directory = snapshot.Directory()
+    await directory.refresh(session)
+    ids = sorted(directory.activities)
+    later = max(directory.modified.values()) + dt.timedelta(seconds=1)
+    # places change without last_modified, as bookings do: fill some, reopen the full ones
+    full = [i for i in ids if directory.activities[i].capacity_available == 0]
+    assert full
+    await session.execute(
+        update(Activity).where(Activity.id.in_(ids[:40])).values(capacity_available=0)
+    )
+    await session.execute(
+        update(Activity).where(Activity.id.in_(full)).values(capacity_available=3)
+    )
+    # a directory update: status and age limits, with a new last_modified
+    await session.execute(
+        update(Activity)
+        .where(Activity.id.in_(ids[40:80]))
+        .values(status="inactive", last_modified=later)
+    )
+    await session.execute(
+        update(Activity)
+        .where(Activity.id.in_(ids[80:120]))
+        .values(minimum_age=None, maximum_age=None, eligibility_gender=None, last_modified=later)
+    )
+    # a delete and an insert of the same number of activities (the count is unchanged)
+    await directory_repository.delete_activities(session, ids[120:130])
+    places = demo_directory.fixture_places(areas_importer.FIXTURE_POSTCODES)
+    for rows in demo_directory.activities(9, 10, places, later, layout="borough"):
+        for row in rows.activities:
+            row["organisation_id"] = None
+        await directory_repository.insert_activities(session, rows)
+    await directory.refresh(session)
+    assert len(directory.activities) == 300
+    assert not set(ids[120:130]) & directory.activities.keys()
+    assert all(directory.activities[i].status == "inactive" for i in ids[40:80])
+    for include_full in (False, True):
+        await _check(session, directory, include_full)
+    # a re-seed replaces every activity
+    await seed_directory(session, DemoOptions(activities=300, seed=8))
+    await directory.refresh(session)
+    assert len(directory.activities) == 300
+    assert directory.activities.keys() == {i for (i,) in await session.execute(select(Activity.id))}
+    await _check(session, directory, include_full=False)
