@@ -278,7 +278,8 @@ async def main() -> None:
                             f"candidates loaded, ~{result['eligible']:.0f} eligible; "
                             f"freshness {result['refresh_share']:.0%}, engine "
                             f"{result['engine_share']:.0%}; first request "
-                            f"{result['first_ms'] / 1000:.1f} s; seeded in {result['seed_s']:.1f} s)",
+                            f"{result['first_ms'] / 1000:.1f} s; "
+                            f"seeded in {result['seed_s']:.1f} s)",
                             flush=True,
                         )
                 finally:
