@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, func, select
+from sqlalchemy import ColumnElement, String, any_, bindparam, func, select, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,13 +76,31 @@ async def activities(
 
 
 async def without_places(session: AsyncSession) -> dict[str, int | None]:
-    """The activities with no place left now (``capacity_available <= 0``, on its index)."""
-    return {
-        r[0]: r[1]
-        for r in await session.execute(
-            select(Activity.id, Activity.capacity_available).where(Activity.capacity_available <= 0)
+    """The activities with no place left now (``capacity_available <= 0``, on its index).
+
+    Read as two aggregated arrays (ids, places) in one row: thousands of row objects per
+    request, alive across garbage-collector passes, made the collector's full passes frequent
+    (see app/matching/snapshot.py).
+    """
+    full = Activity.capacity_available <= 0
+    if session.get_bind().dialect.name == "postgresql":
+        ids, counts = (
+            await session.execute(
+                select(
+                    func.array_agg(Activity.id), func.array_agg(Activity.capacity_available)
+                ).where(full)
+            )
+        ).one()
+        return dict(zip(ids or (), counts or (), strict=True))
+    id_list, count_list = (
+        await session.execute(
+            select(
+                type_coerce(func.json_group_array(Activity.id), String),
+                type_coerce(func.json_group_array(Activity.capacity_available), String),
+            ).where(full)
         )
-    }
+    ).one()
+    return dict(zip(json.loads(id_list), json.loads(count_list), strict=True))
 
 
 async def places(session: AsyncSession, ids: Sequence[str]) -> dict[str, int | None]:

@@ -130,7 +130,7 @@ async def match_referral(
     today = today or dt.datetime.now(dt.UTC).date()
     person, warnings = await person_for(session, referral, patient, settings, today)
     directory = await snapshot.directory(session)
-    screened = directory.candidates(person.location, person.max_travel_km)
+    screened = directory.candidates(person, today)
     result = engine.match(
         person,
         screened.activities,

@@ -80,7 +80,7 @@ async def _check(
     checked_rules: set[engine.Rule] = set()
     for person in PEOPLE:
         for today in DAYS:
-            screened = directory.candidates(person.location, person.max_travel_km)
+            screened = directory.candidates(person, today)
             fast = engine.match(
                 person,
                 screened.activities,
