@@ -210,14 +210,18 @@ class Directory:
         the ones that were full and are not any more are read by id (few: the cancellations
         since the last request). Other counts of places are the snapshot's."""
         full = await repository.without_places(session)
+        for activity_id in [i for i in full if i not in self._full and i in self.activities]:
+            self._places[activity_id] = full[activity_id]
+            self._full.add(activity_id)
         reopened = [i for i in self._full if i not in full]
-        again = await repository.places(session, reopened)
-        self._places.update(full)
-        self._places.update(again)
-        self._full = {i for i in self._full if i not in again} | {
-            i for i in full if i in self.activities
-        }
-        self._full |= {i for i, n in again.items() if n is not None and n <= 0}
+        if reopened:
+            again = await repository.places(session, reopened)
+            for activity_id in reopened:
+                if activity_id in again:
+                    self._places[activity_id] = available = again[activity_id]
+                    if available is not None and available <= 0:
+                        continue  # full again since
+                self._full.discard(activity_id)
         return self._places
 
     def candidates(self, person: engine.Person, today: dt.date) -> Screened:
