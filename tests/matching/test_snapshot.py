@@ -13,17 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import importer as areas_importer
+from app.auth.principal import Role
 from app.demo import directory as demo_directory
 from app.demo.seed import DemoOptions, seed_directory
 from app.directory import repository as directory_repository
 from app.directory.models import Activity
 from app.matching import engine, repository, snapshot
 from app.terminology.suitability import need_category_suitability
+from tests.conftest import TokenFactory
+from tests.directory.test_importer import IMPORT, realistic_export
 
 HACKNEY = (51.5545, -0.0560)
 PEOPLE = [
@@ -185,3 +189,24 @@ async def test_snapshot_follows_changes_in_the_database(session: AsyncSession) -
     assert len(directory.activities) == 300
     assert directory.activities.keys() == {i for (i,) in await session.execute(select(Activity.id))}
     await _check(session, directory, include_full=False)
+
+
+async def test_an_import_that_updates_activities_is_seen(
+    client: httpx.AsyncClient, session: AsyncSession, auth: TokenFactory
+) -> None:
+    """The ORUK import rewrites ``last_modified`` of the activities it updates (the count
+    does not change), so the snapshot reloads them."""
+    admin = auth(Role.ADMIN, "X26")
+    export = realistic_export()
+    assert (await client.post(IMPORT, json=export, headers=admin)).status_code == 200
+    directory = snapshot.Directory()
+    await directory.refresh(session)
+    walk_id = export[1]["id"]
+    assert directory.activities[walk_id].name == "Canal Health Walk"
+    export[1]["name"] = "Canal Health Walk (summer)"
+    export[1]["capacities"] = [{"id": "cap", "available": 0, "maximum": 15}]
+    assert (await client.post(IMPORT, json=export, headers=admin)).status_code == 200
+    await directory.refresh(session)
+    assert len(directory.activities) == 2
+    assert directory.activities[walk_id].name == "Canal Health Walk (summer)"
+    assert directory.activities[walk_id].capacity_available == 0
