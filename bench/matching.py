@@ -275,7 +275,7 @@ async def main() -> None:
                             f"{database:10} {layout:7} {size:>7} activities: "
                             f"p50 {result['p50']:7.1f} ms  p95 {result['p95']:7.1f} ms  "
                             f"({result['requests']} requests; ~{result['candidates']:.0f} "
-                            f"candidates loaded, ~{result['eligible']:.0f} eligible; "
+                            f"candidates, ~{result['eligible']:.0f} eligible; "
                             f"freshness {result['refresh_share']:.0%}, engine "
                             f"{result['engine_share']:.0%}; first request "
                             f"{result['first_ms'] / 1000:.1f} s; "

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 import pytest
@@ -142,9 +144,12 @@ async def test_snapshot_and_counts_agree_with_the_engine_over_everything(
     }
 
 
-async def test_snapshot_follows_changes_in_the_database(session: AsyncSession) -> None:
+async def test_snapshot_follows_changes_in_the_database(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Updates (a later ``last_modified``), deletes, inserts and places (no ``last_modified``)
-    made after the snapshot was built are all seen by the next use."""
+    made after the snapshot was built are all seen by the next use; only the changed
+    activities are read again."""
     await seed_directory(session, DemoOptions(activities=300, seed=7))
     directory = snapshot.Directory()
     await directory.refresh(session)
@@ -177,7 +182,20 @@ async def test_snapshot_follows_changes_in_the_database(session: AsyncSession) -
         for row in rows.activities:
             row["organisation_id"] = None
         await directory_repository.insert_activities(session, rows)
+    reloaded: list[str] = []
+    load = repository.activities
+
+    async def spy(session: AsyncSession, ids: Sequence[str]) -> Any:
+        reloaded.extend(ids)
+        return await load(session, ids)
+
+    monkeypatch.setattr(repository, "activities", spy)
     await directory.refresh(session)
+    await directory.refresh(session)  # nothing changed since: nothing read
+    monkeypatch.undo()
+    inserted = set(directory.activities) - set(ids)
+    assert len(inserted) == 10
+    assert sorted(reloaded) == sorted({*ids[40:120], *inserted})
     assert len(directory.activities) == 300
     assert not set(ids[120:130]) & directory.activities.keys()
     assert all(directory.activities[i].status == "inactive" for i in ids[40:80])
