@@ -406,6 +406,22 @@ def scheduled_on(activity: Activity, today: date) -> bool:
     )
 
 
+def days_on(activity: Activity, today: date) -> frozenset[str] | None:
+    """The activity's days on ``today`` as `match` computes them for rule 9 and day fit: the
+    union of the days of its schedules valid today; None (unknown) without schedules or when
+    a valid schedule has no days."""
+    days: frozenset[str] | None = None
+    for s in activity.schedules:
+        if (s.valid_from is None or s.valid_from <= today) and (
+            s.valid_to is None or today <= s.valid_to
+        ):
+            d = s.byday or (ALL_DAYS if s.freq and s.freq.lower() == "daily" else None)
+            if d is None:
+                return None
+            days = d if days is None else days | d
+    return days
+
+
 def eligible(
     minimum_age: int | None,
     maximum_age: int | None,

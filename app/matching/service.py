@@ -130,7 +130,8 @@ async def match_referral(
     today = today or dt.datetime.now(dt.UTC).date()
     person, warnings = await person_for(session, referral, patient, settings, today)
     directory = await snapshot.directory(session)
-    screened = directory.candidates(person, today)
+    places = await directory.places(session)
+    screened = directory.candidates(person, today, places, include_full)
     result = engine.match(
         person,
         screened.activities,
@@ -139,7 +140,7 @@ async def match_referral(
         weights=weights(settings),
         limit=limit,
         include_full=include_full,
-        capacity=await directory.places(session),
+        capacity=places,
     )
     result = await _with_places_of_matches(
         session, person, directory, result, today, settings, include_full

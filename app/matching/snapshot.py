@@ -122,28 +122,63 @@ class _Index:
 
 
 Eligibility = tuple[int | None, int | None, str | None]  # minimum_age, maximum_age, gender
+# online (else phone), service areas (upper-case), a free option, the days on the day
+Profile = tuple[bool, frozenset[str], bool, frozenset[str] | None]
 
 
 @dataclass(frozen=True)
 class _Day:
     """The listed remote activities on one day: how many have no schedule valid that day
     (rule 1), and the others by their age limits and gender (rule 2), so that a person's
-    rules 1 and 2 are decided per group rather than per activity."""
+    rules 1 and 2 are decided per group rather than per activity. Inside a group, online and
+    phone activities are further grouped by what rules 4, 7, 8 and 9 read of them (`Profile`),
+    so a profile the person fails is counted without visiting its activities one by one
+    (except to tell the full ones, which rule 3 counts first); hybrid activities, whose rules
+    depend on their locations, always go to the engine."""
 
     today: dt.date
     unscheduled: int
-    groups: dict[Eligibility, list[engine.Activity]]
+    groups: dict[Eligibility, tuple[list[engine.Activity], dict[Profile, list[engine.Activity]]]]
 
     @classmethod
     def of(cls, remote: tuple[engine.Activity, ...], today: dt.date) -> _Day:
         unscheduled = 0
-        groups: dict[Eligibility, list[engine.Activity]] = defaultdict(list)
+        groups: dict[
+            Eligibility, tuple[list[engine.Activity], dict[Profile, list[engine.Activity]]]
+        ] = {}
         for a in remote:
-            if engine.scheduled_on(a, today):
-                groups[(a.minimum_age, a.maximum_age, a.eligibility_gender)].append(a)
-            else:
+            if not engine.scheduled_on(a, today):
                 unscheduled += 1
-        return cls(today, unscheduled, dict(groups))
+                continue
+            hybrid, profiles = groups.setdefault(
+                (a.minimum_age, a.maximum_age, a.eligibility_gender), ([], defaultdict(list))
+            )
+            if a.attending_type == "hybrid":
+                hybrid.append(a)
+                continue
+            profile = (
+                a.attending_type == "online",
+                frozenset(c.upper() for c in a.service_areas),
+                engine.has_free_option(a),
+                engine.days_on(a, today),
+            )
+            profiles[profile].append(a)
+        return cls(today, unscheduled, groups)
+
+
+def _broken(profile: Profile, person: engine.Person, areas: frozenset[str]) -> int:
+    """The first of rules 4, 7, 8, 9 an online or phone activity of this profile breaks for
+    the person (0 for none), as `engine.match` tests them."""
+    online, service_areas, free, days = profile
+    if online and person.digital_access == "none":
+        return int(engine.Rule.DIGITAL_ACCESS)
+    if service_areas and service_areas.isdisjoint(areas):
+        return int(engine.Rule.SERVICE_AREA)
+    if person.free_only and not free:
+        return int(engine.Rule.COST)
+    if person.available_days and days is not None and person.available_days.isdisjoint(days):
+        return int(engine.Rule.AVAILABLE_DAYS)
+    return 0
 
 
 class Directory:
@@ -224,11 +259,19 @@ class Directory:
                 self._full.discard(activity_id)
         return self._places
 
-    def candidates(self, person: engine.Person, today: dt.date) -> Screened:
+    def candidates(
+        self,
+        person: engine.Person,
+        today: dt.date,
+        places: Mapping[str, int | None],
+        include_full: bool,
+    ) -> Screened:
         """The activities whose geography allows a match, for the engine, and the counts of
         those excluded here without visiting each: the remote activities not listed or with
-        no schedule valid today (rule 1) or whose age limits or gender exclude the person
-        (rule 2), and the in-person activities with no location inside the travel box (rule 6).
+        no schedule valid today (rule 1), whose age limits or gender exclude the person
+        (rule 2), online and phone ones with no place left (rule 3, by ``places`` as
+        `places` returns them) among those of a profile the person fails (rules 4, 7-9), and
+        the in-person activities with no location inside the travel box (rule 6).
 
         Every activity the engine is not given is counted under the first rule it breaks, as
         the engine would count it (docs/matching.md, counting rule).
@@ -242,12 +285,28 @@ class Directory:
         excluded = dict.fromkeys(engine.Rule, 0)
         excluded[engine.Rule.ACTIVE] = index.remote_unlisted + day.unscheduled
         gender = person.gender.lower() if person.gender else None
+        areas = frozenset(code.strip().upper() for code in person.area_codes)
         found: list[engine.Activity] = []
-        for (minimum_age, maximum_age, only), group in day.groups.items():
-            if engine.eligible(minimum_age, maximum_age, only, person.age, gender):
-                found.extend(group)
-            else:
-                excluded[engine.Rule.ELIGIBILITY] += len(group)
+        for (minimum_age, maximum_age, only), (hybrid, profiles) in day.groups.items():
+            if not engine.eligible(minimum_age, maximum_age, only, person.age, gender):
+                excluded[engine.Rule.ELIGIBILITY] += len(hybrid) + sum(
+                    len(group) for group in profiles.values()
+                )
+                continue
+            found.extend(hybrid)
+            for profile, group in profiles.items():
+                rule = _broken(profile, person, areas)
+                if not rule:
+                    found.extend(group)
+                    continue
+                full = 0
+                if not include_full:
+                    for a in group:
+                        available = places.get(a.id, a.capacity_available)
+                        if available is not None and available <= 0:
+                            full += 1
+                excluded[engine.Rule.CAPACITY] += full
+                excluded[engine.Rule(rule)] += len(group) - full
         in_person_inside = 0
         if person.location is not None:
             for a in index.inside(travel_box(person.location, person.max_travel_km)).values():

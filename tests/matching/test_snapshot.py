@@ -86,7 +86,8 @@ async def _check(
     checked_rules: set[engine.Rule] = set()
     for person in PEOPLE:
         for today in DAYS:
-            screened = directory.candidates(person, today)
+            places = await directory.places(session)
+            screened = directory.candidates(person, today, places, include_full)
             fast = engine.match(
                 person,
                 screened.activities,
@@ -94,7 +95,7 @@ async def _check(
                 suitability=suitability,
                 limit=50,
                 include_full=include_full,
-                capacity=await directory.places(session),
+                capacity=places,
             )
             outside = [
                 a
