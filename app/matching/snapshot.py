@@ -20,8 +20,9 @@ engine at 100 000 (docs/performance.md, "Matching"). So each process keeps every
 - **Geography.** In-person activities are bucketed by their locations on a grid of
   `CELL_DEGREES` cells; the travel box of the person (the same box the SQL prefilter used)
   visits only the cells it overlaps, and tests each location exactly. Online, phone and hybrid
-  activities have no geography: the ones listed (active and accepting referrals) are kept in a
-  list, the others counted under rule 1 without being visited.
+  activities have no geography: the listed ones (active and accepting referrals) are grouped
+  per day by what the person-independent parts of the hard rules read (`_Day`), so a group
+  the person fails is counted under its rule without visiting its activities in the engine.
 
 The snapshot is per database URL and per process: several workers each hold their own, each
 refreshed by its own requests.
