@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from typing import Annotated, Any
 
@@ -178,6 +178,28 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         _after_rollback.set(None)
         if pending:
             await _write_after(sessionmaker, lock, pending)
+
+
+@asynccontextmanager
+async def write_session(state: Any) -> AsyncIterator[AsyncSession]:
+    """A transaction of its own outside any request's (the intake writer's batches): commits
+    when the block ends, rolls back when it raises. On SQLite it holds this process's write
+    lock and begins with ``BEGIN IMMEDIATE``, as a writing request does."""
+    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    lock: asyncio.Lock | None = getattr(state, "sqlite_write_lock", None)
+    async with AsyncExitStack() as stack:
+        if lock is not None:
+            await stack.enter_async_context(lock)
+        session = await stack.enter_async_context(sessionmaker())
+        if lock is not None:
+            await session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
 
 
 async def _write_after(

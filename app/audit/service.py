@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from app.audit import repository
 from app.audit.models import AuditEvent
 from app.audit.repository import AuditQuery
 from app.auth.principal import Principal
-from app.db import keep_after_rollback
+from app.db import keep_after_rollback, utcnow
 
 
 class Outcome(StrEnum):
@@ -72,6 +73,30 @@ def _event(actor: Actor, access: Access, outcome: Outcome, text: str | None) -> 
 
 def record(session: AsyncSession, actor: Actor, access: Access) -> None:
     session.add(_event(actor, access, Outcome.SUCCESS, None))
+
+
+def success_row(actor: Actor, access: Access) -> dict[str, Any]:
+    """The row ``record`` would store, for a batch written by ``insert_rows``."""
+    return {
+        "id": uuid.uuid4(),
+        "recorded_at": utcnow(),
+        "request_id": actor.request_id,
+        "actor_sub": actor.principal.sub[:256],
+        "actor_role": actor.principal.role.value,
+        "actor_org": actor.principal.org,
+        "action": access.action,
+        "operation": access.operation,
+        "entity_type": access.entity_type,
+        "entity_id": access.entity_id,
+        "patient_id": access.patient_id,
+        "outcome": Outcome.SUCCESS.value,
+        "outcome_text": None,
+    }
+
+
+async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Store ``success_row`` rows in the session's transaction, in one executemany."""
+    await repository.insert_rows(session, rows)
 
 
 async def record_denied(
