@@ -8,6 +8,7 @@ request's transaction has been rolled back (access was refused).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -75,23 +76,31 @@ def record(session: AsyncSession, actor: Actor, access: Access) -> None:
     session.add(_event(actor, access, Outcome.SUCCESS, None))
 
 
-def success_row(actor: Actor, access: Access) -> dict[str, Any]:
-    """The row ``record`` would store, for a batch written by ``insert_rows``."""
-    return {
-        "id": uuid.uuid4(),
-        "recorded_at": utcnow(),
+def success_rows(actor: Actor, accesses: Sequence[Access]) -> list[dict[str, Any]]:
+    """The rows ``record`` would store for ``accesses``, for a batch written by
+    ``insert_rows``."""
+    recorded_at = utcnow()
+    who = {
+        "recorded_at": recorded_at,
         "request_id": actor.request_id,
         "actor_sub": actor.principal.sub[:256],
         "actor_role": actor.principal.role.value,
         "actor_org": actor.principal.org,
-        "action": access.action,
-        "operation": access.operation,
-        "entity_type": access.entity_type,
-        "entity_id": access.entity_id,
-        "patient_id": access.patient_id,
         "outcome": Outcome.SUCCESS.value,
         "outcome_text": None,
     }
+    return [
+        {
+            "id": uuid.uuid4(),
+            **who,
+            "action": access.action,
+            "operation": access.operation,
+            "entity_type": access.entity_type,
+            "entity_id": access.entity_id,
+            "patient_id": access.patient_id,
+        }
+        for access in accesses
+    ]
 
 
 async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

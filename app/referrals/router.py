@@ -98,6 +98,16 @@ async def _resolver(request: Request, session: SessionDep) -> intake.NeedResolve
     return needs.resolver(await cache.get(session))
 
 
+async def _cached_resolver(request: Request) -> intake.NeedResolver:
+    """``_resolver`` without a request session: one is opened only to reload the mapping."""
+    cache: terminology_service.NeedMappingCache = request.app.state.need_mappings
+    mapping = cache.cached()
+    if mapping is None:
+        async with request.app.state.sessionmaker() as session:
+            mapping = await cache.get(session)
+    return needs.resolver(mapping)
+
+
 async def _body(request: Request) -> Any:
     return loads(await request.body())
 
@@ -140,10 +150,7 @@ async def create_service_request(
 ) -> Response:
     """Create a referral (contained Patient and Consent); conditional with If-None-Exist."""
     body = await _body(request)
-    sessionmaker = request.app.state.sessionmaker
-    async with sessionmaker() as session:  # used only when the cached mapping is stale
-        resolver = await _resolver(request, session)
-    draft = intake.check_referral(body, resolve_needs=resolver)
+    draft = intake.check_referral(body, resolve_needs=await _cached_resolver(request))
     criterion = request.url.query or if_none_exist  # fhirpy sends the criterion as a query string
     condition = intake.parse_if_none_exist(criterion) if criterion else None
     settings: Settings = request.app.state.settings

@@ -26,8 +26,9 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.audit import service as audit
@@ -46,6 +47,7 @@ from app.referrals.models import (
 )
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", Patient, Referral, Task, Consent)
 
 MAX_BATCH = 64
 
@@ -129,6 +131,9 @@ class IntakeWriter:
     async def _drain(self) -> None:
         try:
             while self._queue:
+                # Requests already received run first and join this batch: not a waiting
+                # window (one turn of the event loop, nothing when the server is idle).
+                await asyncio.sleep(0)
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 await self._write([s for s in batch if not s.future.done()])
         except BaseException as error:  # cancelled at shutdown, or a bug: nobody waits forever
@@ -213,15 +218,22 @@ class IntakeWriter:
                     submission.fail(service.no_performer())
                     continue
                 intake = _plan(rows, draft, performer, people.get(draft.patient.nhs_number))
-                rows.audit += [
-                    audit.success_row(submission.ctx.actor, access)
-                    for access in service.intake_accesses(intake)
-                ]
+                rows.audit += audit.success_rows(
+                    submission.ctx.actor, service.intake_accesses(intake)
+                )
                 stored.append((submission, intake))
             await _insert(session, rows)
         for submission, intake in stored:
             submission.answer(intake)
         return sorted(deferred, key=batch.index)
+
+
+def _detached(model: type[M], values: dict[str, Any]) -> M:
+    """A transient instance holding ``values``, for rendering and the answer: built as the ORM
+    builds loaded rows (no ``__init__``, no change tracking), about ten times cheaper."""
+    instance: M = sa_inspect(model).class_manager.new_instance()
+    instance.__dict__.update(values)
+    return instance
 
 
 def _plan(rows: Rows, draft: ReferralDraft, performer: str, person: Any) -> service.Intake:
@@ -250,7 +262,7 @@ def _plan(rows: Rows, draft: ReferralDraft, performer: str, person: Any) -> serv
         rows.patient_updates.append((values, person.version_id))
     else:
         values, patient_changed = person._asdict(), False
-    patient = Patient(**values)
+    patient = _detached(Patient, values)
     if patient_changed:
         rows.keep_version(fhir.patient_resource(patient), now)
 
@@ -273,7 +285,7 @@ def _plan(rows: Rows, draft: ReferralDraft, performer: str, person: Any) -> serv
             {"reference": f"Consent/{consent_values['id']}"},
         ]
         rows.consents.append(consent_values)
-        consent = Consent(**consent_values)
+        consent = _detached(Consent, consent_values)
     referral_values = {
         "id": referral_id,
         "version_id": 1,
@@ -315,7 +327,7 @@ def _plan(rows: Rows, draft: ReferralDraft, performer: str, person: Any) -> serv
         for s, c in codings
     ]
     rows.needs += [{"referral_id": referral_id, "need": n} for n in draft.needs]
-    referral, task = Referral(**referral_values), Task(**task_values)
+    referral, task = _detached(Referral, referral_values), _detached(Task, task_values)
     rows.keep_version(fhir.service_request_resource(referral), now)
     rows.keep_version(fhir.task_resource(task), now)
     if consent is not None:
