@@ -12,13 +12,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 
-from app import migrations
+from app import db, migrations
 from app.auth.principal import Role
 from app.main import create_app
-from tests.conftest import TokenFactory, in_thread, make_settings, postgres_database
+from tests.conftest import (
+    TokenFactory,
+    _with_database,
+    in_thread,
+    make_settings,
+    postgres_database,
+)
 
 
 class TcpProxy:
@@ -110,5 +117,33 @@ async def test_sqlite_unopenable_and_back(tmp_path: Path, auth: TokenFactory) ->
 
         path.parent.mkdir()
         in_thread(lambda: migrations.upgrade(url))
+        assert await _calls(http, headers) == (200, 200)
+    await app.state.engine.dispose()
+
+
+async def test_postgresql_connections_dropped_while_idle_are_replaced(
+    postgres_url: str, auth: TokenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every pooled connection is cut while the app is idle (a database restart, a failover):
+    the first request afterwards is answered normally, because a connection idle for
+    ``PING_AFTER_IDLE_S`` is checked before use and replaced."""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.05)
+    app = create_app(make_settings(postgres_url))
+    headers = auth(Role.ADMIN, "X26")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        assert await _calls(http, headers) == (200, 200)
+        admin = await asyncpg.connect(_with_database(postgres_url, "postgres"))
+        try:
+            cut = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = $1 AND application_name = 'assetlink'",
+                urlsplit(postgres_url).path.lstrip("/"),
+            )
+        finally:
+            await admin.close()
+        assert cut >= 1
+        await asyncio.sleep(0.2)
         assert await _calls(http, headers) == (200, 200)
     await app.state.engine.dispose()
