@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import configure_mappers
 
 from app.audit import service as audit
@@ -149,19 +155,41 @@ class IntakeWriter:
         if not batch:
             return
         try:
-            try:
-                deferred = await self._write_batch(batch)
-            except (SQLAlchemyError, PatientMoved) as error:
-                log.info("intake batch of %d retried one by one: %s", len(batch), type(error))
-                deferred = [s for s in batch if not s.future.done()]
-            for submission in deferred:
-                await self._write_one(submission)
-        except BaseException as error:
+            deferred = await self._write_deferring(batch)
+            for index, submission in enumerate(deferred):
+                error = await self._write_one(submission)
+                if error is not None and _unavailable(error):
+                    for waiting in deferred[index + 1 :]:  # each would wait for it in turn
+                        waiting.fail(error)
+                    break
+        except Exception as error:  # a bug: the batch's requests answer 500, the writer goes on
+            log.exception("intake batch failed")
+            for submission in batch:
+                submission.fail(error)
+        except BaseException as error:  # cancelled (shutdown)
             for submission in batch:
                 submission.fail(error)
             raise
 
-    async def _write_one(self, submission: Submission) -> None:
+    async def _write_deferring(self, batch: list[Submission]) -> list[Submission]:
+        """Write the batch; what is left to write one by one (all of it if the batch failed)."""
+        pending = batch
+        for attempt in range(2):
+            try:
+                return await self._write_batch(pending)
+            except (SQLAlchemyError, PatientMoved) as error:
+                pending = [s for s in pending if not s.future.done()]
+                if attempt == 0 and getattr(error, "connection_invalidated", False):
+                    continue  # a connection lost (database restarted): once more on a new one
+                if _unavailable(error):
+                    for submission in pending:
+                        submission.fail(error)
+                    return []
+                log.info("intake batch of %d written one by one: %s", len(batch), type(error))
+                return pending
+        raise AssertionError("unreachable")
+
+    async def _write_one(self, submission: Submission) -> BaseException | None:
         try:
             async with write_session(self._state) as session:
                 intake = await service.create_referral(
@@ -173,8 +201,9 @@ class IntakeWriter:
                 )
         except Exception as error:  # the request's own answer (409, 412, 422, 503...)
             submission.fail(error)
-        else:
-            submission.answer(intake)
+            return error
+        submission.answer(intake)
+        return None
 
     async def _write_batch(self, batch: Sequence[Submission]) -> list[Submission]:
         """Store the plain new referrals of ``batch`` in one transaction; the rest is returned
@@ -227,6 +256,13 @@ class IntakeWriter:
         for submission, intake in stored:
             submission.answer(intake)
         return sorted(deferred, key=batch.index)
+
+
+def _unavailable(error: BaseException) -> bool:
+    """The database cannot be reached (answered 503): retrying item by item would only wait."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout | OSError)
 
 
 def _detached(model: type[M], values: dict[str, Any]) -> M:
