@@ -12,9 +12,11 @@ the batch is committed, through ``service.create_referral`` one by one, in a tra
 a retry or conditional create that matches a stored referral (200, 409 or 412), a second
 referral of the batch with the same identifier (so concurrent duplicates still give one 201
 and 200 for the rest) or the same NHS number (one Patient per person). When the batch
-transaction fails (a constraint raced by another process, a patient updated meanwhile, the
-database gone), nothing of it is stored and every item of it is retried the same one-by-one
-way, so one item's failure is its own answer only.
+transaction fails (a constraint raced by another process, a patient updated meanwhile, a value
+the database refuses), nothing of it is stored and every item of it is retried the same
+one-by-one way, so one item's failure is its own answer only. A batch whose connection was lost
+is written again once on a new one; when the database cannot be reached, every request of the
+batch answers that (503) at once.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ class IntakeWriter:
                 await asyncio.sleep(0)
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 await self._write([s for s in batch if not s.future.done()])
-        except BaseException as error:  # cancelled at shutdown, or a bug: nobody waits forever
+        except BaseException as error:  # cancelled at shutdown: nobody waits forever
             for submission in self._queue:
                 submission.fail(error)
             self._queue = []
@@ -230,7 +232,7 @@ class IntakeWriter:
                 else:
                     new.append(submission)
             if not new:
-                return deferred
+                return sorted(deferred, key=batch.index)
             unrouted = {s.draft.requester_ods for s in new if not s.draft.performer_ods}
             routed = await repository.routed_performers(session, sorted(unrouted))
             people = await repository.patient_rows(
