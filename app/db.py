@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from typing import Annotated, Any
 
+import pydantic_core
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import exc as exc_module
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 from app.config import Settings
 
 WRITE_OPTION = "assetlink_sqlite_write"  # execution option: BEGIN IMMEDIATE on SQLite
+PING_AFTER_IDLE_S = 1.0  # a pooled connection idle this long is checked before use
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -87,13 +91,44 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
             options.update(
                 pool_size=settings.database_pool_size,
                 max_overflow=settings.database_pool_size,
-                pool_pre_ping=True,
                 pool_timeout=settings.database_timeout_s,
             )
-    engine = create_async_engine(url, **options)
+    engine = create_async_engine(url, json_serializer=_json_text, **options)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms=int(settings.database_timeout_s * 1000))
+    elif pooled:
+        _ping_when_idle(engine, idle_s=PING_AFTER_IDLE_S)
     return engine
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns as compact text (pydantic-core's encoder: about 5x json.dumps)."""
+    return pydantic_core.to_json(value).decode()
+
+
+def _ping_when_idle(engine: AsyncEngine, *, idle_s: float) -> None:
+    """Check a pooled connection before use when it has been idle ``idle_s`` seconds or more.
+
+    Instead of ``pool_pre_ping`` on every checkout (three round trips with asyncpg: BEGIN, a
+    query, ROLLBACK): a connection in steady use is not pinged. A database restarted while the
+    pool was idle is found here (the dead connection is replaced before the request uses it);
+    one that dies while connections are busy fails those requests with 503, and SQLAlchemy then
+    invalidates the whole pool, so the next requests connect afresh.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("checked_in_at")
+        if returned is None or time.monotonic() - returned < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # unusable: the pool replaces it (and retries the checkout)
+            raise exc_module.DisconnectionError(type(exc).__name__) from exc
 
 
 def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
@@ -178,6 +213,28 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         _after_rollback.set(None)
         if pending:
             await _write_after(sessionmaker, lock, pending)
+
+
+@asynccontextmanager
+async def write_session(state: Any) -> AsyncIterator[AsyncSession]:
+    """A transaction of its own outside any request's (the intake writer's batches): commits
+    when the block ends, rolls back when it raises. On SQLite it holds this process's write
+    lock and begins with ``BEGIN IMMEDIATE``, as a writing request does."""
+    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    lock: asyncio.Lock | None = getattr(state, "sqlite_write_lock", None)
+    async with AsyncExitStack() as stack:
+        if lock is not None:
+            await stack.enter_async_context(lock)
+        session = await stack.enter_async_context(sessionmaker())
+        if lock is not None:
+            await session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
 
 
 async def _write_after(

@@ -28,6 +28,7 @@ from app.ops import error_handlers, health
 from app.ops.middleware import RequestMiddleware
 from app.outcomes import router as outcomes_router
 from app.referrals import router as referrals_router
+from app.referrals.writer import IntakeWriter
 from app.reporting import router as reporting_router
 from app.terminology import router as terminology_router
 from app.terminology import service as terminology_service
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sqlite_write_lock = asyncio.Lock()
     app.state.verifier = TokenVerifier(settings)
     app.state.need_mappings = terminology_service.NeedMappingCache()
+    app.state.intake_writer = IntakeWriter(app.state)
 
     capability = ServerCapability(
         resources=[

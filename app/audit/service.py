@@ -8,8 +8,10 @@ request's transaction has been rolled back (access was refused).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -18,7 +20,7 @@ from app.audit import repository
 from app.audit.models import AuditEvent
 from app.audit.repository import AuditQuery
 from app.auth.principal import Principal
-from app.db import keep_after_rollback
+from app.db import keep_after_rollback, utcnow
 
 
 class Outcome(StrEnum):
@@ -72,6 +74,38 @@ def _event(actor: Actor, access: Access, outcome: Outcome, text: str | None) -> 
 
 def record(session: AsyncSession, actor: Actor, access: Access) -> None:
     session.add(_event(actor, access, Outcome.SUCCESS, None))
+
+
+def success_rows(actor: Actor, accesses: Sequence[Access]) -> list[dict[str, Any]]:
+    """The rows ``record`` would store for ``accesses``, for a batch written by
+    ``insert_rows``."""
+    recorded_at = utcnow()
+    who = {
+        "recorded_at": recorded_at,
+        "request_id": actor.request_id,
+        "actor_sub": actor.principal.sub[:256],
+        "actor_role": actor.principal.role.value,
+        "actor_org": actor.principal.org,
+        "outcome": Outcome.SUCCESS.value,
+        "outcome_text": None,
+    }
+    return [
+        {
+            "id": uuid.uuid4(),
+            **who,
+            "action": access.action,
+            "operation": access.operation,
+            "entity_type": access.entity_type,
+            "entity_id": access.entity_id,
+            "patient_id": access.patient_id,
+        }
+        for access in accesses
+    ]
+
+
+async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Store ``success_row`` rows in the session's transaction, in one executemany."""
+    await repository.insert_rows(session, rows)
 
 
 async def record_denied(

@@ -94,6 +94,20 @@ def _empty_values(value: Any, path: str) -> Iterator[str]:
         yield path
 
 
+def _has_empty(value: Any) -> bool:
+    """Whether ``_empty_values`` finds anything (the same walk without building paths)."""
+    if isinstance(value, dict):
+        if not value:
+            return True
+        return any(
+            (child is None and not key.startswith("_")) or (child is not None and _has_empty(child))
+            for key, child in value.items()
+        )
+    if isinstance(value, list):
+        return not value or any(child is not None and _has_empty(child) for child in value)
+    return isinstance(value, str) and not value.strip()
+
+
 def check_structure(resource: dict[str, Any], resource_type: str, where: str | None = None) -> None:
     """400 unless ``resource`` is structurally valid R4 JSON of ``resource_type``.
 
@@ -107,8 +121,8 @@ def check_structure(resource: dict[str, Any], resource_type: str, where: str | N
             f"Expected resourceType {resource_type}, got {given!r}",
             [Issue("wrong resourceType", f"{resource_type}.resourceType", code="structure")],
         )
-    empty = list(itertools.islice(_empty_values(resource, where or resource_type), 20))
-    if empty:
+    if _has_empty(resource):
+        empty = list(itertools.islice(_empty_values(resource, where or resource_type), 20))
         raise BadRequest(
             "FHIR JSON has no null values, empty arrays, objects or strings",
             [Issue("empty or null", path, code="structure") for path in empty],

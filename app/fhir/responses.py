@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from email.utils import format_datetime
 from typing import Any
 
+import pydantic_core
 from starlette.responses import Response
 
 from app.fhir import FHIR_JSON
@@ -17,7 +17,9 @@ class FhirResponse(Response):
     media_type = FHIR_JSON
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        """Compact UTF-8 JSON; pydantic-core's encoder (the same bytes as ``json.dumps`` with
+        ``ensure_ascii=False`` and compact separators, but for exponents: ``1e-7``)."""
+        return pydantic_core.to_json(content)
 
 
 def http_date(moment: dt.datetime) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
     delete,
     exists,
@@ -383,6 +384,65 @@ async def insert_bulk(session: AsyncSession, table: str, rows: list[dict[str, An
     reset ``version_id`` to 1: the rows carry their own versions)."""
     if rows:
         await session.execute(insert(BULK_TABLES[table].__table__), rows)
+
+
+# --- batched intake (app/referrals/writer.py) ---------------------------------------------------
+
+
+async def stored_identifiers(
+    session: AsyncSession, pairs: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of the ``(system, value)`` pairs some referral already carries."""
+    if not pairs:
+        return set()
+    wanted = set(pairs)
+    rows = await session.execute(
+        select(ReferralIdentifier.system, ReferralIdentifier.value).where(
+            ReferralIdentifier.value.in_(sorted({v for _, v in wanted}))
+        )
+    )
+    return {(s, v) for s, v in rows if (s, v) in wanted}
+
+
+async def patient_rows(session: AsyncSession, numbers: Sequence[str]) -> dict[str, Any]:
+    """The stored patient rows (Core rows, not ORM objects) by NHS number."""
+    if not numbers:
+        return {}
+    table = Patient.__table__
+    rows = await session.execute(select(table).where(table.c.nhs_number.in_(list(numbers))))
+    return {row.nhs_number: row for row in rows}
+
+
+async def routed_performers(session: AsyncSession, practices: Sequence[str]) -> dict[str, str]:
+    """The routing table's performer for each practice that has a rule."""
+    if not practices:
+        return {}
+    rows = await session.execute(
+        select(RoutingRule.practice_ods, RoutingRule.performer_ods).where(
+            RoutingRule.practice_ods.in_(list(practices))
+        )
+    )
+    return {str(practice): str(performer) for practice, performer in rows}
+
+
+async def insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Core INSERT of ``rows`` into the model's table, one executemany (the rows carry their
+    own ids and versions)."""
+    if rows:
+        await session.execute(insert(model.__table__), rows)
+
+
+async def update_patient_row(
+    session: AsyncSession, values: dict[str, Any], expected_version: int
+) -> bool:
+    """Update a patient row if it is still at ``expected_version``; False when it moved on."""
+    table = cast(Table, Patient.__table__)
+    result = await session.execute(
+        table.update()
+        .where(table.c.id == values["id"], table.c.version_id == expected_version)
+        .values(**{k: v for k, v in values.items() if k != "id"})
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def count_identifiers(session: AsyncSession, system: str) -> int:

@@ -24,6 +24,7 @@ from app.ops.metrics import REFERRALS_CREATED
 from app.referrals import fhir, intake, needs, repository, service
 from app.referrals.models import ResourceVersion
 from app.referrals.schemas import RoutingRuleRead, RoutingRuleWrite
+from app.referrals.writer import IntakeWriter
 from app.terminology import service as terminology_service
 
 router = APIRouter(tags=["fhir"])
@@ -97,6 +98,16 @@ async def _resolver(request: Request, session: SessionDep) -> intake.NeedResolve
     return needs.resolver(await cache.get(session))
 
 
+async def _cached_resolver(request: Request) -> intake.NeedResolver:
+    """``_resolver`` without a request session: one is opened only to reload the mapping."""
+    cache: terminology_service.NeedMappingCache = request.app.state.need_mappings
+    mapping = cache.cached()
+    if mapping is None:
+        async with request.app.state.sessionmaker() as session:
+            mapping = await cache.get(session)
+    return needs.resolver(mapping)
+
+
 async def _body(request: Request) -> Any:
     return loads(await request.body())
 
@@ -133,21 +144,22 @@ async def _update_body(request: Request, resource_type: str, resource_id: str) -
 )
 async def create_service_request(
     request: Request,
-    session: SessionDep,
     caller: Annotated[Caller, Depends(allowed(Action.REFERRAL_CREATE))],
     if_none_exist: Annotated[str | None, Header()] = None,
     prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Create a referral (contained Patient and Consent); conditional with If-None-Exist."""
     body = await _body(request)
-    draft = intake.check_referral(body, resolve_needs=await _resolver(request, session))
+    draft = intake.check_referral(body, resolve_needs=await _cached_resolver(request))
     criterion = request.url.query or if_none_exist  # fhirpy sends the criterion as a query string
     condition = intake.parse_if_none_exist(criterion) if criterion else None
     settings: Settings = request.app.state.settings
-    result = await service.create_referral(
-        session, service.Context.of(request, caller), draft,
-        default_performer=settings.default_performer_ods, if_none_exist=condition,
-    )  # fmt: skip
+    ctx = service.Context.of(request, caller)
+    service.check_requester(ctx, draft)
+    writer: IntakeWriter = request.app.state.intake_writer  # stored with concurrent referrals
+    result = await writer.create(
+        ctx, draft, default_performer=settings.default_performer_ods, if_none_exist=condition
+    )
     resource = fhir.service_request_resource(result.referral)
     base = fhir_base(request)
     if result.created:

@@ -131,11 +131,7 @@ async def _performer(session: AsyncSession, draft: ReferralDraft, default: str |
         return rule.performer_ods
     if default:
         return default
-    raise Unprocessable(
-        "No link-worker service for this referral: give a performer, or ask an administrator "
-        "to add a routing rule for the practice or set ASSETLINK_DEFAULT_PERFORMER_ODS",
-        [Issue("no performer could be decided", "ServiceRequest.performer", code="business-rule")],
-    )
+    raise no_performer()
 
 
 async def _existing(
@@ -263,6 +259,44 @@ async def _store(session: AsyncSession, draft: ReferralDraft, performer: str) ->
     return Intake(referral, task, patient, consent, created=True, patient_changed=patient_changed)
 
 
+def check_requester(ctx: Context, draft: ReferralDraft) -> None:
+    """A referrer refers as its own organisation (else 403)."""
+    if ctx.reach is Reach.REQUESTED and draft.requester_ods != ctx.org:
+        raise Forbidden(
+            f"A referrer may only refer as its own organisation ({ctx.org}), "
+            f"not {draft.requester_ods}",
+            [
+                Issue(
+                    "requester is not the caller's organisation",
+                    "ServiceRequest.requester",
+                    code="forbidden",
+                )
+            ],
+        )
+
+
+def no_performer() -> Unprocessable:
+    return Unprocessable(
+        "No link-worker service for this referral: give a performer, or ask an administrator "
+        "to add a routing rule for the practice or set ASSETLINK_DEFAULT_PERFORMER_ODS",
+        [Issue("no performer could be decided", "ServiceRequest.performer", code="business-rule")],
+    )
+
+
+def intake_accesses(intake: Intake) -> list[audit.Access]:
+    """The audit entries of a stored referral."""
+    pid = intake.patient.id
+    entries = [
+        audit.Access("create", "ServiceRequest", str(intake.referral.id), pid),
+        audit.Access("create", "Task", str(intake.task.id), pid),
+    ]
+    if intake.patient_changed:
+        entries.append(audit.Access("update", "Patient", str(pid), pid))
+    if intake.consent is not None:
+        entries.append(audit.Access("create", "Consent", str(intake.consent.id), pid))
+    return entries
+
+
 async def create_referral(
     session: AsyncSession,
     ctx: Context,
@@ -276,18 +310,7 @@ async def create_referral(
     Idempotent: a referral whose identifier is already stored (or that matches
     ``If-None-Exist``) returns the existing one, ``created=False``.
     """
-    if ctx.reach is Reach.REQUESTED and draft.requester_ods != ctx.org:
-        raise Forbidden(
-            f"A referrer may only refer as its own organisation ({ctx.org}), "
-            f"not {draft.requester_ods}",
-            [
-                Issue(
-                    "requester is not the caller's organisation",
-                    "ServiceRequest.requester",
-                    code="forbidden",
-                )
-            ],
-        )
+    check_requester(ctx, draft)
     criteria = [if_none_exist] if if_none_exist else draft.identifiers
     for attempt in range(2):
         existing = await _existing(session, ctx, criteria)
@@ -322,16 +345,7 @@ async def _intake_of(session: AsyncSession, ctx: Context, referral: Referral) ->
 
 
 def _audit_intake(session: AsyncSession, ctx: Context, intake: Intake) -> None:
-    pid = intake.patient.id
-    entries = [
-        audit.Access("create", "ServiceRequest", str(intake.referral.id), pid),
-        audit.Access("create", "Task", str(intake.task.id), pid),
-    ]
-    if intake.patient_changed:
-        entries.append(audit.Access("update", "Patient", str(pid), pid))
-    if intake.consent is not None:
-        entries.append(audit.Access("create", "Consent", str(intake.consent.id), pid))
-    for entry in entries:
+    for entry in intake_accesses(intake):
         audit.record(session, ctx.actor, entry)
 
 

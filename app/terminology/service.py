@@ -75,9 +75,16 @@ class NeedMappingCache:
         self._loaded_at = 0.0
 
     async def get(self, session: AsyncSession) -> dict[str, str]:
-        if self._mapping is None or time.monotonic() - self._loaded_at > self.ttl_s:
-            self._mapping = await need_mapping(session)
+        mapping = self.cached()
+        if mapping is None:
+            mapping = self._mapping = await need_mapping(session)
             self._loaded_at = time.monotonic()
+        return mapping
+
+    def cached(self) -> dict[str, str] | None:
+        """The mapping when it is fresh, else None (``get`` it with a session)."""
+        if self._mapping is None or time.monotonic() - self._loaded_at > self.ttl_s:
+            return None
         return self._mapping
 
     def invalidate(self) -> None:
