@@ -7,6 +7,7 @@ from app.db import Base
 from app.directory.models import (
     Activity,
     ActivityCategoryLink,
+    ActivityChange,
     ActivityLanguage,
     ActivityNeed,
     CostOption,
@@ -32,6 +33,7 @@ from app.terminology.models import SnomedNeedMapping
 __all__ = [
     "Activity",
     "ActivityCategoryLink",
+    "ActivityChange",
     "ActivityLanguage",
     "ActivityNeed",
     "AuditEvent",

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -208,3 +209,26 @@ class ServiceArea(Base):
     position: Mapped[int] = mapped_column(Integer)
     code: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String)
+
+
+class ActivityChange(Base):
+    """One row per write to an ``activity`` row (insert, update, delete), written by database
+    triggers (migration 0009) so that no writer can forget it: bookings changing places,
+    directory writes, imports, bulk seeding. Matching's per-process snapshot reads the rows
+    added since its last request instead of re-reading the directory (app/matching/snapshot.py).
+
+    The triggers keep the table to about `ACTIVITY_CHANGES_KEPT` rows (each insert deletes the
+    row that many places older); a reader further behind reloads everything. ``xid`` is the
+    writing transaction's id on PostgreSQL (NULL on SQLite, where writers are serial)."""
+
+    __tablename__ = "activity_change"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    activity_id: Mapped[str] = mapped_column(String(64))
+    xid: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+ACTIVITY_CHANGES_KEPT = 100_000

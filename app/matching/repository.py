@@ -1,9 +1,10 @@
 """Every SQL query of matching: what the per-process snapshot of the directory reads
-(app/matching/snapshot.py), the places available now, and the returned activities' details.
+(app/matching/snapshot.py) and the returned activities' details.
 
-The snapshot reads every activity once per process and then only what changed (``last_modified``
-per id); the places, which change with every booking, are read at every request. Costs and
-figures: docs/performance.md, "Matching".
+The snapshot reads every activity once per process and then, at each request, the log of
+changes to ``activity`` (``activity_change``, written by triggers: directory writes and
+bookings alike) and only the activities named there. Costs and figures: docs/performance.md,
+"Matching".
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, func, select, type_coerce
+from sqlalchemy import ColumnElement, String, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.directory.models import (
     Activity,
     ActivityCategoryLink,
+    ActivityChange,
     ActivityLanguage,
     ActivityNeed,
     CostOption,
@@ -36,85 +38,68 @@ from app.matching import engine
 _DAYS = {"MO": "mon", "TU": "tue", "WE": "wed", "TH": "thu", "FR": "fri", "SA": "sat", "SU": "sun"}
 CHUNK = 20_000  # ids per query when loading many activities
 
-Stamp = tuple[int, dt.datetime | None]
+
+@dataclass(frozen=True)
+class Changes:
+    """Rows of ``activity_change`` (app/directory/models.py), as (seq, activity id)."""
+
+    rows: list[tuple[int, str]]
+    oldest: int | None  # the smallest seq still kept (the log is a bounded ring)
+    newest: int | None
+    horizon: int | None  # PostgreSQL: the next call's ``horizon`` (see `changes`)
 
 
-async def stamp(session: AsyncSession) -> Stamp:
-    """How many activities there are and the latest ``last_modified``: two index reads."""
-    row = (
-        await session.execute(
-            select(
-                select(func.count()).select_from(Activity).scalar_subquery(),
-                select(func.max(Activity.last_modified)).scalar_subquery(),
+async def changes(session: AsyncSession, after: int, horizon: int | None) -> Changes:
+    """The changes to ``activity`` a reader that has seen everything up to ``after`` (SQLite)
+    or up to its previous ``horizon`` (PostgreSQL) has not seen yet, and some it has.
+
+    SQLite: writers are serial (one holds the write lock from its first write to its commit),
+    so ``seq`` order is commit order and ``seq > after`` is exact.
+
+    PostgreSQL: ``seq`` is taken at insert time, so a transaction can commit a smaller ``seq``
+    after a larger one was read. Each row carries its writer's transaction id; the rows of
+    every transaction not yet finished when this statement's snapshot was taken have a
+    transaction id at least its ``xmin``, which is returned as the next ``horizon``. Reading
+    ``xid >= horizon`` next time therefore sees every row not visible now (and again some that
+    were), all in one statement so that the rows and the ``xmin`` are of one snapshot.
+    """
+    c = ActivityChange.__table__.c
+    bounds = (
+        select(func.min(c.seq)).scalar_subquery(),
+        select(func.max(c.seq)).scalar_subquery(),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        row = (
+            await session.execute(
+                select(
+                    func.array_agg(c.seq),
+                    func.array_agg(c.activity_id),
+                    *bounds,
+                    func.txid_snapshot_xmin(func.txid_current_snapshot()),
+                ).where(c.xid >= (horizon if horizon is not None else 0))
             )
-        )
-    ).one()
-    return int(row[0]), row[1]
+        ).one()
+        return Changes(list(zip(row[0] or (), row[1] or (), strict=True)), row[2], row[3], row[4])
+    rows = [
+        (r[0], r[1])
+        for r in await session.execute(select(c.seq, c.activity_id).where(c.seq > after))
+    ]
+    oldest, newest = (await session.execute(select(*bounds))).one()
+    return Changes(rows, oldest, newest, None)
 
 
-async def modified(session: AsyncSession) -> dict[str, dt.datetime]:
-    """``last_modified`` of every activity, by id."""
-    return {r[0]: r[1] for r in await session.execute(select(Activity.id, Activity.last_modified))}
-
-
-async def activities(
-    session: AsyncSession, ids: Sequence[str]
-) -> list[tuple[engine.Activity, dt.datetime]]:
-    """The engine's view of the given activities (those that exist), with their
-    ``last_modified``."""
-    found: list[tuple[engine.Activity, dt.datetime]] = []
+async def activities(session: AsyncSession, ids: Sequence[str] | None) -> list[engine.Activity]:
+    """The engine's view of the given activities (those that exist), or of every activity."""
+    if ids is None:
+        return await _load(session, list(await session.execute(select(*_BASE))))
+    found: list[engine.Activity] = []
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start : start + CHUNK])
         base = list(
-            await session.execute(
-                select(*_BASE, Activity.last_modified).where(_among(session, Activity.id, chunk))
-            )
+            await session.execute(select(*_BASE).where(_among(session, Activity.id, chunk)))
         )
-        loaded = await _load(session, base)
-        found.extend(zip(loaded, (row.last_modified for row in base), strict=True))
+        found.extend(await _load(session, base))
     return found
-
-
-async def without_places(session: AsyncSession) -> dict[str, int | None]:
-    """The activities with no place left now (``capacity_available <= 0``, on its index).
-
-    Read as two aggregated arrays (ids, places) in one row: thousands of row objects per
-    request, alive across garbage-collector passes, made the collector's full passes frequent
-    (see app/matching/snapshot.py).
-    """
-    full = Activity.capacity_available <= 0
-    if session.get_bind().dialect.name == "postgresql":
-        ids, counts = (
-            await session.execute(
-                select(
-                    func.array_agg(Activity.id), func.array_agg(Activity.capacity_available)
-                ).where(full)
-            )
-        ).one()
-        return dict(zip(ids or (), counts or (), strict=True))
-    id_list, count_list = (
-        await session.execute(
-            select(
-                type_coerce(func.json_group_array(Activity.id), String),
-                type_coerce(func.json_group_array(Activity.capacity_available), String),
-            ).where(full)
-        )
-    ).one()
-    return dict(zip(json.loads(id_list), json.loads(count_list), strict=True))
-
-
-async def places(session: AsyncSession, ids: Sequence[str]) -> dict[str, int | None]:
-    """The places available now of a few activities (None = not limited)."""
-    if not ids:
-        return {}
-    return {
-        r[0]: r[1]
-        for r in await session.execute(
-            select(Activity.id, Activity.capacity_available).where(
-                _among(session, Activity.id, list(ids))
-            )
-        )
-    }
 
 
 _BASE = (

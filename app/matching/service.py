@@ -130,7 +130,7 @@ async def match_referral(
     today = today or dt.datetime.now(dt.UTC).date()
     person, warnings = await person_for(session, referral, patient, settings, today)
     directory = await snapshot.directory(session)
-    places = await directory.places(session)
+    places = directory.capacity
     screened = directory.candidates(person, today, places, include_full)
     result = engine.match(
         person,
@@ -142,51 +142,8 @@ async def match_referral(
         include_full=include_full,
         capacity=places,
     )
-    result = await _with_places_of_matches(
-        session, person, directory, result, today, settings, include_full
-    )
     excluded = {rule: result.excluded[rule] + screened.excluded[rule] for rule in engine.Rule}
     result = engine.MatchResult(result.matches, excluded, result.eligible, result.warnings)
     cards = await repository.cards(session, [m.activity_id for m in result.matches])
     MATCHES_SERVED.inc()
     return Matches(referral, result, cards, tuple(dict.fromkeys([*warnings, *result.warnings])))
-
-
-async def _with_places_of_matches(
-    session: AsyncSession,
-    person: engine.Person,
-    directory: snapshot.Directory,
-    result: engine.MatchResult,
-    today: dt.date,
-    settings: Settings,
-    include_full: bool,
-) -> engine.MatchResult:
-    """The returned matches scored and explained with their places read now.
-
-    Whether an activity has a place left is read at every request (`Directory.places`); how many
-    places the others have is the snapshot's, which only weighs in the spare-capacity component
-    of the activities not returned. The returned ones are rescored with their current places
-    (their reasons say "<n> places left").
-    """
-    if not result.matches:
-        return result
-    chosen = [directory.activities[m.activity_id] for m in result.matches]
-    current = await repository.places(session, [a.id for a in chosen])
-    rescored = engine.match(
-        person,
-        chosen,
-        today=today,
-        suitability=need_category_suitability(),
-        weights=weights(settings),
-        limit=len(chosen),
-        include_full=include_full,
-        capacity=current,
-    )
-    excluded = dict(result.excluded)
-    excluded[engine.Rule.CAPACITY] += len(chosen) - len(rescored.matches)  # taken meanwhile
-    return engine.MatchResult(
-        rescored.matches,
-        excluded,
-        result.eligible - (len(chosen) - len(rescored.matches)),
-        result.warnings,
-    )

@@ -5,18 +5,16 @@ the driver, then the engine's immutable values), and tens of thousands of activi
 engine at 100 000 (docs/performance.md, "Matching"). So each process keeps every activity as an
 `engine.Activity`, built once, and per request only asks the database whether anything changed:
 
-- **Freshness.** Every request reads ``count(*)`` and ``max(last_modified)`` of ``activity``
-  (`repository.stamp`, two index reads). When either differs from the last request's, or
-  `VERIFY_AFTER_S` has passed, the snapshot reads every activity's ``last_modified``, drops the
-  ids that are gone and reloads the ones whose ``last_modified`` differs. Every write to an
-  activity or its parts (directory create/replace/delete, import, seed-demo) rewrites its
-  ``last_modified``, so a committed change is seen by the next request of every process. The
-  exception is a write whose transaction commits after another, later-stamped write was seen
-  (its ``last_modified`` is older than the maximum already seen, and the count is unchanged):
-  the periodic verification picks it up within `VERIFY_AFTER_S`.
-- **Places** change with every booking without touching ``last_modified``, so they are never
-  taken from the snapshot for the hard rule: the service reads the activities with no place
-  left at every request and the places of the returned matches (see `service.match_referral`).
+- **Freshness.** Every insert, update and delete of an ``activity`` row, whoever makes it
+  (directory writes, imports, seeding, bookings changing places), adds a row to
+  ``activity_change`` through a database trigger (migration 0009). Every request reads the
+  rows it has not applied (`repository.changes`: one indexed read, exact on both databases,
+  including transactions that commit out of ``seq`` order on PostgreSQL) and reloads only the
+  activities they name, so a committed change is in the next request of every process. The log
+  is a bounded ring; a process further behind than the ring reloads everything.
+- **Places.** A reloaded activity whose only difference is its places (a booking) keeps its
+  place in the indexes below and its new places go in `Directory.capacity`, which the service
+  hands to the engine; any other difference rebuilds the indexes at the next request.
 - **Geography.** In-person activities are bucketed by their locations on a grid of
   `CELL_DEGREES` cells; the travel box of the person (the same box the SQL prefilter used)
   visits only the cells it overlaps, and tests each location exactly. Online, phone and hybrid
@@ -31,10 +29,10 @@ refreshed by its own requests.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import gc
 import math
-import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,7 +44,6 @@ from app.matching import engine, repository
 REMOTE_TYPES = frozenset({"online", "phone", "hybrid"})
 KM_PER_DEGREE = 111.32
 CELL_DEGREES = 0.02  # ~2.2 km of latitude, ~1.4 km of longitude in England
-VERIFY_AFTER_S = 60.0
 
 Cell = tuple[int, int]
 Box = tuple[float, float, float, float]  # south, north, west, east (degrees)
@@ -187,78 +184,72 @@ class Directory:
 
     def __init__(self) -> None:
         self.activities: dict[str, engine.Activity] = {}
-        self.modified: dict[str, dt.datetime] = {}
-        self.stamp: repository.Stamp | None = None
-        self.verified_at = -math.inf
+        self._loaded = False
+        self._after = 0  # the largest seq applied
+        self._horizon: int | None = None  # PostgreSQL: see repository.changes
+        self._seen: frozenset[int] = frozenset()  # the seqs of the last read, applied
         self._lock = asyncio.Lock()
         self._index: _Index | None = None
         self._day: _Day | None = None
-        # places read since an activity was loaded, which override its capacity_available,
-        # and the ids with no place left as last read
-        self._places: dict[str, int | None] = {}
-        self._full: set[str] = set()
+        # Current places of activities whose only change since the index was built is their
+        # places (bookings): the index keeps the older values, this overrides their places.
+        self._capacity: dict[str, int | None] = {}
 
-    def _fresh(self, stamp: repository.Stamp) -> bool:
-        return stamp == self.stamp and time.monotonic() - self.verified_at < VERIFY_AFTER_S
+    @property
+    def capacity(self) -> Mapping[str, int | None]:
+        """Places to use instead of the indexed activities' ``capacity_available``."""
+        return self._capacity
 
     async def refresh(self, session: AsyncSession) -> None:
         """Apply the changes committed since the last request (see the module docstring)."""
-        stamp = await repository.stamp(session)
-        if self._fresh(stamp):
-            return
         async with self._lock:
-            if self._fresh(stamp):  # another request of this process has just done it
+            changes = await repository.changes(session, self._after, self._horizon)
+            behind = changes.oldest is not None and changes.oldest > self._after + 1
+            if not self._loaded or behind:
+                await self._load_everything(session, changes)
                 return
-            started = time.monotonic()
-            current = await repository.modified(session)
-            gone = self.modified.keys() - current.keys()
-            stale = [i for i, m in current.items() if self.modified.get(i) != m]
-            loaded = await repository.activities(session, stale)
-            gone |= set(stale) - {a.id for a, _ in loaded}  # deleted in between
-            for activity_id in gone:
-                self.activities.pop(activity_id, None)
-                self.modified.pop(activity_id, None)
-                self._places.pop(activity_id, None)
-                self._full.discard(activity_id)
-            for activity, modified in loaded:
-                self.activities[activity.id] = activity
-                self.modified[activity.id] = modified
-                self._places.pop(activity.id, None)
-                available = activity.capacity_available
-                if available is not None and available <= 0:
-                    self._full.add(activity.id)
+            fresh = [(seq, i) for seq, i in changes.rows if seq not in self._seen]
+            self._horizon = changes.horizon
+            self._seen = frozenset(seq for seq, _ in changes.rows)
+            if not fresh:
+                return
+            self._after = max(self._after, *(seq for seq, _ in fresh))
+            changed = list(dict.fromkeys(i for _, i in fresh))
+            loaded = {a.id: a for a in await repository.activities(session, changed)}
+            reindex = False
+            for activity_id in changed:
+                old, new = self.activities.get(activity_id), loaded.get(activity_id)
+                if new is None:
+                    reindex |= self.activities.pop(activity_id, None) is not None
+                    continue
+                self.activities[activity_id] = new
+                if (
+                    old is not None
+                    and dataclasses.replace(old, capacity_available=new.capacity_available) == new
+                ):
+                    self._capacity[activity_id] = new.capacity_available  # a booking
                 else:
-                    self._full.discard(activity.id)
-            if gone or stale:
+                    reindex = True
+            if reindex:
                 self._index = self._day = None
-            if loaded:
-                # Hundreds of thousands of long-lived objects made every full collection of
-                # the cyclic garbage collector take 250-500 ms, in whichever request it fell
-                # (measured: most of the p95). Frozen objects are skipped by the collector;
-                # they are still freed by reference counting when replaced (no cycles).
-                gc.freeze()
-            self.stamp = stamp
-            self.verified_at = started
+                self._capacity.clear()
+            gc.freeze()
 
-    async def places(self, session: AsyncSession) -> Mapping[str, int | None]:
-        """The places to use instead of the activities' ``capacity_available``: the activities
-        with no place left are read now (one query on the ``capacity_available`` index), and
-        the ones that were full and are not any more are read by id (few: the cancellations
-        since the last request). Other counts of places are the snapshot's."""
-        full = await repository.without_places(session)
-        for activity_id in [i for i in full if i not in self._full and i in self.activities]:
-            self._places[activity_id] = full[activity_id]
-            self._full.add(activity_id)
-        reopened = [i for i in self._full if i not in full]
-        if reopened:
-            again = await repository.places(session, reopened)
-            for activity_id in reopened:
-                if activity_id in again:
-                    self._places[activity_id] = available = again[activity_id]
-                    if available is not None and available <= 0:
-                        continue  # full again since
-                self._full.discard(activity_id)
-        return self._places
+    async def _load_everything(self, session: AsyncSession, changes: repository.Changes) -> None:
+        # The log's position is read before the activities: a change committed in between is
+        # applied again at the next request, never missed.
+        self.activities = {a.id: a for a in await repository.activities(session, None)}
+        self._after = changes.newest or 0
+        self._horizon = changes.horizon
+        self._seen = frozenset(seq for seq, _ in changes.rows)
+        self._loaded = True
+        self._index = self._day = None
+        self._capacity.clear()
+        # Hundreds of thousands of long-lived objects made every full collection of the
+        # cyclic garbage collector take 250-500 ms, in whichever request it fell (measured:
+        # most of the p95). Frozen objects are skipped by the collector; they are still freed
+        # by reference counting when replaced (no cycles).
+        gc.freeze()
 
     def candidates(
         self,

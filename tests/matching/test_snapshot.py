@@ -17,15 +17,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.areas import importer as areas_importer
 from app.auth.principal import Role
 from app.demo import directory as demo_directory
 from app.demo.seed import DemoOptions, seed_directory
 from app.directory import repository as directory_repository
-from app.directory.models import Activity
+from app.directory.models import Activity, ActivityChange
 from app.matching import engine, repository, snapshot
 from app.terminology.suitability import need_category_suitability
 from tests.conftest import TokenFactory
@@ -86,7 +86,7 @@ async def _check(
     checked_rules: set[engine.Rule] = set()
     for person in PEOPLE:
         for today in DAYS:
-            places = await directory.places(session)
+            places = directory.capacity
             screened = directory.candidates(person, today, places, include_full)
             fast = engine.match(
                 person,
@@ -148,15 +148,14 @@ async def test_snapshot_and_counts_agree_with_the_engine_over_everything(
 async def test_snapshot_follows_changes_in_the_database(
     session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Updates (a later ``last_modified``), deletes, inserts and places (no ``last_modified``)
-    made after the snapshot was built are all seen by the next use; only the changed
-    activities are read again."""
+    """Updates, deletes, inserts and places (as bookings change them) made after the snapshot
+    was built are all seen by the next use; only the changed activities are read again."""
     await seed_directory(session, DemoOptions(activities=300, seed=7))
     directory = snapshot.Directory()
     await directory.refresh(session)
     ids = sorted(directory.activities)
-    later = max(directory.modified.values()) + dt.timedelta(seconds=1)
-    # places change without last_modified, as bookings do: fill some, reopen the full ones
+    later = dt.datetime.now(dt.UTC)
+    # places change alone, as bookings do: fill some, reopen the full ones
     full = [i for i in ids if directory.activities[i].capacity_available == 0]
     assert full
     await session.execute(
@@ -186,7 +185,8 @@ async def test_snapshot_follows_changes_in_the_database(
     reloaded: list[str] = []
     load = repository.activities
 
-    async def spy(session: AsyncSession, ids: Sequence[str]) -> Any:
+    async def spy(session: AsyncSession, ids: Sequence[str] | None) -> Any:
+        assert ids is not None, "everything was read again"
         reloaded.extend(ids)
         return await load(session, ids)
 
@@ -196,7 +196,7 @@ async def test_snapshot_follows_changes_in_the_database(
     monkeypatch.undo()
     inserted = set(directory.activities) - set(ids)
     assert len(inserted) == 10
-    assert sorted(reloaded) == sorted({*ids[40:120], *inserted})
+    assert sorted(reloaded) == sorted({*ids[:130], *full, *inserted})
     assert len(directory.activities) == 300
     assert not set(ids[120:130]) & directory.activities.keys()
     assert all(directory.activities[i].status == "inactive" for i in ids[40:80])
@@ -229,3 +229,99 @@ async def test_an_import_that_updates_activities_is_seen(
     assert len(directory.activities) == 2
     assert directory.activities[walk_id].name == "Canal Health Walk (summer)"
     assert directory.activities[walk_id].capacity_available == 0
+
+
+async def test_a_booking_changes_places_without_rebuilding_the_indexes(
+    session: AsyncSession,
+) -> None:
+    """A change of places only (what a booking or a cancellation writes) reaches the engine
+    through `Directory.capacity`; the grid and the groups are kept."""
+    await seed_directory(session, DemoOptions(activities=200, seed=3))
+    directory = snapshot.Directory()
+    await directory.refresh(session)
+    await _check(session, directory, include_full=False)  # builds the indexes
+    index = directory._index
+    open_ids = sorted(
+        i for i, a in directory.activities.items() if (a.capacity_available or 0) > 1
+    )[:15]
+    await session.execute(
+        update(Activity).where(Activity.id.in_(open_ids)).values(capacity_available=0)
+    )
+    await directory.refresh(session)
+    assert directory._index is index
+    assert {i: directory.capacity[i] for i in open_ids} == dict.fromkeys(open_ids, 0)
+    await _check(session, directory, include_full=False)
+    await _check(session, directory, include_full=True)
+    # any other change rebuilds them
+    await session.execute(update(Activity).where(Activity.id == open_ids[0]).values(minimum_age=99))
+    await directory.refresh(session)
+    assert directory._index is None
+    assert not directory.capacity
+    await _check(session, directory, include_full=False)
+
+
+async def test_a_process_behind_the_change_log_reloads_everything(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seed_directory(session, DemoOptions(activities=50, seed=5))
+    directory = snapshot.Directory()
+    await directory.refresh(session)
+    ids = sorted(directory.activities)
+    for i in ids[:2]:
+        await session.execute(update(Activity).where(Activity.id == i).values(name="Renamed"))
+    # the ring has moved past what this process applied
+    await session.execute(delete(ActivityChange).where(ActivityChange.seq <= directory._after + 1))
+    everything: list[bool] = []
+    load = repository.activities
+
+    async def spy(session: AsyncSession, ids: Sequence[str] | None) -> Any:
+        everything.append(ids is None)
+        return await load(session, ids)
+
+    monkeypatch.setattr(repository, "activities", spy)
+    await directory.refresh(session)
+    assert everything == [True]
+    assert directory.activities[ids[0]].name == "Renamed"
+
+
+async def test_a_transaction_committing_out_of_order_is_not_missed(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    """PostgreSQL numbers changes when they are written, not when they commit: a change
+    written first and committed after a later one was read is still applied."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers are serial: a change is numbered in commit order")
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    first, second = "snapshot-order-1", "snapshot-order-2"
+    try:
+        async with sessions() as setup, setup.begin():
+            setup.add_all(
+                Activity(
+                    id=i,
+                    name=i,
+                    status="active",
+                    attending_type="online",
+                    accepting_referrals=True,
+                    has_free_option=True,
+                    source="api",
+                )
+                for i in (first, second)
+            )
+        directory = snapshot.Directory()
+        async with sessions() as reader:
+            await directory.refresh(reader)
+        async with sessions() as slow, sessions() as fast:
+            await slow.execute(update(Activity).where(Activity.id == first).values(name="slow"))
+            await fast.execute(update(Activity).where(Activity.id == second).values(name="fast"))
+            await fast.commit()
+            async with sessions() as reader:
+                await directory.refresh(reader)
+            assert directory.activities[second].name == "fast"
+            assert directory.activities[first].name == first  # not committed yet
+            await slow.commit()
+        async with sessions() as reader:
+            await directory.refresh(reader)
+        assert directory.activities[first].name == "slow"
+    finally:
+        async with sessions() as cleanup, cleanup.begin():
+            await cleanup.execute(delete(Activity).where(Activity.id.in_([first, second])))
