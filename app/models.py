@@ -27,6 +27,7 @@ from app.referrals.models import (
     RoutingRule,
     Task,
 )
+from app.reporting.models import ReportCategory, ReportChange, ReportDirty, ReportReferral
 from app.terminology.models import SnomedNeedMapping
 
 __all__ = [
@@ -51,6 +52,10 @@ __all__ = [
     "ReferralCoding",
     "ReferralIdentifier",
     "ReferralNeed",
+    "ReportCategory",
+    "ReportChange",
+    "ReportDirty",
+    "ReportReferral",
     "ResourceVersion",
     "RoutingRule",
     "Schedule",
