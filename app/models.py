@@ -27,7 +27,13 @@ from app.referrals.models import (
     RoutingRule,
     Task,
 )
-from app.reporting.models import ReportCategory, ReportChange, ReportDirty, ReportReferral
+from app.reporting.models import (
+    ReportCategory,
+    ReportChange,
+    ReportDirty,
+    ReportNeed,
+    ReportReferral,
+)
 from app.terminology.models import SnomedNeedMapping
 
 __all__ = [
@@ -55,6 +61,7 @@ __all__ = [
     "ReportCategory",
     "ReportChange",
     "ReportDirty",
+    "ReportNeed",
     "ReportReferral",
     "ResourceVersion",
     "RoutingRule",

@@ -45,13 +45,27 @@ class ReportReferral(Base):
     first_contact_days: Mapped[float | None] = mapped_column(Float)  # None: no first contact
 
 
+class ReportNeed(Base):
+    """A referral's needs (``referral_need``) with its ``authored_on``."""
+
+    __tablename__ = "report_need"
+    __table_args__ = (Index("ix_report_need_authored_on", "authored_on"),)
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    need: Mapped[str] = mapped_column(String(32), primary_key=True)
+    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class ReportCategory(Base):
-    """The activity categories a referral is booked on (bookings not cancelled)."""
+    """The activity categories a referral is booked on (bookings not cancelled), with its
+    ``authored_on``."""
 
     __tablename__ = "report_category"
+    __table_args__ = (Index("ix_report_category_authored_on", "authored_on"),)
 
     referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class ReportChange(Base):

@@ -105,9 +105,17 @@ class Dimension:
         return self.label_sql.format(k=k)
 
 
+# the multi-valued dimensions' rows carry the referral's authored_on, so that only the
+# window's rows are read and hashed for the join
 JOINS = {
-    "need": "LEFT JOIN referral_need rn ON rn.referral_id = f.referral_id",
-    "activity_category": "LEFT JOIN report_category ac ON ac.referral_id = f.referral_id",
+    "need": (
+        "LEFT JOIN report_need rn ON rn.referral_id = f.referral_id "
+        "AND rn.authored_on >= :start AND rn.authored_on < :end"
+    ),
+    "activity_category": (
+        "LEFT JOIN report_category ac ON ac.referral_id = f.referral_id "
+        "AND ac.authored_on >= :start AND ac.authored_on < :end"
+    ),
 }
 
 NUMBER_LABEL = f"COALESCE(CAST({{k}} AS TEXT), '{UNKNOWN}')"

@@ -98,13 +98,23 @@ def statements(d: Dialect, scope: str) -> list[str]:
         "MAX(CASE WHEN status = 'attended' THEN 1 ELSE 0 END) AS attended "
         f"FROM booking WHERE referral_id IN ({scope}) GROUP BY referral_id) bk "
         "ON bk.referral_id = r.id "
-        f"WHERE r.id IN ({scope})"
+        f"WHERE r.id IN ({scope}) ORDER BY r.authored_on"
+    )
+    # every summary table is written in authored_on order: a window's rows are then
+    # together on disk (a full rebuild is in perfect order; new referrals come last anyway)
+    need = (
+        "INSERT INTO report_need (referral_id, need, authored_on) "
+        "SELECT n.referral_id, n.need, f.authored_on FROM referral_need n "
+        "JOIN report_referral f ON f.referral_id = n.referral_id "
+        f"WHERE n.referral_id IN ({scope}) ORDER BY f.authored_on"
     )
     category = (
-        "INSERT INTO report_category (referral_id, category) "
-        "SELECT DISTINCT b.referral_id, l.code FROM booking b "
+        "INSERT INTO report_category (referral_id, category, authored_on) "
+        "SELECT c.referral_id, c.category, f.authored_on FROM (SELECT DISTINCT b.referral_id, "
+        "l.code AS category FROM booking b "
         "JOIN activity_category l ON l.activity_id = b.activity_id "
-        f"WHERE b.status <> 'cancelled' AND l.code IS NOT NULL AND b.referral_id IN ({scope})"
+        f"WHERE b.status <> 'cancelled' AND l.code IS NOT NULL AND b.referral_id IN ({scope})) c "
+        "JOIN report_referral f ON f.referral_id = c.referral_id ORDER BY f.authored_on"
     )
     scores = f"FROM outcome_score s WHERE s.referral_id IN ({scope}) AND s.value IS NOT NULL"
     if d.postgres:
@@ -142,13 +152,13 @@ def statements(d: Dialect, scope: str) -> list[str]:
         f"INSERT INTO report_change (referral_id, instrument, measure, baseline, follow_up, "
         f"{dims}) {pairs}SELECT pr.referral_id, pr.instrument, pr.measure, pr.before, pr.after, "
         f"{', '.join(f'f.{c}' for c in DIMENSION_COLUMNS)} "
-        "FROM pr JOIN report_referral f ON f.referral_id = pr.referral_id"
+        "FROM pr JOIN report_referral f ON f.referral_id = pr.referral_id ORDER BY f.authored_on"
     )
     clear = [
         f"DELETE FROM {table} WHERE referral_id IN ({scope})"
-        for table in ("report_change", "report_category", "report_referral")
+        for table in ("report_change", "report_category", "report_need", "report_referral")
     ]
-    return [*clear, referral, category, change]
+    return [*clear, referral, need, category, change]
 
 
 async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:

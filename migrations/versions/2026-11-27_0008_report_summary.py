@@ -162,11 +162,23 @@ def upgrade() -> None:
     with op.batch_alter_table("report_referral", schema=None) as batch_op:
         batch_op.create_index("ix_report_referral_authored_on", ["authored_on"], unique=False)
     op.create_table(
+        "report_need",
+        sa.Column("referral_id", sa.Uuid(), nullable=False),
+        sa.Column("need", sa.String(length=32), nullable=False),
+        sa.Column("authored_on", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("referral_id", "need", name=op.f("pk_report_need")),
+    )
+    with op.batch_alter_table("report_need", schema=None) as batch_op:
+        batch_op.create_index("ix_report_need_authored_on", ["authored_on"], unique=False)
+    op.create_table(
         "report_category",
         sa.Column("referral_id", sa.Uuid(), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("authored_on", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("referral_id", "category", name=op.f("pk_report_category")),
     )
+    with op.batch_alter_table("report_category", schema=None) as batch_op:
+        batch_op.create_index("ix_report_category_authored_on", ["authored_on"], unique=False)
     op.create_table(
         "report_change",
         sa.Column("referral_id", sa.Uuid(), nullable=False),
@@ -215,7 +227,12 @@ def downgrade() -> None:
     with op.batch_alter_table("report_change", schema=None) as batch_op:
         batch_op.drop_index("ix_report_change_authored_on")
     op.drop_table("report_change")
+    with op.batch_alter_table("report_category", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_category_authored_on")
     op.drop_table("report_category")
+    with op.batch_alter_table("report_need", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_need_authored_on")
+    op.drop_table("report_need")
     with op.batch_alter_table("report_referral", schema=None) as batch_op:
         batch_op.drop_index("ix_report_referral_authored_on")
     op.drop_table("report_referral")
