@@ -46,7 +46,8 @@ class ReportReferral(Base):
 
 
 class ReportNeed(Base):
-    """A referral's needs (``referral_need``) with its ``authored_on``."""
+    """``report_referral`` once per need of the referral (``need`` = ``none`` for a referral
+    without one): the reports grouped by need read this table alone, without a join."""
 
     __tablename__ = "report_need"
     __table_args__ = (Index("ix_report_need_authored_on", "authored_on"),)
@@ -54,6 +55,21 @@ class ReportNeed(Base):
     referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     need: Mapped[str] = mapped_column(String(32), primary_key=True)
     authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    month: Mapped[str] = mapped_column(String(8))
+    quarter: Mapped[str] = mapped_column(String(8))
+    practice: Mapped[str] = mapped_column(String(32))
+    performer: Mapped[str] = mapped_column(String(32))
+    imd_decile: Mapped[int | None] = mapped_column(Integer)
+    age_band: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(16))
+    accepted: Mapped[int] = mapped_column(SmallInteger)
+    rejected: Mapped[int] = mapped_column(SmallInteger)
+    declined: Mapped[int] = mapped_column(SmallInteger)
+    booked: Mapped[int] = mapped_column(SmallInteger)
+    attended: Mapped[int] = mapped_column(SmallInteger)
+    completed: Mapped[int] = mapped_column(SmallInteger)
+    engaged: Mapped[int] = mapped_column(SmallInteger)
+    first_contact_days: Mapped[float | None] = mapped_column(Float)
 
 
 class ReportCategory(Base):

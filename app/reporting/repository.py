@@ -19,7 +19,7 @@ parameter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +153,13 @@ def _joins(dimensions: Sequence[str]) -> str:
     return " ".join(JOINS[j] for j in sorted(wanted, key=order.index))
 
 
+def _keyed(name: str, keys: Mapping[str, str] | None) -> Dimension:
+    dim = DIMENSIONS[name]
+    if keys and name in keys:
+        return Dimension(dim.name, keys[name], dim.label_sql)
+    return dim
+
+
 def _levels(count: int) -> list[tuple[int, ...]]:
     """The grouping sets: every subset of the dimensions (their positions), finest first."""
     if count == 0:
@@ -209,6 +216,7 @@ async def _aggregate(
     aggregates: Sequence[Aggregate],
     params: dict[str, Any],
     extra: Sequence[tuple[str, str]] = (),
+    keys: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows ``g0``, ``g1`` (labels; ALL where rolled up), the ``extra`` columns (expression,
     name) and the aggregates, for every grouping level of ``dimensions`` over ``source``.
@@ -217,7 +225,7 @@ async def _aggregate(
     PostgreSQL runs in parallel); the margins are then summed from its groups: PostgreSQL with
     ``GROUPING SETS`` in the same statement, SQLite with one statement per level.
     """
-    dims = [DIMENSIONS[name] for name in dimensions]
+    dims = [_keyed(name, keys) for name in dimensions]
     first_keys = [dim.key for dim in dims] + [e for e, _ in extra]
     first = ", ".join(
         [*(f"{dim.key} AS k{i}" for i, dim in enumerate(dims))]
@@ -271,19 +279,21 @@ async def referral_counts(
     d = await _dialect(session)
     days = "f.first_contact_days"
     joins = _joins(dimensions)
-    source = (
-        f"FROM report_referral f {joins} WHERE f.authored_on >= :start AND f.authored_on < :end"
-    )
+    table, keys = "report_referral", None
+    if "need" in dimensions:  # report_referral once per need: no join
+        table, keys = "report_need", {"need": "f.need"}
+        joins = _joins([name for name in dimensions if name != "need"])
+    source = f"FROM {table} f {joins} WHERE f.authored_on >= :start AND f.authored_on < :end"
     params = _window_params(window)
     aggregates = [
         _count("received"),
         *(_sum(name, f"f.{name}") for name in FLAGS),
         _count("with_first_contact", days),
     ]
-    rows = await _aggregate(session, d, dimensions, source, aggregates, params)
+    rows = await _aggregate(session, d, dimensions, source, aggregates, params, keys=keys)
     n = len(dimensions)
     medians: dict[tuple[Any, ...], float] = {}
-    for row in await _medians(session, d, dimensions, source, days, params):
+    for row in await _medians(session, d, dimensions, source, days, params, keys):
         medians[tuple(row[f"g{i}"] for i in range(n))] = row["median_days"]
     for row in rows:
         row["median_days"] = medians.get(tuple(row[f"g{i}"] for i in range(n)))
@@ -297,9 +307,10 @@ async def _medians(
     source: str,
     days: str,
     params: dict[str, Any],
+    keys: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The median of ``days`` per group and margin (not additive: from the source rows)."""
-    dims = [DIMENSIONS[name] for name in dimensions]
+    dims = [_keyed(name, keys) for name in dimensions]
     labels = [dim.label(dim.key) for dim in dims]
     rows: list[dict[str, Any]] = []
     if d.postgres:
@@ -324,7 +335,7 @@ async def _medians(
             rows.append(found)
         return rows
     # SQLite has no ordered-set aggregate: the mean of the middle one or two ordered values
-    keys = ", ".join(f"g{i}" for i in range(len(dims))) or "g_"
+    names = ", ".join(f"g{i}" for i in range(len(dims))) or "g_"
     for level in _levels(len(dims)):
         select = (
             ", ".join(
@@ -335,11 +346,11 @@ async def _medians(
         )
         part = ("PARTITION BY " + ", ".join(labels[i] for i in level)) if level else ""
         statement = (
-            f"SELECT {keys}, AVG(days) AS median_days FROM ("
+            f"SELECT {names}, AVG(days) AS median_days FROM ("
             f"SELECT {select}, {days} AS days, "
             f"ROW_NUMBER() OVER ({part} ORDER BY {days}) AS k, "
             f"COUNT(*) OVER ({part}) AS c {source} AND {days} IS NOT NULL"
-            f") ordered WHERE k IN ((c + 1) / 2, (c + 2) / 2) GROUP BY {keys}"
+            f") ordered WHERE k IN ((c + 1) / 2, (c + 2) / 2) GROUP BY {names}"
         )
         rows.extend(
             dict(row) for row in (await session.execute(text(statement), params)).mappings()

@@ -102,11 +102,13 @@ def statements(d: Dialect, scope: str) -> list[str]:
     )
     # every summary table is written in authored_on order: a window's rows are then
     # together on disk (a full rebuild is in perfect order; new referrals come last anyway)
+    columns = ", ".join((*DIMENSION_COLUMNS, *FLAG_COLUMNS))
     need = (
-        "INSERT INTO report_need (referral_id, need, authored_on) "
-        "SELECT n.referral_id, n.need, f.authored_on FROM referral_need n "
-        "JOIN report_referral f ON f.referral_id = n.referral_id "
-        f"WHERE n.referral_id IN ({scope}) ORDER BY f.authored_on"
+        f"INSERT INTO report_need (referral_id, need, {columns}) "
+        f"SELECT f.referral_id, COALESCE(n.need, 'none'), "
+        f"{', '.join(f'f.{c}' for c in (*DIMENSION_COLUMNS, *FLAG_COLUMNS))} "
+        "FROM report_referral f LEFT JOIN referral_need n ON n.referral_id = f.referral_id "
+        f"WHERE f.referral_id IN ({scope}) ORDER BY f.authored_on"
     )
     category = (
         "INSERT INTO report_category (referral_id, category, authored_on) "

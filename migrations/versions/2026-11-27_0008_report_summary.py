@@ -12,6 +12,7 @@ Create Date: 2026-11-27
 
 # ruff: noqa: S608 (DDL put together from the constant table list above)
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -137,10 +138,8 @@ def _sqlite_downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS report_dirty_{table}_{event}")
 
 
-def upgrade() -> None:
-    op.create_table(
-        "report_referral",
-        sa.Column("referral_id", sa.Uuid(), nullable=False),
+def _referral_columns() -> list[sa.Column[Any]]:
+    return [
         sa.Column("authored_on", sa.DateTime(timezone=True), nullable=False),
         sa.Column("month", sa.String(length=8), nullable=False),
         sa.Column("quarter", sa.String(length=8), nullable=False),
@@ -157,6 +156,14 @@ def upgrade() -> None:
         sa.Column("completed", sa.SmallInteger(), nullable=False),
         sa.Column("engaged", sa.SmallInteger(), nullable=False),
         sa.Column("first_contact_days", sa.Float(), nullable=True),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "report_referral",
+        sa.Column("referral_id", sa.Uuid(), nullable=False),
+        *_referral_columns(),
         sa.PrimaryKeyConstraint("referral_id", name=op.f("pk_report_referral")),
     )
     with op.batch_alter_table("report_referral", schema=None) as batch_op:
@@ -165,7 +172,7 @@ def upgrade() -> None:
         "report_need",
         sa.Column("referral_id", sa.Uuid(), nullable=False),
         sa.Column("need", sa.String(length=32), nullable=False),
-        sa.Column("authored_on", sa.DateTime(timezone=True), nullable=False),
+        *_referral_columns(),
         sa.PrimaryKeyConstraint("referral_id", "need", name=op.f("pk_report_need")),
     )
     with op.batch_alter_table("report_need", schema=None) as batch_op:
