@@ -176,7 +176,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("referral_id", "need", name=op.f("pk_report_need")),
     )
     with op.batch_alter_table("report_need", schema=None) as batch_op:
-        batch_op.create_index("ix_report_need_authored_on", ["authored_on"], unique=False)
+        batch_op.create_index(
+            "ix_report_need_authored_on", ["authored_on", "referral_id", "need"], unique=False
+        )
     op.create_table(
         "report_category",
         sa.Column("referral_id", sa.Uuid(), nullable=False),
