@@ -1,5 +1,5 @@
 """The ``assetlink`` command: serve, migrate, token, openapi, import-directory, import-areas,
-seed-demo."""
+seed-demo, refresh-reports."""
 
 from __future__ import annotations
 
@@ -195,6 +195,26 @@ def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _refresh_reports(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from app.db import create_engine, create_sessionmaker
+    from app.reporting import summary
+
+    async def run() -> summary.Refreshed:
+        engine = create_engine(settings, pooled=False)
+        try:
+            return await summary.refresh(create_sessionmaker(engine), everything=args.all)
+        finally:
+            await engine.dispose()
+
+    started = time.perf_counter()
+    refreshed = asyncio.run(run())
+    took = time.perf_counter() - started
+    print(f"report summaries of {refreshed.referrals} referrals refreshed in {took:.1f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assetlink", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -254,6 +274,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="referrals are authored in the 18 months up to this day (default: today)",
     )
     seed.set_defaults(run=_seed_demo)
+
+    refresh = commands.add_parser(
+        "refresh-reports",
+        help="bring the report summary tables up to date (after a bulk load; docs/reports.md)",
+    )
+    refresh.add_argument(
+        "--all",
+        action="store_true",
+        help="rebuild the summaries of every referral, not only of those queued as changed",
+    )
+    refresh.set_defaults(run=_refresh_reports)
     return parser
 
 

@@ -28,6 +28,13 @@ from app.referrals.models import (
     RoutingRule,
     Task,
 )
+from app.reporting.models import (
+    ReportCategory,
+    ReportChange,
+    ReportDirty,
+    ReportNeed,
+    ReportReferral,
+)
 from app.terminology.models import SnomedNeedMapping
 
 __all__ = [
@@ -53,6 +60,11 @@ __all__ = [
     "ReferralCoding",
     "ReferralIdentifier",
     "ReferralNeed",
+    "ReportCategory",
+    "ReportChange",
+    "ReportDirty",
+    "ReportNeed",
+    "ReportReferral",
     "ResourceVersion",
     "RoutingRule",
     "Schedule",

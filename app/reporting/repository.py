@@ -19,19 +19,18 @@ parameter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.referrals.lifecycle import DECLINED
-
 ALL = "all"  # the label of a rolled-up dimension (the margins of a table)
 UNKNOWN = "unknown"
 NONE = "none"
 
+FLAGS = ("accepted", "rejected", "declined", "booked", "attended", "completed", "engaged")
 ACCEPTED_STATUSES = ("accepted", "in-progress", "on-hold", "completed", "failed")
 LATER_TIMEPOINTS = ("follow-up", "exit")
 
@@ -93,67 +92,46 @@ class Dialect:
 
 @dataclass(frozen=True)
 class Dimension:
-    """A grouping dimension: its SQL (over the aliases below) and the joins it needs."""
+    """A grouping dimension over a summary row ``f`` (``report_referral`` or ``report_change``,
+    which carry the same dimension columns): ``key``, the cheap per-row expression the rows are
+    first grouped by, and ``label(k)``, the published label of a key ``k``."""
 
     name: str
-    joins: tuple[str, ...]  # keys of JOINS, in order
+    key: str
+    label_sql: str = "{k}"
+    joins: tuple[str, ...] = ()  # keys of JOINS
 
-    def sql(self, d: Dialect) -> str:
-        a = "r.authored_on"
-        if self.name == "month":
-            return d.month(a)
-        if self.name == "quarter":
-            return d.quarter(a)
-        if self.name == "practice":
-            return "r.requester_ods"
-        if self.name == "performer":
-            return "r.performer_ods"
-        if self.name == "need":
-            return f"COALESCE(rn.need, '{NONE}')"
-        if self.name == "activity_category":
-            return f"COALESCE(ac.category, '{NONE}')"
-        if self.name == "imd_decile":
-            return f"COALESCE(CAST(ld.imd_decile AS TEXT), '{UNKNOWN}')"
-        if self.name == "imd_quintile":
-            return f"COALESCE(CAST((ld.imd_decile + 1) / 2 AS TEXT), '{UNKNOWN}')"
-        if self.name == "age_band":
-            age = d.age(a, "p.birth_date")
-            cases = " ".join(
-                f"WHEN {age} <= {high} THEN '{label}'"
-                for _, high, label in AGE_BANDS
-                if high is not None
-            )
-            return f"(CASE {cases} ELSE '{AGE_BANDS[-1][2]}' END)"
-        if self.name == "sex":
-            return f"COALESCE(p.gender, '{UNKNOWN}')"
-        raise ValueError(self.name)
+    def label(self, k: str) -> str:
+        return self.label_sql.format(k=k)
 
 
+# the multi-valued dimensions' rows carry the referral's authored_on, so that only the
+# window's rows are read and hashed for the join
 JOINS = {
-    "patient": "JOIN patient p ON p.id = r.patient_id",
-    "area": (
-        "LEFT JOIN postcode pc ON pc.postcode = p.postcode "
-        "LEFT JOIN lsoa_deprivation ld ON ld.lsoa_code = pc.lsoa_code"
+    "need": (
+        "LEFT JOIN report_need rn ON rn.referral_id = f.referral_id "
+        "AND rn.authored_on >= :start AND rn.authored_on < :end"
     ),
-    "need": "LEFT JOIN referral_need rn ON rn.referral_id = r.id",
     "activity_category": (
-        "LEFT JOIN (SELECT DISTINCT b.referral_id, l.code AS category "
-        "FROM booking b JOIN activity_category l ON l.activity_id = b.activity_id "
-        "WHERE b.status <> 'cancelled' AND l.code IS NOT NULL) ac ON ac.referral_id = r.id"
+        "LEFT JOIN report_category ac ON ac.referral_id = f.referral_id "
+        "AND ac.authored_on >= :start AND ac.authored_on < :end"
     ),
 }
 
+NUMBER_LABEL = f"COALESCE(CAST({{k}} AS TEXT), '{UNKNOWN}')"
 DIMENSIONS: dict[str, Dimension] = {
-    "month": Dimension("month", ()),
-    "quarter": Dimension("quarter", ()),
-    "practice": Dimension("practice", ()),
-    "performer": Dimension("performer", ()),
-    "need": Dimension("need", ("need",)),
-    "activity_category": Dimension("activity_category", ("activity_category",)),
-    "imd_quintile": Dimension("imd_quintile", ("patient", "area")),
-    "imd_decile": Dimension("imd_decile", ("patient", "area")),
-    "age_band": Dimension("age_band", ("patient",)),
-    "sex": Dimension("sex", ("patient",)),
+    "month": Dimension("month", "f.month"),
+    "quarter": Dimension("quarter", "f.quarter"),
+    "practice": Dimension("practice", "f.practice"),
+    "performer": Dimension("performer", "f.performer"),
+    "need": Dimension("need", "rn.need", f"COALESCE({{k}}, '{NONE}')", ("need",)),
+    "activity_category": Dimension(
+        "activity_category", "ac.category", f"COALESCE({{k}}, '{NONE}')", ("activity_category",)
+    ),
+    "imd_quintile": Dimension("imd_quintile", "(f.imd_decile + 1) / 2", NUMBER_LABEL),
+    "imd_decile": Dimension("imd_decile", "f.imd_decile", NUMBER_LABEL),
+    "age_band": Dimension("age_band", "f.age_band"),
+    "sex": Dimension("sex", "f.sex"),
 }
 # a referral falls in several groups of these (each of its needs; each category booked)
 MULTI_VALUED = frozenset({"need", "activity_category"})
@@ -175,6 +153,13 @@ def _joins(dimensions: Sequence[str]) -> str:
     return " ".join(JOINS[j] for j in sorted(wanted, key=order.index))
 
 
+def _keyed(name: str, keys: Mapping[str, str] | None) -> Dimension:
+    dim = DIMENSIONS[name]
+    if keys and name in keys:
+        return Dimension(dim.name, keys[name], dim.label_sql)
+    return dim
+
+
 def _levels(count: int) -> list[tuple[int, ...]]:
     """The grouping sets: every subset of the dimensions (their positions), finest first."""
     if count == 0:
@@ -194,43 +179,85 @@ async def _dialect(session: AsyncSession) -> Dialect:
     return d
 
 
-async def _run(
+@dataclass(frozen=True)
+class Aggregate:
+    """A figure computed in two passes: ``first`` over the source rows, per finest group (with
+    every dimension key and ``extra`` column), then ``second`` over those groups (``base``, its
+    columns named as the aggregates) for every grouping set. Only sums and counts are used,
+    so the margins are exactly those of one pass over the source rows."""
+
+    name: str
+    first: str
+    second: str
+
+
+def _sum(name: str, expression: str) -> Aggregate:
+    return Aggregate(name, f"SUM({expression})", f"SUM({name})")
+
+
+def _count(name: str, expression: str = "*") -> Aggregate:
+    return Aggregate(name, f"COUNT({expression})", f"SUM({name})")
+
+
+def _mean(name: str, total: str, count: str) -> Aggregate:
+    return Aggregate(name, f"SUM({total})", f"SUM({name}) / CAST(SUM({count}) AS DOUBLE PRECISION)")
+
+
+def _grouped(d: Dialect, level: Sequence[int], labels: Sequence[str], extra: Sequence[str]) -> str:
+    columns = [*(labels[i] for i in level), *extra]
+    return ("GROUP BY " + ", ".join(columns)) if columns else ""
+
+
+async def _aggregate(
     session: AsyncSession,
     d: Dialect,
     dimensions: Sequence[str],
-    build: Callable[[str, str], str],
+    source: str,
+    aggregates: Sequence[Aggregate],
     params: dict[str, Any],
-    extra: Sequence[str] = (),
+    extra: Sequence[tuple[str, str]] = (),
+    keys: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``build(group_by, select)`` for every grouping level; rolled-up dims read ALL.
+    """Rows ``g0``, ``g1`` (labels; ALL where rolled up), the ``extra`` columns (expression,
+    name) and the aggregates, for every grouping level of ``dimensions`` over ``source``.
 
-    ``build`` gets the GROUP BY clause (the ``extra`` columns are in every grouping set) and
-    the select list of the dimension columns (``g0``, ``g1``) and returns a statement whose
-    rows have ``g0``, ``g1`` and the aggregates.
+    The first pass groups the source rows by the raw dimension keys (one plain GROUP BY, which
+    PostgreSQL runs in parallel); the margins are then summed from its groups: PostgreSQL with
+    ``GROUPING SETS`` in the same statement, SQLite with one statement per level.
     """
-    exprs = [DIMENSIONS[name].sql(d) for name in dimensions]
+    dims = [_keyed(name, keys) for name in dimensions]
+    first_keys = [dim.key for dim in dims] + [e for e, _ in extra]
+    first = ", ".join(
+        [*(f"{dim.key} AS k{i}" for i, dim in enumerate(dims))]
+        + [f"{e} AS {name}" for e, name in extra]
+        + [f"{a.first} AS {a.name}" for a in aggregates]
+    )
+    group = f" GROUP BY {', '.join(first_keys)}" if first_keys else ""
+    base = f"WITH base AS (SELECT {first} {source}{group}) "
+    labels = [dim.label(f"k{i}") for i, dim in enumerate(dims)]
+    names = [name for _, name in extra]
+    second = ", ".join([*names, *(f"{a.second} AS {a.name}" for a in aggregates)])
     rows: list[dict[str, Any]] = []
-    if d.postgres and exprs:
+    if d.postgres and dims:
         sets = ", ".join(
-            "(" + ", ".join([*(exprs[i] for i in level), *extra]) + ")"
-            for level in _levels(len(exprs))
+            "(" + ", ".join([*(labels[i] for i in level), *names]) + ")"
+            for level in _levels(len(dims))
         )
-        select = ", ".join(f"{e} AS g{i}" for i, e in enumerate(exprs))
-        statement = build(f"GROUP BY GROUPING SETS ({sets})", select)
+        select = ", ".join(f"{label} AS g{i}" for i, label in enumerate(labels))
+        statement = f"{base}SELECT {select}, {second} FROM base GROUP BY GROUPING SETS ({sets})"
         for row in (await session.execute(text(statement), params)).mappings():
             found = dict(row)
-            for i in range(len(exprs)):
+            for i in range(len(dims)):
                 if found[f"g{i}"] is None:  # labels are never NULL: a NULL is a rolled-up dim
                     found[f"g{i}"] = ALL
             rows.append(found)
         return rows
-    for level in _levels(len(exprs)):
-        select = ", ".join(
-            (f"{e} AS g{i}" if i in level else f"'{ALL}' AS g{i}") for i, e in enumerate(exprs)
+    for level in _levels(len(dims)):
+        select = "".join(
+            (f"{label} AS g{i}, " if i in level else f"'{ALL}' AS g{i}, ")
+            for i, label in enumerate(labels)
         )
-        columns = [*(exprs[i] for i in level), *extra]
-        group = ("GROUP BY " + ", ".join(columns)) if columns else ""
-        statement = build(group, select or "1 AS g_")
+        statement = f"{base}SELECT {select}{second} FROM base {_grouped(d, level, labels, names)}"
         rows.extend(
             dict(row) for row in (await session.execute(text(statement), params)).mappings()
         )
@@ -250,62 +277,84 @@ async def referral_counts(
     """Per group: received, accepted, rejected, declined, booked, attended, completed, engaged
     (first contact or booked), with_first_contact and the median days to first contact."""
     d = await _dialect(session)
-    days = d.days_between("r.authored_on", "t.first_contact_at")
+    days = "f.first_contact_days"
     joins = _joins(dimensions)
-    declined = f"t.status = 'cancelled' AND {d.text_of('t.status_reason')} LIKE :declined"
-    accepted = ", ".join(f"'{s}'" for s in ACCEPTED_STATUSES)
-    source = (
-        "FROM referral r LEFT JOIN task t ON t.referral_id = r.id "
-        "LEFT JOIN (SELECT referral_id, "
-        "MAX(CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END) AS booked, "
-        "MAX(CASE WHEN status = 'attended' THEN 1 ELSE 0 END) AS attended "
-        "FROM booking GROUP BY referral_id) bk ON bk.referral_id = r.id "
-        f"{joins} WHERE r.authored_on >= :start AND r.authored_on < :end"
-    )
-    params = _window_params(window) | {"declined": f"%{DECLINED[1]}%"}
-
-    def counts(group: str, select: str) -> str:
-        median = (
-            f", percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days"
-            if d.postgres
-            else ""
-        )
-        return (
-            f"SELECT {select}, COUNT(*) AS received, "
-            f"SUM(CASE WHEN t.status IN ({accepted}) THEN 1 ELSE 0 END) AS accepted, "
-            "SUM(CASE WHEN t.status = 'rejected' THEN 1 ELSE 0 END) AS rejected, "
-            f"SUM(CASE WHEN {declined} THEN 1 ELSE 0 END) AS declined, "
-            "SUM(COALESCE(bk.booked, 0)) AS booked, "
-            "SUM(COALESCE(bk.attended, 0)) AS attended, "
-            "SUM(CASE WHEN t.status = 'completed' THEN 1 ELSE 0 END) AS completed, "
-            "SUM(CASE WHEN t.first_contact_at IS NOT NULL OR bk.booked = 1 THEN 1 ELSE 0 END)"
-            " AS engaged, "
-            "SUM(CASE WHEN t.first_contact_at IS NOT NULL THEN 1 ELSE 0 END) AS with_first_contact"
-            f"{median} {source} {group}"
-        )
-
-    rows = await _run(session, d, dimensions, counts, params)
-    if d.postgres:
-        return rows
-    # SQLite: the median of each group, in SQL, from the middle one or two ordered values
+    table, keys = "report_referral", None
+    if "need" in dimensions:  # report_referral once per need: no join
+        table, keys = "report_need", {"need": "f.need"}
+        joins = _joins([name for name in dimensions if name != "need"])
+    source = f"FROM {table} f {joins} WHERE f.authored_on >= :start AND f.authored_on < :end"
+    params = _window_params(window)
+    aggregates = [
+        _count("received"),
+        *(_sum(name, f"f.{name}") for name in FLAGS),
+        _count("with_first_contact", days),
+    ]
+    rows = await _aggregate(session, d, dimensions, source, aggregates, params, keys=keys)
     n = len(dimensions)
     medians: dict[tuple[Any, ...], float] = {}
-
-    def median(group: str, select: str) -> str:
-        part = group.replace("GROUP BY ", "PARTITION BY ") if group else ""
-        keys = ", ".join(f"g{i}" for i in range(n)) or "g_"
-        return (
-            f"SELECT {keys}, AVG(days) AS median_days FROM ("
-            f"SELECT {select}, {days} AS days, "
-            f"ROW_NUMBER() OVER ({part} ORDER BY {days}) AS k, "
-            f"COUNT(*) OVER ({part}) AS c {source} AND t.first_contact_at IS NOT NULL"
-            f") ordered WHERE k IN ((c + 1) / 2, (c + 2) / 2) GROUP BY {keys}"
-        )
-
-    for row in await _run(session, d, dimensions, median, params):
+    for row in await _medians(session, d, dimensions, source, days, params, keys):
         medians[tuple(row[f"g{i}"] for i in range(n))] = row["median_days"]
     for row in rows:
         row["median_days"] = medians.get(tuple(row[f"g{i}"] for i in range(n)))
+    return rows
+
+
+async def _medians(
+    session: AsyncSession,
+    d: Dialect,
+    dimensions: Sequence[str],
+    source: str,
+    days: str,
+    params: dict[str, Any],
+    keys: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The median of ``days`` per group and margin (not additive: from the source rows)."""
+    dims = [_keyed(name, keys) for name in dimensions]
+    labels = [dim.label(dim.key) for dim in dims]
+    rows: list[dict[str, Any]] = []
+    if d.postgres:
+        # the labels in the "C" collation: the sort percentile_cont needs compares bytes
+        labels = [f'({label}) COLLATE "C"' for label in labels]
+        select = "".join(f"{label} AS g{i}, " for i, label in enumerate(labels))
+        group = ""
+        if dims:
+            sets = ", ".join(
+                "(" + ", ".join(labels[i] for i in level) + ")" for level in _levels(len(dims))
+            )
+            group = f" GROUP BY GROUPING SETS ({sets})"
+        statement = (
+            f"SELECT {select}percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days "
+            f"{source} AND {days} IS NOT NULL{group}"
+        )
+        for row in (await session.execute(text(statement), params)).mappings():
+            found = dict(row)
+            for i in range(len(dims)):
+                if found[f"g{i}"] is None:
+                    found[f"g{i}"] = ALL
+            rows.append(found)
+        return rows
+    # SQLite has no ordered-set aggregate: the mean of the middle one or two ordered values
+    names = ", ".join(f"g{i}" for i in range(len(dims))) or "g_"
+    for level in _levels(len(dims)):
+        select = (
+            ", ".join(
+                (f"{label} AS g{i}" if i in level else f"'{ALL}' AS g{i}")
+                for i, label in enumerate(labels)
+            )
+            or "1 AS g_"
+        )
+        part = ("PARTITION BY " + ", ".join(labels[i] for i in level)) if level else ""
+        statement = (
+            f"SELECT {names}, AVG(days) AS median_days FROM ("
+            f"SELECT {select}, {days} AS days, "
+            f"ROW_NUMBER() OVER ({part} ORDER BY {days}) AS k, "
+            f"COUNT(*) OVER ({part}) AS c {source} AND {days} IS NOT NULL"
+            f") ordered WHERE k IN ((c + 1) / 2, (c + 2) / 2) GROUP BY {names}"
+        )
+        rows.extend(
+            dict(row) for row in (await session.execute(text(statement), params)).mappings()
+        )
     return rows
 
 
@@ -342,58 +391,27 @@ async def paired_scores(
     improved = []
     for k, m in enumerate(measures):
         params |= {f"i{k}": m.instrument, f"m{k}": m.measure}
-        wanted.append(f"(s.instrument = :i{k} AND s.measure = :m{k})")
+        wanted.append(f"(f.instrument = :i{k} AND f.measure = :m{k})")
         if m.threshold is not None:
             params[f"t{k}"] = m.threshold
             improved.append(
-                f"WHEN pr.instrument = :i{k} AND pr.measure = :m{k} THEN "
-                f"CASE WHEN {m.direction} * (pr.after - pr.before) >= :t{k} THEN 1 ELSE 0 END"
+                f"WHEN f.instrument = :i{k} AND f.measure = :m{k} THEN CASE WHEN "
+                f"{m.direction} * (f.follow_up - f.baseline) >= :t{k} THEN 1 ELSE 0 END"
             )
     improved_sql = f"CASE {' '.join(improved)} ELSE NULL END" if improved else "NULL"
-    later = ", ".join(f"'{t}'" for t in LATER_TIMEPOINTS)
-    scope = (
-        "FROM outcome_score s JOIN referral r ON r.id = s.referral_id "
-        f"WHERE ({' OR '.join(wanted)}) AND r.authored_on >= :start AND r.authored_on < :end"
+
+    change = "(f.follow_up - f.baseline)"
+    aggregates = [
+        _count("n"),
+        _mean("mean_baseline", "f.baseline", "n"),
+        _mean("mean_follow_up", "f.follow_up", "n"),
+        _mean("mean_change", change, "n"),
+        _sum("sum_squares", f"{change} * {change}"),
+        _sum("improved", improved_sql),
+    ]
+    source = (
+        f"FROM report_change f {joins} WHERE ({' OR '.join(wanted)}) "
+        "AND f.authored_on >= :start AND f.authored_on < :end"
     )
-    if d.postgres:
-        # one pass: per referral and measure, the earliest baseline and the latest follow-up
-        # (ordered aggregates); the latest follow-up is at or after the earliest baseline
-        # exactly when some follow-up is
-        pairs = (
-            "WITH pr AS (SELECT s.referral_id, s.instrument, s.measure, "
-            "(array_agg(s.value ORDER BY s.collected_at, s.id) "
-            "FILTER (WHERE s.timepoint = 'baseline'))[1] AS before, "
-            "(array_agg(s.value ORDER BY s.collected_at DESC, s.id DESC) "
-            f"FILTER (WHERE s.timepoint IN ({later})))[1] AS after {scope} "
-            "AND s.value IS NOT NULL GROUP BY s.referral_id, s.instrument, s.measure "
-            "HAVING MAX(s.collected_at) FILTER (WHERE s.timepoint IN "
-            f"({later})) >= MIN(s.collected_at) FILTER (WHERE s.timepoint = 'baseline')) "
-        )
-    else:
-        # SQLite (no FILTER on ordered aggregates): number the rows of each referral and
-        # measure, baselines oldest first and follow-ups newest first
-        pairs = (
-            "WITH o AS (SELECT s.referral_id, s.instrument, s.measure, s.value, s.timepoint, "
-            "s.collected_at, ROW_NUMBER() OVER (PARTITION BY s.referral_id, s.instrument, "
-            "s.measure, s.timepoint = 'baseline' ORDER BY CASE WHEN s.timepoint = 'baseline' "
-            "THEN julianday(s.collected_at) ELSE -julianday(s.collected_at) END, "
-            "CASE WHEN s.timepoint = 'baseline' THEN s.id END, s.id DESC) AS k "
-            f"{scope} AND s.value IS NOT NULL AND s.timepoint IN ('baseline', {later})), "
-            "pr AS (SELECT b.referral_id, b.instrument, b.measure, b.value AS before, "
-            "f.value AS after FROM o b JOIN o f ON f.referral_id = b.referral_id "
-            "AND f.instrument = b.instrument AND f.measure = b.measure "
-            "AND f.timepoint <> 'baseline' AND f.k = 1 "
-            "WHERE b.timepoint = 'baseline' AND b.k = 1 AND f.collected_at >= b.collected_at) "
-        )
-
-    def build(group: str, select: str) -> str:
-        return (
-            f"{pairs}SELECT {select}, pr.instrument, pr.measure, COUNT(*) AS n, "
-            "AVG(pr.before) AS mean_baseline, AVG(pr.after) AS mean_follow_up, "
-            "AVG(pr.after - pr.before) AS mean_change, "
-            "SUM((pr.after - pr.before) * (pr.after - pr.before)) AS sum_squares, "
-            f"SUM({improved_sql}) AS improved "
-            f"FROM pr JOIN referral r ON r.id = pr.referral_id {joins} {group}"
-        )
-
-    return await _run(session, d, dimensions, build, params, ("pr.instrument", "pr.measure"))
+    extra = (("f.instrument", "instrument"), ("f.measure", "measure"))
+    return await _aggregate(session, d, dimensions, source, aggregates, params, extra)

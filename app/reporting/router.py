@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
-from app.reporting import service
+from app.reporting import service, summary
 from app.reporting.disclosure import DisclosureRules
 from app.reporting.repository import Window
 from app.reporting.schemas import DisclosureRead, FigureRead, ReportRead, RowRead
@@ -111,7 +111,14 @@ async def _inputs(
     request: Request, start: dt.date | None, end: dt.date | None, group_by: list[str]
 ) -> tuple[Window, list[str], DisclosureRules]:
     dims = service.parse_group_by(group_by)
-    return service.window(start, end, dt.datetime.now(dt.UTC).date()), dims, _rules(request)
+    w = service.window(start, end, dt.datetime.now(dt.UTC).date())
+    # the summary rows of every referral changed since the last report, recomputed and
+    # committed before the request's own session first reads (so its snapshot includes them)
+    await summary.refresh(
+        request.app.state.sessionmaker,
+        write_lock=getattr(request.app.state, "sqlite_write_lock", None),
+    )
+    return w, dims, _rules(request)
 
 
 @router.get(

@@ -1,0 +1,120 @@
+"""The reports' summary tables (docs/reports.md "Summary tables").
+
+Derived data only: every row is recomputed from the referral, Task, booking, patient, area and
+outcome-score tables by ``app.reporting.summary.refresh``. Database triggers (migration 0008)
+queue the id of every referral whose inputs change in ``report_dirty``, whoever writes the
+rows; a report first brings the summary rows of the queued referrals up to date, then
+aggregates them. None of these tables holds an identifier beyond the referral id, a name, a
+birth date or a postcode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import BigInteger, Float, Index, Integer, SmallInteger, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime
+
+
+class ReportReferral(Base):
+    """One narrow row per referral: its reporting dimensions and what happened to it."""
+
+    __tablename__ = "report_referral"
+    __table_args__ = (Index("ix_report_referral_authored_on", "authored_on"),)
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    month: Mapped[str] = mapped_column(String(8))  # 2026-11 (UTC)
+    quarter: Mapped[str] = mapped_column(String(8))  # 2026-Q4
+    practice: Mapped[str] = mapped_column(String(32))  # the requester's ODS code
+    performer: Mapped[str] = mapped_column(String(32))
+    imd_decile: Mapped[int | None] = mapped_column(Integer)  # None: postcode not in the lookup
+    age_band: Mapped[str] = mapped_column(String(8))  # age on the day of the referral
+    sex: Mapped[str] = mapped_column(String(16))
+    # 0 or 1 each
+    accepted: Mapped[int] = mapped_column(SmallInteger)
+    rejected: Mapped[int] = mapped_column(SmallInteger)
+    declined: Mapped[int] = mapped_column(SmallInteger)
+    booked: Mapped[int] = mapped_column(SmallInteger)
+    attended: Mapped[int] = mapped_column(SmallInteger)
+    completed: Mapped[int] = mapped_column(SmallInteger)
+    engaged: Mapped[int] = mapped_column(SmallInteger)
+    first_contact_days: Mapped[float | None] = mapped_column(Float)  # None: no first contact
+
+
+class ReportNeed(Base):
+    """``report_referral`` once per need of the referral (``need`` = ``none`` for a referral
+    without one): the reports grouped by need read this table alone, without a join."""
+
+    __tablename__ = "report_need"
+    # covering: the outcomes report joins (referral_id, need) of the window by an index-only scan
+    __table_args__ = (Index("ix_report_need_authored_on", "authored_on", "referral_id", "need"),)
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    need: Mapped[str] = mapped_column(String(32), primary_key=True)
+    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    month: Mapped[str] = mapped_column(String(8))
+    quarter: Mapped[str] = mapped_column(String(8))
+    practice: Mapped[str] = mapped_column(String(32))
+    performer: Mapped[str] = mapped_column(String(32))
+    imd_decile: Mapped[int | None] = mapped_column(Integer)
+    age_band: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(16))
+    accepted: Mapped[int] = mapped_column(SmallInteger)
+    rejected: Mapped[int] = mapped_column(SmallInteger)
+    declined: Mapped[int] = mapped_column(SmallInteger)
+    booked: Mapped[int] = mapped_column(SmallInteger)
+    attended: Mapped[int] = mapped_column(SmallInteger)
+    completed: Mapped[int] = mapped_column(SmallInteger)
+    engaged: Mapped[int] = mapped_column(SmallInteger)
+    first_contact_days: Mapped[float | None] = mapped_column(Float)
+
+
+class ReportCategory(Base):
+    """The activity categories a referral is booked on (bookings not cancelled), with its
+    ``authored_on``."""
+
+    __tablename__ = "report_category"
+    __table_args__ = (Index("ix_report_category_authored_on", "authored_on"),)
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReportChange(Base):
+    """One row per referral and score measure with a baseline and a later follow-up: the
+    earliest baseline and the latest follow-up or exit at or after it, with the referral's
+    dimensions copied from ``report_referral`` (so the outcomes report reads one table)."""
+
+    __tablename__ = "report_change"
+    __table_args__ = (Index("ix_report_change_authored_on", "authored_on"),)
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    instrument: Mapped[str] = mapped_column(String(32), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    baseline: Mapped[float] = mapped_column(Float)
+    follow_up: Mapped[float] = mapped_column(Float)
+    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    month: Mapped[str] = mapped_column(String(8))
+    quarter: Mapped[str] = mapped_column(String(8))
+    practice: Mapped[str] = mapped_column(String(32))
+    performer: Mapped[str] = mapped_column(String(32))
+    imd_decile: Mapped[int | None] = mapped_column(Integer)
+    age_band: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(16))
+
+
+class ReportDirty(Base):
+    """The queue of referrals whose summary rows are out of date. Filled by triggers only
+    (append-only, duplicates allowed: a writer never waits for or merges with another)."""
+
+    __tablename__ = "report_dirty"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid)

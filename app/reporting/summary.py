@@ -1,0 +1,246 @@
+"""Keeping the reports' summary tables current (docs/reports.md "Summary tables").
+
+Triggers of migration 0008, on every table a report figure depends on (referral, referral_need,
+task, booking, outcome_score, patient, postcode, lsoa_deprivation, activity_category), append
+the id of each referral whose inputs a statement changed to ``report_dirty``, in the writer's
+own transaction: whoever writes (the ORM, Core bulk inserts, plain SQL), the queue and the data
+change commit together or not at all. ``refresh`` then recomputes the summary rows of the queued
+referrals from the source tables, with the SQL the reports used to run live:
+
+- PostgreSQL: under a transaction-level advisory lock (one refresher at a time), one
+  ``DELETE FROM report_dirty RETURNING`` claims exactly the queue rows its snapshot sees into a
+  temporary table; every data change those rows stand for committed with them, so the
+  recomputation (later statements, later snapshots) sees it. Rows queued meanwhile are not
+  claimed and wait for the next refresh. Writers never wait for a refresh: the queue has no
+  unique key to conflict on and a refresh locks only the rows it claims.
+- SQLite: the refresh is one write transaction (``BEGIN IMMEDIATE``); nothing else writes until
+  it commits, so the queue it empties is exactly the one it recomputed.
+
+``refresh(everything=True)`` recomputes every referral (``assetlink refresh-reports --all``):
+after restoring data with triggers disabled, or to check the incremental path.
+"""
+
+# ruff: noqa: S608 (statements are put together from constant fragments; values are bound)
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import WRITE_OPTION
+from app.referrals.lifecycle import DECLINED
+from app.reporting.repository import ACCEPTED_STATUSES, AGE_BANDS, LATER_TIMEPOINTS, Dialect
+
+LOCK_KEY = 7_010_001  # pg_advisory_xact_lock key of the refresh ("7.10": issue 7, section 10)
+DIMENSION_COLUMNS = (
+    "authored_on",
+    "month",
+    "quarter",
+    "practice",
+    "performer",
+    "imd_decile",
+    "age_band",
+    "sex",
+)
+FLAG_COLUMNS = (
+    "accepted",
+    "rejected",
+    "declined",
+    "booked",
+    "attended",
+    "completed",
+    "engaged",
+    "first_contact_days",
+)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    referrals: int  # referrals whose summary rows were recomputed
+
+
+def _age_band(d: Dialect) -> str:
+    age = d.age("r.authored_on", "p.birth_date")
+    cases = " ".join(
+        f"WHEN {age} <= {high} THEN '{label}'" for _, high, label in AGE_BANDS if high is not None
+    )
+    return f"(CASE {cases} ELSE '{AGE_BANDS[-1][2]}' END)"
+
+
+def statements(d: Dialect, scope: str) -> list[str]:
+    """Recompute the summary rows of the referrals ``scope`` (a subquery of referral ids)."""
+    accepted = ", ".join(f"'{s}'" for s in ACCEPTED_STATUSES)
+    declined = f"t.status = 'cancelled' AND {d.text_of('t.status_reason')} LIKE :declined"
+    days = d.days_between("r.authored_on", "t.first_contact_at")
+    later = ", ".join(f"'{t}'" for t in LATER_TIMEPOINTS)
+    referral = (
+        f"INSERT INTO report_referral (referral_id, {', '.join(DIMENSION_COLUMNS)}, "
+        f"{', '.join(FLAG_COLUMNS)}) "
+        f"SELECT r.id, r.authored_on, {d.month('r.authored_on')}, {d.quarter('r.authored_on')}, "
+        "r.requester_ods, r.performer_ods, ld.imd_decile, "
+        f"{_age_band(d)}, COALESCE(p.gender, 'unknown'), "
+        f"CASE WHEN t.status IN ({accepted}) THEN 1 ELSE 0 END, "
+        "CASE WHEN t.status = 'rejected' THEN 1 ELSE 0 END, "
+        f"CASE WHEN {declined} THEN 1 ELSE 0 END, "
+        "COALESCE(bk.booked, 0), COALESCE(bk.attended, 0), "
+        "CASE WHEN t.status = 'completed' THEN 1 ELSE 0 END, "
+        "CASE WHEN t.first_contact_at IS NOT NULL OR bk.booked = 1 THEN 1 ELSE 0 END, "
+        f"CASE WHEN t.first_contact_at IS NOT NULL THEN {days} END "
+        "FROM referral r JOIN patient p ON p.id = r.patient_id "
+        "LEFT JOIN postcode pc ON pc.postcode = p.postcode "
+        "LEFT JOIN lsoa_deprivation ld ON ld.lsoa_code = pc.lsoa_code "
+        "LEFT JOIN task t ON t.referral_id = r.id "
+        "LEFT JOIN (SELECT referral_id, "
+        "MAX(CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END) AS booked, "
+        "MAX(CASE WHEN status = 'attended' THEN 1 ELSE 0 END) AS attended "
+        f"FROM booking WHERE referral_id IN ({scope}) GROUP BY referral_id) bk "
+        "ON bk.referral_id = r.id "
+        f"WHERE r.id IN ({scope}) ORDER BY r.authored_on"
+    )
+    # every summary table is written in authored_on order: a window's rows are then
+    # together on disk (a full rebuild is in perfect order; new referrals come last anyway)
+    columns = ", ".join((*DIMENSION_COLUMNS, *FLAG_COLUMNS))
+    need = (
+        f"INSERT INTO report_need (referral_id, need, {columns}) "
+        f"SELECT f.referral_id, COALESCE(n.need, 'none'), "
+        f"{', '.join(f'f.{c}' for c in (*DIMENSION_COLUMNS, *FLAG_COLUMNS))} "
+        "FROM report_referral f LEFT JOIN referral_need n ON n.referral_id = f.referral_id "
+        f"WHERE f.referral_id IN ({scope}) ORDER BY f.authored_on"
+    )
+    category = (
+        "INSERT INTO report_category (referral_id, category, authored_on) "
+        "SELECT c.referral_id, c.category, f.authored_on FROM (SELECT DISTINCT b.referral_id, "
+        "l.code AS category FROM booking b "
+        "JOIN activity_category l ON l.activity_id = b.activity_id "
+        f"WHERE b.status <> 'cancelled' AND l.code IS NOT NULL AND b.referral_id IN ({scope})) c "
+        "JOIN report_referral f ON f.referral_id = c.referral_id ORDER BY f.authored_on"
+    )
+    scores = f"FROM outcome_score s WHERE s.referral_id IN ({scope}) AND s.value IS NOT NULL"
+    if d.postgres:
+        # per referral and measure, the earliest baseline and the latest follow-up (ordered
+        # aggregates); the latest follow-up is at or after the earliest baseline exactly when
+        # some follow-up is
+        pairs = (
+            "WITH pr AS (SELECT s.referral_id, s.instrument, s.measure, "
+            "(array_agg(s.value ORDER BY s.collected_at, s.id) "
+            "FILTER (WHERE s.timepoint = 'baseline'))[1] AS before, "
+            "(array_agg(s.value ORDER BY s.collected_at DESC, s.id DESC) "
+            f"FILTER (WHERE s.timepoint IN ({later})))[1] AS after {scores} "
+            "GROUP BY s.referral_id, s.instrument, s.measure "
+            "HAVING MAX(s.collected_at) FILTER (WHERE s.timepoint IN "
+            f"({later})) >= MIN(s.collected_at) FILTER (WHERE s.timepoint = 'baseline')) "
+        )
+    else:
+        # SQLite (no FILTER on ordered aggregates): number the rows of each referral and
+        # measure, baselines oldest first and follow-ups newest first
+        pairs = (
+            "WITH o AS (SELECT s.referral_id, s.instrument, s.measure, s.value, s.timepoint, "
+            "s.collected_at, ROW_NUMBER() OVER (PARTITION BY s.referral_id, s.instrument, "
+            "s.measure, s.timepoint = 'baseline' ORDER BY CASE WHEN s.timepoint = 'baseline' "
+            "THEN julianday(s.collected_at) ELSE -julianday(s.collected_at) END, "
+            "CASE WHEN s.timepoint = 'baseline' THEN s.id END, s.id DESC) AS k "
+            f"{scores} AND s.timepoint IN ('baseline', {later})), "
+            "pr AS (SELECT b.referral_id, b.instrument, b.measure, b.value AS before, "
+            "f.value AS after FROM o b JOIN o f ON f.referral_id = b.referral_id "
+            "AND f.instrument = b.instrument AND f.measure = b.measure "
+            "AND f.timepoint <> 'baseline' AND f.k = 1 "
+            "WHERE b.timepoint = 'baseline' AND b.k = 1 AND f.collected_at >= b.collected_at) "
+        )
+    dims = ", ".join(DIMENSION_COLUMNS)
+    change = (
+        f"INSERT INTO report_change (referral_id, instrument, measure, baseline, follow_up, "
+        f"{dims}) {pairs}SELECT pr.referral_id, pr.instrument, pr.measure, pr.before, pr.after, "
+        f"{', '.join(f'f.{c}' for c in DIMENSION_COLUMNS)} "
+        "FROM pr JOIN report_referral f ON f.referral_id = pr.referral_id ORDER BY f.authored_on"
+    )
+    clear = [
+        f"DELETE FROM {table} WHERE referral_id IN ({scope})"
+        for table in ("report_change", "report_category", "report_need", "report_referral")
+    ]
+    return [*clear, referral, need, category, change]
+
+
+async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    async with sessionmaker() as session:
+        found = await session.scalar(text("SELECT EXISTS (SELECT 1 FROM report_dirty)"))
+        await session.rollback()
+    return bool(found)
+
+
+async def _recompute(session: AsyncSession, d: Dialect, scope: str) -> None:
+    params = {"declined": f"%{DECLINED[1]}%"}
+    for statement in statements(d, scope):
+        await session.execute(text(statement), params)
+
+
+async def _refresh_postgres(session: AsyncSession, d: Dialect, everything: bool) -> int:
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    await session.execute(text("SET LOCAL work_mem = '64MB'"))
+    await session.execute(text("SET LOCAL jit = off"))
+    await session.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS report_claim (referral_id uuid PRIMARY KEY) "
+            "ON COMMIT DELETE ROWS"
+        )
+    )
+    await session.execute(text("DELETE FROM report_claim"))  # within a test's outer transaction
+    also = (
+        " UNION SELECT id FROM referral UNION SELECT referral_id FROM report_referral"
+        if everything
+        else ""
+    )
+    claimed = await session.execute(
+        text(
+            "WITH claimed AS (DELETE FROM report_dirty RETURNING referral_id) "
+            f"INSERT INTO report_claim SELECT referral_id FROM claimed{also} "
+            "ON CONFLICT DO NOTHING"
+        )
+    )
+    count = int(claimed.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        await session.execute(text("ANALYZE report_claim"))
+        await _recompute(session, d, "SELECT referral_id FROM report_claim")
+    return count
+
+
+async def _refresh_sqlite(session: AsyncSession, d: Dialect, everything: bool) -> int:
+    scope = "SELECT referral_id FROM report_dirty"
+    if everything:
+        scope += " UNION SELECT id FROM referral UNION SELECT referral_id FROM report_referral"
+    count = int(await session.scalar(text(f"SELECT COUNT(*) FROM ({scope})")) or 0)
+    if count:
+        await _recompute(session, d, scope)
+        await session.execute(text("DELETE FROM report_dirty"))
+    return count
+
+
+async def refresh(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    write_lock: asyncio.Lock | None = None,
+    everything: bool = False,
+) -> Refreshed:
+    """Bring the summary rows of every queued referral (or of all, ``everything``) up to date,
+    in a transaction of its own, committed before this returns. ``write_lock``: the app's
+    SQLite writer lock (``app.state.sqlite_write_lock``), taken around the write."""
+    if not everything and not await _pending(sessionmaker):
+        return Refreshed(0)
+    async with AsyncExitStack() as stack:
+        session = await stack.enter_async_context(sessionmaker())
+        d = Dialect(session.get_bind().dialect.name)
+        if not d.postgres and write_lock is not None:
+            await stack.enter_async_context(write_lock)
+        await session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            if d.postgres:
+                count = await _refresh_postgres(session, d, everything)
+            else:
+                count = await _refresh_sqlite(session, d, everything)
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+    return Refreshed(count)
