@@ -74,49 +74,71 @@ class Screened:
     activities: list[engine.Activity]
 
 
+Grid = dict[Cell, list[tuple[float, float, engine.Activity]]]
+
+
+def _located(activity: engine.Activity, grid: Grid) -> None:
+    for loc in activity.locations:
+        lat, lon = loc.latitude, loc.longitude
+        # NULL or non-finite coordinates are never inside a box (as in SQL)
+        if lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
+            continue
+        grid[(_cell_index(lat), _cell_index(lon))].append((lat, lon, activity))
+
+
+def _inside(grid: Grid, box: Box) -> dict[str, engine.Activity]:
+    """The activities of the grid with a location inside the box (bounds included)."""
+    south, north, west, east = box
+    rows = range(_cell_index(south), _cell_index(north) + 1)
+    columns = range(_cell_index(west), _cell_index(east) + 1)
+    if len(rows) * len(columns) <= len(grid):
+        buckets = [b for i in rows for j in columns if (b := grid.get((i, j)))]
+    else:  # a box larger than the occupied area: visit the occupied cells
+        buckets = [b for (i, j), b in grid.items() if i in rows and j in columns]
+    found: dict[str, engine.Activity] = {}
+    for bucket in buckets:
+        for lat, lon, a in bucket:
+            if south <= lat <= north and west <= lon <= east:
+                found[a.id] = a
+    return found
+
+
 @dataclass(frozen=True)
 class _Index:
     remote: tuple[engine.Activity, ...]  # listed online, phone and hybrid activities
     remote_unlisted: int
     in_person: int  # every in-person activity, located or not
-    cells: dict[Cell, list[tuple[float, float, engine.Activity]]]
+    cells: Grid  # in-person activities by location
+    hybrid_cells: Grid  # listed hybrid activities by location
+    # Listed hybrid activities as the engine sees them when none of their locations is within
+    # reach: online ones (attended online, or excluded under rule 4 without digital access; the
+    # same rules, score and reasons), so that the engine skips their locations.
+    online_views: dict[str, engine.Activity]
 
     @classmethod
     def of(cls, activities: dict[str, engine.Activity]) -> _Index:
         remote: list[engine.Activity] = []
         remote_unlisted = in_person = 0
-        cells: dict[Cell, list[tuple[float, float, engine.Activity]]] = defaultdict(list)
+        cells: Grid = defaultdict(list)
+        hybrid_cells: Grid = defaultdict(list)
+        online_views: dict[str, engine.Activity] = {}
         for a in activities.values():
             if a.attending_type in REMOTE_TYPES:
-                if _listed(a):
-                    remote.append(a)
-                else:
+                if not _listed(a):
                     remote_unlisted += 1
+                    continue
+                remote.append(a)
+                if a.attending_type == "hybrid":
+                    _located(a, hybrid_cells)
+                    online_views[a.id] = dataclasses.replace(
+                        a, attending_type="online", locations=()
+                    )
                 continue
             in_person += a.attending_type == "in-person"
-            for loc in a.locations:
-                lat, lon = loc.latitude, loc.longitude
-                # NULL or non-finite coordinates are never inside a box (as in SQL)
-                if lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
-                    continue
-                cells[(_cell_index(lat), _cell_index(lon))].append((lat, lon, a))
-        return cls(tuple(remote), remote_unlisted, in_person, dict(cells))
-
-    def inside(self, box: Box) -> dict[str, engine.Activity]:
-        """The in-person activities with a location inside the box (bounds included)."""
-        south, north, west, east = box
-        rows = range(_cell_index(south), _cell_index(north) + 1)
-        columns = range(_cell_index(west), _cell_index(east) + 1)
-        if len(rows) * len(columns) <= len(self.cells):
-            buckets = [b for i in rows for j in columns if (b := self.cells.get((i, j)))]
-        else:  # a box larger than the occupied area: visit the occupied cells
-            buckets = [b for (i, j), b in self.cells.items() if i in rows and j in columns]
-        found: dict[str, engine.Activity] = {}
-        for bucket in buckets:
-            for lat, lon, a in bucket:
-                if south <= lat <= north and west <= lon <= east:
-                    found[a.id] = a
-        return found
+            _located(a, cells)
+        return cls(
+            tuple(remote), remote_unlisted, in_person, dict(cells), dict(hybrid_cells), online_views
+        )
 
 
 Eligibility = tuple[int | None, int | None, str | None]  # minimum_age, maximum_age, gender
@@ -263,7 +285,9 @@ class Directory:
         no schedule valid today (rule 1), whose age limits or gender exclude the person
         (rule 2), online and phone ones with no place left (rule 3, by ``places`` as
         `places` returns them) among those of a profile the person fails (rules 4, 7-9), and
-        the in-person activities with no location inside the travel box (rule 6).
+        the in-person activities with no location inside the travel box (rule 6). Hybrid
+        activities with no location inside the box are given as their online views (see
+        `_Index.online_views`).
 
         Every activity the engine is not given is counted under the first rule it breaks, as
         the engine would count it (docs/matching.md, counting rule).
@@ -279,13 +303,16 @@ class Directory:
         gender = person.gender.lower() if person.gender else None
         areas = frozenset(code.strip().upper() for code in person.area_codes)
         found: list[engine.Activity] = []
+        box = None if person.location is None else travel_box(person.location, person.max_travel_km)
+        near = _inside(index.hybrid_cells, box) if box is not None else {}
+        views = index.online_views
         for (minimum_age, maximum_age, only), (hybrid, profiles) in day.groups.items():
             if not engine.eligible(minimum_age, maximum_age, only, person.age, gender):
                 excluded[engine.Rule.ELIGIBILITY] += len(hybrid) + sum(
                     len(group) for group in profiles.values()
                 )
                 continue
-            found.extend(hybrid)
+            found.extend(a if a.id in near else views[a.id] for a in hybrid)
             for profile, group in profiles.items():
                 rule = _broken(profile, person, areas)
                 if not rule:
@@ -300,8 +327,8 @@ class Directory:
                 excluded[engine.Rule.CAPACITY] += full
                 excluded[engine.Rule(rule)] += len(group) - full
         in_person_inside = 0
-        if person.location is not None:
-            for a in index.inside(travel_box(person.location, person.max_travel_km)).values():
+        if box is not None:
+            for a in _inside(index.cells, box).values():
                 in_person_inside += a.attending_type == "in-person"
                 if _listed(a):
                     found.append(a)
