@@ -91,12 +91,15 @@ class _Problems:
     def add(self, expression: str, message: str, code: str = "required") -> None:
         self.issues.append(Issue(message, expression, code=code))
 
-    def check_length(self, expression: str, value: str | None, limit: int) -> bool:
-        """Whether ``value`` fits its column; else a ``too-long`` issue naming ``expression``."""
-        if value is not None and len(value) > limit:
+    def check_column(self, expression: str, value: str | None, limit: int) -> None:
+        """An issue naming ``expression`` unless ``value`` can be stored in its column: at most
+        ``limit`` characters, and no NUL (PostgreSQL text cannot hold U+0000)."""
+        if value is None:
+            return
+        if len(value) > limit:
             self.add(expression, f"longer than {limit} characters", code="too-long")
-            return False
-        return True
+        if "\x00" in value:
+            self.add(expression, "must not contain NUL characters", code="value")
 
     def raise_if_any(self) -> None:
         if self.issues:
@@ -111,8 +114,8 @@ def _stored_codings(concept: Any, where: str, problems: _Problems) -> list[tuple
         if not isinstance(coding, dict) or not coding.get("code"):
             continue
         system, code = coding.get("system"), str(coding["code"])
-        problems.check_length(f"{where}.coding[{index}].system", system, CODING_SYSTEM_MAX)
-        problems.check_length(f"{where}.coding[{index}].code", code, CODING_CODE_MAX)
+        problems.check_column(f"{where}.coding[{index}].system", system, CODING_SYSTEM_MAX)
+        problems.check_column(f"{where}.coding[{index}].code", code, CODING_CODE_MAX)
         found.append((system, code))
     return found
 
@@ -319,8 +322,8 @@ def check_referral(
         if not system or not value:
             problems.add(where, "identifier needs system and value")
         else:
-            problems.check_length(f"{where}.system", system, IDENTIFIER_SYSTEM_MAX)
-            problems.check_length(f"{where}.value", value, IDENTIFIER_VALUE_MAX)
+            problems.check_column(f"{where}.system", system, IDENTIFIER_SYSTEM_MAX)
+            problems.check_column(f"{where}.value", value, IDENTIFIER_VALUE_MAX)
             identifiers.append((system, value))
     if not resource.get("identifier"):
         problems.add("ServiceRequest.identifier", "the referrer's referral identifier is required")
@@ -343,7 +346,7 @@ def check_referral(
             "ServiceRequest.requester", f"requester needs an identifier with system {ODS_SYSTEM}"
         )
     else:
-        problems.check_length("ServiceRequest.requester.identifier.value", requester_ods, ODS_MAX)
+        problems.check_column("ServiceRequest.requester.identifier.value", requester_ods, ODS_MAX)
     performers = resource.get("performer", [])
     performer_ods: str | None = None
     if performers:
@@ -355,7 +358,7 @@ def check_referral(
                 "value",
             )
         else:
-            problems.check_length(
+            problems.check_column(
                 "ServiceRequest.performer[0].identifier.value", performer_ods, ODS_MAX
             )
 
