@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import pydantic_core
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, String, event
 from sqlalchemy import exc as exc_module
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
@@ -68,6 +68,20 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def column_length(*attributes: QueryableAttribute[Any]) -> int:
+    """The length a value may have to fit every one of these ``String(n)`` columns.
+
+    Validation takes its limits from here, so a rule cannot drift from the schema: SQLite stores
+    an over-long value, PostgreSQL refuses it (a 500 if nothing checked it first)."""
+    lengths = []
+    for attribute in attributes:
+        kind = attribute.type
+        if not isinstance(kind, String) or kind.length is None:
+            raise TypeError(f"{attribute} is not a String(n) column")
+        lengths.append(kind.length)
+    return min(lengths)
 
 
 def utcnow() -> dt.datetime:

@@ -33,6 +33,8 @@ from app.directory import repository, service
 from app.directory.repository import ActivityRows
 from app.directory.schemas import (
     ID_PATTERN,
+    IDENTIFIER_SCHEME_MAX_LENGTH,
+    LANGUAGE_MAX_LENGTH,
     LANGUAGE_PATTERN,
     ActivityBase,
     ImportReport,
@@ -242,6 +244,12 @@ def _organisation(m: Mapped, row: dict[str, Any]) -> None:
         scheme = (_text(m, ident, "identifier_scheme", f"{path}.identifier_scheme") or "").lower()
         kind = (_text(m, ident, "identifier_type", f"{path}.identifier_type") or "").lower()
         value = "".join((_text(m, ident, "identifier", f"{path}.identifier") or "").split()).upper()
+        if len(scheme) > IDENTIFIER_SCHEME_MAX_LENGTH:
+            m.error(
+                f"{path}.identifier_scheme",
+                f"longer than {IDENTIFIER_SCHEME_MAX_LENGTH} characters",
+            )
+            continue
         if not re.fullmatch(r"[A-Z0-9]{3,12}", value):
             m.warn(f"{path}.identifier", f"{value!r} cannot identify a provider; ignored")
             continue
@@ -527,7 +535,7 @@ def _languages(m: Mapped, row: dict[str, Any]) -> None:
             continue
         code = _text(m, raw, "code", f"{path}.code")
         name = _text(m, raw, "name", f"{path}.name")
-        if code and _LANGUAGE.match(code.lower()):
+        if code and len(code) <= LANGUAGE_MAX_LENGTH and _LANGUAGE.match(code.lower()):
             codes.append(code.lower())
         elif name and name.lower() in LANGUAGE_NAMES:
             codes.append(LANGUAGE_NAMES[name.lower()])

@@ -34,6 +34,8 @@ T = TypeVar("T")
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
 BYDAY_PATTERN = r"^[+-]?[1-5]?(MO|TU|WE|TH|FR|SA|SU)(,[+-]?[1-5]?(MO|TU|WE|TH|FR|SA|SU))*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"  # BCP 47, as in Patient.communication
+LANGUAGE_MAX_LENGTH = 35  # activity_language.code; RFC 5646 4.4.1: 35 characters suffice
+IDENTIFIER_SCHEME_MAX_LENGTH = 16  # organisation.identifier_scheme
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
@@ -74,9 +76,9 @@ class OrganizationWrite(Strict):
         description="ODS code, else charity number, else company number: a provider token's "
         "`org` must equal it to edit the organisation's activities"
     )
-    identifier_scheme: Annotated[str, StringConstraints(max_length=16)] | None = Field(
-        None, description="ods | GB-CHC | GB-SC | GB-NIC | GB-COH"
-    )
+    identifier_scheme: (
+        Annotated[str, StringConstraints(max_length=IDENTIFIER_SCHEME_MAX_LENGTH)] | None
+    ) = Field(None, description="ods | GB-CHC | GB-SC | GB-NIC | GB-COH")
     url: Annotated[str, StringConstraints(max_length=512)] | None = None
     email: Annotated[str, StringConstraints(max_length=255)] | None = None
 
@@ -247,9 +249,9 @@ class ActivityBase(Strict):
     schedules: list[ScheduleWrite] = Field(default_factory=list, max_length=50)
     cost_options: list[CostOptionWrite] = Field(default_factory=list, max_length=50)
     fees_description: Text | None = None
-    languages: list[Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)]] = Field(
-        default_factory=list, max_length=50, description="BCP 47 codes, e.g. en, pl, bn"
-    )
+    languages: list[
+        Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN, max_length=LANGUAGE_MAX_LENGTH)]
+    ] = Field(default_factory=list, max_length=50, description="BCP 47 codes, e.g. en, pl, bn")
     capacity: Capacity = Field(default_factory=Capacity)
     accepting_referrals: bool = True
     contact: Contact | None = None

@@ -2,8 +2,10 @@
 
 Structure is checked first (``app.fhir.codec``: 400 for anything that is not R4 JSON); then the
 profile rules below, each a 422 whose ``expression`` names the element. All problems found are
-reported together. fhir.resources checks no codes, so every required binding used here
-(``status``, ``intent``, Consent ``status``, the preference codes) is checked by hand.
+reported together. A value longer than the column it is stored in is one (``too-long``), so
+PostgreSQL never refuses what SQLite would store. fhir.resources checks no codes, so every
+required binding used here (``status``, ``intent``, Consent ``status``, the preference codes) is
+checked by hand.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.db import column_length
 from app.directory.vocabulary import Accessibility
 from app.errors import BadRequest, Issue, Unprocessable
 from app.fhir import CANONICAL_BASE
 from app.fhir.codec import check_structure
 from app.referrals import nhs_number
+from app.referrals.models import Referral, ReferralCoding, ReferralIdentifier, Task
 from app.terminology.codesystems import (
     ACTIVITY_CATEGORY_SYSTEM,
     SNOMED_SYSTEM,
@@ -39,6 +43,16 @@ ATTENDANCE_MODES = ("in-person", "online", "phone", "any")
 DIGITAL_ACCESS = ("none", "limited", "full")
 ACCESSIBILITY = tuple(a.value for a in Accessibility)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# The longest value each stored element may have: the length of the column(s) it fills, so the
+# rule and the schema cannot drift (SQLite does not enforce lengths, PostgreSQL refuses).
+IDENTIFIER_SYSTEM_MAX = column_length(ReferralIdentifier.system)
+IDENTIFIER_VALUE_MAX = column_length(ReferralIdentifier.value)
+CODING_SYSTEM_MAX = column_length(ReferralCoding.system)
+CODING_CODE_MAX = column_length(ReferralCoding.code)
+ODS_MAX = column_length(
+    Referral.requester_ods, Referral.performer_ods, Task.requester_ods, Task.owner_ods
+)
 
 NeedResolver = Callable[[list[dict[str, Any]]], tuple[list[str], list[Issue]]]
 
@@ -77,15 +91,33 @@ class _Problems:
     def add(self, expression: str, message: str, code: str = "required") -> None:
         self.issues.append(Issue(message, expression, code=code))
 
+    def check_column(self, expression: str, value: str | None, limit: int) -> None:
+        """An issue naming ``expression`` unless ``value`` can be stored in its column: at most
+        ``limit`` characters, and no NUL (PostgreSQL text cannot hold U+0000)."""
+        if value is None:
+            return
+        if len(value) > limit:
+            self.add(expression, f"longer than {limit} characters", code="too-long")
+        if "\x00" in value:
+            self.add(expression, "must not contain NUL characters", code="value")
+
     def raise_if_any(self) -> None:
         if self.issues:
             raise Unprocessable("The referral breaks the intake rules (DESIGN.md 5.1)", self.issues)
 
 
-def _codings(concept: Any) -> list[dict[str, Any]]:
-    if not isinstance(concept, dict):
-        return []
-    return [c for c in concept.get("coding", []) if isinstance(c, dict)]
+def _stored_codings(concept: Any, where: str, problems: _Problems) -> list[tuple[str | None, str]]:
+    """The codings of ``concept`` kept for token search, each checked to fit its columns."""
+    found: list[tuple[str | None, str]] = []
+    codings = concept.get("coding", []) if isinstance(concept, dict) else []
+    for index, coding in enumerate(codings):
+        if not isinstance(coding, dict) or not coding.get("code"):
+            continue
+        system, code = coding.get("system"), str(coding["code"])
+        problems.check_column(f"{where}.coding[{index}].system", system, CODING_SYSTEM_MAX)
+        problems.check_column(f"{where}.coding[{index}].code", code, CODING_CODE_MAX)
+        found.append((system, code))
+    return found
 
 
 def _identifier_value(reference: Any, system: str) -> str | None:
@@ -286,26 +318,26 @@ def check_referral(
     identifiers: list[tuple[str, str]] = []
     for index, identifier in enumerate(resource.get("identifier", [])):
         system, value = identifier.get("system"), identifier.get("value")
+        where = f"ServiceRequest.identifier[{index}]"
         if not system or not value:
-            problems.add(f"ServiceRequest.identifier[{index}]", "identifier needs system and value")
+            problems.add(where, "identifier needs system and value")
         else:
+            problems.check_column(f"{where}.system", system, IDENTIFIER_SYSTEM_MAX)
+            problems.check_column(f"{where}.value", value, IDENTIFIER_VALUE_MAX)
             identifiers.append((system, value))
     if not resource.get("identifier"):
         problems.add("ServiceRequest.identifier", "the referrer's referral identifier is required")
 
-    codes: list[tuple[str | None, str]] = [
-        (c.get("system"), str(c["code"])) for c in _codings(resource.get("code")) if c.get("code")
-    ]
+    codes = _stored_codings(resource.get("code"), "ServiceRequest.code", problems)
     if (SNOMED, REFERRAL_CODE) not in codes:
         problems.add(
             "ServiceRequest.code",
             f"code must include SNOMED CT {REFERRAL_CODE} (Referral to social prescribing service)",
         )
     categories = [
-        (c.get("system"), c["code"])
-        for concept in resource.get("category", [])
-        for c in _codings(concept)
-        if c.get("code")
+        coding
+        for index, concept in enumerate(resource.get("category", []))
+        for coding in _stored_codings(concept, f"ServiceRequest.category[{index}]", problems)
     ]
 
     requester_ods = _identifier_value(resource.get("requester"), ODS_SYSTEM)
@@ -313,6 +345,8 @@ def check_referral(
         problems.add(
             "ServiceRequest.requester", f"requester needs an identifier with system {ODS_SYSTEM}"
         )
+    else:
+        problems.check_column("ServiceRequest.requester.identifier.value", requester_ods, ODS_MAX)
     performers = resource.get("performer", [])
     performer_ods: str | None = None
     if performers:
@@ -322,6 +356,10 @@ def check_referral(
                 "ServiceRequest.performer",
                 f"performer must be one Organization identifier ({ODS_SYSTEM})",
                 "value",
+            )
+        else:
+            problems.check_column(
+                "ServiceRequest.performer[0].identifier.value", performer_ods, ODS_MAX
             )
 
     reasons = resource.get("reasonCode", [])

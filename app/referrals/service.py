@@ -20,7 +20,7 @@ from starlette.requests import Request
 from app.audit import service as audit
 from app.auth.dependencies import Caller
 from app.auth.policy import Reach
-from app.db import utcnow
+from app.db import column_length, utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
 from app.fhir import CANONICAL_BASE
 from app.referrals import fhir, lifecycle, repository
@@ -663,6 +663,7 @@ async def put_routing(
 ) -> tuple[RoutingRule, bool]:
     rule = await repository.routing_rule(session, practice_ods)
     created = rule is None
+    by = by[: column_length(RoutingRule.updated_by)]  # a token's sub, as the audit keeps it
     if rule is None:
         rule = RoutingRule(practice_ods=practice_ods, performer_ods=performer_ods, updated_by=by)
         session.add(rule)

@@ -10,7 +10,7 @@ import time
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.db import utcnow
+from app.db import column_length, utcnow
 from app.errors import Issue, NotFound, Unprocessable
 from app.terminology import repository
 from app.terminology.codesystems import NEED_SYSTEM, need_codes
@@ -112,7 +112,8 @@ async def put(
         row = SnomedNeedMapping(concept_id=concept_id)
     # The row records who set the mapping now in force and when.
     row.display, row.need, row.source = body.display, body.need, body.source
-    row.created_at, row.created_by = utcnow(), principal.sub
+    row.created_at = utcnow()
+    row.created_by = principal.sub[: column_length(SnomedNeedMapping.created_by)]  # as audited
     await repository.add_mapping(session, row)
     return _admin_read(row, _shipped()), created
 
