@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
@@ -25,6 +25,7 @@ from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
 from app.matching import router as matching_router
 from app.ops import error_handlers, health
+from app.ops.input_guard import refuse_nul
 from app.ops.middleware import RequestMiddleware
 from app.outcomes import router as outcomes_router
 from app.referrals import router as referrals_router
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -841,6 +841,12 @@ NOT_FROM_CLIENTS = {
         for name in LENGTHS
         if name.startswith("audit_event.")
     },
+    **{
+        name: "derived by the reports' refresh from stored rows (app/reporting/summary.py)"
+        for name in LENGTHS
+        if name.startswith("report_")
+    },
+    "activity_change.activity_id": "written by a trigger from activity.id (migration 0009)",
     "booking.booked_by": "the token's sub, cut to the column (bookings/service.py)",
     "outcome_record.recorded_by": "the token's sub, cut to the column (outcomes/service.py)",
     "outcome_record.source": "json | questionnaire-response, by route",

@@ -6,11 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ops.input_guard import Text
+
 
 class BookingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    activity_id: str = Field(min_length=1, max_length=64, description="directory activity id")
+    activity_id: Text = Field(min_length=1, max_length=64, description="directory activity id")
 
 
 class BookingUpdate(BaseModel):

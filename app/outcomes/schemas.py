@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.ops.input_guard import Text
+
 Timepoint = Literal["baseline", "follow-up", "exit"]
 Mode = Literal["self", "assisted"]
 
@@ -23,7 +25,7 @@ class OutcomeCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    instrument: str = Field(
+    instrument: Text = Field(
         description="ONS4 | SWEMWBS | WEMWBS | UCLA3 | ONS_LONELINESS", examples=["SWEMWBS"]
     )
     timepoint: Timepoint

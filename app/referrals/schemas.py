@@ -4,9 +4,11 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from app.ops.input_guard import Text
+
 
 class RoutingRuleWrite(BaseModel):
-    performer_ods: str = Field(
+    performer_ods: Text = Field(
         min_length=3, max_length=12, description="link-worker service ODS code"
     )
 

@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ops.input_guard import Text
+
 
 class Origin(StrEnum):
     SHIPPED = "shipped"  # data/snomed_needs.json, cited
@@ -16,11 +18,11 @@ class SnomedNeedWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    display: str = Field(
+    display: Text = Field(
         min_length=1, max_length=255, description="the concept's term, as published"
     )
-    need: str = Field(min_length=1, max_length=64, description="a code of CodeSystem need")
-    source: str = Field(
+    need: Text = Field(min_length=1, max_length=64, description="a code of CodeSystem need")
+    source: Text = Field(
         min_length=1,
         max_length=1000,
         description="where the concept id was checked (URL) or why it is mapped so",

@@ -113,4 +113,6 @@ async def test_reads_of_any_id_never_fail(
     client: httpx.AsyncClient, admin: dict[str, str], activity_id: str
 ) -> None:
     response = await client.get(f"{SERVICES}/{activity_id}", headers=admin)
-    assert response.status_code in (200, 307, 404), response.text
+    # an id with a NUL is refused before any route (app/ops/input_guard.py)
+    allowed = (400,) if "%00" in activity_id else (200, 307, 404)
+    assert response.status_code in allowed, response.text
