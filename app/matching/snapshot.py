@@ -146,35 +146,70 @@ Eligibility = tuple[int | None, int | None, str | None]  # minimum_age, maximum_
 Profile = tuple[bool, frozenset[str], bool, frozenset[str] | None]
 
 
+def _full(available: int | None) -> bool:
+    return available is not None and available <= 0
+
+
+@dataclass(frozen=True)
+class _Profiled:
+    """The online and phone activities of one profile, and how many of them had no place left
+    when the day was indexed (their later places are in `Directory.capacity`)."""
+
+    activities: list[engine.Activity]
+    full: int
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The listed remote activities with a schedule valid on the day and the same age limits
+    and gender: the hybrid ones (with their online views, in the same order) and the online
+    and phone ones by profile."""
+
+    hybrid: list[engine.Activity]
+    views: list[engine.Activity]
+    profiles: dict[Profile, _Profiled]
+
+
 @dataclass(frozen=True)
 class _Day:
     """The listed remote activities on one day: how many have no schedule valid that day
     (rule 1), and the others by their age limits and gender (rule 2), so that a person's
     rules 1 and 2 are decided per group rather than per activity. Inside a group, online and
     phone activities are further grouped by what rules 4, 7, 8 and 9 read of them (`Profile`),
-    so a profile the person fails is counted without visiting its activities one by one
-    (except to tell the full ones, which rule 3 counts first); hybrid activities, whose rules
-    depend on their locations, always go to the engine."""
+    so a profile the person fails is counted without visiting its activities one by one (its
+    full ones under rule 3 first, as the engine counts them); hybrid activities, whose rules
+    depend on their locations, always go to the engine (as their online views when out of
+    reach)."""
 
     today: dt.date
     unscheduled: int
-    groups: dict[Eligibility, tuple[list[engine.Activity], dict[Profile, list[engine.Activity]]]]
+    groups: dict[Eligibility, _Group]
+    hybrid_at: dict[str, tuple[Eligibility, int]]  # a hybrid activity's group and position
+    # an online or phone activity's group and profile, and whether it was full when indexed
+    profile_of: dict[str, tuple[Eligibility, Profile, bool]]
 
     @classmethod
-    def of(cls, remote: tuple[engine.Activity, ...], today: dt.date) -> _Day:
+    def of(
+        cls,
+        remote: tuple[engine.Activity, ...],
+        views: Mapping[str, engine.Activity],
+        today: dt.date,
+    ) -> _Day:
         unscheduled = 0
-        groups: dict[
-            Eligibility, tuple[list[engine.Activity], dict[Profile, list[engine.Activity]]]
-        ] = {}
+        hybrid: dict[Eligibility, list[engine.Activity]] = defaultdict(list)
+        profiled: dict[Eligibility, dict[Profile, list[engine.Activity]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        hybrid_at: dict[str, tuple[Eligibility, int]] = {}
+        profile_of: dict[str, tuple[Eligibility, Profile, bool]] = {}
         for a in remote:
             if not engine.scheduled_on(a, today):
                 unscheduled += 1
                 continue
-            hybrid, profiles = groups.setdefault(
-                (a.minimum_age, a.maximum_age, a.eligibility_gender), ([], defaultdict(list))
-            )
+            key = (a.minimum_age, a.maximum_age, a.eligibility_gender)
             if a.attending_type == "hybrid":
-                hybrid.append(a)
+                hybrid_at[a.id] = (key, len(hybrid[key]))
+                hybrid[key].append(a)
                 continue
             profile = (
                 a.attending_type == "online",
@@ -182,8 +217,20 @@ class _Day:
                 engine.has_free_option(a),
                 engine.days_on(a, today),
             )
-            profiles[profile].append(a)
-        return cls(today, unscheduled, groups)
+            profile_of[a.id] = (key, profile, _full(a.capacity_available))
+            profiled[key][profile].append(a)
+        groups = {
+            key: _Group(
+                hybrid[key],
+                [views[a.id] for a in hybrid[key]],
+                {
+                    profile: _Profiled(members, sum(_full(a.capacity_available) for a in members))
+                    for profile, members in profiled[key].items()
+                },
+            )
+            for key in hybrid.keys() | profiled.keys()
+        }
+        return cls(today, unscheduled, groups, hybrid_at, profile_of)
 
 
 def _broken(profile: Profile, person: engine.Person, areas: frozenset[str]) -> int:
@@ -297,35 +344,47 @@ class Directory:
         index = self._index
         day = self._day
         if day is None or day.today != today:
-            day = self._day = _Day.of(index.remote, today)
+            day = self._day = _Day.of(index.remote, index.online_views, today)
         excluded = dict.fromkeys(engine.Rule, 0)
         excluded[engine.Rule.ACTIVE] = index.remote_unlisted + day.unscheduled
         gender = person.gender.lower() if person.gender else None
         areas = frozenset(code.strip().upper() for code in person.area_codes)
-        found: list[engine.Activity] = []
         box = None if person.location is None else travel_box(person.location, person.max_travel_km)
-        near = _inside(index.hybrid_cells, box) if box is not None else {}
-        views = index.online_views
-        for (minimum_age, maximum_age, only), (hybrid, profiles) in day.groups.items():
+        # hybrid activities within reach go to the engine as themselves, by group and position
+        near: dict[Eligibility, list[tuple[int, engine.Activity]]] = defaultdict(list)
+        if box is not None:
+            for activity_id, a in _inside(index.hybrid_cells, box).items():
+                if (at := day.hybrid_at.get(activity_id)) is not None:
+                    near[at[0]].append((at[1], a))
+        # places changed since the day was indexed, by profile: (now full) - (full then)
+        full_since: dict[tuple[Eligibility, Profile], int] = defaultdict(int)
+        for activity_id, available in places.items():
+            if (where := day.profile_of.get(activity_id)) is not None:
+                key, profile, full_then = where
+                full_since[(key, profile)] += _full(available) - full_then
+        found: list[engine.Activity] = []
+        for key, group in day.groups.items():
+            minimum_age, maximum_age, only = key
             if not engine.eligible(minimum_age, maximum_age, only, person.age, gender):
-                excluded[engine.Rule.ELIGIBILITY] += len(hybrid) + sum(
-                    len(group) for group in profiles.values()
+                excluded[engine.Rule.ELIGIBILITY] += len(group.hybrid) + sum(
+                    len(p.activities) for p in group.profiles.values()
                 )
                 continue
-            found.extend(a if a.id in near else views[a.id] for a in hybrid)
-            for profile, group in profiles.items():
+            if key in near:
+                chosen = list(group.views)
+                for position, a in near[key]:
+                    chosen[position] = a
+                found.extend(chosen)
+            else:
+                found.extend(group.views)
+            for profile, members in group.profiles.items():
                 rule = _broken(profile, person, areas)
                 if not rule:
-                    found.extend(group)
+                    found.extend(members.activities)
                     continue
-                full = 0
-                if not include_full:
-                    for a in group:
-                        available = places.get(a.id, a.capacity_available)
-                        if available is not None and available <= 0:
-                            full += 1
+                full = 0 if include_full else members.full + full_since[(key, profile)]
                 excluded[engine.Rule.CAPACITY] += full
-                excluded[engine.Rule(rule)] += len(group) - full
+                excluded[engine.Rule(rule)] += len(members.activities) - full
         in_person_inside = 0
         if box is not None:
             for a in _inside(index.cells, box).values():
