@@ -85,7 +85,7 @@ class Probe:
 
         def counted_candidates(*args: Any, **kwargs: Any) -> Any:
             screened = candidates(*args, **kwargs)
-            self.candidates.append(len(screened.activities))
+            self.candidates.append(screened.count)
             return screened
 
         def timed_match(*args: Any, **kwargs: Any) -> Any:

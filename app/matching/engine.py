@@ -478,6 +478,20 @@ class _Scored:
     available: int | None  # the places used (``capacity``'s when given, else the activity's)
 
 
+@dataclass(frozen=True, slots=True)
+class Prescreened:
+    """Online or phone activities the caller has already found to pass hard rules 1, 2 and 4-9
+    for this person on this day (listed, a schedule valid today, eligible; digital access for
+    online, service area, cost, days), which share the mode, whether there is a free option
+    and the days on the day (`days_on`). `match` then applies only rule 3 and scores them: the
+    same figures as if they were among its ``activities``, without re-testing the rest."""
+
+    activities: Sequence[Activity]
+    online: bool  # else phone
+    free: bool
+    days: frozenset[str] | None
+
+
 def match(
     person: Person,
     activities: Sequence[Activity],
@@ -488,8 +502,12 @@ def match(
     limit: int = 10,
     include_full: bool = False,
     capacity: Mapping[str, int | None] | None = None,
+    prescreened: Sequence[Prescreened] = (),
 ) -> MatchResult:
     """The activities the person can take part in, best first, with scores and reasons.
+
+    ``prescreened`` are further activities, grouped by a caller that has tested rules 1, 2 and
+    4-9 for them (see `Prescreened`); they count and score as if given in ``activities``.
 
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
@@ -559,6 +577,125 @@ def match(
     rad = math.pi / 180
     half_rad = rad / 2
     two_r = 2 * EARTH_RADIUS_KM
+
+    def consider(
+        a: Activity,
+        days: frozenset[str] | None,
+        available: int | None,
+        waitlist: bool,
+        attendance: Attendance,
+        distance: float | None,
+        proximity: float,
+        free: bool,
+    ) -> None:
+        """Score an activity that passes every hard rule and keep it if among the first."""
+        nonlocal eligible, last
+        # Components. Need, interest and language fit depend only on the activity's code
+        # sets, which are few and often shared: each is computed once per distinct set.
+        categories = a.categories
+        fit_key = (categories, a.target_needs)
+        need_fit = need_fits.get(fit_key)
+        if need_fit is None:
+            if need_rows:
+                targets = a.target_needs
+                fit_sum = 0.0
+                for need, row in need_rows:
+                    if need in targets:
+                        fit_sum += 1.0
+                    else:
+                        top = 0.0
+                        for c in categories:
+                            v = row.get(c, 0.0)
+                            if v > top:
+                                top = v
+                        fit_sum += top
+                need_fit = fit_sum / len(need_rows)
+            else:
+                need_fit = NEUTRAL
+            need_fits[fit_key] = need_fit
+
+        interest_fit = interest_fits.get(categories)
+        if interest_fit is None:
+            if n_interests:
+                if categories:
+                    shared = len(interests & categories)
+                    interest_fit = shared / min(n_interests, len(categories))
+                else:
+                    interest_fit = 0.0
+            else:
+                interest_fit = NEUTRAL
+            interest_fits[categories] = interest_fit
+
+        language_fit = language_fits.get(a.languages)
+        if language_fit is None:
+            offered = {primary_language(c) for c in a.languages} if a.languages else ENGLISH
+            if first_language in offered:
+                language_fit = 1.0
+            elif not other_languages.isdisjoint(offered):
+                language_fit = SECONDARY_LANGUAGE_FIT
+            else:
+                language_fit = 0.0
+            language_fits[a.languages] = language_fit
+
+        if person_days and days is not None:
+            day_fit = len(person_days & days) / min(len(person_days), len(days))
+        else:
+            day_fit = NEUTRAL
+
+        if available is None:
+            spare = 1.0
+        elif waitlist:
+            spare = 0.0
+        elif a.capacity_maximum:
+            spare = available / a.capacity_maximum
+        else:
+            spare = available / PLENTY_OF_PLACES
+        if spare > 1.0:
+            spare = 1.0
+
+        if deprived:
+            equity = (0.5 if free else 0.0) + (
+                0.5 if attendance == "in-person" and a.near_public_transport is True else 0.0
+            )
+        else:
+            equity = 0.0
+
+        score = (
+            wn * need_fit
+            + wi * interest_fit
+            + wp * proximity
+            + wl * language_fit
+            + wd * day_fit
+            + wc * spare
+            + we * equity
+        )
+        score = 0.0 if score < 0.0 else 1.0 if score > 1.0 else score
+        eligible += 1
+        if limit == 0:
+            return
+        key = (-score, math.inf if distance is None else distance, a.id)
+        if last is not None and not key < last:
+            return
+        # ids are unique, so the comparison never reaches the _Scored element
+        bisect.insort(
+            first,
+            (
+                *key,
+                _Scored(
+                    a,
+                    (need_fit, interest_fit, proximity, language_fit, day_fit, spare, equity),
+                    score,
+                    attendance,
+                    distance,
+                    waitlist,
+                    days,
+                    available,
+                ),
+            ),
+        )
+        if len(first) >= limit:
+            del first[limit:]
+            last = first[-1][:3]
 
     for a in activities:
         if a.id in seen:
@@ -688,112 +825,25 @@ def match(
             excluded[9] += 1
             continue
 
-        # Components. Need, interest and language fit depend only on the activity's code
-        # sets, which are few and often shared: each is computed once per distinct set.
-        categories = a.categories
-        fit_key = (categories, a.target_needs)
-        need_fit = need_fits.get(fit_key)
-        if need_fit is None:
-            if need_rows:
-                targets = a.target_needs
-                fit_sum = 0.0
-                for need, row in need_rows:
-                    if need in targets:
-                        fit_sum += 1.0
-                    else:
-                        top = 0.0
-                        for c in categories:
-                            v = row.get(c, 0.0)
-                            if v > top:
-                                top = v
-                        fit_sum += top
-                need_fit = fit_sum / len(need_rows)
-            else:
-                need_fit = NEUTRAL
-            need_fits[fit_key] = need_fit
+        consider(a, days, available, waitlist, attendance, distance, proximity, free)
 
-        interest_fit = interest_fits.get(categories)
-        if interest_fit is None:
-            if n_interests:
-                if categories:
-                    shared = len(interests & categories)
-                    interest_fit = shared / min(n_interests, len(categories))
-                else:
-                    interest_fit = 0.0
-            else:
-                interest_fit = NEUTRAL
-            interest_fits[categories] = interest_fit
-
-        language_fit = language_fits.get(a.languages)
-        if language_fit is None:
-            offered = {primary_language(c) for c in a.languages} if a.languages else ENGLISH
-            if first_language in offered:
-                language_fit = 1.0
-            elif not other_languages.isdisjoint(offered):
-                language_fit = SECONDARY_LANGUAGE_FIT
-            else:
-                language_fit = 0.0
-            language_fits[a.languages] = language_fit
-
-        if person_days and days is not None:
-            day_fit = len(person_days & days) / min(len(person_days), len(days))
-        else:
-            day_fit = NEUTRAL
-
-        if available is None:
-            spare = 1.0
-        elif waitlist:
-            spare = 0.0
-        elif a.capacity_maximum:
-            spare = available / a.capacity_maximum
-        else:
-            spare = available / PLENTY_OF_PLACES
-        if spare > 1.0:
-            spare = 1.0
-
-        if deprived:
-            equity = (0.5 if free else 0.0) + (
-                0.5 if attendance == "in-person" and a.near_public_transport is True else 0.0
+    for group in prescreened:
+        mode_of_group: Attendance = "online" if group.online else "phone"
+        if group.online and no_digital:
+            raise ValueError("an online group was prescreened for a person without digital access")
+        proximity = online_value if group.online else phone_value
+        for a in group.activities:
+            if a.id in seen:
+                raise ValueError(f"activity id {a.id!r} is given twice")
+            seen.add(a.id)
+            available = (
+                a.capacity_available if places is None else places.get(a.id, a.capacity_available)
             )
-        else:
-            equity = 0.0
-
-        score = (
-            wn * need_fit
-            + wi * interest_fit
-            + wp * proximity
-            + wl * language_fit
-            + wd * day_fit
-            + wc * spare
-            + we * equity
-        )
-        score = 0.0 if score < 0.0 else 1.0 if score > 1.0 else score
-        eligible += 1
-        if limit == 0:
-            continue
-        key = (-score, math.inf if distance is None else distance, a.id)
-        if last is not None and not key < last:
-            continue
-        # ids are unique, so the comparison never reaches the _Scored element
-        bisect.insort(
-            first,
-            (
-                *key,
-                _Scored(
-                    a,
-                    (need_fit, interest_fit, proximity, language_fit, day_fit, spare, equity),
-                    score,
-                    attendance,
-                    distance,
-                    waitlist,
-                    days,
-                    available,
-                ),
-            ),
-        )
-        if len(first) >= limit:
-            del first[limit:]
-            last = first[-1][:3]
+            waitlist = available is not None and available <= 0
+            if waitlist and not include_full:
+                excluded[3] += 1
+                continue
+            consider(a, group.days, available, waitlist, mode_of_group, None, proximity, group.free)
 
     context = _ReasonContext(
         needs=needs,

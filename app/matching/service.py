@@ -141,6 +141,7 @@ async def match_referral(
         limit=limit,
         include_full=include_full,
         capacity=places,
+        prescreened=screened.prescreened,
     )
     excluded = {rule: result.excluded[rule] + screened.excluded[rule] for rule in engine.Rule}
     result = engine.MatchResult(result.matches, excluded, result.eligible, result.warnings)

@@ -68,10 +68,16 @@ def _listed(a: engine.Activity) -> bool:
 
 @dataclass(frozen=True)
 class Screened:
-    """The activities to give the engine and what the snapshot excluded without it."""
+    """The activities to give the engine (those it tests, and the online and phone ones of the
+    profiles that pass, which it only scores) and what the snapshot excluded without it."""
 
     excluded: dict[engine.Rule, int]
     activities: list[engine.Activity]
+    prescreened: list[engine.Prescreened]
+
+    @property
+    def count(self) -> int:
+        return len(self.activities) + sum(len(g.activities) for g in self.prescreened)
 
 
 Grid = dict[Cell, list[tuple[float, float, engine.Activity]]]
@@ -363,6 +369,7 @@ class Directory:
                 key, profile, full_then = where
                 full_since[(key, profile)] += _full(available) - full_then
         found: list[engine.Activity] = []
+        prescreened: list[engine.Prescreened] = []
         for key, group in day.groups.items():
             minimum_age, maximum_age, only = key
             if not engine.eligible(minimum_age, maximum_age, only, person.age, gender):
@@ -380,7 +387,8 @@ class Directory:
             for profile, members in group.profiles.items():
                 rule = _broken(profile, person, areas)
                 if not rule:
-                    found.extend(members.activities)
+                    online, _, free, days = profile
+                    prescreened.append(engine.Prescreened(members.activities, online, free, days))
                     continue
                 full = 0 if include_full else members.full + full_since[(key, profile)]
                 excluded[engine.Rule.CAPACITY] += full
@@ -394,7 +402,7 @@ class Directory:
                 else:
                     excluded[engine.Rule.ACTIVE] += 1
         excluded[engine.Rule.TRAVEL_DISTANCE] = index.in_person - in_person_inside
-        return Screened(excluded, found)
+        return Screened(excluded, found, prescreened)
 
 
 _directories: dict[str, Directory] = {}

@@ -23,8 +23,10 @@ from app.matching.engine import (
     Match,
     MatchResult,
     Person,
+    Prescreened,
     Schedule,
     Weights,
+    days_on,
     match,
 )
 
@@ -361,3 +363,51 @@ def test_in_person_attendance_needs_one_place_within_reach_meeting_every_need(
     }
     for m in result.matches:
         check_match(person, activities[int(m.activity_id)], m, Weights())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    person=people,
+    activities=directory(),
+    include_full=st.booleans(),
+    limit=st.integers(0, 12),
+    weights=weights,
+)
+def test_prescreened_activities_count_and_score_as_if_given_directly(
+    person: Person,
+    activities: list[Activity],
+    include_full: bool,
+    limit: int,
+    weights: Weights,
+) -> None:
+    """The snapshot hands the engine the online and phone activities it found to pass rules
+    1, 2 and 4-9 as `Prescreened` groups: the result must be the same as giving them as plain
+    activities. Which ones pass is decided by `attendable` (this file's own reading of the
+    rules) with rule 3 set aside."""
+
+    def run(items: list[Activity], prescreened: list[Prescreened]) -> MatchResult:
+        return match(
+            person,
+            items,
+            today=TODAY,
+            suitability=SUITABILITY,
+            weights=weights,
+            limit=limit,
+            include_full=include_full,
+            prescreened=prescreened,
+        )
+
+    groups: dict[tuple[bool, bool, frozenset[str] | None], list[Activity]] = {}
+    rest = []
+    for a in activities:
+        if a.attending_type in ("online", "phone") and attendable(person, a, include_full=True):
+            free = any(o.free or o.amount == 0 for o in a.cost_options)
+            group = (a.attending_type == "online", free, days_on(a, TODAY))
+            groups.setdefault(group, []).append(a)
+        else:
+            rest.append(a)
+    prescreened = [
+        Prescreened(members, online, free, days) for (online, free, days), members in groups.items()
+    ]
+
+    assert key(run(rest, prescreened)) == key(run(activities, []))
