@@ -45,6 +45,7 @@ ADMIN_URL = os.environ.get(
     "ASSETLINK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 DATABASE = "assetlink_bench_reports"
+REPORTS = ("referrals", "outcomes", "equity")
 SECRET = "assetlink-bench-secret-0123456789abcdef"  # noqa: S105 (a throwaway HS256 key)
 YEARS = 4
 SINGLE = (
@@ -249,7 +250,9 @@ async def refresh_summaries(url: str) -> float:
     return took
 
 
-async def measure(url: str, repeats: int) -> list[dict[str, Any]]:
+async def measure(
+    url: str, repeats: int, reports: list[str], only: list[str]
+) -> list[dict[str, Any]]:
     settings = Settings(database_url=url, jwt_secret=SECRET, log_level="WARNING")
     app = create_app(settings)
     token = mint_hs256(settings, role=Role.COMMISSIONER, org="15N", sub="bench")
@@ -263,11 +266,13 @@ async def measure(url: str, repeats: int) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=300
     ) as client:
-        for report in ("referrals", "outcomes", "equity"):
+        for report in reports:
             groupings: list[tuple[str, ...]] = [(d,) for d in SINGLE] + list(PAIRS)
             if report == "equity":
                 groupings = [()] + [(d,) for d in SINGLE if d != "imd_quintile"]
             for window, extra in windows.items():
+                if only and window not in only:
+                    continue
                 for dims in groupings:
                     params = [*extra.items(), *(("group_by", d) for d in dims)]
                     times = []
@@ -312,6 +317,18 @@ async def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="time an existing database")
+    parser.add_argument(
+        "--report",
+        action="append",
+        choices=REPORTS,
+        help="time only this report (repeatable; default: all three)",
+    )
+    parser.add_argument(
+        "--window",
+        action="append",
+        choices=("12 months", f"{YEARS} years"),
+        help="time only this window (repeatable; default: both)",
+    )
     args = parser.parse_args()
     url = ADMIN_URL.rpartition("/")[0] + f"/{DATABASE}"
     if not args.reuse:
@@ -325,7 +342,7 @@ async def main() -> None:
             await load(url, args.referrals, args.referrals * 3)
             print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
         await refresh_summaries(url)  # with --reuse: whatever is still queued
-        rows = await measure(url, args.repeats)
+        rows = await measure(url, args.repeats, args.report or list(REPORTS), args.window or [])
     finally:
         if not args.keep:
             await _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')

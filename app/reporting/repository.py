@@ -272,10 +272,12 @@ def _window_params(window: Window) -> dict[str, Any]:
 
 
 async def referral_counts(
-    session: AsyncSession, dimensions: Sequence[str], window: Window
+    session: AsyncSession, dimensions: Sequence[str], window: Window, *, medians: bool = True
 ) -> list[dict[str, Any]]:
     """Per group: received, accepted, rejected, declined, booked, attended, completed, engaged
-    (first contact or booked), with_first_contact and the median days to first contact."""
+    (first contact or booked), with_first_contact and the median days to first contact (None
+    without ``medians``: the median is a statement of its own, with a sort of the window's
+    rows, which the equity view does not need)."""
     d = await _dialect(session)
     days = "f.first_contact_days"
     joins = _joins(dimensions)
@@ -292,11 +294,12 @@ async def referral_counts(
     ]
     rows = await _aggregate(session, d, dimensions, source, aggregates, params, keys=keys)
     n = len(dimensions)
-    medians: dict[tuple[Any, ...], float] = {}
-    for row in await _medians(session, d, dimensions, source, days, params, keys):
-        medians[tuple(row[f"g{i}"] for i in range(n))] = row["median_days"]
+    found: dict[tuple[Any, ...], float] = {}
+    if medians:
+        for row in await _medians(session, d, dimensions, source, days, params, keys):
+            found[tuple(row[f"g{i}"] for i in range(n))] = row["median_days"]
     for row in rows:
-        row["median_days"] = medians.get(tuple(row[f"g{i}"] for i in range(n)))
+        row["median_days"] = found.get(tuple(row[f"g{i}"] for i in range(n)))
     return rows
 
 

@@ -353,20 +353,14 @@ def publish_equity(
         {r.group.get(dimensions[1], "") for r in rows} if n == 2 else {""},
         key=lambda x: _sort_key((x,)),
     )
+    # the rows of quintiles 1 and 5 by the other group (the first one found, as before)
+    ends: dict[tuple[str, str], Row] = {}
+    for r in rows:
+        if r.group["imd_quintile"] in ("1", "5"):
+            other = r.group[dimensions[1]] if n == 2 else ""
+            ends.setdefault((r.group["imd_quintile"], other), r)
     for other in others:
-
-        def pick(quintile: str, other: str = other) -> Row | None:
-            return next(
-                (
-                    r
-                    for r in rows
-                    if r.group["imd_quintile"] == quintile
-                    and (n < 2 or r.group[dimensions[1]] == other)
-                ),
-                None,
-            )
-
-        most, least = pick("1"), pick("5")
+        most, least = ends.get(("1", other)), ends.get(("5", other))
         group = {"imd_quintile": GAP} | ({dimensions[1]: other} if n == 2 else {})
         gap = Row(group)
         for name in (
@@ -443,7 +437,7 @@ async def equity_report(
     session: AsyncSession, w: repo.Window, dimensions: list[str], rules: DisclosureRules
 ) -> Report:
     dims = equity_dimensions(dimensions)
-    counts = await repo.referral_counts(session, dims, w)
+    counts = await repo.referral_counts(session, dims, w, medians=False)
     wellbeing = [m for m in score_measures() if (m.instrument, m.measure) == WELLBEING]
     changes = await repo.paired_scores(session, dims, w, wellbeing)
     return _report("equity", w, dims, rules, publish_equity(counts, changes, dims, rules))

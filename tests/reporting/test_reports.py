@@ -217,7 +217,11 @@ async def test_outcomes_report_matches_an_independent_computation(
     assert ("SWEMWBS", "metric") in {(k[-2], k[-1]) for k in expected_keys}
 
 
-@pytest.mark.parametrize("dims", [(), ("sex",), ("imd_quintile", "month")], ids=str)
+@pytest.mark.parametrize(
+    "dims",
+    [(), ("sex",), ("imd_quintile", "month"), ("practice",), ("need",), ("activity_category",)],
+    ids=str,
+)
 async def test_equity_report_matches_an_independent_computation(
     client: httpx.AsyncClient,
     commissioner: dict[str, str],
