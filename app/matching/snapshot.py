@@ -158,22 +158,12 @@ def _full(available: int | None) -> bool:
 
 @dataclass(frozen=True)
 class _Profiled:
-    """The online and phone activities of one profile, and how many of them had no place left
-    when the day was indexed (their later places are in `Directory.capacity`)."""
+    """The online and phone activities of one profile (hybrid ones as their online views), and
+    how many of them had no place left when the day was indexed (their later places are in
+    `Directory.capacity`)."""
 
     activities: list[engine.Activity]
     full: int
-
-
-@dataclass(frozen=True)
-class _Group:
-    """The listed remote activities with a schedule valid on the day and the same age limits
-    and gender: the hybrid ones (with their online views, in the same order) and the online
-    and phone ones by profile."""
-
-    hybrid: list[engine.Activity]
-    views: list[engine.Activity]
-    profiles: dict[Profile, _Profiled]
 
 
 @dataclass(frozen=True)
@@ -181,18 +171,19 @@ class _Day:
     """The listed remote activities on one day: how many have no schedule valid that day
     (rule 1), and the others by their age limits and gender (rule 2), so that a person's
     rules 1 and 2 are decided per group rather than per activity. Inside a group, online and
-    phone activities are further grouped by what rules 4, 7, 8 and 9 read of them (`Profile`),
-    so a profile the person fails is counted without visiting its activities one by one (its
-    full ones under rule 3 first, as the engine counts them); hybrid activities, whose rules
-    depend on their locations, always go to the engine (as their online views when out of
-    reach)."""
+    phone activities, and hybrid ones as their online views, are further grouped by what rules
+    4, 7, 8 and 9 read of them (`Profile`): a profile the person fails is counted without
+    visiting its activities (its full ones under rule 3 first, as the engine counts them); the
+    activities of a profile the person passes go to the engine as `engine.Prescreened`, which
+    it only checks for places and scores. A hybrid activity within the person's reach goes to
+    the engine as itself instead of its view."""
 
     today: dt.date
     unscheduled: int
-    groups: dict[Eligibility, _Group]
-    hybrid_at: dict[str, tuple[Eligibility, int]]  # a hybrid activity's group and position
-    # an online or phone activity's group and profile, and whether it was full when indexed
-    profile_of: dict[str, tuple[Eligibility, Profile, bool]]
+    groups: dict[Eligibility, dict[Profile, _Profiled]]
+    # a remote activity's group and profile, whether it was full when indexed, and its position
+    # in the profile's list
+    profile_of: dict[str, tuple[Eligibility, Profile, bool, int]]
 
     @classmethod
     def of(
@@ -202,41 +193,33 @@ class _Day:
         today: dt.date,
     ) -> _Day:
         unscheduled = 0
-        hybrid: dict[Eligibility, list[engine.Activity]] = defaultdict(list)
         profiled: dict[Eligibility, dict[Profile, list[engine.Activity]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        hybrid_at: dict[str, tuple[Eligibility, int]] = {}
-        profile_of: dict[str, tuple[Eligibility, Profile, bool]] = {}
+        profile_of: dict[str, tuple[Eligibility, Profile, bool, int]] = {}
         for a in remote:
             if not engine.scheduled_on(a, today):
                 unscheduled += 1
                 continue
             key = (a.minimum_age, a.maximum_age, a.eligibility_gender)
-            if a.attending_type == "hybrid":
-                hybrid_at[a.id] = (key, len(hybrid[key]))
-                hybrid[key].append(a)
-                continue
+            view = views.get(a.id, a)  # hybrid: its online view
             profile = (
-                a.attending_type == "online",
+                view.attending_type == "online",
                 frozenset(c.upper() for c in a.service_areas),
                 engine.has_free_option(a),
                 engine.days_on(a, today),
             )
-            profile_of[a.id] = (key, profile, _full(a.capacity_available))
-            profiled[key][profile].append(a)
+            members = profiled[key][profile]
+            profile_of[a.id] = (key, profile, _full(a.capacity_available), len(members))
+            members.append(view)
         groups = {
-            key: _Group(
-                hybrid[key],
-                [views[a.id] for a in hybrid[key]],
-                {
-                    profile: _Profiled(members, sum(_full(a.capacity_available) for a in members))
-                    for profile, members in profiled[key].items()
-                },
-            )
-            for key in hybrid.keys() | profiled.keys()
+            key: {
+                profile: _Profiled(members, sum(_full(a.capacity_available) for a in members))
+                for profile, members in profiles.items()
+            }
+            for key, profiles in profiled.items()
         }
-        return cls(today, unscheduled, groups, hybrid_at, profile_of)
+        return cls(today, unscheduled, groups, profile_of)
 
 
 def _broken(profile: Profile, person: engine.Person, areas: frozenset[str]) -> int:
@@ -356,43 +339,61 @@ class Directory:
         gender = person.gender.lower() if person.gender else None
         areas = frozenset(code.strip().upper() for code in person.area_codes)
         box = None if person.location is None else travel_box(person.location, person.max_travel_km)
-        # hybrid activities within reach go to the engine as themselves, by group and position
-        near: dict[Eligibility, list[tuple[int, engine.Activity]]] = defaultdict(list)
+        # hybrid activities within reach go to the engine as themselves, not as their views
+        near: dict[tuple[Eligibility, Profile], list[tuple[int, engine.Activity]]] = defaultdict(
+            list
+        )
         if box is not None:
             for activity_id, a in _inside(index.hybrid_cells, box).items():
-                if (at := day.hybrid_at.get(activity_id)) is not None:
-                    near[at[0]].append((at[1], a))
+                if (where := day.profile_of.get(activity_id)) is not None:
+                    key, profile, _, position = where
+                    near[(key, profile)].append((position, a))
         # places changed since the day was indexed, by profile: (now full) - (full then)
         full_since: dict[tuple[Eligibility, Profile], int] = defaultdict(int)
         for activity_id, available in places.items():
             if (where := day.profile_of.get(activity_id)) is not None:
-                key, profile, full_then = where
+                key, profile, full_then, _ = where
                 full_since[(key, profile)] += _full(available) - full_then
         found: list[engine.Activity] = []
         prescreened: list[engine.Prescreened] = []
-        for key, group in day.groups.items():
+        broken: dict[Profile, int] = {}  # the rule each profile breaks for the person, 0 none
+        by_rule = [0] * (max(engine.Rule) + 1)
+        for key, profiles in day.groups.items():
             minimum_age, maximum_age, only = key
             if not engine.eligible(minimum_age, maximum_age, only, person.age, gender):
-                excluded[engine.Rule.ELIGIBILITY] += len(group.hybrid) + sum(
-                    len(p.activities) for p in group.profiles.values()
+                excluded[engine.Rule.ELIGIBILITY] += sum(
+                    len(p.activities) for p in profiles.values()
                 )
                 continue
-            if key in near:
-                chosen = list(group.views)
-                for position, a in near[key]:
-                    chosen[position] = a
-                found.extend(chosen)
-            else:
-                found.extend(group.views)
-            for profile, members in group.profiles.items():
-                rule = _broken(profile, person, areas)
+            for profile, members in profiles.items():
+                reached = near.get((key, profile), ()) if near else ()
+                if reached:
+                    found.extend(a for _, a in reached)
+                rule = broken.get(profile)
+                if rule is None:
+                    rule = broken[profile] = _broken(profile, person, areas)
                 if not rule:
+                    views = members.activities
+                    if reached:
+                        skip = {position for position, _ in reached}
+                        views = [v for i, v in enumerate(views) if i not in skip]
                     online, _, free, days = profile
-                    prescreened.append(engine.Prescreened(members.activities, online, free, days))
+                    prescreened.append(engine.Prescreened(views, online, free, days))
                     continue
-                full = 0 if include_full else members.full + full_since[(key, profile)]
-                excluded[engine.Rule.CAPACITY] += full
-                excluded[engine.Rule(rule)] += len(members.activities) - full
+                full = 0
+                if not include_full:
+                    full = members.full
+                    if full_since:
+                        full += full_since.get((key, profile), 0)
+                    if reached:
+                        full -= sum(
+                            _full(places.get(a.id, a.capacity_available)) for _, a in reached
+                        )
+                by_rule[engine.Rule.CAPACITY] += full
+                by_rule[rule] += len(members.activities) - len(reached) - full
+        for rule_number, count in enumerate(by_rule):
+            if count:
+                excluded[engine.Rule(rule_number)] += count
         in_person_inside = 0
         if box is not None:
             for a in _inside(index.cells, box).values():
