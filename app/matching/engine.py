@@ -578,20 +578,9 @@ def match(
     half_rad = rad / 2
     two_r = 2 * EARTH_RADIUS_KM
 
-    def consider(
-        a: Activity,
-        days: frozenset[str] | None,
-        available: int | None,
-        waitlist: bool,
-        attendance: Attendance,
-        distance: float | None,
-        proximity: float,
-        free: bool,
-    ) -> None:
-        """Score an activity that passes every hard rule and keep it if among the first."""
-        nonlocal eligible, last
-        # Components. Need, interest and language fit depend only on the activity's code
-        # sets, which are few and often shared: each is computed once per distinct set.
+    def fits(a: Activity) -> tuple[float, float, float]:
+        """Need, interest and language fit. They depend only on the activity's code sets,
+        which are few and often shared: each is computed once per distinct set."""
         categories = a.categories
         fit_key = (categories, a.target_needs)
         need_fit = need_fits.get(fit_key)
@@ -636,23 +625,45 @@ def match(
             else:
                 language_fit = 0.0
             language_fits[a.languages] = language_fit
+        return need_fit, interest_fit, language_fit
 
+    def day_fit_of(days: frozenset[str] | None) -> float:
         if person_days and days is not None:
-            day_fit = len(person_days & days) / min(len(person_days), len(days))
-        else:
-            day_fit = NEUTRAL
+            return len(person_days & days) / min(len(person_days), len(days))
+        return NEUTRAL
 
+    def spare_of(a: Activity, available: int | None, waitlist: bool) -> float:
         if available is None:
-            spare = 1.0
-        elif waitlist:
-            spare = 0.0
-        elif a.capacity_maximum:
-            spare = available / a.capacity_maximum
-        else:
-            spare = available / PLENTY_OF_PLACES
-        if spare > 1.0:
-            spare = 1.0
+            return 1.0
+        if waitlist:
+            return 0.0
+        spare = available / (a.capacity_maximum or PLENTY_OF_PLACES)
+        return 1.0 if spare > 1.0 else spare
 
+    def keep(key: tuple[float, float, str], scored: _Scored) -> None:
+        """Insert a survivor among the first `limit` (its key is below `last`)."""
+        nonlocal last
+        # ids are unique, so the comparison never reaches the _Scored element
+        bisect.insort(first, (*key, scored))
+        if len(first) >= limit:
+            del first[limit:]
+            last = first[-1][:3]
+
+    def consider(
+        a: Activity,
+        days: frozenset[str] | None,
+        available: int | None,
+        waitlist: bool,
+        attendance: Attendance,
+        distance: float | None,
+        proximity: float,
+        free: bool,
+    ) -> None:
+        """Score an activity that passes every hard rule and keep it if among the first."""
+        nonlocal eligible
+        need_fit, interest_fit, language_fit = fits(a)
+        day_fit = day_fit_of(days)
+        spare = spare_of(a, available, waitlist)
         if deprived:
             equity = (0.5 if free else 0.0) + (
                 0.5 if attendance == "in-person" and a.near_public_transport is True else 0.0
@@ -676,26 +687,8 @@ def match(
         key = (-score, math.inf if distance is None else distance, a.id)
         if last is not None and not key < last:
             return
-        # ids are unique, so the comparison never reaches the _Scored element
-        bisect.insort(
-            first,
-            (
-                *key,
-                _Scored(
-                    a,
-                    (need_fit, interest_fit, proximity, language_fit, day_fit, spare, equity),
-                    score,
-                    attendance,
-                    distance,
-                    waitlist,
-                    days,
-                    available,
-                ),
-            ),
-        )
-        if len(first) >= limit:
-            del first[limit:]
-            last = first[-1][:3]
+        components = (need_fit, interest_fit, proximity, language_fit, day_fit, spare, equity)
+        keep(key, _Scored(a, components, score, attendance, distance, waitlist, days, available))
 
     for a in activities:
         if a.id in seen:
@@ -831,7 +824,16 @@ def match(
         mode_of_group: Attendance = "online" if group.online else "phone"
         if group.online and no_digital:
             raise ValueError("an online group was prescreened for a person without digital access")
+        # What the group shares is computed once: proximity, day fit, equity; and per distinct
+        # code sets the score's sum up to the day fit, added in the order `consider` adds it
+        # (so the scores are the same to the last bit).
         proximity = online_value if group.online else phone_value
+        day_fit = day_fit_of(group.days)
+        equity = ((0.5 if group.free else 0.0) + 0.0) if deprived else 0.0
+        partial: dict[
+            tuple[frozenset[str], frozenset[str], frozenset[str]],
+            tuple[float, float, float, float],
+        ] = {}
         for a in group.activities:
             if a.id in seen:
                 raise ValueError(f"activity id {a.id!r} is given twice")
@@ -843,7 +845,34 @@ def match(
             if waitlist and not include_full:
                 excluded[3] += 1
                 continue
-            consider(a, group.days, available, waitlist, mode_of_group, None, proximity, group.free)
+            codes = (a.categories, a.target_needs, a.languages)
+            known = partial.get(codes)
+            if known is None:
+                need_fit, interest_fit, language_fit = fits(a)
+                known = partial[codes] = (
+                    wn * need_fit
+                    + wi * interest_fit
+                    + wp * proximity
+                    + wl * language_fit
+                    + wd * day_fit,
+                    need_fit,
+                    interest_fit,
+                    language_fit,
+                )
+            spare = spare_of(a, available, waitlist)
+            score = known[0] + wc * spare + we * equity
+            score = 0.0 if score < 0.0 else 1.0 if score > 1.0 else score
+            eligible += 1
+            if limit == 0:
+                continue
+            key = (-score, math.inf, a.id)
+            if last is not None and not key < last:
+                continue
+            components = (known[1], known[2], proximity, known[3], day_fit, spare, equity)
+            keep(
+                key,
+                _Scored(a, components, score, mode_of_group, None, waitlist, group.days, available),
+            )
 
     context = _ReasonContext(
         needs=needs,
