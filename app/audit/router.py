@@ -16,7 +16,7 @@ from app.errors import BadRequest, Issue
 from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.http import fhir_base, search_request
-from app.fhir.responses import FhirResponse
+from app.fhir.responses import FhirResponse, search_routes
 from app.fhir.search import SearchRequest, page_links
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -62,18 +62,7 @@ def _entities(search: SearchRequest) -> list[tuple[str, str]]:
     return entities
 
 
-@router.api_route(
-    "/AuditEvent",
-    methods=["GET"],
-    operation_id="fhir-search_audit_events",
-    response_class=FhirResponse,
-)
-@router.api_route(
-    "/AuditEvent/_search",
-    methods=["POST"],
-    operation_id="fhir-search_audit_events_post",
-    response_class=FhirResponse,
-)
+@search_routes(router, "/AuditEvent", "fhir-search_audit_events")
 async def search_audit_events(
     request: Request,
     session: SessionDep,

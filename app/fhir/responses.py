@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic_core
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from app.fhir import FHIR_JSON
 from app.fhir.outcome import information
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 class FhirResponse(Response):
@@ -89,3 +93,29 @@ FHIR_RESPONSES: dict[int | str, dict[str, Any]] = {
         422: "a rule of DESIGN.md 5.1/5.2 is broken (the OperationOutcome names the element)",
     }.items()
 }
+
+
+def search_routes(
+    router: APIRouter,
+    path: str,
+    operation_id: str,
+    responses: dict[int | str, dict[str, Any]] | None = None,
+) -> Callable[[Endpoint], Endpoint]:
+    """Register a FHIR search at ``GET path`` and ``POST path/_search`` (form-encoded), as R4
+    http.html asks; the POST operation's id ends in ``_post``."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        for route, method, op in (
+            (f"{path}/_search", "POST", f"{operation_id}_post"),
+            (path, "GET", operation_id),
+        ):
+            router.api_route(
+                route,
+                methods=[method],
+                operation_id=op,
+                response_class=FhirResponse,
+                responses=responses,
+            )(endpoint)
+        return endpoint
+
+    return register

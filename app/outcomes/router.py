@@ -17,7 +17,14 @@ from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.codec import check_structure, loads
 from app.fhir.http import fhir_base, search_request
-from app.fhir.responses import FHIR_BODY, FHIR_RESPONSES, FhirResponse, version_headers, written
+from app.fhir.responses import (
+    FHIR_BODY,
+    FHIR_RESPONSES,
+    FhirResponse,
+    search_routes,
+    version_headers,
+    written,
+)
 from app.fhir.search import page_links, reference_ids
 from app.outcomes import fhir, instruments, repository, service
 from app.outcomes.schemas import (
@@ -206,20 +213,7 @@ async def list_outcomes(
 # --- Questionnaire -------------------------------------------------------------------------------
 
 
-@fhir_router.api_route(
-    "/Questionnaire",
-    methods=["GET"],
-    operation_id="fhir-search_questionnaires",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
-@fhir_router.api_route(
-    "/Questionnaire/_search",
-    methods=["POST"],
-    operation_id="fhir-search_questionnaires_post",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
+@search_routes(fhir_router, "/Questionnaire", "fhir-search_questionnaires", FHIR_RESPONSES)
 async def search_questionnaires(request: Request, _caller: ReaderDep) -> Response:
     """Search the instruments' Questionnaires by `url`, `name` or `_id` (searchset Bundle)."""
     search = await search_request(request)
@@ -332,20 +326,7 @@ async def vread_questionnaire_response(
 # --- Observation -------------------------------------------------------------------------------
 
 
-@fhir_router.api_route(
-    "/Observation",
-    methods=["GET"],
-    operation_id="fhir-search_observations",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
-@fhir_router.api_route(
-    "/Observation/_search",
-    methods=["POST"],
-    operation_id="fhir-search_observations_post",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
+@search_routes(fhir_router, "/Observation", "fhir-search_observations", FHIR_RESPONSES)
 async def search_observations(
     request: Request, session: SessionDep, caller: ReadCaller
 ) -> Response:

@@ -18,7 +18,14 @@ from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.codec import check_structure, loads
 from app.fhir.http import fhir_base, search_request
-from app.fhir.responses import FHIR_BODY, FHIR_RESPONSES, FhirResponse, version_headers, written
+from app.fhir.responses import (
+    FHIR_BODY,
+    FHIR_RESPONSES,
+    FhirResponse,
+    search_routes,
+    version_headers,
+    written,
+)
 from app.fhir.search import SearchRequest, page_links, reference_ids, token
 from app.ops.metrics import REFERRALS_CREATED
 from app.referrals import fhir, intake, needs, repository, service
@@ -406,20 +413,7 @@ def _self_url(request: Request, path: str) -> str:
     return f"{fhir_base(request)}/{path}"
 
 
-@router.api_route(
-    "/fhir/ServiceRequest",
-    methods=["GET"],
-    operation_id="fhir-search_service_requests",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
-@router.api_route(
-    "/fhir/ServiceRequest/_search",
-    methods=["POST"],
-    operation_id="fhir-search_service_requests_post",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
+@search_routes(router, "/fhir/ServiceRequest", "fhir-search_service_requests", FHIR_RESPONSES)
 async def search_service_requests(
     request: Request, session: SessionDep, caller: ReadCaller
 ) -> Response:
@@ -475,20 +469,7 @@ async def read_patient(
     return _resource(fhir.patient_resource(patient))
 
 
-@router.api_route(
-    "/fhir/Patient",
-    methods=["GET"],
-    operation_id="fhir-search_patients",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
-@router.api_route(
-    "/fhir/Patient/_search",
-    methods=["POST"],
-    operation_id="fhir-search_patients_post",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
+@search_routes(router, "/fhir/Patient", "fhir-search_patients", FHIR_RESPONSES)
 async def search_patients(request: Request, session: SessionDep, caller: ReadCaller) -> Response:
     """Search people by NHS number (identifier) among the caller's referrals."""
     search = await search_request(request)
@@ -573,20 +554,7 @@ async def update_task(
     return written(fhir.task_resource(task), status=200, prefer=prefer, message="Task updated")
 
 
-@router.api_route(
-    "/fhir/Task",
-    methods=["GET"],
-    operation_id="fhir-search_tasks",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
-@router.api_route(
-    "/fhir/Task/_search",
-    methods=["POST"],
-    operation_id="fhir-search_tasks_post",
-    response_class=FhirResponse,
-    responses=FHIR_RESPONSES,
-)
+@search_routes(router, "/fhir/Task", "fhir-search_tasks", FHIR_RESPONSES)
 async def search_tasks(request: Request, session: SessionDep, caller: ReadCaller) -> Response:
     """Search Tasks: a referrer follows its referrals, a link worker pulls its caseload."""
     search = await search_request(request)

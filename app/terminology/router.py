@@ -16,7 +16,7 @@ from app.errors import NotFound
 from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.http import fhir_base, search_request
-from app.fhir.responses import FhirResponse
+from app.fhir.responses import FhirResponse, search_routes
 from app.fhir.search import page_links
 from app.terminology import codesystems, service
 from app.terminology.schemas import SnomedNeedList, SnomedNeedRead, SnomedNeedWrite
@@ -42,18 +42,7 @@ ReaderDep = Annotated[Caller, Depends(allowed(Action.DIRECTORY_READ))]
 AdminDep = Annotated[Caller, Depends(allowed(Action.TERMINOLOGY_MANAGE))]
 
 
-@fhir_router.api_route(
-    "/CodeSystem",
-    methods=["GET"],
-    operation_id="fhir-search_code_systems",
-    response_class=FhirResponse,
-)
-@fhir_router.api_route(
-    "/CodeSystem/_search",
-    methods=["POST"],
-    operation_id="fhir-search_code_systems_post",
-    response_class=FhirResponse,
-)
+@search_routes(fhir_router, "/CodeSystem", "fhir-search_code_systems")
 async def search_code_systems(request: Request, _caller: ReaderDep) -> Any:
     """Search this service's CodeSystems by `url`, `name` or `_id` (searchset Bundle)."""
     search = await search_request(request)
