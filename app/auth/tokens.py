@@ -120,7 +120,7 @@ class TokenVerifier:
         if known is not None:
             if await self._still_valid(known):
                 return known.principal
-            del self._verified[token]
+            self._verified.pop(token, None)  # a concurrent request may have dropped it already
         principal, verified = await self._verify(token)
         if len(self._verified) >= VERIFIED_TOKENS_MAX:
             del self._verified[next(iter(self._verified))]  # the oldest

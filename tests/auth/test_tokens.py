@@ -322,3 +322,18 @@ class TestJwks:
         verifier._jwks._fetched_at -= JWKS_TTL_S + 1  # the keys are due to be fetched again
         with pytest.raises(Unauthorized, match="unknown signing key"):
             await verifier.verify(token)
+
+    async def test_concurrent_uses_of_a_token_whose_key_left_are_each_refused(
+        self, database_url: str, keys: dict[str, Any], jwks_url: str, jwks_body: dict[str, bytes]
+    ) -> None:
+        verifier = TokenVerifier(make_settings(database_url, jwt_secret=None, jwks_url=jwks_url))
+        token = jwt.encode(_claims(), keys["ec"], algorithm="ES256", headers={"kid": "ec-1"})
+        assert (await verifier.verify(token)).sub == "gp-system-1"
+        rsa_only = [k for k in keys["jwks"]["keys"] if k["kid"] != "ec-1"]
+        jwks_body["jwks"] = json.dumps({"keys": rsa_only}).encode()
+        assert verifier._jwks is not None
+        verifier._jwks._fetched_at -= JWKS_TTL_S + 1
+        answers = await asyncio.gather(
+            verifier.verify(token), verifier.verify(token), return_exceptions=True
+        )
+        assert [type(a) for a in answers] == [Unauthorized, Unauthorized]
