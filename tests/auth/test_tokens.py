@@ -309,9 +309,12 @@ class TestJwks:
         assert (await _get(settings, sessionmaker, good)).status_code == 200
         _assert_401(await _get(settings, sessionmaker, bad))
 
-    async def test_a_remembered_token_is_refused_once_its_key_leaves_the_jwks(
-        self, database_url: str, keys: dict[str, Any], jwks_url: str, jwks_body: dict[str, bytes]
-    ) -> None:
+    @staticmethod
+    async def _remembered_then_rotated_out(
+        database_url: str, keys: dict[str, Any], jwks_url: str, jwks_body: dict[str, bytes]
+    ) -> tuple[TokenVerifier, str]:
+        """A verifier that has remembered an ES256 token whose key the JWKS then drops (and is
+        due to be fetched again)."""
         verifier = TokenVerifier(make_settings(database_url, jwt_secret=None, jwks_url=jwks_url))
         token = jwt.encode(_claims(), keys["ec"], algorithm="ES256", headers={"kid": "ec-1"})
         assert (await verifier.verify(token)).sub == "gp-system-1"
@@ -319,20 +322,24 @@ class TestJwks:
         rsa_only = [k for k in keys["jwks"]["keys"] if k["kid"] != "ec-1"]
         jwks_body["jwks"] = json.dumps({"keys": rsa_only}).encode()
         assert verifier._jwks is not None
-        verifier._jwks._fetched_at -= JWKS_TTL_S + 1  # the keys are due to be fetched again
+        verifier._jwks._fetched_at -= JWKS_TTL_S + 1
+        return verifier, token
+
+    async def test_a_remembered_token_is_refused_once_its_key_leaves_the_jwks(
+        self, database_url: str, keys: dict[str, Any], jwks_url: str, jwks_body: dict[str, bytes]
+    ) -> None:
+        verifier, token = await self._remembered_then_rotated_out(
+            database_url, keys, jwks_url, jwks_body
+        )
         with pytest.raises(Unauthorized, match="unknown signing key"):
             await verifier.verify(token)
 
     async def test_concurrent_uses_of_a_token_whose_key_left_are_each_refused(
         self, database_url: str, keys: dict[str, Any], jwks_url: str, jwks_body: dict[str, bytes]
     ) -> None:
-        verifier = TokenVerifier(make_settings(database_url, jwt_secret=None, jwks_url=jwks_url))
-        token = jwt.encode(_claims(), keys["ec"], algorithm="ES256", headers={"kid": "ec-1"})
-        assert (await verifier.verify(token)).sub == "gp-system-1"
-        rsa_only = [k for k in keys["jwks"]["keys"] if k["kid"] != "ec-1"]
-        jwks_body["jwks"] = json.dumps({"keys": rsa_only}).encode()
-        assert verifier._jwks is not None
-        verifier._jwks._fetched_at -= JWKS_TTL_S + 1
+        verifier, token = await self._remembered_then_rotated_out(
+            database_url, keys, jwks_url, jwks_body
+        )
         answers = await asyncio.gather(
             verifier.verify(token), verifier.verify(token), return_exceptions=True
         )
