@@ -14,12 +14,10 @@ from app.auth.principal import Principal
 from app.auth.tokens import TokenVerifier, missing_token
 
 _bearer = HTTPBearer(auto_error=False, description="JWT: HS256 (development) or RS256/ES256 (JWKS)")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-async def get_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+async def get_principal(request: Request, credentials: Credentials) -> Principal:
     """The verified caller; 401 with ``WWW-Authenticate`` when the token is missing or bad."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise missing_token()
@@ -41,10 +39,14 @@ class Caller:
     reach: Reach
 
 
-def allowed(action: Action) -> Callable[[Principal], Awaitable[Caller]]:
+def allowed(
+    action: Action,
+) -> Callable[[Request, HTTPAuthorizationCredentials | None], Awaitable[Caller]]:
     """Dependency factory: ``caller: Annotated[Caller, Depends(allowed(Action.X))]``."""
 
-    async def dependency(principal: PrincipalDep) -> Caller:
+    async def dependency(request: Request, credentials: Credentials) -> Caller:
+        # get_principal called, not depended on: one level less for FastAPI to solve per request
+        principal = await get_principal(request, credentials)
         return Caller(principal, action, authorize(principal, action))
 
     return dependency

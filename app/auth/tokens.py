@@ -4,6 +4,13 @@ HS256 tokens are checked with ``ASSETLINK_JWT_SECRET``; RS256/ES256 tokens again
 from ``ASSETLINK_JWKS_FILE`` or fetched from ``ASSETLINK_JWKS_URL`` (cached, refetched when a
 token names an unknown ``kid``, at most once a minute). The algorithm must match the kind of key
 configured, so an HS256 token can never be checked with a public key (algorithm confusion).
+
+A token that passed is remembered (by its exact string, at most ``VERIFIED_TOKENS_MAX`` of
+them) with the window its time claims allow, so a client sending the same token again is not
+checked again: only ``exp``, ``nbf`` and ``iat`` depend on when it is used, and they are
+compared with the clock on every use exactly as PyJWT compares them; outside that window, or
+when the JWKS no longer holds the same key, the token is verified afresh (which gives the same
+401 as before). A token that failed is never remembered.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import asyncio
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -24,6 +32,7 @@ from app.errors import Unauthorized
 ASYMMETRIC = ("RS256", "ES256")
 JWKS_TTL_S = 300.0
 JWKS_MIN_REFETCH_S = 60.0
+VERIFIED_TOKENS_MAX = 1024
 
 
 def _invalid(description: str) -> Unauthorized:
@@ -85,6 +94,17 @@ class JwksCache:
             self._fetched_at = time.monotonic()
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token that passed: its caller, when PyJWT would accept its time claims, and the key."""
+
+    principal: Principal
+    starts: tuple[int, ...]  # iat and nbf (when given): refused while ``start > now + leeway``
+    expires: int  # exp: refused once ``exp <= now - leeway``
+    kid: str | None
+    key: Any  # the JWKS key it was checked with; None for HS256 (the secret never changes)
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self._secret = settings.hs256_secret
@@ -93,21 +113,47 @@ class TokenVerifier:
         self._leeway = settings.jwt_leeway_s
         has_jwks = settings.jwks_url is not None or settings.jwks_file is not None
         self._jwks = JwksCache(settings) if has_jwks else None
+        self._verified: dict[str, _Verified] = {}
 
     async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            if await self._still_valid(known):
+                return known.principal
+            self._verified.pop(token, None)  # a concurrent request may have dropped it already
+        principal, verified = await self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS_MAX:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = verified
+        return principal
+
+    async def _still_valid(self, known: _Verified) -> bool:
+        now = time.time()  # PyJWT's clock: datetime.now(tz=UTC).timestamp()
+        if known.expires <= now - self._leeway or any(
+            start > now + self._leeway for start in known.starts
+        ):
+            return False
+        if known.key is None:
+            return True
+        assert self._jwks is not None
+        jwk = await self._jwks.key(known.kid)  # refetches the JWKS when it would have
+        return jwk is not None and jwk.key is known.key
+
+    async def _verify(self, token: str) -> tuple[Principal, _Verified]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise _invalid("malformed token") from None
         algorithm = header.get("alg")
         key: Any
+        jwks_key: Any = None
         if algorithm == "HS256" and self._secret is not None:
             key = self._secret
         elif algorithm in ASYMMETRIC and self._jwks is not None:
             jwk = await self._jwks.key(header.get("kid"))
             if jwk is None:
                 raise _invalid("unknown signing key")
-            key = jwk.key
+            key = jwks_key = jwk.key
         else:
             raise _invalid(f"algorithm {algorithm!r} is not accepted")
         try:
@@ -130,7 +176,15 @@ class TokenVerifier:
             raise _invalid("bad signature") from None
         except jwt.PyJWTError as exc:
             raise _invalid(str(exc).replace('"', "'")) from None
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        # int() of each, as PyJWT compares them (it has checked that int() takes them)
+        return principal, _Verified(
+            principal,
+            starts=tuple(int(claims[name]) for name in ("iat", "nbf") if name in claims),
+            expires=int(claims["exp"]),
+            kid=header.get("kid"),
+            key=jwks_key,
+        )
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -16,7 +17,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.auth.principal import Role
+from app.auth.tokens import JWKS_TTL_S, VERIFIED_TOKENS_MAX, TokenVerifier
 from app.config import Settings
+from app.errors import Unauthorized
 from app.main import create_app
 from tests.conftest import TEST_SECRET, TokenFactory, make_settings
 
@@ -146,6 +149,50 @@ class TestAuthorisation:
         }
 
 
+class TestVerifiedTokens:
+    """A token that passed is not checked again, but its time claims are, on every use."""
+
+    async def test_a_remembered_token_expires_on_time(self, client: httpx.AsyncClient) -> None:
+        expires = int(time.time()) - 57  # usable for 2-3 more seconds within the 60 s leeway
+        token = _hs256(exp=expires)
+        assert (await client.get(AUDIT, headers=_bearer(token))).status_code == 200
+        assert (await client.get(AUDIT, headers=_bearer(token))).status_code == 200
+        await asyncio.sleep(max(0.0, expires + 60 - time.time()) + 0.01)
+        response = await client.get(AUDIT, headers=_bearer(token))
+        _assert_401(response)
+        assert "token expired" in response.headers["WWW-Authenticate"]
+
+    async def test_a_remembered_token_is_not_usable_before_nbf(self) -> None:
+        verifier = TokenVerifier(make_settings("sqlite://", jwt_leeway_s=0))
+        starts = int(time.time()) + 1
+        token = _hs256(nbf=starts)
+        with pytest.raises(Unauthorized, match="not yet valid"):
+            await verifier.verify(token)
+        await asyncio.sleep(max(0.0, starts - time.time()) + 0.01)
+        assert (await verifier.verify(token)).sub == "gp-system-1"
+        assert (await verifier.verify(token)).sub == "gp-system-1"
+
+    async def test_only_the_same_string_is_remembered(self) -> None:
+        verifier = TokenVerifier(make_settings("sqlite://"))
+        token = _hs256(role="referrer")
+        assert (await verifier.verify(token)).role is Role.REFERRER
+        header, _, signature = token.split(".")
+        forged = jwt.utils.base64url_encode(json.dumps(_claims()).encode()).decode()
+        with pytest.raises(Unauthorized, match="bad signature"):
+            await verifier.verify(f"{header}.{forged}.{signature}")
+        assert (await verifier.verify(token)).role is Role.REFERRER
+
+    async def test_at_most_a_bounded_number_are_remembered(self) -> None:
+        verifier = TokenVerifier(make_settings("sqlite://"))
+        tokens = [_hs256(sub=f"client-{n}") for n in range(VERIFIED_TOKENS_MAX + 5)]
+        for token in tokens:
+            await verifier.verify(token)
+        assert len(verifier._verified) == VERIFIED_TOKENS_MAX
+        assert tokens[0] not in verifier._verified
+        assert tokens[-1] in verifier._verified
+        assert (await verifier.verify(tokens[0])).sub == "client-0"  # verified afresh
+
+
 # --- asymmetric keys through a JWKS --------------------------------------------------------
 
 
@@ -176,15 +223,19 @@ def jwks_file(tmp_path: Path, keys: dict[str, Any]) -> Path:
 
 
 @pytest.fixture
-def jwks_url(keys: dict[str, Any]) -> Iterator[str]:
-    body = json.dumps(keys["jwks"]).encode()
+def jwks_body(keys: dict[str, Any]) -> dict[str, bytes]:
+    """What the JWKS URL serves; a test may replace it (a key rotated out)."""
+    return {"jwks": json.dumps(keys["jwks"]).encode()}
 
+
+@pytest.fixture
+def jwks_url(jwks_body: dict[str, bytes]) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(jwks_body["jwks"])
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -257,3 +308,39 @@ class TestJwks:
         )
         assert (await _get(settings, sessionmaker, good)).status_code == 200
         _assert_401(await _get(settings, sessionmaker, bad))
+
+    @staticmethod
+    async def _remembered_then_rotated_out(
+        database_url: str, keys: dict[str, Any], jwks_url: str, jwks_body: dict[str, bytes]
+    ) -> tuple[TokenVerifier, str]:
+        """A verifier that has remembered an ES256 token whose key the JWKS then drops (and is
+        due to be fetched again)."""
+        verifier = TokenVerifier(make_settings(database_url, jwt_secret=None, jwks_url=jwks_url))
+        token = jwt.encode(_claims(), keys["ec"], algorithm="ES256", headers={"kid": "ec-1"})
+        assert (await verifier.verify(token)).sub == "gp-system-1"
+        assert (await verifier.verify(token)).sub == "gp-system-1"
+        rsa_only = [k for k in keys["jwks"]["keys"] if k["kid"] != "ec-1"]
+        jwks_body["jwks"] = json.dumps({"keys": rsa_only}).encode()
+        assert verifier._jwks is not None
+        verifier._jwks._fetched_at -= JWKS_TTL_S + 1
+        return verifier, token
+
+    async def test_a_remembered_token_is_refused_once_its_key_leaves_the_jwks(
+        self, database_url: str, keys: dict[str, Any], jwks_url: str, jwks_body: dict[str, bytes]
+    ) -> None:
+        verifier, token = await self._remembered_then_rotated_out(
+            database_url, keys, jwks_url, jwks_body
+        )
+        with pytest.raises(Unauthorized, match="unknown signing key"):
+            await verifier.verify(token)
+
+    async def test_concurrent_uses_of_a_token_whose_key_left_are_each_refused(
+        self, database_url: str, keys: dict[str, Any], jwks_url: str, jwks_body: dict[str, bytes]
+    ) -> None:
+        verifier, token = await self._remembered_then_rotated_out(
+            database_url, keys, jwks_url, jwks_body
+        )
+        answers = await asyncio.gather(
+            verifier.verify(token), verifier.verify(token), return_exceptions=True
+        )
+        assert [type(a) for a in answers] == [Unauthorized, Unauthorized]
