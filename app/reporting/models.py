@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, Float, Index, Integer, SmallInteger, String, Uuid
+from sqlalchemy import BigInteger, Float, Index, Integer, SmallInteger, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -118,3 +118,116 @@ class ReportDirty(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     referral_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
+# The monthly partial aggregates (docs/reports.md "Monthly partials"): per calendar month (UTC)
+# and per set of at most two *base* dimensions (``dims``, e.g. ``practice+sex``; ``""`` for
+# none), the counts and sums of the summary rows of that month, grouped by those dimensions. A
+# column outside ``dims`` holds the filler ("" or 0); inside it "" is no activity category and 0
+# an unknown IMD decile (the key is then unique without NULLs). A report reads the whole months
+# of its window from here and only the days at its edges from the summary rows.
+
+
+class ReportMonth(Base):
+    """Counts of ``report_referral`` (``report_need`` when ``need`` is in ``dims``) per month
+    and group."""
+
+    __tablename__ = "report_month"
+    __table_args__ = (
+        Index(
+            "uq_report_month_key",
+            "dims",
+            "month",
+            "practice",
+            "performer",
+            "imd_decile",
+            "age_band",
+            "sex",
+            "need",
+            "category",
+            unique=True,
+        ),
+        # the groups a refresh emptied, deleted after it
+        Index(
+            "ix_report_month_empty",
+            "month",
+            postgresql_where=text("received = 0"),
+            sqlite_where=text("received = 0"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    dims: Mapped[str] = mapped_column(String(40))
+    month: Mapped[str] = mapped_column(String(8))
+    quarter: Mapped[str] = mapped_column(String(8))
+    practice: Mapped[str] = mapped_column(String(32))
+    performer: Mapped[str] = mapped_column(String(32))
+    imd_decile: Mapped[int] = mapped_column(Integer)
+    age_band: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(16))
+    need: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    received: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    declined: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer)
+    attended: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)
+    engaged: Mapped[int] = mapped_column(Integer)
+    with_first_contact: Mapped[int] = mapped_column(Integer)
+
+
+class ReportMonthChange(Base):
+    """Sums of ``report_change`` per month, group and score measure: the number of pairs, the
+    sums of the baselines, follow-ups, changes and squared changes, and the number reliably
+    improved (0 for a measure without a threshold)."""
+
+    __tablename__ = "report_month_change"
+    __table_args__ = (
+        Index(
+            "uq_report_month_change_key",
+            "dims",
+            "month",
+            "practice",
+            "performer",
+            "imd_decile",
+            "age_band",
+            "sex",
+            "need",
+            "category",
+            "instrument",
+            "measure",
+            unique=True,
+        ),
+        Index(
+            "ix_report_month_change_empty",
+            "month",
+            postgresql_where=text("n = 0"),
+            sqlite_where=text("n = 0"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    dims: Mapped[str] = mapped_column(String(40))
+    month: Mapped[str] = mapped_column(String(8))
+    quarter: Mapped[str] = mapped_column(String(8))
+    practice: Mapped[str] = mapped_column(String(32))
+    performer: Mapped[str] = mapped_column(String(32))
+    imd_decile: Mapped[int] = mapped_column(Integer)
+    age_band: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(16))
+    need: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    instrument: Mapped[str] = mapped_column(String(32))
+    measure: Mapped[str] = mapped_column(String(32))
+    n: Mapped[int] = mapped_column(Integer)
+    sum_baseline: Mapped[float] = mapped_column(Float)
+    sum_follow_up: Mapped[float] = mapped_column(Float)
+    sum_change: Mapped[float] = mapped_column(Float)
+    sum_squares: Mapped[float] = mapped_column(Float)
+    improved: Mapped[int] = mapped_column(Integer)

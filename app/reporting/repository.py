@@ -19,7 +19,7 @@ parameter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,15 +106,15 @@ class Dimension:
 
 
 # the multi-valued dimensions' rows carry the referral's authored_on, so that only the
-# window's rows are read and hashed for the join
+# window's rows are read and hashed for the join (``{within}``: a condition on that alias)
 JOINS = {
     "need": (
-        "LEFT JOIN report_need rn ON rn.referral_id = f.referral_id "
-        "AND rn.authored_on >= :start AND rn.authored_on < :end"
+        "LEFT JOIN report_need rn ON rn.referral_id = f.referral_id AND {within}",
+        "rn",
     ),
     "activity_category": (
-        "LEFT JOIN report_category ac ON ac.referral_id = f.referral_id "
-        "AND ac.authored_on >= :start AND ac.authored_on < :end"
+        "LEFT JOIN report_category ac ON ac.referral_id = f.referral_id AND {within}",
+        "ac",
     ),
 }
 
@@ -143,14 +143,20 @@ class Window:
     end: dt.datetime  # exclusive
 
 
-def _joins(dimensions: Sequence[str]) -> str:
+def _in_window(alias: str) -> str:
+    return f"{alias}.authored_on >= :start AND {alias}.authored_on < :end"
+
+
+def _joins(dimensions: Sequence[str], within: Callable[[str], str] = _in_window) -> str:
     wanted: list[str] = []
     for name in dimensions:
         for join in DIMENSIONS[name].joins:
             if join not in wanted:
                 wanted.append(join)
     order = list(JOINS)
-    return " ".join(JOINS[j] for j in sorted(wanted, key=order.index))
+    return " ".join(
+        JOINS[j][0].format(within=within(JOINS[j][1])) for j in sorted(wanted, key=order.index)
+    )
 
 
 def _keyed(name: str, keys: Mapping[str, str] | None) -> Dimension:
@@ -268,7 +274,114 @@ def _window_params(window: Window) -> dict[str, Any]:
     return {"start": window.start, "end": window.end}
 
 
+# Monthly partials -----------------------------------------------------------------------------
+#
+# ``report_month`` and ``report_month_change`` (app/reporting/models.py) hold, per calendar month
+# and per set of at most two base dimensions, the counts and sums of the summary rows. A report
+# reads the whole months of its window from them and the days at its edges from the summary
+# rows, in one UNION ALL that has the columns of both, then aggregates as before: every figure
+# but the median is a count or a sum, so the result is that of one pass over the summary rows.
+
+# the dimensions a partial is keyed by; month and quarter are the partial's own month, the IMD
+# quintile comes from the decile
+BASE_DIMENSIONS = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
+BASE_OF = {
+    "month": None,
+    "quarter": None,
+    "practice": "practice",
+    "performer": "performer",
+    "need": "need",
+    "activity_category": "category",
+    "imd_quintile": "imd_decile",
+    "imd_decile": "imd_decile",
+    "age_band": "age_band",
+    "sex": "sex",
+}
+# the request dimensions over the UNION ALL of partial and summary rows (alias ``f``)
+PARTIAL_KEYS = {"need": "f.need", "activity_category": "f.category"}
+# a partial's key column -> its value as the summary rows have it (NULL: unknown / none)
+PARTIAL_READ = {"imd_decile": "NULLIF(p.imd_decile, 0)", "category": "NULLIF(p.category, '')"}
+
+
+def partial_dims(dimensions: Sequence[str]) -> tuple[str, ...]:
+    """The base dimensions of the partial a grouping reads (in ``BASE_DIMENSIONS`` order)."""
+    wanted = {BASE_OF[name] for name in dimensions}
+    return tuple(b for b in BASE_DIMENSIONS if b in wanted)
+
+
+def partial_kinds() -> list[tuple[str, ...]]:
+    """Every set of at most two base dimensions: a request has at most two ``group_by``."""
+    pairs = [
+        (a, b) for i, a in enumerate(BASE_DIMENSIONS) for b in BASE_DIMENSIONS[i + 1 :]
+    ]
+    return [(), *((b,) for b in BASE_DIMENSIONS), *pairs]
+
+
+@dataclass(frozen=True)
+class Split:
+    """A window as whole calendar months (``months``: first, and the one after the last, as
+    ``YYYY-MM``; None if the window holds no whole month) and the ranges at its edges."""
+
+    months: tuple[str, str] | None
+    edges: tuple[tuple[dt.datetime, dt.datetime], ...]
+
+
+def _first_of_month(at: dt.datetime) -> dt.datetime:
+    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def split(window: Window) -> Split:
+    first = _first_of_month(window.start)
+    if first < window.start:
+        first = _first_of_month(first + dt.timedelta(days=32))
+    last = _first_of_month(window.end)  # the month after the last whole one
+    if first >= last:
+        return Split(None, ((window.start, window.end),))
+    edges = tuple((a, b) for a, b in ((window.start, first), (last, window.end)) if a < b)
+    return Split((first.strftime("%Y-%m"), last.strftime("%Y-%m")), edges)
+
+
+def _split_params(parts: Split) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if parts.months:
+        params |= {"month_from": parts.months[0], "month_to": parts.months[1]}
+    for i, (a, b) in enumerate(parts.edges):
+        params |= {f"edge{i}_start": a, f"edge{i}_end": b}
+    return params
+
+
+def _in_edges(parts: Split) -> Callable[[str], str]:
+    def within(alias: str) -> str:
+        ranges = [
+            f"({alias}.authored_on >= :edge{i}_start AND {alias}.authored_on < :edge{i}_end)"
+            for i in range(len(parts.edges))
+        ]
+        return "(" + " OR ".join(ranges) + ")"
+
+    return within
+
+
+def _partial_columns(kind: Sequence[str], detail: Mapping[str, str]) -> tuple[str, str]:
+    """The key columns of a partial kind, as read from the partial (``p``) and from the
+    summary rows (``detail``: base dimension -> expression; default ``f.<name>``)."""
+    partial = ", ".join(f"{PARTIAL_READ.get(b, f'p.{b}')} AS {b}" for b in kind)
+    rows = ", ".join(f"{detail.get(b, f'f.{b}')} AS {b}" for b in kind)
+    return partial, rows
+
+
+def _union(parts: Split, partial: str, detail: str) -> str:
+    selects = []
+    if parts.months:
+        selects.append(f"{partial} AND p.month >= :month_from AND p.month < :month_to")
+    if parts.edges:
+        selects.append(detail)
+    return "FROM (" + " UNION ALL ".join(selects) + ") f"
+
+
 # Referrals ------------------------------------------------------------------------------------
+
+
+REFERRAL_SUMS = ("received", *FLAGS, "with_first_contact")
 
 
 async def referral_counts(
@@ -276,27 +389,53 @@ async def referral_counts(
 ) -> list[dict[str, Any]]:
     """Per group: received, accepted, rejected, declined, booked, attended, completed, engaged
     (first contact or booked), with_first_contact and the median days to first contact (None
-    without ``medians``: the median is a statement of its own, with a sort of the window's
-    rows, which the equity view does not need)."""
+    without ``medians``: the median is a statement of its own over the window's summary rows,
+    which the equity view does not need).
+
+    The counts: the whole months of the window from ``report_month``, its edges from the
+    summary rows (``report_need`` by need, joined to ``report_category`` by category)."""
     d = await _dialect(session)
     days = "f.first_contact_days"
-    joins = _joins(dimensions)
-    table, keys = "report_referral", None
-    if "need" in dimensions:  # report_referral once per need: no join
-        table, keys = "report_need", {"need": "f.need"}
-        joins = _joins([name for name in dimensions if name != "need"])
-    source = f"FROM {table} f {joins} WHERE f.authored_on >= :start AND f.authored_on < :end"
-    params = _window_params(window)
-    aggregates = [
-        _count("received"),
-        *(_sum(name, f"f.{name}") for name in FLAGS),
-        _count("with_first_contact", days),
-    ]
-    rows = await _aggregate(session, d, dimensions, source, aggregates, params, keys=keys)
+    kind = partial_dims(dimensions)
+    parts = split(window)
+    table, detail = "report_referral", {"category": "ac.category"}
+    if "need" in kind:  # report_referral once per need: no join
+        table = "report_need"
+    partial_keys, detail_keys = _partial_columns(kind, detail)
+    sums = ", ".join(f"p.{name}" for name in REFERRAL_SUMS)
+    partial = (
+        f"SELECT p.month, p.quarter, {partial_keys}{', ' if kind else ''}{sums} "
+        "FROM report_month p WHERE p.dims = :dims"
+    )
+    flags = ", ".join(f"f.{name}" for name in FLAGS)
+    joins = _joins(["activity_category"] if "category" in kind else [], _in_edges(parts))
+    summary_rows = (
+        f"SELECT f.month, f.quarter, {detail_keys}{', ' if kind else ''}1, {flags}, "
+        f"CASE WHEN {days} IS NOT NULL THEN 1 ELSE 0 END FROM {table} f {joins} "
+        f"WHERE {_in_edges(parts)('f')}"
+    )
+    source = _union(parts, partial, summary_rows)
+    params = {"dims": "+".join(kind)} | _split_params(parts)
+    aggregates = [_sum(name, f"f.{name}") for name in REFERRAL_SUMS]
+    rows = await _aggregate(
+        session, d, dimensions, source, aggregates, params, keys=PARTIAL_KEYS
+    )
     n = len(dimensions)
     found: dict[tuple[Any, ...], float] = {}
     if medians:
-        for row in await _medians(session, d, dimensions, source, days, params, keys):
+        keys = None
+        joins = _joins(dimensions)
+        table = "report_referral"
+        if "need" in dimensions:  # report_referral once per need: no join
+            table, keys = "report_need", {"need": "f.need"}
+            joins = _joins([name for name in dimensions if name != "need"])
+        detail_source = (
+            f"FROM {table} f {joins} WHERE f.authored_on >= :start AND f.authored_on < :end"
+        )
+        median_rows = await _medians(
+            session, d, dimensions, detail_source, days, _window_params(window), keys
+        )
+        for row in median_rows:
             found[tuple(row[f"g{i}"] for i in range(n))] = row["median_days"]
     for row in rows:
         row["median_days"] = found.get(tuple(row[f"g{i}"] for i in range(n)))
@@ -388,33 +527,60 @@ async def paired_scores(
     collected at or after it (as ``app.outcomes.service.changes``).
     """
     d = await _dialect(session)
-    joins = _joins(dimensions)
-    params = _window_params(window)
-    wanted = []
-    improved = []
+    kind = partial_dims(dimensions)
+    parts = split(window)
+    params: dict[str, Any] = {"dims": "+".join(kind)} | _split_params(parts)
     for k, m in enumerate(measures):
         params |= {f"i{k}": m.instrument, f"m{k}": m.measure}
-        wanted.append(f"(f.instrument = :i{k} AND f.measure = :m{k})")
-        if m.threshold is not None:
-            params[f"t{k}"] = m.threshold
-            improved.append(
-                f"WHEN f.instrument = :i{k} AND f.measure = :m{k} THEN CASE WHEN "
-                f"{m.direction} * (f.follow_up - f.baseline) >= :t{k} THEN 1 ELSE 0 END"
-            )
-    improved_sql = f"CASE {' '.join(improved)} ELSE NULL END" if improved else "NULL"
 
-    change = "(f.follow_up - f.baseline)"
-    aggregates = [
-        _count("n"),
-        _mean("mean_baseline", "f.baseline", "n"),
-        _mean("mean_follow_up", "f.follow_up", "n"),
-        _mean("mean_change", change, "n"),
-        _sum("sum_squares", f"{change} * {change}"),
-        _sum("improved", improved_sql),
-    ]
-    source = (
-        f"FROM report_change f {joins} WHERE ({' OR '.join(wanted)}) "
-        "AND f.authored_on >= :start AND f.authored_on < :end"
+    def wanted(alias: str) -> str:
+        return " OR ".join(
+            f"({alias}.instrument = :i{k} AND {alias}.measure = :m{k})"
+            for k in range(len(measures))
+        )
+
+    partial_keys, detail_keys = _partial_columns(
+        kind, {"need": "rn.need", "category": "ac.category"}
     )
+    comma = ", " if kind else ""
+    partial = (
+        f"SELECT p.month, p.quarter, {partial_keys}{comma}p.instrument, p.measure, p.n, "
+        "p.sum_baseline, p.sum_follow_up, p.sum_change, p.sum_squares, p.improved "
+        f"FROM report_month_change p WHERE p.dims = :dims AND ({wanted('p')})"
+    )
+    multi = [name for name in ("need", "activity_category") if BASE_OF[name] in kind]
+    joins = _joins(multi, _in_edges(parts))
+    change = "(f.follow_up - f.baseline)"
+    summary_rows = (
+        f"SELECT f.month, f.quarter, {detail_keys}{comma}f.instrument, f.measure, 1, "
+        f"f.baseline, f.follow_up, {change}, {change} * {change}, "
+        f"{improved_sql(measures, params)} FROM report_change f {joins} "
+        f"WHERE ({wanted('f')}) AND {_in_edges(parts)('f')}"
+    )
+    aggregates = [
+        _sum("n", "f.n"),
+        _mean("mean_baseline", "f.sum_baseline", "n"),
+        _mean("mean_follow_up", "f.sum_follow_up", "n"),
+        _mean("mean_change", "f.sum_change", "n"),
+        _sum("sum_squares", "f.sum_squares"),
+        _sum("improved", "f.improved"),
+    ]
+    source = _union(parts, partial, summary_rows)
     extra = (("f.instrument", "instrument"), ("f.measure", "measure"))
-    return await _aggregate(session, d, dimensions, source, aggregates, params, extra)
+    return await _aggregate(
+        session, d, dimensions, source, aggregates, params, extra, keys=PARTIAL_KEYS
+    )
+
+
+def improved_sql(measures: Sequence[ScoreMeasure], params: dict[str, Any]) -> str:
+    """1 when the change of a row of ``report_change`` (``f``) is a reliable improvement of its
+    measure, else 0 (0 too for a measure without a threshold); adds its values to ``params``."""
+    improved = []
+    for k, m in enumerate(measures):
+        if m.threshold is not None:
+            params |= {f"ri{k}": m.instrument, f"rm{k}": m.measure, f"rt{k}": m.threshold}
+            improved.append(
+                f"WHEN f.instrument = :ri{k} AND f.measure = :rm{k} THEN CASE WHEN "
+                f"{m.direction} * (f.follow_up - f.baseline) >= :rt{k} THEN 1 ELSE 0 END"
+            )
+    return f"CASE {' '.join(improved)} ELSE 0 END" if improved else "0"

@@ -26,13 +26,24 @@ from __future__ import annotations
 import asyncio
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import WRITE_OPTION
 from app.referrals.lifecycle import DECLINED
-from app.reporting.repository import ACCEPTED_STATUSES, AGE_BANDS, LATER_TIMEPOINTS, Dialect
+from app.reporting.repository import (
+    ACCEPTED_STATUSES,
+    AGE_BANDS,
+    FLAGS,
+    LATER_TIMEPOINTS,
+    NONE,
+    Dialect,
+    improved_sql,
+    partial_kinds,
+)
+from app.reporting.service import score_measures
 
 LOCK_KEY = 7_010_001  # pg_advisory_xact_lock key of the refresh ("7.10": issue 7, section 10)
 DIMENSION_COLUMNS = (
@@ -163,6 +174,105 @@ def statements(d: Dialect, scope: str) -> list[str]:
     return [*clear, referral, need, category, change]
 
 
+# Monthly partials ------------------------------------------------------------------------------
+
+PARTIAL_KEY = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
+MONTH_SUMS = ("received", *FLAGS, "with_first_contact")
+CHANGE_SUMS = ("n", "sum_baseline", "sum_follow_up", "sum_change", "sum_squares", "improved")
+
+
+def _partial_key(kind: tuple[str, ...], need: str) -> list[str]:
+    """The key columns of a partial row of ``kind`` from the summary rows ``f`` (``need``: the
+    need column; ``ac``: report_category): a dimension outside the kind is a filler, an unknown
+    decile 0 and no category ''."""
+    written = {
+        "imd_decile": "COALESCE(f.imd_decile, 0)",
+        "need": need,
+        "category": "COALESCE(ac.category, '')",
+    }
+    return [
+        written.get(b, f"f.{b}") if b in kind else "0" if b == "imd_decile" else "''"
+        for b in PARTIAL_KEY
+    ]
+
+
+def _partial_select(
+    kind: tuple[str, ...], source: str, extra: list[str], sums: list[str], where: str, need: str
+) -> str:
+    key = _partial_key(kind, need)
+    if "category" in kind:
+        source += " LEFT JOIN report_category ac ON ac.referral_id = f.referral_id"
+    grouped = ["f.month", "f.quarter", *(k for b, k in zip(PARTIAL_KEY, key) if b in kind), *extra]
+    return (
+        f"SELECT '{'+'.join(kind)}' AS dims, f.month, f.quarter, {', '.join([*key, *extra])}, "
+        f"{', '.join(sums)} FROM {source} WHERE {where} GROUP BY {', '.join(grouped)}"
+    )
+
+
+def _upsert(table: str, extra: tuple[str, ...], sums: tuple[str, ...], selects: list[str]) -> str:
+    key = ("dims", "month", *PARTIAL_KEY, *extra)
+    columns = ", ".join(("dims", "month", "quarter", *PARTIAL_KEY, *extra, *sums))
+    added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
+    # "WHERE true": SQLite cannot tell ON CONFLICT from a join condition without it
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT * FROM ({' UNION ALL '.join(selects)}) u "
+        f"WHERE true ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
+    )
+
+
+def partial_statements(scope: str | None, sign: int, params: dict[str, Any]) -> list[str]:
+    """Add ``sign`` (1 or -1) times the aggregates of the summary rows of the referrals ``scope``
+    (None: of every summary row) to the monthly partials of every kind (upserts), for the score
+    measures the reports follow; adds the measures' values to ``params``."""
+    where = "1 = 1" if scope is None else f"f.referral_id IN ({scope})"
+    counts = [f"{sign} * COUNT(*)", *(f"{sign} * SUM(f.{name})" for name in FLAGS)]
+    counts.append(f"{sign} * COUNT(f.first_contact_days)")
+    measures = score_measures()
+    improved = improved_sql(measures, params)
+    for k, m in enumerate(measures):
+        params |= {f"pi{k}": m.instrument, f"pm{k}": m.measure}
+    followed = " OR ".join(
+        f"(f.instrument = :pi{k} AND f.measure = :pm{k})" for k in range(len(measures))
+    )
+    change = "(f.follow_up - f.baseline)"
+    sums = [
+        f"{sign} * COUNT(*)",
+        f"{sign} * SUM(f.baseline)",
+        f"{sign} * SUM(f.follow_up)",
+        f"{sign} * SUM({change})",
+        f"{sign} * SUM({change} * {change})",
+        f"{sign} * SUM({improved})",
+    ]
+    month, changes = [], []
+    for kind in partial_kinds():
+        table = "report_need f" if "need" in kind else "report_referral f"
+        month.append(_partial_select(kind, table, [], counts, where, "f.need"))
+        source = "report_change f"
+        if "need" in kind:
+            source += " LEFT JOIN report_need rn ON rn.referral_id = f.referral_id"
+        changes.append(
+            _partial_select(
+                kind,
+                source,
+                ["f.instrument", "f.measure"],
+                sums,
+                f"{where} AND ({followed})",
+                f"COALESCE(rn.need, '{NONE}')",
+            )
+        )
+    return [
+        _upsert("report_month", (), MONTH_SUMS, month),
+        _upsert("report_month_change", ("instrument", "measure"), CHANGE_SUMS, changes),
+    ]
+
+
+# the groups a refresh emptied
+EMPTY_PARTIALS = [
+    "DELETE FROM report_month WHERE received = 0",
+    "DELETE FROM report_month_change WHERE n = 0",
+]
+
+
 async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
     async with sessionmaker() as session:
         found = await session.scalar(text("SELECT EXISTS (SELECT 1 FROM report_dirty)"))
@@ -170,9 +280,17 @@ async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
     return bool(found)
 
 
-async def _recompute(session: AsyncSession, d: Dialect, scope: str) -> None:
-    params = {"declined": f"%{DECLINED[1]}%"}
-    for statement in statements(d, scope):
+async def _recompute(session: AsyncSession, d: Dialect, scope: str, everything: bool) -> None:
+    """The summary rows of ``scope``, and the monthly partials: the old rows' aggregates taken
+    off, the new rows' added (``everything``: the partials rebuilt from every summary row)."""
+    params: dict[str, Any] = {"declined": f"%{DECLINED[1]}%"}
+    if everything:
+        before = ["DELETE FROM report_month", "DELETE FROM report_month_change"]
+        after = partial_statements(None, 1, params)
+    else:
+        before = partial_statements(scope, -1, params)
+        after = partial_statements(scope, 1, params)
+    for statement in [*before, *statements(d, scope), *after, *EMPTY_PARTIALS]:
         await session.execute(text(statement), params)
 
 
@@ -202,7 +320,7 @@ async def _refresh_postgres(session: AsyncSession, d: Dialect, everything: bool)
     count = int(claimed.rowcount or 0)  # type: ignore[attr-defined]
     if count:
         await session.execute(text("ANALYZE report_claim"))
-        await _recompute(session, d, "SELECT referral_id FROM report_claim")
+        await _recompute(session, d, "SELECT referral_id FROM report_claim", everything)
     return count
 
 
@@ -212,7 +330,7 @@ async def _refresh_sqlite(session: AsyncSession, d: Dialect, everything: bool) -
         scope += " UNION SELECT id FROM referral UNION SELECT referral_id FROM report_referral"
     count = int(await session.scalar(text(f"SELECT COUNT(*) FROM ({scope})")) or 0)
     if count:
-        await _recompute(session, d, scope)
+        await _recompute(session, d, scope, everything)
         await session.execute(text("DELETE FROM report_dirty"))
     return count
 
