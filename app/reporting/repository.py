@@ -407,11 +407,12 @@ async def referral_counts(
         f"SELECT p.month, p.quarter, {partial_keys}{', ' if kind else ''}{sums} "
         "FROM report_month p WHERE p.dims = :dims"
     )
-    flags = ", ".join(f"f.{name}" for name in FLAGS)
+    flags = ", ".join(f"f.{name} AS {name}" for name in FLAGS)
     joins = _joins(["activity_category"] if "category" in kind else [], _in_edges(parts))
     summary_rows = (
-        f"SELECT f.month, f.quarter, {detail_keys}{', ' if kind else ''}1, {flags}, "
-        f"CASE WHEN {days} IS NOT NULL THEN 1 ELSE 0 END FROM {table} f {joins} "
+        f"SELECT f.month, f.quarter, {detail_keys}{', ' if kind else ''}1 AS received, {flags}, "
+        f"CASE WHEN {days} IS NOT NULL THEN 1 ELSE 0 END AS with_first_contact "
+        f"FROM {table} f {joins} "
         f"WHERE {_in_edges(parts)('f')}"
     )
     source = _union(parts, partial, summary_rows)
@@ -552,9 +553,10 @@ async def paired_scores(
     joins = _joins(multi, _in_edges(parts))
     change = "(f.follow_up - f.baseline)"
     summary_rows = (
-        f"SELECT f.month, f.quarter, {detail_keys}{comma}f.instrument, f.measure, 1, "
-        f"f.baseline, f.follow_up, {change}, {change} * {change}, "
-        f"{improved_sql(measures, params)} FROM report_change f {joins} "
+        f"SELECT f.month, f.quarter, {detail_keys}{comma}f.instrument, f.measure, 1 AS n, "
+        f"f.baseline AS sum_baseline, f.follow_up AS sum_follow_up, {change} AS sum_change, "
+        f"{change} * {change} AS sum_squares, {improved_sql(measures, params)} AS improved "
+        f"FROM report_change f {joins} "
         f"WHERE ({wanted('f')}) AND {_in_edges(parts)('f')}"
     )
     aggregates = [
