@@ -12,11 +12,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
-from sqlalchemy import BigInteger, Float, Index, Integer, SmallInteger, String, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
+from app.reporting.repository import CHANGE_SUMS, DAY_BUCKETS, MONTH_SUMS, PARTIAL_KEY
 
 
 class ReportReferral(Base):
@@ -128,25 +141,34 @@ class ReportDirty(Base):
 # of its window from here and only the days at its edges from the summary rows.
 
 
+def _partial_key() -> list[Column[Any]]:
+    return [
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("dims", String(40), nullable=False),
+        Column("month", String(8), nullable=False),
+        Column("quarter", String(8), nullable=False),
+        Column("practice", String(32), nullable=False),
+        Column("performer", String(32), nullable=False),
+        Column("imd_decile", Integer, nullable=False),
+        Column("age_band", String(8), nullable=False),
+        Column("sex", String(16), nullable=False),
+        Column("need", String(32), nullable=False),
+        Column("category", String(32), nullable=False),
+    ]
+
+
 class ReportMonth(Base):
     """Counts of ``report_referral`` (``report_need`` when ``need`` is in ``dims``) per month
-    and group."""
+    and group, and its first contacts per bucket of days (``days_00``...: the buckets of
+    ``repository.DAY_BOUNDS``)."""
 
-    __tablename__ = "report_month"
-    __table_args__ = (
-        Index(
-            "uq_report_month_key",
-            "dims",
-            "month",
-            "practice",
-            "performer",
-            "imd_decile",
-            "age_band",
-            "sex",
-            "need",
-            "category",
-            unique=True,
-        ),
+    __table__ = Table(
+        "report_month",
+        Base.metadata,
+        *_partial_key(),
+        *(Column(name, Integer, nullable=False) for name in MONTH_SUMS),
+        *(Column(name, Integer, nullable=False) for name in DAY_BUCKETS),
+        Index("uq_report_month_key", "dims", "month", *PARTIAL_KEY, unique=True),
         # the groups a refresh emptied, deleted after it
         Index(
             "ix_report_month_empty",
@@ -156,48 +178,26 @@ class ReportMonth(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
-    dims: Mapped[str] = mapped_column(String(40))
-    month: Mapped[str] = mapped_column(String(8))
-    quarter: Mapped[str] = mapped_column(String(8))
-    practice: Mapped[str] = mapped_column(String(32))
-    performer: Mapped[str] = mapped_column(String(32))
-    imd_decile: Mapped[int] = mapped_column(Integer)
-    age_band: Mapped[str] = mapped_column(String(8))
-    sex: Mapped[str] = mapped_column(String(16))
-    need: Mapped[str] = mapped_column(String(32))
-    category: Mapped[str] = mapped_column(String(32))
-    received: Mapped[int] = mapped_column(Integer)
-    accepted: Mapped[int] = mapped_column(Integer)
-    rejected: Mapped[int] = mapped_column(Integer)
-    declined: Mapped[int] = mapped_column(Integer)
-    booked: Mapped[int] = mapped_column(Integer)
-    attended: Mapped[int] = mapped_column(Integer)
-    completed: Mapped[int] = mapped_column(Integer)
-    engaged: Mapped[int] = mapped_column(Integer)
-    with_first_contact: Mapped[int] = mapped_column(Integer)
-
 
 class ReportMonthChange(Base):
-    """Sums of ``report_change`` per month, group and score measure: the number of pairs, the
-    sums of the baselines, follow-ups, changes and squared changes, and the number reliably
-    improved (0 for a measure without a threshold)."""
+    """Sums of ``report_change`` per month, group and score measure (the measures the reports
+    follow): the number of pairs, the sums of the baselines, follow-ups, changes and squared
+    changes, and the number reliably improved (0 for a measure without a threshold)."""
 
-    __tablename__ = "report_month_change"
-    __table_args__ = (
+    __table__ = Table(
+        "report_month_change",
+        Base.metadata,
+        *_partial_key(),
+        Column("instrument", String(32), nullable=False),
+        Column("measure", String(32), nullable=False),
+        Column("n", Integer, nullable=False),
+        *(Column(name, Float, nullable=False) for name in CHANGE_SUMS[1:-1]),
+        Column("improved", Integer, nullable=False),
         Index(
             "uq_report_month_change_key",
             "dims",
             "month",
-            "practice",
-            "performer",
-            "imd_decile",
-            "age_band",
-            "sex",
-            "need",
-            "category",
+            *PARTIAL_KEY,
             "instrument",
             "measure",
             unique=True,
@@ -209,25 +209,3 @@ class ReportMonthChange(Base):
             sqlite_where=text("n = 0"),
         ),
     )
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
-    dims: Mapped[str] = mapped_column(String(40))
-    month: Mapped[str] = mapped_column(String(8))
-    quarter: Mapped[str] = mapped_column(String(8))
-    practice: Mapped[str] = mapped_column(String(32))
-    performer: Mapped[str] = mapped_column(String(32))
-    imd_decile: Mapped[int] = mapped_column(Integer)
-    age_band: Mapped[str] = mapped_column(String(8))
-    sex: Mapped[str] = mapped_column(String(16))
-    need: Mapped[str] = mapped_column(String(32))
-    category: Mapped[str] = mapped_column(String(32))
-    instrument: Mapped[str] = mapped_column(String(32))
-    measure: Mapped[str] = mapped_column(String(32))
-    n: Mapped[int] = mapped_column(Integer)
-    sum_baseline: Mapped[float] = mapped_column(Float)
-    sum_follow_up: Mapped[float] = mapped_column(Float)
-    sum_change: Mapped[float] = mapped_column(Float)
-    sum_squares: Mapped[float] = mapped_column(Float)
-    improved: Mapped[int] = mapped_column(Integer)

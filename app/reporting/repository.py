@@ -19,6 +19,7 @@ parameter.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -282,6 +283,46 @@ def _window_params(window: Window) -> dict[str, Any]:
 # rows, in one UNION ALL that has the columns of both, then aggregates as before: every figure
 # but the median is a count or a sum, so the result is that of one pass over the summary rows.
 
+# the median days to first contact: each partial counts its rows per bucket of these bounds
+# (days; bucket i is [bound i-1, bound i), the first open below, the last above); a report finds
+# each group's median bucket from those counts, then reads only the rows of the window in the
+# median buckets (docs/reports.md "Medians")
+DAY_BOUNDS = (
+    0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 21, 24, 28, 35, 42,
+    56, 91, 182, 365,
+)  # fmt: skip
+DAY_BUCKETS = tuple(f"days_{i:02d}" for i in range(len(DAY_BOUNDS) + 1))
+
+
+def day_bucket_test(i: int, days: str) -> str:
+    """SQL: ``days`` (not NULL) is in bucket ``i``."""
+    low = f"{days} >= {DAY_BOUNDS[i - 1]}" if i > 0 else ""
+    high = f"{days} < {DAY_BOUNDS[i]}" if i < len(DAY_BOUNDS) else ""
+    return " AND ".join(t for t in (low, high) if t) or f"{days} IS NOT NULL"
+
+
+def day_bucket_counts(days: str) -> list[str]:
+    """SQL: per bucket, 1 when ``days`` is in it, else 0 (0 in each when ``days`` is NULL)."""
+    return [
+        f"CASE WHEN {day_bucket_test(i, days)} THEN 1 ELSE 0 END" for i in range(len(DAY_BUCKETS))
+    ]
+
+
+# the key columns of a partial (beside dims and month) and its sums
+PARTIAL_KEY = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
+MONTH_SUMS = (
+    "received",
+    "accepted",
+    "rejected",
+    "declined",
+    "booked",
+    "attended",
+    "completed",
+    "engaged",
+    "with_first_contact",
+)
+CHANGE_SUMS = ("n", "sum_baseline", "sum_follow_up", "sum_change", "sum_squares", "improved")
+
 # the dimensions a partial is keyed by; month and quarter are the partial's own month, the IMD
 # quintile comes from the decile
 BASE_DIMENSIONS = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
@@ -381,7 +422,7 @@ def _union(parts: Split, partial: str, detail: str) -> str:
 # Referrals ------------------------------------------------------------------------------------
 
 
-REFERRAL_SUMS = ("received", *FLAGS, "with_first_contact")
+REFERRAL_SUMS = MONTH_SUMS
 
 
 async def referral_counts(
@@ -389,116 +430,136 @@ async def referral_counts(
 ) -> list[dict[str, Any]]:
     """Per group: received, accepted, rejected, declined, booked, attended, completed, engaged
     (first contact or booked), with_first_contact and the median days to first contact (None
-    without ``medians``: the median is a statement of its own over the window's summary rows,
-    which the equity view does not need).
+    without ``medians``, which the equity view does not need).
 
     The counts: the whole months of the window from ``report_month``, its edges from the
-    summary rows (``report_need`` by need, joined to ``report_category`` by category)."""
+    summary rows (``report_need`` by need, joined to ``report_category`` by category), with the
+    first contacts per bucket of days when ``medians``; then the medians (``_medians``)."""
     d = await _dialect(session)
     days = "f.first_contact_days"
     kind = partial_dims(dimensions)
     parts = split(window)
-    table, detail = "report_referral", {"category": "ac.category"}
-    if "need" in kind:  # report_referral once per need: no join
-        table = "report_need"
-    partial_keys, detail_keys = _partial_columns(kind, detail)
-    sums = ", ".join(f"p.{name}" for name in REFERRAL_SUMS)
+    table = "report_need" if "need" in kind else "report_referral"  # once per need: no join
+    partial_keys, detail_keys = _partial_columns(kind, {"category": "ac.category"})
+    sums = [*REFERRAL_SUMS, *(DAY_BUCKETS if medians else ())]
+    comma = ", " if kind else ""
     partial = (
-        f"SELECT p.month, p.quarter, {partial_keys}{', ' if kind else ''}{sums} "
-        "FROM report_month p WHERE p.dims = :dims"
+        f"SELECT p.month, p.quarter, {partial_keys}{comma}"
+        f"{', '.join(f'p.{name}' for name in sums)} FROM report_month p WHERE p.dims = :dims"
     )
     flags = ", ".join(f"f.{name} AS {name}" for name in FLAGS)
+    buckets = "".join(
+        f", {test} AS {name}"
+        for test, name in zip(day_bucket_counts(days), DAY_BUCKETS, strict=True)
+        if medians
+    )
     joins = _joins(["activity_category"] if "category" in kind else [], _in_edges(parts))
     summary_rows = (
-        f"SELECT f.month, f.quarter, {detail_keys}{', ' if kind else ''}1 AS received, {flags}, "
-        f"CASE WHEN {days} IS NOT NULL THEN 1 ELSE 0 END AS with_first_contact "
-        f"FROM {table} f {joins} "
-        f"WHERE {_in_edges(parts)('f')}"
+        f"SELECT f.month, f.quarter, {detail_keys}{comma}1 AS received, {flags}, "
+        f"CASE WHEN {days} IS NOT NULL THEN 1 ELSE 0 END AS with_first_contact{buckets} "
+        f"FROM {table} f {joins} WHERE {_in_edges(parts)('f')}"
     )
     source = _union(parts, partial, summary_rows)
     params = {"dims": "+".join(kind)} | _split_params(parts)
-    aggregates = [_sum(name, f"f.{name}") for name in REFERRAL_SUMS]
-    rows = await _aggregate(
-        session, d, dimensions, source, aggregates, params, keys=PARTIAL_KEYS
-    )
-    n = len(dimensions)
-    found: dict[tuple[Any, ...], float] = {}
-    if medians:
-        keys = None
-        joins = _joins(dimensions)
-        table = "report_referral"
-        if "need" in dimensions:  # report_referral once per need: no join
-            table, keys = "report_need", {"need": "f.need"}
-            joins = _joins([name for name in dimensions if name != "need"])
-        detail_source = (
-            f"FROM {table} f {joins} WHERE f.authored_on >= :start AND f.authored_on < :end"
-        )
-        median_rows = await _medians(
-            session, d, dimensions, detail_source, days, _window_params(window), keys
-        )
-        for row in median_rows:
-            found[tuple(row[f"g{i}"] for i in range(n))] = row["median_days"]
+    aggregates = [_sum(name, f"f.{name}") for name in sums]
+    rows = await _aggregate(session, d, dimensions, source, aggregates, params, keys=PARTIAL_KEYS)
     for row in rows:
-        row["median_days"] = found.get(tuple(row[f"g{i}"] for i in range(n)))
+        row["median_days"] = None
+    if medians:
+        await _medians(session, d, dimensions, window, rows)
     return rows
+
+
+def _locate(counts: Sequence[int], rank: int) -> tuple[int, int]:
+    """(bucket, rank within it) of the ``rank``-th smallest value (1-based), given the number
+    of values per bucket."""
+    below = 0
+    for bucket, count in enumerate(counts):
+        if rank <= below + count:
+            return bucket, rank - below
+        below += count
+    raise ValueError(f"rank {rank} beyond {below} values")
+
+
+def _bucket_of(days: str) -> str:
+    cases = " ".join(f"WHEN {days} < {bound} THEN {i}" for i, bound in enumerate(DAY_BOUNDS))
+    return f"CASE {cases} ELSE {len(DAY_BOUNDS)} END"
 
 
 async def _medians(
     session: AsyncSession,
     d: Dialect,
     dimensions: Sequence[str],
-    source: str,
-    days: str,
-    params: dict[str, Any],
-    keys: Mapping[str, str] | None = None,
-) -> list[dict[str, Any]]:
-    """The median of ``days`` per group and margin (not additive: from the source rows)."""
+    window: Window,
+    rows: list[dict[str, Any]],
+) -> None:
+    """The exact median days to first contact of every group and margin of ``rows`` (which
+    carry the number of first contacts per bucket of days), as ``percentile_cont(0.5)``: the
+    middle value, or the two middle ones interpolated. Each group's middle ranks are located
+    in a bucket by the counts; one statement then reads the window's summary rows of the
+    needed buckets only and numbers each group's rows in its bucket by days."""
+    n = len(dimensions)
+    wanted: list[dict[str, Any]] = []
+    middles: list[tuple[dict[str, Any], list[int]]] = []
+    for row in rows:
+        count = int(row["with_first_contact"] or 0)
+        if not count:
+            continue
+        counts = [int(row[name] or 0) for name in DAY_BUCKETS]
+        ids = []
+        for rank in sorted({(count + 1) // 2, count // 2 + 1}):
+            bucket, within = _locate(counts, rank)
+            level = sum(1 << i for i in range(n) if row[f"g{i}"] != ALL)
+            labels = {f"g{i}": str(row[f"g{i}"]) for i in range(n)}
+            ids.append(len(wanted))
+            wanted.append({"id": len(wanted), "lvl": level, "b": bucket, "k": within, **labels})
+        middles.append((row, ids))
+    if not wanted:
+        return
+    days = "f.first_contact_days"
+    joins = _joins(dimensions)
+    table, keys = "report_referral", None
+    if "need" in dimensions:  # report_referral once per need: no join
+        table, keys = "report_need", {"need": "f.need"}
+        joins = _joins([name for name in dimensions if name != "need"])
     dims = [_keyed(name, keys) for name in dimensions]
-    labels = [dim.label(dim.key) for dim in dims]
-    rows: list[dict[str, Any]] = []
+    needed = sorted({w["b"] for w in wanted})
+    in_buckets = " OR ".join(f"({day_bucket_test(b, days)})" for b in needed)
+    labels = "".join(f"{dim.label(dim.key)} AS g{i}, " for i, dim in enumerate(dims))
+    rows_sql = (
+        f"SELECT {labels}{_bucket_of(days)} AS b, {days} AS days FROM {table} f {joins} "
+        f"WHERE f.authored_on >= :start AND f.authored_on < :end AND ({in_buckets})"
+    )
+    names = "".join(f", g{i} text" for i in range(n))
     if d.postgres:
-        # the labels in the "C" collation: the sort percentile_cont needs compares bytes
-        labels = [f'({label}) COLLATE "C"' for label in labels]
-        select = "".join(f"{label} AS g{i}, " for i, label in enumerate(labels))
-        group = ""
-        if dims:
-            sets = ", ".join(
-                "(" + ", ".join(labels[i] for i in level) + ")" for level in _levels(len(dims))
-            )
-            group = f" GROUP BY GROUPING SETS ({sets})"
-        statement = (
-            f"SELECT {select}percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days "
-            f"{source} AND {days} IS NOT NULL{group}"
+        listed = (
+            "SELECT * FROM json_to_recordset(CAST(:wanted AS json)) "
+            f"AS w(id integer, lvl integer, b integer, k integer{names})"
         )
-        for row in (await session.execute(text(statement), params)).mappings():
-            found = dict(row)
-            for i in range(len(dims)):
-                if found[f"g{i}"] is None:
-                    found[f"g{i}"] = ALL
-            rows.append(found)
-        return rows
-    # SQLite has no ordered-set aggregate: the mean of the middle one or two ordered values
-    names = ", ".join(f"g{i}" for i in range(len(dims))) or "g_"
-    for level in _levels(len(dims)):
-        select = (
-            ", ".join(
-                (f"{label} AS g{i}" if i in level else f"'{ALL}' AS g{i}")
-                for i, label in enumerate(labels)
-            )
-            or "1 AS g_"
+    else:
+        fields = ["id", "lvl", "b", "k", *(f"g{i}" for i in range(n))]
+        listed = "SELECT " + ", ".join(
+            f"json_extract(value, '$.{name}') AS {name}" for name in fields
+        ) + " FROM json_each(:wanted)"
+    numbered = []
+    for level in sorted({w["lvl"] for w in wanted}):
+        same = "".join(f" AND r.g{i} = w.g{i}" for i in range(n) if level & (1 << i))
+        numbered.append(
+            "SELECT w.id, w.k, r.days, ROW_NUMBER() OVER (PARTITION BY w.id ORDER BY r.days) "
+            f"AS rn FROM r JOIN w ON w.lvl = {level} AND w.b = r.b{same}"
         )
-        part = ("PARTITION BY " + ", ".join(labels[i] for i in level)) if level else ""
-        statement = (
-            f"SELECT {names}, AVG(days) AS median_days FROM ("
-            f"SELECT {select}, {days} AS days, "
-            f"ROW_NUMBER() OVER ({part} ORDER BY {days}) AS k, "
-            f"COUNT(*) OVER ({part}) AS c {source} AND {days} IS NOT NULL"
-            f") ordered WHERE k IN ((c + 1) / 2, (c + 2) / 2) GROUP BY {names}"
-        )
-        rows.extend(
-            dict(row) for row in (await session.execute(text(statement), params)).mappings()
-        )
-    return rows
+    statement = (
+        f"WITH r AS ({rows_sql}), w AS ({listed}) SELECT id, days FROM "
+        f"({' UNION ALL '.join(numbered)}) x WHERE rn = k"
+    )
+    params = _window_params(window) | {"wanted": json.dumps(wanted)}
+    found = {
+        int(row.id): float(row.days) for row in await session.execute(text(statement), params)
+    }
+    for row, ids in middles:
+        low, high = (found[ids[0]], found[ids[-1]])
+        # percentile_cont(0.5)'s arithmetic: the lower middle plus half the step to the upper
+        row["median_days"] = low if len(ids) == 1 else low + (high - low) * 0.5
 
 
 # Outcomes -------------------------------------------------------------------------------------

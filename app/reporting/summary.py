@@ -36,10 +36,15 @@ from app.referrals.lifecycle import DECLINED
 from app.reporting.repository import (
     ACCEPTED_STATUSES,
     AGE_BANDS,
+    CHANGE_SUMS,
+    DAY_BUCKETS,
     FLAGS,
     LATER_TIMEPOINTS,
+    MONTH_SUMS,
     NONE,
+    PARTIAL_KEY,
     Dialect,
+    day_bucket_counts,
     improved_sql,
     partial_kinds,
 )
@@ -176,9 +181,6 @@ def statements(d: Dialect, scope: str) -> list[str]:
 
 # Monthly partials ------------------------------------------------------------------------------
 
-PARTIAL_KEY = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
-MONTH_SUMS = ("received", *FLAGS, "with_first_contact")
-CHANGE_SUMS = ("n", "sum_baseline", "sum_follow_up", "sum_change", "sum_squares", "improved")
 
 
 def _partial_key(kind: tuple[str, ...], need: str) -> list[str]:
@@ -227,6 +229,7 @@ def partial_statements(scope: str | None, sign: int, params: dict[str, Any]) -> 
     where = "1 = 1" if scope is None else f"f.referral_id IN ({scope})"
     counts = [f"{sign} * COUNT(*)", *(f"{sign} * SUM(f.{name})" for name in FLAGS)]
     counts.append(f"{sign} * COUNT(f.first_contact_days)")
+    counts += [f"{sign} * SUM({c})" for c in day_bucket_counts("f.first_contact_days")]
     measures = score_measures()
     improved = improved_sql(measures, params)
     for k, m in enumerate(measures):
@@ -261,7 +264,7 @@ def partial_statements(scope: str | None, sign: int, params: dict[str, Any]) -> 
             )
         )
     return [
-        _upsert("report_month", (), MONTH_SUMS, month),
+        _upsert("report_month", (), (*MONTH_SUMS, *DAY_BUCKETS), month),
         _upsert("report_month_change", ("instrument", "measure"), CHANGE_SUMS, changes),
     ]
 

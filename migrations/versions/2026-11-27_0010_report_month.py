@@ -25,6 +25,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 KEY = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
+# first contacts per bucket of days (app.reporting.repository.DAY_BOUNDS: 28 bounds)
+DAY_BUCKETS = tuple(f"days_{i:02d}" for i in range(29))
 SUMMARIES = ("report_change", "report_category", "report_need", "report_referral")
 
 
@@ -65,6 +67,7 @@ def upgrade() -> None:
                 "completed",
                 "engaged",
                 "with_first_contact",
+                *DAY_BUCKETS,
             )
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_month")),
