@@ -183,32 +183,57 @@ def statements(d: Dialect, scope: str) -> list[str]:
 
 
 
-def _partial_key(kind: tuple[str, ...], need: str) -> list[str]:
-    """The key columns of a partial row of ``kind`` from the summary rows ``f`` (``need``: the
-    need column; ``ac``: report_category): a dimension outside the kind is a filler, an unknown
-    decile 0 and no category ''."""
+FILLER = {"imd_decile": "0"}  # the value of a key column outside a partial's dims, else ''
+
+
+def _partial_select(
+    d: Dialect,
+    kinds: list[tuple[str, ...]],
+    source: str,
+    extra: list[str],
+    sums: list[str],
+    where: str,
+    need: str,
+) -> str:
+    """The partial rows of ``kinds`` (which all read ``source``) from the summary rows ``f``
+    (``need``: the need column; ``ac``: report_category): an unknown decile is 0 and no category
+    ''. PostgreSQL: one scan with a grouping set per kind; SQLite: one SELECT per kind."""
     written = {
         "imd_decile": "COALESCE(f.imd_decile, 0)",
         "need": need,
         "category": "COALESCE(ac.category, '')",
     }
-    return [
-        written.get(b, f"f.{b}") if b in kind else "0" if b == "imd_decile" else "''"
-        for b in PARTIAL_KEY
-    ]
-
-
-def _partial_select(
-    kind: tuple[str, ...], source: str, extra: list[str], sums: list[str], where: str, need: str
-) -> str:
-    key = _partial_key(kind, need)
-    if "category" in kind:
-        source += " LEFT JOIN report_category ac ON ac.referral_id = f.referral_id"
-    grouped = ["f.month", "f.quarter", *(k for b, k in zip(PARTIAL_KEY, key) if b in kind), *extra]
-    return (
-        f"SELECT '{'+'.join(kind)}' AS dims, f.month, f.quarter, {', '.join([*key, *extra])}, "
-        f"{', '.join(sums)} FROM {source} WHERE {where} GROUP BY {', '.join(grouped)}"
-    )
+    used = [b for b in PARTIAL_KEY if any(b in kind for kind in kinds)]
+    key = {b: written.get(b, f"f.{b}") for b in used}
+    head = ["f.month", "f.quarter"]
+    if d.postgres and len(kinds) > 1:
+        # GROUPING(...) has a bit set for each key column rolled up, the first one highest
+        masks = " ".join(
+            f"WHEN {sum(1 << (len(used) - 1 - j) for j, b in enumerate(used) if b not in kind)} "
+            f"THEN '{'+'.join(kind)}'"
+            for kind in kinds
+        )
+        dims = f"CASE GROUPING({', '.join(key.values())}) {masks} END"
+        columns = [
+            f"COALESCE({key[b]}, {FILLER.get(b, repr(''))})" if b in key else FILLER.get(b, "''")
+            for b in PARTIAL_KEY
+        ]
+        sets = ", ".join(
+            "(" + ", ".join([*head, *(key[b] for b in kind), *extra]) + ")" for kind in kinds
+        )
+        return (
+            f"SELECT {dims} AS dims, {', '.join([*head, *columns, *extra, *sums])} "
+            f"FROM {source} WHERE {where} GROUP BY GROUPING SETS ({sets})"
+        )
+    selects = []
+    for kind in kinds:
+        columns = [key[b] if b in kind else FILLER.get(b, "''") for b in PARTIAL_KEY]
+        grouped = [*head, *(key[b] for b in kind), *extra]
+        selects.append(
+            f"SELECT '{'+'.join(kind)}' AS dims, {', '.join([*head, *columns, *extra, *sums])} "
+            f"FROM {source} WHERE {where} GROUP BY {', '.join(grouped)}"
+        )
+    return " UNION ALL ".join(selects)
 
 
 def _upsert(table: str, extra: tuple[str, ...], sums: tuple[str, ...], selects: list[str]) -> str:
@@ -222,7 +247,9 @@ def _upsert(table: str, extra: tuple[str, ...], sums: tuple[str, ...], selects: 
     )
 
 
-def partial_statements(scope: str | None, sign: int, params: dict[str, Any]) -> list[str]:
+def partial_statements(
+    d: Dialect, scope: str | None, sign: int, params: dict[str, Any]
+) -> list[str]:
     """Add ``sign`` (1 or -1) times the aggregates of the summary rows of the referrals ``scope``
     (None: of every summary row) to the monthly partials of every kind (upserts), for the score
     measures the reports follow; adds the measures' values to ``params``."""
@@ -247,15 +274,20 @@ def partial_statements(scope: str | None, sign: int, params: dict[str, Any]) -> 
         f"{sign} * SUM({improved})",
     ]
     month, changes = [], []
-    for kind in partial_kinds():
-        table = "report_need f" if "need" in kind else "report_referral f"
-        month.append(_partial_select(kind, table, [], counts, where, "f.need"))
+    for joined in ((), ("need",), ("category",), ("need", "category")):
+        kinds = [k for k in partial_kinds() if {"need", "category"} & set(k) == set(joined)]
+        table = "report_need f" if "need" in joined else "report_referral f"
         source = "report_change f"
-        if "need" in kind:
+        if "need" in joined:
             source += " LEFT JOIN report_need rn ON rn.referral_id = f.referral_id"
+        if "category" in joined:
+            category = " LEFT JOIN report_category ac ON ac.referral_id = f.referral_id"
+            table, source = table + category, source + category
+        month.append(_partial_select(d, kinds, table, [], counts, where, "f.need"))
         changes.append(
             _partial_select(
-                kind,
+                d,
+                kinds,
                 source,
                 ["f.instrument", "f.measure"],
                 sums,
@@ -289,10 +321,10 @@ async def _recompute(session: AsyncSession, d: Dialect, scope: str, everything: 
     params: dict[str, Any] = {"declined": f"%{DECLINED[1]}%"}
     if everything:
         before = ["DELETE FROM report_month", "DELETE FROM report_month_change"]
-        after = partial_statements(None, 1, params)
+        after = partial_statements(d, None, 1, params)
     else:
-        before = partial_statements(scope, -1, params)
-        after = partial_statements(scope, 1, params)
+        before = partial_statements(d, scope, -1, params)
+        after = partial_statements(d, scope, 1, params)
     for statement in [*before, *statements(d, scope), *after, *EMPTY_PARTIALS]:
         await session.execute(text(statement), params)
 
