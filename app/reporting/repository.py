@@ -283,14 +283,20 @@ def _window_params(window: Window) -> dict[str, Any]:
 # rows, in one UNION ALL that has the columns of both, then aggregates as before: every figure
 # but the median is a count or a sum, so the result is that of one pass over the summary rows.
 
-# the median days to first contact: each partial counts its rows per bucket of these bounds
-# (days; bucket i is [bound i-1, bound i), the first open below, the last above); a report finds
-# each group's median bucket from those counts, then reads only the rows of the window in the
-# median buckets (docs/reports.md "Medians")
-DAY_BOUNDS = (
-    0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 21, 24, 28, 35, 42,
-    56, 91, 182, 365,
-)  # fmt: skip
+# the median days to first contact: each partial counts its first contacts per bucket of these
+# bounds (days; bucket i is [bound i-1, bound i), the first open below, the last above); a report
+# finds each group's median bucket from those counts, then reads only the rows of the window in
+# the median buckets (docs/reports.md "Medians")
+DAY_BOUNDS: tuple[float, ...] = (
+    *(k / 4 for k in range(1, 4)),  # quarter days up to a day
+    *(k / 2 for k in range(2, 43)),  # half days up to 21 days
+    *range(22, 36),  # days up to 35
+    42,
+    56,
+    91,
+    182,
+    365,
+)  # 63 bounds: 64 buckets
 DAY_BUCKETS = tuple(f"days_{i:02d}" for i in range(len(DAY_BOUNDS) + 1))
 
 
@@ -499,21 +505,26 @@ async def _medians(
     in a bucket by the counts; one statement then reads the window's summary rows of the
     needed buckets only and numbers each group's rows in its bucket by days."""
     n = len(dimensions)
-    wanted: list[dict[str, Any]] = []
-    middles: list[tuple[dict[str, Any], list[int]]] = []
+    wanted: list[dict[str, Any]] = []  # per group and bucket: the ranks wanted in it (k1, k2)
+    middles: list[tuple[dict[str, Any], list[tuple[int, int]]]] = []
     for row in rows:
         count = int(row["with_first_contact"] or 0)
         if not count:
             continue
         counts = [int(row[name] or 0) for name in DAY_BUCKETS]
-        ids = []
+        level = sum(1 << i for i in range(n) if row[f"g{i}"] != ALL)
+        labels = {f"g{i}": str(row[f"g{i}"]) for i in range(n)}
+        picks: list[tuple[int, int]] = []  # (wanted id, rank within its bucket)
         for rank in sorted({(count + 1) // 2, count // 2 + 1}):
             bucket, within = _locate(counts, rank)
-            level = sum(1 << i for i in range(n) if row[f"g{i}"] != ALL)
-            labels = {f"g{i}": str(row[f"g{i}"]) for i in range(n)}
-            ids.append(len(wanted))
-            wanted.append({"id": len(wanted), "lvl": level, "b": bucket, "k": within, **labels})
-        middles.append((row, ids))
+            if picks and wanted[picks[-1][0]]["b"] == bucket:
+                wanted[picks[-1][0]]["k2"] = within
+                picks.append((picks[-1][0], within))
+                continue
+            entry = {"id": len(wanted), "lvl": level, "b": bucket, "k1": within, "k2": within}
+            wanted.append(entry | labels)
+            picks.append((entry["id"], within))
+        middles.append((row, picks))
     if not wanted:
         return
     days = "f.first_contact_days"
@@ -534,10 +545,10 @@ async def _medians(
     if d.postgres:
         listed = (
             "SELECT * FROM json_to_recordset(CAST(:wanted AS json)) "
-            f"AS w(id integer, lvl integer, b integer, k integer{names})"
+            f"AS w(id integer, lvl integer, b integer, k1 integer, k2 integer{names})"
         )
     else:
-        fields = ["id", "lvl", "b", "k", *(f"g{i}" for i in range(n))]
+        fields = ["id", "lvl", "b", "k1", "k2", *(f"g{i}" for i in range(n))]
         listed = "SELECT " + ", ".join(
             f"json_extract(value, '$.{name}') AS {name}" for name in fields
         ) + " FROM json_each(:wanted)"
@@ -545,21 +556,23 @@ async def _medians(
     for level in sorted({w["lvl"] for w in wanted}):
         same = "".join(f" AND r.g{i} = w.g{i}" for i in range(n) if level & (1 << i))
         numbered.append(
-            "SELECT w.id, w.k, r.days, ROW_NUMBER() OVER (PARTITION BY w.id ORDER BY r.days) "
+            "SELECT w.id, w.k1, w.k2, r.days, "
+            "ROW_NUMBER() OVER (PARTITION BY w.id ORDER BY r.days) "
             f"AS rn FROM r JOIN w ON w.lvl = {level} AND w.b = r.b{same}"
         )
     statement = (
-        f"WITH r AS ({rows_sql}), w AS ({listed}) SELECT id, days FROM "
-        f"({' UNION ALL '.join(numbered)}) x WHERE rn = k"
+        f"WITH r AS ({rows_sql}), w AS ({listed}) SELECT id, rn, days FROM "
+        f"({' UNION ALL '.join(numbered)}) x WHERE rn = k1 OR rn = k2"
     )
     params = _window_params(window) | {"wanted": json.dumps(wanted)}
     found = {
-        int(row.id): float(row.days) for row in await session.execute(text(statement), params)
+        (int(row.id), int(row.rn)): float(row.days)
+        for row in await session.execute(text(statement), params)
     }
-    for row, ids in middles:
-        low, high = (found[ids[0]], found[ids[-1]])
+    for row, picks in middles:
+        low, high = found[picks[0]], found[picks[-1]]
         # percentile_cont(0.5)'s arithmetic: the lower middle plus half the step to the upper
-        row["median_days"] = low if len(ids) == 1 else low + (high - low) * 0.5
+        row["median_days"] = low if len(picks) == 1 else low + (high - low) * 0.5
 
 
 # Outcomes -------------------------------------------------------------------------------------

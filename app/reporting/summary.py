@@ -241,9 +241,10 @@ def _upsert(table: str, extra: tuple[str, ...], sums: tuple[str, ...], selects: 
     columns = ", ".join(("dims", "month", "quarter", *PARTIAL_KEY, *extra, *sums))
     added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
     # "WHERE true": SQLite cannot tell ON CONFLICT from a join condition without it
+    # in (dims, month) order: a report reads one kind's months, together on disk
     return (
         f"INSERT INTO {table} ({columns}) SELECT * FROM ({' UNION ALL '.join(selects)}) u "
-        f"WHERE true ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
+        f"WHERE true ORDER BY dims, month ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
     )
 
 

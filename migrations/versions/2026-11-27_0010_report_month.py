@@ -25,8 +25,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 KEY = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
-# first contacts per bucket of days (app.reporting.repository.DAY_BOUNDS: 28 bounds)
-DAY_BUCKETS = tuple(f"days_{i:02d}" for i in range(29))
+# first contacts per bucket of days (app.reporting.repository.DAY_BOUNDS: 63 bounds)
+DAY_BUCKETS = tuple(f"days_{i:02d}" for i in range(64))
 SUMMARIES = ("report_change", "report_category", "report_need", "report_referral")
 
 
