@@ -358,9 +358,7 @@ def partial_dims(dimensions: Sequence[str]) -> tuple[str, ...]:
 
 def partial_kinds() -> list[tuple[str, ...]]:
     """Every set of at most two base dimensions: a request has at most two ``group_by``."""
-    pairs = [
-        (a, b) for i, a in enumerate(BASE_DIMENSIONS) for b in BASE_DIMENSIONS[i + 1 :]
-    ]
+    pairs = [(a, b) for i, a in enumerate(BASE_DIMENSIONS) for b in BASE_DIMENSIONS[i + 1 :]]
     return [(), *((b,) for b in BASE_DIMENSIONS), *pairs]
 
 
@@ -536,9 +534,9 @@ async def _medians(
     dims = [_keyed(name, keys) for name in dimensions]
     needed = sorted({w["b"] for w in wanted})
     in_buckets = " OR ".join(f"({day_bucket_test(b, days)})" for b in needed)
-    labels = "".join(f"{dim.label(dim.key)} AS g{i}, " for i, dim in enumerate(dims))
+    grouped = "".join(f"{dim.label(dim.key)} AS g{i}, " for i, dim in enumerate(dims))
     rows_sql = (
-        f"SELECT {labels}{_bucket_of(days)} AS b, {days} AS days FROM {table} f {joins} "
+        f"SELECT {grouped}{_bucket_of(days)} AS b, {days} AS days FROM {table} f {joins} "
         f"WHERE f.authored_on >= :start AND f.authored_on < :end AND ({in_buckets})"
     )
     names = "".join(f", g{i} text" for i in range(n))
@@ -549,9 +547,11 @@ async def _medians(
         )
     else:
         fields = ["id", "lvl", "b", "k1", "k2", *(f"g{i}" for i in range(n))]
-        listed = "SELECT " + ", ".join(
-            f"json_extract(value, '$.{name}') AS {name}" for name in fields
-        ) + " FROM json_each(:wanted)"
+        listed = (
+            "SELECT "
+            + ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in fields)
+            + " FROM json_each(:wanted)"
+        )
     numbered = []
     for level in sorted({w["lvl"] for w in wanted}):
         same = "".join(f" AND r.g{i} = w.g{i}" for i in range(n) if level & (1 << i))

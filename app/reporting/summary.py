@@ -182,7 +182,6 @@ def statements(d: Dialect, scope: str) -> list[str]:
 # Monthly partials ------------------------------------------------------------------------------
 
 
-
 FILLER = {"imd_decile": "0"}  # the value of a key column outside a partial's dims, else ''
 
 

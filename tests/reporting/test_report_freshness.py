@@ -135,16 +135,39 @@ async def mark(client: httpx.AsyncClient, lw: dict[str, str], booking: str, stat
 
 
 PARTIALS = {
-    "report_month": ((), ("received", "accepted", "rejected", "declined", "booked", "attended",
-                          "completed", "engaged", "with_first_contact"), ()),
+    "report_month": (
+        (),
+        (
+            "received",
+            "accepted",
+            "rejected",
+            "declined",
+            "booked",
+            "attended",
+            "completed",
+            "engaged",
+            "with_first_contact",
+        ),
+        (),
+    ),
     "report_month_change": (
         ("instrument", "measure"),
         ("n", "improved"),
         ("sum_baseline", "sum_follow_up", "sum_change", "sum_squares"),
     ),
 }
-PARTIAL_KEY = ("dims", "month", "quarter", "practice", "performer", "imd_decile", "age_band",
-               "sex", "need", "category")
+PARTIAL_KEY = (
+    "dims",
+    "month",
+    "quarter",
+    "practice",
+    "performer",
+    "imd_decile",
+    "age_band",
+    "sex",
+    "need",
+    "category",
+)
 
 
 async def partial_rows(session: AsyncSession) -> dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]:
