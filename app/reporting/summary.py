@@ -235,15 +235,20 @@ def _partial_select(
     return " UNION ALL ".join(selects)
 
 
-def _upsert(table: str, extra: tuple[str, ...], sums: tuple[str, ...], selects: list[str]) -> str:
+def _upsert(
+    table: str, extra: tuple[str, ...], sums: tuple[str, ...], selects: list[str], add: bool
+) -> str:
+    """INSERT the rows of ``selects``, in (dims, month) order; ``add``: to the existing rows of
+    the same key, if any (a rebuild inserts into empty tables)."""
     key = ("dims", "month", *PARTIAL_KEY, *extra)
     columns = ", ".join(("dims", "month", "quarter", *PARTIAL_KEY, *extra, *sums))
     added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
+    conflict = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}" if add else ""
     # "WHERE true": SQLite cannot tell ON CONFLICT from a join condition without it
     # in (dims, month) order: a report reads one kind's months, together on disk
     return (
         f"INSERT INTO {table} ({columns}) SELECT * FROM ({' UNION ALL '.join(selects)}) u "
-        f"WHERE true ORDER BY dims, month ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
+        f"WHERE true ORDER BY dims, month{conflict}"
     )
 
 
@@ -251,7 +256,8 @@ def partial_statements(
     d: Dialect, scope: str | None, sign: int, params: dict[str, Any]
 ) -> list[str]:
     """Add ``sign`` (1 or -1) times the aggregates of the summary rows of the referrals ``scope``
-    (None: of every summary row) to the monthly partials of every kind (upserts), for the score
+    to the monthly partials of every kind (upserts; ``scope`` None: insert those of every
+    summary row into empty partials), for the score
     measures the reports follow; adds the measures' values to ``params``."""
     where = "1 = 1" if scope is None else f"f.referral_id IN ({scope})"
     counts = [f"{sign} * COUNT(*)", *(f"{sign} * SUM(f.{name})" for name in FLAGS)]
@@ -296,8 +302,14 @@ def partial_statements(
             )
         )
     return [
-        _upsert("report_month", (), (*MONTH_SUMS, *DAY_BUCKETS), month),
-        _upsert("report_month_change", ("instrument", "measure"), CHANGE_SUMS, changes),
+        _upsert("report_month", (), (*MONTH_SUMS, *DAY_BUCKETS), month, scope is not None),
+        _upsert(
+            "report_month_change",
+            ("instrument", "measure"),
+            CHANGE_SUMS,
+            changes,
+            scope is not None,
+        ),
     ]
 
 
@@ -315,11 +327,21 @@ async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
     return bool(found)
 
 
-async def _recompute(session: AsyncSession, d: Dialect, scope: str, everything: bool) -> None:
-    """The summary rows of ``scope``, and the monthly partials: the old rows' aggregates taken
-    off, the new rows' added (``everything``: the partials rebuilt from every summary row)."""
+REBUILD_FROM = 10_000  # claimed referrals from which a refresh may rebuild the partials
+
+
+async def _recompute(
+    session: AsyncSession, d: Dialect, scope: str, count: int, everything: bool
+) -> None:
+    """The summary rows of the ``count`` referrals of ``scope``, and the monthly partials: the
+    old rows' aggregates taken off, the new rows' added; rebuilt from every summary row instead
+    (``everything``, or a bulk load: at least half the referrals claimed)."""
     params: dict[str, Any] = {"declined": f"%{DECLINED[1]}%"}
-    if everything:
+    rebuild = everything
+    if not rebuild and count >= REBUILD_FROM:
+        total = int(await session.scalar(text("SELECT COUNT(*) FROM report_referral")) or 0)
+        rebuild = 2 * count >= total
+    if rebuild:
         before = ["DELETE FROM report_month", "DELETE FROM report_month_change"]
         after = partial_statements(d, None, 1, params)
     else:
@@ -355,7 +377,7 @@ async def _refresh_postgres(session: AsyncSession, d: Dialect, everything: bool)
     count = int(claimed.rowcount or 0)  # type: ignore[attr-defined]
     if count:
         await session.execute(text("ANALYZE report_claim"))
-        await _recompute(session, d, "SELECT referral_id FROM report_claim", everything)
+        await _recompute(session, d, "SELECT referral_id FROM report_claim", count, everything)
     return count
 
 
@@ -365,7 +387,7 @@ async def _refresh_sqlite(session: AsyncSession, d: Dialect, everything: bool) -
         scope += " UNION SELECT id FROM referral UNION SELECT referral_id FROM report_referral"
     count = int(await session.scalar(text(f"SELECT COUNT(*) FROM ({scope})")) or 0)
     if count:
-        await _recompute(session, d, scope, everything)
+        await _recompute(session, d, scope, count, everything)
         await session.execute(text("DELETE FROM report_dirty"))
     return count
 
