@@ -342,6 +342,9 @@ async def _recompute(
         total = int(await session.scalar(text("SELECT COUNT(*) FROM report_referral")) or 0)
         rebuild = 2 * count >= total
     if rebuild:
+        if d.postgres:
+            # the grouping sets of every kind hashed in memory, in one pass over each table
+            await session.execute(text("SET LOCAL work_mem = '512MB'"))
         before = ["DELETE FROM report_month", "DELETE FROM report_month_change"]
         after = partial_statements(d, None, 1, params)
     else:
