@@ -193,13 +193,14 @@ class ReportMonthChange(Base):
         Column("n", Integer, nullable=False),
         *(Column(name, Float, nullable=False) for name in CHANGE_SUMS[1:-1]),
         Column("improved", Integer, nullable=False),
+        # a kind's rows of one measure together: the equity view reads one measure
         Index(
             "uq_report_month_change_key",
             "dims",
-            "month",
-            *PARTIAL_KEY,
             "instrument",
             "measure",
+            "month",
+            *PARTIAL_KEY,
             unique=True,
         ),
         Index(

@@ -485,6 +485,13 @@ def _locate(counts: Sequence[int], rank: int) -> tuple[int, int]:
     raise ValueError(f"rank {rank} beyond {below} values")
 
 
+def _bucket_range(first: int, last: int, days: str) -> str:
+    """SQL: ``days`` is in one of the buckets ``first`` to ``last``."""
+    low = f"{days} >= {DAY_BOUNDS[first - 1]}" if first > 0 else f"{days} IS NOT NULL"
+    high = f" AND {days} < {DAY_BOUNDS[last]}" if last < len(DAY_BOUNDS) else ""
+    return low + high
+
+
 def _bucket_of(days: str) -> str:
     cases = " ".join(f"WHEN {days} < {bound} THEN {i}" for i, bound in enumerate(DAY_BOUNDS))
     return f"CASE {cases} ELSE {len(DAY_BOUNDS)} END"
@@ -532,8 +539,13 @@ async def _medians(
         table, keys = "report_need", {"need": "f.need"}
         joins = _joins([name for name in dimensions if name != "need"])
     dims = [_keyed(name, keys) for name in dimensions]
-    needed = sorted({w["b"] for w in wanted})
-    in_buckets = " OR ".join(f"({day_bucket_test(b, days)})" for b in needed)
+    runs: list[list[int]] = []  # the needed buckets as runs of neighbours
+    for b in sorted({w["b"] for w in wanted}):
+        if runs and runs[-1][-1] == b - 1:
+            runs[-1].append(b)
+        else:
+            runs.append([b])
+    in_buckets = " OR ".join(f"({_bucket_range(run[0], run[-1], days)})" for run in runs)
     grouped = "".join(f"{dim.label(dim.key)} AS g{i}, " for i, dim in enumerate(dims))
     rows_sql = (
         f"SELECT {grouped}{_bucket_of(days)} AS b, {days} AS days FROM {table} f {joins} "

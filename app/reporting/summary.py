@@ -238,17 +238,17 @@ def _partial_select(
 def _upsert(
     table: str, extra: tuple[str, ...], sums: tuple[str, ...], selects: list[str], add: bool
 ) -> str:
-    """INSERT the rows of ``selects``, in (dims, month) order; ``add``: to the existing rows of
+    """INSERT the rows of ``selects``, in the order of the key (a report reads one kind's
+    months, together on disk); ``add``: to the existing rows of
     the same key, if any (a rebuild inserts into empty tables)."""
-    key = ("dims", "month", *PARTIAL_KEY, *extra)
+    key = ("dims", *extra, "month", *PARTIAL_KEY)  # the unique index's order
     columns = ", ".join(("dims", "month", "quarter", *PARTIAL_KEY, *extra, *sums))
     added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
     conflict = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}" if add else ""
     # "WHERE true": SQLite cannot tell ON CONFLICT from a join condition without it
-    # in (dims, month) order: a report reads one kind's months, together on disk
     return (
         f"INSERT INTO {table} ({columns}) SELECT * FROM ({' UNION ALL '.join(selects)}) u "
-        f"WHERE true ORDER BY dims, month{conflict}"
+        f"WHERE true ORDER BY {', '.join(key[: 2 + len(extra)])}{conflict}"
     )
 
 

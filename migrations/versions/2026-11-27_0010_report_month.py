@@ -97,7 +97,7 @@ def upgrade() -> None:
     with op.batch_alter_table("report_month_change", schema=None) as batch_op:
         batch_op.create_index(
             "uq_report_month_change_key",
-            ["dims", "month", *KEY, "instrument", "measure"],
+            ["dims", "instrument", "measure", "month", *KEY],
             unique=True,
         )
         batch_op.create_index(
