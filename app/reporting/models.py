@@ -24,7 +24,6 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -169,13 +168,6 @@ class ReportMonth(Base):
         *(Column(name, Integer, nullable=False) for name in MONTH_SUMS),
         *(Column(name, Integer, nullable=False) for name in DAY_BUCKETS),
         Index("uq_report_month_key", "dims", "month", *PARTIAL_KEY, unique=True),
-        # the groups a refresh emptied, deleted after it
-        Index(
-            "ix_report_month_empty",
-            "month",
-            postgresql_where=text("received = 0"),
-            sqlite_where=text("received = 0"),
-        ),
     )
 
 
@@ -202,11 +194,5 @@ class ReportMonthChange(Base):
             "month",
             *PARTIAL_KEY,
             unique=True,
-        ),
-        Index(
-            "ix_report_month_change_empty",
-            "month",
-            postgresql_where=text("n = 0"),
-            sqlite_where=text("n = 0"),
         ),
     )

@@ -449,7 +449,8 @@ async def referral_counts(
     comma = ", " if kind else ""
     partial = (
         f"SELECT p.month, p.quarter, {partial_keys}{comma}"
-        f"{', '.join(f'p.{name}' for name in sums)} FROM report_month p WHERE p.dims = :dims"
+        f"{', '.join(f'p.{name}' for name in sums)} FROM report_month p "
+        "WHERE p.dims = :dims AND p.received > 0"
     )
     flags = ", ".join(f"f.{name} AS {name}" for name in FLAGS)
     buckets = "".join(
@@ -633,7 +634,7 @@ async def paired_scores(
     partial = (
         f"SELECT p.month, p.quarter, {partial_keys}{comma}p.instrument, p.measure, p.n, "
         "p.sum_baseline, p.sum_follow_up, p.sum_change, p.sum_squares, p.improved "
-        f"FROM report_month_change p WHERE p.dims = :dims AND ({wanted('p')})"
+        f"FROM report_month_change p WHERE p.dims = :dims AND p.n > 0 AND ({wanted('p')})"
     )
     multi = [name for name in ("need", "activity_category") if BASE_OF[name] in kind]
     joins = _joins(multi, _in_edges(parts))

@@ -313,13 +313,6 @@ def partial_statements(
     ]
 
 
-# the groups a refresh emptied
-EMPTY_PARTIALS = [
-    "DELETE FROM report_month WHERE received = 0",
-    "DELETE FROM report_month_change WHERE n = 0",
-]
-
-
 async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
     async with sessionmaker() as session:
         found = await session.scalar(text("SELECT EXISTS (SELECT 1 FROM report_dirty)"))
@@ -350,7 +343,7 @@ async def _recompute(
     else:
         before = partial_statements(d, scope, -1, params)
         after = partial_statements(d, scope, 1, params)
-    for statement in [*before, *statements(d, scope), *after, *EMPTY_PARTIALS]:
+    for statement in [*before, *statements(d, scope), *after]:
         await session.execute(text(statement), params)
 
 

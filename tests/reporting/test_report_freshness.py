@@ -171,14 +171,15 @@ PARTIAL_KEY = (
 
 
 async def partial_rows(session: AsyncSession) -> dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]:
-    """Every row of the monthly partials: key -> (counts..., sums...)."""
+    """Every row of the monthly partials with a count: key -> (counts..., sums...)."""
     found: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {}
     for table, (extra, counts, sums) in PARTIALS.items():
         key = (*PARTIAL_KEY, *extra)
         rows = await session.execute(
             text(f"SELECT {', '.join((*key, *counts, *sums))} FROM {table}")  # noqa: S608
         )
-        found[table] = {tuple(r[: len(key)]): tuple(r[len(key) :]) for r in rows}
+        # a group emptied by a refresh stays as a row of zeros, which the reports skip
+        found[table] = {tuple(r[: len(key)]): tuple(r[len(key) :]) for r in rows if r[len(key)]}
     return found
 
 
