@@ -16,6 +16,11 @@ referrals from the source tables, with the SQL the reports used to run live:
 - SQLite: the refresh is one write transaction (``BEGIN IMMEDIATE``); nothing else writes until
   it commits, so the queue it empties is exactly the one it recomputed.
 
+The same transaction keeps the monthly partials (``report_month``, ``report_month_change``:
+docs/reports.md "Monthly partials") equal to the aggregates of the summary rows: the claimed
+referrals' old rows' aggregates are subtracted before they are deleted, the new rows' added
+after; a bulk refresh rebuilds them instead.
+
 ``refresh(everything=True)`` recomputes every referral (``assetlink refresh-reports --all``):
 after restoring data with triggers disabled, or to check the incremental path.
 """
@@ -238,9 +243,9 @@ def _partial_select(
 def _upsert(
     table: str, extra: tuple[str, ...], sums: tuple[str, ...], selects: list[str], add: bool
 ) -> str:
-    """INSERT the rows of ``selects``, in the order of the key (a report reads one kind's
-    months, together on disk); ``add``: to the existing rows of
-    the same key, if any (a rebuild inserts into empty tables)."""
+    """INSERT the rows of ``selects`` in the order of the key (a report reads one kind's months,
+    together on disk); ``add``: to the existing rows of the same key (a rebuild inserts into
+    empty tables)."""
     key = ("dims", *extra, "month", *PARTIAL_KEY)  # the unique index's order
     columns = ", ".join(("dims", "month", "quarter", *PARTIAL_KEY, *extra, *sums))
     added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
@@ -257,8 +262,8 @@ def partial_statements(
 ) -> list[str]:
     """Add ``sign`` (1 or -1) times the aggregates of the summary rows of the referrals ``scope``
     to the monthly partials of every kind (upserts; ``scope`` None: insert those of every
-    summary row into empty partials), for the score
-    measures the reports follow; adds the measures' values to ``params``."""
+    summary row into empty partials), for the score measures the reports follow; adds the
+    measures' values to ``params``."""
     where = "1 = 1" if scope is None else f"f.referral_id IN ({scope})"
     counts = [f"{sign} * COUNT(*)", *(f"{sign} * SUM(f.{name})" for name in FLAGS)]
     counts.append(f"{sign} * COUNT(f.first_contact_days)")
