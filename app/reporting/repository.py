@@ -176,9 +176,19 @@ def _levels(count: int) -> list[tuple[int, ...]]:
     return [(0, 1), (0,), (1,), ()]
 
 
+REFRESH_LOCK = 7_010_001  # pg_advisory_xact_lock key of the refresh ("7.10": issue 7, section 10)
+
+
 async def _dialect(session: AsyncSession) -> Dialect:
     d = Dialect(session.get_bind().dialect.name)
     if d.postgres:
+        # the summary rows and partials do not change until the report's transaction ends (a
+        # refresh takes this lock exclusively): its statements, each with its own snapshot,
+        # see the same rows, as the medians need (counts from one, ranks read by the next).
+        # SQLite: one read transaction is one snapshot.
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": REFRESH_LOCK}
+        )
         # a report sorts a few hundred thousand rows for its medians: in memory, not on disk;
         # JIT compilation costs more than it saves on these one-pass aggregates
         await session.execute(text("SET LOCAL work_mem = '64MB'"))

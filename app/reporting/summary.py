@@ -48,6 +48,7 @@ from app.reporting.repository import (
     MONTH_SUMS,
     NONE,
     PARTIAL_KEY,
+    REFRESH_LOCK,
     Dialect,
     day_bucket_counts,
     improved_sql,
@@ -55,7 +56,6 @@ from app.reporting.repository import (
 )
 from app.reporting.service import score_measures
 
-LOCK_KEY = 7_010_001  # pg_advisory_xact_lock key of the refresh ("7.10": issue 7, section 10)
 DIMENSION_COLUMNS = (
     "authored_on",
     "month",
@@ -353,7 +353,7 @@ async def _recompute(
 
 
 async def _refresh_postgres(session: AsyncSession, d: Dialect, everything: bool) -> int:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK})
     await session.execute(text("SET LOCAL work_mem = '64MB'"))
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(
