@@ -12,18 +12,53 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
-from sqlalchemy import BigInteger, Float, Index, Integer, SmallInteger, String, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
+from app.reporting.repository import CHANGE_SUMS, DAY_BUCKETS, MONTH_SUMS, PARTIAL_KEY
+
+# the columns the median statement reads beside the days (an index-only scan on PostgreSQL)
+FIRST_CONTACT_INCLUDE = (
+    "authored_on",
+    "month",
+    "quarter",
+    "practice",
+    "performer",
+    "imd_decile",
+    "age_band",
+    "sex",
+)
 
 
 class ReportReferral(Base):
     """One narrow row per referral: its reporting dimensions and what happened to it."""
 
     __tablename__ = "report_referral"
-    __table_args__ = (Index("ix_report_referral_authored_on", "authored_on"),)
+    __table_args__ = (
+        Index("ix_report_referral_authored_on", "authored_on"),
+        # the median statement reads the first contacts of a few buckets of days (migration 0010)
+        Index(
+            "ix_report_referral_first_contact",
+            "first_contact_days",
+            postgresql_include=list(FIRST_CONTACT_INCLUDE),
+            postgresql_where=text("first_contact_days IS NOT NULL"),
+            sqlite_where=text("first_contact_days IS NOT NULL"),
+        ),
+    )
 
     referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -51,7 +86,16 @@ class ReportNeed(Base):
 
     __tablename__ = "report_need"
     # covering: the outcomes report joins (referral_id, need) of the window by an index-only scan
-    __table_args__ = (Index("ix_report_need_authored_on", "authored_on", "referral_id", "need"),)
+    __table_args__ = (
+        Index("ix_report_need_authored_on", "authored_on", "referral_id", "need"),
+        Index(
+            "ix_report_need_first_contact",
+            "first_contact_days",
+            postgresql_include=["need", *FIRST_CONTACT_INCLUDE],
+            postgresql_where=text("first_contact_days IS NOT NULL"),
+            sqlite_where=text("first_contact_days IS NOT NULL"),
+        ),
+    )
 
     referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     need: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -118,3 +162,69 @@ class ReportDirty(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     referral_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
+# The monthly partial aggregates (docs/reports.md "Monthly partials"): per calendar month (UTC)
+# and per set of at most two *base* dimensions (``dims``, e.g. ``practice+sex``; ``""`` for
+# none), the counts and sums of the summary rows of that month, grouped by those dimensions. A
+# column outside ``dims`` holds the filler ("" or 0); inside it "" is no activity category and 0
+# an unknown IMD decile (the key is then unique without NULLs). A report reads the whole months
+# of its window from here and only the days at its edges from the summary rows.
+
+
+def _partial_key() -> list[Column[Any]]:
+    return [
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("dims", String(40), nullable=False),
+        Column("month", String(8), nullable=False),
+        Column("quarter", String(8), nullable=False),
+        Column("practice", String(32), nullable=False),
+        Column("performer", String(32), nullable=False),
+        Column("imd_decile", Integer, nullable=False),
+        Column("age_band", String(8), nullable=False),
+        Column("sex", String(16), nullable=False),
+        Column("need", String(32), nullable=False),
+        Column("category", String(32), nullable=False),
+    ]
+
+
+class ReportMonth(Base):
+    """Counts of ``report_referral`` (``report_need`` when ``need`` is in ``dims``) per month
+    and group, and its first contacts per bucket of days (``days_00``...: the buckets of
+    ``repository.DAY_BOUNDS``)."""
+
+    __table__ = Table(
+        "report_month",
+        Base.metadata,
+        *_partial_key(),
+        *(Column(name, Integer, nullable=False) for name in MONTH_SUMS),
+        *(Column(name, Integer, nullable=False) for name in DAY_BUCKETS),
+        Index("uq_report_month_key", "dims", "month", *PARTIAL_KEY, unique=True),
+    )
+
+
+class ReportMonthChange(Base):
+    """Sums of ``report_change`` per month, group and score measure (the measures the reports
+    follow): the number of pairs, the sums of the baselines, follow-ups, changes and squared
+    changes, and the number reliably improved (0 for a measure without a threshold)."""
+
+    __table__ = Table(
+        "report_month_change",
+        Base.metadata,
+        *_partial_key(),
+        Column("instrument", String(32), nullable=False),
+        Column("measure", String(32), nullable=False),
+        Column("n", Integer, nullable=False),
+        *(Column(name, Float, nullable=False) for name in CHANGE_SUMS[1:-1]),
+        Column("improved", Integer, nullable=False),
+        # a kind's rows of one measure together: the equity view reads one measure
+        Index(
+            "uq_report_month_change_key",
+            "dims",
+            "instrument",
+            "measure",
+            "month",
+            *PARTIAL_KEY,
+            unique=True,
+        ),
+    )

@@ -19,7 +19,8 @@ parameter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,15 +107,15 @@ class Dimension:
 
 
 # the multi-valued dimensions' rows carry the referral's authored_on, so that only the
-# window's rows are read and hashed for the join
+# window's rows are read and hashed for the join (``{within}``: a condition on that alias)
 JOINS = {
     "need": (
-        "LEFT JOIN report_need rn ON rn.referral_id = f.referral_id "
-        "AND rn.authored_on >= :start AND rn.authored_on < :end"
+        "LEFT JOIN report_need rn ON rn.referral_id = f.referral_id AND {within}",
+        "rn",
     ),
     "activity_category": (
-        "LEFT JOIN report_category ac ON ac.referral_id = f.referral_id "
-        "AND ac.authored_on >= :start AND ac.authored_on < :end"
+        "LEFT JOIN report_category ac ON ac.referral_id = f.referral_id AND {within}",
+        "ac",
     ),
 }
 
@@ -143,14 +144,20 @@ class Window:
     end: dt.datetime  # exclusive
 
 
-def _joins(dimensions: Sequence[str]) -> str:
+def _in_window(alias: str) -> str:
+    return f"{alias}.authored_on >= :start AND {alias}.authored_on < :end"
+
+
+def _joins(dimensions: Sequence[str], within: Callable[[str], str] = _in_window) -> str:
     wanted: list[str] = []
     for name in dimensions:
         for join in DIMENSIONS[name].joins:
             if join not in wanted:
                 wanted.append(join)
     order = list(JOINS)
-    return " ".join(JOINS[j] for j in sorted(wanted, key=order.index))
+    return " ".join(
+        JOINS[j][0].format(within=within(JOINS[j][1])) for j in sorted(wanted, key=order.index)
+    )
 
 
 def _keyed(name: str, keys: Mapping[str, str] | None) -> Dimension:
@@ -169,9 +176,19 @@ def _levels(count: int) -> list[tuple[int, ...]]:
     return [(0, 1), (0,), (1,), ()]
 
 
+REFRESH_LOCK = 7_010_001  # pg_advisory_xact_lock key of the refresh ("7.10": issue 7, section 10)
+
+
 async def _dialect(session: AsyncSession) -> Dialect:
     d = Dialect(session.get_bind().dialect.name)
     if d.postgres:
+        # the summary rows and partials do not change until the report's transaction ends (a
+        # refresh takes this lock exclusively): its statements, each with its own snapshot,
+        # see the same rows, as the medians need (counts from one, ranks read by the next).
+        # SQLite: one read transaction is one snapshot.
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": REFRESH_LOCK}
+        )
         # a report sorts a few hundred thousand rows for its medians: in memory, not on disk;
         # JIT compilation costs more than it saves on these one-pass aggregates
         await session.execute(text("SET LOCAL work_mem = '64MB'"))
@@ -268,7 +285,158 @@ def _window_params(window: Window) -> dict[str, Any]:
     return {"start": window.start, "end": window.end}
 
 
+# Monthly partials -----------------------------------------------------------------------------
+#
+# ``report_month`` and ``report_month_change`` (app/reporting/models.py) hold, per calendar month
+# and per set of at most two base dimensions, the counts and sums of the summary rows. A report
+# reads the whole months of its window from them and the days at its edges from the summary
+# rows, in one UNION ALL that has the columns of both, then aggregates as before: every figure
+# but the median is a count or a sum, so the result is that of one pass over the summary rows.
+
+# the median days to first contact: each partial counts its first contacts per bucket of these
+# bounds (days; bucket i is [bound i-1, bound i), the first open below, the last above); a report
+# finds each group's median bucket from those counts, then reads only the rows of the window in
+# the median buckets (docs/reports.md "Medians")
+DAY_BOUNDS: tuple[float, ...] = (
+    *(k / 4 for k in range(1, 4)),  # quarter days up to a day
+    *(k / 2 for k in range(2, 43)),  # half days up to 21 days
+    *range(22, 36),  # days up to 35
+    42,
+    56,
+    91,
+    182,
+    365,
+)  # 63 bounds: 64 buckets
+DAY_BUCKETS = tuple(f"days_{i:02d}" for i in range(len(DAY_BOUNDS) + 1))
+
+
+def day_bucket_test(i: int, days: str) -> str:
+    """SQL: ``days`` (not NULL) is in bucket ``i``."""
+    low = f"{days} >= {DAY_BOUNDS[i - 1]}" if i > 0 else ""
+    high = f"{days} < {DAY_BOUNDS[i]}" if i < len(DAY_BOUNDS) else ""
+    return " AND ".join(t for t in (low, high) if t) or f"{days} IS NOT NULL"
+
+
+def day_bucket_counts(days: str) -> list[str]:
+    """SQL: per bucket, 1 when ``days`` is in it, else 0 (0 in each when ``days`` is NULL)."""
+    return [
+        f"CASE WHEN {day_bucket_test(i, days)} THEN 1 ELSE 0 END" for i in range(len(DAY_BUCKETS))
+    ]
+
+
+# the key columns of a partial (beside dims and month) and its sums
+PARTIAL_KEY = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
+MONTH_SUMS = (
+    "received",
+    "accepted",
+    "rejected",
+    "declined",
+    "booked",
+    "attended",
+    "completed",
+    "engaged",
+    "with_first_contact",
+)
+CHANGE_SUMS = ("n", "sum_baseline", "sum_follow_up", "sum_change", "sum_squares", "improved")
+
+# the dimensions a partial is keyed by; month and quarter are the partial's own month, the IMD
+# quintile comes from the decile
+BASE_DIMENSIONS = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
+BASE_OF = {
+    "month": None,
+    "quarter": None,
+    "practice": "practice",
+    "performer": "performer",
+    "need": "need",
+    "activity_category": "category",
+    "imd_quintile": "imd_decile",
+    "imd_decile": "imd_decile",
+    "age_band": "age_band",
+    "sex": "sex",
+}
+# the request dimensions over the UNION ALL of partial and summary rows (alias ``f``)
+PARTIAL_KEYS = {"need": "f.need", "activity_category": "f.category"}
+# a partial's key column -> its value as the summary rows have it (NULL: unknown / none)
+PARTIAL_READ = {"imd_decile": "NULLIF(p.imd_decile, 0)", "category": "NULLIF(p.category, '')"}
+
+
+def partial_dims(dimensions: Sequence[str]) -> tuple[str, ...]:
+    """The base dimensions of the partial a grouping reads (in ``BASE_DIMENSIONS`` order)."""
+    wanted = {BASE_OF[name] for name in dimensions}
+    return tuple(b for b in BASE_DIMENSIONS if b in wanted)
+
+
+def partial_kinds() -> list[tuple[str, ...]]:
+    """Every set of at most two base dimensions: a request has at most two ``group_by``."""
+    pairs = [(a, b) for i, a in enumerate(BASE_DIMENSIONS) for b in BASE_DIMENSIONS[i + 1 :]]
+    return [(), *((b,) for b in BASE_DIMENSIONS), *pairs]
+
+
+@dataclass(frozen=True)
+class Split:
+    """A window as whole calendar months (``months``: first, and the one after the last, as
+    ``YYYY-MM``; None if the window holds no whole month) and the ranges at its edges."""
+
+    months: tuple[str, str] | None
+    edges: tuple[tuple[dt.datetime, dt.datetime], ...]
+
+
+def _first_of_month(at: dt.datetime) -> dt.datetime:
+    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def split(window: Window) -> Split:
+    first = _first_of_month(window.start)
+    if first < window.start:
+        first = _first_of_month(first + dt.timedelta(days=32))
+    last = _first_of_month(window.end)  # the month after the last whole one
+    if first >= last:
+        return Split(None, ((window.start, window.end),))
+    edges = tuple((a, b) for a, b in ((window.start, first), (last, window.end)) if a < b)
+    return Split((first.strftime("%Y-%m"), last.strftime("%Y-%m")), edges)
+
+
+def _split_params(parts: Split) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if parts.months:
+        params |= {"month_from": parts.months[0], "month_to": parts.months[1]}
+    for i, (a, b) in enumerate(parts.edges):
+        params |= {f"edge{i}_start": a, f"edge{i}_end": b}
+    return params
+
+
+def _in_edges(parts: Split) -> Callable[[str], str]:
+    def within(alias: str) -> str:
+        ranges = [
+            f"({alias}.authored_on >= :edge{i}_start AND {alias}.authored_on < :edge{i}_end)"
+            for i in range(len(parts.edges))
+        ]
+        return "(" + " OR ".join(ranges) + ")"
+
+    return within
+
+
+def _partial_columns(kind: Sequence[str], detail: Mapping[str, str]) -> tuple[str, str]:
+    """The key columns of a partial kind, as read from the partial (``p``) and from the
+    summary rows (``detail``: base dimension -> expression; default ``f.<name>``)."""
+    partial = ", ".join(f"{PARTIAL_READ.get(b, f'p.{b}')} AS {b}" for b in kind)
+    rows = ", ".join(f"{detail.get(b, f'f.{b}')} AS {b}" for b in kind)
+    return partial, rows
+
+
+def _union(parts: Split, partial: str, detail: str) -> str:
+    selects = []
+    if parts.months:
+        selects.append(f"{partial} AND p.month >= :month_from AND p.month < :month_to")
+    if parts.edges:
+        selects.append(detail)
+    return "FROM (" + " UNION ALL ".join(selects) + ") f"
+
+
 # Referrals ------------------------------------------------------------------------------------
+
+
+REFERRAL_SUMS = MONTH_SUMS
 
 
 async def referral_counts(
@@ -276,89 +444,158 @@ async def referral_counts(
 ) -> list[dict[str, Any]]:
     """Per group: received, accepted, rejected, declined, booked, attended, completed, engaged
     (first contact or booked), with_first_contact and the median days to first contact (None
-    without ``medians``: the median is a statement of its own, with a sort of the window's
-    rows, which the equity view does not need)."""
+    without ``medians``, which the equity view does not need).
+
+    The counts: the whole months of the window from ``report_month``, its edges from the
+    summary rows (``report_need`` by need, joined to ``report_category`` by category), with the
+    first contacts per bucket of days when ``medians``; then the medians (``_medians``)."""
     d = await _dialect(session)
     days = "f.first_contact_days"
-    joins = _joins(dimensions)
-    table, keys = "report_referral", None
-    if "need" in dimensions:  # report_referral once per need: no join
-        table, keys = "report_need", {"need": "f.need"}
-        joins = _joins([name for name in dimensions if name != "need"])
-    source = f"FROM {table} f {joins} WHERE f.authored_on >= :start AND f.authored_on < :end"
-    params = _window_params(window)
-    aggregates = [
-        _count("received"),
-        *(_sum(name, f"f.{name}") for name in FLAGS),
-        _count("with_first_contact", days),
-    ]
-    rows = await _aggregate(session, d, dimensions, source, aggregates, params, keys=keys)
-    n = len(dimensions)
-    found: dict[tuple[Any, ...], float] = {}
-    if medians:
-        for row in await _medians(session, d, dimensions, source, days, params, keys):
-            found[tuple(row[f"g{i}"] for i in range(n))] = row["median_days"]
+    kind = partial_dims(dimensions)
+    parts = split(window)
+    table = "report_need" if "need" in kind else "report_referral"  # once per need: no join
+    partial_keys, detail_keys = _partial_columns(kind, {"category": "ac.category"})
+    sums = [*REFERRAL_SUMS, *(DAY_BUCKETS if medians else ())]
+    comma = ", " if kind else ""
+    partial = (
+        f"SELECT p.month, p.quarter, {partial_keys}{comma}"
+        f"{', '.join(f'p.{name}' for name in sums)} FROM report_month p "
+        "WHERE p.dims = :dims AND p.received > 0"
+    )
+    flags = ", ".join(f"f.{name} AS {name}" for name in FLAGS)
+    buckets = "".join(
+        f", {test} AS {name}"
+        for test, name in zip(day_bucket_counts(days), DAY_BUCKETS, strict=True)
+        if medians
+    )
+    joins = _joins(["activity_category"] if "category" in kind else [], _in_edges(parts))
+    summary_rows = (
+        f"SELECT f.month, f.quarter, {detail_keys}{comma}1 AS received, {flags}, "
+        f"CASE WHEN {days} IS NOT NULL THEN 1 ELSE 0 END AS with_first_contact{buckets} "
+        f"FROM {table} f {joins} WHERE {_in_edges(parts)('f')}"
+    )
+    source = _union(parts, partial, summary_rows)
+    params = {"dims": "+".join(kind)} | _split_params(parts)
+    aggregates = [_sum(name, f"f.{name}") for name in sums]
+    rows = await _aggregate(session, d, dimensions, source, aggregates, params, keys=PARTIAL_KEYS)
     for row in rows:
-        row["median_days"] = found.get(tuple(row[f"g{i}"] for i in range(n)))
+        row["median_days"] = None
+    if medians:
+        await _medians(session, d, dimensions, window, rows)
     return rows
+
+
+def _locate(counts: Sequence[int], rank: int) -> tuple[int, int]:
+    """(bucket, rank within it) of the ``rank``-th smallest value (1-based), given the number
+    of values per bucket."""
+    below = 0
+    for bucket, count in enumerate(counts):
+        if rank <= below + count:
+            return bucket, rank - below
+        below += count
+    raise ValueError(f"rank {rank} beyond {below} values")
+
+
+def _bucket_range(first: int, last: int, days: str) -> str:
+    """SQL: ``days`` is in one of the buckets ``first`` to ``last``."""
+    low = f"{days} >= {DAY_BOUNDS[first - 1]}" if first > 0 else f"{days} IS NOT NULL"
+    high = f" AND {days} < {DAY_BOUNDS[last]}" if last < len(DAY_BOUNDS) else ""
+    return low + high
+
+
+def _bucket_of(days: str) -> str:
+    cases = " ".join(f"WHEN {days} < {bound} THEN {i}" for i, bound in enumerate(DAY_BOUNDS))
+    return f"CASE {cases} ELSE {len(DAY_BOUNDS)} END"
 
 
 async def _medians(
     session: AsyncSession,
     d: Dialect,
     dimensions: Sequence[str],
-    source: str,
-    days: str,
-    params: dict[str, Any],
-    keys: Mapping[str, str] | None = None,
-) -> list[dict[str, Any]]:
-    """The median of ``days`` per group and margin (not additive: from the source rows)."""
+    window: Window,
+    rows: list[dict[str, Any]],
+) -> None:
+    """The exact median days to first contact of every group and margin of ``rows`` (which
+    carry the number of first contacts per bucket of days), as ``percentile_cont(0.5)``: the
+    middle value, or the two middle ones interpolated. Each group's middle ranks are located
+    in a bucket by the counts; one statement then reads the window's summary rows of the
+    needed buckets only and numbers each group's rows in its bucket by days."""
+    n = len(dimensions)
+    wanted: list[dict[str, Any]] = []  # per group and bucket: the ranks wanted in it (k1, k2)
+    middles: list[tuple[dict[str, Any], list[tuple[int, int]]]] = []
+    for row in rows:
+        count = int(row["with_first_contact"] or 0)
+        if not count:
+            continue
+        counts = [int(row[name] or 0) for name in DAY_BUCKETS]
+        level = sum(1 << i for i in range(n) if row[f"g{i}"] != ALL)
+        labels = {f"g{i}": str(row[f"g{i}"]) for i in range(n)}
+        picks: list[tuple[int, int]] = []  # (wanted id, rank within its bucket)
+        for rank in sorted({(count + 1) // 2, count // 2 + 1}):
+            bucket, within = _locate(counts, rank)
+            if picks and wanted[picks[-1][0]]["b"] == bucket:
+                wanted[picks[-1][0]]["k2"] = within
+                picks.append((picks[-1][0], within))
+                continue
+            entry = {"id": len(wanted), "lvl": level, "b": bucket, "k1": within, "k2": within}
+            wanted.append(entry | labels)
+            picks.append((entry["id"], within))
+        middles.append((row, picks))
+    if not wanted:
+        return
+    days = "f.first_contact_days"
+    joins = _joins(dimensions)
+    table, keys = "report_referral", None
+    if "need" in dimensions:  # report_referral once per need: no join
+        table, keys = "report_need", {"need": "f.need"}
+        joins = _joins([name for name in dimensions if name != "need"])
     dims = [_keyed(name, keys) for name in dimensions]
-    labels = [dim.label(dim.key) for dim in dims]
-    rows: list[dict[str, Any]] = []
+    runs: list[list[int]] = []  # the needed buckets as runs of neighbours
+    for b in sorted({w["b"] for w in wanted}):
+        if runs and runs[-1][-1] == b - 1:
+            runs[-1].append(b)
+        else:
+            runs.append([b])
+    in_buckets = " OR ".join(f"({_bucket_range(run[0], run[-1], days)})" for run in runs)
+    grouped = "".join(f"{dim.label(dim.key)} AS g{i}, " for i, dim in enumerate(dims))
+    rows_sql = (
+        f"SELECT {grouped}{_bucket_of(days)} AS b, {days} AS days FROM {table} f {joins} "
+        f"WHERE f.authored_on >= :start AND f.authored_on < :end AND ({in_buckets})"
+    )
+    names = "".join(f", g{i} text" for i in range(n))
     if d.postgres:
-        # the labels in the "C" collation: the sort percentile_cont needs compares bytes
-        labels = [f'({label}) COLLATE "C"' for label in labels]
-        select = "".join(f"{label} AS g{i}, " for i, label in enumerate(labels))
-        group = ""
-        if dims:
-            sets = ", ".join(
-                "(" + ", ".join(labels[i] for i in level) + ")" for level in _levels(len(dims))
-            )
-            group = f" GROUP BY GROUPING SETS ({sets})"
-        statement = (
-            f"SELECT {select}percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}) AS median_days "
-            f"{source} AND {days} IS NOT NULL{group}"
+        listed = (
+            "SELECT * FROM json_to_recordset(CAST(:wanted AS json)) "
+            f"AS w(id integer, lvl integer, b integer, k1 integer, k2 integer{names})"
         )
-        for row in (await session.execute(text(statement), params)).mappings():
-            found = dict(row)
-            for i in range(len(dims)):
-                if found[f"g{i}"] is None:
-                    found[f"g{i}"] = ALL
-            rows.append(found)
-        return rows
-    # SQLite has no ordered-set aggregate: the mean of the middle one or two ordered values
-    names = ", ".join(f"g{i}" for i in range(len(dims))) or "g_"
-    for level in _levels(len(dims)):
-        select = (
-            ", ".join(
-                (f"{label} AS g{i}" if i in level else f"'{ALL}' AS g{i}")
-                for i, label in enumerate(labels)
-            )
-            or "1 AS g_"
+    else:
+        fields = ["id", "lvl", "b", "k1", "k2", *(f"g{i}" for i in range(n))]
+        listed = (
+            "SELECT "
+            + ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in fields)
+            + " FROM json_each(:wanted)"
         )
-        part = ("PARTITION BY " + ", ".join(labels[i] for i in level)) if level else ""
-        statement = (
-            f"SELECT {names}, AVG(days) AS median_days FROM ("
-            f"SELECT {select}, {days} AS days, "
-            f"ROW_NUMBER() OVER ({part} ORDER BY {days}) AS k, "
-            f"COUNT(*) OVER ({part}) AS c {source} AND {days} IS NOT NULL"
-            f") ordered WHERE k IN ((c + 1) / 2, (c + 2) / 2) GROUP BY {names}"
+    numbered = []
+    for level in sorted({w["lvl"] for w in wanted}):
+        same = "".join(f" AND r.g{i} = w.g{i}" for i in range(n) if level & (1 << i))
+        numbered.append(
+            "SELECT w.id, w.k1, w.k2, r.days, "
+            "ROW_NUMBER() OVER (PARTITION BY w.id ORDER BY r.days) "
+            f"AS rn FROM r JOIN w ON w.lvl = {level} AND w.b = r.b{same}"
         )
-        rows.extend(
-            dict(row) for row in (await session.execute(text(statement), params)).mappings()
-        )
-    return rows
+    statement = (
+        f"WITH r AS ({rows_sql}), w AS ({listed}) SELECT id, rn, days FROM "
+        f"({' UNION ALL '.join(numbered)}) x WHERE rn = k1 OR rn = k2"
+    )
+    params = _window_params(window) | {"wanted": json.dumps(wanted)}
+    found = {
+        (int(row.id), int(row.rn)): float(row.days)
+        for row in await session.execute(text(statement), params)
+    }
+    for row, picks in middles:
+        low, high = found[picks[0]], found[picks[-1]]
+        # percentile_cont(0.5)'s arithmetic: the lower middle plus half the step to the upper
+        row["median_days"] = low if len(picks) == 1 else low + (high - low) * 0.5
 
 
 # Outcomes -------------------------------------------------------------------------------------
@@ -388,33 +625,61 @@ async def paired_scores(
     collected at or after it (as ``app.outcomes.service.changes``).
     """
     d = await _dialect(session)
-    joins = _joins(dimensions)
-    params = _window_params(window)
-    wanted = []
-    improved = []
+    kind = partial_dims(dimensions)
+    parts = split(window)
+    params: dict[str, Any] = {"dims": "+".join(kind)} | _split_params(parts)
     for k, m in enumerate(measures):
         params |= {f"i{k}": m.instrument, f"m{k}": m.measure}
-        wanted.append(f"(f.instrument = :i{k} AND f.measure = :m{k})")
-        if m.threshold is not None:
-            params[f"t{k}"] = m.threshold
-            improved.append(
-                f"WHEN f.instrument = :i{k} AND f.measure = :m{k} THEN CASE WHEN "
-                f"{m.direction} * (f.follow_up - f.baseline) >= :t{k} THEN 1 ELSE 0 END"
-            )
-    improved_sql = f"CASE {' '.join(improved)} ELSE NULL END" if improved else "NULL"
 
-    change = "(f.follow_up - f.baseline)"
-    aggregates = [
-        _count("n"),
-        _mean("mean_baseline", "f.baseline", "n"),
-        _mean("mean_follow_up", "f.follow_up", "n"),
-        _mean("mean_change", change, "n"),
-        _sum("sum_squares", f"{change} * {change}"),
-        _sum("improved", improved_sql),
-    ]
-    source = (
-        f"FROM report_change f {joins} WHERE ({' OR '.join(wanted)}) "
-        "AND f.authored_on >= :start AND f.authored_on < :end"
+    def wanted(alias: str) -> str:
+        return " OR ".join(
+            f"({alias}.instrument = :i{k} AND {alias}.measure = :m{k})"
+            for k in range(len(measures))
+        )
+
+    partial_keys, detail_keys = _partial_columns(
+        kind, {"need": "rn.need", "category": "ac.category"}
     )
+    comma = ", " if kind else ""
+    partial = (
+        f"SELECT p.month, p.quarter, {partial_keys}{comma}p.instrument, p.measure, p.n, "
+        "p.sum_baseline, p.sum_follow_up, p.sum_change, p.sum_squares, p.improved "
+        f"FROM report_month_change p WHERE p.dims = :dims AND p.n > 0 AND ({wanted('p')})"
+    )
+    multi = [name for name in ("need", "activity_category") if BASE_OF[name] in kind]
+    joins = _joins(multi, _in_edges(parts))
+    change = "(f.follow_up - f.baseline)"
+    summary_rows = (
+        f"SELECT f.month, f.quarter, {detail_keys}{comma}f.instrument, f.measure, 1 AS n, "
+        f"f.baseline AS sum_baseline, f.follow_up AS sum_follow_up, {change} AS sum_change, "
+        f"{change} * {change} AS sum_squares, {improved_sql(measures, params)} AS improved "
+        f"FROM report_change f {joins} "
+        f"WHERE ({wanted('f')}) AND {_in_edges(parts)('f')}"
+    )
+    aggregates = [
+        _sum("n", "f.n"),
+        _mean("mean_baseline", "f.sum_baseline", "n"),
+        _mean("mean_follow_up", "f.sum_follow_up", "n"),
+        _mean("mean_change", "f.sum_change", "n"),
+        _sum("sum_squares", "f.sum_squares"),
+        _sum("improved", "f.improved"),
+    ]
+    source = _union(parts, partial, summary_rows)
     extra = (("f.instrument", "instrument"), ("f.measure", "measure"))
-    return await _aggregate(session, d, dimensions, source, aggregates, params, extra)
+    return await _aggregate(
+        session, d, dimensions, source, aggregates, params, extra, keys=PARTIAL_KEYS
+    )
+
+
+def improved_sql(measures: Sequence[ScoreMeasure], params: dict[str, Any]) -> str:
+    """1 when the change of a row of ``report_change`` (``f``) is a reliable improvement of its
+    measure, else 0 (0 too for a measure without a threshold); adds its values to ``params``."""
+    improved = []
+    for k, m in enumerate(measures):
+        if m.threshold is not None:
+            params |= {f"ri{k}": m.instrument, f"rm{k}": m.measure, f"rt{k}": m.threshold}
+            improved.append(
+                f"WHEN f.instrument = :ri{k} AND f.measure = :rm{k} THEN CASE WHEN "
+                f"{m.direction} * (f.follow_up - f.baseline) >= :rt{k} THEN 1 ELSE 0 END"
+            )
+    return f"CASE {' '.join(improved)} ELSE 0 END" if improved else "0"

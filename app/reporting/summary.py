@@ -16,6 +16,11 @@ referrals from the source tables, with the SQL the reports used to run live:
 - SQLite: the refresh is one write transaction (``BEGIN IMMEDIATE``); nothing else writes until
   it commits, so the queue it empties is exactly the one it recomputed.
 
+The same transaction keeps the monthly partials (``report_month``, ``report_month_change``:
+docs/reports.md "Monthly partials") equal to the aggregates of the summary rows: the claimed
+referrals' old rows' aggregates are subtracted before they are deleted, the new rows' added
+after; a bulk refresh rebuilds them instead.
+
 ``refresh(everything=True)`` recomputes every referral (``assetlink refresh-reports --all``):
 after restoring data with triggers disabled, or to check the incremental path.
 """
@@ -26,15 +31,31 @@ from __future__ import annotations
 import asyncio
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import WRITE_OPTION
 from app.referrals.lifecycle import DECLINED
-from app.reporting.repository import ACCEPTED_STATUSES, AGE_BANDS, LATER_TIMEPOINTS, Dialect
+from app.reporting.repository import (
+    ACCEPTED_STATUSES,
+    AGE_BANDS,
+    CHANGE_SUMS,
+    DAY_BUCKETS,
+    FLAGS,
+    LATER_TIMEPOINTS,
+    MONTH_SUMS,
+    NONE,
+    PARTIAL_KEY,
+    REFRESH_LOCK,
+    Dialect,
+    day_bucket_counts,
+    improved_sql,
+    partial_kinds,
+)
+from app.reporting.service import score_measures
 
-LOCK_KEY = 7_010_001  # pg_advisory_xact_lock key of the refresh ("7.10": issue 7, section 10)
 DIMENSION_COLUMNS = (
     "authored_on",
     "month",
@@ -163,6 +184,140 @@ def statements(d: Dialect, scope: str) -> list[str]:
     return [*clear, referral, need, category, change]
 
 
+# Monthly partials ------------------------------------------------------------------------------
+
+
+FILLER = {"imd_decile": "0"}  # the value of a key column outside a partial's dims, else ''
+
+
+def _partial_select(
+    d: Dialect,
+    kinds: list[tuple[str, ...]],
+    source: str,
+    extra: list[str],
+    sums: list[str],
+    where: str,
+    need: str,
+) -> str:
+    """The partial rows of ``kinds`` (which all read ``source``) from the summary rows ``f``
+    (``need``: the need column; ``ac``: report_category): an unknown decile is 0 and no category
+    ''. PostgreSQL: one scan with a grouping set per kind; SQLite: one SELECT per kind."""
+    written = {
+        "imd_decile": "COALESCE(f.imd_decile, 0)",
+        "need": need,
+        "category": "COALESCE(ac.category, '')",
+    }
+    used = [b for b in PARTIAL_KEY if any(b in kind for kind in kinds)]
+    key = {b: written.get(b, f"f.{b}") for b in used}
+    head = ["f.month", "f.quarter"]
+    if d.postgres and len(kinds) > 1:
+        # GROUPING(...) has a bit set for each key column rolled up, the first one highest
+        masks = " ".join(
+            f"WHEN {sum(1 << (len(used) - 1 - j) for j, b in enumerate(used) if b not in kind)} "
+            f"THEN '{'+'.join(kind)}'"
+            for kind in kinds
+        )
+        dims = f"CASE GROUPING({', '.join(key.values())}) {masks} END"
+        columns = [
+            f"COALESCE({key[b]}, {FILLER.get(b, repr(''))})" if b in key else FILLER.get(b, "''")
+            for b in PARTIAL_KEY
+        ]
+        sets = ", ".join(
+            "(" + ", ".join([*head, *(key[b] for b in kind), *extra]) + ")" for kind in kinds
+        )
+        return (
+            f"SELECT {dims} AS dims, {', '.join([*head, *columns, *extra, *sums])} "
+            f"FROM {source} WHERE {where} GROUP BY GROUPING SETS ({sets})"
+        )
+    selects = []
+    for kind in kinds:
+        columns = [key[b] if b in kind else FILLER.get(b, "''") for b in PARTIAL_KEY]
+        grouped = [*head, *(key[b] for b in kind), *extra]
+        selects.append(
+            f"SELECT '{'+'.join(kind)}' AS dims, {', '.join([*head, *columns, *extra, *sums])} "
+            f"FROM {source} WHERE {where} GROUP BY {', '.join(grouped)}"
+        )
+    return " UNION ALL ".join(selects)
+
+
+def _upsert(
+    table: str, extra: tuple[str, ...], sums: tuple[str, ...], selects: list[str], add: bool
+) -> str:
+    """INSERT the rows of ``selects`` in the order of the key (a report reads one kind's months,
+    together on disk); ``add``: to the existing rows of the same key (a rebuild inserts into
+    empty tables)."""
+    key = ("dims", *extra, "month", *PARTIAL_KEY)  # the unique index's order
+    columns = ", ".join(("dims", "month", "quarter", *PARTIAL_KEY, *extra, *sums))
+    added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
+    conflict = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}" if add else ""
+    # "WHERE true": SQLite cannot tell ON CONFLICT from a join condition without it
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT * FROM ({' UNION ALL '.join(selects)}) u "
+        f"WHERE true ORDER BY {', '.join(key[: 2 + len(extra)])}{conflict}"
+    )
+
+
+def partial_statements(
+    d: Dialect, scope: str | None, sign: int, params: dict[str, Any]
+) -> list[str]:
+    """Add ``sign`` (1 or -1) times the aggregates of the summary rows of the referrals ``scope``
+    to the monthly partials of every kind (upserts; ``scope`` None: insert those of every
+    summary row into empty partials), for the score measures the reports follow; adds the
+    measures' values to ``params``."""
+    where = "1 = 1" if scope is None else f"f.referral_id IN ({scope})"
+    counts = [f"{sign} * COUNT(*)", *(f"{sign} * SUM(f.{name})" for name in FLAGS)]
+    counts.append(f"{sign} * COUNT(f.first_contact_days)")
+    counts += [f"{sign} * SUM({c})" for c in day_bucket_counts("f.first_contact_days")]
+    measures = score_measures()
+    improved = improved_sql(measures, params)
+    for k, m in enumerate(measures):
+        params |= {f"pi{k}": m.instrument, f"pm{k}": m.measure}
+    followed = " OR ".join(
+        f"(f.instrument = :pi{k} AND f.measure = :pm{k})" for k in range(len(measures))
+    )
+    change = "(f.follow_up - f.baseline)"
+    sums = [
+        f"{sign} * COUNT(*)",
+        f"{sign} * SUM(f.baseline)",
+        f"{sign} * SUM(f.follow_up)",
+        f"{sign} * SUM({change})",
+        f"{sign} * SUM({change} * {change})",
+        f"{sign} * SUM({improved})",
+    ]
+    month, changes = [], []
+    for joined in ((), ("need",), ("category",), ("need", "category")):
+        kinds = [k for k in partial_kinds() if {"need", "category"} & set(k) == set(joined)]
+        table = "report_need f" if "need" in joined else "report_referral f"
+        source = "report_change f"
+        if "need" in joined:
+            source += " LEFT JOIN report_need rn ON rn.referral_id = f.referral_id"
+        if "category" in joined:
+            category = " LEFT JOIN report_category ac ON ac.referral_id = f.referral_id"
+            table, source = table + category, source + category
+        month.append(_partial_select(d, kinds, table, [], counts, where, "f.need"))
+        changes.append(
+            _partial_select(
+                d,
+                kinds,
+                source,
+                ["f.instrument", "f.measure"],
+                sums,
+                f"{where} AND ({followed})",
+                f"COALESCE(rn.need, '{NONE}')",
+            )
+        )
+    return [
+        _upsert("report_month", (), (*MONTH_SUMS, *DAY_BUCKETS), month, scope is not None),
+        _upsert(
+            "report_month_change",
+            ("instrument", "measure"),
+            CHANGE_SUMS,
+            changes,
+            scope is not None,
+        ),
+    ]
+
+
 async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
     async with sessionmaker() as session:
         found = await session.scalar(text("SELECT EXISTS (SELECT 1 FROM report_dirty)"))
@@ -170,14 +325,35 @@ async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
     return bool(found)
 
 
-async def _recompute(session: AsyncSession, d: Dialect, scope: str) -> None:
-    params = {"declined": f"%{DECLINED[1]}%"}
-    for statement in statements(d, scope):
+REBUILD_FROM = 10_000  # claimed referrals from which a refresh may rebuild the partials
+
+
+async def _recompute(
+    session: AsyncSession, d: Dialect, scope: str, count: int, everything: bool
+) -> None:
+    """The summary rows of the ``count`` referrals of ``scope``, and the monthly partials: the
+    old rows' aggregates taken off, the new rows' added; rebuilt from every summary row instead
+    (``everything``, or a bulk load: at least half the referrals claimed)."""
+    params: dict[str, Any] = {"declined": f"%{DECLINED[1]}%"}
+    rebuild = everything
+    if not rebuild and count >= REBUILD_FROM:
+        total = int(await session.scalar(text("SELECT COUNT(*) FROM report_referral")) or 0)
+        rebuild = 2 * count >= total
+    if rebuild:
+        if d.postgres:
+            # the grouping sets of every kind hashed in memory, in one pass over each table
+            await session.execute(text("SET LOCAL work_mem = '512MB'"))
+        before = ["DELETE FROM report_month", "DELETE FROM report_month_change"]
+        after = partial_statements(d, None, 1, params)
+    else:
+        before = partial_statements(d, scope, -1, params)
+        after = partial_statements(d, scope, 1, params)
+    for statement in [*before, *statements(d, scope), *after]:
         await session.execute(text(statement), params)
 
 
 async def _refresh_postgres(session: AsyncSession, d: Dialect, everything: bool) -> int:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK})
     await session.execute(text("SET LOCAL work_mem = '64MB'"))
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(
@@ -202,7 +378,7 @@ async def _refresh_postgres(session: AsyncSession, d: Dialect, everything: bool)
     count = int(claimed.rowcount or 0)  # type: ignore[attr-defined]
     if count:
         await session.execute(text("ANALYZE report_claim"))
-        await _recompute(session, d, "SELECT referral_id FROM report_claim")
+        await _recompute(session, d, "SELECT referral_id FROM report_claim", count, everything)
     return count
 
 
@@ -212,7 +388,7 @@ async def _refresh_sqlite(session: AsyncSession, d: Dialect, everything: bool) -
         scope += " UNION SELECT id FROM referral UNION SELECT referral_id FROM report_referral"
     count = int(await session.scalar(text(f"SELECT COUNT(*) FROM ({scope})")) or 0)
     if count:
-        await _recompute(session, d, scope)
+        await _recompute(session, d, scope, count, everything)
         await session.execute(text("DELETE FROM report_dirty"))
     return count
 

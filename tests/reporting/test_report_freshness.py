@@ -11,12 +11,13 @@ published figure is the true one. Each test ends by rebuilding the summaries fro
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.models import LsoaDeprivation, Postcode
@@ -24,7 +25,7 @@ from app.auth.principal import Role
 from app.config import Settings
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.lifecycle import DECLINED
-from app.referrals.models import Patient
+from app.referrals.models import Patient, Referral
 from app.reporting import summary
 from tests.conftest import TokenFactory, make_settings
 from tests.directory.conftest import admin, create_activity
@@ -133,6 +134,71 @@ async def mark(client: httpx.AsyncClient, lw: dict[str, str], booking: str, stat
     assert response.status_code == 200, response.text
 
 
+PARTIALS = {
+    "report_month": (
+        (),
+        (
+            "received",
+            "accepted",
+            "rejected",
+            "declined",
+            "booked",
+            "attended",
+            "completed",
+            "engaged",
+            "with_first_contact",
+        ),
+        (),
+    ),
+    "report_month_change": (
+        ("instrument", "measure"),
+        ("n", "improved"),
+        ("sum_baseline", "sum_follow_up", "sum_change", "sum_squares"),
+    ),
+}
+PARTIAL_KEY = (
+    "dims",
+    "month",
+    "quarter",
+    "practice",
+    "performer",
+    "imd_decile",
+    "age_band",
+    "sex",
+    "need",
+    "category",
+)
+
+
+async def partial_rows(session: AsyncSession) -> dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]:
+    """Every row of the monthly partials with a count: key -> (counts..., sums...)."""
+    found: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {}
+    for table, (extra, counts, sums) in PARTIALS.items():
+        key = (*PARTIAL_KEY, *extra)
+        rows = await session.execute(
+            text(f"SELECT {', '.join((*key, *counts, *sums))} FROM {table}")  # noqa: S608
+        )
+        # a group emptied by a refresh stays as a row of zeros, which the reports skip
+        found[table] = {tuple(r[: len(key)]): tuple(r[len(key) :]) for r in rows if r[len(key)]}
+    return found
+
+
+async def assert_partials_match_a_rebuild(app: Any, session: AsyncSession) -> None:
+    """The partials kept by difference since the last rebuild equal a rebuild from scratch
+    (counts exactly, sums of scores to 1e-9: the order of the additions differs)."""
+    await summary.refresh(app.state.sessionmaker)
+    kept = await partial_rows(session)
+    await summary.refresh(app.state.sessionmaker, everything=True)
+    rebuilt = await partial_rows(session)
+    assert rebuilt["report_month"], "no partials at all"
+    for table, (_, counts, _) in PARTIALS.items():
+        assert set(kept[table]) == set(rebuilt[table]), table
+        for key, values in rebuilt[table].items():
+            mine = kept[table][key]
+            assert mine[: len(counts)] == values[: len(counts)], (table, key)
+            assert mine[len(counts) :] == pytest.approx(values[len(counts) :], rel=1e-9), key
+
+
 async def assert_same_after_full_rebuild(
     app: Any, reports: Reports, checks: list[tuple[str, tuple[str, ...]]]
 ) -> None:
@@ -149,6 +215,7 @@ async def test_referral_figures_follow_intake_task_moves_and_bookings(
     lw: dict[str, str],
     reports: Reports,
     create_activity: Any,
+    session: AsyncSession,
 ) -> None:
     expected = await reports.counts()
     activity = (await create_activity(capacity={"maximum": 10, "available": 10}))["id"]
@@ -157,6 +224,7 @@ async def test_referral_figures_follow_intake_task_moves_and_bookings(
         for name, delta in changes.items():
             expected[name] += delta
         assert await reports.counts() == expected
+        await assert_partials_match_a_rebuild(app, session)
 
     first = (await new_referral(client, auth))["id"]
     await step(received=1)
@@ -222,6 +290,7 @@ async def test_outcome_figures_follow_records_and_their_deletion(
     assert baseline.status_code == 201, baseline.text
     # a baseline alone is no change yet
     assert (await reports.cells("outcomes")).get(key, {"people": 0})["people"] == before["people"]
+    await assert_partials_match_a_rebuild(app, session)
 
     follow_up = await client.post(
         url,
@@ -231,6 +300,7 @@ async def test_outcome_figures_follow_records_and_their_deletion(
     assert follow_up.status_code == 201, follow_up.text
     after = (await reports.cells("outcomes"))[key]
     assert after["people"] == before["people"] + 1
+    await assert_partials_match_a_rebuild(app, session)
     if before["people"] == 0:  # each test starts from an empty database: always, here
         assert after["mean_change"] > 0  # raw 14 -> 28 is a large rise of the metric score
         assert after["share_reliable_improvement"] == 100
@@ -248,6 +318,7 @@ async def test_outcome_figures_follow_records_and_their_deletion(
         )
     )
     assert (await reports.cells("outcomes")).get(key, {"people": 0})["people"] == before["people"]
+    await assert_partials_match_a_rebuild(app, session)
     await assert_same_after_full_rebuild(
         app, reports, [("outcomes", ()), ("outcomes", ("month", "sex")), ("equity", ())]
     )
@@ -262,6 +333,7 @@ async def test_demographic_and_area_changes_by_sql_move_a_referral_between_group
 ) -> None:
     created = await new_referral(client, auth)
     patient_id = uuid.UUID(created["subject"]["reference"].split("/")[1])
+    referral_id = uuid.UUID(created["id"])
 
     async def received(dim: str) -> dict[str, int]:
         cells = await reports.cells("referrals", dim)
@@ -272,6 +344,7 @@ async def test_demographic_and_area_changes_by_sql_move_a_referral_between_group
     moved = await received("sex")
     assert moved.get("other", 0) == sexes.get("other", 0) + 1
     assert sum(moved.values()) == sum(sexes.values())
+    await assert_partials_match_a_rebuild(app, session)
 
     deciles = await received("imd_decile")
     await session.execute(insert(LsoaDeprivation).values(lsoa_code="E01999999", imd_decile=3))
@@ -283,6 +356,7 @@ async def test_demographic_and_area_changes_by_sql_move_a_referral_between_group
     )
     now = await received("imd_decile")
     assert now.get("3", 0) == deciles.get("3", 0) + 1
+    await assert_partials_match_a_rebuild(app, session)
     # the deprivation lookup itself changes (a new IMD release): the referral moves with it
     await session.execute(
         update(LsoaDeprivation).where(LsoaDeprivation.lsoa_code == "E01999999").values(imd_decile=9)
@@ -290,6 +364,21 @@ async def test_demographic_and_area_changes_by_sql_move_a_referral_between_group
     later = await received("imd_decile")
     assert later.get("9", 0) == now.get("9", 0) + 1
     assert later.get("3", 0) == now.get("3", 0) - 1
+    await assert_partials_match_a_rebuild(app, session)
+    # the referral itself moves to another month (a correction by SQL): out of the old
+    # month's partials, into the new one's
+    months = await received("month")
+    was = (await session.get(Referral, referral_id)).authored_on
+    earlier = was - dt.timedelta(days=62)
+    await session.execute(
+        update(Referral).where(Referral.id == referral_id).values(authored_on=earlier)
+    )
+    moved_months = await received("month")
+    assert moved_months.get(earlier.strftime("%Y-%m"), 0) == (
+        months.get(earlier.strftime("%Y-%m"), 0) + 1
+    )
+    assert moved_months.get(was.strftime("%Y-%m"), 0) == months.get(was.strftime("%Y-%m"), 0) - 1
+    await assert_partials_match_a_rebuild(app, session)
     await assert_same_after_full_rebuild(
         app, reports, [("referrals", ("imd_quintile", "sex")), ("equity", ("sex",))]
     )
