@@ -34,8 +34,9 @@ import datetime as dt
 import gc
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +47,7 @@ KM_PER_DEGREE = 111.32
 CELL_DEGREES = 0.02  # ~2.2 km of latitude, ~1.4 km of longitude in England
 
 Cell = tuple[int, int]
+T = TypeVar("T")
 Box = tuple[float, float, float, float]  # south, north, west, east (degrees)
 
 
@@ -84,25 +86,39 @@ Grid = dict[Cell, list[tuple[float, float, engine.Activity]]]
 
 
 def _located(activity: engine.Activity, grid: Grid) -> None:
-    for loc in activity.locations:
-        lat, lon = loc.latitude, loc.longitude
-        # NULL or non-finite coordinates are never inside a box (as in SQL)
-        if lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
-            continue
+    for lat, lon in _coordinates(activity):
         grid[(_cell_index(lat), _cell_index(lon))].append((lat, lon, activity))
+
+
+def _coordinates(activity: engine.Activity) -> list[tuple[float, float]]:
+    """The activity's locations that can be inside a box: NULL or non-finite coordinates never
+    are (as in SQL)."""
+    return [
+        (lat, lon)
+        for loc in activity.locations
+        if (lat := loc.latitude) is not None
+        and (lon := loc.longitude) is not None
+        and math.isfinite(lat)
+        and math.isfinite(lon)
+    ]
+
+
+def _overlapping(grid: Mapping[Cell, T], box: Box) -> list[T]:
+    """The occupied cells of the grid that overlap the box."""
+    south, north, west, east = box
+    rows = range(_cell_index(south), _cell_index(north) + 1)
+    columns = range(_cell_index(west), _cell_index(east) + 1)
+    if len(rows) * len(columns) <= len(grid):
+        return [c for i in rows for j in columns if (c := grid.get((i, j))) is not None]
+    # a box larger than the occupied area: visit the occupied cells
+    return [c for (i, j), c in grid.items() if i in rows and j in columns]
 
 
 def _inside(grid: Grid, box: Box) -> dict[str, engine.Activity]:
     """The activities of the grid with a location inside the box (bounds included)."""
     south, north, west, east = box
-    rows = range(_cell_index(south), _cell_index(north) + 1)
-    columns = range(_cell_index(west), _cell_index(east) + 1)
-    if len(rows) * len(columns) <= len(grid):
-        buckets = [b for i in rows for j in columns if (b := grid.get((i, j)))]
-    else:  # a box larger than the occupied area: visit the occupied cells
-        buckets = [b for (i, j), b in grid.items() if i in rows and j in columns]
     found: dict[str, engine.Activity] = {}
-    for bucket in buckets:
+    for bucket in _overlapping(grid, box):
         for lat, lon, a in bucket:
             if south <= lat <= north and west <= lon <= east:
                 found[a.id] = a
@@ -114,7 +130,8 @@ class _Index:
     remote: tuple[engine.Activity, ...]  # listed online, phone and hybrid activities
     remote_unlisted: int
     in_person: int  # every in-person activity, located or not
-    cells: Grid  # in-person activities by location
+    cells: Grid  # in-person activities with one location that can be inside a box, by it
+    spread: Grid  # in-person activities with several such locations, by each
     hybrid_cells: Grid  # listed hybrid activities by location
     # Listed hybrid activities as the engine sees them when none of their locations is within
     # reach: online ones (attended online, or excluded under rule 4 without digital access; the
@@ -126,6 +143,7 @@ class _Index:
         remote: list[engine.Activity] = []
         remote_unlisted = in_person = 0
         cells: Grid = defaultdict(list)
+        spread: Grid = defaultdict(list)
         hybrid_cells: Grid = defaultdict(list)
         online_views: dict[str, engine.Activity] = {}
         for a in activities.values():
@@ -141,9 +159,15 @@ class _Index:
                     )
                 continue
             in_person += a.attending_type == "in-person"
-            _located(a, cells)
+            _located(a, cells if len(_coordinates(a)) == 1 else spread)
         return cls(
-            tuple(remote), remote_unlisted, in_person, dict(cells), dict(hybrid_cells), online_views
+            tuple(remote),
+            remote_unlisted,
+            in_person,
+            dict(cells),
+            dict(spread),
+            dict(hybrid_cells),
+            online_views,
         )
 
 
@@ -164,6 +188,52 @@ class _Profiled:
 
     activities: list[engine.Activity]
     full: int
+    group: engine.Prescreened  # the activities as the engine takes them when the person passes
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """The in-person activities located in one grid cell (by their one location) on one day:
+    the bounds of their locations, each with its age limits and gender (None when it breaks
+    rule 1 that day: not listed or no schedule valid), and the same grouped, so that a cell
+    wholly inside the travel box is decided per group (rules 1 and 2) rather than per
+    activity."""
+
+    south: float
+    north: float
+    west: float
+    east: float
+    entries: list[tuple[float, float, engine.Activity, Eligibility | None]]
+    closed: int  # entries that break rule 1 that day
+    open: dict[Eligibility, list[engine.Activity]]  # the others by age limits and gender
+    in_person: int  # entries whose attending type is in-person (rule 6 counts only those)
+
+    @classmethod
+    def of(cls, bucket: list[tuple[float, float, engine.Activity]], today: dt.date) -> _Cell:
+        entries: list[tuple[float, float, engine.Activity, Eligibility | None]] = []
+        open: dict[Eligibility, list[engine.Activity]] = defaultdict(list)
+        for lat, lon, a in bucket:
+            key = _open_on(a, today)
+            entries.append((lat, lon, a, key))
+            if key is not None:
+                open[key].append(a)
+        return cls(
+            min(lat for lat, _, _ in bucket),
+            max(lat for lat, _, _ in bucket),
+            min(lon for _, lon, _ in bucket),
+            max(lon for _, lon, _ in bucket),
+            entries,
+            sum(key is None for *_, key in entries),
+            dict(open),
+            sum(a.attending_type == "in-person" for _, _, a in bucket),
+        )
+
+
+def _open_on(a: engine.Activity, today: dt.date) -> Eligibility | None:
+    """The activity's age limits and gender, or None when it breaks rule 1 on ``today``."""
+    if not (_listed(a) and engine.scheduled_on(a, today)):
+        return None
+    return (a.minimum_age, a.maximum_age, a.eligibility_gender)
 
 
 @dataclass(frozen=True)
@@ -176,22 +246,21 @@ class _Day:
     visiting its activities (its full ones under rule 3 first, as the engine counts them); the
     activities of a profile the person passes go to the engine as `engine.Prescreened`, which
     it only checks for places and scores. A hybrid activity within the person's reach goes to
-    the engine as itself instead of its view."""
+    the engine as itself instead of its view. In-person activities with one location are held
+    by grid cell (`_Cell`)."""
 
     today: dt.date
     unscheduled: int
     groups: dict[Eligibility, dict[Profile, _Profiled]]
+    sizes: dict[Eligibility, int]  # the activities of each group
     # a remote activity's group and profile, whether it was full when indexed, and its position
     # in the profile's list
     profile_of: dict[str, tuple[Eligibility, Profile, bool, int]]
+    ground: dict[Cell, _Cell]
 
     @classmethod
-    def of(
-        cls,
-        remote: tuple[engine.Activity, ...],
-        views: Mapping[str, engine.Activity],
-        today: dt.date,
-    ) -> _Day:
+    def of(cls, index: _Index, today: dt.date) -> _Day:
+        remote, views = index.remote, index.online_views
         unscheduled = 0
         profiled: dict[Eligibility, dict[Profile, list[engine.Activity]]] = defaultdict(
             lambda: defaultdict(list)
@@ -214,12 +283,21 @@ class _Day:
             members.append(view)
         groups = {
             key: {
-                profile: _Profiled(members, sum(_full(a.capacity_available) for a in members))
+                profile: _Profiled(
+                    members,
+                    sum(_full(a.capacity_available) for a in members),
+                    engine.Prescreened(members, profile[0], profile[2], profile[3]),
+                )
                 for profile, members in profiles.items()
             }
             for key, profiles in profiled.items()
         }
-        return cls(today, unscheduled, groups, profile_of)
+        sizes = {
+            key: sum(len(p.activities) for p in profiles.values())
+            for key, profiles in groups.items()
+        }
+        ground = {cell: _Cell.of(bucket, today) for cell, bucket in index.cells.items()}
+        return cls(today, unscheduled, groups, sizes, profile_of, ground)
 
 
 def _broken(profile: Profile, person: engine.Person, areas: frozenset[str]) -> int:
@@ -326,17 +404,26 @@ class Directory:
         `_Index.online_views`).
 
         Every activity the engine is not given is counted under the first rule it breaks, as
-        the engine would count it (docs/matching.md, counting rule).
+        the engine would count it (docs/matching.md, counting rule). In-person activities inside
+        the box that break rule 1 or 2 are counted here too.
         """
         if self._index is None:
             self._index = _Index.of(self.activities)
         index = self._index
         day = self._day
         if day is None or day.today != today:
-            day = self._day = _Day.of(index.remote, index.online_views, today)
+            day = self._day = _Day.of(index, today)
         excluded = dict.fromkeys(engine.Rule, 0)
         excluded[engine.Rule.ACTIVE] = index.remote_unlisted + day.unscheduled
         gender = person.gender.lower() if person.gender else None
+        allowed: dict[Eligibility, bool] = {}  # rule 2 per age limits and gender
+
+        def allows(key: Eligibility) -> bool:
+            ok = allowed.get(key)
+            if ok is None:
+                ok = allowed[key] = engine.eligible(*key, person.age, gender)
+            return ok
+
         areas = frozenset(code.strip().upper() for code in person.area_codes)
         box = None if person.location is None else travel_box(person.location, person.max_travel_km)
         # hybrid activities within reach go to the engine as themselves, not as their views
@@ -359,11 +446,8 @@ class Directory:
         broken: dict[Profile, int] = {}  # the rule each profile breaks for the person, 0 none
         by_rule = [0] * (max(engine.Rule) + 1)
         for key, profiles in day.groups.items():
-            minimum_age, maximum_age, only = key
-            if not engine.eligible(minimum_age, maximum_age, only, person.age, gender):
-                excluded[engine.Rule.ELIGIBILITY] += sum(
-                    len(p.activities) for p in profiles.values()
-                )
+            if not allows(key):
+                by_rule[engine.Rule.ELIGIBILITY] += day.sizes[key]
                 continue
             for profile, members in profiles.items():
                 reached = near.get((key, profile), ()) if near else ()
@@ -373,12 +457,13 @@ class Directory:
                 if rule is None:
                     rule = broken[profile] = _broken(profile, person, areas)
                 if not rule:
-                    views = members.activities
                     if reached:
                         skip = {position for position, _ in reached}
-                        views = [v for i, v in enumerate(views) if i not in skip]
-                    online, _, free, days = profile
-                    prescreened.append(engine.Prescreened(views, online, free, days))
+                        views = [v for i, v in enumerate(members.activities) if i not in skip]
+                        online, _, free, days = profile
+                        prescreened.append(engine.Prescreened(views, online, free, days))
+                    else:
+                        prescreened.append(members.group)
                     continue
                 full = 0
                 if not include_full:
@@ -391,19 +476,61 @@ class Directory:
                         )
                 by_rule[engine.Rule.CAPACITY] += full
                 by_rule[rule] += len(members.activities) - len(reached) - full
+        inside = 0 if box is None else self._in_person(index, day, box, allows, found, by_rule)
+        by_rule[engine.Rule.TRAVEL_DISTANCE] = index.in_person - inside
         for rule_number, count in enumerate(by_rule):
             if count:
                 excluded[engine.Rule(rule_number)] += count
-        in_person_inside = 0
-        if box is not None:
-            for a in _inside(index.cells, box).values():
-                in_person_inside += a.attending_type == "in-person"
-                if _listed(a):
-                    found.append(a)
-                else:
-                    excluded[engine.Rule.ACTIVE] += 1
-        excluded[engine.Rule.TRAVEL_DISTANCE] = index.in_person - in_person_inside
         return Screened(excluded, found, prescreened)
+
+    @staticmethod
+    def _in_person(
+        index: _Index,
+        day: _Day,
+        box: Box,
+        allows: Callable[[Eligibility], bool],
+        found: list[engine.Activity],
+        by_rule: list[int],
+    ) -> int:
+        """Adds to ``found`` the in-person activities with a location inside the box that pass
+        rules 1 and 2, counts the others in ``by_rule``; returns how many in-person ones are
+        inside."""
+        south, north, west, east = box
+        inside = closed = ineligible = 0
+        # activities of the cells the box cuts, and those with several locations, one by one
+        loose: list[tuple[engine.Activity, Eligibility | None]] = []
+        for cell in _overlapping(day.ground, box):
+            if (
+                south <= cell.south
+                and cell.north <= north
+                and west <= cell.west
+                and cell.east <= east
+            ):
+                inside += cell.in_person
+                closed += cell.closed
+                for key, members in cell.open.items():
+                    if allows(key):
+                        found.extend(members)
+                    else:
+                        ineligible += len(members)
+            else:
+                loose.extend(
+                    (a, key)
+                    for lat, lon, a, key in cell.entries
+                    if south <= lat <= north and west <= lon <= east
+                )
+        loose.extend((a, _open_on(a, day.today)) for a in _inside(index.spread, box).values())
+        for a, open_key in loose:
+            inside += a.attending_type == "in-person"
+            if open_key is None:
+                closed += 1
+            elif allows(open_key):
+                found.append(a)
+            else:
+                ineligible += 1
+        by_rule[engine.Rule.ACTIVE] += closed
+        by_rule[engine.Rule.ELIGIBILITY] += ineligible
+        return inside
 
 
 _directories: dict[str, Directory] = {}
