@@ -820,20 +820,26 @@ def match(
 
         consider(a, days, available, waitlist, attendance, distance, proximity, free)
 
+    partials: dict[
+        tuple[float, float],
+        dict[
+            tuple[frozenset[str], frozenset[str], frozenset[str]], tuple[float, float, float, float]
+        ],
+    ] = {}
     for group in prescreened:
         mode_of_group: Attendance = "online" if group.online else "phone"
         if group.online and no_digital:
             raise ValueError("an online group was prescreened for a person without digital access")
         # What the group shares is computed once: proximity, day fit, equity; and per distinct
         # code sets the score's sum up to the day fit, added in the order `consider` adds it
-        # (so the scores are the same to the last bit).
+        # (so the scores are the same to the last bit), shared by the groups with the same
+        # proximity and day fit.
         proximity = online_value if group.online else phone_value
         day_fit = day_fit_of(group.days)
         equity = ((0.5 if group.free else 0.0) + 0.0) if deprived else 0.0
-        partial: dict[
-            tuple[frozenset[str], frozenset[str], frozenset[str]],
-            tuple[float, float, float, float],
-        ] = {}
+        partial = partials.get((proximity, day_fit))
+        if partial is None:
+            partial = partials[(proximity, day_fit)] = {}
         for a in group.activities:
             if a.id in seen:
                 raise ValueError(f"activity id {a.id!r} is given twice")
@@ -863,8 +869,8 @@ def match(
             score = known[0] + wc * spare + we * equity
             score = 0.0 if score < 0.0 else 1.0 if score > 1.0 else score
             eligible += 1
-            if limit == 0:
-                continue
+            if limit == 0 or (last is not None and -score > last[0]):
+                continue  # below the first `limit` whatever its id
             key = (-score, math.inf, a.id)
             if last is not None and not key < last:
                 continue
