@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.matching import engine, repository
@@ -387,6 +388,16 @@ class Directory:
         # by reference counting when replaced (no cycles).
         gc.freeze()
 
+    def prepare(self, today: dt.date) -> tuple[_Index, _Day]:
+        """The indexes of the activities and of their state on ``today``, built if missing."""
+        if self._index is None:
+            self._index = _Index.of(self.activities)
+        index = self._index
+        day = self._day
+        if day is None or day.today != today:
+            day = self._day = _Day.of(index, today)
+        return index, day
+
     def candidates(
         self,
         person: engine.Person,
@@ -407,12 +418,7 @@ class Directory:
         the engine would count it (docs/matching.md, counting rule). In-person activities inside
         the box that break rule 1 or 2 are counted here too.
         """
-        if self._index is None:
-            self._index = _Index.of(self.activities)
-        index = self._index
-        day = self._day
-        if day is None or day.today != today:
-            day = self._day = _Day.of(index, today)
+        index, day = self.prepare(today)
         excluded = dict.fromkeys(engine.Rule, 0)
         excluded[engine.Rule.ACTIVE] = index.remote_unlisted + day.unscheduled
         gender = person.gender.lower() if person.gender else None
@@ -536,9 +542,25 @@ class Directory:
 _directories: dict[str, Directory] = {}
 
 
+def key_of(url: URL) -> str:
+    """Which snapshot serves a database: one per URL."""
+    return url.render_as_string(hide_password=True)
+
+
+def install(key: str, built: Directory) -> bool:
+    """Make ``built`` (loaded elsewhere, e.g. by the warm-up thread) this process's snapshot
+    of the database ``key``, unless a request has already made one; it is refreshed like any
+    other at the next match, so it is as fresh as one built then."""
+    if key in _directories:
+        return False
+    built._lock = asyncio.Lock()  # bound to this event loop when first waited on
+    _directories[key] = built
+    return True
+
+
 async def directory(session: AsyncSession) -> Directory:
     """This process's snapshot of the session's database, refreshed."""
-    key = session.get_bind().engine.url.render_as_string(hide_password=True)
+    key = key_of(session.get_bind().engine.url)
     found = _directories.get(key)
     if found is None:
         found = _directories[key] = Directory()
