@@ -181,12 +181,14 @@ def _full(available: int | None) -> bool:
     return available is not None and available <= 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity, as dictionary keys
 class _Profiled:
-    """The online and phone activities of one profile (hybrid ones as their online views), and
-    how many of them had no place left when the day was indexed (their later places are in
-    `Directory.capacity`)."""
+    """The online and phone activities of one group and profile (hybrid ones as their online
+    views), and how many of them had no place left when the day was indexed (their later
+    places are in `Directory.capacity`)."""
 
+    profile: Profile
+    number: int  # of the profile among the day's distinct profiles
     activities: list[engine.Activity]
     full: int
     group: engine.Prescreened  # the activities as the engine takes them when the person passes
@@ -252,11 +254,12 @@ class _Day:
 
     today: dt.date
     unscheduled: int
-    groups: dict[Eligibility, dict[Profile, _Profiled]]
+    groups: dict[Eligibility, list[_Profiled]]
     sizes: dict[Eligibility, int]  # the activities of each group
+    profiles: int  # distinct profiles
     # a remote activity's group and profile, whether it was full when indexed, and its position
     # in the profile's list
-    profile_of: dict[str, tuple[Eligibility, Profile, bool, int]]
+    profile_of: dict[str, tuple[_Profiled, bool, int]]
     ground: dict[Cell, _Cell]
 
     @classmethod
@@ -266,7 +269,7 @@ class _Day:
         profiled: dict[Eligibility, dict[Profile, list[engine.Activity]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        profile_of: dict[str, tuple[Eligibility, Profile, bool, int]] = {}
+        placed: dict[str, tuple[Eligibility, Profile, bool, int]] = {}
         for a in remote:
             if not engine.scheduled_on(a, today):
                 unscheduled += 1
@@ -280,11 +283,14 @@ class _Day:
                 engine.days_on(a, today),
             )
             members = profiled[key][profile]
-            profile_of[a.id] = (key, profile, _full(a.capacity_available), len(members))
+            placed[a.id] = (key, profile, _full(a.capacity_available), len(members))
             members.append(view)
-        groups = {
+        numbers: dict[Profile, int] = {}
+        by_key = {
             key: {
                 profile: _Profiled(
+                    profile,
+                    numbers.setdefault(profile, len(numbers)),
                     members,
                     sum(_full(a.capacity_available) for a in members),
                     engine.Prescreened(members, profile[0], profile[2], profile[3]),
@@ -293,12 +299,14 @@ class _Day:
             }
             for key, profiles in profiled.items()
         }
-        sizes = {
-            key: sum(len(p.activities) for p in profiles.values())
-            for key, profiles in groups.items()
+        groups = {key: list(profiles.values()) for key, profiles in by_key.items()}
+        sizes = {key: sum(len(p.activities) for p in profiles) for key, profiles in groups.items()}
+        profile_of = {
+            activity_id: (by_key[key][profile], full, position)
+            for activity_id, (key, profile, full, position) in placed.items()
         }
         ground = {cell: _Cell.of(bucket, today) for cell, bucket in index.cells.items()}
-        return cls(today, unscheduled, groups, sizes, profile_of, ground)
+        return cls(today, unscheduled, groups, sizes, len(numbers), profile_of, ground)
 
 
 def _broken(profile: Profile, person: engine.Person, areas: frozenset[str]) -> int:
@@ -433,40 +441,38 @@ class Directory:
         areas = frozenset(code.strip().upper() for code in person.area_codes)
         box = None if person.location is None else travel_box(person.location, person.max_travel_km)
         # hybrid activities within reach go to the engine as themselves, not as their views
-        near: dict[tuple[Eligibility, Profile], list[tuple[int, engine.Activity]]] = defaultdict(
-            list
-        )
+        near: dict[_Profiled, list[tuple[int, engine.Activity]]] = defaultdict(list)
         if box is not None:
             for activity_id, a in _inside(index.hybrid_cells, box).items():
                 if (where := day.profile_of.get(activity_id)) is not None:
-                    key, profile, _, position = where
-                    near[(key, profile)].append((position, a))
+                    profiled, _, position = where
+                    near[profiled].append((position, a))
         # places changed since the day was indexed, by profile: (now full) - (full then)
-        full_since: dict[tuple[Eligibility, Profile], int] = defaultdict(int)
+        full_since: dict[_Profiled, int] = defaultdict(int)
         for activity_id, available in places.items():
             if (where := day.profile_of.get(activity_id)) is not None:
-                key, profile, full_then, _ = where
-                full_since[(key, profile)] += _full(available) - full_then
+                profiled, full_then, _ = where
+                full_since[profiled] += _full(available) - full_then
         found: list[engine.Activity] = []
         prescreened: list[engine.Prescreened] = []
-        broken: dict[Profile, int] = {}  # the rule each profile breaks for the person, 0 none
+        broken = [-1] * day.profiles  # the rule each profile breaks for the person, 0 none
         by_rule = [0] * (max(engine.Rule) + 1)
         for key, profiles in day.groups.items():
             if not allows(key):
                 by_rule[engine.Rule.ELIGIBILITY] += day.sizes[key]
                 continue
-            for profile, members in profiles.items():
-                reached = near.get((key, profile), ()) if near else ()
+            for members in profiles:
+                reached = near.get(members, ()) if near else ()
                 if reached:
                     found.extend(a for _, a in reached)
-                rule = broken.get(profile)
-                if rule is None:
-                    rule = broken[profile] = _broken(profile, person, areas)
+                rule = broken[members.number]
+                if rule < 0:
+                    rule = broken[members.number] = _broken(members.profile, person, areas)
                 if not rule:
                     if reached:
                         skip = {position for position, _ in reached}
                         views = [v for i, v in enumerate(members.activities) if i not in skip]
-                        online, _, free, days = profile
+                        online, _, free, days = members.profile
                         prescreened.append(engine.Prescreened(views, online, free, days))
                     else:
                         prescreened.append(members.group)
@@ -475,7 +481,7 @@ class Directory:
                 if not include_full:
                     full = members.full
                     if full_since:
-                        full += full_since.get((key, profile), 0)
+                        full += full_since.get(members, 0)
                     if reached:
                         full -= sum(
                             _full(places.get(a.id, a.capacity_available)) for _, a in reached
