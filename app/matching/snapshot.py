@@ -213,23 +213,22 @@ class _Cell:
 
     @classmethod
     def of(cls, bucket: list[tuple[float, float, engine.Activity]], today: dt.date) -> _Cell:
+        south = north = bucket[0][0]
+        west = east = bucket[0][1]
         entries: list[tuple[float, float, engine.Activity, Eligibility | None]] = []
         open: dict[Eligibility, list[engine.Activity]] = defaultdict(list)
+        closed = in_person = 0
         for lat, lon, a in bucket:
+            south, north = min(south, lat), max(north, lat)
+            west, east = min(west, lon), max(east, lon)
+            in_person += a.attending_type == "in-person"
             key = _open_on(a, today)
             entries.append((lat, lon, a, key))
-            if key is not None:
+            if key is None:
+                closed += 1
+            else:
                 open[key].append(a)
-        return cls(
-            min(lat for lat, _, _ in bucket),
-            max(lat for lat, _, _ in bucket),
-            min(lon for _, lon, _ in bucket),
-            max(lon for _, lon, _ in bucket),
-            entries,
-            sum(key is None for *_, key in entries),
-            dict(open),
-            sum(a.attending_type == "in-person" for _, _, a in bucket),
-        )
+        return cls(south, north, west, east, entries, closed, dict(open), in_person)
 
 
 def _open_on(a: engine.Activity, today: dt.date) -> Eligibility | None:
