@@ -86,8 +86,8 @@ class Screened:
 Grid = dict[Cell, list[tuple[float, float, engine.Activity]]]
 
 
-def _located(activity: engine.Activity, grid: Grid) -> None:
-    for lat, lon in _coordinates(activity):
+def _located(activity: engine.Activity, coordinates: list[tuple[float, float]], grid: Grid) -> None:
+    for lat, lon in coordinates:
         grid[(_cell_index(lat), _cell_index(lon))].append((lat, lon, activity))
 
 
@@ -154,13 +154,14 @@ class _Index:
                     continue
                 remote.append(a)
                 if a.attending_type == "hybrid":
-                    _located(a, hybrid_cells)
+                    _located(a, _coordinates(a), hybrid_cells)
                     online_views[a.id] = dataclasses.replace(
                         a, attending_type="online", locations=()
                     )
                 continue
             in_person += a.attending_type == "in-person"
-            _located(a, cells if len(_coordinates(a)) == 1 else spread)
+            coordinates = _coordinates(a)
+            _located(a, coordinates, cells if len(coordinates) == 1 else spread)
         return cls(
             tuple(remote),
             remote_unlisted,
@@ -330,7 +331,7 @@ class Directory:
         self.activities: dict[str, engine.Activity] = {}
         self._loaded = False
         self._after = 0  # the largest seq applied
-        self._horizon: int | None = None  # PostgreSQL: see repository.changes
+        self._horizon: repository.Horizon | None = None  # PostgreSQL: see repository.changes
         self._seen: frozenset[int] = frozenset()  # the seqs of the last read, applied
         self._lock = asyncio.Lock()
         self._index: _Index | None = None
