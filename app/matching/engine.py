@@ -399,11 +399,14 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def scheduled_on(activity: Activity, today: date) -> bool:
     """The schedule part of rule 1: no schedules, or one valid on ``today`` (as in `match`)."""
-    return not activity.schedules or any(
-        (s.valid_from is None or s.valid_from <= today)
-        and (s.valid_to is None or today <= s.valid_to)
-        for s in activity.schedules
-    )
+    if not activity.schedules:
+        return True
+    for s in activity.schedules:  # a loop, not any(): called for every activity once a day
+        if (s.valid_from is None or s.valid_from <= today) and (
+            s.valid_to is None or today <= s.valid_to
+        ):
+            return True
+    return False
 
 
 def days_on(activity: Activity, today: date) -> frozenset[str] | None:
