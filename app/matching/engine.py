@@ -481,6 +481,21 @@ class _Scored:
     available: int | None  # the places used (``capacity``'s when given, else the activity's)
 
 
+def _add_ids(seen: set[str], activities: Sequence[Activity]) -> None:
+    """Adds the activities' ids to ``seen``, refusing an id already there or given twice, with
+    set operations on the whole list (a check per activity in the loops took a tenth of the
+    snapshot's and the engine's time at 100 000 activities)."""
+    ids = [a.id for a in activities]
+    given = set(ids)
+    if len(given) == len(ids) and seen.isdisjoint(given):
+        seen |= given
+        return
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"activity id {i!r} is given twice")
+        seen.add(i)
+
+
 @dataclass(frozen=True, slots=True)
 class Prescreened:
     """Online or phone activities the caller has already found to pass hard rules 1, 2 and 4-9
@@ -693,11 +708,8 @@ def match(
         components = (need_fit, interest_fit, proximity, language_fit, day_fit, spare, equity)
         keep(key, _Scored(a, components, score, attendance, distance, waitlist, days, available))
 
+    _add_ids(seen, activities)
     for a in activities:
-        if a.id in seen:
-            raise ValueError(f"activity id {a.id!r} is given twice")
-        seen.add(a.id)
-
         # 1. active, accepting referrals, a schedule valid today
         if a.status != "active" or not a.accepting_referrals:
             excluded[1] += 1
@@ -843,10 +855,8 @@ def match(
         partial = partials.get((proximity, day_fit))
         if partial is None:
             partial = partials[(proximity, day_fit)] = {}
+        _add_ids(seen, group.activities)
         for a in group.activities:
-            if a.id in seen:
-                raise ValueError(f"activity id {a.id!r} is given twice")
-            seen.add(a.id)
             available = (
                 a.capacity_available if places is None else places.get(a.id, a.capacity_available)
             )
