@@ -217,7 +217,7 @@ class _Cell:
         south = north = bucket[0][0]
         west = east = bucket[0][1]
         entries: list[tuple[float, float, engine.Activity, Eligibility | None]] = []
-        open: dict[Eligibility, list[engine.Activity]] = defaultdict(list)
+        groups: dict[Eligibility, list[engine.Activity]] = defaultdict(list)
         closed = in_person = 0
         for lat, lon, a in bucket:
             south, north = min(south, lat), max(north, lat)
@@ -228,8 +228,8 @@ class _Cell:
             if key is None:
                 closed += 1
             else:
-                open[key].append(a)
-        return cls(south, north, west, east, entries, closed, dict(open), in_person)
+                groups[key].append(a)
+        return cls(south, north, west, east, entries, closed, dict(groups), in_person)
 
 
 def _open_on(a: engine.Activity, today: dt.date) -> Eligibility | None:
