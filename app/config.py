@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         None, description="link-worker service that gets referrals no routing rule covers"
     )
     max_travel_km: float = Field(10.0, gt=0, description="travel limit when a person gives none")
+    match_warmup: bool = Field(
+        True,
+        description="build the matching snapshot in a background thread at start",
+    )
     match_weight_need_fit: float = Field(0.30, ge=0, description="matching weight: need fit")
     match_weight_interest_fit: float = Field(
         0.20, ge=0, description="matching weight: interest fit"

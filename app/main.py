@@ -25,6 +25,7 @@ from app.directory import router as directory_router
 from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
 from app.matching import router as matching_router
+from app.matching import service as matching_service
 from app.ops import error_handlers, health
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import RequestMiddleware
@@ -57,7 +58,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # requests, a whole batch of referrals late).
         gc.collect()
         gc.freeze()
+        warm_up = (
+            asyncio.create_task(matching_service.warm_up(settings))
+            if settings.match_warmup
+            else None
+        )
+        _app.state.match_warmup = warm_up
         yield
+        if warm_up is not None:
+            warm_up.cancel()
         gc.unfreeze()
         await engine.dispose()
 

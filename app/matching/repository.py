@@ -17,7 +17,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +48,7 @@ from app.matching import engine
 
 _DAYS = {"MO": "mon", "TU": "tue", "WE": "wed", "TH": "thu", "FR": "fri", "SA": "sat", "SU": "sun"}
 CHUNK = 20_000  # ids per query when loading many activities
+_XIDS = postgresql.ARRAY(BigInteger)
 
 
 @dataclass(frozen=True)
@@ -46,22 +58,42 @@ class Changes:
     rows: list[tuple[int, str]]
     oldest: int | None  # the smallest seq still kept (the log is a bounded ring)
     newest: int | None
-    horizon: int | None  # PostgreSQL: the next call's ``horizon`` (see `changes`)
+    horizon: Horizon | None  # PostgreSQL: the next call's ``horizon`` (see `changes`)
 
 
-async def changes(session: AsyncSession, after: int, horizon: int | None) -> Changes:
+@dataclass(frozen=True)
+class Horizon:
+    """PostgreSQL: the transactions whose rows a read could not see, from its snapshot: those
+    still running (``xip``) and those not begun (ids from ``xmax`` on)."""
+
+    xmax: int
+    running: tuple[int, ...]
+
+    @classmethod
+    def parse(cls, snapshot: str) -> Horizon:
+        """From ``txid_current_snapshot()``'s text, ``xmin:xmax:xip,xip...``."""
+        _, xmax, running = snapshot.split(":")
+        return cls(int(xmax), tuple(int(x) for x in running.split(",") if x))
+
+
+async def changes(session: AsyncSession, after: int, horizon: Horizon | None) -> Changes:
     """The changes to ``activity`` a reader that has seen everything up to ``after`` (SQLite)
-    or up to its previous ``horizon`` (PostgreSQL) has not seen yet, and some it has.
+    or everything its previous read could see (PostgreSQL, ``horizon``) has not seen yet, and
+    some it has.
 
     SQLite: writers are serial (one holds the write lock from its first write to its commit),
     so ``seq`` order is commit order and ``seq > after`` is exact.
 
     PostgreSQL: ``seq`` is taken at insert time, so a transaction can commit a smaller ``seq``
-    after a larger one was read. Each row carries its writer's transaction id; the rows of
-    every transaction not yet finished when this statement's snapshot was taken have a
-    transaction id at least its ``xmin``, which is returned as the next ``horizon``. Reading
-    ``xid >= horizon`` next time therefore sees every row not visible now (and again some that
-    were), all in one statement so that the rows and the ``xmin`` are of one snapshot.
+    after a larger one was read. Each row carries its writer's transaction id; a row the
+    previous read could not see belongs to a transaction that was running when its snapshot
+    was taken or had no id yet, which the previous read returned as ``horizon``. So this read
+    takes the rows of those transactions, and those of the reader's own transaction (which a
+    snapshot always sees), and returns its own snapshot's horizon, all in one statement so
+    that the rows and the horizon are of one snapshot. (Reading ``xid >= xmin`` instead, as
+    this did first, re-read every change written since the oldest transaction still running in
+    the whole cluster, so one long transaction, a report or a backup, made every match read
+    the log since it began.)
     """
     c = ActivityChange.__table__.c
     bounds = (
@@ -75,11 +107,24 @@ async def changes(session: AsyncSession, after: int, horizon: int | None) -> Cha
                     func.array_agg(c.seq),
                     func.array_agg(c.activity_id),
                     *bounds,
-                    func.txid_snapshot_xmin(func.txid_current_snapshot()),
-                ).where(c.xid >= (horizon if horizon is not None else 0))
+                    cast(func.txid_current_snapshot(), String),
+                ).where(
+                    true()
+                    if horizon is None
+                    else or_(
+                        c.xid >= horizon.xmax,
+                        c.xid == any_(bindparam(None, list(horizon.running), type_=_XIDS)),
+                        c.xid == func.txid_current_if_assigned(),
+                    )
+                )
             )
         ).one()
-        return Changes(list(zip(row[0] or (), row[1] or (), strict=True)), row[2], row[3], row[4])
+        return Changes(
+            list(zip(row[0] or (), row[1] or (), strict=True)),
+            row[2],
+            row[3],
+            Horizon.parse(row[4]),
+        )
     rows = [
         (r[0], r[1])
         for r in await session.execute(select(c.seq, c.activity_id).where(c.seq > after))

@@ -4,7 +4,11 @@ then the pure engine."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
+import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import service as areas_service
 from app.config import Settings
+from app.db import create_engine, create_sessionmaker
 from app.matching import engine, repository, snapshot
 from app.ops.metrics import MATCHES_SERVED
 from app.referrals import repository as referrals_repository
@@ -21,6 +26,8 @@ from app.referrals.models import Patient, Referral
 from app.terminology.suitability import need_category_suitability
 
 GEOLOCATION = "http://hl7.org/fhir/StructureDefinition/geolocation"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -148,3 +155,49 @@ async def match_referral(
     cards = await repository.cards(session, [m.activity_id for m in result.matches])
     MATCHES_SERVED.inc()
     return Matches(referral, result, cards, tuple(dict.fromkeys([*warnings, *result.warnings])))
+
+
+async def warm_up(settings: Settings) -> bool:
+    """Build this process's snapshot of the directory before its first match (started by the
+    application's lifespan when ``ASSETLINK_MATCH_WARMUP`` is on; docs/matching.md).
+
+    The snapshot is loaded in a thread of its own, with its own event loop and connection, so
+    that this process goes on serving meanwhile; it is then installed unless a match request
+    made one first, and refreshed at the next match like any other (so nothing committed
+    meanwhile is missed). A failure is logged and leaves the first match to build it. Returns
+    whether a snapshot was installed."""
+    built: concurrent.futures.Future[tuple[str, snapshot.Directory]] = concurrent.futures.Future()
+
+    def run() -> None:
+        if not built.set_running_or_notify_cancel():
+            return
+        try:
+            built.set_result(asyncio.run(_built(settings)))
+        except BaseException as error:
+            built.set_exception(error)
+
+    threading.Thread(target=run, name="assetlink-match-warm-up", daemon=True).start()
+    try:
+        key, directory = await asyncio.wrap_future(built)
+    except Exception as error:
+        log.warning(
+            "matching warm-up failed (the first match builds the snapshot): %s", type(error)
+        )
+        return False
+    installed = snapshot.install(key, directory)
+    log.info(
+        "matching warm-up: %d activities (installed: %s)", len(directory.activities), installed
+    )
+    return installed
+
+
+async def _built(settings: Settings) -> tuple[str, snapshot.Directory]:
+    engine = create_engine(settings, pooled=False)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            directory = snapshot.Directory()
+            await directory.refresh(session)
+        directory.prepare(dt.datetime.now(dt.UTC).date())
+        return snapshot.key_of(engine.url), directory
+    finally:
+        await engine.dispose()

@@ -34,9 +34,11 @@ import datetime as dt
 import gc
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
+from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.matching import engine, repository
@@ -46,6 +48,7 @@ KM_PER_DEGREE = 111.32
 CELL_DEGREES = 0.02  # ~2.2 km of latitude, ~1.4 km of longitude in England
 
 Cell = tuple[int, int]
+T = TypeVar("T")
 Box = tuple[float, float, float, float]  # south, north, west, east (degrees)
 
 
@@ -83,26 +86,40 @@ class Screened:
 Grid = dict[Cell, list[tuple[float, float, engine.Activity]]]
 
 
-def _located(activity: engine.Activity, grid: Grid) -> None:
-    for loc in activity.locations:
-        lat, lon = loc.latitude, loc.longitude
-        # NULL or non-finite coordinates are never inside a box (as in SQL)
-        if lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
-            continue
+def _located(activity: engine.Activity, coordinates: list[tuple[float, float]], grid: Grid) -> None:
+    for lat, lon in coordinates:
         grid[(_cell_index(lat), _cell_index(lon))].append((lat, lon, activity))
+
+
+def _coordinates(activity: engine.Activity) -> list[tuple[float, float]]:
+    """The activity's locations that can be inside a box: NULL or non-finite coordinates never
+    are (as in SQL)."""
+    return [
+        (lat, lon)
+        for loc in activity.locations
+        if (lat := loc.latitude) is not None
+        and (lon := loc.longitude) is not None
+        and math.isfinite(lat)
+        and math.isfinite(lon)
+    ]
+
+
+def _overlapping(grid: Mapping[Cell, T], box: Box) -> list[T]:
+    """The occupied cells of the grid that overlap the box."""
+    south, north, west, east = box
+    rows = range(_cell_index(south), _cell_index(north) + 1)
+    columns = range(_cell_index(west), _cell_index(east) + 1)
+    if len(rows) * len(columns) <= len(grid):
+        return [c for i in rows for j in columns if (c := grid.get((i, j))) is not None]
+    # a box larger than the occupied area: visit the occupied cells
+    return [c for (i, j), c in grid.items() if i in rows and j in columns]
 
 
 def _inside(grid: Grid, box: Box) -> dict[str, engine.Activity]:
     """The activities of the grid with a location inside the box (bounds included)."""
     south, north, west, east = box
-    rows = range(_cell_index(south), _cell_index(north) + 1)
-    columns = range(_cell_index(west), _cell_index(east) + 1)
-    if len(rows) * len(columns) <= len(grid):
-        buckets = [b for i in rows for j in columns if (b := grid.get((i, j)))]
-    else:  # a box larger than the occupied area: visit the occupied cells
-        buckets = [b for (i, j), b in grid.items() if i in rows and j in columns]
     found: dict[str, engine.Activity] = {}
-    for bucket in buckets:
+    for bucket in _overlapping(grid, box):
         for lat, lon, a in bucket:
             if south <= lat <= north and west <= lon <= east:
                 found[a.id] = a
@@ -114,7 +131,8 @@ class _Index:
     remote: tuple[engine.Activity, ...]  # listed online, phone and hybrid activities
     remote_unlisted: int
     in_person: int  # every in-person activity, located or not
-    cells: Grid  # in-person activities by location
+    cells: Grid  # in-person activities with one location that can be inside a box, by it
+    spread: Grid  # in-person activities with several such locations, by each
     hybrid_cells: Grid  # listed hybrid activities by location
     # Listed hybrid activities as the engine sees them when none of their locations is within
     # reach: online ones (attended online, or excluded under rule 4 without digital access; the
@@ -126,6 +144,7 @@ class _Index:
         remote: list[engine.Activity] = []
         remote_unlisted = in_person = 0
         cells: Grid = defaultdict(list)
+        spread: Grid = defaultdict(list)
         hybrid_cells: Grid = defaultdict(list)
         online_views: dict[str, engine.Activity] = {}
         for a in activities.values():
@@ -135,15 +154,22 @@ class _Index:
                     continue
                 remote.append(a)
                 if a.attending_type == "hybrid":
-                    _located(a, hybrid_cells)
+                    _located(a, _coordinates(a), hybrid_cells)
                     online_views[a.id] = dataclasses.replace(
                         a, attending_type="online", locations=()
                     )
                 continue
             in_person += a.attending_type == "in-person"
-            _located(a, cells)
+            coordinates = _coordinates(a)
+            _located(a, coordinates, cells if len(coordinates) == 1 else spread)
         return cls(
-            tuple(remote), remote_unlisted, in_person, dict(cells), dict(hybrid_cells), online_views
+            tuple(remote),
+            remote_unlisted,
+            in_person,
+            dict(cells),
+            dict(spread),
+            dict(hybrid_cells),
+            online_views,
         )
 
 
@@ -156,14 +182,61 @@ def _full(available: int | None) -> bool:
     return available is not None and available <= 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity, as dictionary keys
 class _Profiled:
-    """The online and phone activities of one profile (hybrid ones as their online views), and
-    how many of them had no place left when the day was indexed (their later places are in
-    `Directory.capacity`)."""
+    """The online and phone activities of one group and profile (hybrid ones as their online
+    views), and how many of them had no place left when the day was indexed (their later
+    places are in `Directory.capacity`)."""
 
+    profile: Profile
+    number: int  # of the profile among the day's distinct profiles
     activities: list[engine.Activity]
     full: int
+    group: engine.Prescreened  # the activities as the engine takes them when the person passes
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """The in-person activities located in one grid cell (by their one location) on one day:
+    the bounds of their locations, each with its age limits and gender (None when it breaks
+    rule 1 that day: not listed or no schedule valid), and the same grouped, so that a cell
+    wholly inside the travel box is decided per group (rules 1 and 2) rather than per
+    activity."""
+
+    south: float
+    north: float
+    west: float
+    east: float
+    entries: list[tuple[float, float, engine.Activity, Eligibility | None]]
+    closed: int  # entries that break rule 1 that day
+    open: dict[Eligibility, list[engine.Activity]]  # the others by age limits and gender
+    in_person: int  # entries whose attending type is in-person (rule 6 counts only those)
+
+    @classmethod
+    def of(cls, bucket: list[tuple[float, float, engine.Activity]], today: dt.date) -> _Cell:
+        south = north = bucket[0][0]
+        west = east = bucket[0][1]
+        entries: list[tuple[float, float, engine.Activity, Eligibility | None]] = []
+        groups: dict[Eligibility, list[engine.Activity]] = defaultdict(list)
+        closed = in_person = 0
+        for lat, lon, a in bucket:
+            south, north = min(south, lat), max(north, lat)
+            west, east = min(west, lon), max(east, lon)
+            in_person += a.attending_type == "in-person"
+            key = _open_on(a, today)
+            entries.append((lat, lon, a, key))
+            if key is None:
+                closed += 1
+            else:
+                groups[key].append(a)
+        return cls(south, north, west, east, entries, closed, dict(groups), in_person)
+
+
+def _open_on(a: engine.Activity, today: dt.date) -> Eligibility | None:
+    """The activity's age limits and gender, or None when it breaks rule 1 on ``today``."""
+    if not (_listed(a) and engine.scheduled_on(a, today)):
+        return None
+    return (a.minimum_age, a.maximum_age, a.eligibility_gender)
 
 
 @dataclass(frozen=True)
@@ -176,27 +249,27 @@ class _Day:
     visiting its activities (its full ones under rule 3 first, as the engine counts them); the
     activities of a profile the person passes go to the engine as `engine.Prescreened`, which
     it only checks for places and scores. A hybrid activity within the person's reach goes to
-    the engine as itself instead of its view."""
+    the engine as itself instead of its view. In-person activities with one location are held
+    by grid cell (`_Cell`)."""
 
     today: dt.date
     unscheduled: int
-    groups: dict[Eligibility, dict[Profile, _Profiled]]
+    groups: dict[Eligibility, list[_Profiled]]
+    sizes: dict[Eligibility, int]  # the activities of each group
+    profiles: int  # distinct profiles
     # a remote activity's group and profile, whether it was full when indexed, and its position
     # in the profile's list
-    profile_of: dict[str, tuple[Eligibility, Profile, bool, int]]
+    profile_of: dict[str, tuple[_Profiled, bool, int]]
+    ground: dict[Cell, _Cell]
 
     @classmethod
-    def of(
-        cls,
-        remote: tuple[engine.Activity, ...],
-        views: Mapping[str, engine.Activity],
-        today: dt.date,
-    ) -> _Day:
+    def of(cls, index: _Index, today: dt.date) -> _Day:
+        remote, views = index.remote, index.online_views
         unscheduled = 0
         profiled: dict[Eligibility, dict[Profile, list[engine.Activity]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        profile_of: dict[str, tuple[Eligibility, Profile, bool, int]] = {}
+        placed: dict[str, tuple[Eligibility, Profile, bool, int]] = {}
         for a in remote:
             if not engine.scheduled_on(a, today):
                 unscheduled += 1
@@ -210,16 +283,30 @@ class _Day:
                 engine.days_on(a, today),
             )
             members = profiled[key][profile]
-            profile_of[a.id] = (key, profile, _full(a.capacity_available), len(members))
+            placed[a.id] = (key, profile, _full(a.capacity_available), len(members))
             members.append(view)
-        groups = {
+        numbers: dict[Profile, int] = {}
+        by_key = {
             key: {
-                profile: _Profiled(members, sum(_full(a.capacity_available) for a in members))
+                profile: _Profiled(
+                    profile,
+                    numbers.setdefault(profile, len(numbers)),
+                    members,
+                    sum(_full(a.capacity_available) for a in members),
+                    engine.Prescreened(members, profile[0], profile[2], profile[3]),
+                )
                 for profile, members in profiles.items()
             }
             for key, profiles in profiled.items()
         }
-        return cls(today, unscheduled, groups, profile_of)
+        groups = {key: list(profiles.values()) for key, profiles in by_key.items()}
+        sizes = {key: sum(len(p.activities) for p in profiles) for key, profiles in groups.items()}
+        profile_of = {
+            activity_id: (by_key[key][profile], full, position)
+            for activity_id, (key, profile, full, position) in placed.items()
+        }
+        ground = {cell: _Cell.of(bucket, today) for cell, bucket in index.cells.items()}
+        return cls(today, unscheduled, groups, sizes, len(numbers), profile_of, ground)
 
 
 def _broken(profile: Profile, person: engine.Person, areas: frozenset[str]) -> int:
@@ -244,7 +331,7 @@ class Directory:
         self.activities: dict[str, engine.Activity] = {}
         self._loaded = False
         self._after = 0  # the largest seq applied
-        self._horizon: int | None = None  # PostgreSQL: see repository.changes
+        self._horizon: repository.Horizon | None = None  # PostgreSQL: see repository.changes
         self._seen: frozenset[int] = frozenset()  # the seqs of the last read, applied
         self._lock = asyncio.Lock()
         self._index: _Index | None = None
@@ -309,6 +396,16 @@ class Directory:
         # by reference counting when replaced (no cycles).
         gc.freeze()
 
+    def prepare(self, today: dt.date) -> tuple[_Index, _Day]:
+        """The indexes of the activities and of their state on ``today``, built if missing."""
+        if self._index is None:
+            self._index = _Index.of(self.activities)
+        index = self._index
+        day = self._day
+        if day is None or day.today != today:
+            day = self._day = _Day.of(index, today)
+        return index, day
+
     def candidates(
         self,
         person: engine.Person,
@@ -326,92 +423,150 @@ class Directory:
         `_Index.online_views`).
 
         Every activity the engine is not given is counted under the first rule it breaks, as
-        the engine would count it (docs/matching.md, counting rule).
+        the engine would count it (docs/matching.md, counting rule). In-person activities inside
+        the box that break rule 1 or 2 are counted here too.
         """
-        if self._index is None:
-            self._index = _Index.of(self.activities)
-        index = self._index
-        day = self._day
-        if day is None or day.today != today:
-            day = self._day = _Day.of(index.remote, index.online_views, today)
+        index, day = self.prepare(today)
         excluded = dict.fromkeys(engine.Rule, 0)
         excluded[engine.Rule.ACTIVE] = index.remote_unlisted + day.unscheduled
         gender = person.gender.lower() if person.gender else None
+        allowed: dict[Eligibility, bool] = {}  # rule 2 per age limits and gender
+
+        def allows(key: Eligibility) -> bool:
+            ok = allowed.get(key)
+            if ok is None:
+                ok = allowed[key] = engine.eligible(*key, person.age, gender)
+            return ok
+
         areas = frozenset(code.strip().upper() for code in person.area_codes)
         box = None if person.location is None else travel_box(person.location, person.max_travel_km)
         # hybrid activities within reach go to the engine as themselves, not as their views
-        near: dict[tuple[Eligibility, Profile], list[tuple[int, engine.Activity]]] = defaultdict(
-            list
-        )
+        near: dict[_Profiled, list[tuple[int, engine.Activity]]] = defaultdict(list)
         if box is not None:
             for activity_id, a in _inside(index.hybrid_cells, box).items():
                 if (where := day.profile_of.get(activity_id)) is not None:
-                    key, profile, _, position = where
-                    near[(key, profile)].append((position, a))
+                    profiled, _, position = where
+                    near[profiled].append((position, a))
         # places changed since the day was indexed, by profile: (now full) - (full then)
-        full_since: dict[tuple[Eligibility, Profile], int] = defaultdict(int)
+        full_since: dict[_Profiled, int] = defaultdict(int)
         for activity_id, available in places.items():
             if (where := day.profile_of.get(activity_id)) is not None:
-                key, profile, full_then, _ = where
-                full_since[(key, profile)] += _full(available) - full_then
+                profiled, full_then, _ = where
+                full_since[profiled] += _full(available) - full_then
         found: list[engine.Activity] = []
         prescreened: list[engine.Prescreened] = []
-        broken: dict[Profile, int] = {}  # the rule each profile breaks for the person, 0 none
+        broken = [-1] * day.profiles  # the rule each profile breaks for the person, 0 none
         by_rule = [0] * (max(engine.Rule) + 1)
         for key, profiles in day.groups.items():
-            minimum_age, maximum_age, only = key
-            if not engine.eligible(minimum_age, maximum_age, only, person.age, gender):
-                excluded[engine.Rule.ELIGIBILITY] += sum(
-                    len(p.activities) for p in profiles.values()
-                )
+            if not allows(key):
+                by_rule[engine.Rule.ELIGIBILITY] += day.sizes[key]
                 continue
-            for profile, members in profiles.items():
-                reached = near.get((key, profile), ()) if near else ()
+            for members in profiles:
+                reached = near.get(members, ()) if near else ()
                 if reached:
                     found.extend(a for _, a in reached)
-                rule = broken.get(profile)
-                if rule is None:
-                    rule = broken[profile] = _broken(profile, person, areas)
+                rule = broken[members.number]
+                if rule < 0:
+                    rule = broken[members.number] = _broken(members.profile, person, areas)
                 if not rule:
-                    views = members.activities
                     if reached:
                         skip = {position for position, _ in reached}
-                        views = [v for i, v in enumerate(views) if i not in skip]
-                    online, _, free, days = profile
-                    prescreened.append(engine.Prescreened(views, online, free, days))
+                        views = [v for i, v in enumerate(members.activities) if i not in skip]
+                        online, _, free, days = members.profile
+                        prescreened.append(engine.Prescreened(views, online, free, days))
+                    else:
+                        prescreened.append(members.group)
                     continue
                 full = 0
                 if not include_full:
                     full = members.full
                     if full_since:
-                        full += full_since.get((key, profile), 0)
+                        full += full_since.get(members, 0)
                     if reached:
                         full -= sum(
                             _full(places.get(a.id, a.capacity_available)) for _, a in reached
                         )
                 by_rule[engine.Rule.CAPACITY] += full
                 by_rule[rule] += len(members.activities) - len(reached) - full
+        inside = 0 if box is None else self._in_person(index, day, box, allows, found, by_rule)
+        by_rule[engine.Rule.TRAVEL_DISTANCE] = index.in_person - inside
         for rule_number, count in enumerate(by_rule):
             if count:
                 excluded[engine.Rule(rule_number)] += count
-        in_person_inside = 0
-        if box is not None:
-            for a in _inside(index.cells, box).values():
-                in_person_inside += a.attending_type == "in-person"
-                if _listed(a):
-                    found.append(a)
-                else:
-                    excluded[engine.Rule.ACTIVE] += 1
-        excluded[engine.Rule.TRAVEL_DISTANCE] = index.in_person - in_person_inside
         return Screened(excluded, found, prescreened)
+
+    @staticmethod
+    def _in_person(
+        index: _Index,
+        day: _Day,
+        box: Box,
+        allows: Callable[[Eligibility], bool],
+        found: list[engine.Activity],
+        by_rule: list[int],
+    ) -> int:
+        """Adds to ``found`` the in-person activities with a location inside the box that pass
+        rules 1 and 2, counts the others in ``by_rule``; returns how many in-person ones are
+        inside."""
+        south, north, west, east = box
+        inside = closed = ineligible = 0
+        # activities of the cells the box cuts, and those with several locations, one by one
+        loose: list[tuple[engine.Activity, Eligibility | None]] = []
+        for cell in _overlapping(day.ground, box):
+            if (
+                south <= cell.south
+                and cell.north <= north
+                and west <= cell.west
+                and cell.east <= east
+            ):
+                inside += cell.in_person
+                closed += cell.closed
+                for key, members in cell.open.items():
+                    if allows(key):
+                        found.extend(members)
+                    else:
+                        ineligible += len(members)
+            else:
+                loose.extend(
+                    (a, key)
+                    for lat, lon, a, key in cell.entries
+                    if south <= lat <= north and west <= lon <= east
+                )
+        loose.extend((a, _open_on(a, day.today)) for a in _inside(index.spread, box).values())
+        for a, open_key in loose:
+            inside += a.attending_type == "in-person"
+            if open_key is None:
+                closed += 1
+            elif allows(open_key):
+                found.append(a)
+            else:
+                ineligible += 1
+        by_rule[engine.Rule.ACTIVE] += closed
+        by_rule[engine.Rule.ELIGIBILITY] += ineligible
+        return inside
 
 
 _directories: dict[str, Directory] = {}
 
 
+def key_of(url: URL) -> str:
+    """Which snapshot serves a database: one per URL."""
+    return url.render_as_string(hide_password=True)
+
+
+def install(key: str, built: Directory) -> bool:
+    """Make ``built`` (loaded elsewhere, e.g. by the warm-up thread) this process's snapshot
+    of the database ``key``, unless a request has already made one; it is refreshed like any
+    other at the next match, so it is as fresh as one built then."""
+    if key in _directories:
+        return False
+    built._lock = asyncio.Lock()  # bound to this event loop when first waited on
+    _directories[key] = built
+    return True
+
+
 async def directory(session: AsyncSession) -> Directory:
     """This process's snapshot of the session's database, refreshed."""
-    key = session.get_bind().engine.url.render_as_string(hide_password=True)
+    key = key_of(session.get_bind().engine.url)
     found = _directories.get(key)
     if found is None:
         found = _directories[key] = Directory()

@@ -1,0 +1,48 @@
+"""Activity ids must be unique across everything the engine is given, prescreened groups
+included (the engine checks them per list, with set operations)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.matching.engine import Activity, Person, Prescreened, match
+
+PERSON = Person(age=40, max_travel_km=5.0, location=(51.55, -0.05))
+
+
+def _online(activity_id: str) -> Activity:
+    return Activity(activity_id, activity_id, "active", True, "online")
+
+
+def _run(activities: list[Activity], *groups: list[Activity]) -> int:
+    result = match(
+        PERSON,
+        activities,
+        today=date(2026, 11, 27),
+        suitability={},
+        prescreened=[Prescreened(g, online=True, free=False, days=None) for g in groups],
+    )
+    return result.eligible
+
+
+@pytest.mark.parametrize(
+    ("activities", "groups", "twice"),
+    [
+        (["a", "b", "a"], [], "a"),
+        (["a", "b", "c", "b", "a"], [], "b"),  # the first repeated, in order
+        (["a"], [["b", "a"]], "a"),
+        ([], [["b", "c", "c"]], "c"),
+        (["a"], [["b"], ["c", "b"]], "b"),
+    ],
+)
+def test_an_id_given_twice_is_refused(
+    activities: list[str], groups: list[list[str]], twice: str
+) -> None:
+    with pytest.raises(ValueError, match=f"'{twice}' is given twice"):
+        _run([_online(i) for i in activities], *([_online(i) for i in g] for g in groups))
+
+
+def test_unique_ids_are_all_matched() -> None:
+    assert _run([_online("a")], [_online("b"), _online("c")], [_online("d")]) == 4

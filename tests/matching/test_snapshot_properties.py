@@ -1,0 +1,147 @@
+"""The snapshot's candidates + engine give exactly what the engine gives over every activity,
+for random directories, people, days and places (hypothesis, no database).
+
+`tests/matching/test_snapshot.py` checks the same on a seeded demo directory read from the
+database; random directories add what the demo lacks: activities with several locations, many
+activities in one grid cell, boxes from a few cells to many, any mix of places changed since
+the snapshot was indexed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.matching import engine, snapshot
+from tests.matching.test_engine_properties import SUITABILITY, TODAY, directory, mostly, people
+
+
+def _in_box(activity: engine.Activity, box: snapshot.Box) -> bool:
+    south, north, west, east = box
+    return any(
+        loc.latitude is not None
+        and loc.longitude is not None
+        and south <= loc.latitude <= north
+        and west <= loc.longitude <= east
+        for loc in activity.locations
+    )
+
+
+def _compare(
+    person: engine.Person,
+    activities: list[engine.Activity],
+    today: date,
+    places: dict[str, int | None],
+    include_full: bool,
+) -> None:
+    """Matches (order, scores, reasons), ``eligible`` and the count per rule agree, with the
+    in-person activities with no location in the travel box counted under rule 6 unvisited
+    (the counting rule of docs/matching.md)."""
+    snap = snapshot.Directory()
+    snap.activities = {a.id: a for a in activities}
+    screened = snap.candidates(person, today, places, include_full)
+    fast = engine.match(
+        person,
+        screened.activities,
+        today=today,
+        suitability=SUITABILITY,
+        limit=50,
+        include_full=include_full,
+        capacity=places,
+        prescreened=screened.prescreened,
+    )
+    box = (
+        None
+        if person.location is None
+        else snapshot.travel_box(person.location, person.max_travel_km)
+    )
+    outside = [
+        a
+        for a in activities
+        if a.attending_type == "in-person" and (box is None or not _in_box(a, box))
+    ]
+    slow = engine.match(
+        person,
+        [a for a in activities if a not in outside],
+        today=today,
+        suitability=SUITABILITY,
+        limit=50,
+        include_full=include_full,
+        capacity=places,
+    )
+    expected = dict(slow.excluded)
+    expected[engine.Rule.TRAVEL_DISTANCE] += len(outside)
+    assert {r: fast.excluded[r] + screened.excluded[r] for r in engine.Rule} == expected
+    assert fast.matches == slow.matches
+    assert fast.eligible == slow.eligible
+
+
+changes = st.lists(st.tuples(st.integers(0, 40), st.none() | st.integers(-1, 4)), max_size=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    person=people,
+    activities=directory(),
+    shift=st.sampled_from([0, -20, 20]),
+    include_full=st.booleans(),
+    changed=changes,
+)
+def test_random_directories(
+    person: engine.Person,
+    activities: list[engine.Activity],
+    shift: int,
+    include_full: bool,
+    changed: list[tuple[int, int | None]],
+) -> None:
+    places = {activities[i].id: n for i, n in changed if i < len(activities)}
+    _compare(person, activities, TODAY + timedelta(days=shift), places, include_full)
+
+
+HOME = (53.4801, -2.2412)
+
+
+@st.composite
+def around_the_box(draw: st.DrawFn, km: float) -> list[engine.Activity]:
+    """In-person activities on both sides of the edges of the travel box around `HOME`, many
+    in the grid cells it cuts, some with several locations; a third not listed or for other
+    ages."""
+    south, north, west, east = snapshot.travel_box(HOME, km)
+    lat = st.floats(south - 0.03, north + 0.03)
+    lon = st.floats(west - 0.03, east + 0.03)
+    location = st.builds(engine.Location, lat, lon)
+    made = []
+    for i in range(draw(st.integers(1, 40))):
+        places = draw(mostly(1, st.integers(2, 3)))
+        made.append(
+            engine.Activity(
+                id=f"a{i}",
+                name="",
+                status=draw(st.sampled_from(["active", "active", "inactive"])),
+                accepting_referrals=True,
+                attending_type=draw(st.sampled_from(["in-person", "in-person", "hybrid"])),
+                minimum_age=draw(st.sampled_from([None, None, 50])),
+                capacity_available=draw(st.sampled_from([None, 0, 3])),
+                locations=tuple(draw(st.lists(location, min_size=places, max_size=places))),
+            )
+        )
+    return made
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    km=st.sampled_from([0.5, 2.0, 5.0]),
+    age=st.sampled_from([30, 70]),
+    data=st.data(),
+    include_full=st.booleans(),
+    changed=changes,
+)
+def test_activities_around_the_edges_of_the_travel_box(
+    km: float, age: int, data: st.DataObject, include_full: bool, changed: list[tuple[int, int]]
+) -> None:
+    activities = data.draw(around_the_box(km))
+    person = engine.Person(age=age, max_travel_km=km, location=HOME)
+    places = {activities[i].id: n for i, n in changed if i < len(activities)}
+    _compare(person, activities, TODAY, places, include_full)
