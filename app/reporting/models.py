@@ -29,19 +29,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
-from app.reporting.repository import CHANGE_SUMS, DAY_BUCKETS, MONTH_SUMS, PARTIAL_KEY
+from app.reporting.repository import (
+    CHANGE_SUMS,
+    DAY_BUCKETS,
+    DIMENSION_COLUMNS,
+    MONTH_SUMS,
+    PARTIAL_KEY,
+)
 
 # the columns the median statement reads beside the days (an index-only scan on PostgreSQL)
-FIRST_CONTACT_INCLUDE = (
-    "authored_on",
-    "month",
-    "quarter",
-    "practice",
-    "performer",
-    "imd_decile",
-    "age_band",
-    "sex",
-)
+FIRST_CONTACT_INCLUDE = DIMENSION_COLUMNS
 
 
 class ReportReferral(Base):

@@ -324,6 +324,17 @@ def day_bucket_counts(days: str) -> list[str]:
     ]
 
 
+# the dimension columns of a summary row (report_referral, report_need, report_change)
+DIMENSION_COLUMNS = (
+    "authored_on",
+    "month",
+    "quarter",
+    "practice",
+    "performer",
+    "imd_decile",
+    "age_band",
+    "sex",
+)
 # the key columns of a partial (beside dims and month) and its sums
 PARTIAL_KEY = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
 MONTH_SUMS = (

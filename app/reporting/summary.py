@@ -43,6 +43,7 @@ from app.reporting.repository import (
     AGE_BANDS,
     CHANGE_SUMS,
     DAY_BUCKETS,
+    DIMENSION_COLUMNS,
     FLAGS,
     LATER_TIMEPOINTS,
     MONTH_SUMS,
@@ -56,16 +57,6 @@ from app.reporting.repository import (
 )
 from app.reporting.service import score_measures
 
-DIMENSION_COLUMNS = (
-    "authored_on",
-    "month",
-    "quarter",
-    "practice",
-    "performer",
-    "imd_decile",
-    "age_band",
-    "sex",
-)
 FLAG_COLUMNS = (
     "accepted",
     "rejected",
