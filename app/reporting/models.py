@@ -41,7 +41,34 @@ from app.reporting.repository import (
 FIRST_CONTACT_INCLUDE = DIMENSION_COLUMNS
 
 
-class ReportReferral(Base):
+class _Dimensions:
+    """A summary row's reporting dimensions (``repository.DIMENSION_COLUMNS``)."""
+
+    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    month: Mapped[str] = mapped_column(String(8))  # 2026-11 (UTC)
+    quarter: Mapped[str] = mapped_column(String(8))  # 2026-Q4
+    practice: Mapped[str] = mapped_column(String(32))  # the requester's ODS code
+    performer: Mapped[str] = mapped_column(String(32))
+    imd_decile: Mapped[int | None] = mapped_column(Integer)  # None: postcode not in the lookup
+    age_band: Mapped[str] = mapped_column(String(8))  # age on the day of the referral
+    sex: Mapped[str] = mapped_column(String(16))
+
+
+class _Happened(_Dimensions):
+    """A referral's reporting dimensions and what happened to it."""
+
+    # 0 or 1 each
+    accepted: Mapped[int] = mapped_column(SmallInteger)
+    rejected: Mapped[int] = mapped_column(SmallInteger)
+    declined: Mapped[int] = mapped_column(SmallInteger)
+    booked: Mapped[int] = mapped_column(SmallInteger)
+    attended: Mapped[int] = mapped_column(SmallInteger)
+    completed: Mapped[int] = mapped_column(SmallInteger)
+    engaged: Mapped[int] = mapped_column(SmallInteger)
+    first_contact_days: Mapped[float | None] = mapped_column(Float)  # None: no first contact
+
+
+class ReportReferral(_Happened, Base):
     """One narrow row per referral: its reporting dimensions and what happened to it."""
 
     __tablename__ = "report_referral"
@@ -58,26 +85,9 @@ class ReportReferral(Base):
     )
 
     referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    month: Mapped[str] = mapped_column(String(8))  # 2026-11 (UTC)
-    quarter: Mapped[str] = mapped_column(String(8))  # 2026-Q4
-    practice: Mapped[str] = mapped_column(String(32))  # the requester's ODS code
-    performer: Mapped[str] = mapped_column(String(32))
-    imd_decile: Mapped[int | None] = mapped_column(Integer)  # None: postcode not in the lookup
-    age_band: Mapped[str] = mapped_column(String(8))  # age on the day of the referral
-    sex: Mapped[str] = mapped_column(String(16))
-    # 0 or 1 each
-    accepted: Mapped[int] = mapped_column(SmallInteger)
-    rejected: Mapped[int] = mapped_column(SmallInteger)
-    declined: Mapped[int] = mapped_column(SmallInteger)
-    booked: Mapped[int] = mapped_column(SmallInteger)
-    attended: Mapped[int] = mapped_column(SmallInteger)
-    completed: Mapped[int] = mapped_column(SmallInteger)
-    engaged: Mapped[int] = mapped_column(SmallInteger)
-    first_contact_days: Mapped[float | None] = mapped_column(Float)  # None: no first contact
 
 
-class ReportNeed(Base):
+class ReportNeed(_Happened, Base):
     """``report_referral`` once per need of the referral (``need`` = ``none`` for a referral
     without one): the reports grouped by need read this table alone, without a join."""
 
@@ -96,22 +106,6 @@ class ReportNeed(Base):
 
     referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     need: Mapped[str] = mapped_column(String(32), primary_key=True)
-    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    month: Mapped[str] = mapped_column(String(8))
-    quarter: Mapped[str] = mapped_column(String(8))
-    practice: Mapped[str] = mapped_column(String(32))
-    performer: Mapped[str] = mapped_column(String(32))
-    imd_decile: Mapped[int | None] = mapped_column(Integer)
-    age_band: Mapped[str] = mapped_column(String(8))
-    sex: Mapped[str] = mapped_column(String(16))
-    accepted: Mapped[int] = mapped_column(SmallInteger)
-    rejected: Mapped[int] = mapped_column(SmallInteger)
-    declined: Mapped[int] = mapped_column(SmallInteger)
-    booked: Mapped[int] = mapped_column(SmallInteger)
-    attended: Mapped[int] = mapped_column(SmallInteger)
-    completed: Mapped[int] = mapped_column(SmallInteger)
-    engaged: Mapped[int] = mapped_column(SmallInteger)
-    first_contact_days: Mapped[float | None] = mapped_column(Float)
 
 
 class ReportCategory(Base):
@@ -126,7 +120,7 @@ class ReportCategory(Base):
     authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class ReportChange(Base):
+class ReportChange(_Dimensions, Base):
     """One row per referral and score measure with a baseline and a later follow-up: the
     earliest baseline and the latest follow-up or exit at or after it, with the referral's
     dimensions copied from ``report_referral`` (so the outcomes report reads one table)."""
@@ -139,14 +133,6 @@ class ReportChange(Base):
     measure: Mapped[str] = mapped_column(String(32), primary_key=True)
     baseline: Mapped[float] = mapped_column(Float)
     follow_up: Mapped[float] = mapped_column(Float)
-    authored_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    month: Mapped[str] = mapped_column(String(8))
-    quarter: Mapped[str] = mapped_column(String(8))
-    practice: Mapped[str] = mapped_column(String(32))
-    performer: Mapped[str] = mapped_column(String(32))
-    imd_decile: Mapped[int | None] = mapped_column(Integer)
-    age_band: Mapped[str] = mapped_column(String(8))
-    sex: Mapped[str] = mapped_column(String(16))
 
 
 class ReportDirty(Base):
