@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
@@ -78,7 +79,7 @@ def record(session: AsyncSession, actor: Actor, access: Access) -> None:
 
 def success_rows(actor: Actor, accesses: Sequence[Access]) -> list[dict[str, Any]]:
     """The rows ``record`` would store for ``accesses``, for a batch written by
-    ``insert_rows``."""
+    ``table()`` (with the caller's own rows)."""
     recorded_at = utcnow()
     who = {
         "recorded_at": recorded_at,
@@ -103,9 +104,9 @@ def success_rows(actor: Actor, accesses: Sequence[Access]) -> list[dict[str, Any
     ]
 
 
-async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Store ``success_row`` rows in the session's transaction, in one executemany."""
-    await repository.insert_rows(session, rows)
+def table() -> Table:
+    """The table ``success_rows`` rows go to (for a caller storing them with its own rows)."""
+    return cast(Table, AuditEvent.__table__)
 
 
 async def record_denied(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     Table,
+    TextClause,
     and_,
+    any_,
+    bindparam,
     delete,
     exists,
     false,
@@ -18,8 +24,12 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     true,
+    tuple_,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Reach
@@ -389,19 +399,46 @@ async def insert_bulk(session: AsyncSession, table: str, rows: list[dict[str, An
 # --- batched intake (app/referrals/writer.py) ---------------------------------------------------
 
 
+def _one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY($1)``: one statement text whatever the
+    number of values, so asyncpg prepares it once per connection instead of once per count."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(
+            ColumnElement[bool],
+            column == any_(bindparam(None, list(values), type_=ARRAY(String()))),
+        )
+    return cast(ColumnElement[bool], column.in_(list(values)))
+
+
 async def stored_identifiers(
     session: AsyncSession, pairs: Sequence[tuple[str, str]]
 ) -> set[tuple[str, str]]:
-    """Which of the ``(system, value)`` pairs some referral already carries."""
+    """Which of the ``(system, value)`` pairs some referral already carries, looked up pair by
+    pair in the unique index on ``(system, value)`` (``value IN (...)`` alone scanned the whole
+    table). On PostgreSQL the pairs are two arrays joined as a table: one statement text whatever
+    their number, planned alike when PostgreSQL switches to a generic plan (``system = ANY($1)
+    AND value = ANY($2)`` then searched the index by system only)."""
     if not pairs:
         return set()
-    wanted = set(pairs)
-    rows = await session.execute(
-        select(ReferralIdentifier.system, ReferralIdentifier.value).where(
-            ReferralIdentifier.value.in_(sorted({v for _, v in wanted}))
+    wanted = sorted(set(pairs))
+    table = ReferralIdentifier.__table__.c
+    if session.get_bind().dialect.name == "postgresql":
+        given = (
+            func.unnest(
+                bindparam(None, [s for s, _ in wanted], type_=ARRAY(String())),
+                bindparam(None, [v for _, v in wanted], type_=ARRAY(String())),
+            )
+            .table_valued("system", "value")
+            .render_derived(name="given")
         )
-    )
-    return {(s, v) for s, v in rows if (s, v) in wanted}
+        statement = select(table.system, table.value).join(
+            given, and_(table.system == given.c.system, table.value == given.c.value)
+        )
+    else:
+        statement = select(table.system, table.value).where(
+            tuple_(table.system, table.value).in_(wanted)
+        )
+    return {(s, v) for s, v in await session.execute(statement)}
 
 
 async def patient_rows(session: AsyncSession, numbers: Sequence[str]) -> dict[str, Any]:
@@ -409,7 +446,7 @@ async def patient_rows(session: AsyncSession, numbers: Sequence[str]) -> dict[st
     if not numbers:
         return {}
     table = Patient.__table__
-    rows = await session.execute(select(table).where(table.c.nhs_number.in_(list(numbers))))
+    rows = await session.execute(select(table).where(_one_of(session, table.c.nhs_number, numbers)))
     return {row.nhs_number: row for row in rows}
 
 
@@ -419,7 +456,7 @@ async def routed_performers(session: AsyncSession, practices: Sequence[str]) -> 
         return {}
     rows = await session.execute(
         select(RoutingRule.practice_ods, RoutingRule.performer_ods).where(
-            RoutingRule.practice_ods.in_(list(practices))
+            _one_of(session, RoutingRule.practice_ods, practices)
         )
     )
     return {str(practice): str(performer) for practice, performer in rows}
@@ -430,6 +467,66 @@ async def insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, An
     own ids and versions)."""
     if rows:
         await session.execute(insert(model.__table__), rows)
+
+
+async def insert_tables(
+    session: AsyncSession, tables: Sequence[tuple[Any, list[dict[str, Any]]]]
+) -> None:
+    """``insert_rows`` for each table in turn; on PostgreSQL all of them in one statement and
+    one round trip: data-modifying CTEs, each inserting ``unnest`` of one array per column.
+
+    The values are those the executemany would send (each column type's own bind processor: a
+    JSON column's None is JSON ``null``, as SQLAlchemy binds it); the arrays are cast to the
+    columns' types without their lengths, so a value too long is refused, not cut. Every
+    sub-statement sees the snapshot of the statement's start and the triggers run at its end:
+    a table whose triggers read another table of the same statement (``patient``) must not be
+    one of them."""
+    tables = [(cast(Table, table), rows) for table, rows in tables if rows]
+    if not tables:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        for table, rows in tables:
+            await session.execute(insert(table), rows)
+        return
+    shape = tuple((table, tuple(rows[0])) for table, rows in tables)
+    statement, columns = _unnest_insert(dialect, shape)
+    params: dict[str, Any] = {}
+    for (_, rows), names in zip(tables, columns, strict=True):
+        for name, (key, process) in names.items():
+            values = [row[key] for row in rows]
+            params[name] = values if process is None else [process(v) for v in values]
+    await session.execute(statement, params)
+
+
+_Processor = Callable[[Any], Any] | None
+
+
+@cache
+def _unnest_insert(
+    dialect: Dialect, shape: tuple[tuple[Table, tuple[str, ...]], ...]
+) -> tuple[TextClause, list[dict[str, tuple[str, _Processor]]]]:
+    """The one statement inserting into the tables of ``shape`` (a table and the keys its rows
+    carry), and for each table its parameters: name -> (row key, bind processor)."""
+    parts, columns = [], []
+    for index, (table, keys) in enumerate(shape):
+        missing = [c.key for c in table.columns if c.key not in keys and c.default is not None]
+        if missing:  # a default SQLAlchemy would compute per row: not done here
+            raise ValueError(f"{table.name} rows without {missing}")
+        names: dict[str, tuple[str, _Processor]] = {}
+        arrays = []
+        for key in keys:
+            column = table.columns[key]
+            name = f"t{index}_{key}"
+            element = re.sub(r"\(\d+\)$", "", column.type.compile(dialect=dialect))
+            arrays.append(f"CAST(:{name} AS {element}[])")
+            names[name] = (key, column.type.dialect_impl(dialect).bind_processor(dialect))
+        columns.append(names)
+        into = f"{table.name} ({', '.join(table.columns[k].name for k in keys)})"
+        parts.append(f"INSERT INTO {into} SELECT * FROM unnest({', '.join(arrays)})")  # noqa: S608
+    *ctes, main = parts
+    head = ", ".join(f"t{index} AS ({sql})" for index, sql in enumerate(ctes))
+    return text(f"WITH {head} {main}" if ctes else main), columns
 
 
 async def update_patient_row(

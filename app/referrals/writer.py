@@ -102,6 +102,19 @@ class Rows:
     versions: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
 
+    def after_patients(self) -> list[tuple[Any, list[dict[str, Any]]]]:
+        """The tables stored after the patient rows, each with its rows, in that order."""
+        return [
+            (Referral.__table__, self.referrals),
+            (ReferralIdentifier.__table__, self.identifiers),
+            (ReferralCoding.__table__, self.codings),
+            (ReferralNeed.__table__, self.needs),
+            (Task.__table__, self.tasks),
+            (Consent.__table__, self.consents),
+            (ResourceVersion.__table__, self.versions),
+            (audit.table(), self.audit),
+        ]
+
     def keep_version(self, resource: dict[str, Any], recorded_at: dt.datetime) -> None:
         self.versions.append(
             {
@@ -385,18 +398,10 @@ def _plan(rows: Rows, draft: ReferralDraft, performer: str, person: Any) -> serv
 
 
 async def _insert(session: Any, rows: Rows) -> None:
+    # The people first, on their own: the patient table's triggers read the referral table,
+    # and in a statement of its own they see the referrals stored before, as one by one.
     await repository.insert_rows(session, Patient, rows.patients)
     for values, expected in rows.patient_updates:
         if not await repository.update_patient_row(session, values, expected):
             raise PatientMoved(values["id"])
-    for model, table_rows in (
-        (Referral, rows.referrals),
-        (ReferralIdentifier, rows.identifiers),
-        (ReferralCoding, rows.codings),
-        (ReferralNeed, rows.needs),
-        (Task, rows.tasks),
-        (Consent, rows.consents),
-        (ResourceVersion, rows.versions),
-    ):
-        await repository.insert_rows(session, model, table_rows)
-    await audit.insert_rows(session, rows.audit)
+    await repository.insert_tables(session, rows.after_patients())

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Text, cast, event, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -23,7 +25,8 @@ from app.auth.dependencies import Caller
 from app.auth.policy import Action, authorize
 from app.auth.principal import Principal, Role
 from app.errors import Conflict, Unprocessable
-from app.referrals import intake, needs, service
+from app.referrals import intake, needs, repository, service
+from app.referrals import writer as writer_module
 from app.referrals.models import (
     Patient,
     Referral,
@@ -38,6 +41,7 @@ from tests.conftest import TokenFactory
 from tests.referrals import factories
 
 PERFORMER = "Y02718"
+INSERTED = re.compile(r"\bINSERT INTO (\w+)")
 MOMENTS_AND_VALUES = ("lastUpdated", "lastModified", "authoredOn", "value")  # differ per referral
 
 
@@ -55,11 +59,12 @@ def _draft(resource: dict[str, Any]) -> intake.ReferralDraft:
 
 @contextmanager
 def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The SQL statements sent to the database inside the block."""
+    """The tables each SQL statement sent to the database inside the block inserts into (one
+    statement may insert into several: on PostgreSQL the batch's data-modifying CTEs)."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()[:3]))
+        seen.extend(f"INSERT INTO {table}" for table in INSERTED.findall(statement))
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
@@ -152,10 +157,12 @@ async def test_one_batch_with_duplicates_a_retry_and_a_failure(
 
 
 async def test_the_batch_stores_what_the_one_by_one_path_stores(
-    app: Any, session: AsyncSession
+    app: Any, session: AsyncSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The same referral through the batch and through ``service.create_referral``: every row
-    and every kept version equal, once ids, identifiers, NHS numbers and times are set aside."""
+    and every kept version equal, once ids, identifiers, NHS numbers and times are set aside.
+    The batch's own statements did it (a batch that fails is written one by one, silently)."""
+    caplog.set_level(logging.INFO, logger="app.referrals.writer")
     writer: IntakeWriter = app.state.intake_writer
     ctx = _context(app)
     batched = await writer.create(
@@ -167,6 +174,7 @@ async def test_the_batch_stores_what_the_one_by_one_path_stores(
         )
     assert batched.created
     assert reference.created
+    assert "written one by one" not in caplog.text
     assert await _stored(session, batched) == await _stored(session, reference)
 
 
@@ -235,6 +243,52 @@ async def _stored(session: AsyncSession, result: service.Intake) -> dict[str, An
         ],
         "audit": sorted(tuple(plain(v) for v in event) for event in audited),
     }
+
+
+async def test_one_statement_stores_what_the_executemany_stores(
+    app: Any, session: AsyncSession
+) -> None:
+    """``insert_tables`` (one statement on PostgreSQL) and ``insert_rows`` per table store the
+    same rows of a batch byte for byte, compared as text: a JSON column's None is JSON null in
+    both (SQLAlchemy loads JSON null and SQL NULL alike as None), and a time or a date is the
+    same value."""
+    ctx = _context(app)
+    rows = writer_module.Rows()
+    plain = _draft(factories.service_request())
+    with_consent = dataclasses.replace(
+        _draft(factories.service_request()), consent=factories.consent()
+    )
+    for draft in (plain, with_consent):
+        intake = writer_module._plan(rows, draft, PERFORMER, None)
+        rows.audit += audit.success_rows(ctx.actor, service.intake_accesses(intake))
+    rows.needs.append({"referral_id": rows.referrals[0]["id"], "need": "loneliness"})
+    tables = rows.after_patients()
+    assert all(table_rows for _, table_rows in tables)
+    assert any(task["status_reason"] is None for task in rows.tasks)
+
+    async def stored() -> list[list[tuple[Any, ...]]]:
+        found = []
+        for table, _ in tables:
+            columns = [c for c in table.columns if c.autoincrement is not True]  # not serials
+            result = await session.execute(select(*(cast(c, Text) for c in columns)))
+            found.append(sorted(tuple(r) for r in result))
+        return found
+
+    async def each(insert: Any) -> list[list[tuple[Any, ...]]]:
+        async with session.begin_nested() as savepoint:
+            await repository.insert_rows(session, Patient, rows.patients)
+            await insert()
+            found = await stored()
+            await savepoint.rollback()
+        return found
+
+    async def one_by_one() -> None:
+        for table, table_rows in tables:  # the executemany SQLAlchemy builds, as before
+            await session.execute(insert(table), table_rows)
+
+    expected = await each(one_by_one)
+    assert await each(lambda: repository.insert_tables(session, tables)) == expected
+    assert all(expected)
 
 
 async def test_a_batch_that_fails_is_written_one_by_one(
@@ -328,3 +382,37 @@ async def test_concurrent_referrals_of_one_person_over_http(
         f"/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{number}", headers=gp
     )
     assert found.json()["total"] == 1
+
+
+async def test_the_batch_reads_with_one_statement_text_whatever_its_size(
+    session: AsyncSession, engine: AsyncEngine, database_url: str
+) -> None:
+    """On PostgreSQL the batch's SELECTs take arrays, not one parameter per value: asyncpg
+    prepares each once per connection instead of once per batch size (and the identifiers are
+    looked up by ``(system, value)``, the unique index's columns)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no arrays: IN lists")
+    texts: list[set[str]] = []
+    for size in (1, 3):
+        seen: set[str] = set()
+
+        def record(
+            _conn: Any, _cursor: Any, statement: str, *_args: Any, into: set[str] = seen
+        ) -> None:
+            if statement.startswith("SELECT"):
+                into.add(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            values = [factories.nhs_number() for _ in range(size)]
+            pairs = [(factories.GP_SYSTEM, v) for v in values]
+            assert await repository.stored_identifiers(session, pairs) == set()
+            assert await repository.patient_rows(session, values) == {}
+            assert await repository.routed_performers(session, values) == {}
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+        texts.append(seen)
+    assert len(texts[0]) == 3
+    assert texts[0] == texts[1]
+    identifiers = next(t for t in texts[0] if "referral_identifier" in t)
+    assert "referral_identifier.system =" in identifiers
