@@ -107,7 +107,7 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
                 max_overflow=settings.database_pool_size,
                 pool_timeout=settings.database_timeout_s,
             )
-    engine = create_async_engine(url, json_serializer=_json_text, **options)
+    engine = create_async_engine(url, json_serializer=json_text, **options)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms=int(settings.database_timeout_s * 1000))
     elif pooled:
@@ -115,7 +115,7 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
     return engine
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
     """JSON columns as compact text (pydantic-core's encoder: about 5x json.dumps)."""
     return pydantic_core.to_json(value).decode()
 

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     String,
     Table,
@@ -33,6 +34,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Reach
+from app.db import json_text
 from app.fhir.search import DateRange
 from app.fhir.sql import date_clause
 from app.referrals.models import (
@@ -473,14 +475,17 @@ async def insert_tables(
     session: AsyncSession, tables: Sequence[tuple[Any, list[dict[str, Any]]]]
 ) -> None:
     """``insert_rows`` for each table in turn; on PostgreSQL all of them in one statement and
-    one round trip: data-modifying CTEs, each inserting ``unnest`` of one array per column.
+    one round trip: data-modifying CTEs, one per table, each inserting the rows of two
+    parameters zipped row by row (``ROWS FROM``): the plain columns as one JSON array of objects
+    (``json_to_recordset``: one value to encode instead of one per row and column) and each JSON
+    column as an array of its texts (``unnest``).
 
-    The values are those the executemany would send (each column type's own bind processor: a
-    JSON column's None is JSON ``null``, as SQLAlchemy binds it); the arrays are cast to the
-    columns' types without their lengths, so a value too long is refused, not cut. Every
-    sub-statement sees the snapshot of the statement's start and the triggers run at its end:
-    a table whose triggers read another table of the same statement (``patient``) must not be
-    one of them."""
+    The values are those the executemany would send: each column type's own bind processor (a
+    JSON column's None is JSON ``null``, as SQLAlchemy binds it, never SQL NULL); the plain
+    columns are read as their types without lengths, so a value too long is refused, not cut.
+    Every sub-statement sees the snapshot of the statement's start and the triggers run at its
+    end: a table whose triggers read another table of the same statement (``patient``) must
+    not be one of them."""
     tables = [(cast(Table, table), rows) for table, rows in tables if rows]
     if not tables:
         return
@@ -490,43 +495,68 @@ async def insert_tables(
             await session.execute(insert(table), rows)
         return
     shape = tuple((table, tuple(rows[0])) for table, rows in tables)
-    statement, columns = _unnest_insert(dialect, shape)
+    statement, plans = _rows_from_insert(dialect, shape)
     params: dict[str, Any] = {}
-    for (_, rows), names in zip(tables, columns, strict=True):
-        for name, (key, process) in names.items():
-            values = [row[key] for row in rows]
-            params[name] = values if process is None else [process(v) for v in values]
+    for index, ((_, rows), (plain, json_columns)) in enumerate(zip(tables, plans, strict=True)):
+        params[f"t{index}"] = json_text(
+            [{key: row[key] if p is None else p(row[key]) for key, p in plain} for row in rows]
+        )
+        for key, process in json_columns:
+            params[f"t{index}_{key}"] = [process(row[key]) for row in rows]
     await session.execute(statement, params)
 
 
-_Processor = Callable[[Any], Any] | None
+_Processor = Callable[[Any], Any]
+
+
+def _without_length(column: Any, dialect: Dialect) -> str:
+    """The column's SQL type without its length (``VARCHAR(16)`` -> ``VARCHAR``)."""
+    return re.sub(r"\(\d+\)$", "", str(column.type.compile(dialect=dialect)))
 
 
 @cache
-def _unnest_insert(
+def _rows_from_insert(
     dialect: Dialect, shape: tuple[tuple[Table, tuple[str, ...]], ...]
-) -> tuple[TextClause, list[dict[str, tuple[str, _Processor]]]]:
+) -> tuple[
+    TextClause,
+    list[tuple[list[tuple[str, _Processor | None]], list[tuple[str, _Processor]]]],
+]:
     """The one statement inserting into the tables of ``shape`` (a table and the keys its rows
-    carry), and for each table its parameters: name -> (row key, bind processor)."""
-    parts, columns = [], []
+    carry), and for each table its plain columns and its JSON columns, each with its bind
+    processor. Parameters: ``t{i}`` the JSON array of table i's plain columns, ``t{i}_{key}``
+    the texts of its JSON column ``key``."""
+    parts, plans = [], []
     for index, (table, keys) in enumerate(shape):
         missing = [c.key for c in table.columns if c.key not in keys and c.default is not None]
         if missing:  # a default SQLAlchemy would compute per row: not done here
             raise ValueError(f"{table.name} rows without {missing}")
-        names: dict[str, tuple[str, _Processor]] = {}
-        arrays = []
-        for key in keys:
-            column = table.columns[key]
-            name = f"t{index}_{key}"
-            element = re.sub(r"\(\d+\)$", "", column.type.compile(dialect=dialect))
-            arrays.append(f"CAST(:{name} AS {element}[])")
-            names[name] = (key, column.type.dialect_impl(dialect).bind_processor(dialect))
-        columns.append(names)
-        into = f"{table.name} ({', '.join(table.columns[k].name for k in keys)})"
-        parts.append(f"INSERT INTO {into} SELECT * FROM unnest({', '.join(arrays)})")  # noqa: S608
+        columns = [table.columns[key] for key in keys]
+        if any(c.key != c.name for c in columns):
+            raise ValueError(f"{table.name}: the rows' keys are not the column names")
+        plain = [c for c in columns if not isinstance(c.type, JSON)]
+        json_columns = [c for c in columns if isinstance(c.type, JSON)]
+
+        def processor(column: Any) -> _Processor | None:
+            process: _Processor | None = column.type.dialect_impl(dialect).bind_processor(dialect)
+            return process
+
+        plans.append(
+            (
+                [(c.key, processor(c)) for c in plain],
+                [(c.key, cast(_Processor, processor(c))) for c in json_columns],
+            )
+        )
+        types = ", ".join(f"{c.name} {_without_length(c, dialect)}" for c in plain)
+        functions = [f"json_to_recordset(CAST(:t{index} AS JSON)) AS ({types})"]
+        functions += [f"unnest(CAST(:t{index}_{c.key} AS JSON[]))" for c in json_columns]
+        names = ", ".join(c.name for c in (*plain, *json_columns))
+        parts.append(
+            f"INSERT INTO {table.name} ({names}) SELECT * "  # noqa: S608
+            f"FROM ROWS FROM ({', '.join(functions)}) AS r{index}({names})"
+        )
     *ctes, main = parts
     head = ", ".join(f"t{index} AS ({sql})" for index, sql in enumerate(ctes))
-    return text(f"WITH {head} {main}" if ctes else main), columns
+    return text(f"WITH {head} {main}" if ctes else main), plans
 
 
 async def update_patient_row(

@@ -3,7 +3,8 @@
 Each ``POST /fhir/ServiceRequest`` hands its checked draft to the process's ``IntakeWriter`` and
 awaits its own answer. The writer stores whatever is queued in one transaction of multi-row
 INSERTs (three SELECTs for the whole batch: stored identifiers, the people by NHS number, the
-routing rules), then takes what queued up meanwhile. There is no waiting window: a request
+routing rules; on PostgreSQL the people's INSERT, then one statement for every other table),
+then takes what queued up meanwhile. There is no waiting window: a request
 that finds the writer idle is written at once, alone.
 
 The batch takes only the plain case: a new referral whose identifiers are not stored, for a
