@@ -37,6 +37,7 @@ from app.referrals.models import (
     Task,
 )
 from app.referrals.writer import IntakeWriter
+from app.reporting.models import ReportDirty
 from tests.conftest import TokenFactory
 from tests.referrals import factories
 
@@ -416,3 +417,32 @@ async def test_the_batch_reads_with_one_statement_text_whatever_its_size(
     assert texts[0] == texts[1]
     identifiers = next(t for t in texts[0] if "referral_identifier" in t)
     assert "referral_identifier.system =" in identifiers
+
+
+async def test_the_batch_queues_for_the_reports_what_the_one_by_one_path_queues(
+    app: Any, session: AsyncSession
+) -> None:
+    """The summary tables' triggers queue each referral of a batch as often as when it is
+    stored alone: the people are inserted in a statement of their own, before the rows that
+    refer to them (in the same statement, the patient trigger would queue them again)."""
+    writer: IntakeWriter = app.state.intake_writer
+    ctx = _context(app)
+    batched = await asyncio.gather(
+        *(
+            writer.create(ctx, _draft(factories.service_request()), default_performer=PERFORMER)
+            for _ in range(2)
+        )
+    )
+    async with app.state.sessionmaker() as own, own.begin():
+        alone = await service.create_referral(
+            own, ctx, _draft(factories.service_request()), default_performer=PERFORMER
+        )
+
+    async def queued(referral_id: uuid.UUID) -> int:
+        return await _count(
+            session, select(ReportDirty.id).where(ReportDirty.referral_id == referral_id)
+        )
+
+    expected = await queued(alone.referral.id)
+    assert expected > 0
+    assert [await queued(b.referral.id) for b in batched] == [expected, expected]
