@@ -15,7 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.matching import engine, snapshot
-from tests.matching.test_engine_properties import SUITABILITY, TODAY, directory, mostly, people
+from tests.matching.test_engine_properties import (
+    SUITABILITY,
+    TODAY,
+    directory,
+    mostly,
+    people,
+    sited_directory,
+)
 
 
 def _in_box(activity: engine.Activity, box: snapshot.Box) -> bool:
@@ -51,6 +58,7 @@ def _compare(
         include_full=include_full,
         capacity=places,
         prescreened=screened.prescreened,
+        sited=screened.sited,
     )
     box = (
         None
@@ -96,6 +104,28 @@ def test_random_directories(
     include_full: bool,
     changed: list[tuple[int, int | None]],
 ) -> None:
+    places = {activities[i].id: n for i, n in changed if i < len(activities)}
+    _compare(person, activities, TODAY + timedelta(days=shift), places, include_full)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    person=people,
+    activities=sited_directory(),
+    shift=st.sampled_from([0, -20, 20]),
+    include_full=st.booleans(),
+    changed=changes,
+)
+def test_random_in_person_directories(
+    person: engine.Person,
+    activities: list[engine.Activity],
+    shift: int,
+    include_full: bool,
+    changed: list[tuple[int, int | None]],
+) -> None:
+    """Mostly in-person activities with one location, which the snapshot hands the engine as
+    `engine.Sited` entries of the day's numbered profiles (accessibility, service areas, cost,
+    days): a wrong profile for an entry changes the counts or the matches."""
     places = {activities[i].id: n for i, n in changed if i < len(activities)}
     _compare(person, activities, TODAY + timedelta(days=shift), places, include_full)
 
