@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -89,43 +90,31 @@ def _compare(
 changes = st.lists(st.tuples(st.integers(0, 40), st.none() | st.integers(-1, 4)), max_size=6)
 
 
+@pytest.mark.parametrize(
+    "directories",
+    # any mix; mostly in-person activities with one location, which the snapshot hands the
+    # engine as `engine.Sited` entries of the day's numbered profiles (a wrong profile for an
+    # entry changes the counts or the matches)
+    [directory(), sited_directory()],
+    ids=["any", "sited"],
+)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     person=people,
-    activities=directory(),
+    data=st.data(),
     shift=st.sampled_from([0, -20, 20]),
     include_full=st.booleans(),
     changed=changes,
 )
 def test_random_directories(
+    directories: st.SearchStrategy[list[engine.Activity]],
     person: engine.Person,
-    activities: list[engine.Activity],
+    data: st.DataObject,
     shift: int,
     include_full: bool,
     changed: list[tuple[int, int | None]],
 ) -> None:
-    places = {activities[i].id: n for i, n in changed if i < len(activities)}
-    _compare(person, activities, TODAY + timedelta(days=shift), places, include_full)
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    person=people,
-    activities=sited_directory(),
-    shift=st.sampled_from([0, -20, 20]),
-    include_full=st.booleans(),
-    changed=changes,
-)
-def test_random_in_person_directories(
-    person: engine.Person,
-    activities: list[engine.Activity],
-    shift: int,
-    include_full: bool,
-    changed: list[tuple[int, int | None]],
-) -> None:
-    """Mostly in-person activities with one location, which the snapshot hands the engine as
-    `engine.Sited` entries of the day's numbered profiles (accessibility, service areas, cost,
-    days): a wrong profile for an entry changes the counts or the matches."""
+    activities = data.draw(directories)
     places = {activities[i].id: n for i, n in changed if i < len(activities)}
     _compare(person, activities, TODAY + timedelta(days=shift), places, include_full)
 
