@@ -104,6 +104,7 @@ NEUTRAL = 0.5
 PLENTY_OF_PLACES = 10
 SUITED_THRESHOLD = 0.6  # "Can help with <need>" from this suitability up
 DEPRIVED_DECILES = range(1, 4)
+_RAD = math.pi / 180
 
 # What each accessibility need accepts at a location (rule 5).
 _ACCEPTS: Mapping[str, frozenset[str]] = {
@@ -510,6 +511,57 @@ class Prescreened:
     days: frozenset[str] | None
 
 
+SiteProfile = tuple[frozenset[str], frozenset[str], bool, frozenset[str] | None]
+"""What rules 5, 7, 8 and 9 and the score read of an in-person activity with one location,
+besides the location's coordinates: the location's accessibility, the service areas
+(upper-case), whether there is a free option, and the days on the day (`days_on`)."""
+
+
+SiteEntry = tuple[Activity, float, float, float, int]
+"""A `Sited` activity: itself, its location's latitude and longitude, the cosine of the
+latitude (as `match` computes it) and the number of its profile (see `Sited`)."""
+
+
+def site_entry(activity: Activity, number: int) -> SiteEntry:
+    """The activity as `Sited` holds it (one location with finite coordinates, see
+    `site_profile`), with its profile's number."""
+    location = activity.locations[0]
+    lat, lon = location.latitude, location.longitude
+    if lat is None or lon is None:
+        raise ValueError(f"activity {activity.id!r} has no coordinates to be sited")
+    return activity, lat, lon, math.cos(lat * _RAD), number
+
+
+def site_profile(activity: Activity, today: date) -> SiteProfile | None:
+    """The activity's `SiteProfile` on ``today``, or None when it cannot be `Sited`: not
+    in-person, or not exactly one location with finite coordinates."""
+    if activity.attending_type != "in-person" or len(activity.locations) != 1:
+        return None
+    location = activity.locations[0]
+    lat, lon = location.latitude, location.longitude
+    if lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    return (
+        location.accessibility,
+        frozenset(c.upper() for c in activity.service_areas),
+        has_free_option(activity),
+        days_on(activity, today),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Sited:
+    """In-person activities with exactly one location each, at finite coordinates, that the
+    caller has found to pass rules 1 and 2 for this person on this day, as `site_entry` gives
+    them; an entry's number is the index in ``profiles`` of the activity's `site_profile`
+    (profiles are few and shared). `match` decides rules 5, 7, 8 and 9 once per profile, and
+    per activity only applies rule 3 and the distance (rule 6) and scores it: the same figures
+    as if it were among its ``activities``, without re-testing the rest."""
+
+    entries: Sequence[SiteEntry]
+    profiles: Sequence[SiteProfile]
+
+
 def match(
     person: Person,
     activities: Sequence[Activity],
@@ -521,11 +573,14 @@ def match(
     include_full: bool = False,
     capacity: Mapping[str, int | None] | None = None,
     prescreened: Sequence[Prescreened] = (),
+    sited: Sequence[Sited] = (),
 ) -> MatchResult:
     """The activities the person can take part in, best first, with scores and reasons.
 
     ``prescreened`` are further activities, grouped by a caller that has tested rules 1, 2 and
-    4-9 for them (see `Prescreened`); they count and score as if given in ``activities``.
+    4-9 for them (see `Prescreened`); they count and score as if given in ``activities``. So
+    do ``sited`` ones, in-person activities with one location each for which the caller has
+    tested rules 1 and 2 (see `Sited`).
 
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
@@ -592,7 +647,7 @@ def match(
     eligible = 0
     seen: set[str] = set()
     sin, cos, asin, sqrt, exp = math.sin, math.cos, math.asin, math.sqrt, math.exp
-    rad = math.pi / 180
+    rad = _RAD
     half_rad = rad / 2
     two_r = 2 * EARTH_RADIUS_KM
 
@@ -891,6 +946,120 @@ def match(
             keep(
                 key,
                 _Scored(a, components, score, mode_of_group, None, waitlist, group.days, available),
+            )
+
+    # In-person activities with one location: rules 5, 7, 8 and 9 per profile; per activity
+    # places, distance and the score, whose sum is added in the order `consider` adds it, with
+    # the terms before the proximity and the language term shared per distinct code sets.
+    heads: dict[
+        tuple[frozenset[str], frozenset[str], frozenset[str]],
+        tuple[float, float, float, float, float],
+    ] = {}
+    site_access: dict[frozenset[str], bool] = {}  # rule 5 per accessibility
+    site_areas: dict[frozenset[str], bool] = {}  # rule 7 per service areas
+    # rule 9, day fit and its weighted term per days
+    site_days: dict[frozenset[str] | None, tuple[bool, float, float]] = {}
+    for site_group in sited:
+        _add_ids(seen, [entry[0] for entry in site_group.entries])
+        # per profile: the rule broken (0 none), free, days, day fit and its weighted term
+        decided: list[tuple[int, bool, frozenset[str] | None, float, float] | None] = [None] * len(
+            site_group.profiles
+        )
+        for a, lat, lon, cos_lat, number in site_group.entries:
+            profile = decided[number]
+            if profile is None:
+                # profiles are many (thousands at 100 000 activities), their parts few
+                accessibility, service_areas, free, days = site_group.profiles[number]
+                inaccessible = site_access.get(accessibility)
+                if inaccessible is None:
+                    inaccessible = site_access[accessibility] = any(
+                        accepts.isdisjoint(accessibility) for accepts in access_needs
+                    )
+                outside = site_areas.get(service_areas)
+                if outside is None:
+                    outside = site_areas[service_areas] = bool(
+                        service_areas and service_areas.isdisjoint(areas)
+                    )
+                on_days = site_days.get(days)
+                if on_days is None:
+                    day_fit = day_fit_of(days)
+                    on_days = site_days[days] = (
+                        bool(person_days and days is not None and person_days.isdisjoint(days)),
+                        day_fit,
+                        wd * day_fit,
+                    )
+                if inaccessible:
+                    rule = 5
+                elif not located:
+                    rule = 6
+                elif outside:
+                    rule = 7
+                elif free_only and not free:
+                    rule = 8
+                elif on_days[0]:
+                    rule = 9
+                else:
+                    rule = 0
+                profile = decided[number] = (rule, free, days, on_days[1], on_days[2])
+            rule, free, days, day_fit, day_term = profile
+            available = (
+                a.capacity_available if places is None else places.get(a.id, a.capacity_available)
+            )
+            waitlist = available is not None and available <= 0
+            if waitlist and not include_full:
+                excluded[3] += 1
+                continue
+            if rule == 5 or rule == 6:
+                excluded[rule] += 1
+                continue
+            h = (
+                sin((lat - plat_deg) * half_rad) ** 2
+                + cos_plat * cos_lat * sin((lon - plon_deg) * half_rad) ** 2
+            )
+            # as in the loop above: a negative or NaN term is no distance
+            distance = two_r * asin(sqrt(h) if h < 1.0 else 1.0) if h >= 0 else None
+            if distance is None or not distance <= max_travel:
+                excluded[6] += 1
+                continue
+            if rule:
+                excluded[rule] += 1
+                continue
+            proximity = exp(-decay * distance)
+            codes = (a.categories, a.target_needs, a.languages)
+            head = heads.get(codes)
+            if head is None:
+                need_fit, interest_fit, language_fit = fits(a)
+                head = heads[codes] = (
+                    wn * need_fit + wi * interest_fit,
+                    wl * language_fit,
+                    need_fit,
+                    interest_fit,
+                    language_fit,
+                )
+            if available is None:  # `spare_of`, inline
+                spare = 1.0
+            elif waitlist:
+                spare = 0.0
+            else:
+                spare = available / (a.capacity_maximum or PLENTY_OF_PLACES)
+                if spare > 1.0:
+                    spare = 1.0
+            if deprived:
+                equity = (0.5 if free else 0.0) + (0.5 if a.near_public_transport is True else 0.0)
+            else:
+                equity = 0.0
+            score = head[0] + wp * proximity + head[1] + day_term + wc * spare + we * equity
+            score = 0.0 if score < 0.0 else 1.0 if score > 1.0 else score
+            eligible += 1
+            if limit == 0 or (last is not None and -score > last[0]):
+                continue  # below the first `limit` whatever its distance and id
+            key = (-score, distance, a.id)
+            if last is not None and not key < last:
+                continue
+            components = (head[2], head[3], proximity, head[4], day_fit, spare, equity)
+            keep(
+                key,
+                _Scored(a, components, score, "in-person", distance, waitlist, days, available),
             )
 
     context = _ReasonContext(

@@ -149,6 +149,7 @@ async def match_referral(
         include_full=include_full,
         capacity=places,
         prescreened=screened.prescreened,
+        sited=screened.sited,
     )
     excluded = {rule: result.excluded[rule] + screened.excluded[rule] for rule in engine.Rule}
     result = engine.MatchResult(result.matches, excluded, result.eligible, result.warnings)

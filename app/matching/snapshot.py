@@ -17,7 +17,9 @@ engine at 100 000 (docs/performance.md, "Matching"). So each process keeps every
   hands to the engine; any other difference rebuilds the indexes at the next request.
 - **Geography.** In-person activities are bucketed by their locations on a grid of
   `CELL_DEGREES` cells; the travel box of the person (the same box the SQL prefilter used)
-  visits only the cells it overlaps, and tests each location exactly. Online, phone and hybrid
+  visits only the cells it overlaps, and tests each location exactly. Those with exactly one
+  location go to the engine as `engine.Sited` entries with their profile, numbered once per
+  day, so that it decides rules 5 and 7-9 per profile, not per activity. Online, phone and hybrid
   activities have no geography: the listed ones (active and accepting referrals) are grouped
   per day by what the person-independent parts of the hard rules read (`_Day`), so a group
   the person fails is counted under its rule without visiting its activities in the engine.
@@ -32,6 +34,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import gc
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -71,16 +74,22 @@ def _listed(a: engine.Activity) -> bool:
 
 @dataclass(frozen=True)
 class Screened:
-    """The activities to give the engine (those it tests, and the online and phone ones of the
-    profiles that pass, which it only scores) and what the snapshot excluded without it."""
+    """The activities to give the engine (those it tests, the online and phone ones of the
+    profiles that pass, which it only scores, and the in-person ones with one location, whose
+    rules it decides per profile) and what the snapshot excluded without it."""
 
     excluded: dict[engine.Rule, int]
     activities: list[engine.Activity]
     prescreened: list[engine.Prescreened]
+    sited: list[engine.Sited]
 
     @property
     def count(self) -> int:
-        return len(self.activities) + sum(len(g.activities) for g in self.prescreened)
+        return (
+            len(self.activities)
+            + sum(len(g.activities) for g in self.prescreened)
+            + sum(len(g.entries) for g in self.sited)
+        )
 
 
 Grid = dict[Cell, list[tuple[float, float, engine.Activity]]]
@@ -174,6 +183,7 @@ class _Index:
 
 
 Eligibility = tuple[int | None, int | None, str | None]  # minimum_age, maximum_age, gender
+Site = engine.SiteEntry | None
 # online (else phone), service areas (upper-case), a free option, the days on the day
 Profile = tuple[bool, frozenset[str], bool, frozenset[str] | None]
 
@@ -192,43 +202,69 @@ class _Profiled:
     number: int  # of the profile among the day's distinct profiles
     activities: list[engine.Activity]
     full: int
-    group: engine.Prescreened  # the activities as the engine takes them when the person passes
+    # the number of what `engine.Prescreened` reads of it (mode, a free option, days) among
+    # the day's (`_Day.shared`): the groups with the same number are one group for the engine
+    shared: int
+
+
+@dataclass(frozen=True)
+class _Open:
+    """The activities of one cell open on the day with the same age limits and gender: those
+    the engine tests in full, and the others as `engine.Sited` takes them."""
+
+    plain: list[engine.Activity] = dataclasses.field(default_factory=list)
+    sited: list[engine.SiteEntry] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class _Cell:
     """The in-person activities located in one grid cell (by their one location) on one day:
     the bounds of their locations, each with its age limits and gender (None when it breaks
-    rule 1 that day: not listed or no schedule valid), and the same grouped, so that a cell
-    wholly inside the travel box is decided per group (rules 1 and 2) rather than per
-    activity."""
+    rule 1 that day: not listed or no schedule valid) and its `engine.site_entry` (None when
+    it has no `engine.site_profile`), and the same grouped by age limits and gender, so
+    that a cell wholly inside the travel box is decided per group (rules 1 and 2) rather than
+    per activity."""
 
     south: float
     north: float
     west: float
     east: float
-    entries: list[tuple[float, float, engine.Activity, Eligibility | None]]
+    entries: list[tuple[float, float, engine.Activity, Eligibility | None, Site]]
     closed: int  # entries that break rule 1 that day
-    open: dict[Eligibility, list[engine.Activity]]  # the others by age limits and gender
+    open: dict[Eligibility, _Open]  # the others by age limits and gender
     in_person: int  # entries whose attending type is in-person (rule 6 counts only those)
 
     @classmethod
-    def of(cls, bucket: list[tuple[float, float, engine.Activity]], today: dt.date) -> _Cell:
+    def of(
+        cls,
+        bucket: list[tuple[float, float, engine.Activity]],
+        today: dt.date,
+        profiles: dict[engine.SiteProfile, int],
+    ) -> _Cell:
+        """``profiles`` numbers the day's site profiles; new ones are added to it."""
         south = north = bucket[0][0]
         west = east = bucket[0][1]
-        entries: list[tuple[float, float, engine.Activity, Eligibility | None]] = []
-        groups: dict[Eligibility, list[engine.Activity]] = defaultdict(list)
+        entries: list[tuple[float, float, engine.Activity, Eligibility | None, Site]] = []
+        groups: dict[Eligibility, _Open] = defaultdict(_Open)
         closed = in_person = 0
         for lat, lon, a in bucket:
             south, north = min(south, lat), max(north, lat)
             west, east = min(west, lon), max(east, lon)
             in_person += a.attending_type == "in-person"
             key = _open_on(a, today)
-            entries.append((lat, lon, a, key))
             if key is None:
+                entries.append((lat, lon, a, key, None))
                 closed += 1
-            else:
-                groups[key].append(a)
+                continue
+            profile = engine.site_profile(a, today)
+            group = groups[key]
+            if profile is None:
+                entries.append((lat, lon, a, key, None))
+                group.plain.append(a)
+                continue
+            entry = engine.site_entry(a, profiles.setdefault(profile, len(profiles)))
+            entries.append((lat, lon, a, key, entry))
+            group.sited.append(entry)
         return cls(south, north, west, east, entries, closed, dict(groups), in_person)
 
 
@@ -250,17 +286,20 @@ class _Day:
     activities of a profile the person passes go to the engine as `engine.Prescreened`, which
     it only checks for places and scores. A hybrid activity within the person's reach goes to
     the engine as itself instead of its view. In-person activities with one location are held
-    by grid cell (`_Cell`)."""
+    by grid cell (`_Cell`), those of them the engine takes as `engine.Sited` with the day's
+    site profiles (``site_profiles``, numbered as the cells number them)."""
 
     today: dt.date
     unscheduled: int
     groups: dict[Eligibility, list[_Profiled]]
     sizes: dict[Eligibility, int]  # the activities of each group
     profiles: int  # distinct profiles
+    shared: list[tuple[bool, bool, frozenset[str] | None]]  # see `_Profiled.shared`
     # a remote activity's group and profile, whether it was full when indexed, and its position
     # in the profile's list
     profile_of: dict[str, tuple[_Profiled, bool, int]]
     ground: dict[Cell, _Cell]
+    site_profiles: list[engine.SiteProfile]
 
     @classmethod
     def of(cls, index: _Index, today: dt.date) -> _Day:
@@ -286,6 +325,7 @@ class _Day:
             placed[a.id] = (key, profile, _full(a.capacity_available), len(members))
             members.append(view)
         numbers: dict[Profile, int] = {}
+        shared: dict[tuple[bool, bool, frozenset[str] | None], int] = {}
         by_key = {
             key: {
                 profile: _Profiled(
@@ -293,7 +333,7 @@ class _Day:
                     numbers.setdefault(profile, len(numbers)),
                     members,
                     sum(_full(a.capacity_available) for a in members),
-                    engine.Prescreened(members, profile[0], profile[2], profile[3]),
+                    shared.setdefault((profile[0], profile[2], profile[3]), len(shared)),
                 )
                 for profile, members in profiles.items()
             }
@@ -305,8 +345,19 @@ class _Day:
             activity_id: (by_key[key][profile], full, position)
             for activity_id, (key, profile, full, position) in placed.items()
         }
-        ground = {cell: _Cell.of(bucket, today) for cell, bucket in index.cells.items()}
-        return cls(today, unscheduled, groups, sizes, len(numbers), profile_of, ground)
+        sites: dict[engine.SiteProfile, int] = {}
+        ground = {cell: _Cell.of(bucket, today, sites) for cell, bucket in index.cells.items()}
+        return cls(
+            today,
+            unscheduled,
+            groups,
+            sizes,
+            len(numbers),
+            list(shared),
+            profile_of,
+            ground,
+            list(sites),
+        )
 
 
 def _broken(profile: Profile, person: engine.Person, areas: frozenset[str]) -> int:
@@ -454,7 +505,9 @@ class Directory:
                 profiled, full_then, _ = where
                 full_since[profiled] += _full(available) - full_then
         found: list[engine.Activity] = []
-        prescreened: list[engine.Prescreened] = []
+        # the activities of the profiles the person passes, by what `engine.Prescreened` reads
+        # of them (`_Profiled.shared`): hundreds of small groups merged into a few dozen
+        passed: dict[int, list[list[engine.Activity]]] = defaultdict(list)
         broken = [-1] * day.profiles  # the rule each profile breaks for the person, 0 none
         by_rule = [0] * (max(engine.Rule) + 1)
         for key, profiles in day.groups.items():
@@ -472,10 +525,9 @@ class Directory:
                     if reached:
                         skip = {position for position, _ in reached}
                         views = [v for i, v in enumerate(members.activities) if i not in skip]
-                        online, _, free, days = members.profile
-                        prescreened.append(engine.Prescreened(views, online, free, days))
+                        passed[members.shared].append(views)
                     else:
-                        prescreened.append(members.group)
+                        passed[members.shared].append(members.activities)
                     continue
                 full = 0
                 if not include_full:
@@ -488,12 +540,22 @@ class Directory:
                         )
                 by_rule[engine.Rule.CAPACITY] += full
                 by_rule[rule] += len(members.activities) - len(reached) - full
-        inside = 0 if box is None else self._in_person(index, day, box, allows, found, by_rule)
+        prescreened = [
+            engine.Prescreened(
+                parts[0] if len(parts) == 1 else list(itertools.chain.from_iterable(parts)),
+                *day.shared[number],
+            )
+            for number, parts in passed.items()
+        ]
+        sited: list[engine.Sited] = []
+        inside = 0
+        if box is not None:
+            inside = self._in_person(index, day, box, allows, found, sited, by_rule)
         by_rule[engine.Rule.TRAVEL_DISTANCE] = index.in_person - inside
         for rule_number, count in enumerate(by_rule):
             if count:
                 excluded[engine.Rule(rule_number)] += count
-        return Screened(excluded, found, prescreened)
+        return Screened(excluded, found, prescreened, sited)
 
     @staticmethod
     def _in_person(
@@ -502,15 +564,17 @@ class Directory:
         box: Box,
         allows: Callable[[Eligibility], bool],
         found: list[engine.Activity],
+        sited: list[engine.Sited],
         by_rule: list[int],
     ) -> int:
-        """Adds to ``found`` the in-person activities with a location inside the box that pass
-        rules 1 and 2, counts the others in ``by_rule``; returns how many in-person ones are
-        inside."""
+        """Adds to ``found`` and ``sited`` (as one `engine.Sited` group) the in-person
+        activities with a location inside the box that pass rules 1 and 2, counts the others
+        in ``by_rule``; returns how many in-person ones are inside."""
         south, north, west, east = box
         inside = closed = ineligible = 0
+        entries: list[engine.SiteEntry] = []
         # activities of the cells the box cuts, and those with several locations, one by one
-        loose: list[tuple[engine.Activity, Eligibility | None]] = []
+        loose: list[tuple[engine.Activity, Eligibility | None, Site]] = []
         for cell in _overlapping(day.ground, box):
             if (
                 south <= cell.south
@@ -522,24 +586,29 @@ class Directory:
                 closed += cell.closed
                 for key, members in cell.open.items():
                     if allows(key):
-                        found.extend(members)
+                        found.extend(members.plain)
+                        entries.extend(members.sited)
                     else:
-                        ineligible += len(members)
+                        ineligible += len(members.plain) + len(members.sited)
             else:
                 loose.extend(
-                    (a, key)
-                    for lat, lon, a, key in cell.entries
+                    (a, key, entry)
+                    for lat, lon, a, key, entry in cell.entries
                     if south <= lat <= north and west <= lon <= east
                 )
-        loose.extend((a, _open_on(a, day.today)) for a in _inside(index.spread, box).values())
-        for a, open_key in loose:
+        loose.extend((a, _open_on(a, day.today), None) for a in _inside(index.spread, box).values())
+        for a, open_key, entry in loose:
             inside += a.attending_type == "in-person"
             if open_key is None:
                 closed += 1
-            elif allows(open_key):
+            elif not allows(open_key):
+                ineligible += 1
+            elif entry is None:
                 found.append(a)
             else:
-                ineligible += 1
+                entries.append(entry)
+        if entries:
+            sited.append(engine.Sited(entries, day.site_profiles))
         by_rule[engine.Rule.ACTIVE] += closed
         by_rule[engine.Rule.ELIGIBILITY] += ineligible
         return inside

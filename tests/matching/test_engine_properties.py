@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -25,9 +25,13 @@ from app.matching.engine import (
     Person,
     Prescreened,
     Schedule,
+    Sited,
+    SiteProfile,
     Weights,
     days_on,
     match,
+    site_entry,
+    site_profile,
 )
 
 TODAY = date(2026, 11, 27)
@@ -411,3 +415,114 @@ def test_prescreened_activities_count_and_score_as_if_given_directly(
     ]
 
     assert key(run(rest, prescreened)) == key(run(activities, []))
+
+
+def open_to(person: Person, activity: Activity) -> bool:
+    """Rules 1 and 2 (this file's reading): listed, a schedule valid today, age and gender."""
+    return (
+        activity.status == "active"
+        and activity.accepting_referrals
+        and (
+            not activity.schedules
+            or any(
+                (s.valid_from or date.min) <= TODAY <= (s.valid_to or date.max)
+                for s in activity.schedules
+            )
+        )
+        and (activity.minimum_age is None or person.age >= activity.minimum_age)
+        and (activity.maximum_age is None or person.age <= activity.maximum_age)
+        and (
+            activity.eligibility_gender is None
+            or (person.gender or "").casefold() == activity.eligibility_gender.casefold()
+        )
+    )
+
+
+def one_site(activity: Activity) -> bool:
+    """In person at exactly one location with finite coordinates."""
+    if activity.attending_type != "in-person" or len(activity.locations) != 1:
+        return False
+    lat, lon = activity.locations[0].latitude, activity.locations[0].longitude
+    return lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon)
+
+
+@st.composite
+def sited_directory(draw: st.DrawFn) -> list[Activity]:
+    """Mostly in-person activities with one located place near the usual person, and some of
+    every other kind (`directory`)."""
+    ids = draw(st.lists(st.text("abcdef", min_size=1, max_size=3), max_size=40, unique=True))
+    site = st.builds(
+        lambda where, access: Location(*where, frozenset(access)),
+        coordinate,
+        st.frozensets(st.sampled_from(ACCESS)),
+    )
+    out = []
+    for i in ids:
+        a = draw(activity(i))
+        if draw(st.integers(0, 3)):
+            a = replace(a, attending_type="in-person", locations=(draw(site),))
+        out.append(a)
+    return out
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    person=people,
+    activities=sited_directory(),
+    include_full=st.booleans(),
+    limit=st.integers(0, 12),
+    weights=weights,
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_sited_activities_count_and_score_as_if_given_directly(
+    person: Person,
+    activities: list[Activity],
+    include_full: bool,
+    limit: int,
+    weights: Weights,
+    seed: int,
+) -> None:
+    """The snapshot hands the engine the in-person activities with one location that pass
+    rules 1 and 2 as `Sited` entries with numbered profiles: the result (matches, scores to
+    the last bit, reasons, counts per rule, eligible) must be the same as giving them as plain
+    activities, whatever the profiles' numbering, the split into groups and the places
+    changed since (``capacity``)."""
+    rng = random.Random(seed)
+    capacity = {a.id: rng.choice([None, 0, 1, 5]) for a in activities if rng.random() < 0.2}
+
+    def run(items: list[Activity], sited: list[Sited]) -> MatchResult:
+        return match(
+            person,
+            items,
+            today=TODAY,
+            suitability=SUITABILITY,
+            weights=weights,
+            limit=limit,
+            include_full=include_full,
+            capacity=capacity,
+            sited=sited,
+        )
+
+    profiles: dict[SiteProfile, list[Activity]] = {}
+    rest = []
+    for a in activities:
+        if one_site(a) and open_to(person, a):
+            profile = (
+                a.locations[0].accessibility,
+                frozenset(c.upper() for c in a.service_areas),
+                any(o.free or o.amount == 0 for o in a.cost_options),
+                days_on(a, TODAY),
+            )
+            assert site_profile(a, TODAY) == profile
+            profiles.setdefault(profile, []).append(a)
+        else:
+            assert site_profile(a, TODAY) is None or not open_to(person, a)
+            rest.append(a)
+    table = list(profiles)
+    rng.shuffle(table)
+    entries = [site_entry(a, table.index(p)) for p, members in profiles.items() for a in members]
+    rng.shuffle(entries)
+    cut = rng.randint(0, len(entries))
+    sited = [Sited(part, table) for part in (entries[:cut], entries[cut:]) if part]
+
+    assert key(run(rest, sited)) == key(run(activities, []))

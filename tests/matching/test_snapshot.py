@@ -97,6 +97,7 @@ async def _check(
                 include_full=include_full,
                 capacity=places,
                 prescreened=screened.prescreened,
+                sited=screened.sited,
             )
             outside = [
                 a
