@@ -1,8 +1,11 @@
-"""The database: engine, the request session (the one transaction owner) and the ORM base.
+"""The database: engine, the sessions that own transactions, and the ORM base.
 
-Services and repositories only ``flush()``; ``get_session`` commits when the endpoint returns and
-rolls back when it raises, before the response is sent, so a client never sees a success that
-was not stored.
+Services and repositories only ``flush()`` (or open a SAVEPOINT). ``get_session`` is a request's
+transaction: it commits when the endpoint returns and rolls back when it raises, before the
+response is sent, so a client never sees a success that was not stored. ``write_session`` is a
+transaction outside any request (the intake writer's), and a refused access's audit record is
+written after the request's rollback (``keep_after_rollback``). The reports' refresh
+(app/reporting/summary.py) and the CLI commands open their own.
 """
 
 from __future__ import annotations

@@ -1,34 +1,8 @@
 """Validated wellbeing and loneliness instruments: item definitions and exact scoring.
 
-Pure: plain values in, frozen dataclasses out; no I/O, no framework, no settings.
-The rules are DESIGN.md section 9; the sources behind them are
-/work/shared/reference/domain.md section 2:
-
-- ``ONS4`` personal wellbeing (ONS, https://gss.civilservice.gov.uk/policy-store/personal-well-being/):
-  four items scored 0-10, each reported on its own and **never summed**, with the ONS threshold
-  bands. Life satisfaction, worthwhile and happy: low 0-4, medium 5-6, high 7-8, very high 9-10.
-  Anxious (higher is worse): very low 0-1, low 2-3, medium 4-5, high 6-10. No reliable-change
-  threshold is published for ONS4, so none is flagged.
-- ``SWEMWBS`` (Stewart-Brown et al. 2009, HQLO 7:15): seven items 1-5, raw sum 7-35, converted
-  to the Rasch metric score with the Warwick conversion table (Warwick Medical School, "SWEMWBS
-  conversion table", https://warwick.ac.uk/fac/med/research/platform/wemwbs/researchers/guidance/;
-  the values below are DESIGN.md section 9, identical in three public analysis scripts, see
-  domain.md 2.3). Change is measured on the metric score; a change of at least 3 metric points
-  is reliable improvement or deterioration (Shah et al. 2018, HQLO 16:239: 2.77 SEM = 2.87;
-  NHS England MHSDS CYP outcomes uses ROUND(2.87) = 3).
-- ``WEMWBS`` (Tennant et al. 2007, HQLO 5:63): fourteen items 1-5, total 14-70. Reliable change
-  at least 9 points (NHS England MHSDS CYP outcomes, ROUND(8.55); domain.md 2.2).
-- ``UCLA3`` (Hughes et al. 2004, the ONS national loneliness indicator): three items 1-3
-  (hardly ever or never, some of the time, often), total 3-9, higher is lonelier; a total of at
-  least 6 is flagged lonely (a research convention, not a clinical cut-off). No reliable-change
-  threshold.
-- ``ONS_LONELINESS`` (ONS direct question, "How often do you feel lonely?"): one category;
-  ``often-always`` is flagged lonely (the ONS headline indicator).
-
-Item labels are short descriptors, not the licensed item wording (which is not shipped). Item
-order and topics of WEMWBS/SWEMWBS follow ``camcops_server/tasks/wemwbs.py`` (CamCOPS).
-SNOMED CT: 718466001 "Short Warwick-Edinburgh Mental Well-being Scale score", 718426000
-"Warwick-Edinburgh Mental Well-being Scale score" (NHS MHSDS reference table; DESIGN.md 9).
+Pure: plain values in, frozen dataclasses out; no I/O, no framework, no settings. The rules are
+DESIGN.md section 9; each instrument's scoring, thresholds and sources: docs/outcomes.md
+"Instruments".
 """
 
 from __future__ import annotations

@@ -1,55 +1,9 @@
 """Statistical disclosure control for the commissioner reports (DESIGN.md section 10).
 
-Pure: plain counts and values in, frozen dataclasses out; the thresholds are parameters
-(``DisclosureRules``) whose defaults follow NHS practice, and the caller passes them from settings.
-
-Rules (sources in /work/shared/reference/domain.md section 6):
-
-- **Counts** (NHS Digital secondary-care disclosure control method, used for HES/ECDS since
-  September 2018 and adopted for SRHAD and NCMP; OpenSAFELY "redact counts <= 7, then round to
-  the nearest 5", docs.opensafely.org/sdc): zero stays zero; 1 to ``suppress_below - 1`` (1-7)
-  is published as ``None`` with ``suppressed=True``; every other count is rounded to the nearest
-  ``round_to`` (5), halves upwards. A non-zero count is never rounded down to zero (nor, with
-  unusual thresholds, below ``suppress_below``).
-- **Statistics** (NHS Digital method: sub-national means and medians from 1-7 individuals are
-  suppressed): a mean, median, change or confidence interval is published only when at least
-  ``min_n_for_statistics`` (8) people are behind it. A share (e.g. reliable improvement) is a
-  rate: following OpenSAFELY ("rates from counts <= 7 redacted") it is also suppressed when the
-  people with, or without, the attribute number 1-7; and because an exact share with a rounded
-  denominator can give the exact counts back, it is published as a whole percentage, to one
-  decimal only from a denominator of 4,000 (the NHS Digital condition for 1 d.p. percentages).
-- **Totals.** Totals are computed from the *unrounded* counts and then published by the same
-  rules (rounded, or suppressed when 1-7). We do not derive totals from the rounded cells
-  (OpenSAFELY's choice): the overall total of a period is the same population whichever
-  dimension it is grouped by, so it is published anyway by every other grouping, and totals
-  summed from rounded (and suppressed) cells would differ between groupings, the differences
-  leaking what was hidden. So a total is treated as public, and the cells are protected against it.
-- **Complementary (secondary) suppression** (the manual secondary suppression of the earlier HES
-  method, automated; DESIGN.md: "the next smallest is suppressed too"). Each row and column of
-  the table, its totals included, is a *line*: its cells sum to its total. A suppressed value can
-  be recovered exactly from the published values when it is the only unknown of a line, or, in a
-  two-way table, when it is pinned down by several lines together. Modelling the table as a
-  bipartite graph (one node per line, one edge per suppressed entry, each entry lying on exactly
-  one row line and one column line, margins included), a suppressed entry is determined by the
-  line equations exactly when its edge is a *bridge* of that graph (the row space of an incidence
-  matrix is its cut space, which holds a single edge's indicator only for a bridge). So:
-
-  1. any line with exactly one suppressed entry gets its next smallest entry suppressed too
-     (a non-zero inner cell first, then a zero cell, a total last);
-  2. when no such line is left but a bridge remains (two suppressed cycles joined by one
-     entry), the smallest published entry joining the two sides of the bridge is suppressed,
-     closing a cycle through it;
-  3. repeat until there is no bridge. This terminates: every round suppresses one more entry,
-     and a fully suppressed table (a complete bipartite graph, both sides of size >= 2) has no
-     bridge.
-
-  The check is exact linear algebra on the published values as if they were unrounded, which is
-  stricter than needed: the rounding of the published values blurs any differencing further.
-  A one-way table is a single line (cells and overall total): it never has exactly one
-  suppressed entry.
-
-The published flag never says *why* a value is suppressed (primary or complementary): that would
-tell a reader which cells hold 1-7 people.
+Pure: plain counts and values in, frozen dataclasses out. The thresholds are parameters
+(``DisclosureRules``, defaults after NHS practice) that the caller passes from settings. The
+rules, their sources and why totals and complementary suppression work as they do:
+docs/reports.md "Disclosure control".
 """
 
 from __future__ import annotations

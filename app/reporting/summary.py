@@ -1,28 +1,12 @@
-"""Keeping the reports' summary tables current (docs/reports.md "Summary tables").
+"""Keeping the reports' summary tables and monthly partials current (docs/reports.md "Summary
+tables: how they stay current").
 
-Triggers of migration 0008, on every table a report figure depends on (referral, referral_need,
-task, booking, outcome_score, patient, postcode, lsoa_deprivation, activity_category), append
-the id of each referral whose inputs a statement changed to ``report_dirty``, in the writer's
-own transaction: whoever writes (the ORM, Core bulk inserts, plain SQL), the queue and the data
-change commit together or not at all. ``refresh`` then recomputes the summary rows of the queued
-referrals from the source tables, with the SQL the reports used to run live:
-
-- PostgreSQL: under a transaction-level advisory lock (one refresher at a time), one
-  ``DELETE FROM report_dirty RETURNING`` claims exactly the queue rows its snapshot sees into a
-  temporary table; every data change those rows stand for committed with them, so the
-  recomputation (later statements, later snapshots) sees it. Rows queued meanwhile are not
-  claimed and wait for the next refresh. Writers never wait for a refresh: the queue has no
-  unique key to conflict on and a refresh locks only the rows it claims.
-- SQLite: the refresh is one write transaction (``BEGIN IMMEDIATE``); nothing else writes until
-  it commits, so the queue it empties is exactly the one it recomputed.
-
-The same transaction keeps the monthly partials (``report_month``, ``report_month_change``:
-docs/reports.md "Monthly partials") equal to the aggregates of the summary rows: the claimed
-referrals' old rows' aggregates are subtracted before they are deleted, the new rows' added
-after; a bulk refresh rebuilds them instead.
-
-``refresh(everything=True)`` recomputes every referral (``assetlink refresh-reports --all``):
-after restoring data with triggers disabled, or to check the incremental path.
+Triggers (migration 0008) queue in ``report_dirty``, in the writer's own transaction, every
+referral whose inputs a statement changed, whoever writes. ``refresh`` recomputes the queued
+referrals' summary rows from the source tables and adjusts the monthly partials by difference,
+in one transaction of its own: on PostgreSQL under an advisory lock, claiming exactly the queue
+rows its snapshot sees (writers never wait for it); on SQLite as one ``BEGIN IMMEDIATE`` write.
+``refresh(everything=True)`` recomputes every referral (``assetlink refresh-reports --all``).
 """
 
 # ruff: noqa: S608 (statements are put together from constant fragments; values are bound)
