@@ -75,6 +75,33 @@ async def test_every_role_reads_an_activity_as_healthcare_service(
     # (the client fixture runs every resource through the FHIR validator)
 
 
+async def test_schedules_that_are_not_weekly_and_activities_without_a_place(
+    client: httpx.AsyncClient, auth: TokenFactory, create_activity: CreateActivity
+) -> None:
+    created = await create_activity(
+        attending_type="online",
+        locations=[],
+        schedules=[
+            {"freq": "MONTHLY", "byday": "2MO", "opens_at": "18:00", "closes_at": "19:30"},
+            {"freq": "WEEKLY", "byday": "FR", "valid_to": "2020-01-31"},  # ended
+            {"freq": "WEEKLY", "byday": "WE", "interval": 2, "valid_from": "2026-01-07"},
+        ],
+        cost_options=[{"amount": 3}],
+        languages=[],
+    )
+    service = (await client.get(f"{HS}/{created['id']}", headers=auth(Role.ADMIN, "X26"))).json()
+    assert "contained" not in service
+    assert "location" not in service
+    assert "availableTime" not in service
+    assert service["availabilityExceptions"] == (
+        "Monthly: second Monday, 18:00 to 19:30; Every 2 weeks from 2026-01-07: Wednesday"
+    )
+    assert service["serviceProvisionCode"][0]["coding"][0]["code"] == "cost"
+    extension = {e["url"]: e for e in service["extension"][0]["extension"]}
+    assert extension["attendingType"]["valueCode"] == "online"
+    assert extension["placesAvailable"]["valueInteger"] == 5
+
+
 async def test_unknown_and_unauthenticated(
     client: httpx.AsyncClient, auth: TokenFactory, create_activity: CreateActivity
 ) -> None:

@@ -285,7 +285,11 @@ async def test_fhir_match_honours_count(
     assert matched(two.json()) == matched(every)[:2]
     assert len(matched((await client.get(url, headers=lw)).json())) == 10  # default
     assert len(matched((await client.get(f"{url}?_count=500", headers=lw)).json())) == 12
-    for bad in ("two", "-1", "1.5"):
+    assert len(matched((await client.get(f"{url}?limit=3", headers=lw)).json())) == 3
+    counted = (await client.get(f"{url}?_count=0", headers=lw)).json()
+    assert (counted["total"], "entry" in counted) == (12, False)
+    assert (await client.get(f"{url}?_count=2&limit=2", headers=lw)).status_code == 400
+    for bad in ("two", "-1", "1.5", "²"):
         refused = await client.get(f"{url}?_count={bad}", headers=lw)
         assert refused.status_code == 400, bad
         assert refused.json()["resourceType"] == "OperationOutcome"
