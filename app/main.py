@@ -21,6 +21,7 @@ from app.auth.tokens import TokenVerifier
 from app.bookings import router as bookings_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.directory import fhir_router as directory_fhir_router
 from app.directory import router as directory_router
 from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     capability = ServerCapability(
         resources=[
             audit_router.CAPABILITY,
+            directory_fhir_router.CAPABILITY,
             *(
                 dataclasses.replace(cap, operations=(matching_router.MATCH_OPERATION,))
                 if cap.type == "ServiceRequest"
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outcomes_router.fhir_router)
     app.include_router(outcomes_router.router)
     app.include_router(directory_router.router)
+    app.include_router(directory_fhir_router.router)
     app.include_router(areas_router.router)
     app.include_router(matching_router.router)
     app.include_router(matching_router.fhir_router)

@@ -24,6 +24,10 @@ class AuditQuery:
     subs: Sequence[str] = ()
 
 
+async def get(session: AsyncSession, event_id: uuid.UUID) -> AuditEvent | None:
+    return await session.get(AuditEvent, event_id)
+
+
 async def search(
     session: AsyncSession, query: AuditQuery, *, offset: int, limit: int
 ) -> tuple[int, list[AuditEvent]]:

@@ -1,4 +1,4 @@
-"""``GET /fhir/AuditEvent``: the audit trail, for administrators."""
+"""``/fhir/AuditEvent`` (search, read): the audit trail, for administrators."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from app.audit.repository import AuditQuery
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
-from app.errors import BadRequest, Issue
+from app.errors import BadRequest, Issue, known_uuid
 from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.http import fhir_base, search_request
@@ -31,7 +31,7 @@ SEARCH_PARAMS = (
 )
 CAPABILITY = ResourceCapability(
     type="AuditEvent",
-    interactions=("search-type",),
+    interactions=("read", "search-type"),
     search_params=SEARCH_PARAMS,
     versioning="no-version",
     documentation="Every read and write of a person's data (admin only).",
@@ -91,3 +91,22 @@ async def search_audit_events(
     return FhirResponse(
         searchset(base, [fhir.to_fhir(e) for e in events], total=total, links=links)
     )
+
+
+@router.get(
+    "/AuditEvent/{event_id}", operation_id="fhir-read_audit_event", response_class=FhirResponse
+)
+async def read_audit_event(
+    request: Request,
+    event_id: str,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(allowed(Action.AUDIT_READ))],
+) -> Any:
+    """Read one audit record (the fullUrl of each AuditEvent search entry)."""
+    event = await service.get(session, known_uuid(event_id, "AuditEvent"))
+    service.record(
+        session,
+        service.Actor.of(request, caller.principal),
+        service.Access("read", "AuditEvent", event_id),
+    )
+    return FhirResponse(fhir.to_fhir(event))

@@ -22,6 +22,7 @@ from app.audit.models import AuditEvent
 from app.audit.repository import AuditQuery
 from app.auth.principal import Principal
 from app.db import keep_after_rollback, utcnow
+from app.errors import NotFound
 
 
 class Outcome(StrEnum):
@@ -118,6 +119,13 @@ async def record_denied(
         return
     async with sessionmaker() as session, session.begin():
         session.add(event)
+
+
+async def get(session: AsyncSession, event_id: uuid.UUID) -> AuditEvent:
+    event = await repository.get(session, event_id)
+    if event is None:
+        raise NotFound(f"No AuditEvent with id {event_id}")
+    return event
 
 
 async def search(

@@ -32,6 +32,7 @@ from app.directory.models import (
     Schedule,
     ServiceArea,
 )
+from app.directory.vocabulary import ServiceStatus
 
 METRES_PER_DEGREE = 111_320.0  # one degree of latitude (and of longitude at the equator)
 CHILD_TABLES: tuple[Any, ...] = (
@@ -141,23 +142,80 @@ async def existing_organisation_ids(session: AsyncSession, ids: Iterable[str]) -
 # ---------------------------------------------------------------- activities
 
 
+_WHOLE = (
+    joinedload(Activity.organisation),
+    selectinload(Activity.categories),
+    selectinload(Activity.needs),
+    selectinload(Activity.languages),
+    selectinload(Activity.locations),
+    selectinload(Activity.schedules),
+    selectinload(Activity.cost_options),
+    selectinload(Activity.service_areas),
+)
+
+
 async def get_activity(session: AsyncSession, activity_id: str) -> Activity | None:
     """One activity with every part loaded."""
     return await session.scalar(
         select(Activity)
         .where(Activity.id == activity_id)
-        .options(
-            joinedload(Activity.organisation),
-            selectinload(Activity.categories),
-            selectinload(Activity.needs),
-            selectinload(Activity.languages),
-            selectinload(Activity.locations),
-            selectinload(Activity.schedules),
-            selectinload(Activity.cost_options),
-            selectinload(Activity.service_areas),
-        )
+        .options(*_WHOLE)
         .execution_options(populate_existing=True)
     )
+
+
+async def get_activities(session: AsyncSession, ids: Sequence[str]) -> list[Activity]:
+    """The activities with these ids that exist (at most a page of them), every part loaded."""
+    if not ids:
+        return []
+    return list(
+        await session.scalars(
+            select(Activity)
+            .where(Activity.id.in_(list(ids)))
+            .options(*_WHOLE)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class FhirQuery:
+    """``HealthcareService`` search: names (starts with, any case), activity-category codes
+    (any of them), active (``status`` is ``active``)."""
+
+    names: Sequence[str] = ()
+    categories: Sequence[str] | None = None
+    active: bool | None = None
+
+
+async def search_fhir(
+    session: AsyncSession, query: FhirQuery, *, offset: int, limit: int
+) -> tuple[int, list[Activity]]:
+    """One page of activities (by name, then id) with every part loaded, and the total."""
+    where: list[ColumnElement[bool]] = []
+    if query.names:
+        name = func.lower(Activity.name)
+        where.append(or_(*(name.startswith(n.lower(), autoescape=True) for n in query.names)))
+    if query.categories is not None:
+        where.append(
+            exists().where(
+                ActivityCategoryLink.activity_id == Activity.id,
+                ActivityCategoryLink.code.in_(list(query.categories)),
+            )
+        )
+    if query.active is not None:
+        active = ServiceStatus.ACTIVE.value
+        where.append(Activity.status == active if query.active else Activity.status != active)
+    total = await session.scalar(select(func.count()).select_from(Activity).where(*where))
+    page = await session.scalars(
+        select(Activity)
+        .where(*where)
+        .options(*_WHOLE)
+        .order_by(Activity.name, Activity.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return int(total or 0), list(page)
 
 
 async def get_owner(session: AsyncSession, activity_id: str) -> tuple[bool, str | None]:

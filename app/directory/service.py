@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.db import utcnow
 from app.directory import repository
 from app.directory.models import Activity
-from app.directory.repository import ActivityRows, DirectoryQuery, Near
+from app.directory.repository import ActivityRows, DirectoryQuery, FhirQuery, Near
 from app.directory.schemas import (
     ID_PATTERN,
     ActivityBase,
@@ -250,6 +250,19 @@ async def get(session: AsyncSession, activity_id: str) -> ActivityRead:
     if activity is None:
         raise NotFound(f"No activity {activity_id!r}")
     return to_read(activity)
+
+
+async def get_many(session: AsyncSession, ids: Sequence[str]) -> dict[str, ActivityRead]:
+    """The activities with these ids that exist, by id (a page of them: matches...)."""
+    return {a.id: to_read(a) for a in await repository.get_activities(session, ids)}
+
+
+async def search_fhir(
+    session: AsyncSession, query: FhirQuery, *, offset: int, count: int
+) -> tuple[int, list[ActivityRead]]:
+    """FHIR ``HealthcareService`` search: one page, by name then id, and the total."""
+    total, rows = await repository.search_fhir(session, query, offset=offset, limit=count)
+    return total, [to_read(a) for a in rows]
 
 
 # ---------------------------------------------------------------- writing

@@ -99,12 +99,7 @@ class SearchRequest:
             raise BadRequest("Unknown search parameters (Prefer: handling=strict)", problems)
 
     def count(self) -> int:
-        raw = self.first("_count")
-        if raw is None:
-            return DEFAULT_COUNT
-        if not raw.isdigit():
-            raise BadRequest("_count must be a whole number", [Issue("not a number", "_count")])
-        return min(int(raw), MAX_COUNT)
+        return parse_count(self.first("_count"))
 
     def offset(self) -> int:
         raw = self.first("_cursor")
@@ -112,6 +107,16 @@ class SearchRequest:
 
     def dates(self, name: str) -> list[DateRange]:
         return [parse_date(name, value) for value in self.values(name)]
+
+
+def parse_count(raw: str | None, default: int = DEFAULT_COUNT, maximum: int = MAX_COUNT) -> int:
+    """``_count``: ``default`` when absent, at most ``maximum`` (a larger value is served as
+    ``maximum``, as R4 search.html allows the server to do); not a whole number -> 400."""
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadRequest("_count must be a whole number", [Issue("not a number", "_count")])
+    return maximum if len(raw) > 9 else min(int(raw), maximum)
 
 
 def is_strict(prefer: str | None) -> bool:

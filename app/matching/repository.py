@@ -1,5 +1,5 @@
 """Every SQL query of matching: what the per-process snapshot of the directory reads
-(app/matching/snapshot.py) and the returned activities' details.
+(app/matching/snapshot.py).
 
 The snapshot reads every activity once per process and then, at each request, the log of
 changes to ``activity`` (``activity_change``, written by triggers: directory writes and
@@ -40,7 +40,6 @@ from app.directory.models import (
     ActivityNeed,
     CostOption,
     Location,
-    Organisation,
     Schedule,
     ServiceArea,
 )
@@ -325,29 +324,3 @@ def _time(raw: str | None) -> dt.time | None:
         return dt.time.fromisoformat(raw)
     except ValueError:
         return None
-
-
-@dataclass(frozen=True)
-class ActivityCard:
-    id: str
-    name: str
-    organisation: str | None
-    attending_type: str
-    categories: list[str]
-
-
-async def cards(session: AsyncSession, ids: list[str]) -> dict[str, ActivityCard]:
-    """Display details of the returned activities only."""
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Activity.id, Activity.name, Organisation.name, Activity.attending_type)
-        .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
-        .where(Activity.id.in_(ids))
-    )
-    categories = await _code_sets(
-        session, ActivityCategoryLink.activity_id, ActivityCategoryLink.code, ids, skip_empty=True
-    )
-    return {
-        r[0]: ActivityCard(r[0], r[1], r[2], r[3], sorted(categories.get(r[0], ()))) for r in rows
-    }

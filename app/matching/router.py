@@ -10,12 +10,22 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
-from app.errors import known_uuid
+from app.directory.schemas import LocationRead
+from app.errors import BadRequest, Issue, known_uuid
 from app.fhir.capability import Operation
 from app.fhir.http import fhir_base
 from app.fhir.responses import FhirResponse
+from app.fhir.search import parse_count
 from app.matching import fhir, service
-from app.matching.schemas import ActivityCard, ComponentsRead, ExclusionRead, MatchesRead, MatchRead
+from app.matching.schemas import (
+    ActivityCard,
+    ComponentsRead,
+    ExclusionRead,
+    MatchesRead,
+    MatchRead,
+    SessionRead,
+    VenueRead,
+)
 from app.referrals import service as referrals_service
 
 router = APIRouter(tags=["matching"])
@@ -25,7 +35,15 @@ MATCH_OPERATION = Operation(
     "match", "https://w3id.org/assetlink/fhir/OperationDefinition/ServiceRequest-match"
 )
 MatchCaller = Annotated[Caller, Depends(allowed(Action.MATCH_READ))]
-Limit = Annotated[int, Query(ge=1, le=50, description="how many matches (default 10, max 50)")]
+DEFAULT_LIMIT, MAX_LIMIT = 10, 50
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"how many matches (default {DEFAULT_LIMIT}, max {MAX_LIMIT})",
+    ),
+]
 IncludeFull = Annotated[bool, Query(description="also offer full activities, marked waitlist")]
 
 
@@ -43,6 +61,38 @@ async def _matches(
     )
 
 
+def _match_read(item: service.MatchItem) -> MatchRead:
+    m, activity = item.match, item.activity
+    return MatchRead(
+        activity=ActivityCard(
+            id=activity.id,
+            name=activity.name,
+            organisation=activity.organization.name if activity.organization else None,
+            attending_type=activity.attending_type.value,
+            categories=sorted(c.value for c in activity.categories),
+        ),
+        score=item.score,
+        components=ComponentsRead(**item.components),
+        reasons=list(m.reasons),
+        attendance=m.attendance,
+        distance_km=item.distance_km,
+        waitlist=m.waitlist,
+        venue=None if item.venue is None else _venue(activity.locations[item.venue]),
+        next_sessions=[
+            SessionRead(date=s.date, start_time=s.start, end_time=s.end) for s in item.next_sessions
+        ],
+    )
+
+
+def _venue(location: LocationRead) -> VenueRead:
+    return VenueRead(
+        name=location.name,
+        address_1=location.address_1,
+        city=location.city,
+        postcode=location.postcode,
+    )
+
+
 @router.get(
     "/api/v1/referrals/{referral_id}/matches",
     operation_id="matching-list_matches",
@@ -53,29 +103,16 @@ async def list_matches(
     session: SessionDep,
     caller: MatchCaller,
     referral_id: str,
-    limit: Limit = 10,
+    limit: Limit = DEFAULT_LIMIT,
     include_full: IncludeFull = False,
 ) -> MatchesRead:
-    """Activities the person can actually reach, best first, with scores, components, reasons
-    and the number of activities each hard rule excluded."""
+    """Activities the person can actually reach, best first, with scores, components, reasons,
+    venue and next sessions, and the number of activities each hard rule excluded."""
     found = await _matches(request, session, caller, referral_id, limit, include_full)
     result = found.result
     return MatchesRead(
         referral_id=found.referral.id,
-        matches=[
-            MatchRead(
-                activity=ActivityCard(**vars(found.cards[m.activity_id])),
-                score=m.score,
-                components=ComponentsRead(
-                    **{name: getattr(m.components, name) for name in ComponentsRead.model_fields}
-                ),
-                reasons=list(m.reasons),
-                attendance=m.attendance,
-                distance_km=m.distance_km,
-                waitlist=m.waitlist,
-            )
-            for m in result.matches
-        ],
+        matches=[_match_read(item) for item in found.items],
         eligible=result.eligible,
         considered=result.considered,
         excluded=[
@@ -96,24 +133,39 @@ async def match_operation(
     session: SessionDep,
     caller: MatchCaller,
     resource_id: str,
-    limit: Limit = 10,
+    count: Annotated[
+        str | None,
+        Query(
+            alias="_count",
+            description=f"how many matches (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}; "
+            "more is served as the most)",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_LIMIT, deprecated=True, description="the same as _count"),
+    ] = None,
     include_full: IncludeFull = False,
 ) -> Response:
-    """$match: a searchset Bundle of HealthcareService, scored, with reasons in an extension."""
-    found = await _matches(request, session, caller, resource_id, limit, include_full)
+    """$match: a searchset Bundle of HealthcareService, scored, with reasons, venue and next
+    sessions in an extension; `total` is the number of activities that pass every hard rule."""
+    if count is not None and limit is not None:
+        raise BadRequest("Give _count or limit, not both", [Issue("give _count only", "limit")])
+    wanted = limit if limit is not None else parse_count(count, DEFAULT_LIMIT, MAX_LIMIT)
+    found = await _matches(request, session, caller, resource_id, wanted, include_full)
     base = fhir_base(request)
     entries = [
         {
-            "fullUrl": f"{base}/HealthcareService/{m.activity_id}",
-            "resource": fhir.healthcare_service(m, found.cards[m.activity_id]),
-            "search": {"mode": "match", "score": round(m.score, 4)},
+            "fullUrl": f"{base}/HealthcareService/{item.activity.id}",
+            "resource": fhir.healthcare_service(item, found.today),
+            "search": {"mode": "match", "score": item.score},
         }
-        for m in found.result.matches
+        for item in found.items
     ]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": len(entries),
+        "total": found.result.eligible,
         "link": [{"relation": "self", "url": str(request.url)}],
     }
     if entries:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from pydantic import BaseModel, Field
@@ -23,16 +24,37 @@ class ComponentsRead(BaseModel):
     equity: float
 
 
+class SessionRead(BaseModel):
+    date: dt.date
+    start_time: dt.time | None = Field(description="local time, as the directory gives it")
+    end_time: dt.time | None
+
+
+class VenueRead(BaseModel):
+    name: str | None
+    address_1: str | None
+    city: str | None
+    postcode: str | None
+
+
 class MatchRead(BaseModel):
     activity: ActivityCard
-    score: float = Field(ge=0, le=1)
-    components: ComponentsRead
+    score: float = Field(ge=0, le=1, description="rounded to 3 decimals (ranking uses exact)")
+    components: ComponentsRead = Field(description="each rounded to 3 decimals")
     reasons: list[str]
     attendance: str = Field(
         description="in-person | online | phone: how the person would take part"
     )
-    distance_km: float | None
+    distance_km: float | None = Field(description="to the venue, rounded to 0.1 km")
     waitlist: bool = Field(description="full: offered for the waiting list (include_full=true)")
+    venue: VenueRead | None = Field(
+        description="where the person would go (the location the distance is to); "
+        "none unless in person"
+    )
+    next_sessions: list[SessionRead] = Field(
+        description="the next 3 sessions from today by the activity's schedules "
+        "(empty when its days are not known)"
+    )
 
 
 class ExclusionRead(BaseModel):

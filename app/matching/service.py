@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.areas import service as areas_service
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
-from app.matching import engine, repository, snapshot
+from app.directory import schedules
+from app.directory import service as directory_service
+from app.directory.schemas import ActivityRead
+from app.matching import engine, snapshot
 from app.ops.metrics import MATCHES_SERVED
 from app.referrals import repository as referrals_repository
 from app.referrals import service as referrals_service
@@ -30,12 +33,32 @@ GEOLOCATION = "http://hl7.org/fhir/StructureDefinition/geolocation"
 log = logging.getLogger(__name__)
 
 
+SCORE_DECIMALS = 3  # scores and components as shown; ranking uses the exact values
+DISTANCE_DECIMALS = 1  # kilometres as shown
+NEXT_SESSIONS = 3
+
+
+@dataclass(frozen=True)
+class MatchItem:
+    """A match as it is shown (JSON and FHIR alike): figures rounded, with the activity, its
+    next sessions and the venue."""
+
+    match: engine.Match
+    activity: ActivityRead
+    score: float
+    components: dict[str, float]
+    distance_km: float | None
+    venue: int | None  # index in ``activity.locations`` of the location attended, in person
+    next_sessions: list[schedules.Session]
+
+
 @dataclass(frozen=True)
 class Matches:
     referral: Referral
     result: engine.MatchResult
-    cards: dict[str, repository.ActivityCard]
+    items: list[MatchItem]
     warnings: tuple[str, ...]
+    today: dt.date
 
 
 def weights(settings: Settings) -> engine.Weights:
@@ -89,16 +112,12 @@ async def person_for(
     session: AsyncSession, referral: Referral, patient: Patient, settings: Settings, today: dt.date
 ) -> tuple[engine.Person, list[str]]:
     place = await areas_service.locate(session, patient.postcode)
-    warnings = [place.warning] if place.warning else []
-    location = _geolocation(patient) or (
-        (place.latitude, place.longitude)
-        if place.known and place.latitude is not None and place.longitude is not None
-        else None
-    )
-    if location is None:
-        warnings.append(
-            "The person's location is unknown: only online and phone activities are matched"
-        )
+    location = _geolocation(patient)
+    warnings = []
+    if location is None and place.latitude is not None and place.longitude is not None:
+        location = (place.latitude, place.longitude)
+        warnings += [place.warning] if place.warning else []  # the district's centre
+    # an unknown location is the engine's warning ("only online and phone activities")
     prefs: dict[str, Any] = referral.preferences
     needs = await referrals_repository.needs_of(session, referral.id)
     person = engine.Person(
@@ -153,9 +172,51 @@ async def match_referral(
     )
     excluded = {rule: result.excluded[rule] + screened.excluded[rule] for rule in engine.Rule}
     result = engine.MatchResult(result.matches, excluded, result.eligible, result.warnings)
-    cards = await repository.cards(session, [m.activity_id for m in result.matches])
+    activities = await directory_service.get_many(session, [m.activity_id for m in result.matches])
+    items = [
+        _item(m, activities[m.activity_id], person.location, today)
+        for m in result.matches
+        if m.activity_id in activities  # (deleted since the snapshot was read)
+    ]
     MATCHES_SERVED.inc()
-    return Matches(referral, result, cards, tuple(dict.fromkeys([*warnings, *result.warnings])))
+    return Matches(referral, result, items, (*warnings, *result.warnings), today)
+
+
+def _item(
+    match: engine.Match,
+    activity: ActivityRead,
+    person: tuple[float, float] | None,
+    today: dt.date,
+) -> MatchItem:
+    return MatchItem(
+        match=match,
+        activity=activity,
+        score=round(match.score, SCORE_DECIMALS),
+        components={
+            f.name: round(getattr(match.components, f.name), SCORE_DECIMALS)
+            for f in fields(match.components)
+        },
+        distance_km=None
+        if match.distance_km is None
+        else round(match.distance_km, DISTANCE_DECIMALS),
+        venue=_venue(match, activity, person),
+        next_sessions=schedules.next_sessions(activity.schedules, today, NEXT_SESSIONS),
+    )
+
+
+def _venue(
+    match: engine.Match, activity: ActivityRead, person: tuple[float, float] | None
+) -> int | None:
+    """The location the engine measured the match's distance to: of the activity's located
+    places, the one at that distance (the engine decided which ones the person can use)."""
+    if match.distance_km is None or person is None:
+        return None
+    located = [
+        (abs(engine.haversine_km(*person, loc.latitude, loc.longitude) - match.distance_km), i)
+        for i, loc in enumerate(activity.locations)
+        if loc.latitude is not None and loc.longitude is not None
+    ]
+    return min(located)[1] if located else None
 
 
 async def warm_up(settings: Settings) -> bool:

@@ -137,3 +137,23 @@ async def test_a_cursor_beyond_any_result_is_400(
 
     response = await client.get(f"/fhir/AuditEvent?_cursor={encode_cursor(10**20)}", headers=admin)
     assert response.status_code == 400
+
+
+async def test_each_search_entry_reads_at_its_full_url(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str], auth: TokenFactory
+) -> None:
+    event = await create_audit_event(session)
+    bundle = (
+        await client.get(f"/fhir/AuditEvent?entity=ServiceRequest/{event.entity_id}", headers=admin)
+    ).json()
+    full_url = bundle["entry"][0]["fullUrl"]
+    read = await client.get(full_url, headers=admin)
+    assert read.status_code == 200, read.text
+    assert read.json() == bundle["entry"][0]["resource"]
+    read_again = await client.get(
+        f"/fhir/AuditEvent?entity=AuditEvent/{event.id}&action=R", headers=admin
+    )
+    assert read_again.json()["total"] == 1  # reading a record is audited too
+    assert (await client.get(full_url, headers=auth(Role.LINK_WORKER, "Y02718"))).status_code == 403
+    assert (await client.get(f"/fhir/AuditEvent/{uuid.uuid4()}", headers=admin)).status_code == 404
+    assert (await client.get("/fhir/AuditEvent/not-an-id", headers=admin)).status_code == 404

@@ -10,5 +10,5 @@ async def test_capability_statement(client: httpx.AsyncClient) -> None:
     assert statement["fhirVersion"] == "4.0.1"
     assert statement["kind"] == "instance"
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
-    assert resources["AuditEvent"]["interaction"] == [{"code": "search-type"}]
+    assert resources["AuditEvent"]["interaction"] == [{"code": "read"}, {"code": "search-type"}]
     # (the fhir_capture fixture runs the statement through the independent validator)

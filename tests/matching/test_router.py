@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
@@ -131,7 +132,11 @@ async def test_unknown_location_matches_only_remote_activities(
     await create_activity(name="Phone friends", attending_type="phone", locations=[])
     body = (await client.get(f"/api/v1/referrals/{referral['id']}/matches", headers=lw)).json()
     assert [m["activity"]["name"] for m in body["matches"]] == ["Phone friends"]
-    assert any("unknown" in w for w in body["warnings"])
+    assert len([w for w in body["warnings"] if "unknown" in w.lower()]) == 1  # said once
+    bundle = (await client.get(f"/fhir/ServiceRequest/{referral['id']}/$match", headers=lw)).json()
+    outcomes = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
+    assert len(outcomes) == 1
+    assert [i["diagnostics"] for i in outcomes[0]["issue"]] == body["warnings"]
 
 
 async def test_fhir_match_bundle(
@@ -257,3 +262,105 @@ async def test_matches_follow_directory_changes_and_bookings(
     assert set(found) == {"New choir", "Last place"}
     assert "1 place left" in found["Last place"]
     assert excluded[3] == 0
+
+
+async def test_fhir_match_honours_count(
+    client: httpx.AsyncClient,
+    lw: dict[str, str],
+    referral: dict[str, Any],
+    create_activity: CreateActivity,
+) -> None:
+    """DESIGN 5.1: operations honour ``_count`` like searches (default 10, max 50)."""
+    for n in range(12):
+        await create_activity(name=f"Choir {n:02}", locations=_location())
+    url = f"/fhir/ServiceRequest/{referral['id']}/$match"
+
+    def matched(bundle: dict[str, Any]) -> list[str]:
+        return [e["resource"]["name"] for e in bundle["entry"] if e["search"]["mode"] == "match"]
+
+    two = await client.get(f"{url}?_count=2", headers=lw)
+    assert two.status_code == 200, two.text
+    every = (await client.get(f"{url}?_count=50", headers=lw)).json()
+    assert len(matched(every)) == 12
+    assert matched(two.json()) == matched(every)[:2]
+    assert len(matched((await client.get(url, headers=lw)).json())) == 10  # default
+    assert len(matched((await client.get(f"{url}?_count=500", headers=lw)).json())) == 12
+    assert len(matched((await client.get(f"{url}?limit=3", headers=lw)).json())) == 3
+    counted = (await client.get(f"{url}?_count=0", headers=lw)).json()
+    assert (counted["total"], "entry" in counted) == (12, False)
+    assert (await client.get(f"{url}?_count=2&limit=2", headers=lw)).status_code == 400
+    for bad in ("two", "-1", "1.5", "²"):
+        refused = await client.get(f"{url}?_count={bad}", headers=lw)
+        assert refused.status_code == 400, bad
+        assert refused.json()["resourceType"] == "OperationOutcome"
+
+
+def _next_dates(weekdays: set[int], count: int) -> list[str]:
+    """The next ``count`` dates from today (UTC) falling on ``weekdays`` (Monday 0)."""
+    day, found = dt.datetime.now(dt.UTC).date(), []
+    while len(found) < count:
+        if day.weekday() in weekdays:
+            found.append(day.isoformat())
+        day += dt.timedelta(days=1)
+    return found
+
+
+async def test_match_items_say_when_and_where_with_rounded_figures(
+    client: httpx.AsyncClient,
+    lw: dict[str, str],
+    referral: dict[str, Any],
+    create_activity: CreateActivity,
+) -> None:
+    choir = await create_activity(
+        name="Choir",
+        locations=[
+            {
+                "name": "Far hall",
+                "address_1": "9 Far Rd",
+                "city": "London",
+                "latitude": 51.60,
+                "longitude": -0.062645,
+                "accessibility": ["wheelchair"],
+            },
+            *_location(name="Near hall", latitude=51.5712, longitude=-0.0571),
+        ],
+        schedules=[{"freq": "WEEKLY", "byday": "TU,TH", "opens_at": "10:00", "closes_at": "12:00"}],
+    )
+    body = (await client.get(f"/api/v1/referrals/{referral['id']}/matches", headers=lw)).json()
+    [match] = body["matches"]
+    expected_sessions = [
+        {"date": d, "start_time": "10:00:00", "end_time": "12:00:00"}
+        for d in _next_dates({1, 3}, 3)
+    ]
+    assert match["next_sessions"] == expected_sessions
+    assert match["venue"] == {
+        "name": "Near hall",
+        "address_1": "1 High St",
+        "city": "London",
+        "postcode": HOME,
+    }
+    assert match["distance_km"] == round(match["distance_km"], 1) == 0.8
+    assert match["score"] == round(match["score"], 3)
+    assert all(v == round(v, 3) for v in match["components"].values())
+
+    bundle = (await client.get(f"/fhir/ServiceRequest/{referral['id']}/$match", headers=lw)).json()
+    entry = bundle["entry"][0]
+    assert entry["search"]["score"] == match["score"]
+    service = entry["resource"]
+    assert service["id"] == choir["id"]
+    parts = service["extension"][0]["extension"]
+    by_url: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        by_url.setdefault(part["url"], []).append(part)
+    assert by_url["distanceKm"] == [{"url": "distanceKm", "valueDecimal": 0.8}]
+    [venue] = by_url["venue"]
+    contained = {f"#{c['id']}": c for c in service["contained"]}
+    assert contained[venue["valueReference"]["reference"]]["name"] == "Near hall"
+    sessions = [
+        {s["url"]: next(v for k, v in s.items() if k.startswith("value")) for s in e["extension"]}
+        for e in by_url["session"]
+    ]
+    assert sessions == [
+        {"date": s["date"], "start": s["start_time"], "end": s["end_time"]}
+        for s in expected_sessions
+    ]
