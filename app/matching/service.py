@@ -20,6 +20,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.matching import engine, repository, snapshot
 from app.ops.metrics import MATCHES_SERVED
+from app.referrals import needs as referrals_needs
 from app.referrals import repository as referrals_repository
 from app.referrals import service as referrals_service
 from app.referrals.models import Patient, Referral
@@ -101,6 +102,11 @@ async def person_for(
         )
     prefs: dict[str, Any] = referral.preferences
     needs = await referrals_repository.needs_of(session, referral.id)
+    need_texts = {
+        need: words
+        for need, found_in in needs
+        if found_in and (words := referrals_needs.words_at(referral.resource, found_in))
+    }
     person = engine.Person(
         age=age_on(patient.birth_date, today),
         max_travel_km=float(prefs.get("max_travel_km", settings.max_travel_km)),
@@ -108,7 +114,7 @@ async def person_for(
         location=location,
         area_codes=frozenset(c for c in (place.district, place.local_authority_code) if c),
         imd_decile=place.imd_decile,
-        needs=tuple(needs),
+        needs=tuple(need for need, _ in needs),
         interests=frozenset(prefs.get("interests", [])),
         attendance_mode=prefs.get("attendance_mode", "any"),
         digital_access=prefs.get("digital_access", "full"),
@@ -116,6 +122,7 @@ async def person_for(
         available_days=frozenset(prefs.get("available_days", [])),
         free_only=bool(prefs.get("free_only", False)),
         languages=_languages(patient),
+        need_texts=need_texts,
     )
     return person, warnings
 

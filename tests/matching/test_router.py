@@ -257,3 +257,39 @@ async def test_matches_follow_directory_changes_and_bookings(
     assert set(found) == {"New choir", "Last place"}
     assert "1 place left" in found["Last place"]
     assert excluded[3] == 0
+
+
+async def test_a_need_found_in_free_text_ranks_and_is_quoted(
+    client: httpx.AsyncClient,
+    auth: TokenFactory,
+    lw: dict[str, str],
+    areas: None,
+    create_activity: CreateActivity,
+) -> None:
+    person = factories.patient(address=[{"postalCode": HOME}])
+    payload = factories.service_request(person=person, reasonCode=[{"text": "Money worries"}])
+    created = await client.post(
+        "/fhir/ServiceRequest", json=payload, headers=auth(Role.REFERRER, "A81001")
+    )
+    assert created.status_code == 201, created.text
+    referral_id = created.json()["id"]
+    await create_activity(name="Choir", locations=_location())  # the person's interest
+    await create_activity(
+        name="Debt advice",
+        categories=["advice-welfare"],
+        target_needs=["debt-finance"],
+        locations=_location(),
+    )
+    body = (await client.get(f"/api/v1/referrals/{referral_id}/matches", headers=lw)).json()
+    assert [m["activity"]["name"] for m in body["matches"]] == ["Debt advice", "Choir"]
+    quoted = "Targets debt and money worries (from the referral: 'Money worries')"
+    assert body["matches"][0]["reasons"][0] == quoted
+    assert not any("Money worries" in r for r in body["matches"][1]["reasons"])
+
+    bundle = (await client.get(f"/fhir/ServiceRequest/{referral_id}/$match", headers=lw)).json()
+    reasons = [
+        e["valueString"]
+        for e in bundle["entry"][0]["resource"]["extension"][0]["extension"]
+        if e["url"] == "reason"
+    ]
+    assert quoted in reasons
