@@ -8,7 +8,9 @@ No audit record: these hold nobody's data.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,18 +30,36 @@ from app.terminology.schemas import (
 )
 from app.terminology.snomed import concept_id_problem, shipped_mappings
 
+Entry = TypeVar("Entry", SnomedNeedRead, NeedPhraseRead)
+
+
+SHIPPED: dict[str, Any] = {
+    "origin": Origin.SHIPPED,
+    "overrides_shipped": False,
+    "created_at": None,
+    "created_by": None,
+}
+
+
+def _admin(row: SnomedNeedMapping | NeedPhrase, shipped: Iterable[str], key: str) -> dict[str, Any]:
+    """Where an administrator's row comes from, as the Read schemas say it."""
+    return {
+        "origin": Origin.ADMIN,
+        "overrides_shipped": key in shipped,
+        "created_at": row.created_at,
+        "created_by": row.created_by,
+    }
+
+
+def _in_force(shipped: dict[str, Entry], admin: Iterable[tuple[str, Entry]]) -> dict[str, Entry]:
+    """The entries in force by key: an administrator's row replaces a shipped one."""
+    return {**shipped, **dict(admin)}
+
 
 def _shipped() -> dict[str, SnomedNeedRead]:
     return {
         m.concept_id: SnomedNeedRead(
-            concept_id=m.concept_id,
-            display=m.term,
-            need=m.need,
-            source=m.source,
-            origin=Origin.SHIPPED,
-            overrides_shipped=False,
-            created_at=None,
-            created_by=None,
+            concept_id=m.concept_id, display=m.term, need=m.need, source=m.source, **SHIPPED
         )
         for m in shipped_mappings()
     }
@@ -51,19 +71,15 @@ def _admin_read(row: SnomedNeedMapping, shipped: dict[str, SnomedNeedRead]) -> S
         display=row.display,
         need=row.need,
         source=row.source,
-        origin=Origin.ADMIN,
-        overrides_shipped=row.concept_id in shipped,
-        created_at=row.created_at,
-        created_by=row.created_by,
+        **_admin(row, shipped, row.concept_id),
     )
 
 
 async def merged(session: AsyncSession) -> list[SnomedNeedRead]:
     """Every mapping in force, ordered by concept id; an admin row replaces a shipped one."""
     shipped = _shipped()
-    entries = dict(shipped)
-    for row in await repository.list_mappings(session):
-        entries[row.concept_id] = _admin_read(row, shipped)
+    rows = await repository.list_mappings(session)
+    entries = _in_force(shipped, ((r.concept_id, _admin_read(r, shipped)) for r in rows))
     return [entries[k] for k in sorted(entries, key=lambda c: (len(c), c))]
 
 
@@ -157,37 +173,22 @@ async def delete(session: AsyncSession, concept_id: str) -> None:
 
 def _shipped_phrases() -> dict[str, NeedPhraseRead]:
     return {
-        p.phrase: NeedPhraseRead(
-            phrase=p.phrase,
-            need=p.need,
-            note=p.note,
-            origin=Origin.SHIPPED,
-            overrides_shipped=False,
-            created_at=None,
-            created_by=None,
-        )
+        p.phrase: NeedPhraseRead(phrase=p.phrase, need=p.need, note=p.note, **SHIPPED)
         for p in shipped_phrases()
     }
 
 
 def _admin_phrase(row: NeedPhrase, shipped: dict[str, NeedPhraseRead]) -> NeedPhraseRead:
     return NeedPhraseRead(
-        phrase=row.phrase,
-        need=row.need,
-        note=row.note,
-        origin=Origin.ADMIN,
-        overrides_shipped=row.phrase in shipped,
-        created_at=row.created_at,
-        created_by=row.created_by,
+        phrase=row.phrase, need=row.need, note=row.note, **_admin(row, shipped, row.phrase)
     )
 
 
 async def merged_phrases(session: AsyncSession) -> list[NeedPhraseRead]:
     """Every phrase in force, ordered by phrase; an admin row replaces a shipped one."""
     shipped = _shipped_phrases()
-    entries = dict(shipped)
-    for row in await repository.list_phrases(session):
-        entries[row.phrase] = _admin_phrase(row, shipped)
+    rows = await repository.list_phrases(session)
+    entries = _in_force(shipped, ((r.phrase, _admin_phrase(r, shipped)) for r in rows))
     return [entries[k] for k in sorted(entries)]
 
 

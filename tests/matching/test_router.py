@@ -29,15 +29,22 @@ def _location(**overrides: Any) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-async def referral(client: httpx.AsyncClient, auth: TokenFactory, areas: None) -> dict[str, Any]:
-    person = factories.patient(address=[{"postalCode": HOME}])
-    payload = factories.service_request(person=person)  # in person, 5 km, Tue/Thu, free only, music
+async def _refer(
+    client: httpx.AsyncClient, auth: TokenFactory, postcode: str, **overrides: Any
+) -> dict[str, Any]:
+    """A referral of a person living at ``postcode`` (the factory's defaults otherwise)."""
+    person = factories.patient(address=[{"postalCode": postcode}])
+    payload = factories.service_request(person=person, **overrides)
     response = await client.post(
         "/fhir/ServiceRequest", json=payload, headers=auth(Role.REFERRER, "A81001")
     )
-    assert response.status_code == 201
+    assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+@pytest.fixture
+async def referral(client: httpx.AsyncClient, auth: TokenFactory, areas: None) -> dict[str, Any]:
+    return await _refer(client, auth, HOME)  # in person, 5 km, Tue/Thu, free only, music
 
 
 @pytest.fixture
@@ -119,14 +126,7 @@ async def test_unknown_location_matches_only_remote_activities(
     areas: None,
     create_activity: CreateActivity,
 ) -> None:
-    payload = factories.service_request(
-        person=factories.patient(address=[{"postalCode": "ZE3 9JZ"}])
-    )
-    referral = (
-        await client.post(
-            "/fhir/ServiceRequest", json=payload, headers=auth(Role.REFERRER, "A81001")
-        )
-    ).json()
+    referral = await _refer(client, auth, "ZE3 9JZ")
     await create_activity(name="Choir", locations=_location())
     await create_activity(name="Phone friends", attending_type="phone", locations=[])
     body = (await client.get(f"/api/v1/referrals/{referral['id']}/matches", headers=lw)).json()
@@ -266,13 +266,7 @@ async def test_a_need_found_in_free_text_ranks_and_is_quoted(
     areas: None,
     create_activity: CreateActivity,
 ) -> None:
-    person = factories.patient(address=[{"postalCode": HOME}])
-    payload = factories.service_request(person=person, reasonCode=[{"text": "Money worries"}])
-    created = await client.post(
-        "/fhir/ServiceRequest", json=payload, headers=auth(Role.REFERRER, "A81001")
-    )
-    assert created.status_code == 201, created.text
-    referral_id = created.json()["id"]
+    referral_id = (await _refer(client, auth, HOME, reasonCode=[{"text": "Money worries"}]))["id"]
     await create_activity(name="Choir", locations=_location())  # the person's interest
     await create_activity(
         name="Debt advice",
