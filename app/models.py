@@ -35,7 +35,7 @@ from app.reporting.models import (
     ReportNeed,
     ReportReferral,
 )
-from app.terminology.models import SnomedNeedMapping
+from app.terminology.models import NeedPhrase, SnomedNeedMapping
 
 __all__ = [
     "Activity",
@@ -50,6 +50,7 @@ __all__ = [
     "CostOption",
     "Location",
     "LsoaDeprivation",
+    "NeedPhrase",
     "Organisation",
     "OutcomeRecord",
     "OutcomeScore",

@@ -186,6 +186,7 @@ LINK_WORKER = (Role.LINK_WORKER, PERFORMER)
 SR = "/fhir/ServiceRequest"
 SERVICES = "/api/v1/directory/services"
 SNOMED_NEEDS = "/api/v1/terminology/snomed-needs"
+NEED_PHRASES = "/api/v1/terminology/need-phrases"
 IDENTIFIER = [{"system": GP_SYSTEM, "value": "REF-LENGTHS-1"}]
 REFERRAL_CODING = {"system": SNOMED, "code": REFERRAL_CODE}
 BYDAY = "MO," * 21 + "TU"  # 65 characters, each day valid
@@ -784,6 +785,30 @@ CASES = [
         },
         "source",
     ),
+    Case(
+        "need phrase phrase",
+        ("need_phrase.phrase",),
+        "PUT",
+        f"{NEED_PHRASES}/{over('need_phrase.phrase')}",
+        lambda _: {"need": "housing", "note": "test"},
+        "phrase",
+    ),
+    Case(
+        "need phrase need",
+        ("need_phrase.need",),
+        "PUT",
+        f"{NEED_PHRASES}/hoarding",
+        lambda _: {"need": over("need_phrase.need"), "note": "test"},
+        "need",
+    ),
+    Case(
+        "need phrase note",
+        ("need_phrase.note",),
+        "PUT",
+        f"{NEED_PHRASES}/hoarding",
+        lambda _: {"need": "housing", "note": over("need_phrase.note")},
+        "note",
+    ),
 ]
 
 # PostgreSQL refuses U+0000 in a column as it refuses an over-long value (the JSON columns
@@ -855,6 +880,8 @@ NOT_FROM_CLIENTS = {
     "outcome_score.category": "a validated ONS loneliness answer, checked by the scorer",
     "routing_rule.updated_by": "the token's sub, cut to the column (test_a_long_sub_is_kept_cut)",
     "snomed_need_mapping.created_by": "the token's sub, cut to the column (same test)",
+    "need_phrase.created_by": "the token's sub, cut to the column (same test)",
+    "referral_need.found_in": "an element path the resolver writes (reasonCode[i].text)",
     "referral_coding.element": "code | category, by the server",
     "referral_need.need": "codes of the need CodeSystem only (terminology/resolver.py)",
     "resource_version.resource_type": "the server's resource types",
@@ -946,6 +973,11 @@ async def test_a_long_sub_is_kept_cut(
     )
     assert mapped.status_code in (200, 201), mapped.text
     assert mapped.json()["created_by"] == "s" * LENGTHS["snomed_need_mapping.created_by"]
+    phrase = await client.put(
+        f"{NEED_PHRASES}/hoarding", json={"need": "housing", "note": "test"}, headers=admin
+    )
+    assert phrase.status_code == 201, phrase.text
+    assert phrase.json()["created_by"] == "s" * LENGTHS["need_phrase.created_by"]
     rule = await session.get(RoutingRule, "A81001")
     mapping = await session.get(SnomedNeedMapping, "871731000000106")
     assert rule is not None

@@ -103,6 +103,7 @@ SECONDARY_LANGUAGE_FIT = 0.7
 NEUTRAL = 0.5
 PLENTY_OF_PLACES = 10
 SUITED_THRESHOLD = 0.6  # "Can help with <need>" from this suitability up
+QUOTE_MAX = 60  # characters of the referral's words a reason quotes
 DEPRIVED_DECILES = range(1, 4)
 _RAD = math.pi / 180
 
@@ -246,6 +247,7 @@ class Person:
     available_days: frozenset[str] = frozenset()  # mon..sun; empty = not stated
     free_only: bool = False
     languages: tuple[str, ...] = ()  # BCP 47 codes, preferred first; empty = English
+    need_texts: Mapping[str, str] = field(default_factory=dict)  # need -> the words it came from
 
     def __post_init__(self) -> None:
         problems = []
@@ -1069,6 +1071,7 @@ def match(
         accessibility=tuple(n for n in ACCESSIBILITY if n in person.accessibility_needs),
         days=person_days,
         languages=languages,
+        need_texts=person.need_texts,
     )
     matches = tuple(
         Match(
@@ -1110,13 +1113,23 @@ class _ReasonContext:
     accessibility: tuple[str, ...]
     days: frozenset[str]
     languages: tuple[str, ...]
+    need_texts: Mapping[str, str]
+
+
+def _quote(text: str) -> str:
+    """`text` as a match reason quotes it: whitespace collapsed, at most `QUOTE_MAX` characters."""
+    words = " ".join(text.split())
+    if len(words) > QUOTE_MAX:
+        words = words[: QUOTE_MAX - 1].rstrip() + "\u2026"
+    return f" (from the referral: '{words}')"
 
 
 def _reasons(ctx: _ReasonContext, s: _Scored) -> tuple[str, ...]:
     """Plain-English reasons, each true of the match, in this order.
 
     "Targets <need>" (the activity lists the need) or "Can help with <need>" (a category's
-    suitability >= `SUITED_THRESHOLD` in the table); "Matches interest in <categories>";
+    suitability >= `SUITED_THRESHOLD` in the table), quoting the referral's words when the need
+    was found in them; "Matches interest in <categories>";
     "<x.x> km away" (the reported distance, one decimal; "Under 0.1 km away") and, for hybrid,
     "Can also join online" — or "Online" / "By phone"; "Free"; the days ("Tuesdays and
     Thursdays": the days in common when the person gave days, else the activity's days; "Every
@@ -1127,12 +1140,14 @@ def _reasons(ctx: _ReasonContext, s: _Scored) -> tuple[str, ...]:
     a = s.activity
     reasons = []
     for need in ctx.needs:
+        text = ctx.need_texts.get(need)
+        quote = _quote(text) if text else ""
         if need in a.target_needs:
-            reasons.append(f"Targets {_label(NEED_LABELS, need)}")
+            reasons.append(f"Targets {_label(NEED_LABELS, need)}{quote}")
         elif max((ctx.rows[need].get(c, 0.0) for c in a.categories), default=0.0) >= (
             SUITED_THRESHOLD
         ):
-            reasons.append(f"Can help with {_label(NEED_LABELS, need)}")
+            reasons.append(f"Can help with {_label(NEED_LABELS, need)}{quote}")
     if shared := sorted(ctx.interests & a.categories):
         reasons.append(f"Matches interest in {_join([_label(CATEGORY_LABELS, c) for c in shared])}")
     if s.distance_km is not None:

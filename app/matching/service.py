@@ -23,6 +23,7 @@ from app.directory import service as directory_service
 from app.directory.schemas import ActivityRead
 from app.matching import engine, snapshot
 from app.ops.metrics import MATCHES_SERVED
+from app.referrals import needs as referrals_needs
 from app.referrals import repository as referrals_repository
 from app.referrals import service as referrals_service
 from app.referrals.models import Patient, Referral
@@ -120,6 +121,11 @@ async def person_for(
     # an unknown location is the engine's warning ("only online and phone activities")
     prefs: dict[str, Any] = referral.preferences
     needs = await referrals_repository.needs_of(session, referral.id)
+    need_texts = {
+        need: words
+        for need, found_in in needs
+        if found_in and (words := referrals_needs.words_at(referral.resource, found_in))
+    }
     person = engine.Person(
         age=age_on(patient.birth_date, today),
         max_travel_km=float(prefs.get("max_travel_km", settings.max_travel_km)),
@@ -127,7 +133,7 @@ async def person_for(
         location=location,
         area_codes=frozenset(c for c in (place.district, place.local_authority_code) if c),
         imd_decile=place.imd_decile,
-        needs=tuple(needs),
+        needs=tuple(need for need, _ in needs),
         interests=frozenset(prefs.get("interests", [])),
         attendance_mode=prefs.get("attendance_mode", "any"),
         digital_access=prefs.get("digital_access", "full"),
@@ -135,6 +141,7 @@ async def person_for(
         available_days=frozenset(prefs.get("available_days", [])),
         free_only=bool(prefs.get("free_only", False)),
         languages=_languages(patient),
+        need_texts=need_texts,
     )
     return person, warnings
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,7 +55,15 @@ ODS_MAX = column_length(
     Referral.requester_ods, Referral.performer_ods, Task.requester_ods, Task.owner_ods
 )
 
-NeedResolver = Callable[[list[dict[str, Any]]], tuple[list[str], list[Issue]]]
+
+@dataclass(frozen=True)
+class ResolvedNeeds:
+    codes: list[str]
+    found_in: dict[str, str]  # need -> the ServiceRequest element whose words gave it
+    warnings: list[Issue]
+
+
+NeedResolver = Callable[[list[dict[str, Any]]], ResolvedNeeds]
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,14 @@ class ReferralDraft:
     consent: dict[str, Any] | None  # a Consent sent as its own Bundle entry
     resource: dict[str, Any]  # the ServiceRequest to store; subject set when stored
     warnings: list[Issue] = field(default_factory=list)
+    need_found_in: dict[str, str] = field(default_factory=dict)  # need -> element of its words
+
+    def need_rows(self, referral_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The referral's ``referral_need`` rows."""
+        return [
+            {"referral_id": referral_id, "need": n, "found_in": self.need_found_in.get(n)}
+            for n in self.needs
+        ]
 
 
 class _Problems:
@@ -363,12 +380,11 @@ def check_referral(
             )
 
     reasons = resource.get("reasonCode", [])
-    needs: list[str] = []
-    warnings: list[Issue] = []
+    needs = ResolvedNeeds([], {}, [])
     if not reasons:
         problems.add("ServiceRequest.reasonCode", "at least one need (coded or text) is required")
     else:
-        needs, warnings = resolve_needs(reasons)
+        needs = resolve_needs(reasons)
 
     authored_on: dt.datetime | None = None
     if "authoredOn" not in resource:
@@ -426,12 +442,13 @@ def check_referral(
         requester_ods=requester_ods,
         performer_ods=performer_ods,
         authored_on=authored_on,
-        needs=needs,
+        needs=needs.codes,
         preferences=preferences,
         patient=patient,
         consent=consent_entry,
         resource=stored,
-        warnings=warnings,
+        warnings=needs.warnings,
+        need_found_in=needs.found_in,
     )
 
 

@@ -102,6 +102,9 @@ class ReferralNeed(Base):
         ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
     )
     need: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    # The element of the stored ServiceRequest whose words gave the need ("reasonCode[0].text"),
+    # when they did; the words stay in the ServiceRequest only (a person's data).
+    found_in: Mapped[str | None] = mapped_column(String(64))
 
 
 class Task(Base):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
 from typing import Any
 
 from app.errors import Issue, Unprocessable
-from app.referrals.intake import NeedResolver
+from app.referrals.intake import NeedResolver, ResolvedNeeds
 from app.terminology.resolver import Coding, Reason, resolve_reasons
+from app.terminology.service import NeedMaps
+
+_FOUND_IN = re.compile(r"reasonCode\[(\d+)\](?:\.coding\[(\d+)\]\.display|\.text)")
 
 
 def _reason(raw: Any) -> Reason:
@@ -21,11 +24,11 @@ def _reason(raw: Any) -> Reason:
     return Reason(codings=codings, text=raw.get("text"))
 
 
-def resolver(snomed_needs: Mapping[str, str]) -> NeedResolver:
-    """A resolver for ``check_referral`` using the SNOMED CT -> need mapping in force."""
+def resolver(maps: NeedMaps) -> NeedResolver:
+    """A resolver for ``check_referral`` using the SNOMED CT mapping and phrases in force."""
 
-    def resolve(reasons: list[dict[str, Any]]) -> tuple[list[str], list[Issue]]:
-        result = resolve_reasons([_reason(r) for r in reasons], snomed_needs)
+    def resolve(reasons: list[dict[str, Any]]) -> ResolvedNeeds:
+        result = resolve_reasons([_reason(r) for r in reasons], maps.snomed, maps.phrases)
         if result.errors:
             raise Unprocessable(
                 "A reasonCode does not name a need",
@@ -40,6 +43,21 @@ def resolver(snomed_needs: Mapping[str, str]) -> NeedResolver:
             )
             for w in result.warnings
         ]
-        return list(result.needs), warnings
+        return ResolvedNeeds(list(result.needs), dict(result.found_in), warnings)
 
     return resolve
+
+
+def words_at(service_request: dict[str, Any], found_in: str) -> str | None:
+    """The text at ``found_in`` (``reasonCode[0].text``, ``reasonCode[0].coding[1].display``) of
+    a stored ServiceRequest, or None when there is none."""
+    where = _FOUND_IN.fullmatch(found_in)
+    if where is None:
+        return None
+    reason, coding = int(where[1]), where[2]
+    try:
+        concept = service_request["reasonCode"][reason]
+        value = concept["text"] if coding is None else concept["coding"][int(coding)]["display"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return value if isinstance(value, str) and value.strip() else None

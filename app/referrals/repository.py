@@ -147,13 +147,14 @@ async def get_consent(session: AsyncSession, consent_id: uuid.UUID) -> Consent |
     return await session.get(Consent, consent_id)
 
 
-async def needs_of(session: AsyncSession, referral_id: uuid.UUID) -> list[str]:
-    rows = await session.scalars(
-        select(ReferralNeed.need)
+async def needs_of(session: AsyncSession, referral_id: uuid.UUID) -> list[tuple[str, str | None]]:
+    """The referral's needs, each with the element whose words gave it (``found_in``)."""
+    rows = await session.execute(
+        select(ReferralNeed.need, ReferralNeed.found_in)
         .where(ReferralNeed.referral_id == referral_id)
         .order_by(ReferralNeed.need)
     )
-    return list(rows)
+    return [(need, found_in) for need, found_in in rows]
 
 
 async def consent_for_referral(session: AsyncSession, referral_id: uuid.UUID) -> Consent | None:

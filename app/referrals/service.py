@@ -244,7 +244,7 @@ async def _store(session: AsyncSession, draft: ReferralDraft, performer: str) ->
                 ReferralCoding(referral_id=referral_id, element="category", system=s, code=c)
                 for s, c in draft.categories
             ),
-            *(ReferralNeed(referral_id=referral_id, need=n) for n in draft.needs),
+            *(ReferralNeed(**row) for row in draft.need_rows(referral_id)),
             task,
             *([consent] if consent else []),
         ]

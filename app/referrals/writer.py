@@ -387,7 +387,7 @@ def _plan(rows: Rows, draft: ReferralDraft, performer: str, person: Any) -> serv
         for element, codings in (("code", draft.codes), ("category", draft.categories))
         for s, c in codings
     ]
-    rows.needs += [{"referral_id": referral_id, "need": n} for n in draft.needs]
+    rows.needs += draft.need_rows(referral_id)
     referral, task = _detached(Referral, referral_values), _detached(Task, task_values)
     rows.keep_version(fhir.service_request_resource(referral), now)
     rows.keep_version(fhir.task_resource(task), now)

@@ -19,3 +19,15 @@ class SnomedNeedMapping(Base):
     source: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(256))
+
+
+class NeedPhrase(Base):
+    """An administrator's free-text phrase -> need; overrides a shipped one (same phrase)."""
+
+    __tablename__ = "need_phrase"
+
+    phrase: Mapped[str] = mapped_column(String(100), primary_key=True)  # normalised
+    need: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(256))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.terminology.models import SnomedNeedMapping
+from app.terminology.models import NeedPhrase, SnomedNeedMapping
 
 
 async def list_mappings(session: AsyncSession) -> list[SnomedNeedMapping]:
@@ -17,11 +17,19 @@ async def get_mapping(session: AsyncSession, concept_id: str) -> SnomedNeedMappi
     return await session.get(SnomedNeedMapping, concept_id)
 
 
-async def add_mapping(session: AsyncSession, mapping: SnomedNeedMapping) -> None:
-    session.add(mapping)
+async def save(session: AsyncSession, row: SnomedNeedMapping | NeedPhrase) -> None:
+    session.add(row)
     await session.flush()
 
 
-async def delete_mapping(session: AsyncSession, mapping: SnomedNeedMapping) -> None:
-    await session.delete(mapping)
+async def delete(session: AsyncSession, row: SnomedNeedMapping | NeedPhrase) -> None:
+    await session.delete(row)
     await session.flush()
+
+
+async def list_phrases(session: AsyncSession) -> list[NeedPhrase]:
+    return list(await session.scalars(select(NeedPhrase).order_by(NeedPhrase.phrase)))
+
+
+async def get_phrase(session: AsyncSession, phrase: str) -> NeedPhrase | None:
+    return await session.get(NeedPhrase, phrase)

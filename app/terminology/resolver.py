@@ -6,9 +6,13 @@ Each reason is one CodeableConcept: its codings plus optional text. Per reason:
   (the sender used our system wrongly);
 - a SNOMED CT coding gives the need the mapping table assigns to its concept;
 - codings of other systems (ICD-10, Read...) give no need (with a warning);
-- a reason that yields no need from its codings becomes ``other``: its text is kept, or else the
-  display of its first unmapped coding, so the link worker still reads what the GP meant. An
-  unmapped SNOMED CT concept also adds a warning naming it, so an administrator can map it;
+- a reason whose codings give no need, or only ``other``, is read: its text, then the displays
+  of its unmapped codings, are searched for the phrases in force (``phrases.PhraseIndex``); each
+  need found is remembered with the element whose text gave it (``found_in``), so that a match
+  can quote the GP's words. The text of a reason coded with another need is not searched;
+- a reason in which no need is found becomes ``other``: its text is kept, or else the display of
+  its first unmapped coding, so the link worker still reads what the GP meant. An unmapped
+  SNOMED CT concept also adds a warning naming it, so an administrator can map it;
 - a reason with neither a coding nor text is an error.
 
 Needs come back in the order first met, without duplicates. Texts are those of the reasons that
@@ -22,9 +26,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from app.terminology.codesystems import NEED_SYSTEM, SNOMED_SYSTEM, need_codes
+from app.terminology.phrases import OTHER, PhraseIndex
 from app.terminology.snomed import concept_id_problem
 
-OTHER = "other"
+NO_PHRASES = PhraseIndex({})
 
 
 @dataclass(frozen=True)
@@ -52,75 +57,95 @@ class ResolvedReasons:
     texts: tuple[str, ...]
     warnings: tuple[ReasonIssue, ...] = field(default_factory=tuple)
     errors: tuple[ReasonIssue, ...] = field(default_factory=tuple)
+    # need -> the element whose text gave it ("reasonCode[1].text", "...coding[0].display")
+    found_in: Mapping[str, str] = field(default_factory=dict)
 
 
 def _clean(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def resolve_reasons(reasons: Sequence[Reason], mapping: Mapping[str, str]) -> ResolvedReasons:
-    """Need codes for ``reasons``; ``mapping`` is SNOMED CT concept id -> need code."""
+def resolve_reasons(
+    reasons: Sequence[Reason], mapping: Mapping[str, str], phrases: PhraseIndex = NO_PHRASES
+) -> ResolvedReasons:
+    """Need codes for ``reasons``; ``mapping`` is SNOMED CT concept id -> need code, ``phrases``
+    the free-text phrases in force."""
     known_needs = need_codes()
     needs: list[str] = []
     texts: list[str] = []
+    found_in: dict[str, str] = {}
     warnings: list[ReasonIssue] = []
     errors: list[ReasonIssue] = []
 
-    def add(need: str) -> None:
+    def add(need: str, where: str | None = None) -> None:
         if need not in needs:
             needs.append(need)
+        if where is not None:
+            found_in.setdefault(need, where)
 
     for r, reason in enumerate(reasons):
         found: list[str] = []
-        unmapped_displays: list[str] = []
+        unused: list[ReasonIssue] = []  # codings that gave no need, warned about at the end
+        text = _clean(reason.text)
+        # the texts of the reason, each with its element: its own text, then unmapped displays
+        written: list[tuple[str, str]] = [(text, f"reasonCode[{r}].text")] if text else []
         for c, coding in enumerate(reason.codings):
             where = f"reasonCode[{r}].coding[{c}]"
             code = _clean(coding.code)
+            display = _clean(coding.display)
             if code is None:
                 errors.append(ReasonIssue("a coding needs a code", f"{where}.code"))
-            elif coding.system == NEED_SYSTEM:
+                continue
+            if coding.system == NEED_SYSTEM:
                 if code in known_needs:
                     found.append(code)
                 else:
                     errors.append(
                         ReasonIssue(f"'{code}' is not a code of {NEED_SYSTEM}", f"{where}.code")
                     )
-            elif coding.system == SNOMED_SYSTEM:
+                continue
+            if coding.system == SNOMED_SYSTEM:
                 need = mapping.get(code)
                 if need is not None and need in known_needs:
                     found.append(need)
                     continue
                 problem = concept_id_problem(code)
-                display = _clean(coding.display)
                 detail = f" ({display})" if display else ""
                 reason_text = f"not a valid concept id: {problem}" if problem else "not mapped"
-                warnings.append(
-                    ReasonIssue(
-                        f"SNOMED CT {code}{detail} is {reason_text} to a need; recorded as "
-                        f"'{OTHER}'",
-                        f"{where}.code",
-                    )
-                )
-                if display:
-                    unmapped_displays.append(display)
+                message = f"SNOMED CT {code}{detail} is {reason_text} to a need"
+                unused.append(ReasonIssue(message, f"{where}.code"))
             else:
-                warnings.append(
-                    ReasonIssue(
-                        f"codes of {coding.system or 'no system'} are not used to find needs; "
-                        f"recorded as '{OTHER}'",
-                        f"{where}.system",
-                    )
-                )
-                if display := _clean(coding.display):
-                    unmapped_displays.append(display)
-        if found:
+                message = f"codes of {coding.system or 'no system'} are not used to find needs"
+                unused.append(ReasonIssue(message, f"{where}.system"))
+            if display:
+                written.append((display, f"{where}.display"))
+
+        named = [n for n in found if n != OTHER]
+        from_text = (
+            []
+            if named
+            else [(need, where) for words, where in written for need in phrases.needs_in(words)]
+        )
+        if named:
+            ending = "the reason's other codings give its need"
             for need in found:
-                add(need)
-            if OTHER in found and (text := _clean(reason.text)):
+                add(need, f"reasonCode[{r}].text" if need == OTHER and text else None)
+            if OTHER in found and text:
                 texts.append(text)
-            continue
-        text = _clean(reason.text) or (unmapped_displays[0] if unmapped_displays else None)
-        if text is None:
+        elif from_text:
+            ending = "the need was found in the text"
+            for need, where in from_text:
+                add(need, where)
+        elif found or written:
+            ending = f"recorded as '{OTHER}'"
+            if written:
+                words, where = written[0]
+                add(OTHER, where)
+                texts.append(words)
+            else:
+                add(OTHER)
+        else:
+            ending = "no need recorded"
             if not reason.codings:
                 errors.append(ReasonIssue("a reason needs a coding or text", f"reasonCode[{r}]"))
             elif not any(e.expression.startswith(f"reasonCode[{r}].") for e in errors):
@@ -130,7 +155,7 @@ def resolve_reasons(reasons: Sequence[Reason], mapping: Mapping[str, str]) -> Re
                         f"reasonCode[{r}]",
                     )
                 )
-            continue
-        add(OTHER)
-        texts.append(text)
-    return ResolvedReasons(tuple(needs), tuple(texts), tuple(warnings), tuple(errors))
+        warnings.extend(ReasonIssue(f"{w.message}; {ending}", w.expression) for w in unused)
+    return ResolvedReasons(
+        tuple(needs), tuple(texts), tuple(warnings), tuple(errors), found_in=found_in
+    )

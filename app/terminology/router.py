@@ -1,4 +1,5 @@
-"""``/fhir/CodeSystem`` (read, search) for every role, and the admin SNOMED CT -> need mappings.
+"""``/fhir/CodeSystem`` (read, search) for every role; the admin SNOMED CT -> need mappings and
+free-text phrases -> needs.
 
 ``fhir_router`` is mounted under ``/fhir``, ``router`` under ``/api/v1/terminology``.
 """
@@ -19,7 +20,14 @@ from app.fhir.http import fhir_base, search_request
 from app.fhir.responses import FhirResponse, search_routes
 from app.fhir.search import page_links
 from app.terminology import codesystems, service
-from app.terminology.schemas import SnomedNeedList, SnomedNeedRead, SnomedNeedWrite
+from app.terminology.schemas import (
+    NeedPhraseList,
+    NeedPhraseRead,
+    NeedPhraseWrite,
+    SnomedNeedList,
+    SnomedNeedRead,
+    SnomedNeedWrite,
+)
 
 fhir_router = APIRouter(prefix="/fhir", tags=["fhir"])
 router = APIRouter(prefix="/api/v1/terminology", tags=["terminology"])
@@ -120,5 +128,49 @@ async def delete_snomed_need(
 ) -> Response:
     """Delete an administrator's mapping; a shipped mapping for the concept applies again."""
     await service.delete(session, concept_id)
+    request.app.state.need_mappings.invalidate()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/need-phrases", operation_id="terminology-list_need_phrases", response_model=NeedPhraseList
+)
+async def list_need_phrases(session: SessionDep, _caller: AdminDep) -> NeedPhraseList:
+    """Every free-text phrase -> need in force: shipped (for review) and administrators' rows."""
+    return NeedPhraseList(items=await service.merged_phrases(session))
+
+
+@router.put(
+    "/need-phrases/{phrase}",
+    operation_id="terminology-put_need_phrase",
+    response_model=NeedPhraseRead,
+    responses={201: {"model": NeedPhraseRead, "description": "a new administrator phrase"}},
+)
+async def put_need_phrase(
+    request: Request,
+    phrase: str,
+    body: NeedPhraseWrite,
+    session: SessionDep,
+    caller: AdminDep,
+    response: Response,
+) -> NeedPhraseRead:
+    """Map a phrase (normalised) to a need: creates or replaces the administrator's row."""
+    entry, created = await service.put_phrase(session, phrase, body, caller.principal)
+    request.app.state.need_mappings.invalidate()
+    response.status_code = 201 if created else 200
+    return entry
+
+
+@router.delete(
+    "/need-phrases/{phrase}",
+    operation_id="terminology-delete_need_phrase",
+    status_code=204,
+    response_class=Response,
+)
+async def delete_need_phrase(
+    request: Request, phrase: str, session: SessionDep, _caller: AdminDep
+) -> Response:
+    """Delete an administrator's phrase; a shipped phrase, if any, applies again."""
+    await service.delete_phrase(session, phrase)
     request.app.state.need_mappings.invalidate()
     return Response(status_code=204)

@@ -9,7 +9,7 @@ from app.ops.input_guard import Text
 
 
 class Origin(StrEnum):
-    SHIPPED = "shipped"  # data/snomed_needs.json, cited
+    SHIPPED = "shipped"  # data/snomed_needs.json (cited) or data/need_phrases.csv
     ADMIN = "admin"  # added by an administrator (overrides a shipped entry)
 
 
@@ -44,3 +44,34 @@ class SnomedNeedRead(BaseModel):
 
 class SnomedNeedList(BaseModel):
     items: list[SnomedNeedRead]
+
+
+class NeedPhraseWrite(BaseModel):
+    """An administrator's free-text phrase for a need (the phrase is in the URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    need: Text = Field(
+        min_length=1,
+        max_length=64,
+        description="a code of CodeSystem need; 'other' switches a shipped phrase off",
+    )
+    note: Text = Field(
+        min_length=1, max_length=1000, description="why the phrase means the need, for review"
+    )
+
+
+class NeedPhraseRead(BaseModel):
+    phrase: str = Field(description="normalised: case-folded, punctuation as single spaces")
+    need: str
+    note: str
+    origin: Origin
+    overrides_shipped: bool = Field(
+        description="an admin row that replaces a shipped phrase (the same normalised phrase)"
+    )
+    created_at: dt.datetime | None
+    created_by: str | None
+
+
+class NeedPhraseList(BaseModel):
+    items: list[NeedPhraseRead]

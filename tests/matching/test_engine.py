@@ -507,6 +507,20 @@ def test_the_first_match_has_true_reasons_in_order() -> None:
     assert "Under 0.1 km away" in tiny.reasons
 
 
+def test_a_need_found_in_free_text_quotes_the_text() -> None:
+    advice = replace(OTHERS[1], target_needs=frozenset({"debt-finance"}))
+    person = replace(
+        PERSON, needs=("debt-finance",), need_texts={"debt-finance": " Money\nworries "}
+    )
+    (m,) = run(person, advice).matches
+    assert m.reasons[0] == "Targets debt and money worries (from the referral: 'Money worries')"
+    long = "Worried about money since the rent went up, " + "x" * 60
+    (m,) = run(replace(person, need_texts={"debt-finance": long}), OTHERS[1]).matches
+    quote = f"{long[:59]}\u2026"
+    assert m.reasons[0] == f"Can help with debt and money worries (from the referral: '{quote}')"
+    assert len(quote) == 60
+
+
 def test_score_is_the_weighted_mean_of_the_components() -> None:
     result = run(PERSON, STAR, *OTHERS)
     for m in result.matches:

@@ -30,15 +30,22 @@ def _location(**overrides: Any) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-async def referral(client: httpx.AsyncClient, auth: TokenFactory, areas: None) -> dict[str, Any]:
-    person = factories.patient(address=[{"postalCode": HOME}])
-    payload = factories.service_request(person=person)  # in person, 5 km, Tue/Thu, free only, music
+async def _refer(
+    client: httpx.AsyncClient, auth: TokenFactory, postcode: str, **overrides: Any
+) -> dict[str, Any]:
+    """A referral of a person living at ``postcode`` (the factory's defaults otherwise)."""
+    person = factories.patient(address=[{"postalCode": postcode}])
+    payload = factories.service_request(person=person, **overrides)
     response = await client.post(
         "/fhir/ServiceRequest", json=payload, headers=auth(Role.REFERRER, "A81001")
     )
-    assert response.status_code == 201
+    assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+@pytest.fixture
+async def referral(client: httpx.AsyncClient, auth: TokenFactory, areas: None) -> dict[str, Any]:
+    return await _refer(client, auth, HOME)  # in person, 5 km, Tue/Thu, free only, music
 
 
 @pytest.fixture
@@ -120,14 +127,7 @@ async def test_unknown_location_matches_only_remote_activities(
     areas: None,
     create_activity: CreateActivity,
 ) -> None:
-    payload = factories.service_request(
-        person=factories.patient(address=[{"postalCode": "ZE3 9JZ"}])
-    )
-    referral = (
-        await client.post(
-            "/fhir/ServiceRequest", json=payload, headers=auth(Role.REFERRER, "A81001")
-        )
-    ).json()
+    referral = await _refer(client, auth, "ZE3 9JZ")
     await create_activity(name="Choir", locations=_location())
     await create_activity(name="Phone friends", attending_type="phone", locations=[])
     body = (await client.get(f"/api/v1/referrals/{referral['id']}/matches", headers=lw)).json()
@@ -364,3 +364,33 @@ async def test_match_items_say_when_and_where_with_rounded_figures(
         {"date": s["date"], "start": s["start_time"], "end": s["end_time"]}
         for s in expected_sessions
     ]
+
+
+async def test_a_need_found_in_free_text_ranks_and_is_quoted(
+    client: httpx.AsyncClient,
+    auth: TokenFactory,
+    lw: dict[str, str],
+    areas: None,
+    create_activity: CreateActivity,
+) -> None:
+    referral_id = (await _refer(client, auth, HOME, reasonCode=[{"text": "Money worries"}]))["id"]
+    await create_activity(name="Choir", locations=_location())  # the person's interest
+    await create_activity(
+        name="Debt advice",
+        categories=["advice-welfare"],
+        target_needs=["debt-finance"],
+        locations=_location(),
+    )
+    body = (await client.get(f"/api/v1/referrals/{referral_id}/matches", headers=lw)).json()
+    assert [m["activity"]["name"] for m in body["matches"]] == ["Debt advice", "Choir"]
+    quoted = "Targets debt and money worries (from the referral: 'Money worries')"
+    assert body["matches"][0]["reasons"][0] == quoted
+    assert not any("Money worries" in r for r in body["matches"][1]["reasons"])
+
+    bundle = (await client.get(f"/fhir/ServiceRequest/{referral_id}/$match", headers=lw)).json()
+    reasons = [
+        e["valueString"]
+        for e in bundle["entry"][0]["resource"]["extension"][0]["extension"]
+        if e["url"] == "reason"
+    ]
+    assert quoted in reasons

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Role
 from app.referrals.models import Patient, Referral, ReferralNeed, Task
+from app.terminology.codesystems import NEED_SYSTEM
 from tests.conftest import TokenFactory
 from tests.referrals import factories
 
@@ -338,15 +339,11 @@ class TestNeeds:
         gp: dict[str, str],
         auth: TokenFactory,
     ) -> None:
+        # no display nor text that a phrase would find: unmapped, the concept is 'other'
         reason = [
             {
-                "coding": [
-                    {
-                        "system": "http://snomed.info/sct",
-                        "code": "35489007",
-                        "display": "Depressive disorder",
-                    }
-                ]
+                "coding": [{"system": "http://snomed.info/sct", "code": "35489007"}],
+                "text": "See the GP record",
             }
         ]
 
@@ -375,3 +372,65 @@ class TestNeeds:
         assert await needs_of(factories.service_request(reasonCode=shipped)) == [
             "loneliness-isolation"
         ]
+
+    async def _stored_needs(self, session: AsyncSession, referral_id: str) -> dict[str, str | None]:
+        rows = await session.execute(
+            select(ReferralNeed.need, ReferralNeed.found_in).where(
+                ReferralNeed.referral_id == uuid.UUID(referral_id)
+            )
+        )
+        return {need: found_in for need, found_in in rows}  # noqa: C416 (rows are Rows)
+
+    @pytest.mark.parametrize(
+        ("reason", "expected"),
+        [
+            ({"text": "Money worries"}, {"debt-finance": "reasonCode[0].text"}),
+            ({"text": "Recently bereaved"}, {"bereavement": "reasonCode[0].text"}),
+            (
+                {
+                    "coding": [  # not in the shipped mapping
+                        {
+                            "system": factories.SNOMED,
+                            "code": "1184702004",
+                            "display": "Financial insecurity",
+                        }
+                    ]
+                },
+                {"debt-finance": "reasonCode[0].coding[0].display"},
+            ),
+            ({"text": "Wants to learn to swim"}, {"other": "reasonCode[0].text"}),
+        ],
+    )
+    async def test_free_text_is_mapped_to_needs_and_kept(
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        gp: dict[str, str],
+        reason: dict[str, Any],
+        expected: dict[str, str],
+    ) -> None:
+        payload = factories.service_request(reasonCode=[reason])
+        created = await create(client, gp, payload)
+        assert created.status_code == 201, created.text
+        body = created.json()
+        assert await self._stored_needs(session, body["id"]) == expected
+        read = await client.get(f"/fhir/ServiceRequest/{body['id']}", headers=gp)
+        assert read.json()["reasonCode"] == [reason]  # the original text, as sent
+
+    async def test_a_transaction_keeps_where_a_need_was_found(
+        self, client: httpx.AsyncClient, session: AsyncSession, gp: dict[str, str]
+    ) -> None:
+        sr = factories.service_request(
+            reasonCode=[
+                {"coding": [{"system": NEED_SYSTEM, "code": "housing"}]},
+                {"text": "Lost her husband; money worries"},
+            ]
+        )
+        response = await client.post("/fhir", json=factories.transaction(sr), headers=gp)
+        assert response.status_code == 200, response.text
+        referral_id = response.json()["entry"][1]["resource"]["id"]
+        assert await self._stored_needs(session, referral_id) == {
+            "housing": None,
+            "bereavement": "reasonCode[1].text",
+            "debt-finance": "reasonCode[1].text",
+        }

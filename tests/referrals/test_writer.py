@@ -38,6 +38,8 @@ from app.referrals.models import (
 )
 from app.referrals.writer import IntakeWriter
 from app.reporting.models import ReportDirty
+from app.terminology.resolver import NO_PHRASES
+from app.terminology.service import NeedMaps
 from tests.conftest import TokenFactory
 from tests.referrals import factories
 
@@ -55,7 +57,7 @@ def _context(app: Any, role: Role = Role.ADMIN, org: str = "X26") -> service.Con
 
 
 def _draft(resource: dict[str, Any]) -> intake.ReferralDraft:
-    return intake.check_referral(resource, resolve_needs=needs.resolver({}))
+    return intake.check_referral(resource, resolve_needs=needs.resolver(NeedMaps({}, NO_PHRASES)))
 
 
 @contextmanager
@@ -262,7 +264,9 @@ async def test_one_statement_stores_what_the_executemany_stores(
     for draft in (plain, with_consent):
         intake = writer_module._plan(rows, draft, PERFORMER, None)
         rows.audit += audit.success_rows(ctx.actor, service.intake_accesses(intake))
-    rows.needs.append({"referral_id": rows.referrals[0]["id"], "need": "loneliness"})
+    rows.needs.append(
+        {"referral_id": rows.referrals[0]["id"], "need": "other", "found_in": "reasonCode[0].text"}
+    )
     tables = rows.after_patients()
     assert all(table_rows for _, table_rows in tables)
     assert any(task["status_reason"] is None for task in rows.tasks)

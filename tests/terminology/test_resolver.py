@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from app.terminology.codesystems import NEED_SYSTEM, SNOMED_SYSTEM
+from app.terminology.phrases import PhraseIndex
 from app.terminology.resolver import Coding, Reason, resolve_reasons
 
+LONELY = "loneliness-isolation"
 MAPPING = {"422650009": "loneliness-isolation", "73438004": "employment-learning"}
 
 
@@ -119,3 +121,49 @@ def test_errors_name_the_element() -> None:
 def test_mapping_to_an_unknown_need_is_not_trusted() -> None:
     result = resolve_reasons([Reason([sct("422650009", "Social isolation")])], {"422650009": "x"})
     assert result.needs == ("other",)
+
+
+PHRASES = PhraseIndex(
+    {"money worries": "debt-finance", "bereaved": "bereavement", "lonely": LONELY}
+)
+
+
+def test_text_only_is_mapped_by_phrases_and_remembers_where() -> None:
+    result = resolve_reasons(
+        [Reason(text="Money worries"), Reason(text="Recently bereaved, lonely")], {}, PHRASES
+    )
+    assert result.needs == ("debt-finance", "bereavement", LONELY)
+    assert result.texts == ()
+    assert result.found_in == {
+        "debt-finance": "reasonCode[0].text",
+        "bereavement": "reasonCode[1].text",
+        LONELY: "reasonCode[1].text",
+    }
+
+
+def test_unmapped_snomed_display_is_mapped_by_phrases() -> None:
+    result = resolve_reasons([Reason([sct("871731000000106", "Money worries")])], {}, PHRASES)
+    assert result.needs == ("debt-finance",)
+    assert result.found_in == {"debt-finance": "reasonCode[0].coding[0].display"}
+    (warning,) = result.warnings
+    assert "not mapped" in warning.message
+    assert "found in the text" in warning.message
+
+
+def test_unmatched_text_is_other_and_remembered() -> None:
+    result = resolve_reasons([Reason(text="hoarding")], {}, PHRASES)
+    assert result.needs == ("other",)
+    assert result.texts == ("hoarding",)
+    assert result.found_in == {"other": "reasonCode[0].text"}
+
+
+def test_a_coded_need_is_not_second_guessed_by_its_text() -> None:
+    result = resolve_reasons([Reason([need("low-mood")], text="lonely")], {}, PHRASES)
+    assert result.needs == ("low-mood",)
+    assert result.found_in == {}
+
+
+def test_explicit_other_is_refined_by_its_text() -> None:
+    result = resolve_reasons([Reason([need("other")], text="money worries")], {}, PHRASES)
+    assert result.needs == ("debt-finance",)
+    assert result.found_in == {"debt-finance": "reasonCode[0].text"}
