@@ -1,7 +1,7 @@
 """U+0000 anywhere a client can put it: a 4xx naming where, never PostgreSQL's 500, nothing
 written. Paths and query parameters: 400 from one check before every route
-(app/ops/input_guard.py); JSON API bodies: 422 naming the field (``Text``); FHIR bodies: the
-intake rules (tests/test_lengths.py, NUL cases)."""
+(app/ops/input_guard.py); JSON API bodies: 422 naming the field (``Text``); FHIR bodies: 400
+naming the element, for every resource the API accepts (tests/test_lengths.py, NUL_CASES)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ PostgreSQL text cannot hold NUL, so a NUL reaching a query fails there (a 500); 
 search parameter has a use for it (FHIR strings may not contain it either: R4 datatypes allow
 no character below U+0020 but tab, CR and LF). Refusing it once, before any route runs, covers
 every parameter, including ones added later. Bodies are checked where they are validated, so
-that the answer names the field: the FHIR intake rules (app/referrals/intake.py) and the JSON
-APIs' schemas (`app.ops.input_guard.Text`).
+that the answer names the field: every FHIR body where its structure is checked
+(app/fhir/codec.py) and the JSON APIs' schemas (`app.ops.input_guard.Text`).
 """
 
 from __future__ import annotations
