@@ -61,7 +61,7 @@ def test_the_generator_stores_what_the_intake_would() -> None:
         rng = random.Random(i)
         authored = dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC)
         payload, needs = demo.service_request(rng, f"V-{i}", who, "A81001", authored)
-        draft = check_referral(payload, resolve_needs=resolver({}))
+        draft = check_referral(payload, resolve_needs=resolver({}), clock_skew=dt.timedelta(0))
         assert draft.resource == demo.stored(payload)
         assert draft.patient.resource == demo.stored_patient(who.resource)
         assert (draft.patient.nhs_number, draft.patient.birth_date) == (
