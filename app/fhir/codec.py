@@ -19,9 +19,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.errors import BadRequest, Issue
+from app.errors import TIME_ZONE_REQUIRED, BadRequest, Issue
 
 RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
+# A date and a time with no time zone: refused by the dateTime and instant types (R4 datatypes)
+NO_TIME_ZONE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -123,6 +125,14 @@ def _has_fault(value: Any) -> bool:
     return isinstance(value, str) and (not value.strip() or NUL in value)
 
 
+def _error_message(error: Any) -> str:
+    """fhir.resources' message, or what the caller must change when it is only a regex."""
+    given = error.get("input")
+    if isinstance(given, str) and NO_TIME_ZONE.match(given):
+        return TIME_ZONE_REQUIRED
+    return str(error["msg"])
+
+
 def check_structure(resource: dict[str, Any], resource_type: str, where: str | None = None) -> None:
     """400 unless ``resource`` is structurally valid R4 JSON of ``resource_type``.
 
@@ -152,7 +162,7 @@ def check_structure(resource: dict[str, Any], resource_type: str, where: str | N
     except ValidationError as exc:
         issues = [
             Issue(
-                f"{error['msg']}",
+                _error_message(error),
                 fhir_path(where or resource_type, tuple(error["loc"])),
                 code="structure",
             )
