@@ -84,7 +84,8 @@ class TestRejectedTokens:
             assert 'error="invalid_token"' in challenge
             assert "malformed" in challenge
             text = response.text
-            assert "malformed" in text and "JWT" in text, text
+            assert "malformed" in text, text
+            assert "JWT" in text, text
             assert "is required" not in text, text
 
     async def test_expired(self, client: httpx.AsyncClient) -> None:
