@@ -147,3 +147,17 @@ async def test_an_escaped_backslash_before_u0000_is_ordinary_text(
     response = await client.put(SNOMED_NEEDS, json=body, headers=auth(*ADMIN))
     assert response.status_code in (200, 201), response.text
     assert response.json()["source"] == "see \\u0000 in the notes"
+
+
+async def test_a_nul_in_a_search_form_body_is_refused(
+    client: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    """``POST _search`` carries the parameters in its body: the same rule as the query."""
+    response = await client.post(
+        "/fhir/ServiceRequest/_search",
+        data={"identifier": "urn:x|a\u0000b"},
+        headers=auth(*REFERRER),
+    )
+    assert response.status_code == 400, response.text
+    assert "NUL" in response.text
+    assert response.json()["issue"][0]["expression"] == ["identifier"]

@@ -12,6 +12,7 @@ that the answer names the field: every FHIR body where its structure is checked
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Request
@@ -34,7 +35,12 @@ async def refuse_nul(request: Request) -> None:
     """400 when the path or a query parameter holds a NUL character."""
     if "\x00" in request.url.path:
         raise BadRequest("The path contains a NUL character", [Issue("NUL character", "path")])
-    for name, value in request.query_params.multi_items():
+    refuse_nul_parameters(request.query_params.multi_items())
+
+
+def refuse_nul_parameters(pairs: Iterable[tuple[str, str]]) -> None:
+    """400 when a parameter's name or value holds a NUL character (the query, a form body)."""
+    for name, value in pairs:
         if "\x00" in name or "\x00" in value:
             raise BadRequest(
                 f"Parameter {name.replace(chr(0), '')!r} contains a NUL character",
