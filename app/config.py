@@ -5,6 +5,7 @@ The README has a table of them; `tests/test_config.py` checks that the table and
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -47,7 +48,9 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = Field(None, description="required `iss` claim, when set")
     jwks_url: str | None = Field(None, description="JWKS URL for RS256/ES256 tokens")
     jwks_file: Path | None = Field(None, description="JWKS file for RS256/ES256 tokens")
-    jwt_leeway_s: int = Field(60, ge=0, description="clock skew allowed on `exp`/`nbf`/`iat`")
+    jwt_leeway_s: int = Field(
+        60, ge=0, description="clock skew allowed on `exp`/`nbf`/`iat` and on `authoredOn`"
+    )
 
     max_body_bytes: int = Field(1_048_576, ge=1, description="largest request body accepted")
     default_performer_ods: str | None = Field(
@@ -136,6 +139,11 @@ class Settings(BaseSettings):
         if self.environment is not Environment.PRODUCTION and not has_jwks:
             return DEV_JWT_SECRET
         return None
+
+    @property
+    def clock_skew(self) -> dt.timedelta:
+        """How far a client's clock may run ahead of this server's: token times, authoredOn."""
+        return dt.timedelta(seconds=self.jwt_leeway_s)
 
     @property
     def async_database_url(self) -> str:

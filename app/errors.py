@@ -103,6 +103,13 @@ class InternalError(AppError):
     """Rendered for an unexpected exception; its message never includes the exception text."""
 
 
+TIME_ZONE_REQUIRED = (
+    "a time zone is required: a date with a time is YYYY-MM-DDThh:mm:ss followed by Z or "
+    "+hh:mm / -hh:mm (e.g. 2026-11-01T10:00:00Z)"
+)
+"""The answer to a time given without a time zone, wherever one is read (FHIR or JSON)."""
+
+
 def known_uuid(raw: str, label: str) -> uuid.UUID:
     """An id in a URL: one this service could have issued, else 404 (``label`` names it)."""
     try:

@@ -260,6 +260,34 @@ async def committed_client(
         yield http
 
 
+def _references(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        if isinstance(value.get("reference"), str):
+            yield value["reference"]
+        for key, child in value.items():
+            if key not in ("contained", "resource"):  # each is a container of its own
+                yield from _references(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _references(child)
+
+
+def assert_local_references_resolve(resource: dict[str, Any]) -> None:
+    """Every ``#id`` reference in ``resource`` (and in each resource it contains, or holds as a
+    Bundle entry) resolves to a resource contained in its container (R4 references.html)."""
+    if resource.get("resourceType") == "Bundle":
+        for entry in resource.get("entry", []):
+            if "resource" in entry:
+                assert_local_references_resolve(entry["resource"])
+        return
+    contained = resource.get("contained", [])
+    ids = {c.get("id") for c in contained}
+    for item in [resource, *contained]:
+        for reference in _references(item):
+            if reference.startswith("#") and reference != "#":
+                assert reference[1:] in ids, f"{reference} resolves to nothing in {resource}"
+
+
 TokenFactory = Callable[..., dict[str, str]]
 
 

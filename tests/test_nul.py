@@ -1,7 +1,7 @@
 """U+0000 anywhere a client can put it: a 4xx naming where, never PostgreSQL's 500, nothing
 written. Paths and query parameters: 400 from one check before every route
-(app/ops/input_guard.py); JSON API bodies: 422 naming the field (``Text``); FHIR bodies: the
-intake rules (tests/test_lengths.py, NUL cases)."""
+(app/ops/input_guard.py); JSON API bodies: 422 naming the field (``Text``); FHIR bodies: 400
+naming the element, for every resource the API accepts (tests/test_lengths.py, NUL_CASES)."""
 
 from __future__ import annotations
 
@@ -147,3 +147,17 @@ async def test_an_escaped_backslash_before_u0000_is_ordinary_text(
     response = await client.put(SNOMED_NEEDS, json=body, headers=auth(*ADMIN))
     assert response.status_code in (200, 201), response.text
     assert response.json()["source"] == "see \\u0000 in the notes"
+
+
+async def test_a_nul_in_a_search_form_body_is_refused(
+    client: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    """``POST _search`` carries the parameters in its body: the same rule as the query."""
+    response = await client.post(
+        "/fhir/ServiceRequest/_search",
+        data={"identifier": "urn:x|a\u0000b"},
+        headers=auth(*REFERRER),
+    )
+    assert response.status_code == 400, response.text
+    assert "NUL" in response.text
+    assert response.json()["issue"][0]["expression"] == ["identifier"]

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.policy import Action, Reach, authorize
 from app.auth.principal import Principal
-from app.auth.tokens import TokenVerifier, missing_token
+from app.auth.tokens import TokenVerifier, no_bearer_token
 
 _bearer = HTTPBearer(auto_error=False, description="JWT: HS256 (development) or RS256/ES256 (JWKS)")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -20,7 +20,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 async def get_principal(request: Request, credentials: Credentials) -> Principal:
     """The verified caller; 401 with ``WWW-Authenticate`` when the token is missing or bad."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise missing_token()
+        raise no_bearer_token(request.headers.get("authorization"))
     verifier: TokenVerifier = request.app.state.verifier
     principal = await verifier.verify(credentials.credentials)
     request.state.principal = principal

@@ -42,7 +42,15 @@ def _invalid(description: str) -> Unauthorized:
     )
 
 
-def missing_token() -> Unauthorized:
+MALFORMED = "malformed token: a JWT is three base64url parts, header.payload.signature"
+
+
+def no_bearer_token(header: str | None = None) -> Unauthorized:
+    """The 401 when the ``Authorization`` header gave no bearer token: none at all (or another
+    scheme's credentials), or a bare token without the ``Bearer`` scheme (malformed)."""
+    scheme, _, credentials = (header or "").strip().partition(" ")
+    if scheme and not credentials and scheme.lower() != "bearer":
+        return _invalid(f"{MALFORMED}, sent as 'Authorization: Bearer <JWT>'")
     return Unauthorized(
         "A bearer token is required (Authorization: Bearer <JWT>)",
         headers={"WWW-Authenticate": 'Bearer realm="assetlink"'},
@@ -143,7 +151,7 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise _invalid("malformed token") from None
+            raise _invalid(MALFORMED) from None
         algorithm = header.get("alg")
         key: Any
         jwks_key: Any = None

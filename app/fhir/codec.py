@@ -19,9 +19,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.errors import BadRequest, Issue
+from app.errors import TIME_ZONE_REQUIRED, BadRequest, Issue
 
 RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
+# A date and a time with no time zone: refused by the dateTime and instant types (R4 datatypes)
+NO_TIME_ZONE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -74,38 +76,61 @@ def fhir_path(resource_type: str, loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _empty_values(value: Any, path: str) -> Iterator[str]:
-    """FHIR JSON has no null values, empty arrays, empty objects or empty strings (json.html)."""
+NUL = "\x00"
+EMPTY = "empty or null"
+HAS_NUL = "contains U+0000 (NUL), which FHIR strings may not hold"
+
+
+def _faults(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """``(path, fault)`` for each value FHIR JSON forbids: null values, empty arrays, objects
+    and strings (json.html), and U+0000 in a string or a name (datatypes.html: no character
+    below U+0020 but tab, CR and LF; PostgreSQL text cannot hold U+0000 either)."""
     if isinstance(value, dict):
         if not value:
-            yield path
+            yield path, EMPTY
         for key, child in value.items():
+            where = f"{path}.{key.replace(NUL, '')}"
+            if NUL in key:
+                yield where, HAS_NUL
             if child is None and not key.startswith("_"):
-                yield f"{path}.{key}"
-            else:
-                yield from _empty_values(child, f"{path}.{key}")
+                yield where, EMPTY
+            elif child is not None:
+                yield from _faults(child, where)
     elif isinstance(value, list):
         if not value:
-            yield path
+            yield path, EMPTY
         for index, child in enumerate(value):
             if child is not None:
-                yield from _empty_values(child, f"{path}[{index}]")
-    elif isinstance(value, str) and not value.strip():
-        yield path
+                yield from _faults(child, f"{path}[{index}]")
+    elif isinstance(value, str):
+        if not value.strip():
+            yield path, EMPTY
+        elif NUL in value:
+            yield path, HAS_NUL
 
 
-def _has_empty(value: Any) -> bool:
-    """Whether ``_empty_values`` finds anything (the same walk without building paths)."""
+def _has_fault(value: Any) -> bool:
+    """Whether ``_faults`` finds anything (the same walk without building paths)."""
     if isinstance(value, dict):
         if not value:
             return True
         return any(
-            (child is None and not key.startswith("_")) or (child is not None and _has_empty(child))
+            NUL in key
+            or (child is None and not key.startswith("_"))
+            or (child is not None and _has_fault(child))
             for key, child in value.items()
         )
     if isinstance(value, list):
-        return not value or any(child is not None and _has_empty(child) for child in value)
-    return isinstance(value, str) and not value.strip()
+        return not value or any(child is not None and _has_fault(child) for child in value)
+    return isinstance(value, str) and (not value.strip() or NUL in value)
+
+
+def _error_message(error: Any) -> str:
+    """fhir.resources' message, or what the caller must change when it is only a regex."""
+    given = error.get("input")
+    if isinstance(given, str) and NO_TIME_ZONE.match(given):
+        return TIME_ZONE_REQUIRED
+    return str(error["msg"])
 
 
 def check_structure(resource: dict[str, Any], resource_type: str, where: str | None = None) -> None:
@@ -121,18 +146,23 @@ def check_structure(resource: dict[str, Any], resource_type: str, where: str | N
             f"Expected resourceType {resource_type}, got {given!r}",
             [Issue("wrong resourceType", f"{resource_type}.resourceType", code="structure")],
         )
-    if _has_empty(resource):
-        empty = list(itertools.islice(_empty_values(resource, where or resource_type), 20))
+    if _has_fault(resource):
+        faults = list(itertools.islice(_faults(resource, where or resource_type), 20))
         raise BadRequest(
-            "FHIR JSON has no null values, empty arrays, objects or strings",
-            [Issue("empty or null", path, code="structure") for path in empty],
+            "FHIR JSON has no null values, empty arrays, objects or strings"
+            if all(fault == EMPTY for _, fault in faults)
+            else "FHIR strings may not contain U+0000 (NUL)",
+            [
+                Issue(fault, path, code="structure" if fault == EMPTY else "value")
+                for path, fault in faults
+            ],
         )
     try:
         model_class(resource_type).model_validate(resource)
     except ValidationError as exc:
         issues = [
             Issue(
-                f"{error['msg']}",
+                _error_message(error),
                 fhir_path(where or resource_type, tuple(error["loc"])),
                 code="structure",
             )

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from app.config import Settings
 from app.errors import BadRequest
 from app.fhir.search import SearchRequest
+from app.ops.input_guard import refuse_nul_parameters
 
 
 def fhir_base(request: Request) -> str:
@@ -29,4 +30,5 @@ async def search_request(request: Request) -> SearchRequest:
             )
         except (UnicodeDecodeError, ValueError):
             raise BadRequest("The _search body is not application/x-www-form-urlencoded") from None
+        refuse_nul_parameters(pairs)
     return SearchRequest.from_pairs(pairs, request.headers.get("prefer"))

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import MultiDict
 
-from app.errors import BadRequest, Issue
+from app.errors import TIME_ZONE_REQUIRED, BadRequest, Issue
 
 MAX_OFFSET = 10_000_000  # deeper than any real result set; keeps SQL offsets in range
 DEFAULT_COUNT = 20
@@ -152,6 +152,10 @@ def parse_date(name: str, value: str) -> DateRange:
             [Issue(f"unsupported prefix {prefix}", name, code="not-supported")],
         )
     match = _DATE.match(text)
+    if match is not None and match["H"] is not None and match["tz"] is None:
+        raise BadRequest(
+            f"{name}: {text!r} has a time: {TIME_ZONE_REQUIRED}", [Issue(TIME_ZONE_REQUIRED, name)]
+        )
     try:
         if match is None:
             raise ValueError(text)

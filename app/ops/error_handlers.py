@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import (
     ERRORS_BY_STATUS,
+    TIME_ZONE_REQUIRED,
     AppError,
     BadRequest,
     Conflict,
@@ -77,7 +78,12 @@ def validation_error(exc: RequestValidationError, *, fhir: bool) -> AppError:
         return BadRequest("The request body is not valid JSON")
     locations = [tuple(e.get("loc", ())) for e in errors]
     issues = [
-        Issue(str(e.get("msg", "invalid")), _location(loc))
+        Issue(
+            TIME_ZONE_REQUIRED
+            if e.get("type") == "timezone_aware"
+            else str(e.get("msg", "invalid")),
+            _location(loc),
+        )
         for e, loc in zip(errors, locations, strict=True)
     ]
     if fhir or all(loc[:1] != ("body",) for loc in locations):

@@ -1,4 +1,5 @@
-"""The request middleware: request id, body limit (413), media type (415), access log, metrics.
+"""The request middleware: request id, body limit (413), media type (415), JSON nesting depth
+(400, ``app.ops.input_guard.too_deep``), access log, metrics.
 
 A pure ASGI middleware (no ``BaseHTTPMiddleware``) so it adds little to every request.
 """
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
 from app.ops.error_handlers import render
+from app.ops.input_guard import too_deep
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("assetlink.access")
@@ -31,8 +33,12 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+def _is_json(media_type: str) -> bool:
+    return media_type in JSON_TYPES or media_type.endswith("+json")
+
+
 def _accepts(path: str, media_type: str) -> bool:
-    if media_type in JSON_TYPES or media_type.endswith("+json"):
+    if _is_json(media_type):
         return True
     return media_type == FORM_TYPE and path.endswith("/_search")  # FHIR search by POST
 
@@ -66,6 +72,8 @@ class RequestMiddleware:
 
         try:
             rejection = self._reject(scope, headers)
+            if rejection is None and self._json_body(scope, headers):
+                receive, rejection = await self._check_json(receive)
             if rejection is not None:
                 await render(Request(scope), rejection)(scope, receive, send_with_id)
             else:
@@ -86,6 +94,31 @@ class RequestMiddleware:
                     "send application/fhir+json or application/json"
                 )
         return None
+
+    @staticmethod
+    def _json_body(scope: Scope, headers: dict[str, str]) -> bool:
+        return scope["method"] in BODY_METHODS and _is_json(
+            _media_type(headers.get("content-type", ""))
+        )
+
+    async def _check_json(self, receive: Receive) -> tuple[Receive, AppError | None]:
+        """The body read whole (at most the limit) and checked for depth before any route
+        decodes it; the app then receives the same messages."""
+        messages: list[Message] = []
+        limited = self._limited(receive)
+        try:
+            while not messages or (
+                messages[-1]["type"] == "http.request" and messages[-1].get("more_body")
+            ):
+                messages.append(await limited())
+        except PayloadTooLarge as error:
+            return receive, error
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        return replay, too_deep(body)
 
     def _limited(self, receive: Receive) -> Receive:
         received = 0

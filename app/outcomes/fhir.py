@@ -116,7 +116,7 @@ class ResponseDraft:
     instrument: str
     referral_id: uuid.UUID
     patient_ref: str | None
-    timepoint: str
+    timepoint: str | None  # None: no outcome-timepoint extension, the service decides
     mode: str
     collected_at: dt.datetime
     answers: dict[str, object]
@@ -137,8 +137,13 @@ def _answer_value(answer: dict[str, Any], where: str, link_id: str) -> object:
     )
 
 
-def _extension_code(body: dict[str, Any], url: str, allowed: tuple[str, ...]) -> str:
+def _extension_code(
+    body: dict[str, Any], url: str, allowed: tuple[str, ...], *, optional: bool = False
+) -> str | None:
+    """The ``valueCode`` of the one extension ``url`` (None when optional and absent)."""
     found = [e for e in body.get("extension", []) if e.get("url") == url]
+    if optional and not found:
+        return None
     where = f"QuestionnaireResponse.extension('{url}')"
     if len(found) != 1 or found[0].get("valueCode") not in allowed:
         raise Unprocessable(
@@ -147,6 +152,14 @@ def _extension_code(body: dict[str, Any], url: str, allowed: tuple[str, ...]) ->
             [Issue(f"expected one valueCode of {', '.join(allowed)}", where, code="required")],
         )
     return str(found[0]["valueCode"])
+
+
+def with_timepoint(resource: dict[str, Any], timepoint: str) -> dict[str, Any]:
+    """``resource`` saying its timepoint (the extension added when the client left it out)."""
+    extensions = resource.get("extension", [])
+    if any(e.get("url") == TIMEPOINT_URL for e in extensions):
+        return resource
+    return {**resource, "extension": [*extensions, {"url": TIMEPOINT_URL, "valueCode": timepoint}]}
 
 
 def _reference_id(reference: str, resource_type: str) -> uuid.UUID | None:
@@ -229,8 +242,8 @@ def read_response(body: dict[str, Any]) -> ResponseDraft:
         instrument=code,
         referral_id=referral_ids[0],
         patient_ref=patient_ref,
-        timepoint=_extension_code(body, TIMEPOINT_URL, TIMEPOINTS),
-        mode=_extension_code(body, MODE_URL, MODES),
+        timepoint=_extension_code(body, TIMEPOINT_URL, TIMEPOINTS, optional=True),
+        mode=str(_extension_code(body, MODE_URL, MODES)),
         collected_at=_authored(body.get("authored")),
         answers=answers,
         resource=body,

@@ -202,9 +202,12 @@ async def record_response(
             f"subject must be the referral's Patient/{referral.patient_id}",
             [Issue("not the referral's subject", "QuestionnaireResponse.subject")],
         )
+    timepoint = response.timepoint or await _next_timepoint(
+        session, referral.id, response.instrument
+    )
     draft = OutcomeDraft(
         instrument=response.instrument,
-        timepoint=response.timepoint,
+        timepoint=timepoint,
         collected_at=response.collected_at,
         mode=response.mode,
         answers=response.answers,
@@ -215,7 +218,7 @@ async def record_response(
             ctx,
             referral,
             draft,
-            response=response.resource,
+            response=fhir.with_timepoint(response.resource, timepoint),
             time_field="QuestionnaireResponse.authored",
         )
     except Unprocessable as error:
@@ -226,6 +229,13 @@ async def record_response(
                 for i in error.issues
             ],
         ) from None
+
+
+async def _next_timepoint(session: AsyncSession, referral_id: uuid.UUID, instrument: str) -> str:
+    """A QuestionnaireResponse that does not say (DESIGN.md section 9): ``baseline`` when the
+    referral has no record of the instrument yet, else ``follow-up``."""
+    earlier = await repository.first_collected(session, referral_id, instrument, fhir.TIMEPOINTS)
+    return "baseline" if earlier is None else "follow-up"
 
 
 def _audit(

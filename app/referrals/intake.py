@@ -21,7 +21,8 @@ from app.db import column_length
 from app.directory.vocabulary import Accessibility
 from app.errors import BadRequest, Issue, Unprocessable
 from app.fhir import CANONICAL_BASE
-from app.fhir.codec import check_structure
+from app.fhir.codec import check_structure, fhir_path
+from app.fhir.references import Path, references, repointed
 from app.referrals import nhs_number
 from app.referrals.models import Referral, ReferralCoding, ReferralIdentifier, Task
 from app.terminology.codesystems import (
@@ -89,7 +90,8 @@ class ReferralDraft:
     preferences: dict[str, Any]
     patient: PatientDraft
     consent: dict[str, Any] | None  # a Consent sent as its own Bundle entry
-    resource: dict[str, Any]  # the ServiceRequest to store; subject set when stored
+    resource: dict[str, Any]  # the ServiceRequest to store, once ``stored_referral`` points...
+    subject_references: tuple[Path, ...]  # ...these references in it to the stored Patient
     warnings: list[Issue] = field(default_factory=list)
     need_found_in: dict[str, str] = field(default_factory=dict)  # need -> element of its words
 
@@ -101,6 +103,21 @@ class ReferralDraft:
         ]
 
 
+def stored_referral(
+    draft: ReferralDraft, patient_id: uuid.UUID, consent_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """The ServiceRequest as stored: what referred to the subject (``#patient`` in a contained
+    Consent, a Bundle entry's ``urn:uuid:``) refers to ``Patient/{id}``, and ``supportingInfo``
+    to a Bundle's Consent, now ``Consent/{id}``: no reference in it resolves to nothing."""
+    resource = repointed(draft.resource, draft.subject_references, f"Patient/{patient_id}")
+    if consent_id is not None:
+        resource["supportingInfo"] = [
+            *resource.get("supportingInfo", []),
+            {"reference": f"Consent/{consent_id}"},
+        ]
+    return resource
+
+
 class _Problems:
     def __init__(self) -> None:
         self.issues: list[Issue] = []
@@ -109,14 +126,10 @@ class _Problems:
         self.issues.append(Issue(message, expression, code=code))
 
     def check_column(self, expression: str, value: str | None, limit: int) -> None:
-        """An issue naming ``expression`` unless ``value`` can be stored in its column: at most
-        ``limit`` characters, and no NUL (PostgreSQL text cannot hold U+0000)."""
-        if value is None:
-            return
-        if len(value) > limit:
+        """An issue naming ``expression`` unless ``value`` fits its column (at most ``limit``
+        characters; a NUL was refused with the structure, ``app.fhir.codec``)."""
+        if value is not None and len(value) > limit:
             self.add(expression, f"longer than {limit} characters", code="too-long")
-        if "\x00" in value:
-            self.add(expression, "must not contain NUL characters", code="value")
 
     def raise_if_any(self) -> None:
         if self.issues:
@@ -315,9 +328,13 @@ def check_referral(
     resource: dict[str, Any],
     *,
     resolve_needs: NeedResolver,
+    clock_skew: dt.timedelta,
     bundle: Mapping[str, dict[str, Any]] | None = None,
 ) -> ReferralDraft:
-    """Check a ServiceRequest (structure, then every rule of 5.1) and return the draft."""
+    """Check a ServiceRequest (structure, then every rule of 5.1) and return the draft.
+
+    ``clock_skew``: how far ahead of this server's clock the referrer's may be (``authoredOn``
+    later than now plus this is refused)."""
     _check_with_contained(resource)
     bundle = bundle or {}
     problems = _Problems()
@@ -397,6 +414,13 @@ def check_referral(
                 "authoredOn needs a date and time with a time zone",
                 "value",
             )
+        elif authored_on > dt.datetime.now(dt.UTC) + clock_skew:
+            problems.add(
+                "ServiceRequest.authoredOn",
+                f"authoredOn {resource['authoredOn']} is in the future: a referral is sent once "
+                f"made (clocks may differ by {clock_skew.total_seconds():.0f} s)",
+                "value",
+            )
 
     subject = resolve_local(resource, resource.get("subject"), bundle)
     patient: PatientDraft | None = None
@@ -416,10 +440,6 @@ def check_referral(
         consent_entry = consent
 
     preferences = parse_preferences(resource.get("extension", []), problems)
-    problems.raise_if_any()
-    assert patient is not None
-    assert authored_on is not None
-    assert requester_ods is not None
 
     stored = {k: v for k, v in resource.items() if k not in ("id", "meta", "text")}
     stored["contained"] = [c for c in resource.get("contained", []) if c is not subject]
@@ -433,6 +453,11 @@ def check_referral(
         ]
         if not stored["supportingInfo"]:
             del stored["supportingInfo"]
+    subject_references = _check_references(resource, stored, subject, problems)
+    problems.raise_if_any()
+    assert patient is not None
+    assert authored_on is not None
+    assert requester_ods is not None
     return ReferralDraft(
         identifiers=identifiers,
         status="active",
@@ -447,9 +472,47 @@ def check_referral(
         patient=patient,
         consent=consent_entry,
         resource=stored,
+        subject_references=subject_references,
         warnings=needs.warnings,
         need_found_in=needs.found_in,
     )
+
+
+def _check_references(
+    resource: dict[str, Any],
+    stored: dict[str, Any],
+    subject: dict[str, Any] | None,
+    problems: _Problems,
+) -> tuple[Path, ...]:
+    """Every ``#id`` reference of the referral resolves to a resource contained in it (the
+    Patient's too: it becomes ``Patient/{id}``); the paths in ``stored`` of the references to
+    the subject. A contained Patient is stored on its own, so it may hold no ``#`` reference."""
+    contained = resource.get("contained", [])
+    subject_reference = resource.get("subject", {}).get("reference")
+    ids = {item.get("id") for item in contained}
+    to_subject = []
+    for path, reference in references(stored):
+        if reference == subject_reference and subject is not None:
+            to_subject.append(path)
+        elif reference.startswith("#") and reference != "#" and reference[1:] not in ids:
+            if path[0] == "contained":  # its index in what was sent
+                path = ("contained", contained.index(stored["contained"][path[1]]), *path[2:])
+            problems.add(
+                fhir_path("ServiceRequest", path),
+                f"{reference} is not the id of a contained resource",
+                "invalid",
+            )
+    if subject is not None and any(item is subject for item in contained):
+        where = _where(resource, subject, "Patient")
+        for path, reference in references(subject):
+            if reference.startswith("#"):
+                problems.add(
+                    fhir_path(where, path),
+                    "the Patient is stored as a resource of its own: it cannot refer to the "
+                    "referral's contained resources",
+                    "business-rule",
+                )
+    return tuple(to_subject)
 
 
 def _check_with_contained(resource: Any) -> None:
@@ -491,7 +554,9 @@ def _instant(value: Any) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC) if parsed.tzinfo else None
 
 
-def check_transaction(bundle: Any, *, resolve_needs: NeedResolver) -> ReferralDraft:
+def check_transaction(
+    bundle: Any, *, resolve_needs: NeedResolver, clock_skew: dt.timedelta
+) -> ReferralDraft:
     """A transaction Bundle of Patient + ServiceRequest (+ Consent) linked by ``urn:uuid:``."""
     check_structure(bundle, "Bundle")
     if bundle.get("type") != "transaction":
@@ -537,7 +602,9 @@ def check_transaction(bundle: Any, *, resolve_needs: NeedResolver) -> ReferralDr
     if "ServiceRequest" not in urls:
         raise Unprocessable("The Bundle has no ServiceRequest", [Issue("missing", "Bundle.entry")])
     service_request = by_url[urls["ServiceRequest"]]
-    return check_referral(service_request, resolve_needs=resolve_needs, bundle=by_url)
+    return check_referral(
+        service_request, resolve_needs=resolve_needs, clock_skew=clock_skew, bundle=by_url
+    )
 
 
 def parse_if_none_exist(header: str) -> tuple[str, str]:

@@ -157,10 +157,12 @@ async def create_service_request(
 ) -> Response:
     """Create a referral (contained Patient and Consent); conditional with If-None-Exist."""
     body = await _body(request)
-    draft = intake.check_referral(body, resolve_needs=await _cached_resolver(request))
+    settings: Settings = request.app.state.settings
+    draft = intake.check_referral(
+        body, resolve_needs=await _cached_resolver(request), clock_skew=settings.clock_skew
+    )
     criterion = request.url.query or if_none_exist  # fhirpy sends the criterion as a query string
     condition = intake.parse_if_none_exist(criterion) if criterion else None
-    settings: Settings = request.app.state.settings
     ctx = service.Context.of(request, caller)
     service.check_requester(ctx, draft)
     writer: IntakeWriter = request.app.state.intake_writer  # stored with concurrent referrals
@@ -625,8 +627,10 @@ async def transaction(
 ) -> Response:
     """A transaction Bundle: Patient + ServiceRequest (+ Consent) linked by urn:uuid fullUrls."""
     body = await _body(request)
-    draft = intake.check_transaction(body, resolve_needs=await _resolver(request, session))
     settings: Settings = request.app.state.settings
+    draft = intake.check_transaction(
+        body, resolve_needs=await _resolver(request, session), clock_skew=settings.clock_skew
+    )
     result = await service.create_referral(
         session,
         service.Context.of(request, caller),
@@ -651,8 +655,13 @@ async def transaction(
                 [Issue("unreferenced", f"Bundle.entry[{index}]")],
             )
         resource = resources[kind]
-        created = result.created and (kind != "Patient" or result.patient_changed)
         meta = resource["meta"]
+        # 201 for what this request created; 200 for the rest, a known Patient it updated too
+        created = (
+            result.patient_changed and meta["versionId"] == "1"
+            if kind == "Patient"
+            else result.created
+        )
         entries.append(
             {
                 "fullUrl": f"{base}/{kind}/{resource['id']}",

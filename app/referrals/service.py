@@ -24,7 +24,7 @@ from app.db import column_length, utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
 from app.fhir import CANONICAL_BASE
 from app.referrals import fhir, lifecycle, repository
-from app.referrals.intake import PatientDraft, ReferralDraft
+from app.referrals.intake import PatientDraft, ReferralDraft, stored_referral
 from app.referrals.models import (
     Consent,
     Patient,
@@ -188,13 +188,8 @@ async def _store(session: AsyncSession, draft: ReferralDraft, performer: str) ->
     now = utcnow()
     referral_id = uuid.uuid4()
     consent: Consent | None = None
-    resource = dict(draft.resource)
+    consent_id = uuid.uuid4() if draft.consent is not None else None
     if draft.consent is not None:
-        consent_id = uuid.uuid4()
-        resource["supportingInfo"] = [
-            *resource.get("supportingInfo", []),
-            {"reference": f"Consent/{consent_id}"},
-        ]
         consent = Consent(
             id=consent_id,
             referral_id=referral_id,
@@ -213,7 +208,7 @@ async def _store(session: AsyncSession, draft: ReferralDraft, performer: str) ->
         performer_ods=performer,
         authored_on=draft.authored_on,
         preferences=draft.preferences,
-        resource=resource,
+        resource=stored_referral(draft, patient.id, consent_id),
         created_at=now,
         updated_at=now,
     )

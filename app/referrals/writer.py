@@ -45,7 +45,7 @@ from sqlalchemy.orm import configure_mappers
 from app.audit import service as audit
 from app.db import utcnow, write_session
 from app.referrals import fhir, repository, service
-from app.referrals.intake import ReferralDraft
+from app.referrals.intake import ReferralDraft, stored_referral
 from app.referrals.models import (
     Consent,
     Patient,
@@ -328,11 +328,11 @@ def _plan(rows: Rows, draft: ReferralDraft, performer: str, person: Any) -> serv
         rows.keep_version(fhir.patient_resource(patient), now)
 
     referral_id = uuid.uuid4()
-    resource = dict(draft.resource)
     consent: Consent | None = None
+    consent_id = uuid.uuid4() if draft.consent is not None else None
     if draft.consent is not None:
         consent_values = {
-            "id": uuid.uuid4(),
+            "id": consent_id,
             "version_id": 1,
             "referral_id": referral_id,
             "patient_id": patient.id,
@@ -341,10 +341,6 @@ def _plan(rows: Rows, draft: ReferralDraft, performer: str, person: Any) -> serv
             "created_at": now,
             "updated_at": now,
         }
-        resource["supportingInfo"] = [
-            *resource.get("supportingInfo", []),
-            {"reference": f"Consent/{consent_values['id']}"},
-        ]
         rows.consents.append(consent_values)
         consent = _detached(Consent, consent_values)
     referral_values = {
@@ -357,7 +353,7 @@ def _plan(rows: Rows, draft: ReferralDraft, performer: str, person: Any) -> serv
         "performer_ods": performer,
         "authored_on": draft.authored_on,
         "preferences": draft.preferences,
-        "resource": resource,
+        "resource": stored_referral(draft, patient.id, consent_id),
         "created_at": now,
         "updated_at": now,
     }

@@ -70,6 +70,24 @@ class TestRejectedTokens:
         response = await client.get(AUDIT, headers={"Authorization": f"Bearer {token}"})
         _assert_401(response, error="invalid_token" if token.strip() else None)
 
+    @pytest.mark.parametrize(
+        "header", ["Bearer not.a.jwt", "bearer not.a.jwt", "Bearer garbage", "not.a.jwt"]
+    )
+    async def test_malformed_is_said_to_be_malformed(
+        self, client: httpx.AsyncClient, header: str
+    ) -> None:
+        """Not "a bearer token is required": one was given, and it is not a JWT."""
+        for path in (AUDIT, "/api/v1/whoami"):
+            response = await client.get(path, headers={"Authorization": header})
+            assert response.status_code == 401
+            challenge = response.headers["WWW-Authenticate"]
+            assert 'error="invalid_token"' in challenge
+            assert "malformed" in challenge
+            text = response.text
+            assert "malformed" in text, text
+            assert "JWT" in text, text
+            assert "is required" not in text, text
+
     async def test_expired(self, client: httpx.AsyncClient) -> None:
         token = _hs256(exp=int(time.time()) - 61)  # beyond the 60 s leeway
         _assert_401(await client.get(AUDIT, headers=_bearer(token)))

@@ -63,7 +63,11 @@ def test_the_generator_stores_what_the_intake_would() -> None:
         rng = random.Random(i)
         authored = dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC)
         payload, needs = demo.service_request(rng, f"V-{i}", who, "A81001", authored)
-        draft = check_referral(payload, resolve_needs=resolver(NeedMaps({}, shipped_index())))
+        draft = check_referral(
+            payload,
+            resolve_needs=resolver(NeedMaps({}, shipped_index())),
+            clock_skew=dt.timedelta(0),
+        )
         assert draft.resource == demo.stored(payload)
         assert draft.patient.resource == demo.stored_patient(who.resource)
         assert (draft.patient.nhs_number, draft.patient.birth_date) == (

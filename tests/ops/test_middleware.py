@@ -130,6 +130,35 @@ async def test_malformed_json_is_400(body: bytes) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize("depth", [65, 50_000])
+@pytest.mark.parametrize("path", ["/api/v1/things", "/fhir/QuestionnaireResponse"])
+async def test_a_body_nested_too_deeply_is_400_saying_the_limit(depth: int, path: str) -> None:
+    app = _json_app(make_settings("sqlite://"))
+    body = b"[" * depth + b"]" * depth
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        response = await http.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "nested more than 64 levels deep" in response.text
+    assert "recursion" not in response.text
+
+
+async def test_a_body_nested_64_deep_is_read() -> None:
+    app = _json_app(make_settings("sqlite://"))
+    name = "[" * 62 + '"x"' + "]" * 62  # in an object: 64 deep; brackets inside strings ignored
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        response = await http.post(
+            "/api/v1/things",
+            content=f'{{"name": {name}, "size": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}}',
+            headers={"Content-Type": "application/json"},
+        )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["name", "size"]
+
+
 async def test_invalid_json_content_is_422_naming_the_field() -> None:
     app = _json_app(make_settings("sqlite://"))
     async with httpx.AsyncClient(

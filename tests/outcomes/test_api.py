@@ -116,6 +116,17 @@ async def test_bad_fields_are_named(
     assert await stored_count(session) == (0, 0)
 
 
+@pytest.mark.parametrize("collected_at", ["2026-11-05T14:30:00", "2026-11-05T14:30"])
+async def test_a_time_without_a_time_zone_is_refused_saying_so(
+    client: httpx.AsyncClient, lw: dict[str, str], case: Case, collected_at: str
+) -> None:
+    body = {**outcome("SWEMWBS"), "collected_at": collected_at}
+    response = await client.post(url(case), json=body, headers=lw)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "collected_at"
+    assert "a time zone is required" in response.json()["errors"][0]["message"]
+
+
 async def test_follow_up_cannot_precede_its_baseline(
     client: httpx.AsyncClient, lw: dict[str, str], case: Case, session: AsyncSession
 ) -> None:

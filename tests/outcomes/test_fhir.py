@@ -219,8 +219,8 @@ BAD_RESPONSES: list[tuple[str, Any, int, str]] = [
         "QuestionnaireResponse.authored",
     ),
     (
-        "no timepoint",
-        lambda r: {**r, "extension": [e for e in r["extension"] if e["url"] == MODE_URL]},
+        "two timepoints",
+        lambda r: {**r, "extension": [*r["extension"], r["extension"][0]]},
         422,
         f"QuestionnaireResponse.extension('{TIMEPOINT_URL}')",
     ),
@@ -307,6 +307,49 @@ async def test_bad_questionnaire_responses(
     if expression:
         assert expression in expressions(response)
     assert await records(session) == 0
+
+
+@pytest.mark.parametrize("authored", ["2026-11-05T14:30:00", "2026-11-05T14:30"])
+async def test_authored_without_a_time_zone_is_refused_saying_so(
+    client: httpx.AsyncClient, lw: dict[str, str], case: Case, authored: str
+) -> None:
+    body = questionnaire_response(case.referral_id, "SWEMWBS", authored=authored)
+    response = await client.post(QR, json=body, headers=lw)
+    assert response.status_code == 400, response.text
+    issue = response.json()["issue"][0]
+    assert issue["expression"] == ["QuestionnaireResponse.authored"]
+    assert "a time zone is required" in issue["details"]["text"]
+
+
+async def test_without_the_timepoint_extension_the_first_is_baseline_then_follow_up(
+    client: httpx.AsyncClient, lw: dict[str, str], case: Case
+) -> None:
+    """A plain FHIR client does not know the project's extension (DESIGN.md section 9)."""
+
+    def plain(instrument: str, authored: str) -> dict[str, Any]:
+        body = questionnaire_response(case.referral_id, instrument, authored=authored)
+        body["extension"] = [e for e in body["extension"] if e["url"] != TIMEPOINT_URL]
+        return body
+
+    answered = []
+    for instrument, authored in [
+        ("SWEMWBS", "2026-11-05T14:30:00Z"),
+        ("UCLA3", "2026-11-06T14:30:00Z"),
+        ("SWEMWBS", "2026-12-01T14:30:00Z"),
+    ]:
+        response = await client.post(QR, json=plain(instrument, authored), headers=lw)
+        assert response.status_code == 201, response.text
+        timepoints = [e for e in response.json()["extension"] if e["url"] == TIMEPOINT_URL]
+        answered.append(timepoints[0]["valueCode"])
+    assert answered == ["baseline", "baseline", "follow-up"]
+    listed = (await client.get(f"/api/v1/referrals/{case.referral_id}/outcomes", headers=lw)).json()
+    assert [o["timepoint"] for o in listed["outcomes"]] == answered
+    explicit = questionnaire_response(
+        case.referral_id, "UCLA3", authored="2026-12-02T14:30:00Z", timepoint="exit"
+    )
+    response = await client.post(QR, json=explicit, headers=lw)
+    assert response.status_code == 201, response.text
+    assert {"url": TIMEPOINT_URL, "valueCode": "exit"} in response.json()["extension"]
 
 
 async def test_prefer_minimal(client: httpx.AsyncClient, lw: dict[str, str], case: Case) -> None:

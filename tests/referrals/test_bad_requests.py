@@ -4,6 +4,7 @@ naming the problem, never a 5xx, and nothing is written."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -69,6 +70,14 @@ def _preference(url: str, value: dict[str, Any]) -> Payload:
     return _sr(extension=[factories.preferences(**{url: value})])
 
 
+def _from_now(**delta: float) -> str:
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(**delta)).isoformat()
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"resourceType": "ServiceRequest", "note": ' + b"[" * depth + b"]" * depth + b"}"
+
+
 def _expired_token() -> dict[str, str]:
     claims = {
         "sub": "gp",
@@ -86,6 +95,7 @@ class Case:
     status: int
     body: Payload | bytes | None = None
     expression: str | None = None  # an issue's expression must contain this
+    message: str | None = None  # an issue's details.text or diagnostics must contain this
     headers: dict[str, str] = field(default_factory=dict)
     role: tuple[Role, str] | None = (Role.REFERRER, "A81001")
     token: Callable[[], dict[str, str]] | None = None
@@ -160,7 +170,48 @@ CASES = [
     ),
     Case("no reasonCode", 422, _without("reasonCode"), "ServiceRequest.reasonCode"),
     Case("no authoredOn", 422, _without("authoredOn"), "ServiceRequest.authoredOn"),
-    Case("authoredOn without time zone", 400, _sr(authoredOn="2026-11-01T10:00:00"), "authoredOn"),
+    Case(
+        "authoredOn without time zone",
+        400,
+        _sr(authoredOn="2026-11-01T10:00:00"),
+        "ServiceRequest.authoredOn",
+        "a time zone is required",
+    ),
+    Case(
+        "authoredOn without seconds or time zone",
+        400,
+        _sr(authoredOn="2026-11-01T10:00"),
+        "ServiceRequest.authoredOn",
+        "a time zone is required",
+    ),
+    Case(
+        "Consent dateTime without time zone",
+        400,
+        _consent(dateTime="2026-11-01T09:55:00"),
+        "ServiceRequest.contained[1].dateTime",
+        "a time zone is required",
+    ),
+    Case(
+        "authoredOn tomorrow",
+        422,
+        _sr(authoredOn=_from_now(days=1)),
+        "ServiceRequest.authoredOn",
+        "in the future",
+    ),
+    Case(
+        "authoredOn in 2031",
+        422,
+        _sr(authoredOn="2031-01-01T09:00:00Z"),
+        "ServiceRequest.authoredOn",
+        "in the future",
+    ),
+    Case(
+        "nested 50 000 deep",
+        400,
+        _nested(50_000),
+        message="nested more than 64 levels deep",
+    ),
+    Case("nested 65 deep", 400, _nested(64), message="nested more than 64 levels deep"),
     Case("no consent", 422, _without_consent(), "supportingInfo"),
     Case("consent not active", 422, _consent(status="rejected"), "status"),
     Case("consent with an empty category", 400, _consent(category=[]), "contained[1].category"),
@@ -235,6 +286,13 @@ async def test_bad_referral(
     if case.expression:
         expressions = [e for issue in outcome["issue"] for e in issue.get("expression", [])]
         assert any(case.expression in e for e in expressions), outcome
+    if case.message:
+        texts = [
+            text
+            for issue in outcome["issue"]
+            for text in (issue.get("diagnostics", ""), issue.get("details", {}).get("text", ""))
+        ]
+        assert any(case.message in text for text in texts), outcome
     assert await _row_counts(session) == before
 
 
@@ -256,6 +314,7 @@ BAD_TRANSACTIONS = {
     "subject pointing nowhere": lambda b: b["entry"][1]["resource"].update(
         subject={"reference": "urn:uuid:00000000-0000-0000-0000-000000000000"}
     ),
+    "authoredOn tomorrow": lambda b: b["entry"][1]["resource"].update(authoredOn=_from_now(days=1)),
 }
 
 

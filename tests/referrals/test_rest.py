@@ -4,6 +4,7 @@ Prefer, read/vread/history, update with If-Match, the transaction endpoint."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Role
 from app.referrals.models import Patient, Referral, ReferralNeed, Task
 from app.terminology.codesystems import NEED_SYSTEM
-from tests.conftest import TokenFactory
+from tests.conftest import TokenFactory, assert_local_references_resolve
 from tests.referrals import factories
 
 GP = ("A81001",)
@@ -218,6 +219,74 @@ class TestCreate:
         }
         assert created["reasonCode"][0]["text"] == "Struggling since moving"
 
+    async def test_authored_on_within_the_clock_skew_is_accepted(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        """A referrer's clock a little ahead of the server's (under ASSETLINK_JWT_LEEWAY_S)."""
+        ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)).isoformat()
+        response = await create(client, gp, factories.service_request(authoredOn=ahead))
+        assert response.status_code == 201, response.text
+
+
+class TestLocalReferences:
+    """Every ``#id`` in what the API returns resolves to a contained resource: the contained
+    Patient is taken out, so what referred to it now refers to ``Patient/{id}``."""
+
+    async def test_create_read_and_search_include(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        payload = factories.service_request()
+        payload["contained"][1]["patient"] = {"reference": "#patient"}
+        created = await create(client, gp, payload)
+        assert created.status_code == 201, created.text
+        sr = created.json()
+        patient = sr["subject"]["reference"]
+        consent = next(c for c in sr["contained"] if c["resourceType"] == "Consent")
+        assert consent["patient"] == {"reference": patient}
+        read = await client.get(f"/fhir/ServiceRequest/{sr['id']}", headers=gp)
+        history = await client.get(f"/fhir/ServiceRequest/{sr['id']}/_history", headers=gp)
+        search = await client.get(
+            f"/fhir/ServiceRequest?_id={sr['id']}&_include=ServiceRequest:subject"
+            "&_revinclude=Task:focus",
+            headers=gp,
+        )
+        for response in (created, read, history, search):
+            assert response.status_code == 200 or response is created, response.text
+            assert_local_references_resolve(response.json())
+        assert len(search.json()["entry"]) == 3
+
+    async def test_transaction(self, client: httpx.AsyncClient, gp: dict[str, str]) -> None:
+        bundle = factories.transaction()
+        sr = bundle["entry"][1]["resource"]
+        agreement = {**factories.consent(id="agreed"), "patient": sr["subject"]}
+        sr["contained"] = [agreement]
+        sr["supportingInfo"].append({"reference": "#agreed"})
+        response = await client.post("/fhir", json=bundle, headers=gp)
+        assert response.status_code == 200, response.text
+        assert_local_references_resolve(response.json())
+        stored = response.json()["entry"][1]["resource"]
+        assert stored["contained"][0]["patient"] == stored["subject"]
+
+    async def test_a_local_reference_that_resolves_to_nothing_is_refused(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        payload = factories.service_request(reasonReference=[{"reference": "#condition"}])
+        response = await create(client, gp, payload)
+        assert response.status_code == 422, response.text
+        expressions = [e for i in response.json()["issue"] for e in i.get("expression", [])]
+        assert "ServiceRequest.reasonReference[0]" in expressions
+
+    async def test_the_patient_may_not_refer_into_contained(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        """The Patient is stored on its own: a ``#`` reference in it would resolve to nothing."""
+        payload = factories.service_request()
+        payload["contained"][0]["managingOrganization"] = {"reference": "#consent"}
+        response = await create(client, gp, payload)
+        assert response.status_code == 422, response.text
+        expressions = [e for i in response.json()["issue"] for e in i.get("expression", [])]
+        assert "ServiceRequest.contained[0].managingOrganization" in expressions
+
 
 class TestTransaction:
     async def test_bundle_creates_patient_referral_and_consent(
@@ -236,6 +305,26 @@ class TestTransaction:
         read = await client.get(f"/fhir/Consent/{consent['id']}", headers=gp)
         assert read.status_code == 200
         assert read.json()["status"] == "active"
+
+    async def test_bundle_updating_a_known_patient_answers_200_for_it(
+        self, client: httpx.AsyncClient, gp: dict[str, str]
+    ) -> None:
+        """FHIR transaction-response: a create is 201, an update of what exists is 200."""
+        number = factories.nhs_number()
+        first = factories.transaction(factories.service_request(person=factories.patient(number)))
+        assert (await client.post("/fhir", json=first, headers=gp)).status_code == 200
+        moved = factories.patient(number, address=[{"postalCode": "NW1 8NH"}])
+        second = factories.transaction(factories.service_request(person=moved))
+        response = await client.post("/fhir", json=second, headers=gp)
+        assert response.status_code == 200, response.text
+        patient, sr, consent = response.json()["entry"]
+        assert patient["response"]["status"] == "200 OK"
+        assert patient["response"]["etag"] == 'W/"2"'
+        assert patient["response"]["location"].endswith(
+            f"/Patient/{patient['resource']['id']}/_history/2"
+        )
+        assert patient["resource"]["meta"]["versionId"] == "2"
+        assert sr["response"]["status"] == consent["response"]["status"] == "201 Created"
 
     async def test_bundle_retry_is_idempotent(
         self, client: httpx.AsyncClient, session: AsyncSession, gp: dict[str, str]

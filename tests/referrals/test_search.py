@@ -180,6 +180,19 @@ async def test_bad_searches(
     assert response.json()["resourceType"] == "OperationOutcome"
 
 
+@pytest.mark.parametrize(
+    "value", ["ge2026-01-01T10:00", "2026-01-01T10:00:00", "eq2026-10-03T09:00:00.5"]
+)
+async def test_a_time_without_a_time_zone_is_refused_saying_so(
+    client: httpx.AsyncClient, gp: dict[str, str], value: str
+) -> None:
+    response = await client.get(f"/fhir/ServiceRequest?authored={value}", headers=gp)
+    assert response.status_code == 400, response.text
+    issue = response.json()["issue"][0]
+    assert issue["expression"] == ["authored"]
+    assert "a time zone is required" in issue["diagnostics"]
+
+
 async def test_unknown_parameters_are_ignored_by_default(
     client: httpx.AsyncClient, gp: dict[str, str], referrals: list[dict[str, Any]]
 ) -> None:

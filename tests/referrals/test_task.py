@@ -187,3 +187,16 @@ async def test_only_the_owner_moves_the_task(
     assert (await move(client, other_service, task, "accepted")).status_code == 404
     admin = auth(Role.ADMIN, "X26")
     assert (await move(client, admin, task, "accepted")).status_code == 200
+
+
+async def test_a_time_without_a_time_zone_is_refused_saying_so(
+    client: httpx.AsyncClient, gp: dict[str, str], lw: dict[str, str]
+) -> None:
+    task = await new_task(client, gp)
+    response = await move(
+        client, lw, task, "accepted", executionPeriod={"start": "2026-11-02T09:00:00"}
+    )
+    assert response.status_code == 400, response.text
+    issue = response.json()["issue"][0]
+    assert issue["expression"] == ["Task.executionPeriod.start"]
+    assert "a time zone is required" in issue["details"]["text"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 import re
 import uuid
@@ -57,7 +58,11 @@ def _context(app: Any, role: Role = Role.ADMIN, org: str = "X26") -> service.Con
 
 
 def _draft(resource: dict[str, Any]) -> intake.ReferralDraft:
-    return intake.check_referral(resource, resolve_needs=needs.resolver(NeedMaps({}, NO_PHRASES)))
+    return intake.check_referral(
+        resource,
+        resolve_needs=needs.resolver(NeedMaps({}, NO_PHRASES)),
+        clock_skew=dt.timedelta(seconds=60),
+    )
 
 
 @contextmanager
