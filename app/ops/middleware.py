@@ -1,5 +1,8 @@
 """The request middleware: request id, body limit (413), media type (415), access log, metrics.
 
+The access-log line of an error answer names its reason (``"error": "not-found"``): the codes
+``render`` left in the request's state, never anything from the body.
+
 A pure ASGI middleware (no ``BaseHTTPMiddleware``) so it adds little to every request.
 """
 
@@ -14,8 +17,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
-from app.ops.error_handlers import render
+from app.errors import AppError, InternalError, PayloadTooLarge, UnsupportedMediaType
+from app.ops.error_handlers import ERROR_CODE, render
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("assetlink.access")
@@ -70,6 +73,10 @@ class RequestMiddleware:
                 await render(Request(scope), rejection)(scope, receive, send_with_id)
             else:
                 await self.app(scope, self._limited(receive), send_with_id)
+        except Exception:
+            # Answered 500 by the outermost handler, after this line is written.
+            scope["state"].setdefault(ERROR_CODE, InternalError.code)
+            raise
         finally:
             self._record(scope, request_id, status, time.perf_counter() - started)
 
@@ -111,10 +118,13 @@ class RequestMiddleware:
         method = scope["method"]
         HTTP_REQUESTS.labels(method, template, str(status)).inc()
         HTTP_LATENCY.labels(method, template).observe(elapsed)
-        principal = scope.get("state", {}).get("principal")
+        state = scope.get("state", {})
+        principal = state.get("principal")
+        reason = {"error": state[ERROR_CODE]} if ERROR_CODE in state else {}
         access_log.info(
             "request",
             extra={
+                **reason,
                 "request_id": request_id,
                 "method": method,
                 "route": template,
