@@ -27,7 +27,8 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 JSON_TYPES = ("application/json", "application/fhir+json", "application/problem+json")
 FORM_TYPE = "application/x-www-form-urlencoded"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
-FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
+DOCS_ASSETS = "/static/docs"  # the files of /docs (app.main); no data in their paths
 
 
 def _media_type(content_type: str) -> str:
@@ -114,7 +115,13 @@ class RequestMiddleware:
         route: Any = scope.get("route")
         template = getattr(route, "path", None)
         if template is None:  # FastAPI's own pages carry no route; their paths hold no data
-            template = scope["path"] if scope["path"] in FRAMEWORK_PATHS else "(unmatched)"
+            path = scope["path"]
+            if path in FRAMEWORK_PATHS:
+                template = path
+            elif path.startswith(DOCS_ASSETS + "/"):
+                template = DOCS_ASSETS + "/{path}"
+            else:
+                template = "(unmatched)"
         method = scope["method"]
         HTTP_REQUESTS.labels(method, template, str(status)).inc()
         HTTP_LATENCY.labels(method, template).observe(elapsed)
