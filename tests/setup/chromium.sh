@@ -11,6 +11,8 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 fi
 echo "installing chromium (Debian package) for the browser test"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends chromium >/dev/null
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; then
+  echo "could not install chromium with apt-get (see above); the browser test needs $browser" >&2
+  exit 1
+fi
 [ -x "$browser" ] || { echo "apt-get did not install $browser" >&2; exit 1; }
