@@ -131,11 +131,11 @@ class RequestMiddleware:
         access_log.info(
             "request",
             extra={
-                **reason,
                 "request_id": request_id,
                 "method": method,
                 "route": template,
                 "status": status,
+                **reason,
                 "duration_ms": round(elapsed * 1000, 2),
                 "sub": getattr(principal, "sub", None),
                 "role": getattr(principal, "role", None),
