@@ -11,7 +11,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from app import __released__, __version__
 from app.areas import router as areas_router
@@ -29,7 +31,7 @@ from app.matching import router as matching_router
 from app.matching import service as matching_service
 from app.ops import error_handlers, health
 from app.ops.input_guard import refuse_nul
-from app.ops.middleware import RequestMiddleware
+from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
 from app.outcomes import router as outcomes_router
 from app.referrals import router as referrals_router
 from app.referrals.writer import IntakeWriter
@@ -71,7 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.unfreeze()
         await engine.dispose()
 
-    app = FastAPI(
+    # /docs loads its scripts, styles and icon from DOCS_ASSETS (the files of the package
+    # fastapi-offline), nothing from another host: it works on an offline network. ReDoc is
+    # off: its bundle loads its vendor's logo from the vendor's host.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS,
+        redoc_url=None,
         title="assetlink",
         version=__version__,
         description=DESCRIPTION,
@@ -106,6 +113,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.capability_statement = capability_statement(
         capability, dt.date.fromisoformat(__released__)
     )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> RedirectResponse:
+        """Browsers ask every page's host for it: the console's own icon."""
+        return RedirectResponse(f"{DOCS_ASSETS}/favicon.png", status_code=308)
 
     app.include_router(health.router)
     app.include_router(fhir_router.router)

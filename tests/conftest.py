@@ -44,11 +44,9 @@ POSTGRES_URL = os.environ.get(
     "ASSETLINK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("ASSETLINK_TEST_REQUIRE_POSTGRES") == "1"
-VALIDATOR = Path(
-    os.environ.get(
-        "ASSETLINK_FHIR_VALIDATOR", ROOT.parent / "shared" / "fhir-validator" / "fhir-validate"
-    )
-)
+# The project's own validator (tests/fhir_validator/README.md); the variable points elsewhere.
+DEFAULT_VALIDATOR = ROOT / "tests" / "fhir_validator" / "fhir-validate"
+VALIDATOR = Path(os.environ.get("ASSETLINK_FHIR_VALIDATOR", DEFAULT_VALIDATOR))
 
 T = TypeVar("T")
 

@@ -29,11 +29,25 @@ PLACES = (
     "Hoxton", "London Fields", "Shacklewell", "Lower Clapton", "Haggerston", "Stamford Hill",
     "Springfield", "Kingsland", "Victoria Park", "Mare Street",
 )  # fmt: skip
-ORG_KINDS = (
-    "Community Association", "Arts Collective", "Walking Club", "Community Trust",
-    "Men's Shed", "Food Hub", "Library", "Good Neighbours", "Wellbeing Network",
-    "Community Garden", "Carers Centre", "Advice Centre",
-)  # fmt: skip
+# kind of organisation -> the categories of activity it runs (None: a general community
+# organisation, which runs any); an activity goes to an organisation that runs its category.
+ORG_KINDS: dict[str, tuple[str, ...] | None] = {
+    "Community Association": None,
+    "Arts Collective": ("arts-creative", "music-singing", "dance", "heritage-museums"),
+    "Walking Club": ("walking", "nature-green"),
+    "Community Trust": None,
+    "Men's Shed": ("social-groups", "arts-creative", "gardening", "volunteering"),
+    "Food Hub": ("food-cooking", "volunteering", "advice-welfare"),
+    "Library": ("libraries-reading", "digital-skills", "learning-skills", "heritage-museums"),
+    "Good Neighbours": ("befriending", "social-groups", "volunteering"),
+    "Wellbeing Network": (
+        "peer-support", "physical-activity", "music-singing", "dance", "bereavement-support",
+    ),
+    "Community Garden": ("gardening", "nature-green", "volunteering"),
+    "Carers Centre": ("carers-support", "bereavement-support", "befriending"),
+    "Advice Centre": ("advice-welfare", "learning-skills", "digital-skills"),
+}  # fmt: skip
+DEMO_PROVIDER_KIND = "Community Trust"  # runs any category: every category has an organisation
 # category -> (activity names, needs it suits)
 CATEGORIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "arts-creative": (
@@ -162,12 +176,26 @@ def organisation_count(count: int) -> int:
     return max(5, min(2000, count // 8))
 
 
-def organisations(seed: int, count: int, now: dt.datetime) -> list[dict[str, Any]]:
+def organisation_kinds(seed: int, count: int) -> list[tuple[str, str]]:
+    """(place, kind) of each demo organisation; the first is the demo provider."""
     rng = random.Random(f"organisations:{seed}")  # noqa: S311 (demo data, not secrets)
+    kinds = list(ORG_KINDS)
+    drawn = [(rng.choice(PLACES), rng.choice(kinds)) for _ in range(organisation_count(count))]
+    return [(drawn[0][0], DEMO_PROVIDER_KIND), *drawn[1:]]
+
+
+def organisations_by_category(seed: int, count: int) -> dict[str, list[int]]:
+    """For each category, the indexes of the demo organisations that run it."""
+    kinds = [kind for _, kind in organisation_kinds(seed, count)]
+    return {
+        category: [i for i, kind in enumerate(kinds) if category in (ORG_KINDS[kind] or CATEGORIES)]
+        for category in CATEGORIES
+    }
+
+
+def organisations(seed: int, count: int, now: dt.datetime) -> list[dict[str, Any]]:
     rows = []
-    for i in range(organisation_count(count)):
-        place = rng.choice(PLACES)
-        kind = rng.choice(ORG_KINDS)
+    for i, (place, kind) in enumerate(organisation_kinds(seed, count)):
         is_demo_provider = i == 0
         rows.append(
             {
@@ -237,12 +265,14 @@ def activities(
     rng = random.Random(f"activities:{seed}")  # noqa: S311 (demo data, not secrets)
     tiles = random.Random(f"tiles:{seed}")  # noqa: S311 (a stream of its own: borough unchanged)
     org_rows = organisation_count(count)
+    runners = organisations_by_category(seed, count)
     categories = list(CATEGORIES)
     rows = ActivityRows()
     for i in range(count):
         aid = activity_id(seed, i, layout)
         main = rng.choice(categories)
         names, needs = CATEGORIES[main]
+        runs_it = runners[main]
         cats = [main]
         if rng.random() < 0.3:
             cats.append(rng.choice([c for c in categories if c != main]))
@@ -258,7 +288,9 @@ def activities(
         rows.activities.append(
             {
                 "id": aid,
-                "organisation_id": organisation_id(seed, rng.randrange(org_rows)),
+                "organisation_id": organisation_id(
+                    seed, runs_it[rng.randrange(org_rows) % len(runs_it)]
+                ),
                 "name": f"{title}, {area}",
                 "description": (
                     f"A friendly {title.lower()} in {area}. Everyone welcome; come along, "

@@ -1,8 +1,8 @@
 """``assetlink seed-demo``: run the demo generators, each idempotent, in one transaction each.
 
 A generator is an async function ``(session, options) -> str`` (a one-line summary). The
-directory's comes first (it also loads the area fixture when no postcodes are loaded); later
-generators (referrals...) are added to ``GENERATORS`` with their own options.
+directory's comes first (it also loads the area fixture when no postcodes are loaded), then the
+demo practices' routing rules, then the referrals.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from app.demo import directory as demo_directory
 from app.demo import referrals as demo_referrals
 from app.directory import repository
 from app.referrals import repository as referrals_repository
+from app.referrals import service as referrals_service
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,20 @@ async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
     return "; ".join(notes)
 
 
+async def seed_routing(session: AsyncSession, options: DemoOptions) -> str:
+    """A routing rule to the demo link-worker service for each demo practice that has none, so
+    the demo's referrers can refer without naming a ``performer``; an admin's rules stay."""
+    ruled = {rule.practice_ods for rule in await referrals_repository.routing_rules(session)}
+    added = [ods for ods, _ in demo_referrals.PRACTICES if ods not in ruled]
+    for ods in added:
+        await referrals_service.put_routing(
+            session, ods, demo_referrals.LINK_WORKER_ODS, by="seed-demo"
+        )
+    if not added:
+        return "demo routing rules already there"
+    return f"demo routing: {', '.join(added)} -> {demo_referrals.LINK_WORKER_ODS}"
+
+
 async def seed_referrals(session: AsyncSession, options: DemoOptions) -> str:
     """Demo referrals (app/demo/referrals.py): unchanged when there with the same count and seed;
     otherwise the previous demo referrals (and their people) go first. No audit events: nobody
@@ -99,7 +114,7 @@ async def seed_referrals(session: AsyncSession, options: DemoOptions) -> str:
 
 
 Generator = Callable[[AsyncSession, DemoOptions], Awaitable[str]]
-GENERATORS: list[Generator] = [seed_directory, seed_referrals]
+GENERATORS: list[Generator] = [seed_directory, seed_routing, seed_referrals]
 
 
 async def seed_demo(

@@ -11,7 +11,7 @@ import pydantic_core
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from app.fhir import FHIR_JSON
+from app.fhir import FHIR_JSON, examples
 from app.fhir.outcome import information
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -69,16 +69,20 @@ def written(
             return FhirResponse(resource, status_code=status, headers=headers)
 
 
-# OpenAPI documentation shared by the FHIR routes (their bodies are read raw, not by FastAPI).
-FHIR_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            FHIR_JSON: {"schema": {"type": "object"}},
-            "application/json": {"schema": {"type": "object"}},
-        },
-    }
-}
+def fhir_body(*example_names: str) -> dict[str, Any]:
+    """OpenAPI documentation of a FHIR route's body (read raw, not by FastAPI), with complete
+    examples from ``app/fhir/examples``."""
+    media: dict[str, Any] = {"schema": {"type": "object"}}
+    if example_names:
+        media["examples"] = {
+            name: {"summary": examples.SUMMARIES[name], "value": examples.example(name)}
+            for name in example_names
+        }
+    content = {FHIR_JSON: media, "application/json": dict(media)}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+FHIR_BODY = fhir_body()
 FHIR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {FHIR_JSON: {}}}
     for code, text in {

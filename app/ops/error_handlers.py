@@ -40,7 +40,19 @@ def is_fhir_path(path: str) -> bool:
     return path == "/fhir" or path.startswith("/fhir/")
 
 
+ERROR_CODE = "error_code"
+"""Key in the request's state (``scope["state"]``) under which ``render`` leaves the codes of the
+error it answered, for the access log: the OperationOutcome's issue codes, which are also the
+problem+json answer's; fixed words, never a value from the request."""
+
+
+def error_code(error: AppError) -> str:
+    """``not-found``; ``too-long,invalid`` when the issues carry several codes."""
+    return ",".join(dict.fromkeys(issue.code or error.code for issue in error.all_issues()))
+
+
 def render(request: Request, error: AppError) -> JSONResponse:
+    setattr(request.state, ERROR_CODE, error_code(error))
     headers = dict(error.headers)
     if is_fhir_path(request.url.path):
         return JSONResponse(

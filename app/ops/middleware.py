@@ -1,6 +1,9 @@
 """The request middleware: request id, body limit (413), media type (415), JSON nesting depth
 (400, ``app.ops.input_guard.too_deep``), access log, metrics.
 
+The access-log line of an error answer names its reason (``"error": "not-found"``): the codes
+``render`` left in the request's state, never anything from the body.
+
 A pure ASGI middleware (no ``BaseHTTPMiddleware``) so it adds little to every request.
 """
 
@@ -15,8 +18,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
-from app.ops.error_handlers import render
+from app.errors import AppError, InternalError, PayloadTooLarge, UnsupportedMediaType
+from app.ops.error_handlers import ERROR_CODE, render
 from app.ops.input_guard import too_deep
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -26,7 +29,8 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 JSON_TYPES = ("application/json", "application/fhir+json", "application/problem+json")
 FORM_TYPE = "application/x-www-form-urlencoded"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
-FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
+DOCS_ASSETS = "/static/docs"  # the files of /docs (app.main); no data in their paths
 
 
 def _media_type(content_type: str) -> str:
@@ -78,6 +82,10 @@ class RequestMiddleware:
                 await render(Request(scope), rejection)(scope, receive, send_with_id)
             else:
                 await self.app(scope, self._limited(receive), send_with_id)
+        except Exception:
+            # Answered 500 by the outermost handler, after this line is written.
+            scope["state"].setdefault(ERROR_CODE, InternalError.code)
+            raise
         finally:
             self._record(scope, request_id, status, time.perf_counter() - started)
 
@@ -140,11 +148,19 @@ class RequestMiddleware:
         route: Any = scope.get("route")
         template = getattr(route, "path", None)
         if template is None:  # FastAPI's own pages carry no route; their paths hold no data
-            template = scope["path"] if scope["path"] in FRAMEWORK_PATHS else "(unmatched)"
+            path = scope["path"]
+            if path in FRAMEWORK_PATHS:
+                template = path
+            elif path.startswith(DOCS_ASSETS + "/"):
+                template = DOCS_ASSETS + "/{path}"
+            else:
+                template = "(unmatched)"
         method = scope["method"]
         HTTP_REQUESTS.labels(method, template, str(status)).inc()
         HTTP_LATENCY.labels(method, template).observe(elapsed)
-        principal = scope.get("state", {}).get("principal")
+        state = scope.get("state", {})
+        principal = state.get("principal")
+        reason = {"error": state[ERROR_CODE]} if ERROR_CODE in state else {}
         access_log.info(
             "request",
             extra={
@@ -152,6 +168,7 @@ class RequestMiddleware:
                 "method": method,
                 "route": template,
                 "status": status,
+                **reason,
                 "duration_ms": round(elapsed * 1000, 2),
                 "sub": getattr(principal, "sub", None),
                 "role": getattr(principal, "role", None),

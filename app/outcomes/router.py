@@ -18,9 +18,9 @@ from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.codec import check_structure, loads
 from app.fhir.http import fhir_base, search_request
 from app.fhir.responses import (
-    FHIR_BODY,
     FHIR_RESPONSES,
     FhirResponse,
+    fhir_body,
     search_routes,
     version_headers,
     written,
@@ -262,7 +262,7 @@ async def read_questionnaire(resource_id: IdPath, _caller: ReaderDep) -> Respons
     operation_id="fhir-create_questionnaire_response",
     response_class=FhirResponse,
     status_code=201,
-    openapi_extra=FHIR_BODY,
+    openapi_extra=fhir_body("questionnaire-response"),
     responses=FHIR_RESPONSES,
 )
 async def create_questionnaire_response(

@@ -22,6 +22,7 @@ from app.fhir.responses import (
     FHIR_BODY,
     FHIR_RESPONSES,
     FhirResponse,
+    fhir_body,
     search_routes,
     version_headers,
     written,
@@ -143,7 +144,7 @@ async def _update_body(request: Request, resource_type: str, resource_id: str) -
     operation_id="fhir-create_service_request",
     response_class=FhirResponse,
     status_code=201,
-    openapi_extra=FHIR_BODY,
+    openapi_extra=fhir_body("service-request"),
     responses={
         200: {"description": "already stored (conditional create or retry)"},
         **FHIR_RESPONSES,
@@ -617,7 +618,7 @@ async def read_consent(
     "/fhir",
     operation_id="fhir-transaction",
     response_class=FhirResponse,
-    openapi_extra=FHIR_BODY,
+    openapi_extra=fhir_body("transaction"),
     responses=FHIR_RESPONSES,
 )
 async def transaction(

@@ -5,8 +5,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.models import Postcode
 from app.demo import directory as demo_directory
-from app.demo.seed import DemoOptions, seed_directory
-from app.directory.models import Activity, Location, Organisation
+from app.demo.seed import DemoOptions, seed_directory, seed_routing
+from app.directory.models import Activity, ActivityCategoryLink, Location, Organisation
+from app.referrals.repository import routing_rules
+from app.referrals.service import put_routing
 
 
 async def snapshot(session: AsyncSession) -> list[tuple[str, str, str, bool]]:
@@ -67,3 +69,48 @@ async def test_the_demo_directory_looks_like_a_borough(session: AsyncSession) ->
         select(Organisation).where(Organisation.identifier == "DEMOPROV1")
     )
     assert demo_provider is not None
+
+
+async def test_every_demo_activity_is_run_by_an_organisation_of_its_kind(
+    session: AsyncSession,
+) -> None:
+    """No 'Singing for Breathing' at a men's shed: an organisation runs the categories of its
+    kind (a general community organisation runs any)."""
+    await seed_directory(session, DemoOptions(activities=400, seed=1))
+    kinds = demo_directory.ORG_KINDS
+    rows = await session.execute(
+        select(Activity.id, Activity.name, Organisation.name)
+        .join(Organisation, Organisation.id == Activity.organisation_id)
+        .order_by(Activity.id)
+    )
+    categories: dict[object, set[str]] = {}
+    for activity_id, code in await session.execute(
+        select(ActivityCategoryLink.activity_id, ActivityCategoryLink.code)
+    ):
+        categories.setdefault(activity_id, set()).add(code)
+    checked = 0
+    for activity_id, activity, organisation in rows:
+        if organisation == "Hackney Demo Provider":
+            continue
+        kind = next(k for k in kinds if organisation.endswith(f" {k}"))
+        runs = kinds[kind]
+        assert runs is None or categories[activity_id] & set(runs), (activity, organisation)
+        checked += 1
+    assert checked > 300
+
+
+async def test_the_demo_practices_are_routed_and_an_admins_rule_stays(
+    session: AsyncSession,
+) -> None:
+    await put_routing(session, "A81003", "Y09999", by="admin-1")
+    summary = await seed_routing(session, DemoOptions())
+    assert summary == "demo routing: A81001, A81002, A81004, A81005 -> Y02718"
+    rules = {r.practice_ods: r.performer_ods for r in await routing_rules(session)}
+    assert rules == {
+        "A81001": "Y02718",
+        "A81002": "Y02718",
+        "A81003": "Y09999",
+        "A81004": "Y02718",
+        "A81005": "Y02718",
+    }
+    assert await seed_routing(session, DemoOptions()) == "demo routing rules already there"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -14,8 +15,11 @@ from app.auth.principal import Role
 from app.config import Settings
 from app.main import create_app
 from app.ops import error_handlers
+from app.ops.logging import JsonFormatter
 from app.ops.middleware import RequestMiddleware
+from app.terminology.codesystems import NEED_SYSTEM
 from tests.conftest import TokenFactory, make_settings
+from tests.referrals import factories
 
 NHS_NUMBER = "9434765919"
 
@@ -186,8 +190,6 @@ async def test_one_json_log_line_per_request_without_identifiers(
     assert first["status"] == 200
     assert first["role"] == "admin"
     assert records[1].__dict__["route"] == "/fhir/Patient/{resource_id}"
-    from app.ops.logging import JsonFormatter
-
     lines = [JsonFormatter().format(r) for r in caplog.records]
     assert all(json.loads(line) for line in lines)
     assert NHS_NUMBER not in "\n".join(lines)
@@ -207,3 +209,81 @@ async def test_metrics_name_framework_routes_too(client: httpx.AsyncClient) -> N
     assert (await client.get("/docs")).status_code == 200
     metrics = (await client.get("/metrics")).text
     assert 'assetlink_http_requests_total{method="GET",route="/docs",status="200"}' in metrics
+
+
+async def _access_line(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, method: str, url: str, **kw: Any
+) -> tuple[int, dict[str, Any]]:
+    """Sends one request; its status and its access-log line, as JSON."""
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="assetlink.access")
+    response = await client.request(method, url, **kw)
+    (record,) = [r for r in caplog.records if r.name == "assetlink.access"]
+    return response.status_code, json.loads(JsonFormatter().format(record))
+
+
+async def test_access_log_names_the_reason_of_an_error_without_personal_data(
+    client: httpx.AsyncClient, auth: TokenFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    gp, admin = auth(Role.REFERRER, "A81001"), auth(Role.ADMIN, "X26")
+    person = factories.patient(NHS_NUMBER, name=[{"family": "Okafor", "given": ["Grace"]}])
+    too_long = factories.service_request(person=person, identifier_value="R" * 300)
+    unknown_need = factories.service_request(
+        person=person, reasonCode=[{"coding": [{"system": NEED_SYSTEM, "code": "no-such"}]}]
+    )
+    cases: list[tuple[int, str, str, str, dict[str, Any]]] = [
+        (401, "login", "GET", "/fhir/ServiceRequest", {}),
+        (403, "forbidden", "GET", "/fhir/AuditEvent", {"headers": gp}),
+        (404, "not-found", "GET", f"/fhir/Patient/{NHS_NUMBER}", {"headers": gp}),
+        (404, "not-found", "GET", f"/api/v1/nothing/{NHS_NUMBER}", {}),
+        (400, "invalid", "GET", f"/fhir/ServiceRequest?_count={NHS_NUMBER}x", {"headers": gp}),
+        (415, "not-supported", "POST", "/fhir/ServiceRequest", {"content": b"Grace Okafor"}),
+        (422, "too-long", "POST", "/fhir/ServiceRequest", {"json": too_long, "headers": gp}),
+        (
+            422,
+            "code-invalid",
+            "POST",
+            "/fhir/ServiceRequest",
+            {"json": unknown_need, "headers": gp},
+        ),
+        (
+            422,
+            "invalid",
+            "PUT",
+            "/api/v1/routing/A81001",
+            {"json": {"x": NHS_NUMBER}, "headers": admin},
+        ),
+    ]
+    for status, code, method, url, kw in cases:
+        got, line = await _access_line(client, caplog, method, url, **kw)
+        assert (got, line.get("error")) == (status, code), (method, url)
+        text = json.dumps(line)
+        assert NHS_NUMBER not in text
+        assert "Okafor" not in text
+        assert "R" * 30 not in text
+    _, ok = await _access_line(client, caplog, "GET", "/livez")
+    assert "error" not in ok
+
+
+async def test_access_log_names_413_from_the_middleware(
+    database_url: str, auth: TokenFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(make_settings(database_url, max_body_bytes=100))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+
+        async def streamed():  # type: ignore[no-untyped-def]
+            yield b"{" + b" " * 200 + b"}"
+
+        for content in (b"{" + b" " * 200 + b"}", streamed()):
+            status, line = await _access_line(
+                http,
+                caplog,
+                "POST",
+                "/fhir/ServiceRequest",
+                content=content,
+                headers={**auth(Role.REFERRER, "A81001"), "Content-Type": "application/json"},
+            )
+            assert (status, line["error"]) == (413, "too-costly")
+    await app.state.engine.dispose()
