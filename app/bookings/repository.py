@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Reach
 from app.bookings.models import Booking
+from app.db import utcnow
 from app.directory.models import Activity, Organisation
 from app.referrals.models import Patient, Referral
 
@@ -50,7 +51,35 @@ async def take_place(session: AsyncSession, activity_id: str) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-async def give_place_back(session: AsyncSession, activity_id: str) -> None:
+async def cancel_open(
+    session: AsyncSession,
+    referral_id: uuid.UUID,
+    reason: str,
+    *,
+    booking_id: uuid.UUID | None = None,
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Cancel the referral's open (``booked``) bookings, or only ``booking_id``, and give each
+    place back: the one way a place returns. Conditional on ``status = 'booked'``, so two
+    requests cancelling the same booking at once return one place. Returns (booking id,
+    patient id) of each booking cancelled."""
+    where = [Booking.referral_id == referral_id, Booking.status == "booked"]
+    if booking_id is not None:
+        where.append(Booking.id == booking_id)
+    cancelled = (
+        await session.execute(
+            update(Booking)
+            .where(*where)
+            .values(status="cancelled", cancelled_reason=reason, updated_at=utcnow())
+            .returning(Booking.id, Booking.patient_id, Booking.activity_id)
+            .execution_options(synchronize_session="fetch")
+        )
+    ).all()
+    for activity_id in sorted({row[2] for row in cancelled}):
+        await _give_place_back(session, activity_id)
+    return [(row[0], row[1]) for row in cancelled]
+
+
+async def _give_place_back(session: AsyncSession, activity_id: str) -> None:
     await session.execute(
         update(Activity)
         .where(
