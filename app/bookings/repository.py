@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,15 +12,9 @@ from app.auth.policy import Reach
 from app.bookings.models import Booking
 from app.db import utcnow
 from app.directory.models import Activity, Organisation
+from app.referrals import people
 from app.referrals.models import Patient, Referral
-
-
-@dataclass(frozen=True)
-class PersonBrief:
-    """What a booking shows of the person: never the NHS number or the full name."""
-
-    display_name: str
-    age: int
+from app.referrals.people import PersonBrief
 
 
 async def bookable_activity(
@@ -131,15 +124,7 @@ async def person_brief(session: AsyncSession, patient_id: uuid.UUID) -> PersonBr
     patient = await session.get(Patient, patient_id)
     if patient is None:
         return None
-    names = patient.resource.get("name") or [{}]
-    name = names[0]
-    given = (name.get("given") or [""])[0]
-    family = name.get("family") or ""
-    display = " ".join(p for p in (given, f"{family[:1]}." if family else "") if p) or "(no name)"
-    today = dt.datetime.now(dt.UTC).date()
-    born = patient.birth_date
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return PersonBrief(display, age)
+    return people.brief(patient.resource, patient.birth_date, dt.datetime.now(dt.UTC).date())
 
 
 def _reach(reach: Reach, org: str) -> ColumnElement[bool]:

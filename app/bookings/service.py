@@ -18,6 +18,7 @@ from app.db import utcnow
 from app.errors import Conflict, Issue, NotFound, Unprocessable
 from app.referrals import lifecycle
 from app.referrals import service as referrals_service
+from app.referrals.people import PersonBrief
 from app.referrals.service import Context
 
 STATUSES = ("booked", "attended", "did-not-attend", "cancelled")
@@ -36,7 +37,7 @@ CANCELLED_BY_USER = "booking-cancelled"  # Booking.cancelled_reason of a PATCH t
 class BookingView:
     booking: Booking
     activity_name: str
-    person: repository.PersonBrief | None  # None for providers' views of others' data
+    person: PersonBrief | None  # None for providers' views of others' data
 
 
 async def book(
