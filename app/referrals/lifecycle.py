@@ -53,7 +53,10 @@ def remedy(current: str, targets: Collection[str], *, last_step: bool = True) ->
         return f"{current} is a final status, so nothing can make it possible for this referral"
     if path is None:
         return f"no move from {current} leads to {' or '.join(sorted(targets))}"
-    return f"move the Task to {', then '.join(path if last_step else path[:-1])} first"
+    steps = path if last_step else path[:-1]
+    if not steps:
+        return f"{current} allows it"
+    return f"move the Task to {', then '.join(steps)} first"
 
 
 def status_conflict(doing: str, current: str, allowed: Collection[str]) -> Conflict:
