@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     match_weight_equity: float = Field(
         0.08, ge=0, description="matching weight: equity (IMD deciles 1-3)"
     )
+    follow_up_weeks: int = Field(
+        6, ge=1, le=52, description="caseload: weeks from the last wellbeing measure to the next"
+    )
     disclosure_suppress_below: int = Field(
         8, ge=1, description="reports: counts of 1 to this minus 1 people are suppressed"
     )

@@ -21,6 +21,7 @@ from app.audit import router as audit_router
 from app.auth import router as auth_router
 from app.auth.tokens import TokenVerifier
 from app.bookings import router as bookings_router
+from app.caseload import router as caseload_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.directory import fhir_router as directory_fhir_router
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(matching_router.router)
     app.include_router(matching_router.fhir_router)
     app.include_router(bookings_router.router)
+    app.include_router(caseload_router.router)
     app.include_router(reporting_router.router)
 
     error_handlers.install(app)

@@ -966,6 +966,7 @@ NOT_FROM_CLIENTS = {
     },
     "activity_change.activity_id": "written by a trigger from activity.id (migration 0009)",
     "booking.booked_by": "the token's sub, cut to the column (bookings/service.py)",
+    "booking.cancelled_reason": "set by the server (bookings/repository.py cancel_open)",
     "outcome_record.recorded_by": "the token's sub, cut to the column (outcomes/service.py)",
     "outcome_record.source": "json | questionnaire-response, by route",
     "outcome_score.measure": "derived by the scorer (outcomes/instruments.py)",

@@ -24,6 +24,7 @@ class Action(StrEnum):
     REFERRAL_READ = "referral.read"  # ServiceRequest, Patient and Task read/search
     REFERRAL_REVOKE = "referral.revoke"
     TASK_UPDATE = "task.update"
+    CASELOAD_READ = "caseload.read"  # the link-worker service's referrals as a work list
     MATCH_READ = "match.read"
     BOOKING_WRITE = "booking.write"
     BOOKING_READ = "booking.read"
@@ -60,6 +61,7 @@ MATRIX: dict[Action, dict[Role, Reach]] = {
     },
     Action.REFERRAL_REVOKE: {Role.REFERRER: Reach.REQUESTED, **_ADMIN},
     Action.TASK_UPDATE: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
+    Action.CASELOAD_READ: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
     Action.MATCH_READ: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
     Action.BOOKING_WRITE: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
     Action.BOOKING_READ: {
@@ -91,6 +93,7 @@ ACTION_SCOPES: dict[Action, tuple[str, str]] = {
     Action.REFERRAL_READ: ("ServiceRequest", "r"),
     Action.REFERRAL_REVOKE: ("ServiceRequest", "u"),
     Action.TASK_UPDATE: ("Task", "u"),
+    Action.CASELOAD_READ: ("Task", "r"),
     Action.MATCH_READ: ("HealthcareService", "r"),
     Action.BOOKING_WRITE: ("Appointment", "c"),
     Action.BOOKING_READ: ("Appointment", "r"),

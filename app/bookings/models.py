@@ -27,5 +27,7 @@ class Booking(Base):
         String(16)
     )  # booked | attended | did-not-attend | cancelled
     booked_by: Mapped[str] = mapped_column(String(256))
+    # why a cancelled booking was cancelled: booking-cancelled | referral-revoked | task-<status>
+    cancelled_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Reach
 from app.bookings.models import Booking
+from app.db import utcnow
 from app.directory.models import Activity, Organisation
+from app.referrals import people
 from app.referrals.models import Patient, Referral
-
-
-@dataclass(frozen=True)
-class PersonBrief:
-    """What a booking shows of the person: never the NHS number or the full name."""
-
-    display_name: str
-    age: int
+from app.referrals.people import PersonBrief
 
 
 async def bookable_activity(
@@ -50,7 +44,35 @@ async def take_place(session: AsyncSession, activity_id: str) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-async def give_place_back(session: AsyncSession, activity_id: str) -> None:
+async def cancel_open(
+    session: AsyncSession,
+    referral_id: uuid.UUID,
+    reason: str,
+    *,
+    booking_id: uuid.UUID | None = None,
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Cancel the referral's open (``booked``) bookings, or only ``booking_id``, and give each
+    place back: the one way a place returns. Conditional on ``status = 'booked'``, so two
+    requests cancelling the same booking at once return one place. Returns (booking id,
+    patient id) of each booking cancelled."""
+    where = [Booking.referral_id == referral_id, Booking.status == "booked"]
+    if booking_id is not None:
+        where.append(Booking.id == booking_id)
+    cancelled = (
+        await session.execute(
+            update(Booking)
+            .where(*where)
+            .values(status="cancelled", cancelled_reason=reason, updated_at=utcnow())
+            .returning(Booking.id, Booking.patient_id, Booking.activity_id)
+            .execution_options(synchronize_session="fetch")
+        )
+    ).all()
+    for activity_id in sorted({row[2] for row in cancelled}):
+        await _give_place_back(session, activity_id)
+    return [(row[0], row[1]) for row in cancelled]
+
+
+async def _give_place_back(session: AsyncSession, activity_id: str) -> None:
     await session.execute(
         update(Activity)
         .where(
@@ -102,15 +124,7 @@ async def person_brief(session: AsyncSession, patient_id: uuid.UUID) -> PersonBr
     patient = await session.get(Patient, patient_id)
     if patient is None:
         return None
-    names = patient.resource.get("name") or [{}]
-    name = names[0]
-    given = (name.get("given") or [""])[0]
-    family = name.get("family") or ""
-    display = " ".join(p for p in (given, f"{family[:1]}." if family else "") if p) or "(no name)"
-    today = dt.datetime.now(dt.UTC).date()
-    born = patient.birth_date
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return PersonBrief(display, age)
+    return people.brief(patient.resource, patient.birth_date, dt.datetime.now(dt.UTC).date())
 
 
 def _reach(reach: Reach, org: str) -> ColumnElement[bool]:

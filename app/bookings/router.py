@@ -31,6 +31,7 @@ def _read(view: service.BookingView) -> BookingRead:
         activity_id=b.activity_id,
         activity_name=view.activity_name,
         status=b.status,
+        cancelled_reason=b.cancelled_reason,
         person=person,
         booked_at=b.created_at,
         updated_at=b.updated_at,

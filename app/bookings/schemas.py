@@ -32,6 +32,11 @@ class BookingRead(BaseModel):
     activity_id: str
     activity_name: str
     status: str
+    cancelled_reason: str | None = Field(
+        description="why a cancelled booking was cancelled: booking-cancelled (PATCH), "
+        "referral-revoked, task-cancelled, task-rejected, task-completed or task-failed (the "
+        "referral ended and its open bookings with it); null otherwise"
+    )
     person: PersonRead | None
     booked_at: dt.datetime
     updated_at: dt.datetime

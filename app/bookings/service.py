@@ -16,7 +16,9 @@ from app.bookings import repository
 from app.bookings.models import Booking
 from app.db import utcnow
 from app.errors import Conflict, Issue, NotFound, Unprocessable
+from app.referrals import lifecycle
 from app.referrals import service as referrals_service
+from app.referrals.people import PersonBrief
 from app.referrals.service import Context
 
 STATUSES = ("booked", "attended", "did-not-attend", "cancelled")
@@ -28,13 +30,14 @@ TRANSITIONS = {
     "cancelled": frozenset(),
 }
 OPEN_TASK = ("accepted", "in-progress")
+CANCELLED_BY_USER = "booking-cancelled"  # Booking.cancelled_reason of a PATCH to cancelled
 
 
 @dataclass(frozen=True)
 class BookingView:
     booking: Booking
     activity_name: str
-    person: repository.PersonBrief | None  # None for providers' views of others' data
+    person: PersonBrief | None  # None for providers' views of others' data
 
 
 async def book(
@@ -44,10 +47,7 @@ async def book(
     referral = await referrals_service.read_referral(session, ctx, referral_id, "book")
     task = await referrals_service.task_of(session, referral.id)
     if task.status not in OPEN_TASK:
-        raise Conflict(
-            f"The referral's Task is {task.status}: accept it before booking activities",
-            [Issue("Task not accepted or in progress", "Task.status", code="business-rule")],
-        )
+        raise lifecycle.status_conflict("book activities", task.status, OPEN_TASK)
     activity = await repository.bookable_activity(session, activity_id)
     if activity is None:
         raise Unprocessable(
@@ -56,19 +56,23 @@ async def book(
         )
     name, status, accepting = activity
     if status != "active" or not accepting:
+        why = f"its status is {status}" if status != "active" else "it is not accepting referrals"
         raise Conflict(
-            f"{name} is not taking referrals ({status})",
+            f"{name} is not taking referrals: {why}; it can be booked when its provider makes it "
+            "active and accepting referrals again",
             [Issue("not bookable", "activity_id", code="business-rule")],
         )
     existing = await repository.booking_for(session, referral.id, activity_id)
     if existing is not None and existing.status != "cancelled":
         raise Conflict(
-            f"This referral already has a place on {name}",
+            f"This referral already has a place on {name} (booking {existing.id}, "
+            f"{existing.status}); a cancelled booking can be booked again",
             [Issue("already booked", "activity_id", code="duplicate")],
         )
     if not await repository.take_place(session, activity_id):
         raise Conflict(
-            f"{name} has no place left",
+            f"{name} has no place left: book it when a place is given back, or choose another "
+            "activity",
             [Issue("no place available", "activity_id", code="business-rule")],
         )
     now = utcnow()
@@ -95,6 +99,7 @@ async def book(
             now,
             ctx.caller.principal.sub[:256],
         )
+        booking.cancelled_reason = None
     await referrals_service.advance_task(session, ctx, task, stage="activity-booked", start=True)
     audit.record(
         session, ctx.actor, audit.Access("create", "Booking", str(booking.id), referral.patient_id)
@@ -136,14 +141,20 @@ async def update_status(
     if status == booking.status:
         return await view(session, ctx, booking)
     if status not in TRANSITIONS[booking.status]:
+        allowed = " or ".join(sorted(TRANSITIONS[booking.status]))
         raise Conflict(
-            f"A {booking.status} booking cannot become {status}",
+            f"A {booking.status} booking cannot become {status}: "
+            + (f"it can only become {allowed}" if allowed else "book the activity again"),
             [Issue("illegal transition", "status", code="business-rule")],
         )
     if status == "cancelled":
-        await repository.give_place_back(session, booking.activity_id)
-    booking.status, booking.updated_at = status, utcnow()
-    await session.flush()
+        await repository.cancel_open(
+            session, booking.referral_id, CANCELLED_BY_USER, booking_id=booking.id
+        )
+        await session.refresh(booking)
+    else:
+        booking.status, booking.updated_at = status, utcnow()
+        await session.flush()
     task = await referrals_service.task_of(session, booking.referral_id)
     attended = await repository.attended_activities(session, booking.referral_id)
     await referrals_service.advance_task(

@@ -218,15 +218,19 @@ async def search_fhir(
     return int(total or 0), list(page)
 
 
-async def get_owner(session: AsyncSession, activity_id: str) -> tuple[bool, str | None]:
-    """Whether the activity exists, and the identifier of its organisation."""
-    row = (
-        await session.execute(
-            select(Activity.id, Organisation.identifier)
-            .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
-            .where(Activity.id == activity_id)
-        )
-    ).first()
+async def get_owner(
+    session: AsyncSession, activity_id: str, *, lock: bool = False
+) -> tuple[bool, str | None]:
+    """Whether the activity exists, and the identifier of its organisation; ``lock`` holds the
+    activity's row until the transaction ends (PostgreSQL; SQLite writers are serialised)."""
+    query = (
+        select(Activity.id, Organisation.identifier)
+        .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
+        .where(Activity.id == activity_id)
+    )
+    if lock:
+        query = query.with_for_update(of=Activity)
+    row = (await session.execute(query)).first()
     return (row is not None, row[1] if row is not None else None)
 
 

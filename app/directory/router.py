@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
@@ -73,11 +73,28 @@ async def search_services(
 @router.get("/services/{activity_id}", response_model=ActivityRead, operation_id="directory-read")
 async def read_service(
     activity_id: str,
+    response: Response,
     session: SessionDep,
     _caller: Annotated[Caller, Depends(allowed(Action.DIRECTORY_READ))],
 ) -> ActivityRead:
-    """One activity with its organisation, locations, schedules, costs and eligibility."""
-    return await service.get(session, activity_id)
+    """One activity with its organisation, locations, schedules, costs and eligibility; its
+    `ETag` guards a later PUT or DELETE (`If-Match`)."""
+    return _tagged(response, await service.get(session, activity_id))
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=1024,
+        description="the ETag of the activity as read: 412 when it has changed since (optional)",
+    ),
+]
+
+
+def _tagged(response: Response, document: ActivityRead) -> ActivityRead:
+    response.headers["ETag"] = service.etag(document)
+    return document
 
 
 @router.post(
@@ -95,7 +112,7 @@ async def create_service(
     """Add an activity (providers: for their own organisation only)."""
     created = await service.create(session, caller.principal, caller.reach, body)
     response.headers["Location"] = f"/api/v1/directory/services/{created.id}"
-    return created
+    return _tagged(response, created)
 
 
 @router.put(
@@ -104,11 +121,18 @@ async def create_service(
 async def replace_service(
     activity_id: str,
     body: ActivityWrite,
+    response: Response,
     session: SessionDep,
     caller: Annotated[Caller, Depends(allowed(Action.DIRECTORY_WRITE))],
+    if_match: IfMatch = None,
 ) -> ActivityRead:
-    """Replace an activity (providers: their own organisation's only)."""
-    return await service.replace(session, caller.principal, caller.reach, activity_id, body)
+    """Replace an activity (providers: their own organisation's only). The document a GET
+    returns is accepted as is (server-managed fields are ignored); with `If-Match`, a change
+    made since that GET is 412 and nothing is written."""
+    replaced = await service.replace(
+        session, caller.principal, caller.reach, activity_id, body, if_match
+    )
+    return _tagged(response, replaced)
 
 
 @router.delete("/services/{activity_id}", status_code=204, operation_id="directory-delete")
@@ -116,9 +140,10 @@ async def delete_service(
     activity_id: str,
     session: SessionDep,
     caller: Annotated[Caller, Depends(allowed(Action.DIRECTORY_WRITE))],
+    if_match: IfMatch = None,
 ) -> Response:
-    """Remove an activity (providers: their own organisation's only)."""
-    await service.delete(session, caller.principal, caller.reach, activity_id)
+    """Remove an activity (providers: their own organisation's only; `If-Match` as for PUT)."""
+    await service.delete(session, caller.principal, caller.reach, activity_id, if_match)
     return Response(status_code=204)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -90,7 +90,18 @@ class OrganizationRead(BaseModel):
     identifier_scheme: str | None = None
 
 
+def server_managed() -> Any:
+    """A field the server sets: accepted on write, so that a GET document can be PUT back,
+    and ignored."""
+    return Field(
+        None,
+        description="set by the server; ignored on write",
+        json_schema_extra={"readOnly": True},
+    )
+
+
 class LocationWrite(Strict):
+    id: Annotated[str, StringConstraints(max_length=64)] | None = server_managed()
     name: ShortText | None = None
     address_1: ShortText | None = None
     city: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
@@ -283,18 +294,22 @@ class ActivityBase(Strict):
         return value
 
 
-class ActivityWrite(ActivityBase):
-    """The body of POST and PUT."""
-
-    id: Identifier | None = Field(None, description="POST only; default: a new UUID")
-    organization: OrganizationWrite
-
-
 class TaxonomyTerm(BaseModel):
     id: str
     name: str | None
     taxonomy: str | None
     category: ActivityCategory | None = Field(description="the activity-category it maps to")
+
+
+class ActivityWrite(ActivityBase):
+    """The body of POST and PUT: an activity as GET returns it, whose server-managed fields
+    are ignored (unknown fields are refused)."""
+
+    id: Identifier | None = Field(None, description="POST only; default: a new UUID")
+    organization: OrganizationWrite
+    taxonomy_terms: list[TaxonomyTerm] | None = server_managed()
+    has_free_option: bool | None = server_managed()
+    last_modified: dt.datetime | None = server_managed()
 
 
 class ActivityRead(ActivityBase):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 import uuid
@@ -44,7 +45,15 @@ from app.directory.vocabulary import (
     Accessibility,
     ActivityCategory,
 )
-from app.errors import BadRequest, Conflict, Forbidden, Issue, NotFound, Unprocessable
+from app.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Issue,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
 
 T = TypeVar("T")
 ID = re.compile(ID_PATTERN)
@@ -243,6 +252,27 @@ def _known_id(activity_id: str) -> str:
     if not ID.match(activity_id):
         raise NotFound(f"No activity {activity_id!r}")
     return activity_id
+
+
+def etag(document: ActivityRead) -> str:
+    """A strong entity tag of the activity as the API returns it: any change to it (an edit,
+    an import, a booking taking a place) gives a new tag."""
+    digest = hashlib.sha256(document.model_dump_json().encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def _check_if_match(if_match: str | None, document: ActivityRead) -> None:
+    """``If-Match`` (RFC 9110 13.1.1, strong comparison): ``*`` or a list of entity tags, one
+    of which must be the current one; else 412 and nothing is written."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    current = etag(document)
+    if current not in (tag.strip() for tag in if_match.split(",")):
+        raise PreconditionFailed(
+            f"The activity has changed since it was read (its ETag is now {current}); "
+            "read it again and reapply the change",
+            [Issue("stale entity tag", "If-Match", code="conflict")],
+        )
 
 
 async def get(session: AsyncSession, activity_id: str) -> ActivityRead:
@@ -470,15 +500,18 @@ async def replace(
     reach: Reach,
     activity_id: str,
     body: ActivityWrite,
+    if_match: str | None = None,
 ) -> ActivityRead:
     if body.id is not None and body.id != activity_id:
         raise Unprocessable(
             "The body's id differs from the URL's", [Issue("must equal the id in the URL", "id")]
         )
-    exists, owner = await repository.get_owner(session, _known_id(activity_id))
+    exists, owner = await repository.get_owner(session, _known_id(activity_id), lock=True)
     if not exists:
         raise NotFound(f"No activity {activity_id!r}")
     _check_organisation(principal, reach, owner)
+    if if_match is not None:
+        _check_if_match(if_match, await get(session, activity_id))
     organisation_id = await _save_organisation(session, principal, reach, body.organization)
     coordinates = await locate_locations(session, body.locations)
     rows = to_rows(
@@ -489,10 +522,16 @@ async def replace(
 
 
 async def delete(
-    session: AsyncSession, principal: Principal, reach: Reach, activity_id: str
+    session: AsyncSession,
+    principal: Principal,
+    reach: Reach,
+    activity_id: str,
+    if_match: str | None = None,
 ) -> None:
-    exists, owner = await repository.get_owner(session, _known_id(activity_id))
+    exists, owner = await repository.get_owner(session, _known_id(activity_id), lock=True)
     if not exists:
         raise NotFound(f"No activity {activity_id!r}")
     _check_organisation(principal, reach, owner)
+    if if_match is not None:
+        _check_if_match(if_match, await get(session, activity_id))
     await repository.delete_activities(session, [activity_id])

@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.db import utcnow
-from app.errors import Conflict, Issue, NotFound, Unprocessable
+from app.errors import Issue, NotFound, Unprocessable
 from app.outcomes import fhir, instruments, progress, repository
 from app.outcomes.models import OutcomeRecord, OutcomeScore
+from app.referrals import lifecycle
 from app.referrals import service as referrals_service
 from app.referrals.models import Referral
 from app.referrals.service import Context
@@ -125,11 +126,8 @@ async def _move_task(
 ) -> None:
     task = await referrals_service.task_of(session, referral.id)
     if task.status in NOT_TAKEN_ON:
-        raise Conflict(
-            f"The referral's Task is {task.status}: outcomes are recorded once the link-worker "
-            "service has accepted the referral",
-            [Issue(f"Task status is {task.status}", "Task.status", code="business-rule")],
-        )
+        taken_on = set(lifecycle.TASK_STATUSES) - set(NOT_TAKEN_ON)
+        raise lifecycle.status_conflict("record outcomes", task.status, taken_on)
     earlier = await referrals_service.earlier_stages(session, task)
     stage = progress.next_stage(timepoint, task.status, task.business_status, earlier)
     if stage is not None:

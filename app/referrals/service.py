@@ -20,6 +20,7 @@ from starlette.requests import Request
 from app.audit import service as audit
 from app.auth.dependencies import Caller
 from app.auth.policy import Reach
+from app.bookings import repository as bookings_repository
 from app.db import column_length, utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
 from app.fhir import CANONICAL_BASE
@@ -471,8 +472,12 @@ async def update_referral(
                 )
             ],
         )
-    if referral.status not in ("active", "on-hold", "draft"):
-        raise Conflict(f"A {referral.status} referral cannot be revoked")
+    if referral.status not in lifecycle.REVOCABLE:
+        raise Conflict(
+            f"Cannot revoke the referral: it is {referral.status}, which is final; only "
+            f"{', '.join(lifecycle.REVOCABLE)} referrals can be revoked",
+            [Issue(f"status is {referral.status}", "ServiceRequest.status", code="business-rule")],
+        )
     now = utcnow()
     referral.status = "revoked"
     referral.updated_at = now
@@ -489,7 +494,19 @@ async def update_referral(
         audit.record(
             session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id)
         )
+    await _end_bookings(session, ctx, task, "referral-revoked")
     return referral
+
+
+async def _end_bookings(session: AsyncSession, ctx: Context, task: Task, reason: str) -> None:
+    """The referral has ended: its open bookings are cancelled and their places given back, in
+    this transaction (DESIGN.md 5.2); each booking records ``reason``."""
+    for booking_id, patient_id in await bookings_repository.cancel_open(
+        session, task.referral_id, reason
+    ):
+        audit.record(
+            session, ctx.actor, audit.Access("update", "Booking", str(booking_id), patient_id)
+        )
 
 
 async def _flush(session: AsyncSession, if_match: str | None) -> None:
@@ -542,6 +559,8 @@ async def update_task(
     task.updated_at = now
     await _flush(session, if_match)
     _keep_version(session, fhir.task_resource(task), now)
+    if task.status in lifecycle.TERMINAL:
+        await _end_bookings(session, ctx, task, f"task-{task.status}")
     if task.status == "completed":
         referral = await repository.get_referral(session, task.referral_id)
         assert referral is not None

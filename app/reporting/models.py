@@ -109,7 +109,7 @@ class ReportNeed(_Happened, Base):
 
 
 class ReportCategory(Base):
-    """The activity categories a referral is booked on (bookings not cancelled), with its
+    """The activity categories a referral is booked on (bookings counted as ``booked``), with its
     ``authored_on``."""
 
     __tablename__ = "report_category"

@@ -66,6 +66,11 @@ def _age_band(d: Dialect) -> str:
     return f"(CASE {cases} ELSE '{AGE_BANDS[-1][2]}' END)"
 
 
+# A booking that counts as "booked": not cancelled, or cancelled only because its referral
+# ended (docs/matching.md "Bookings"); a booking cancelled by PATCH does not count.
+BOOKED = "(b.status <> 'cancelled' OR b.cancelled_reason <> 'booking-cancelled')"
+
+
 def statements(d: Dialect, scope: str) -> list[str]:
     """Recompute the summary rows of the referrals ``scope`` (a subquery of referral ids)."""
     accepted = ", ".join(f"'{s}'" for s in ACCEPTED_STATUSES)
@@ -89,10 +94,10 @@ def statements(d: Dialect, scope: str) -> list[str]:
         "LEFT JOIN postcode pc ON pc.postcode = p.postcode "
         "LEFT JOIN lsoa_deprivation ld ON ld.lsoa_code = pc.lsoa_code "
         "LEFT JOIN task t ON t.referral_id = r.id "
-        "LEFT JOIN (SELECT referral_id, "
-        "MAX(CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END) AS booked, "
-        "MAX(CASE WHEN status = 'attended' THEN 1 ELSE 0 END) AS attended "
-        f"FROM booking WHERE referral_id IN ({scope}) GROUP BY referral_id) bk "
+        "LEFT JOIN (SELECT b.referral_id, "
+        f"MAX(CASE WHEN {BOOKED} THEN 1 ELSE 0 END) AS booked, "
+        "MAX(CASE WHEN b.status = 'attended' THEN 1 ELSE 0 END) AS attended "
+        f"FROM booking b WHERE b.referral_id IN ({scope}) GROUP BY b.referral_id) bk "
         "ON bk.referral_id = r.id "
         f"WHERE r.id IN ({scope}) ORDER BY r.authored_on"
     )
@@ -111,7 +116,7 @@ def statements(d: Dialect, scope: str) -> list[str]:
         "SELECT c.referral_id, c.category, f.authored_on FROM (SELECT DISTINCT b.referral_id, "
         "l.code AS category FROM booking b "
         "JOIN activity_category l ON l.activity_id = b.activity_id "
-        f"WHERE b.status <> 'cancelled' AND l.code IS NOT NULL AND b.referral_id IN ({scope})) c "
+        f"WHERE {BOOKED} AND l.code IS NOT NULL AND b.referral_id IN ({scope})) c "
         "JOIN report_referral f ON f.referral_id = c.referral_id ORDER BY f.authored_on"
     )
     scores = f"FROM outcome_score s WHERE s.referral_id IN ({scope}) AND s.value IS NOT NULL"

@@ -6,7 +6,7 @@ stored ServiceRequest whose words gave a need (``reasonCode[0].text``), so that 
 quote them. Referrals stored before keep ``found_in`` empty and their needs as they were.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,6 +14,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.REFERRAL_READ: {R, L, A},
     Action.REFERRAL_REVOKE: {R, A},
     Action.TASK_UPDATE: {L, A},
+    Action.CASELOAD_READ: {L, A},
     Action.MATCH_READ: {L, A},
     Action.BOOKING_WRITE: {L, A},
     Action.BOOKING_READ: {L, P, A},

@@ -251,3 +251,144 @@ async def test_page_beyond_any_result_is_400(client: httpx.AsyncClient, lw: dict
     assert (
         await client.get("/api/v1/bookings?page=99999999999999999999", headers=lw)
     ).status_code == 400
+
+
+async def move_task(
+    client: httpx.AsyncClient, headers: dict[str, str], task: dict[str, Any], status: str
+) -> dict[str, Any]:
+    body = {k: v for k, v in task.items() if k not in ("statusReason", "businessStatus")}
+    body["status"] = status
+    if status in ("rejected", "cancelled", "failed", "on-hold"):
+        body["statusReason"] = {"text": f"moved to {status} in a test"}
+    response = await client.put(f"/fhir/Task/{task['id']}", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def book(
+    client: httpx.AsyncClient, lw: dict[str, str], referral: dict[str, Any], activity_id: str
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/v1/referrals/{referral['id']}/bookings",
+        json={"activity_id": activity_id},
+        headers=lw,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def revoke(client: httpx.AsyncClient, auth: TokenFactory, referral: dict[str, Any]) -> None:
+    gp = auth(Role.REFERRER, "A81001")
+    current = (await client.get(f"/fhir/ServiceRequest/{referral['id']}", headers=gp)).json()
+    response = await client.put(
+        f"/fhir/ServiceRequest/{referral['id']}", json={**current, "status": "revoked"}, headers=gp
+    )
+    assert response.status_code == 200, response.text
+
+
+def end_task(status: str) -> Any:
+    """Moves the referral's Task to ``status`` (through in-progress for completed)."""
+
+    async def end(client: httpx.AsyncClient, auth: TokenFactory, referral: dict[str, Any]) -> None:
+        lw = auth(Role.LINK_WORKER, "Y02718")
+        task = await task_of(client, auth, referral)
+        if status == "completed" and task["status"] == "accepted":
+            task = await move_task(client, lw, task, "in-progress")
+        await move_task(client, lw, task, status)
+
+    return end
+
+
+@pytest.mark.parametrize(
+    ("end", "reason"),
+    [
+        (revoke, "referral-revoked"),
+        (end_task("cancelled"), "task-cancelled"),
+        (end_task("completed"), "task-completed"),
+        (end_task("failed"), "task-failed"),
+    ],
+)
+async def test_the_end_of_a_referral_gives_its_places_back(
+    client: httpx.AsyncClient,
+    auth: TokenFactory,
+    lw: dict[str, str],
+    create_activity: CreateActivity,
+    end: Any,
+    reason: str,
+) -> None:
+    referral = await new_referral(client, auth)
+    choir = await create_activity(capacity={"maximum": 5, "available": 1})
+    walk = await create_activity(capacity={"maximum": 5, "available": 3})
+    garden = await create_activity(capacity={"maximum": 5, "available": 3})
+    open_booking = await book(client, lw, referral, choir["id"])
+    attended = await book(client, lw, referral, walk["id"])
+    marked = await client.patch(
+        f"/api/v1/bookings/{attended['id']}", json={"status": "attended"}, headers=lw
+    )
+    assert marked.status_code == 200
+    dropped = await book(client, lw, referral, garden["id"])
+    cancelled = await client.patch(
+        f"/api/v1/bookings/{dropped['id']}", json={"status": "cancelled"}, headers=lw
+    )
+    assert cancelled.json()["cancelled_reason"] == "booking-cancelled"
+    assert await available(client, choir["id"], lw) == 0
+
+    await end(client, auth, referral)
+
+    admin = auth(Role.ADMIN, "X26")
+    after = (await client.get(f"/api/v1/bookings/{open_booking['id']}", headers=admin)).json()
+    assert (after["status"], after["cancelled_reason"]) == ("cancelled", reason)
+    assert await available(client, choir["id"], lw) == 1
+    kept = (await client.get(f"/api/v1/bookings/{attended['id']}", headers=admin)).json()
+    assert (kept["status"], kept["cancelled_reason"]) == ("attended", None)
+    assert await available(client, walk["id"], lw) == 2
+    gone = (await client.get(f"/api/v1/bookings/{dropped['id']}", headers=admin)).json()
+    assert gone["cancelled_reason"] == "booking-cancelled"
+    assert await available(client, garden["id"], lw) == 3  # not given back twice
+
+
+async def test_each_409_says_what_the_task_is_and_what_would_help(
+    client: httpx.AsyncClient,
+    auth: TokenFactory,
+    lw: dict[str, str],
+    create_activity: CreateActivity,
+) -> None:
+    activity = await create_activity()
+
+    async def refused(referral: dict[str, Any]) -> str:
+        response = await client.post(
+            f"/api/v1/referrals/{referral['id']}/bookings",
+            json={"activity_id": activity["id"]},
+            headers=lw,
+        )
+        assert response.status_code == 409
+        assert response.headers["content-type"].startswith("application/problem+json")
+        return str(response.json()["detail"])
+
+    requested = await new_referral(client, auth, accept=False)
+    detail = await refused(requested)
+    assert "requested" in detail
+    assert "accepted" in detail
+
+    completed = await new_referral(client, auth)
+    await end_task("completed")(client, auth, completed)
+    detail = await refused(completed)
+    assert "completed" in detail
+    assert "final" in detail
+    assert "accept" not in detail
+
+    paused = await new_referral(client, auth)
+    await move_task(client, lw, await task_of(client, auth, paused), "on-hold")
+    detail = await refused(paused)
+    assert "on-hold" in detail
+    assert "in-progress" in detail
+
+    skipping = await new_referral(client, auth)
+    task = await task_of(client, auth, skipping)
+    body = {k: v for k, v in task.items() if k not in ("statusReason", "businessStatus")}
+    response = await client.put(
+        f"/fhir/Task/{task['id']}", json={**body, "status": "completed"}, headers=lw
+    )
+    assert response.status_code == 409
+    message = response.json()["issue"][0]["diagnostics"]
+    assert "in-progress first" in message, message

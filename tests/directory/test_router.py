@@ -214,3 +214,82 @@ async def test_a_body_that_is_not_json_is_400(
         SERVICES, content=b"{not json", headers={**admin, "Content-Type": "application/json"}
     )
     assert response.status_code == 400
+
+
+async def test_a_document_read_can_be_written_back(
+    client: httpx.AsyncClient, provider: dict[str, str], create_activity: CreateActivity
+) -> None:
+    created = await create_activity()
+    url = f"{SERVICES}/{created['id']}"
+    read = await client.get(url, headers=provider)
+    etag = read.headers["etag"]
+    assert etag[0] == etag[-1] == '"'
+    document = read.json()
+    assert {"taxonomy_terms", "last_modified", "has_free_option"} <= set(document)
+    assert "id" in document["locations"][0]
+
+    written = await client.put(url, json=document, headers={**provider, "If-Match": etag})
+    assert written.status_code == 200, written.text
+    assert written.headers["etag"] != etag  # a new representation (last_modified moved)
+    assert (await client.get(url, headers=provider)).headers["etag"] == written.headers["etag"]
+    again = written.json()
+    for key in ("name", "categories", "capacity", "schedules", "cost_options"):
+        assert again[key] == document[key]
+
+    document["has_free_option"] = False  # server-managed: ignored, not an error
+    assert (await client.put(url, json=document, headers=provider)).status_code == 200
+    assert (await client.get(url, headers=provider)).json()["has_free_option"] is True
+
+    unknown = await client.put(url, json={**document, "colour": "blue"}, headers=provider)
+    assert unknown.status_code == 422
+    assert fields(unknown) == {"colour"}
+    document["locations"][0]["colour"] = "blue"
+    unknown = await client.put(url, json=document, headers=provider)
+    assert unknown.status_code == 422
+    assert fields(unknown) == {"locations.0.colour"}
+
+
+async def test_two_editors_cannot_overwrite_each_other(
+    client: httpx.AsyncClient, provider: dict[str, str], create_activity: CreateActivity
+) -> None:
+    created = await create_activity()
+    url = f"{SERVICES}/{created['id']}"
+    one, two = [await client.get(url, headers=provider) for _ in range(2)]
+    assert one.headers["etag"] == two.headers["etag"]
+
+    saved = await client.put(
+        url,
+        json={**one.json(), "name": "Choir (Tuesdays)"},
+        headers={**provider, "If-Match": one.headers["etag"]},
+    )
+    assert saved.status_code == 200
+    stale = await client.put(
+        url,
+        json={**two.json(), "description": "Now with tea"},
+        headers={**provider, "If-Match": two.headers["etag"]},
+    )
+    assert stale.status_code == 412
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get(url, headers=provider)).json()["name"] == "Choir (Tuesdays)"
+    weak = await client.put(
+        url, json=saved.json(), headers={**provider, "If-Match": f"W/{saved.headers['etag']}"}
+    )
+    assert weak.status_code == 412  # If-Match compares strongly (RFC 9110 13.1.1)
+    anything = await client.put(url, json=saved.json(), headers={**provider, "If-Match": "*"})
+    assert anything.status_code == 200
+    assert (
+        await client.put(
+            f"{SERVICES}/nope",
+            json={**saved.json(), "id": None},
+            headers={**provider, "If-Match": "*"},
+        )
+    ).status_code == 404
+
+
+async def test_create_answers_with_an_etag(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.post(SERVICES, json=activity_body(), headers=admin)
+    assert response.status_code == 201
+    read = await client.get(response.headers["location"], headers=admin)
+    assert response.headers["etag"] == read.headers["etag"]

@@ -352,7 +352,20 @@ async def test_not_before_the_referral_is_accepted(
     response = await client.post(url(fresh), json=outcome("ONS4"), headers=lw)
     assert response.status_code == 409
     assert fields(response) == ["Task.status"]
+    assert "move the Task to accepted first" in response.json()["detail"]
     assert await stored_count(session) == (0, 0)
+
+
+async def test_a_rejected_referral_is_not_told_to_accept(
+    client: httpx.AsyncClient, gp: dict[str, str], lw: dict[str, str]
+) -> None:
+    fresh = await new_referral(client, gp, lw, accept=False)
+    await put_task(client, lw, fresh.task, status="rejected", statusReason={"text": "not local"})
+    response = await client.post(url(fresh), json=outcome("ONS4"), headers=lw)
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert "rejected is a final status" in detail
+    assert "accept" not in detail
 
 
 # --- who may ----------------------------------------------------------------------------------

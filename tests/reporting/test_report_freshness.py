@@ -259,6 +259,14 @@ async def test_referral_figures_follow_intake_task_moves_and_bookings(
     await move(client, lw, third, "rejected", statusReason={"text": "outside our area"})
     await step(rejected=1)
 
+    # the end of a referral cancels its open bookings (docs/matching.md): it was still booked
+    fourth = (await new_referral(client, auth))["id"]
+    await move(client, lw, fourth, "accepted")
+    await book(client, lw, fourth, activity)
+    await step(received=1, accepted=1, booked=1)
+    await move(client, lw, fourth, "completed")
+    await step(completed=1)
+
     # the new referrals also land in the groupings that read other tables
     by_category = await reports.cells("referrals", "activity_category")
     assert sum(int(c["received"] or 0) for k, c in by_category.items() if k[0] != "all") >= 3
