@@ -117,12 +117,12 @@ def _openapi(args: argparse.Namespace, settings: Settings) -> int:
 
 def _in_transaction(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``work(session)`` in one transaction on a fresh engine (committed when it returns)."""
-    from app.db import create_engine, create_sessionmaker
+    from app.db import create_engine, create_sessionmaker, transaction
 
     async def run() -> T:
         engine = create_engine(settings, pooled=False)
         try:
-            async with create_sessionmaker(engine)() as session, session.begin():
+            async with transaction(create_sessionmaker(engine), write=True) as session:
                 return await work(session)
         finally:
             await engine.dispose()

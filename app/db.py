@@ -1,11 +1,18 @@
-"""The database: engine, the sessions that own transactions, and the ORM base.
+"""The database: engine, the transactions and their owners, and the ORM base.
 
-Services and repositories only ``flush()`` (or open a SAVEPOINT). ``get_session`` is a request's
-transaction: it commits when the endpoint returns and rolls back when it raises, before the
-response is sent, so a client never sees a success that was not stored. ``write_session`` is a
-transaction outside any request (the intake writer's), and a refused access's audit record is
-written after the request's rollback (``keep_after_rollback``). The reports' refresh
-(app/reporting/summary.py) and the CLI commands open their own.
+Services and repositories only ``flush()`` (or open a SAVEPOINT). Every transaction is opened
+with ``transaction`` (commit at the end of the block, rollback when it raises; a writer takes
+the SQLite write lock and begins with ``BEGIN IMMEDIATE``), by one of these owners:
+
+- ``get_session``, a request's: it commits when the endpoint returns and rolls back when it
+  raises, before the response is sent, so a client never sees a success that was not stored;
+  then, in one of their own, the audit records of the accesses it refused
+  (``keep_after_rollback``);
+- ``write_session``, the intake writer's batches and one-by-one referrals
+  (app/referrals/writer.py);
+- ``audit.service.record_denied`` outside a request;
+- ``reporting.summary.refresh``, the reports' summary tables;
+- the CLI commands (``cli._in_transaction``, ``demo.seed.seed_demo``).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from typing import Annotated, Any
 
@@ -183,6 +190,34 @@ def _writes(request: Request) -> bool:
     )
 
 
+@asynccontextmanager
+async def transaction(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    write: bool,
+    lock: asyncio.Lock | None = None,
+) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction of its own: committed when the block ends, rolled back when
+    it raises.
+
+    A writer (``write``) first takes ``lock`` (on SQLite the application's: the process's
+    writers queue on it in order instead of polling SQLite's busy handler) and begins with
+    ``BEGIN IMMEDIATE`` on SQLite, taking the database's write lock up front.
+    """
+    async with AsyncExitStack() as stack:
+        if write and lock is not None:
+            await stack.enter_async_context(lock)
+        session = await stack.enter_async_context(sessionmaker())
+        if write:
+            await session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
 _after_rollback: ContextVar[list[Any] | None] = ContextVar("assetlink_after_rollback", default=None)
 
 
@@ -203,66 +238,31 @@ def keep_after_rollback(row: Any) -> bool:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: commits when the endpoint returns, rolls back when it raises.
 
-    On SQLite, requests that write are serialised by a lock of this process and begin with
-    ``BEGIN IMMEDIATE``: they queue in order instead of polling SQLite's busy handler.
+    On SQLite a request that writes is a writer of ``transaction`` (this process's lock and
+    ``BEGIN IMMEDIATE``); on PostgreSQL, whose writers lock rows, it connects when first used.
+    The audit records of refused accesses are written once it has been rolled back.
     """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     lock: asyncio.Lock | None = getattr(request.app.state, "sqlite_write_lock", None)
-    writes = lock is not None and _writes(request)
     pending: list[Any] = []
     _after_rollback.set(pending)
     try:
-        async with AsyncExitStack() as stack:
-            if writes:
-                assert lock is not None
-                await stack.enter_async_context(lock)
-            session = await stack.enter_async_context(sessionmaker())
-            if writes:
-                await session.connection(execution_options={WRITE_OPTION: True})
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            else:
-                await session.commit()
+        async with transaction(
+            sessionmaker, write=lock is not None and _writes(request), lock=lock
+        ) as session:
+            yield session
     finally:
         _after_rollback.set(None)
         if pending:
-            await _write_after(sessionmaker, lock, pending)
+            async with transaction(sessionmaker, write=True, lock=lock) as session:
+                session.add_all(pending)
 
 
-@asynccontextmanager
-async def write_session(state: Any) -> AsyncIterator[AsyncSession]:
-    """A transaction of its own outside any request's (the intake writer's batches): commits
-    when the block ends, rolls back when it raises. On SQLite it holds this process's write
-    lock and begins with ``BEGIN IMMEDIATE``, as a writing request does."""
-    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+def write_session(state: Any) -> AbstractAsyncContextManager[AsyncSession]:
+    """A writing transaction outside any request's (the intake writer's batches), on the
+    application's ``state`` (its sessionmaker and, on SQLite, its write lock)."""
     lock: asyncio.Lock | None = getattr(state, "sqlite_write_lock", None)
-    async with AsyncExitStack() as stack:
-        if lock is not None:
-            await stack.enter_async_context(lock)
-        session = await stack.enter_async_context(sessionmaker())
-        if lock is not None:
-            await session.connection(execution_options={WRITE_OPTION: True})
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
-
-
-async def _write_after(
-    sessionmaker: async_sessionmaker[AsyncSession], lock: asyncio.Lock | None, rows: list[Any]
-) -> None:
-    async with AsyncExitStack() as stack:
-        if lock is not None:
-            await stack.enter_async_context(lock)
-        session = await stack.enter_async_context(sessionmaker())
-        session.add_all(rows)
-        await session.commit()
+    return transaction(state.sessionmaker, write=True, lock=lock)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

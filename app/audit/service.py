@@ -7,6 +7,7 @@ request's transaction has been rolled back (access was refused).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from app.audit import repository
 from app.audit.models import AuditEvent
 from app.audit.repository import AuditQuery
 from app.auth.principal import Principal
-from app.db import keep_after_rollback, utcnow
+from app.db import keep_after_rollback, transaction, utcnow
 from app.errors import NotFound
 
 
@@ -78,12 +79,13 @@ def record(session: AsyncSession, actor: Actor, access: Access) -> None:
     session.add(_event(actor, access, Outcome.SUCCESS, None))
 
 
-def success_rows(actor: Actor, accesses: Sequence[Access]) -> list[dict[str, Any]]:
+def success_rows(
+    actor: Actor, accesses: Sequence[Access], *, recorded_at: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """The rows ``record`` would store for ``accesses``, for a batch written by
     ``table()`` (with the caller's own rows)."""
-    recorded_at = utcnow()
     who = {
-        "recorded_at": recorded_at,
+        "recorded_at": recorded_at or utcnow(),
         "request_id": actor.request_id,
         "actor_sub": actor.principal.sub[:256],
         "actor_role": actor.principal.role.value,
@@ -117,7 +119,7 @@ async def record_denied(
     event = _event(actor, access, Outcome.MINOR_FAILURE, reason)
     if keep_after_rollback(event):
         return
-    async with sessionmaker() as session, session.begin():
+    async with transaction(sessionmaker, write=True) as session:
         session.add(event)
 
 

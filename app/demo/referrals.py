@@ -32,6 +32,7 @@ from app.referrals import fhir, lifecycle
 from app.referrals.intake import ODS_SYSTEM, PREFERENCES_URL, REFERRAL_CODE, SNOMED
 from app.referrals.models import Patient, Referral, Task
 from app.referrals.nhs_number import SYSTEM as NHS_NUMBER_SYSTEM
+from app.referrals.plan import version_row
 from app.referrals.service import CONTACT_STAGES
 from app.terminology.codesystems import ACTIVITY_CATEGORY_SYSTEM, NEED_SYSTEM
 
@@ -400,16 +401,6 @@ def walk(rng: random.Random) -> tuple[list[Step], bool]:
 # --- rows --------------------------------------------------------------------------------------
 
 
-def _version(resource: dict[str, Any], at: dt.datetime) -> dict[str, Any]:
-    return {
-        "resource_type": resource["resourceType"],
-        "resource_id": uuid.UUID(resource["id"]),
-        "version_id": int(resource["meta"]["versionId"]),
-        "recorded_at": at,
-        "resource": resource,
-    }
-
-
 def referrals(
     seed: int,
     count: int,
@@ -454,7 +445,7 @@ def referrals(
                 updated_at=received,
             )
             rows.patients.append(_columns(patient))
-            rows.versions.append(_version(fhir.patient_resource(patient), received))
+            rows.versions.append(version_row(fhir.patient_resource(patient), received))
         referral = Referral(
             id=_id("referral", seed, i),
             version_id=1,
@@ -469,7 +460,7 @@ def referrals(
             created_at=received,
             updated_at=received,
         )
-        rows.versions.append(_version(fhir.service_request_resource(referral), received))
+        rows.versions.append(version_row(fhir.service_request_resource(referral), received))
         task = Task(
             id=_id("task", seed, i),
             version_id=1,
@@ -486,7 +477,7 @@ def referrals(
             created_at=received,
             updated_at=received,
         )
-        rows.versions.append(_version(fhir.task_resource(task), received))
+        rows.versions.append(version_row(fhir.task_resource(task), received))
         steps, revoked = walk(rng)
         now = dt.datetime.now(dt.UTC)
         for days, status, stage, reason in steps:
@@ -495,16 +486,16 @@ def referrals(
                 break
             if revoked:
                 referral.status, referral.version_id, referral.updated_at = "revoked", 2, at
-                rows.versions.append(_version(fhir.service_request_resource(referral), at))
+                rows.versions.append(version_row(fhir.service_request_resource(referral), at))
             task.status, task.business_status, task.status_reason = status, stage, reason
             if stage in CONTACT_STAGES and task.first_contact_at is None:
                 task.first_contact_at = at
             task.version_id += 1
             task.updated_at = at
-            rows.versions.append(_version(fhir.task_resource(task), at))
+            rows.versions.append(version_row(fhir.task_resource(task), at))
             if status == "completed":
                 referral.status, referral.version_id, referral.updated_at = "completed", 2, at
-                rows.versions.append(_version(fhir.service_request_resource(referral), at))
+                rows.versions.append(version_row(fhir.service_request_resource(referral), at))
         rows.referrals.append(_columns(referral))
         rows.tasks.append(_columns(task))
         rows.identifiers.append(

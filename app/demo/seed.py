@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.areas import importer as areas_importer
 from app.areas import repository as areas_repository
-from app.db import utcnow
+from app.db import transaction, utcnow
 from app.demo import directory as demo_directory
 from app.demo import referrals as demo_referrals
 from app.directory import repository
@@ -122,6 +122,6 @@ async def seed_demo(
 ) -> list[str]:
     summaries = []
     for generator in GENERATORS:
-        async with sessionmaker() as session, session.begin():
+        async with transaction(sessionmaker, write=True) as session:
             summaries.append(await generator(session, options))
     return summaries

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
@@ -48,6 +48,7 @@ from app.referrals.models import (
     RoutingRule,
     Task,
 )
+from app.referrals.plan import Rows
 
 Token = tuple[str | None, str]  # (system or None for any, code/value)
 
@@ -118,10 +119,6 @@ async def referrals_by_identifiers(
 
 async def get_patient(session: AsyncSession, patient_id: uuid.UUID) -> Patient | None:
     return await session.get(Patient, patient_id)
-
-
-async def patient_by_nhs_number(session: AsyncSession, number: str) -> Patient | None:
-    return await session.scalar(select(Patient).where(Patient.nhs_number == number))
 
 
 async def is_patient_visible(
@@ -399,7 +396,7 @@ async def insert_bulk(session: AsyncSession, table: str, rows: list[dict[str, An
         await session.execute(insert(BULK_TABLES[table].__table__), rows)
 
 
-# --- batched intake (app/referrals/writer.py) ---------------------------------------------------
+# --- intake: new referrals, alone or in the writer's batches (app/referrals/plan.py) ----------
 
 
 def _one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
@@ -444,13 +441,15 @@ async def stored_identifiers(
     return {(s, v) for s, v in await session.execute(statement)}
 
 
-async def patient_rows(session: AsyncSession, numbers: Sequence[str]) -> dict[str, Any]:
-    """The stored patient rows (Core rows, not ORM objects) by NHS number."""
+async def patient_rows(
+    session: AsyncSession, numbers: Sequence[str]
+) -> dict[str, Mapping[str, Any]]:
+    """The stored patient rows (column values, not ORM objects) by NHS number."""
     if not numbers:
         return {}
     table = Patient.__table__
     rows = await session.execute(select(table).where(_one_of(session, table.c.nhs_number, numbers)))
-    return {row.nhs_number: row for row in rows}
+    return {row.nhs_number: cast(Mapping[str, Any], row._mapping) for row in rows}
 
 
 async def routed_performers(session: AsyncSession, practices: Sequence[str]) -> dict[str, str]:
@@ -560,7 +559,22 @@ def _rows_from_insert(
     return text(f"WITH {head} {main}" if ctes else main), plans
 
 
-async def update_patient_row(
+class PatientMoved(Exception):
+    """A patient row changed between the read its update was planned from and the update."""
+
+
+async def insert_planned(session: AsyncSession, rows: Rows) -> None:
+    """Store the planned rows of new referrals (app/referrals/plan.py)."""
+    # The people first, on their own: the patient table's triggers read the referral table,
+    # and in a statement of their own they see the referrals stored before, as one by one.
+    await insert_rows(session, Patient, rows.patients)
+    for values, expected in rows.patient_updates:
+        if not await _update_patient_row(session, values, expected):
+            raise PatientMoved(values["id"])
+    await insert_tables(session, rows.after_patients())
+
+
+async def _update_patient_row(
     session: AsyncSession, values: dict[str, Any], expected_version: int
 ) -> bool:
     """Update a patient row if it is still at ``expected_version``; False when it moved on."""

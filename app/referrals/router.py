@@ -32,7 +32,6 @@ from app.ops.metrics import REFERRALS_CREATED
 from app.referrals import fhir, intake, needs, repository, service
 from app.referrals.models import ResourceVersion
 from app.referrals.schemas import RoutingRuleRead, RoutingRuleWrite
-from app.referrals.writer import IntakeWriter
 from app.terminology import service as terminology_service
 
 router = APIRouter(tags=["fhir"])
@@ -164,11 +163,12 @@ async def create_service_request(
     )
     criterion = request.url.query or if_none_exist  # fhirpy sends the criterion as a query string
     condition = intake.parse_if_none_exist(criterion) if criterion else None
-    ctx = service.Context.of(request, caller)
-    service.check_requester(ctx, draft)
-    writer: IntakeWriter = request.app.state.intake_writer  # stored with concurrent referrals
-    result = await writer.create(
-        ctx, draft, default_performer=settings.default_performer_ods, if_none_exist=condition
+    result = await service.submit(
+        request.app.state.intake_writer,  # stored with concurrent referrals
+        service.Context.of(request, caller),
+        draft,
+        default_performer=settings.default_performer_ods,
+        if_none_exist=condition,
     )
     resource = fhir.service_request_resource(result.referral)
     base = fhir_base(request)

@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,19 +24,13 @@ from app.bookings import repository as bookings_repository
 from app.db import column_length, utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
 from app.fhir import CANONICAL_BASE
-from app.referrals import fhir, lifecycle, repository
-from app.referrals.intake import PatientDraft, ReferralDraft, stored_referral
-from app.referrals.models import (
-    Consent,
-    Patient,
-    Referral,
-    ReferralCoding,
-    ReferralIdentifier,
-    ReferralNeed,
-    ResourceVersion,
-    RoutingRule,
-    Task,
-)
+from app.referrals import fhir, lifecycle, plan, repository
+from app.referrals.intake import ReferralDraft
+from app.referrals.models import Consent, Patient, Referral, ResourceVersion, RoutingRule, Task
+from app.referrals.plan import Intake as Intake
+
+if TYPE_CHECKING:
+    from app.referrals.writer import IntakeWriter
 
 ACTIVITY_SYSTEM = f"{CANONICAL_BASE}/sid/activity"  # directory activity ids
 CONTACT_STAGES = frozenset(
@@ -67,29 +61,11 @@ class Context:
         return self.caller.reach
 
 
-@dataclass(frozen=True)
-class Intake:
-    referral: Referral
-    task: Task
-    patient: Patient
-    consent: Consent | None
-    created: bool
-    patient_changed: bool = False
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
 def _keep_version(session: AsyncSession, resource: dict[str, Any], recorded_at: Any) -> None:
-    session.add(
-        ResourceVersion(
-            resource_type=resource["resourceType"],
-            resource_id=uuid.UUID(resource["id"]),
-            version_id=int(resource["meta"]["versionId"]),
-            recorded_at=recorded_at,
-            resource=resource,
-        )
-    )
+    session.add(ResourceVersion(**plan.version_row(resource, recorded_at)))
 
 
 def _check_if_match(if_match: str | None, current: int, resource_type: str) -> None:
@@ -124,17 +100,6 @@ def visible(referral: Referral, ctx: Context) -> bool:
 # --- intake ------------------------------------------------------------------------------------
 
 
-async def _performer(session: AsyncSession, draft: ReferralDraft, default: str | None) -> str:
-    if draft.performer_ods:
-        return draft.performer_ods
-    rule = await repository.routing_rule(session, draft.requester_ods)
-    if rule is not None:
-        return rule.performer_ods
-    if default:
-        return default
-    raise no_performer()
-
-
 async def _existing(
     session: AsyncSession, ctx: Context, identifiers: Sequence[tuple[str, str]]
 ) -> Referral | None:
@@ -154,107 +119,6 @@ async def _existing(
     return matches[0]
 
 
-async def _upsert_patient(session: AsyncSession, draft: PatientDraft) -> tuple[Patient, bool]:
-    """One Patient per NHS number; a new referral brings the latest demographics."""
-    patient = await repository.patient_by_nhs_number(session, draft.nhs_number)
-    now = utcnow()
-    if patient is None:
-        patient = Patient(
-            nhs_number=draft.nhs_number,
-            birth_date=draft.birth_date,
-            gender=draft.gender,
-            postcode=draft.postcode,
-            resource=draft.resource,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(patient)
-    elif patient.resource != draft.resource:
-        patient.birth_date, patient.gender, patient.postcode = (
-            draft.birth_date,
-            draft.gender,
-            draft.postcode,
-        )
-        patient.resource = draft.resource
-        patient.updated_at = now
-    else:
-        return patient, False
-    await session.flush()
-    _keep_version(session, fhir.patient_resource(patient), now)
-    return patient, True
-
-
-async def _store(session: AsyncSession, draft: ReferralDraft, performer: str) -> Intake:
-    patient, patient_changed = await _upsert_patient(session, draft.patient)
-    now = utcnow()
-    referral_id = uuid.uuid4()
-    consent: Consent | None = None
-    consent_id = uuid.uuid4() if draft.consent is not None else None
-    if draft.consent is not None:
-        consent = Consent(
-            id=consent_id,
-            referral_id=referral_id,
-            patient_id=patient.id,
-            status=str(draft.consent["status"]),
-            resource={k: v for k, v in draft.consent.items() if k not in ("id", "meta", "text")},
-            created_at=now,
-            updated_at=now,
-        )
-    referral = Referral(
-        id=referral_id,
-        status=draft.status,
-        intent=draft.intent,
-        patient_id=patient.id,
-        requester_ods=draft.requester_ods,
-        performer_ods=performer,
-        authored_on=draft.authored_on,
-        preferences=draft.preferences,
-        resource=stored_referral(draft, patient.id, consent_id),
-        created_at=now,
-        updated_at=now,
-    )
-    task = Task(
-        referral_id=referral_id,
-        patient_id=patient.id,
-        status="requested",
-        requester_ods=draft.requester_ods,
-        owner_ods=performer,
-        authored_on=now,
-        output=[],
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(referral)
-    await session.flush()  # the referral before the rows that refer to it
-    session.add_all(
-        [
-            *(
-                ReferralIdentifier(referral_id=referral_id, system=s, value=v)
-                for s, v in draft.identifiers
-            ),
-            *(
-                ReferralCoding(referral_id=referral_id, element="code", system=s, code=c)
-                for s, c in draft.codes
-            ),
-            *(
-                ReferralCoding(referral_id=referral_id, element="category", system=s, code=c)
-                for s, c in draft.categories
-            ),
-            *(ReferralNeed(**row) for row in draft.need_rows(referral_id)),
-            task,
-            *([consent] if consent else []),
-        ]
-    )
-    await session.flush()
-    for rendered in (
-        fhir.service_request_resource(referral),
-        fhir.task_resource(task),
-        *([fhir.consent_resource(consent)] if consent else []),
-    ):
-        _keep_version(session, rendered, now)
-    return Intake(referral, task, patient, consent, created=True, patient_changed=patient_changed)
-
-
 def check_requester(ctx: Context, draft: ReferralDraft) -> None:
     """A referrer refers as its own organisation (else 403)."""
     if ctx.reach is Reach.REQUESTED and draft.requester_ods != ctx.org:
@@ -271,26 +135,21 @@ def check_requester(ctx: Context, draft: ReferralDraft) -> None:
         )
 
 
-def no_performer() -> Unprocessable:
-    return Unprocessable(
-        "No link-worker service for this referral: give a performer, or ask an administrator "
-        "to add a routing rule for the practice or set ASSETLINK_DEFAULT_PERFORMER_ODS",
-        [Issue("no performer could be decided", "ServiceRequest.performer", code="business-rule")],
+async def submit(
+    writer: IntakeWriter,
+    ctx: Context,
+    draft: ReferralDraft,
+    *,
+    default_performer: str | None,
+    if_none_exist: tuple[str, str] | None = None,
+) -> Intake:
+    """Accept a referral sent on its own: what ``create_referral`` answers, stored by the
+    process's intake ``writer`` with the referrals sent alongside, in a transaction of theirs
+    committed before this returns."""
+    check_requester(ctx, draft)
+    return await writer.create(
+        ctx, draft, default_performer=default_performer, if_none_exist=if_none_exist
     )
-
-
-def intake_accesses(intake: Intake) -> list[audit.Access]:
-    """The audit entries of a stored referral."""
-    pid = intake.patient.id
-    entries = [
-        audit.Access("create", "ServiceRequest", str(intake.referral.id), pid),
-        audit.Access("create", "Task", str(intake.task.id), pid),
-    ]
-    if intake.patient_changed:
-        entries.append(audit.Access("update", "Patient", str(pid), pid))
-    if intake.consent is not None:
-        entries.append(audit.Access("create", "Consent", str(intake.consent.id), pid))
-    return entries
 
 
 async def create_referral(
@@ -301,7 +160,8 @@ async def create_referral(
     default_performer: str | None,
     if_none_exist: tuple[str, str] | None = None,
 ) -> Intake:
-    """Accept a checked referral: routing, one Patient per NHS number, the Task, the audit.
+    """Accept a checked referral in the caller's transaction: routing, one Patient per NHS
+    number, the Task, the audit.
 
     Idempotent: a referral whose identifier is already stored (or that matches
     ``If-None-Exist``) returns the existing one, ``created=False``.
@@ -312,18 +172,46 @@ async def create_referral(
         existing = await _existing(session, ctx, criteria)
         if existing is not None:
             return await _intake_of(session, ctx, existing)
-        performer = await _performer(session, draft, default_performer)
         try:
             async with session.begin_nested():
-                intake = await _store(session, draft, performer)
-        except IntegrityError:
+                [stored] = await store_new(session, [(ctx.actor, draft, default_performer)])
+        except (IntegrityError, repository.PatientMoved):
             # A concurrent request stored the same person or identifier first: look again.
             if attempt:
                 raise
             continue
-        _audit_intake(session, ctx, intake)
-        return intake
+        if isinstance(stored, Unprocessable):
+            raise stored
+        return stored
     raise AssertionError("unreachable")
+
+
+NewReferral = tuple[audit.Actor, ReferralDraft, str | None]  # who, what, the default performer
+
+
+async def store_new(
+    session: AsyncSession, referrals: Sequence[NewReferral]
+) -> list[Intake | Unprocessable]:
+    """Store referrals known to be new (no identifier of theirs stored, no two for one person),
+    with their Tasks, people, kept versions and audit: the routing rules and the people read
+    once for all of them, their rows planned (app/referrals/plan.py) and inserted together.
+    A referral no performer can be decided for is not stored; its answer is that 422."""
+    routed = await repository.routed_performers(session, plan.unrouted(d for _, d, _ in referrals))
+    people = await repository.patient_rows(
+        session, sorted(d.patient.nhs_number for _, d, _ in referrals)
+    )
+    rows = plan.Rows()
+    answers: list[Intake | Unprocessable] = []
+    for actor, draft, default_performer in referrals:
+        try:
+            performer = plan.performer(draft, routed, default_performer)
+        except Unprocessable as refused:
+            answers.append(refused)
+            continue
+        person = people.get(draft.patient.nhs_number)
+        answers.append(plan.add_referral(rows, draft, performer, person, actor, utcnow()))
+    await repository.insert_planned(session, rows)
+    return answers
 
 
 async def _intake_of(session: AsyncSession, ctx: Context, referral: Referral) -> Intake:
@@ -338,11 +226,6 @@ async def _intake_of(session: AsyncSession, ctx: Context, referral: Referral) ->
     )
     consent = await repository.consent_for_referral(session, referral.id)
     return Intake(referral, task, patient, consent, created=False)
-
-
-def _audit_intake(session: AsyncSession, ctx: Context, intake: Intake) -> None:
-    for entry in intake_accesses(intake):
-        audit.record(session, ctx.actor, entry)
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -13,14 +13,13 @@ rows its snapshot sees (writers never wait for it); on SQLite as one ``BEGIN IMM
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import WRITE_OPTION
+from app.db import transaction
 from app.referrals.lifecycle import DECLINED
 from app.reporting.repository import (
     ACCEPTED_STATUSES,
@@ -381,22 +380,13 @@ async def refresh(
 ) -> Refreshed:
     """Bring the summary rows of every queued referral (or of all, ``everything``) up to date,
     in a transaction of its own, committed before this returns. ``write_lock``: the app's
-    SQLite writer lock (``app.state.sqlite_write_lock``), taken around the write."""
+    SQLite writer lock (``app.state.sqlite_write_lock``; None on PostgreSQL)."""
     if not everything and not await _pending(sessionmaker):
         return Refreshed(0)
-    async with AsyncExitStack() as stack:
-        session = await stack.enter_async_context(sessionmaker())
+    async with transaction(sessionmaker, write=True, lock=write_lock) as session:
         d = Dialect(session.get_bind().dialect.name)
-        if not d.postgres and write_lock is not None:
-            await stack.enter_async_context(write_lock)
-        await session.connection(execution_options={WRITE_OPTION: True})
-        try:
-            if d.postgres:
-                count = await _refresh_postgres(session, d, everything)
-            else:
-                count = await _refresh_sqlite(session, d, everything)
-        except BaseException:
-            await session.rollback()
-            raise
-        await session.commit()
+        if d.postgres:
+            count = await _refresh_postgres(session, d, everything)
+        else:
+            count = await _refresh_sqlite(session, d, everything)
     return Refreshed(count)

@@ -26,8 +26,7 @@ from app.auth.dependencies import Caller
 from app.auth.policy import Action, authorize
 from app.auth.principal import Principal, Role
 from app.errors import Conflict, Unprocessable
-from app.referrals import intake, needs, repository, service
-from app.referrals import writer as writer_module
+from app.referrals import intake, needs, plan, repository, service
 from app.referrals.models import (
     Patient,
     Referral,
@@ -186,6 +185,50 @@ async def test_the_batch_stores_what_the_one_by_one_path_stores(
     assert await _stored(session, batched) == await _stored(session, reference)
 
 
+WRITES = ("INSERT", "UPDATE", "WITH")
+
+
+async def test_a_referral_stored_alone_is_written_with_a_batch_s_statements(
+    app: Any, engine: AsyncEngine
+) -> None:
+    """One write path: ``service.create_referral`` (in the caller's transaction) stores a new
+    referral with the very statements the intake writer sends for a batch of one, whether
+    the person is new or known and brings new demographics."""
+    writer: IntakeWriter = app.state.intake_writer
+    ctx = _context(app)
+    written: list[list[str]] = []
+    for store_alone in (False, True):
+        number = factories.nhs_number()
+        first = factories.service_request(person=factories.patient(number))
+        moved = factories.patient(number, gender="male")
+        second = factories.service_request(person=moved)
+        for resource in (first, second):
+            seen: list[str] = []
+
+            def record(
+                _conn: Any, _cursor: Any, statement: str, *_args: Any, into: list[str] = seen
+            ) -> None:
+                if statement.lstrip().upper().startswith(WRITES):
+                    into.append(statement)
+
+            event.listen(engine.sync_engine, "before_cursor_execute", record)
+            try:
+                if store_alone:
+                    async with app.state.sessionmaker() as own, own.begin():
+                        answer = await service.create_referral(
+                            own, ctx, _draft(resource), default_performer=PERFORMER
+                        )
+                else:
+                    answer = await writer.create(ctx, _draft(resource), default_performer=PERFORMER)
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", record)
+            assert answer.created
+            written.append(seen)
+    batched, alone = written[:2], written[2:]
+    assert alone == batched
+    assert any("UPDATE patient" in s for s in alone[1])
+
+
 async def _stored(session: AsyncSession, result: service.Intake) -> dict[str, Any]:
     referral_id, patient_id, task_id = result.referral.id, result.patient.id, result.task.id
     mapping = {
@@ -261,14 +304,13 @@ async def test_one_statement_stores_what_the_executemany_stores(
     both (SQLAlchemy loads JSON null and SQL NULL alike as None), and a time or a date is the
     same value."""
     ctx = _context(app)
-    rows = writer_module.Rows()
+    rows = plan.Rows()
     plain = _draft(factories.service_request())
     with_consent = dataclasses.replace(
         _draft(factories.service_request()), consent=factories.consent()
     )
     for draft in (plain, with_consent):
-        intake = writer_module._plan(rows, draft, PERFORMER, None)
-        rows.audit += audit.success_rows(ctx.actor, service.intake_accesses(intake))
+        plan.add_referral(rows, draft, PERFORMER, None, ctx.actor, dt.datetime.now(dt.UTC))
     rows.needs.append(
         {"referral_id": rows.referrals[0]["id"], "need": "other", "found_in": "reasonCode[0].text"}
     )
