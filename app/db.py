@@ -33,6 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from app import deps
 from app.config import Settings
 
 WRITE_OPTION = "assetlink_sqlite_write"  # execution option: BEGIN IMMEDIATE on SQLite
@@ -206,8 +207,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     On SQLite, requests that write are serialised by a lock of this process and begin with
     ``BEGIN IMMEDIATE``: they queue in order instead of polling SQLite's busy handler.
     """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    lock: asyncio.Lock | None = getattr(request.app.state, "sqlite_write_lock", None)
+    sessionmaker = deps.sessionmaker_of(request)
+    lock = deps.write_lock_of(request)
     writes = lock is not None and _writes(request)
     pending: list[Any] = []
     _after_rollback.set(pending)

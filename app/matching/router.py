@@ -7,9 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from app.auth.context import Context
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
+from app.config import Settings
 from app.db import SessionDep
+from app.deps import SettingsDep
 from app.directory.schemas import LocationRead
 from app.errors import BadRequest, Issue, known_uuid
 from app.fhir.capability import Operation
@@ -26,7 +29,6 @@ from app.matching.schemas import (
     SessionRead,
     VenueRead,
 )
-from app.referrals import service as referrals_service
 
 router = APIRouter(tags=["matching"])
 fhir_router = APIRouter(tags=["fhir"])
@@ -48,14 +50,20 @@ IncludeFull = Annotated[bool, Query(description="also offer full activities, mar
 
 
 async def _matches(
-    request: Request, session: Any, caller: Caller, referral_id: str, limit: int, include_full: bool
+    request: Request,
+    session: Any,
+    settings: Settings,
+    caller: Caller,
+    referral_id: str,
+    limit: int,
+    include_full: bool,
 ) -> service.Matches:
-    ctx = referrals_service.Context.of(request, caller)
+    ctx = Context.of(request, caller)
     return await service.match_referral(
         session,
         ctx,
         known_uuid(referral_id, "ServiceRequest"),
-        request.app.state.settings,
+        settings,
         limit=limit,
         include_full=include_full,
     )
@@ -101,6 +109,7 @@ def _venue(location: LocationRead) -> VenueRead:
 async def list_matches(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     caller: MatchCaller,
     referral_id: str,
     limit: Limit = DEFAULT_LIMIT,
@@ -108,7 +117,7 @@ async def list_matches(
 ) -> MatchesRead:
     """Activities the person can actually reach, best first, with scores, components, reasons,
     venue and next sessions, and the number of activities each hard rule excluded."""
-    found = await _matches(request, session, caller, referral_id, limit, include_full)
+    found = await _matches(request, session, settings, caller, referral_id, limit, include_full)
     result = found.result
     return MatchesRead(
         referral_id=found.referral.id,
@@ -131,6 +140,7 @@ async def list_matches(
 async def match_operation(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     caller: MatchCaller,
     resource_id: str,
     count: Annotated[
@@ -152,7 +162,7 @@ async def match_operation(
     if count is not None and limit is not None:
         raise BadRequest("Give _count or limit, not both", [Issue("give _count only", "limit")])
     wanted = limit if limit is not None else parse_count(count, DEFAULT_LIMIT, MAX_LIMIT)
-    found = await _matches(request, session, caller, resource_id, wanted, include_full)
+    found = await _matches(request, session, settings, caller, resource_id, wanted, include_full)
     base = fhir_base(request)
     entries = [
         {

@@ -43,6 +43,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import configure_mappers
 
 from app.audit import service as audit
+from app.auth.context import Context
 from app.db import utcnow, write_session
 from app.referrals import fhir, repository, service
 from app.referrals.intake import ReferralDraft, stored_referral
@@ -69,7 +70,7 @@ class PatientMoved(Exception):
 
 @dataclass
 class Submission:
-    ctx: service.Context
+    ctx: Context
     draft: ReferralDraft
     default_performer: str | None
     if_none_exist: tuple[str, str] | None
@@ -138,7 +139,7 @@ class IntakeWriter:
 
     async def create(
         self,
-        ctx: service.Context,
+        ctx: Context,
         draft: ReferralDraft,
         *,
         default_performer: str | None,
