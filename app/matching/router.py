@@ -20,6 +20,7 @@ from app.fhir.http import fhir_base
 from app.fhir.responses import FhirResponse
 from app.fhir.search import parse_count
 from app.matching import fhir, service
+from app.matching.dependencies import SnapshotsDep
 from app.matching.schemas import (
     ActivityCard,
     ComponentsRead,
@@ -29,6 +30,7 @@ from app.matching.schemas import (
     SessionRead,
     VenueRead,
 )
+from app.matching.snapshot import Snapshots
 
 router = APIRouter(tags=["matching"])
 fhir_router = APIRouter(tags=["fhir"])
@@ -53,6 +55,7 @@ async def _matches(
     request: Request,
     session: Any,
     settings: Settings,
+    snapshots: Snapshots,
     caller: Caller,
     referral_id: str,
     limit: int,
@@ -64,6 +67,7 @@ async def _matches(
         ctx,
         known_uuid(referral_id, "ServiceRequest"),
         settings,
+        snapshots,
         limit=limit,
         include_full=include_full,
     )
@@ -110,6 +114,7 @@ async def list_matches(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    snapshots: SnapshotsDep,
     caller: MatchCaller,
     referral_id: str,
     limit: Limit = DEFAULT_LIMIT,
@@ -117,7 +122,9 @@ async def list_matches(
 ) -> MatchesRead:
     """Activities the person can actually reach, best first, with scores, components, reasons,
     venue and next sessions, and the number of activities each hard rule excluded."""
-    found = await _matches(request, session, settings, caller, referral_id, limit, include_full)
+    found = await _matches(
+        request, session, settings, snapshots, caller, referral_id, limit, include_full
+    )
     result = found.result
     return MatchesRead(
         referral_id=found.referral.id,
@@ -141,6 +148,7 @@ async def match_operation(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    snapshots: SnapshotsDep,
     caller: MatchCaller,
     resource_id: str,
     count: Annotated[
@@ -162,7 +170,9 @@ async def match_operation(
     if count is not None and limit is not None:
         raise BadRequest("Give _count or limit, not both", [Issue("give _count only", "limit")])
     wanted = limit if limit is not None else parse_count(count, DEFAULT_LIMIT, MAX_LIMIT)
-    found = await _matches(request, session, settings, caller, resource_id, wanted, include_full)
+    found = await _matches(
+        request, session, settings, snapshots, caller, resource_id, wanted, include_full
+    )
     base = fhir_base(request)
     entries = [
         {

@@ -151,6 +151,7 @@ async def match_referral(
     ctx: Context,
     referral_id: uuid.UUID,
     settings: Settings,
+    snapshots: snapshot.Snapshots,
     *,
     limit: int,
     include_full: bool,
@@ -161,7 +162,7 @@ async def match_referral(
     patient = await referrals_service.patient_of(session, referral)
     today = today or dt.datetime.now(dt.UTC).date()
     person, warnings = await person_for(session, referral, patient, settings, today)
-    directory = await snapshot.directory(session)
+    directory = await snapshots.directory(session)
     places = directory.capacity
     screened = directory.candidates(person, today, places, include_full)
     result = engine.match(
@@ -225,7 +226,7 @@ def _venue(
     return min(located)[1] if located else None
 
 
-async def warm_up(settings: Settings) -> bool:
+async def warm_up(settings: Settings, snapshots: snapshot.Snapshots) -> bool:
     """Build this process's snapshot of the directory before its first match (started by the
     application's lifespan when ``ASSETLINK_MATCH_WARMUP`` is on; docs/matching.md).
 
@@ -252,7 +253,7 @@ async def warm_up(settings: Settings) -> bool:
             "matching warm-up failed (the first match builds the snapshot): %s", type(error)
         )
         return False
-    installed = snapshot.install(key, directory)
+    installed = snapshots.install(key, directory)
     log.info(
         "matching warm-up: %d activities (installed: %s)", len(directory.activities), installed
     )
