@@ -1,8 +1,8 @@
 """Outcome use cases: record (JSON or QuestionnaireResponse), list with changes, FHIR reads.
 
-Every function takes the referrals ``Context``; the referral's reach is decided by
-``referrals.service.read_referral`` (a referral outside it is "not found", and the attempt is
-audited as refused). Every read and write of an outcome is audited.
+Every function takes the request ``Context`` (app/auth/context.py); the referral's reach is
+decided by ``referrals.service.read_referral`` (a referral outside it is "not found", and the
+attempt is audited as refused). Every read and write of an outcome is audited.
 """
 
 from __future__ import annotations
