@@ -40,6 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from app import deps
 from app.config import Settings
 
 WRITE_OPTION = "assetlink_sqlite_write"  # execution option: BEGIN IMMEDIATE on SQLite
@@ -242,8 +243,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     ``BEGIN IMMEDIATE``); on PostgreSQL, whose writers lock rows, it connects when first used.
     The audit records of refused accesses are written once it has been rolled back.
     """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    lock: asyncio.Lock | None = getattr(request.app.state, "sqlite_write_lock", None)
+    sessionmaker = deps.sessionmaker_of(request)
+    lock = deps.write_lock_of(request)
     pending: list[Any] = []
     _after_rollback.set(pending)
     try:

@@ -30,6 +30,7 @@ from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
 from app.matching import router as matching_router
 from app.matching import service as matching_service
+from app.matching.snapshot import Snapshots
 from app.ops import error_handlers, health
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
@@ -54,6 +55,7 @@ def _operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_engine(settings)
+    snapshots = Snapshots()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -63,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         warm_up = (
-            asyncio.create_task(matching_service.warm_up(settings))
+            asyncio.create_task(matching_service.warm_up(settings, snapshots))
             if settings.match_warmup
             else None
         )
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sqlite_write_lock = asyncio.Lock()
     app.state.verifier = TokenVerifier(settings)
     app.state.need_mappings = terminology_service.NeedMappingCache()
+    app.state.match_snapshots = snapshots
     app.state.intake_writer = IntakeWriter(app.state)
 
     capability = ServerCapability(

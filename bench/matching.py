@@ -12,8 +12,8 @@ of the referral's performer, cycling over the referrals. Prints p50/p95 per matc
 size, database and layout, the first request's time (it builds the process's snapshot of the
 directory, app/matching/snapshot.py), the mean number of candidates the snapshot gave the
 engine, and the share of time spent checking the snapshot's freshness and in the engine —
-measured here by wrapping ``snapshot.directory``, ``snapshot.Directory.candidates`` and
-``engine.match`` in this process; the API response is unchanged.
+measured here by wrapping ``snapshot.Snapshots.directory``, ``snapshot.Directory.candidates``
+and ``engine.match`` in this process; the API response is unchanged.
 
     .venv/bin/python bench/matching.py [--sizes 1000,10000,100000] [--databases postgresql,sqlite]
         [--layouts borough,region] [--requests 200] [--referrals 300] [--max-seconds 90]
@@ -72,7 +72,7 @@ class Probe:
 
     def install(self) -> Callable[[], None]:
         directory, candidates, match = (
-            snapshot.directory,
+            snapshot.Snapshots.directory,
             snapshot.Directory.candidates,
             matching_engine.match,
         )
@@ -94,12 +94,12 @@ class Probe:
             self.engine_ms.append((time.perf_counter() - t0) * 1000)
             return result
 
-        snapshot.directory = timed_directory  # type: ignore[assignment]
+        snapshot.Snapshots.directory = timed_directory  # type: ignore[method-assign]
         snapshot.Directory.candidates = counted_candidates  # type: ignore[method-assign]
         matching_engine.match = timed_match
 
         def uninstall() -> None:
-            snapshot.directory = directory  # type: ignore[assignment]
+            snapshot.Snapshots.directory = directory  # type: ignore[method-assign]
             snapshot.Directory.candidates = candidates  # type: ignore[method-assign]
             matching_engine.match = match
 

@@ -36,7 +36,6 @@ from app.auth.tokens import mint_hs256
 from app.config import Environment, Settings
 from app.db import Base, create_engine
 from app.main import create_app
-from app.matching import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET = "assetlink-test-secret-0123456789abcdef"
@@ -123,16 +122,6 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return make_settings(database_url)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_matching_snapshots() -> Iterator[None]:
-    """Each test starts without matching's per-process directory snapshots: a snapshot built
-    inside one test's rolled-back transaction would otherwise outlive what it read (in
-    production a snapshot only ever reads committed rows)."""
-    snapshot._directories.clear()
-    yield
-    snapshot._directories.clear()
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from app.areas import service
+from app.areas.schemas import PlaceRead
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
-from app.directory.schemas import PlaceRead
 
 router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
 

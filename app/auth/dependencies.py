@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app import deps
 from app.auth.policy import Action, Reach, authorize
 from app.auth.principal import Principal
-from app.auth.tokens import TokenVerifier, no_bearer_token
+from app.auth.tokens import no_bearer_token
 
 _bearer = HTTPBearer(auto_error=False, description="JWT: HS256 (development) or RS256/ES256 (JWKS)")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -21,8 +22,7 @@ async def get_principal(request: Request, credentials: Credentials) -> Principal
     """The verified caller; 401 with ``WWW-Authenticate`` when the token is missing or bad."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise no_bearer_token(request.headers.get("authorization"))
-    verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.verify(credentials.credentials)
+    principal = await deps.verifier_of(request).verify(credentials.credentials)
     request.state.principal = principal
     return principal
 

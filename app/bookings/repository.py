@@ -1,4 +1,4 @@
-"""Every SQL query of bookings, including the atomic take and return of a place."""
+"""Every SQL query of bookings."""
 
 from __future__ import annotations
 
@@ -30,31 +30,17 @@ async def bookable_activity(
     return (row[0], row[1], row[2]) if row else None
 
 
-async def take_place(session: AsyncSession, activity_id: str) -> bool:
-    """One place, atomically: no two requests can take the last place (DESIGN.md 8)."""
-    result = await session.execute(
-        update(Activity)
-        .where(
-            Activity.id == activity_id,
-            (Activity.capacity_available.is_(None)) | (Activity.capacity_available > 0),
-        )
-        .values(capacity_available=Activity.capacity_available - 1)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
 async def cancel_open(
     session: AsyncSession,
     referral_id: uuid.UUID,
     reason: str,
     *,
     booking_id: uuid.UUID | None = None,
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Cancel the referral's open (``booked``) bookings, or only ``booking_id``, and give each
-    place back: the one way a place returns. Conditional on ``status = 'booked'``, so two
-    requests cancelling the same booking at once return one place. Returns (booking id,
-    patient id) of each booking cancelled."""
+) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+    """Cancel the referral's open (``booked``) bookings, or only ``booking_id``. Conditional on
+    ``status = 'booked'``, so of two requests cancelling the same booking at once one cancels
+    it (and gives its place back). Returns (booking id, patient id, activity id) of each booking
+    cancelled."""
     where = [Booking.referral_id == referral_id, Booking.status == "booked"]
     if booking_id is not None:
         where.append(Booking.id == booking_id)
@@ -67,23 +53,7 @@ async def cancel_open(
             .execution_options(synchronize_session="fetch")
         )
     ).all()
-    for activity_id in sorted({row[2] for row in cancelled}):
-        await _give_place_back(session, activity_id)
-    return [(row[0], row[1]) for row in cancelled]
-
-
-async def _give_place_back(session: AsyncSession, activity_id: str) -> None:
-    await session.execute(
-        update(Activity)
-        .where(
-            Activity.id == activity_id,
-            Activity.capacity_available.is_not(None),
-            (Activity.capacity_maximum.is_(None))
-            | (Activity.capacity_available < Activity.capacity_maximum),
-        )
-        .values(capacity_available=Activity.capacity_available + 1)
-        .execution_options(synchronize_session=False)
-    )
+    return [(row[0], row[1], row[2]) for row in cancelled]
 
 
 async def booking_for(

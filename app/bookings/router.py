@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.audit import service as audit
+from app.auth.context import Context
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.bookings import service
 from app.bookings.schemas import BookingCreate, BookingPage, BookingRead, BookingUpdate, PersonRead
 from app.db import SessionDep
 from app.errors import known_uuid
-from app.referrals.service import Context
 
 router = APIRouter(prefix="/api/v1", tags=["bookings"])
 

@@ -11,15 +11,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.auth.context import Context
 from app.auth.policy import Reach
 from app.bookings import repository
 from app.bookings.models import Booking
 from app.db import utcnow
+from app.directory import service as directory_service
 from app.errors import Conflict, Issue, NotFound, Unprocessable
 from app.referrals import lifecycle
 from app.referrals import service as referrals_service
 from app.referrals.people import PersonBrief
-from app.referrals.service import Context
 
 STATUSES = ("booked", "attended", "did-not-attend", "cancelled")
 # booked -> anything; attended <-> did-not-attend (corrections); cancelled is final.
@@ -69,7 +70,7 @@ async def book(
             f"{existing.status}); a cancelled booking can be booked again",
             [Issue("already booked", "activity_id", code="duplicate")],
         )
-    if not await repository.take_place(session, activity_id):
+    if not await directory_service.take_place(session, activity_id):
         raise Conflict(
             f"{name} has no place left: book it when a place is given back, or choose another "
             "activity",
@@ -148,9 +149,7 @@ async def update_status(
             [Issue("illegal transition", "status", code="business-rule")],
         )
     if status == "cancelled":
-        await repository.cancel_open(
-            session, booking.referral_id, CANCELLED_BY_USER, booking_id=booking.id
-        )
+        await _cancel_open(session, booking.referral_id, CANCELLED_BY_USER, booking_id=booking.id)
         await session.refresh(booking)
     else:
         booking.status, booking.updated_at = status, utcnow()
@@ -168,6 +167,32 @@ async def update_status(
         session, ctx.actor, audit.Access("update", "Booking", str(booking.id), booking.patient_id)
     )
     return await view(session, ctx, booking)
+
+
+async def end_bookings(
+    session: AsyncSession, ctx: Context, referral_id: uuid.UUID, reason: str
+) -> None:
+    """The referral has ended: its open bookings are cancelled and their places given back, in
+    this transaction (DESIGN.md 5.2); each booking records ``reason``."""
+    for booking_id, patient_id in await _cancel_open(session, referral_id, reason):
+        audit.record(
+            session, ctx.actor, audit.Access("update", "Booking", str(booking_id), patient_id)
+        )
+
+
+async def _cancel_open(
+    session: AsyncSession,
+    referral_id: uuid.UUID,
+    reason: str,
+    *,
+    booking_id: uuid.UUID | None = None,
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Cancel the referral's open bookings (or only ``booking_id``) and give each place back:
+    the one way a place returns. Returns (booking id, patient id) of each booking cancelled."""
+    cancelled = await repository.cancel_open(session, referral_id, reason, booking_id=booking_id)
+    for activity_id in sorted({activity_id for _, _, activity_id in cancelled}):
+        await directory_service.release_place(session, activity_id)
+    return [(booking, patient) for booking, patient, _ in cancelled]
 
 
 async def view(session: AsyncSession, ctx: Context, booking: Booking) -> BookingView:

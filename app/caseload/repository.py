@@ -16,7 +16,7 @@ from app.auth.policy import Reach
 from app.caseload.attention import ATTENTION, FOLLOWED_UP
 from app.outcomes.models import OutcomeRecord
 from app.referrals.models import Patient, Referral, ReferralNeed, Task
-from app.referrals.repository import referral_visible
+from app.referrals.reach import referral_visible
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from app.auth.context import Context
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.bookings.schemas import PersonRead
 from app.caseload import service
 from app.caseload.schemas import CaseloadPage, CaseRead
 from app.db import SessionDep
-from app.referrals.service import Context
+from app.deps import SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["caseload"])
 
@@ -38,6 +39,7 @@ def _read(case: service.Case) -> CaseRead:
 async def list_caseload(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     caller: Annotated[Caller, Depends(allowed(Action.CASELOAD_READ))],
     status: Annotated[
         list[str] | None,
@@ -61,7 +63,7 @@ async def list_caseload(
         session,
         Context.of(request, caller),
         service.Filters(statuses=status, stages=stage, overdue=overdue),
-        follow_up_weeks=request.app.state.settings.follow_up_weeks,
+        follow_up_weeks=settings.follow_up_weeks,
         offset=(page - 1) * per_page,
         limit=per_page,
     )

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.auth.context import Context
 from app.caseload import attention, repository
 from app.caseload.repository import CaseloadQuery
 from app.db import utcnow
 from app.errors import BadRequest, Issue
 from app.referrals import fhir, lifecycle, people
 from app.referrals.people import PersonBrief
-from app.referrals.service import Context
 
 
 @dataclass(frozen=True)

@@ -442,3 +442,31 @@ async def delete_source(session: AsyncSession, source: str) -> None:
     for table in CHILD_TABLES:
         await session.execute(delete(table).where(table.activity_id.in_(ids)))
     await session.execute(delete(Activity).where(Activity.source == source))
+
+
+async def take_place(session: AsyncSession, activity_id: str) -> bool:
+    """One place, atomically: no two requests can take the last place (DESIGN.md 8)."""
+    result = await session.execute(
+        update(Activity)
+        .where(
+            Activity.id == activity_id,
+            (Activity.capacity_available.is_(None)) | (Activity.capacity_available > 0),
+        )
+        .values(capacity_available=Activity.capacity_available - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release_place(session: AsyncSession, activity_id: str) -> None:
+    await session.execute(
+        update(Activity)
+        .where(
+            Activity.id == activity_id,
+            Activity.capacity_available.is_not(None),
+            (Activity.capacity_maximum.is_(None))
+            | (Activity.capacity_available < Activity.capacity_maximum),
+        )
+        .values(capacity_available=Activity.capacity_available + 1)
+        .execution_options(synchronize_session=False)
+    )

@@ -379,16 +379,3 @@ class ImportReport(BaseModel):
     rejected: int
     warnings: int
     rows: list[ImportRow]
-
-
-class PlaceRead(BaseModel):
-    query: str
-    postcode: str | None
-    district: str | None
-    precision: str = Field(description="postcode | district | unknown")
-    latitude: float | None
-    longitude: float | None
-    lsoa_code: str | None
-    imd_decile: int | None
-    local_authority_code: str | None
-    warning: str | None

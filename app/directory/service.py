@@ -282,6 +282,16 @@ async def get(session: AsyncSession, activity_id: str) -> ActivityRead:
     return to_read(activity)
 
 
+async def take_place(session: AsyncSession, activity_id: str) -> bool:
+    """One place on the activity, atomically (DESIGN.md 8); False when none is left."""
+    return await repository.take_place(session, activity_id)
+
+
+async def release_place(session: AsyncSession, activity_id: str) -> None:
+    """A place given back to the activity (never above its maximum; none when not limited)."""
+    await repository.release_place(session, activity_id)
+
+
 async def get_many(session: AsyncSession, ids: Sequence[str]) -> dict[str, ActivityRead]:
     """The activities with these ids that exist, by id (a page of them: matches...)."""
     return {a.id: to_read(a) for a in await repository.get_activities(session, ids)}

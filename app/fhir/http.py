@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from app.config import Settings
+from app import deps
 from app.errors import BadRequest
 from app.fhir.search import SearchRequest
 from app.ops.input_guard import refuse_nul_parameters
@@ -14,8 +14,7 @@ from app.ops.input_guard import refuse_nul_parameters
 
 def fhir_base(request: Request) -> str:
     """The absolute ``[base]`` of this FHIR server, e.g. ``https://host/fhir``."""
-    settings: Settings = request.app.state.settings
-    root = settings.public_base_url or str(request.base_url)
+    root = deps.settings_of(request).public_base_url or str(request.base_url)
     return root.rstrip("/") + "/fhir"
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
+from app.deps import CapabilityStatementDep
 from app.fhir.responses import FhirResponse
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -17,6 +18,6 @@ router = APIRouter(prefix="/fhir", tags=["fhir"])
     response_class=FhirResponse,
     responses={200: {"content": {"application/fhir+json": {}}}},
 )
-async def metadata(request: Request) -> Any:
+async def metadata(statement: CapabilityStatementDep) -> Any:
     """The CapabilityStatement: the resources, interactions and search parameters implemented."""
-    return FhirResponse(request.app.state.capability_statement)
+    return FhirResponse(statement)

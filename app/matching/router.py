@@ -7,9 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from app.auth.context import Context
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
+from app.config import Settings
 from app.db import SessionDep
+from app.deps import SettingsDep
 from app.directory.schemas import LocationRead
 from app.errors import BadRequest, Issue, known_uuid
 from app.fhir.capability import Operation
@@ -17,6 +20,7 @@ from app.fhir.http import fhir_base
 from app.fhir.responses import FhirResponse
 from app.fhir.search import parse_count
 from app.matching import fhir, service
+from app.matching.dependencies import SnapshotsDep
 from app.matching.schemas import (
     ActivityCard,
     ComponentsRead,
@@ -26,7 +30,7 @@ from app.matching.schemas import (
     SessionRead,
     VenueRead,
 )
-from app.referrals import service as referrals_service
+from app.matching.snapshot import Snapshots
 
 router = APIRouter(tags=["matching"])
 fhir_router = APIRouter(tags=["fhir"])
@@ -48,14 +52,22 @@ IncludeFull = Annotated[bool, Query(description="also offer full activities, mar
 
 
 async def _matches(
-    request: Request, session: Any, caller: Caller, referral_id: str, limit: int, include_full: bool
+    request: Request,
+    session: Any,
+    settings: Settings,
+    snapshots: Snapshots,
+    caller: Caller,
+    referral_id: str,
+    limit: int,
+    include_full: bool,
 ) -> service.Matches:
-    ctx = referrals_service.Context.of(request, caller)
+    ctx = Context.of(request, caller)
     return await service.match_referral(
         session,
         ctx,
         known_uuid(referral_id, "ServiceRequest"),
-        request.app.state.settings,
+        settings,
+        snapshots,
         limit=limit,
         include_full=include_full,
     )
@@ -101,6 +113,8 @@ def _venue(location: LocationRead) -> VenueRead:
 async def list_matches(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
+    snapshots: SnapshotsDep,
     caller: MatchCaller,
     referral_id: str,
     limit: Limit = DEFAULT_LIMIT,
@@ -108,7 +122,9 @@ async def list_matches(
 ) -> MatchesRead:
     """Activities the person can actually reach, best first, with scores, components, reasons,
     venue and next sessions, and the number of activities each hard rule excluded."""
-    found = await _matches(request, session, caller, referral_id, limit, include_full)
+    found = await _matches(
+        request, session, settings, snapshots, caller, referral_id, limit, include_full
+    )
     result = found.result
     return MatchesRead(
         referral_id=found.referral.id,
@@ -131,6 +147,8 @@ async def list_matches(
 async def match_operation(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
+    snapshots: SnapshotsDep,
     caller: MatchCaller,
     resource_id: str,
     count: Annotated[
@@ -152,7 +170,9 @@ async def match_operation(
     if count is not None and limit is not None:
         raise BadRequest("Give _count or limit, not both", [Issue("give _count only", "limit")])
     wanted = limit if limit is not None else parse_count(count, DEFAULT_LIMIT, MAX_LIMIT)
-    found = await _matches(request, session, caller, resource_id, wanted, include_full)
+    found = await _matches(
+        request, session, settings, snapshots, caller, resource_id, wanted, include_full
+    )
     base = fhir_base(request)
     entries = [
         {

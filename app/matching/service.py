@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import service as areas_service
+from app.auth.context import Context
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.directory import schedules
@@ -24,7 +25,6 @@ from app.directory.schemas import ActivityRead
 from app.matching import engine, snapshot
 from app.ops.metrics import MATCHES_SERVED
 from app.referrals import needs as referrals_needs
-from app.referrals import repository as referrals_repository
 from app.referrals import service as referrals_service
 from app.referrals.models import Patient, Referral
 from app.terminology.suitability import need_category_suitability
@@ -120,7 +120,7 @@ async def person_for(
         warnings += [place.warning] if place.warning else []  # the district's centre
     # an unknown location is the engine's warning ("only online and phone activities")
     prefs: dict[str, Any] = referral.preferences
-    needs = await referrals_repository.needs_of(session, referral.id)
+    needs = await referrals_service.needs_of(session, referral)
     need_texts = {
         need: words
         for need, found_in in needs
@@ -148,9 +148,10 @@ async def person_for(
 
 async def match_referral(
     session: AsyncSession,
-    ctx: referrals_service.Context,
+    ctx: Context,
     referral_id: uuid.UUID,
     settings: Settings,
+    snapshots: snapshot.Snapshots,
     *,
     limit: int,
     include_full: bool,
@@ -158,11 +159,10 @@ async def match_referral(
 ) -> Matches:
     """The activities the referred person can reach, best first, with reasons (DESIGN 7)."""
     referral = await referrals_service.read_referral(session, ctx, referral_id, "$match")
-    patient = await referrals_repository.get_patient(session, referral.patient_id)
-    assert patient is not None
+    patient = await referrals_service.patient_of(session, referral)
     today = today or dt.datetime.now(dt.UTC).date()
     person, warnings = await person_for(session, referral, patient, settings, today)
-    directory = await snapshot.directory(session)
+    directory = await snapshots.directory(session)
     places = directory.capacity
     screened = directory.candidates(person, today, places, include_full)
     result = engine.match(
@@ -226,7 +226,7 @@ def _venue(
     return min(located)[1] if located else None
 
 
-async def warm_up(settings: Settings) -> bool:
+async def warm_up(settings: Settings, snapshots: snapshot.Snapshots) -> bool:
     """Build this process's snapshot of the directory before its first match (started by the
     application's lifespan when ``ASSETLINK_MATCH_WARMUP`` is on; docs/matching.md).
 
@@ -253,7 +253,7 @@ async def warm_up(settings: Settings) -> bool:
             "matching warm-up failed (the first match builds the snapshot): %s", type(error)
         )
         return False
-    installed = snapshot.install(key, directory)
+    installed = snapshots.install(key, directory)
     log.info(
         "matching warm-up: %d activities (installed: %s)", len(directory.activities), installed
     )

@@ -614,30 +614,33 @@ class Directory:
         return inside
 
 
-_directories: dict[str, Directory] = {}
-
-
 def key_of(url: URL) -> str:
     """Which snapshot serves a database: one per URL."""
     return url.render_as_string(hide_password=True)
 
 
-def install(key: str, built: Directory) -> bool:
-    """Make ``built`` (loaded elsewhere, e.g. by the warm-up thread) this process's snapshot
-    of the database ``key``, unless a request has already made one; it is refreshed like any
-    other at the next match, so it is as fresh as one built then."""
-    if key in _directories:
-        return False
-    built._lock = asyncio.Lock()  # bound to this event loop when first waited on
-    _directories[key] = built
-    return True
+class Snapshots:
+    """The snapshots of the directory, one per database (``key_of``): one registry per
+    application, so per process (``create_app`` makes it; matching's ``SnapshotsDep``)."""
 
+    def __init__(self) -> None:
+        self.directories: dict[str, Directory] = {}
 
-async def directory(session: AsyncSession) -> Directory:
-    """This process's snapshot of the session's database, refreshed."""
-    key = key_of(session.get_bind().engine.url)
-    found = _directories.get(key)
-    if found is None:
-        found = _directories[key] = Directory()
-    await found.refresh(session)
-    return found
+    def install(self, key: str, built: Directory) -> bool:
+        """Make ``built`` (loaded elsewhere, e.g. by the warm-up thread) the snapshot of the
+        database ``key``, unless a request has already made one; it is refreshed like any
+        other at the next match, so it is as fresh as one built then."""
+        if key in self.directories:
+            return False
+        built._lock = asyncio.Lock()  # bound to this event loop when first waited on
+        self.directories[key] = built
+        return True
+
+    async def directory(self, session: AsyncSession) -> Directory:
+        """The snapshot of the session's database, refreshed."""
+        key = key_of(session.get_bind().engine.url)
+        found = self.directories.get(key)
+        if found is None:
+            found = self.directories[key] = Directory()
+        await found.refresh(session)
+        return found

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import migrations
+from app.deps import EngineDep, SettingsDep
 
 router = APIRouter(tags=["ops"])
 
@@ -33,14 +34,13 @@ async def _schema_revision(engine: AsyncEngine) -> str | None:
     operation_id="ops-readyz",
     responses={503: {"description": "database unreachable or schema not at the migration head"}},
 )
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
     """Readiness: the database answers and its schema is at the migration head."""
-    engine: AsyncEngine = request.app.state.engine
     head = migrations.head_revision()
     checks: dict[str, Any] = {"head": head}
     try:
         current = await asyncio.wait_for(
-            _schema_revision(engine), timeout=request.app.state.settings.database_timeout_s
+            _schema_revision(engine), timeout=settings.database_timeout_s
         )
     except Exception as exc:
         checks.update(database="unreachable", error=type(exc).__name__)

@@ -15,7 +15,7 @@ from app.fhir.search import DateRange
 from app.fhir.sql import date_clause
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.models import Referral
-from app.referrals.repository import referral_visible
+from app.referrals.reach import referral_visible
 
 
 async def add_record(

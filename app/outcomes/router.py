@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.context import Context
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
@@ -35,7 +36,6 @@ from app.outcomes.schemas import (
     OutcomeRead,
     ScoreRead,
 )
-from app.referrals.service import Context
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["outcomes"])
 fhir_router = APIRouter(prefix="/fhir", tags=["fhir"])

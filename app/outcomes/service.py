@@ -1,8 +1,8 @@
 """Outcome use cases: record (JSON or QuestionnaireResponse), list with changes, FHIR reads.
 
-Every function takes the referrals ``Context``; the referral's reach is decided by
-``referrals.service.read_referral`` (a referral outside it is "not found", and the attempt is
-audited as refused). Every read and write of an outcome is audited.
+Every function takes the request ``Context`` (app/auth/context.py); the referral's reach is
+decided by ``referrals.service.read_referral`` (a referral outside it is "not found", and the
+attempt is audited as refused). Every read and write of an outcome is audited.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.auth.context import Context
 from app.db import utcnow
 from app.errors import Issue, NotFound, Unprocessable
 from app.outcomes import fhir, instruments, progress, repository
@@ -23,7 +24,6 @@ from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals import lifecycle
 from app.referrals import service as referrals_service
 from app.referrals.models import Referral
-from app.referrals.service import Context
 
 CLOCK_SKEW = dt.timedelta(seconds=60)  # a client clock slightly ahead is not "the future"
 NOT_TAKEN_ON = ("requested", "rejected")  # Task statuses before a link worker took the referral

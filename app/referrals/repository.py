@@ -20,13 +20,11 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    false,
     func,
     insert,
     or_,
     select,
     text,
-    true,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -49,36 +47,9 @@ from app.referrals.models import (
     Task,
 )
 from app.referrals.plan import Rows
+from app.referrals.reach import patient_visible, referral_visible, task_visible
 
 Token = tuple[str | None, str]  # (system or None for any, code/value)
-
-
-def referral_visible(reach: Reach, org: str) -> ColumnElement[bool]:
-    match reach:
-        case Reach.ALL:
-            return true()
-        case Reach.REQUESTED:
-            return Referral.requester_ods == org
-        case Reach.PERFORMED:
-            return Referral.performer_ods == org
-        case _:
-            return false()
-
-
-def task_visible(reach: Reach, org: str) -> ColumnElement[bool]:
-    match reach:
-        case Reach.ALL:
-            return true()
-        case Reach.REQUESTED:
-            return Task.requester_ods == org
-        case Reach.PERFORMED:
-            return Task.owner_ods == org
-        case _:
-            return false()
-
-
-def patient_visible(reach: Reach, org: str) -> ColumnElement[bool]:
-    return exists().where(Referral.patient_id == Patient.id, referral_visible(reach, org))
 
 
 # --- single rows -------------------------------------------------------------------------

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.context import Context
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.auth.principal import ODS_CODE
-from app.config import Settings
 from app.db import SessionDep
+from app.deps import SessionmakerDep, SettingsDep
 from app.errors import BadRequest, Issue, NotFound, Unprocessable, known_uuid
 from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
@@ -30,9 +32,11 @@ from app.fhir.responses import (
 from app.fhir.search import SearchRequest, page_links, reference_ids, token
 from app.ops.metrics import REFERRALS_CREATED
 from app.referrals import fhir, intake, needs, repository, service
+from app.referrals.dependencies import IntakeWriterDep
 from app.referrals.models import ResourceVersion
 from app.referrals.schemas import RoutingRuleRead, RoutingRuleWrite
 from app.terminology import service as terminology_service
+from app.terminology.dependencies import NeedMappingsDep
 
 router = APIRouter(tags=["fhir"])
 admin_router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
@@ -100,17 +104,19 @@ ReadCaller = Annotated[Caller, Depends(allowed(Action.REFERRAL_READ))]
 IdPath = Annotated[str, Path(description="resource id")]
 
 
-async def _resolver(request: Request, session: SessionDep) -> intake.NeedResolver:
-    cache: terminology_service.NeedMappingCache = request.app.state.need_mappings
+async def _resolver(
+    cache: terminology_service.NeedMappingCache, session: AsyncSession
+) -> intake.NeedResolver:
     return needs.resolver(await cache.get(session))
 
 
-async def _cached_resolver(request: Request) -> intake.NeedResolver:
+async def _cached_resolver(
+    cache: terminology_service.NeedMappingCache, sessionmaker: async_sessionmaker[AsyncSession]
+) -> intake.NeedResolver:
     """``_resolver`` without a request session: one is opened only to reload the mapping."""
-    cache: terminology_service.NeedMappingCache = request.app.state.need_mappings
     mapping = cache.cached()
     if mapping is None:
-        async with request.app.state.sessionmaker() as session:
+        async with sessionmaker() as session:
             mapping = await cache.get(session)
     return needs.resolver(mapping)
 
@@ -152,20 +158,25 @@ async def _update_body(request: Request, resource_type: str, resource_id: str) -
 async def create_service_request(
     request: Request,
     caller: Annotated[Caller, Depends(allowed(Action.REFERRAL_CREATE))],
+    settings: SettingsDep,
+    sessionmaker: SessionmakerDep,
+    need_mappings: NeedMappingsDep,
+    writer: IntakeWriterDep,  # stored with concurrent referrals
     if_none_exist: Annotated[str | None, Header()] = None,
     prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Create a referral (contained Patient and Consent); conditional with If-None-Exist."""
     body = await _body(request)
-    settings: Settings = request.app.state.settings
     draft = intake.check_referral(
-        body, resolve_needs=await _cached_resolver(request), clock_skew=settings.clock_skew
+        body,
+        resolve_needs=await _cached_resolver(need_mappings, sessionmaker),
+        clock_skew=settings.clock_skew,
     )
     criterion = request.url.query or if_none_exist  # fhirpy sends the criterion as a query string
     condition = intake.parse_if_none_exist(criterion) if criterion else None
     result = await service.submit(
-        request.app.state.intake_writer,  # stored with concurrent referrals
-        service.Context.of(request, caller),
+        writer,  # stored with concurrent referrals
+        Context.of(request, caller),
         draft,
         default_performer=settings.default_performer_ods,
         if_none_exist=condition,
@@ -194,7 +205,7 @@ async def read_service_request(
 ) -> Response:
     """Read a referral."""
     referral = await service.read_referral(
-        session, service.Context.of(request, caller), known_uuid(resource_id, "ServiceRequest")
+        session, Context.of(request, caller), known_uuid(resource_id, "ServiceRequest")
     )
     return _resource(fhir.service_request_resource(referral))
 
@@ -218,7 +229,7 @@ async def update_service_request(
     body = await _update_body(request, "ServiceRequest", resource_id)
     referral = await service.update_referral(
         session,
-        service.Context.of(request, caller),
+        Context.of(request, caller),
         known_uuid(resource_id, "ServiceRequest"),
         body,
         if_match,
@@ -283,7 +294,7 @@ def _register_history(resource_type: str) -> None:
         """Every version of the resource, newest first."""
         rows = await service.history(
             session,
-            service.Context.of(request, caller),
+            Context.of(request, caller),
             resource_type,
             known_uuid(resource_id, resource_type),
         )
@@ -308,7 +319,7 @@ def _register_history(resource_type: str) -> None:
             raise NotFound(f"{resource_type}/{resource_id} has no version {version_id}")
         row = await service.vread(
             session,
-            service.Context.of(request, caller),
+            Context.of(request, caller),
             resource_type,
             known_uuid(resource_id, resource_type),
             int(version_id),
@@ -426,7 +437,7 @@ async def search_service_requests(
     include_patients, include_tasks = _includes(search)
     count, offset = search.count(), search.offset()
     search.check_unused([p.name for p in SR_PARAMS])
-    ctx = service.Context.of(request, caller)
+    ctx = Context.of(request, caller)
     total, referrals = await repository.search_referrals(
         session, query, ctx.reach, ctx.org, offset=offset, limit=count
     )
@@ -467,7 +478,7 @@ async def read_patient(
 ) -> Response:
     """Read a person referred by (or to) the caller's organisation."""
     patient = await service.read_patient(
-        session, service.Context.of(request, caller), known_uuid(resource_id, "Patient")
+        session, Context.of(request, caller), known_uuid(resource_id, "Patient")
     )
     return _resource(fhir.patient_resource(patient))
 
@@ -483,7 +494,7 @@ async def search_patients(request: Request, session: SessionDep, caller: ReadCal
     ids = reference_ids(search.values("_id"), "Patient")
     count, offset = search.count(), search.offset()
     search.check_unused([p.name for p in PATIENT_PARAMS])
-    ctx = service.Context.of(request, caller)
+    ctx = Context.of(request, caller)
     total, patients = await repository.search_patients(
         session,
         ids=ids,
@@ -525,7 +536,7 @@ async def read_task(
 ) -> Response:
     """Read a referral's Task (its closed-loop status)."""
     task = await service.read_task(
-        session, service.Context.of(request, caller), known_uuid(resource_id, "Task")
+        session, Context.of(request, caller), known_uuid(resource_id, "Task")
     )
     return _resource(fhir.task_resource(task))
 
@@ -549,7 +560,7 @@ async def update_task(
     body = await _update_body(request, "Task", resource_id)
     task = await service.update_task(
         session,
-        service.Context.of(request, caller),
+        Context.of(request, caller),
         known_uuid(resource_id, "Task"),
         body,
         if_match,
@@ -573,7 +584,7 @@ async def search_tasks(request: Request, session: SessionDep, caller: ReadCaller
     )
     count, offset = search.count(), search.offset()
     search.check_unused([p.name for p in TASK_PARAMS])
-    ctx = service.Context.of(request, caller)
+    ctx = Context.of(request, caller)
     total, tasks = await repository.search_tasks(
         session, query, ctx.reach, ctx.org, offset=offset, limit=count
     )
@@ -606,7 +617,7 @@ async def read_consent(
 ) -> Response:
     """Read a referral's Consent (when it was sent as its own resource)."""
     consent = await service.read_consent(
-        session, service.Context.of(request, caller), known_uuid(resource_id, "Consent")
+        session, Context.of(request, caller), known_uuid(resource_id, "Consent")
     )
     return _resource(fhir.consent_resource(consent))
 
@@ -625,16 +636,17 @@ async def transaction(
     request: Request,
     session: SessionDep,
     caller: Annotated[Caller, Depends(allowed(Action.REFERRAL_CREATE))],
+    settings: SettingsDep,
+    need_mappings: NeedMappingsDep,
 ) -> Response:
     """A transaction Bundle: Patient + ServiceRequest (+ Consent) linked by urn:uuid fullUrls."""
     body = await _body(request)
-    settings: Settings = request.app.state.settings
     draft = intake.check_transaction(
-        body, resolve_needs=await _resolver(request, session), clock_skew=settings.clock_skew
+        body, resolve_needs=await _resolver(need_mappings, session), clock_skew=settings.clock_skew
     )
     result = await service.create_referral(
         session,
-        service.Context.of(request, caller),
+        Context.of(request, caller),
         draft,
         default_performer=settings.default_performer_ods,
     )

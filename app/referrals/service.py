@@ -9,18 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
-from starlette.requests import Request
 
 from app.audit import service as audit
-from app.auth.dependencies import Caller
+from app.auth.context import Context
 from app.auth.policy import Reach
-from app.bookings import repository as bookings_repository
+from app.bookings import service as bookings_service
 from app.db import column_length, utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
 from app.fhir import CANONICAL_BASE
@@ -36,29 +34,6 @@ ACTIVITY_SYSTEM = f"{CANONICAL_BASE}/sid/activity"  # directory activity ids
 CONTACT_STAGES = frozenset(
     {"first-contact", "plan-agreed", "activity-booked", "attending", "follow-up-due"}
 )
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who is acting, for authorisation and the audit trail."""
-
-    caller: Caller
-    actor: audit.Actor
-    sessionmaker: async_sessionmaker[AsyncSession]
-
-    @classmethod
-    def of(cls, request: Request, caller: Caller) -> Context:
-        return cls(
-            caller, audit.Actor.of(request, caller.principal), request.app.state.sessionmaker
-        )
-
-    @property
-    def org(self) -> str:
-        return self.caller.principal.org
-
-    @property
-    def reach(self) -> Reach:
-        return self.caller.reach
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -377,19 +352,8 @@ async def update_referral(
         audit.record(
             session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id)
         )
-    await _end_bookings(session, ctx, task, "referral-revoked")
+    await bookings_service.end_bookings(session, ctx, task.referral_id, "referral-revoked")
     return referral
-
-
-async def _end_bookings(session: AsyncSession, ctx: Context, task: Task, reason: str) -> None:
-    """The referral has ended: its open bookings are cancelled and their places given back, in
-    this transaction (DESIGN.md 5.2); each booking records ``reason``."""
-    for booking_id, patient_id in await bookings_repository.cancel_open(
-        session, task.referral_id, reason
-    ):
-        audit.record(
-            session, ctx.actor, audit.Access("update", "Booking", str(booking_id), patient_id)
-        )
 
 
 async def _flush(session: AsyncSession, if_match: str | None) -> None:
@@ -443,7 +407,7 @@ async def update_task(
     await _flush(session, if_match)
     _keep_version(session, fhir.task_resource(task), now)
     if task.status in lifecycle.TERMINAL:
-        await _end_bookings(session, ctx, task, f"task-{task.status}")
+        await bookings_service.end_bookings(session, ctx, task.referral_id, f"task-{task.status}")
     if task.status == "completed":
         referral = await repository.get_referral(session, task.referral_id)
         assert referral is not None
@@ -470,7 +434,7 @@ def _business_status(concept: Any) -> str | None:
     return str(codings[0]["code"])
 
 
-# --- for other domains (bookings, outcomes) ---------------------------------------------------
+# --- for other domains (bookings, matching, outcomes) ---------------------------------------------
 
 
 async def peek_referral(session: AsyncSession, referral_id: uuid.UUID) -> Referral:
@@ -486,6 +450,19 @@ async def task_of(session: AsyncSession, referral_id: uuid.UUID) -> Task:
     if task is None:
         raise NotFound(f"ServiceRequest/{referral_id} has no Task")
     return task
+
+
+async def patient_of(session: AsyncSession, referral: Referral) -> Patient:
+    """The person of a referral the caller has read (``read_referral``)."""
+    patient = await repository.get_patient(session, referral.patient_id)
+    assert patient is not None
+    return patient
+
+
+async def needs_of(session: AsyncSession, referral: Referral) -> list[tuple[str, str | None]]:
+    """The needs of a referral the caller has read, each with the element whose words gave it
+    (``found_in``)."""
+    return await repository.needs_of(session, referral.id)
 
 
 async def earlier_stages(session: AsyncSession, task: Task) -> list[str]:

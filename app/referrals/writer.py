@@ -38,6 +38,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.auth.context import Context
 from app.db import write_session
 from app.referrals import repository, service
 from app.referrals.intake import ReferralDraft
@@ -50,7 +51,7 @@ MAX_BATCH = 64
 
 @dataclass
 class Submission:
-    ctx: service.Context
+    ctx: Context
     draft: ReferralDraft
     default_performer: str | None
     if_none_exist: tuple[str, str] | None
@@ -79,7 +80,7 @@ class IntakeWriter:
 
     async def create(
         self,
-        ctx: service.Context,
+        ctx: Context,
         draft: ReferralDraft,
         *,
         default_performer: str | None,

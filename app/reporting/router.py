@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
+from app.deps import SessionmakerDep, SettingsDep, WriteLockDep
 from app.reporting import service, summary
 from app.reporting.disclosure import DisclosureRules
 from app.reporting.repository import Window
@@ -20,6 +23,7 @@ from app.reporting.schemas import ReportRead
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
 CSV = "text/csv"
+Refresh = Callable[[], Awaitable[object]]
 CallerDep = Annotated[Caller, Depends(allowed(Action.REPORT_READ))]
 FromQuery = Annotated[
     dt.date | None,
@@ -39,13 +43,21 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def _rules(request: Request) -> DisclosureRules:
-    settings = request.app.state.settings
+async def _rules(settings: SettingsDep) -> DisclosureRules:
     return DisclosureRules(
         suppress_below=settings.disclosure_suppress_below,
         round_to=settings.disclosure_round_to,
         min_n_for_statistics=settings.disclosure_min_n,
     )
+
+
+async def _refresh(sessionmaker: SessionmakerDep, write_lock: WriteLockDep) -> Refresh:
+    """The summary rows' refresh, with this process's sessionmaker and SQLite writer lock."""
+    return functools.partial(summary.refresh, sessionmaker, write_lock=write_lock)
+
+
+RulesDep = Annotated[DisclosureRules, Depends(_rules)]
+RefreshDep = Annotated[Refresh, Depends(_refresh)]
 
 
 def _read(report: service.Report) -> ReportRead:
@@ -112,17 +124,14 @@ def _answer(request: Request, report: service.Report) -> ReportRead | Response:
 
 
 async def _inputs(
-    request: Request, start: dt.date | None, end: dt.date | None, group_by: list[str]
-) -> tuple[Window, list[str], DisclosureRules]:
+    refresh: Refresh, start: dt.date | None, end: dt.date | None, group_by: list[str]
+) -> tuple[Window, list[str]]:
     dims = service.parse_group_by(group_by)
     w = service.window(start, end, dt.datetime.now(dt.UTC).date())
     # the summary rows of every referral changed since the last report, recomputed and
     # committed before the request's own session first reads (so its snapshot includes them)
-    await summary.refresh(
-        request.app.state.sessionmaker,
-        write_lock=getattr(request.app.state, "sqlite_write_lock", None),
-    )
-    return w, dims, _rules(request)
+    await refresh()
+    return w, dims
 
 
 @router.get(
@@ -136,12 +145,14 @@ async def referrals_report(
     request: Request,
     session: SessionDep,
     caller: CallerDep,
+    refresh: RefreshDep,
+    rules: RulesDep,
     start: FromQuery = None,
     to: ToQuery = None,
     group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
 ) -> ReportRead | Response:
     """Referrals received, accepted, rejected, declined, booked, attended, completed."""
-    w, dims, rules = await _inputs(request, start, to, group_by)
+    w, dims = await _inputs(refresh, start, to, group_by)
     return _answer(request, await service.referrals_report(session, w, dims, rules))
 
 
@@ -156,12 +167,14 @@ async def outcomes_report(
     request: Request,
     session: SessionDep,
     caller: CallerDep,
+    refresh: RefreshDep,
+    rules: RulesDep,
     start: FromQuery = None,
     to: ToQuery = None,
     group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
 ) -> ReportRead | Response:
     """Per instrument score: people, mean scores, mean change with 95% CI, reliable change."""
-    w, dims, rules = await _inputs(request, start, to, group_by)
+    w, dims = await _inputs(refresh, start, to, group_by)
     return _answer(request, await service.outcomes_report(session, w, dims, rules))
 
 
@@ -176,10 +189,12 @@ async def equity_report(
     request: Request,
     session: SessionDep,
     caller: CallerDep,
+    refresh: RefreshDep,
+    rules: RulesDep,
     start: FromQuery = None,
     to: ToQuery = None,
     group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
 ) -> ReportRead | Response:
     """By IMD quintile: referral share, engagement, completion, wellbeing, and the gap."""
-    w, dims, rules = await _inputs(request, start, to, group_by)
+    w, dims = await _inputs(refresh, start, to, group_by)
     return _answer(request, await service.equity_report(session, w, dims, rules))

@@ -380,7 +380,7 @@ async def refresh(
 ) -> Refreshed:
     """Bring the summary rows of every queued referral (or of all, ``everything``) up to date,
     in a transaction of its own, committed before this returns. ``write_lock``: the app's
-    SQLite writer lock (``app.state.sqlite_write_lock``; None on PostgreSQL)."""
+    SQLite writer lock (``app.deps.write_lock_of``; None on PostgreSQL)."""
     if not everything and not await _pending(sessionmaker):
         return Refreshed(0)
     async with transaction(sessionmaker, write=True, lock=write_lock) as session:

@@ -20,6 +20,7 @@ from app.fhir.http import fhir_base, search_request
 from app.fhir.responses import FhirResponse, search_routes
 from app.fhir.search import page_links
 from app.terminology import codesystems, service
+from app.terminology.dependencies import NeedMappingsDep
 from app.terminology.schemas import (
     NeedPhraseList,
     NeedPhraseRead,
@@ -103,7 +104,7 @@ async def list_snomed_needs(session: SessionDep, _caller: AdminDep) -> SnomedNee
     responses={201: {"model": SnomedNeedRead, "description": "a new administrator mapping"}},
 )
 async def put_snomed_need(
-    request: Request,
+    need_mappings: NeedMappingsDep,
     concept_id: str,
     body: SnomedNeedWrite,
     session: SessionDep,
@@ -112,7 +113,7 @@ async def put_snomed_need(
 ) -> SnomedNeedRead:
     """Map a SNOMED CT concept to a need (creates or replaces the administrator's row)."""
     mapping, created = await service.put(session, concept_id, body, caller.principal)
-    request.app.state.need_mappings.invalidate()
+    need_mappings.invalidate()
     response.status_code = 201 if created else 200
     return mapping
 
@@ -124,11 +125,11 @@ async def put_snomed_need(
     response_class=Response,
 )
 async def delete_snomed_need(
-    request: Request, concept_id: str, session: SessionDep, _caller: AdminDep
+    need_mappings: NeedMappingsDep, concept_id: str, session: SessionDep, _caller: AdminDep
 ) -> Response:
     """Delete an administrator's mapping; a shipped mapping for the concept applies again."""
     await service.delete(session, concept_id)
-    request.app.state.need_mappings.invalidate()
+    need_mappings.invalidate()
     return Response(status_code=204)
 
 
@@ -147,7 +148,7 @@ async def list_need_phrases(session: SessionDep, _caller: AdminDep) -> NeedPhras
     responses={201: {"model": NeedPhraseRead, "description": "a new administrator phrase"}},
 )
 async def put_need_phrase(
-    request: Request,
+    need_mappings: NeedMappingsDep,
     phrase: str,
     body: NeedPhraseWrite,
     session: SessionDep,
@@ -156,7 +157,7 @@ async def put_need_phrase(
 ) -> NeedPhraseRead:
     """Map a phrase (normalised) to a need: creates or replaces the administrator's row."""
     entry, created = await service.put_phrase(session, phrase, body, caller.principal)
-    request.app.state.need_mappings.invalidate()
+    need_mappings.invalidate()
     response.status_code = 201 if created else 200
     return entry
 
@@ -168,9 +169,9 @@ async def put_need_phrase(
     response_class=Response,
 )
 async def delete_need_phrase(
-    request: Request, phrase: str, session: SessionDep, _caller: AdminDep
+    need_mappings: NeedMappingsDep, phrase: str, session: SessionDep, _caller: AdminDep
 ) -> Response:
     """Delete an administrator's phrase; a shipped phrase, if any, applies again."""
     await service.delete_phrase(session, phrase)
-    request.app.state.need_mappings.invalidate()
+    need_mappings.invalidate()
     return Response(status_code=204)

@@ -38,7 +38,8 @@ async def test_the_snapshot_is_built_at_start_and_then_kept_fresh(
     async with committed_app.router.lifespan_context(committed_app):
         assert await committed_app.state.match_warmup is True
     key = snapshot.key_of(engine.url)
-    built = snapshot._directories[key]
+    snapshots = committed_app.state.match_snapshots
+    built = snapshots.directories[key]
     assert len(built.activities) == 40
     assert threads == ["assetlink-match-warm-up"]  # loaded off the serving thread
     assert built._index is not None  # the first match has nothing left to build
@@ -48,16 +49,17 @@ async def test_the_snapshot_is_built_at_start_and_then_kept_fresh(
         await writer.execute(update(Activity).where(Activity.id == changed).values(name="Later"))
         await writer.commit()
     async with sessions() as reader:
-        assert await snapshot.directory(reader) is built
+        assert await snapshots.directory(reader) is built
     assert built.activities[changed].name == "Later"
     assert threads == ["assetlink-match-warm-up", "MainThread"]  # only the change was read
 
 
 async def test_a_snapshot_made_by_a_match_first_is_kept(engine: AsyncEngine, settings: Any) -> None:
+    snapshots = snapshot.Snapshots()
     async with async_sessionmaker(engine)() as session:
-        first = await snapshot.directory(session)
-    assert await service.warm_up(settings) is False
-    assert snapshot._directories[snapshot.key_of(engine.url)] is first
+        first = await snapshots.directory(session)
+    assert await service.warm_up(settings, snapshots) is False
+    assert snapshots.directories[snapshot.key_of(engine.url)] is first
 
 
 async def test_a_failed_warm_up_leaves_the_application_serving(
@@ -70,7 +72,7 @@ async def test_a_failed_warm_up_leaves_the_application_serving(
         ) as client:
             assert (await client.get("/livez")).status_code == 200
         assert await app.state.match_warmup is False
-    assert not snapshot._directories
+    assert not app.state.match_snapshots.directories
     assert "matching warm-up failed" in caplog.text
 
 
@@ -78,4 +80,4 @@ async def test_the_warm_up_can_be_switched_off(tmp_path: Path) -> None:
     app = create_app(make_settings(f"sqlite:///{tmp_path / 'db'}", match_warmup=False))
     async with app.router.lifespan_context(app):
         assert app.state.match_warmup is None
-    assert not snapshot._directories
+    assert not app.state.match_snapshots.directories

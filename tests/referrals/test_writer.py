@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit import service as audit
 from app.audit.models import AuditEvent
+from app.auth.context import Context
 from app.auth.dependencies import Caller
 from app.auth.policy import Action, authorize
 from app.auth.principal import Principal, Role
@@ -48,10 +49,10 @@ INSERTED = re.compile(r"\bINSERT INTO (\w+)")
 MOMENTS_AND_VALUES = ("lastUpdated", "lastModified", "authoredOn", "value")  # differ per referral
 
 
-def _context(app: Any, role: Role = Role.ADMIN, org: str = "X26") -> service.Context:
+def _context(app: Any, role: Role = Role.ADMIN, org: str = "X26") -> Context:
     principal = Principal(sub=f"test-{role.value}", role=role, org=org)
     caller = Caller(principal, Action.REFERRAL_CREATE, authorize(principal, Action.REFERRAL_CREATE))
-    return service.Context(
+    return Context(
         caller, audit.Actor(principal, f"req-{uuid.uuid4().hex[:8]}"), app.state.sessionmaker
     )
 
