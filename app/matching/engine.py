@@ -27,6 +27,9 @@ from datetime import date, datetime, time
 from typing import Literal
 
 from app.matching import rules
+from app.matching.labels import ACCESSIBILITY_LABELS, DAY_PLURALS, LANGUAGE_NAMES
+from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
+from app.matching.labels import NEED_LABELS as NEED_LABELS
 from app.matching.rules import ACCEPTS, ALL_DAYS, RAD, PersonView
 from app.matching.rules import ACCESSIBILITY as ACCESSIBILITY
 from app.matching.rules import DAYS as DAYS
@@ -35,7 +38,7 @@ from app.matching.rules import days_on as days_on
 from app.matching.rules import has_free_option as has_free_option
 from app.matching.rules import scheduled_on as scheduled_on
 from app.matching.scoring import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
-from app.matching.scoring import ENGLISH, Scoring
+from app.matching.scoring import ENGLISH, PLENTY_OF_PLACES, Fits, Scoring
 from app.matching.scoring import Components as Components
 from app.matching.scoring import Suitability as Suitability
 from app.matching.scoring import Weights as Weights
@@ -49,86 +52,6 @@ Attendance = Literal["in-person", "online", "phone"]
 ATTENDANCE_MODES = frozenset({"in-person", "online", "phone", "any"})
 DIGITAL_ACCESS = frozenset({"none", "limited", "full"})
 SUITED_THRESHOLD = 0.6  # "Can help with <need>" from this suitability up
-
-NEED_LABELS: Mapping[str, str] = {
-    "loneliness-isolation": "loneliness",
-    "low-mood": "low mood",
-    "anxiety-stress": "anxiety and stress",
-    "long-term-condition": "living with a long-term condition",
-    "physical-inactivity": "physical inactivity",
-    "bereavement": "bereavement",
-    "carer-support": "carers",
-    "debt-finance": "debt and money worries",
-    "housing": "housing problems",
-    "employment-learning": "work and learning",
-    "other": "other needs",
-}
-CATEGORY_LABELS: Mapping[str, str] = {
-    "arts-creative": "arts and crafts",
-    "music-singing": "music and singing",
-    "heritage-museums": "heritage and museums",
-    "libraries-reading": "libraries and reading",
-    "nature-green": "nature and green spaces",
-    "gardening": "gardening",
-    "physical-activity": "physical activity",
-    "walking": "walking",
-    "dance": "dance",
-    "social-groups": "social groups",
-    "befriending": "befriending",
-    "learning-skills": "learning new skills",
-    "volunteering": "volunteering",
-    "advice-welfare": "advice and welfare",
-    "carers-support": "support for carers",
-    "bereavement-support": "bereavement support",
-    "peer-support": "peer support",
-    "digital-skills": "digital skills",
-    "food-cooking": "food and cooking",
-}
-ACCESSIBILITY_LABELS: Mapping[str, str] = {
-    "wheelchair": "Wheelchair accessible",
-    "step-free": "Step-free access",
-    "hearing-loop": "Hearing loop",
-    "large-print": "Large print",
-    "bsl": "British Sign Language",
-    "quiet-space": "Quiet space",
-}
-DAY_PLURALS: Mapping[str, str] = {
-    "mon": "Mondays",
-    "tue": "Tuesdays",
-    "wed": "Wednesdays",
-    "thu": "Thursdays",
-    "fri": "Fridays",
-    "sat": "Saturdays",
-    "sun": "Sundays",
-}
-# ISO 639 names of languages commonly spoken in England; other codes are shown as given.
-LANGUAGE_NAMES: Mapping[str, str] = {
-    "ar": "Arabic",
-    "bn": "Bengali",
-    "cy": "Welsh",
-    "de": "German",
-    "es": "Spanish",
-    "fa": "Persian",
-    "fr": "French",
-    "gu": "Gujarati",
-    "hi": "Hindi",
-    "it": "Italian",
-    "ku": "Kurdish",
-    "lt": "Lithuanian",
-    "pa": "Punjabi",
-    "pl": "Polish",
-    "pt": "Portuguese",
-    "ro": "Romanian",
-    "ru": "Russian",
-    "so": "Somali",
-    "ta": "Tamil",
-    "ti": "Tigrinya",
-    "tr": "Turkish",
-    "uk": "Ukrainian",
-    "ur": "Urdu",
-    "yue": "Cantonese",
-    "zh": "Chinese",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,14 +315,15 @@ def match(
     view = PersonView.of(person)
     scoring = Scoring.of(person, suitability, weights)
     excluded = [0] * (max(Rule) + 1)
-    consider, outcome = _considerer(scoring, limit, include_full, capacity or None, excluded)
+    ranking = _Ranking(limit)
+    consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
     reach = rules.reach(view)
     seen: set[str] = set()
     _add_ids(seen, activities)
     # whether a free option matters (rule 8, equity): else it is not looked for
     wants_free = view.free_only or scoring.deprived
     for a in activities:
-        _test(a, view, today, reach, wants_free, consider, excluded)
+        _plain(a, view, today, reach, wants_free, consider, excluded)
     for group in prescreened:
         _add_ids(seen, group.activities)
         _prescreened(group, view, consider)
@@ -408,73 +332,162 @@ def match(
     for site_group in sited:
         _add_ids(seen, [entry[0] for entry in site_group.entries])
         _sited(site_group, view, reach, consider, accessible, later)
-    eligible, first = outcome()
-    return _result(person, suitability, scoring, first, excluded, eligible)
+    # every candidate is either counted under a rule or eligible
+    given = len(seen)
+    return _result(person, suitability, scoring, ranking, excluded, given - sum(excluded))
 
 
-Consider = Callable[[Activity, int, Attendance, float | None, frozenset[str] | None, bool], None]
-"""(activity, the first of rules 4-9 it breaks or 0, attendance, distance km when in person,
-days on the day, a free option): counts the candidate under rule 3 or the rule it breaks, or
-scores it and keeps it if among the first."""
+Codes = tuple[frozenset[str], frozenset[str], frozenset[str]]  # categories, needs, languages
+Consider = Callable[
+    [Sequence[Activity], float | None, int, Attendance, frozenset[str] | None, bool], None
+]
+"""(activities, the distance in km when in person (else None), the first of rules 4-9 they
+break or 0, attendance, days on the day, a free option; all but the activities shared): counts
+each under rule 3 or the rule broken, or scores it and keeps it if among the first. Takes
+several at once, so that a prescreened group goes through in one call."""
+
+
+class _Ranking:
+    """The first `limit` survivors by (-score, distance, id), kept sorted: holding every
+    survivor kept thousands of objects alive per match, which the garbage collector promoted
+    and then scanned in full collections."""
+
+    __slots__ = ("first", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.first: list[tuple[float, float, str, _Scored]] = []
+
+    def keep(
+        self, key: tuple[float, float, str], scored: _Scored
+    ) -> tuple[float, float, str] | None:
+        """Insert a survivor below the last key; the last key once `limit` are kept."""
+        first = self.first
+        bisect.insort(first, (*key, scored))  # ids are unique: never compares the _Scored
+        if len(first) < self.limit:
+            return None
+        del first[self.limit :]
+        return first[-1][:3]
 
 
 def _considerer(
     scoring: Scoring,
-    limit: int,
+    ranking: _Ranking,
     include_full: bool,
     places: Mapping[str, int | None] | None,
     excluded: list[int],
-) -> tuple[Consider, Callable[[], tuple[int, list[tuple[float, float, str, _Scored]]]]]:
-    """The function every candidate goes through, and one that gives the number of eligible
-    activities and the first `limit` of them once every candidate has been considered."""
-    # The first `limit` survivors by (-score, distance, id), kept sorted: holding every
-    # survivor kept thousands of objects alive per call, which the garbage collector promoted
-    # and then scanned in full collections.
-    first: list[tuple[float, float, str, _Scored]] = []
-    last: tuple[float, float, str] | None = None  # the key of first[-1] once it is full
-    eligible = 0
-    score, components = scoring.score, scoring.components
-    has_place, insort, inf = rules.has_place, bisect.insort, math.inf
+) -> Consider:
+    """The function every candidate goes through (see `Consider`)."""
+    has_place, inf, exp, limit = rules.has_place, math.inf, math.exp, ranking.limit
+    wn, wi, wp, wl, wd, wc, we = scoring.shares
+    fits, day_fit_of, decay = scoring.fits, scoring.day_fit, scoring.decay
+    deprived = scoring.deprived
+    last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
+    remote_values = {"online": scoring.online, "phone": scoring.phone}
+    hybrid_online = scoring.online if scoring.also_online else -1.0
+    # Terms computed once: per days; in person per code set; remote per mode, day fit, code set.
+    days_seen: dict[frozenset[str] | None, tuple[float, float]] = {}
+    heads: dict[Codes, tuple[float, float, Fits]] = {}
+    remote: dict[str, dict[float, dict[Codes, tuple[float, Fits]]]] = {"online": {}, "phone": {}}
+    no_partials: dict[Codes, tuple[float, Fits]] = {}
 
     def consider(
-        a: Activity,
+        candidates: Sequence[Activity],
+        distance: float | None,
         broken: int,
         attendance: Attendance,
-        distance: float | None,
         days: frozenset[str] | None,
         free: bool,
     ) -> None:
-        nonlocal last, eligible
+        nonlocal last
+        if broken:
+            _count(candidates, broken, include_full, places, excluded)
+            return
+        # what the candidates share: the day fit, proximity (but a hybrid's), the equity's part
+        day = days_seen.get(days)
+        if day is None:
+            day_fit = day_fit_of(days)
+            day = days_seen[days] = (day_fit, wd * day_fit)
+        partials = no_partials
+        if distance is None:
+            proximity = remote_values[attendance]
+            by_day = remote[attendance]
+            partials = by_day.get(day[0]) or by_day.setdefault(day[0], {})
+        else:
+            proximity = exp(-decay * distance)
+        free_part = 0.5 if free else 0.0
+        for a in candidates:
+            available = (
+                a.capacity_available if places is None else places.get(a.id, a.capacity_available)
+            )
+            waitlist = not has_place(available)
+            if waitlist and not include_full:
+                excluded[Rule.CAPACITY] += 1
+                continue
+            if available is None:
+                spare = 1.0
+            elif waitlist:
+                spare = 0.0
+            else:
+                spare = available / (a.capacity_maximum or PLENTY_OF_PLACES)
+                if spare > 1.0:
+                    spare = 1.0
+            if deprived:
+                near = distance is not None and a.near_public_transport is True
+                equity = free_part + (0.5 if near else 0.0)
+            else:
+                equity = 0.0
+            codes = (a.categories, a.target_needs, a.languages)
+            # the terms are added in the order of `Weights`: the sum's rounding depends on it
+            if distance is None:
+                known = partials.get(codes)
+                if known is None:
+                    n, i, lang = fit = fits(a)
+                    known = partials[codes] = (
+                        wn * n + wi * i + wp * proximity + wl * lang + day[1],
+                        fit,
+                    )
+                fit, p = known[1], proximity
+                s = known[0] + wc * spare + we * equity
+            else:
+                p = proximity
+                if a.attending_type == "hybrid" and hybrid_online > p:
+                    p = hybrid_online  # also joined online
+                head = heads.get(codes)
+                if head is None:
+                    n, i, lang = fit = fits(a)
+                    head = heads[codes] = (wn * n + wi * i, wl * lang, fit)
+                fit = head[2]
+                s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity
+            s = 0.0 if s < 0.0 else 1.0 if s > 1.0 else s
+            if limit == 0 or (last is not None and -s > last[0]):
+                continue  # below the first `limit` whatever its distance and id
+            key = (-s, inf if distance is None else distance, a.id)
+            if last is not None and not key < last:
+                continue
+            components = (fit[0], fit[1], p, fit[2], day[0], spare, equity)
+            scored = _Scored(a, components, s, attendance, distance, waitlist, days, available)
+            last = ranking.keep(key, scored)
+
+    return consider
+
+
+def _count(
+    candidates: Sequence[Activity],
+    broken: int,
+    include_full: bool,
+    places: Mapping[str, int | None] | None,
+    excluded: list[int],
+) -> None:
+    """Counts candidates that break one of rules 4-9 under rule 3 (first) or that rule."""
+    for a in candidates:
         available = (
             a.capacity_available if places is None else places.get(a.id, a.capacity_available)
         )
-        waitlist = not has_place(available)
-        if waitlist and not include_full:
-            excluded[Rule.CAPACITY] += 1
-            return
-        if broken:
-            excluded[broken] += 1
-            return
-        s = score(a, attendance, distance, days, available, waitlist, free)
-        eligible += 1
-        if limit == 0 or (last is not None and -s > last[0]):
-            return  # below the first `limit` whatever its distance and id
-        key = (-s, inf if distance is None else distance, a.id)
-        if last is not None and not key < last:
-            return
-        scored = _Scored(a, components(), s, attendance, distance, waitlist, days, available)
-        insort(first, (*key, scored))  # ids are unique: never compares the _Scored
-        if len(first) >= limit:
-            del first[limit:]
-            last = first[-1][:3]
-
-    def outcome() -> tuple[int, list[tuple[float, float, str, _Scored]]]:
-        return eligible, first
-
-    return consider, outcome
+        excluded[broken if include_full or rules.has_place(available) else Rule.CAPACITY] += 1
 
 
-def _test(
+def _plain(
     a: Activity,
     view: PersonView,
     today: date,
@@ -495,7 +508,7 @@ def _test(
     mode = a.attending_type
     if mode == "online" or mode == "phone":
         broken = rules.remote(view, mode == "online", a.service_areas, free, days)
-        consider(a, broken, mode, None, days, free)
+        consider((a,), None, broken, mode, days, free)
         return
     # in person at the nearest location that meets the needs (rule 5) and is within reach (6)
     distance: float | None = None
@@ -511,14 +524,13 @@ def _test(
                 distance = found
     if distance is not None:
         broken = rules.after_attendance(view, a.service_areas, free, days)
-        consider(a, broken, "in-person", distance, days, free)
+        consider((a,), distance, broken, "in-person", days, free)
     elif mode == "hybrid":  # joined online instead
-        consider(
-            a, rules.remote(view, True, a.service_areas, free, days), "online", None, days, free
-        )
+        broken = rules.remote(view, True, a.service_areas, free, days)
+        consider((a,), None, broken, "online", days, free)
     else:
         broken = Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY
-        consider(a, broken, "in-person", None, days, free)
+        consider((a,), None, broken, "in-person", days, free)
 
 
 def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> None:
@@ -526,9 +538,7 @@ def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> No
     if group.online and not rules.can_join(view, True):
         raise ValueError("an online group was prescreened for a person without digital access")
     attendance: Attendance = "online" if group.online else "phone"
-    days, free = group.days, group.free
-    for a in group.activities:
-        consider(a, 0, attendance, None, days, free)
+    consider(group.activities, None, 0, attendance, group.days, group.free)
 
 
 def _sited(
@@ -558,19 +568,19 @@ def _sited(
             profile = decided[number] = (meets, rule, free, days)
         meets, rule, free, days = profile
         if not meets:
-            consider(a, Rule.ACCESSIBILITY, "in-person", None, days, free)
+            consider((a,), None, Rule.ACCESSIBILITY, "in-person", days, free)
             continue
         distance = reach(lat, lon, cos_lat)
         if distance is None:
             rule = Rule.TRAVEL_DISTANCE
-        consider(a, rule, "in-person", distance, days, free)
+        consider((a,), distance, rule, "in-person", days, free)
 
 
 def _result(
     person: Person,
     suitability: Suitability,
     scoring: Scoring,
-    first: list[tuple[float, float, str, _Scored]],
+    ranking: _Ranking,
     excluded: list[int],
     eligible: int,
 ) -> MatchResult:
@@ -592,7 +602,7 @@ def _result(
             distance_km=s.distance_km,
             waitlist=s.waitlist,
         )
-        for s in (t[3] for t in first)
+        for s in (t[3] for t in ranking.first)
     )
     warnings = []
     if person.location is None:

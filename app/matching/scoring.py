@@ -24,10 +24,12 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
 Score: the weighted mean of the components with `Weights` (divided by the weights' sum, so the
 defaults, which sum to 1, are the shares), clamped to [0, 1].
 
-Need, interest and language fit depend only on the activity's code sets, which are few and
-shared, so `Scoring` computes them once per distinct set in a match; the terms are always added
-in the same order, so an activity scores the same to the last bit whichever way it reached the
-engine. Pure: no I/O, no settings, no clock.
+This module holds the components that depend only on an activity's code sets and days (few
+and shared, so computed once per distinct value in a match), the proximity values and the
+weights; the engine's per-candidate function (`engine._considerer`, the innermost loop of
+matching, kept in one frame) computes in-person proximity, spare capacity and equity as above
+and adds the weighted terms, always in the order of `Weights`, so an activity scores the same to
+the last bit whichever way it reached the engine. Pure: no I/O, no settings, no clock.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
-    from app.matching.engine import Activity, Attendance, Person
+    from app.matching.engine import Activity, Person
 
 Suitability = Mapping[str, Mapping[str, float]]
 """need code -> {activity-category code: suitability in [0, 1]} (DESIGN 5.4; data, not code)."""
@@ -104,27 +106,26 @@ def primary_language(code: str) -> str:
     return code.partition("-")[0].strip().lower()
 
 
-Score = Callable[
-    ["Activity", "Attendance", float | None, frozenset[str] | None, int | None, bool, bool], float
-]
-"""(activity, attendance, distance km when in person, days on the day, places available,
-waiting list, a free option) -> the score."""
+Fits = tuple[float, float, float]  # need, interest and language fit
 
 
 @dataclass(frozen=True, slots=True)
 class Scoring:
-    """How one person scores activities, built once per match by `Scoring.of`.
-
-    ``score`` gives an activity's score; ``components`` then gives the components of the
-    activity last scored (only wanted for the few that are returned, so they are not built for
-    every one)."""
+    """How one person scores activities, built once per match by `Scoring.of`: the weights as
+    shares, the proximity values, and the components that depend only on an activity's code
+    sets (``fits``) or days (``day_fit``), each computed once per distinct value it reads."""
 
     needs: tuple[str, ...]  # the person's needs, without repeats, most important first
     rows: Mapping[str, Mapping[str, float]]  # their rows of the suitability table
     languages: tuple[str, ...]  # the person's primary language subtags, preferred first
-    deprived: bool  # lives in IMD decile 1-3 (equity reads a free option)
-    score: Score
-    components: Callable[[], tuple[float, float, float, float, float, float, float]]
+    shares: tuple[float, float, float, float, float, float, float]  # weights / their sum
+    online: float  # proximity of an activity joined online
+    phone: float  # proximity of one by phone
+    also_online: bool  # a hybrid activity attended in person also counts as online
+    decay: float  # in person, proximity = exp(-decay * distance_km)
+    deprived: bool  # lives in IMD decile 1-3 (equity)
+    fits: Callable[[Activity], Fits]
+    day_fit: Callable[[frozenset[str] | None], float]
 
     @classmethod
     def of(cls, person: Person, suitability: Suitability, weights: Weights) -> Scoring:
@@ -134,140 +135,91 @@ class Scoring:
             if any(not 0 <= v <= 1 for v in row.values()):
                 raise ValueError(f"suitability for need {need!r} must lie in [0, 1]")
         languages = tuple(dict.fromkeys(primary_language(c) for c in person.languages)) or ("en",)
-        deprived = person.imd_decile is not None and person.imd_decile in DEPRIVED_DECILES
-        score, components = _scorer(person, rows, languages, weights, deprived)
-        return cls(needs, rows, languages, deprived, score, components)
+        total = weights.total
+        wn, wi, wp, wl, wd, wc, we = (getattr(weights, f.name) / total for f in fields(weights))
+        online = REMOTE_PROXIMITY["online"][person.attendance_mode]
+        if person.digital_access == "limited":
+            online *= LIMITED_DIGITAL_FACTOR
+        return cls(
+            needs=needs,
+            rows=rows,
+            languages=languages,
+            shares=(wn, wi, wp, wl, wd, wc, we),
+            online=online,
+            phone=REMOTE_PROXIMITY["phone"][person.attendance_mode],
+            also_online=person.digital_access != "none",
+            decay=math.log(2) / PROXIMITY_HALF_LIFE_KM,
+            deprived=person.imd_decile is not None and person.imd_decile in DEPRIVED_DECILES,
+            fits=_fits(person, rows, languages),
+            day_fit=_day_fit(person.available_days),
+        )
+
+
+def _day_fit(person_days: frozenset[str]) -> Callable[[frozenset[str] | None], float]:
+    def day_fit(days: frozenset[str] | None) -> float:
+        if person_days and days is not None:
+            return len(person_days & days) / min(len(person_days), len(days))
+        return NEUTRAL
+
+    return day_fit
 
 
 def _fits(
     person: Person, rows: Mapping[str, Mapping[str, float]], languages: tuple[str, ...]
 ) -> Callable[[Activity], tuple[float, float, float]]:
-    """Need, interest and language fit of an activity for the person."""
+    """Need, interest and language fit of an activity for the person. Each depends on fewer
+    of the activity's code sets than the three together, so each is computed once per
+    distinct value of what it reads."""
     need_rows = list(rows.items())
     interests = person.interests
     first_language, other_languages = languages[0], frozenset(languages[1:])
+    need_fits: dict[tuple[frozenset[str], frozenset[str]], float] = {}
+    interest_fits: dict[frozenset[str], float] = {}
+    language_fits: dict[frozenset[str], float] = {}
 
     def fits(a: Activity) -> tuple[float, float, float]:
         categories = a.categories
-        if need_rows:
-            targets = a.target_needs
-            fit_sum = 0.0
-            for need, row in need_rows:
-                if need in targets:
-                    fit_sum += 1.0
-                else:
-                    top = 0.0
-                    for c in categories:
-                        v = row.get(c, 0.0)
-                        if v > top:
-                            top = v
-                    fit_sum += top
-            need_fit = fit_sum / len(need_rows)
-        else:
-            need_fit = NEUTRAL
+        fit_key = (categories, a.target_needs)
+        need_fit = need_fits.get(fit_key)
+        if need_fit is None:
+            if need_rows:
+                targets = a.target_needs
+                fit_sum = 0.0
+                for need, row in need_rows:
+                    if need in targets:
+                        fit_sum += 1.0
+                    else:
+                        top = 0.0
+                        for c in categories:
+                            v = row.get(c, 0.0)
+                            if v > top:
+                                top = v
+                        fit_sum += top
+                need_fit = fit_sum / len(need_rows)
+            else:
+                need_fit = NEUTRAL
+            need_fits[fit_key] = need_fit
 
-        if not interests:
-            interest_fit = NEUTRAL
-        elif categories:
-            interest_fit = len(interests & categories) / min(len(interests), len(categories))
-        else:
-            interest_fit = 0.0
+        interest_fit = interest_fits.get(categories)
+        if interest_fit is None:
+            if not interests:
+                interest_fit = NEUTRAL
+            elif categories:
+                interest_fit = len(interests & categories) / min(len(interests), len(categories))
+            else:
+                interest_fit = 0.0
+            interest_fits[categories] = interest_fit
 
-        offered = {primary_language(c) for c in a.languages} if a.languages else ENGLISH
-        if first_language in offered:
-            language_fit = 1.0
-        elif not other_languages.isdisjoint(offered):
-            language_fit = SECONDARY_LANGUAGE_FIT
-        else:
-            language_fit = 0.0
+        language_fit = language_fits.get(a.languages)
+        if language_fit is None:
+            offered = {primary_language(c) for c in a.languages} if a.languages else ENGLISH
+            if first_language in offered:
+                language_fit = 1.0
+            elif not other_languages.isdisjoint(offered):
+                language_fit = SECONDARY_LANGUAGE_FIT
+            else:
+                language_fit = 0.0
+            language_fits[a.languages] = language_fit
         return need_fit, interest_fit, language_fit
 
     return fits
-
-
-def _scorer(
-    person: Person,
-    rows: Mapping[str, Mapping[str, float]],
-    languages: tuple[str, ...],
-    weights: Weights,
-    deprived: bool,
-) -> tuple[Score, Callable[[], tuple[float, float, float, float, float, float, float]]]:
-    total = weights.total
-    wn, wi, wp, wl, wd, wc, we = (getattr(weights, f.name) / total for f in fields(weights))
-    fits = _fits(person, rows, languages)
-    person_days = person.available_days
-    online_value = REMOTE_PROXIMITY["online"][person.attendance_mode]
-    if person.digital_access == "limited":
-        online_value *= LIMITED_DIGITAL_FACTOR
-    phone_value = REMOTE_PROXIMITY["phone"][person.attendance_mode]
-    also_online = person.digital_access != "none"  # a hybrid attended in person
-    decay = math.log(2) / PROXIMITY_HALF_LIFE_KM
-    exp = math.exp
-    # per code set: need + interest terms, language term, need fit, interest fit, language fit
-    heads: dict[
-        tuple[frozenset[str], frozenset[str], frozenset[str]],
-        tuple[float, float, float, float, float],
-    ] = {}
-    day_terms: dict[frozenset[str] | None, tuple[float, float]] = {}  # day fit and its term
-    head = (0.0, 0.0, 0.0, 0.0, 0.0)
-    proximity = spare = equity = 0.0
-    day = (0.0, 0.0)
-
-    def score(
-        a: Activity,
-        attendance: Attendance,
-        distance: float | None,
-        days: frozenset[str] | None,
-        available: int | None,
-        waitlist: bool,
-        free: bool,
-    ) -> float:
-        nonlocal head, proximity, day, spare, equity
-        codes = (a.categories, a.target_needs, a.languages)
-        known = heads.get(codes)
-        if known is None:
-            need_fit, interest_fit, language_fit = fits(a)
-            known = heads[codes] = (
-                wn * need_fit + wi * interest_fit,
-                wl * language_fit,
-                need_fit,
-                interest_fit,
-                language_fit,
-            )
-        head = known
-        if distance is not None:
-            proximity = exp(-decay * distance)
-            if also_online and a.attending_type == "hybrid" and online_value > proximity:
-                proximity = online_value
-        else:
-            proximity = online_value if attendance == "online" else phone_value
-        on_days = day_terms.get(days)
-        if on_days is None:
-            if person_days and days is not None:
-                day_fit = len(person_days & days) / min(len(person_days), len(days))
-            else:
-                day_fit = NEUTRAL
-            on_days = day_terms[days] = (day_fit, wd * day_fit)
-        day = on_days
-        if available is None:
-            spare = 1.0
-        elif waitlist:
-            spare = 0.0
-        else:
-            spare = available / (a.capacity_maximum or PLENTY_OF_PLACES)
-            if spare > 1.0:
-                spare = 1.0
-        if deprived:
-            equity = (0.5 if free else 0.0) + (
-                0.5 if attendance == "in-person" and a.near_public_transport is True else 0.0
-            )
-        else:
-            equity = 0.0
-        # in this order, always: the sum's rounding depends on it
-        total = known[0] + wp * proximity + known[1] + on_days[1] + wc * spare + we * equity
-        return 0.0 if total < 0.0 else 1.0 if total > 1.0 else total
-
-    def components() -> tuple[float, float, float, float, float, float, float]:
-        return (head[2], head[3], proximity, head[4], day[0], spare, equity)
-
-    return score, components
