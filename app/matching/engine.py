@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -535,7 +536,7 @@ def _plain(
 
 def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> None:
     """A prescreened group: only rule 3 is left, which `consider` applies."""
-    if group.online and not rules.can_join(view, True):
+    if group.online and not view.digital:  # rule 4
         raise ValueError("an online group was prescreened for a person without digital access")
     attendance: Attendance = "online" if group.online else "phone"
     consider(group.activities, None, 0, attendance, group.days, group.free)
@@ -551,9 +552,10 @@ def _sited(
 ) -> None:
     """Sited entries: rules 5 and 7-9 once per profile (from the parts' results in
     ``accessible`` and ``later``, shared by the groups of a match: profiles are many, their
-    parts few), rule 6 per entry; rule 3 is left to `consider`."""
+    parts few), rule 6 per entry; those that break one go to `consider` together per rule."""
     profiles = group.profiles
-    decided: list[tuple[bool, int, bool, frozenset[str] | None] | None] = [None] * len(profiles)
+    decided: list[tuple[int, bool, frozenset[str] | None] | None] = [None] * len(profiles)
+    broken: dict[int, list[Activity]] = defaultdict(list)  # per rule
     for a, lat, lon, cos_lat, number in group.entries:
         profile = decided[number]
         if profile is None:
@@ -565,15 +567,20 @@ def _sited(
             rule = later.get(parts)
             if rule is None:
                 rule = later[parts] = rules.after_attendance(view, service_areas, free, days)
-            profile = decided[number] = (meets, rule, free, days)
-        meets, rule, free, days = profile
-        if not meets:
-            consider((a,), None, Rule.ACCESSIBILITY, "in-person", days, free)
+            profile = decided[number] = (rule if meets else Rule.ACCESSIBILITY, free, days)
+        rule, free, days = profile
+        if rule == Rule.ACCESSIBILITY:
+            broken[rule].append(a)
             continue
         distance = reach(lat, lon, cos_lat)
         if distance is None:
-            rule = Rule.TRAVEL_DISTANCE
-        consider((a,), distance, rule, "in-person", days, free)
+            broken[Rule.TRAVEL_DISTANCE].append(a)
+        elif rule:
+            broken[rule].append(a)
+        else:
+            consider((a,), distance, 0, "in-person", days, free)
+    for rule, activities in broken.items():
+        consider(activities, None, rule, "in-person", None, False)
 
 
 def _result(

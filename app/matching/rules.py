@@ -191,14 +191,6 @@ def has_place(available: int | None) -> bool:
     return available is None or available > 0
 
 
-# Rule 4
-
-
-def can_join(person: PersonView, online: bool) -> bool:
-    """Rule 4, for how the person would take part (``online`` or else in person or by phone)."""
-    return person.digital or not online
-
-
 # Rule 5
 
 
@@ -240,31 +232,15 @@ def reach(person: PersonView) -> Callable[[float, float, float], float | None]:
     return within
 
 
-# Rule 7
-
-
-def in_service_area(person: PersonView, service_areas: frozenset[str]) -> bool:
-    """Rule 7, for the activity's service areas (any case; empty = anywhere)."""
-    if not service_areas:
-        return True
-    areas = person.areas
-    return any(code.upper() in areas for code in service_areas)
-
-
-# Rule 8
+# Rules 4 and 7-9, after attendance is known: what the snapshot's groups of activities share
 
 
 def has_free_option(activity: Activity) -> bool:
     """What rule 8 (and equity) read of the cost options."""
-    return any(option.free or option.amount == 0 for option in activity.cost_options)
-
-
-def affordable(person: PersonView, free: bool) -> bool:
-    """Rule 8, for whether the activity has a free option."""
-    return free or not person.free_only
-
-
-# Rule 9
+    for option in activity.cost_options:  # noqa: SIM110 (a loop: cheaper than any() here)
+        if option.free or option.amount == 0:
+            return True
+    return False
 
 
 def days_on(activity: Activity, today: date) -> frozenset[str] | None:
@@ -283,24 +259,18 @@ def days_on(activity: Activity, today: date) -> frozenset[str] | None:
     return days
 
 
-def on_a_day(person: PersonView, days: frozenset[str] | None) -> bool:
-    """Rule 9, for the activity's days on the day (None = unknown)."""
-    return not person.days or days is None or not person.days.isdisjoint(days)
-
-
-# The rules in counting order, over the parts that groups of activities share
-
-
 def after_attendance(
     person: PersonView, service_areas: frozenset[str], free: bool, days: frozenset[str] | None
 ) -> int:
-    """The first of rules 7, 8 and 9 broken (0 for none)."""
-    if not in_service_area(person, service_areas):
-        return Rule.SERVICE_AREA
-    if not affordable(person, free):
-        return Rule.COST
-    if not on_a_day(person, days):
-        return Rule.AVAILABLE_DAYS
+    """The first of rules 7, 8 and 9 broken (0 for none), for the activity's service areas
+    (any case; empty = anywhere), whether it has a free option, and its days on the day (None
+    = unknown)."""
+    if service_areas and not any(code.upper() in person.areas for code in service_areas):
+        return Rule.SERVICE_AREA  # 7
+    if person.free_only and not free:
+        return Rule.COST  # 8
+    if person.days and days is not None and person.days.isdisjoint(days):
+        return Rule.AVAILABLE_DAYS  # 9
     return 0
 
 
@@ -313,6 +283,6 @@ def remote(
 ) -> int:
     """The first of rules 4 and 7-9 broken by an activity joined online (else by phone),
     0 for none: what an online or phone activity can break after rules 1-3."""
-    if not can_join(person, online):
-        return Rule.DIGITAL_ACCESS
+    if online and not person.digital:
+        return Rule.DIGITAL_ACCESS  # 4
     return after_attendance(person, service_areas, free, days)

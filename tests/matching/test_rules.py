@@ -76,12 +76,6 @@ def test_rule_3_a_place_unless_none_left() -> None:
     assert not rules.has_place(-1)
 
 
-def test_rule_4_online_needs_digital_access() -> None:
-    assert not rules.can_join(view(digital_access="none"), online=True)
-    assert rules.can_join(view(digital_access="none"), online=False)
-    assert rules.can_join(view(digital_access="limited"), online=True)
-
-
 def test_rule_5_step_free_is_met_by_wheelchair_access_but_not_the_reverse() -> None:
     step_free = view(accessibility_needs=frozenset({"step-free"}))
     wheelchair = view(accessibility_needs=frozenset({"wheelchair"}))
@@ -104,21 +98,25 @@ def test_rule_6_within_the_travel_distance_bounds_included() -> None:
     assert rules.reach(view(location=None))(*HOME, math.cos(math.radians(HOME[0]))) is None
 
 
-def test_rules_7_to_9() -> None:
+def test_rules_4_and_7_to_9() -> None:
     person = view(area_codes=frozenset({"M1"}), free_only=True, available_days=frozenset({"tue"}))
-    assert rules.in_service_area(person, frozenset())
-    assert rules.in_service_area(person, frozenset({"m1", "M2"}))
-    assert not rules.in_service_area(person, frozenset({"M2"}))
-    assert rules.affordable(person, free=True)
-    assert not rules.affordable(person, free=False)
-    assert rules.affordable(view(), free=False)
-    assert rules.on_a_day(person, None)
-    assert rules.on_a_day(person, frozenset({"tue", "wed"}))
-    assert not rules.on_a_day(person, frozenset({"wed"}))
-    assert rules.on_a_day(view(), frozenset({"wed"}))
-    free = (CostOption(amount=0),)
-    assert rules.has_free_option(activity(cost_options=free))
+    tuesday = frozenset({"tue", "wed"})
+    assert rules.after_attendance(person, frozenset(), True, tuesday) == 0
+    assert rules.after_attendance(person, frozenset({"m1", "M2"}), True, tuesday) == 0
+    assert rules.after_attendance(person, frozenset({"M2"}), True, tuesday) == Rule.SERVICE_AREA
+    assert rules.after_attendance(person, frozenset(), False, tuesday) == Rule.COST
+    assert rules.after_attendance(view(), frozenset(), False, tuesday) == 0
+    assert rules.after_attendance(person, frozenset(), True, None) == 0
+    assert rules.after_attendance(person, frozenset(), True, frozenset({"wed"})) == 9
+    assert rules.after_attendance(view(), frozenset(), True, frozenset({"wed"})) == 0
+    offline = view(digital_access="none")
+    assert rules.remote(offline, True, frozenset(), True, None) == Rule.DIGITAL_ACCESS
+    assert rules.remote(offline, False, frozenset(), True, None) == 0
+    assert rules.remote(view(digital_access="limited"), True, frozenset(), True, None) == 0
+    assert rules.has_free_option(activity(cost_options=(CostOption(amount=0),)))
+    assert rules.has_free_option(activity(cost_options=(CostOption(free=True, amount=3),)))
     assert not rules.has_free_option(activity(cost_options=(CostOption(amount=2.5),)))
+    assert not rules.has_free_option(activity())
 
 
 def test_the_first_rule_broken_is_the_one_counted() -> None:
