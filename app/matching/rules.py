@@ -35,10 +35,13 @@ with no ``byday`` runs every day when ``freq`` is ``daily`` and on unknown days 
 valid schedule has unknown days (or there are no schedules) the activity's days are unknown, so
 rule 9 does not apply (and day fit is neutral).
 
-Each rule is one function over what it reads: the person as a `PersonView` (computed once per
-match) and the parts of the activity the rule reads, so that the engine, which tests activities,
-and the directory snapshot, which tests groups of activities sharing those parts, apply the same
-code. Pure: no I/O, no settings, no clock.
+Each rule is written once, here, over what it reads: the person as a `PersonView` (computed
+once per match) and the parts of the activity the rule reads, so that the engine, which tests
+activities, and the directory snapshot, which tests groups of activities sharing those parts,
+run the same code. Rules 1, 2, 3, 5 and 6 have a function each (`active`, `eligible`,
+`has_place`, `accessible`, `reach`); rules 4 and 7-9, which always follow attendance and are
+read together from the parts groups share, are `remote` and `after_attendance`, in counting
+order. Pure: no I/O, no settings, no clock.
 """
 
 from __future__ import annotations
