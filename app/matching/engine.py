@@ -554,6 +554,7 @@ def _sited(
     ``accessible`` and ``later``, shared by the groups of a match: profiles are many, their
     parts few), rule 6 per entry; those that break one go to `consider` together per rule."""
     profiles = group.profiles
+    inaccessible, beyond = Rule.ACCESSIBILITY, Rule.TRAVEL_DISTANCE  # enum lookups are slow
     decided: list[tuple[int, bool, frozenset[str] | None] | None] = [None] * len(profiles)
     broken: dict[int, list[Activity]] = defaultdict(list)  # per rule
     for a, lat, lon, cos_lat, number in group.entries:
@@ -567,14 +568,14 @@ def _sited(
             rule = later.get(parts)
             if rule is None:
                 rule = later[parts] = rules.after_attendance(view, service_areas, free, days)
-            profile = decided[number] = (rule if meets else Rule.ACCESSIBILITY, free, days)
+            profile = decided[number] = (rule if meets else inaccessible, free, days)
         rule, free, days = profile
-        if rule == Rule.ACCESSIBILITY:
+        if rule == inaccessible:
             broken[rule].append(a)
             continue
         distance = reach(lat, lon, cos_lat)
         if distance is None:
-            broken[Rule.TRAVEL_DISTANCE].append(a)
+            broken[beyond].append(a)
         elif rule:
             broken[rule].append(a)
         else:
