@@ -22,7 +22,7 @@ from app.db import create_engine, create_sessionmaker
 from app.directory import schedules
 from app.directory import service as directory_service
 from app.directory.schemas import ActivityRead
-from app.matching import engine, snapshot
+from app.matching import engine, rules, snapshot
 from app.ops.metrics import MATCHES_SERVED
 from app.referrals import needs as referrals_needs
 from app.referrals import service as referrals_service
@@ -219,7 +219,7 @@ def _venue(
     if match.distance_km is None or person is None:
         return None
     located = [
-        (abs(engine.haversine_km(*person, loc.latitude, loc.longitude) - match.distance_km), i)
+        (abs(rules.haversine_km(*person, loc.latitude, loc.longitude) - match.distance_km), i)
         for i, loc in enumerate(activity.locations)
         if loc.latitude is not None and loc.longitude is not None
     ]

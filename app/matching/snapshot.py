@@ -44,7 +44,7 @@ from typing import TypeVar
 from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.matching import engine, repository
+from app.matching import engine, repository, rules
 
 REMOTE_TYPES = frozenset({"online", "phone", "hybrid"})
 KM_PER_DEGREE = 111.32
@@ -65,11 +65,6 @@ def travel_box(location: tuple[float, float], max_travel_km: float) -> Box:
 
 def _cell_index(degrees: float) -> int:
     return math.floor(max(-400.0, min(400.0, degrees)) / CELL_DEGREES)
-
-
-def _listed(a: engine.Activity) -> bool:
-    """The first part of rule 1, which does not depend on the person or the day."""
-    return a.status == "active" and a.accepting_referrals
 
 
 @dataclass(frozen=True)
@@ -158,7 +153,7 @@ class _Index:
         online_views: dict[str, engine.Activity] = {}
         for a in activities.values():
             if a.attending_type in REMOTE_TYPES:
-                if not _listed(a):
+                if not rules.listed(a):
                     remote_unlisted += 1
                     continue
                 remote.append(a)
@@ -189,7 +184,8 @@ Profile = tuple[bool, frozenset[str], bool, frozenset[str] | None]
 
 
 def _full(available: int | None) -> bool:
-    return available is not None and available <= 0
+    """Rule 3 broken, as a count."""
+    return not rules.has_place(available)
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity, as dictionary keys
@@ -270,7 +266,7 @@ class _Cell:
 
 def _open_on(a: engine.Activity, today: dt.date) -> Eligibility | None:
     """The activity's age limits and gender, or None when it breaks rule 1 on ``today``."""
-    if not (_listed(a) and engine.scheduled_on(a, today)):
+    if not rules.active(a, today):
         return None
     return (a.minimum_age, a.maximum_age, a.eligibility_gender)
 
@@ -310,7 +306,7 @@ class _Day:
         )
         placed: dict[str, tuple[Eligibility, Profile, bool, int]] = {}
         for a in remote:
-            if not engine.scheduled_on(a, today):
+            if not rules.scheduled_on(a, today):
                 unscheduled += 1
                 continue
             key = (a.minimum_age, a.maximum_age, a.eligibility_gender)
@@ -318,8 +314,8 @@ class _Day:
             profile = (
                 view.attending_type == "online",
                 frozenset(c.upper() for c in a.service_areas),
-                engine.has_free_option(a),
-                engine.days_on(a, today),
+                rules.has_free_option(a),
+                rules.days_on(a, today),
             )
             members = profiled[key][profile]
             placed[a.id] = (key, profile, _full(a.capacity_available), len(members))
@@ -358,21 +354,6 @@ class _Day:
             ground,
             list(sites),
         )
-
-
-def _broken(profile: Profile, person: engine.Person, areas: frozenset[str]) -> int:
-    """The first of rules 4, 7, 8, 9 an online or phone activity of this profile breaks for
-    the person (0 for none), as `engine.match` tests them."""
-    online, service_areas, free, days = profile
-    if online and person.digital_access == "none":
-        return int(engine.Rule.DIGITAL_ACCESS)
-    if service_areas and service_areas.isdisjoint(areas):
-        return int(engine.Rule.SERVICE_AREA)
-    if person.free_only and not free:
-        return int(engine.Rule.COST)
-    if person.available_days and days is not None and person.available_days.isdisjoint(days):
-        return int(engine.Rule.AVAILABLE_DAYS)
-    return 0
 
 
 class Directory:
@@ -480,16 +461,15 @@ class Directory:
         index, day = self.prepare(today)
         excluded = dict.fromkeys(engine.Rule, 0)
         excluded[engine.Rule.ACTIVE] = index.remote_unlisted + day.unscheduled
-        gender = person.gender.lower() if person.gender else None
+        view = rules.PersonView.of(person)
         allowed: dict[Eligibility, bool] = {}  # rule 2 per age limits and gender
 
         def allows(key: Eligibility) -> bool:
             ok = allowed.get(key)
             if ok is None:
-                ok = allowed[key] = engine.eligible(*key, person.age, gender)
+                ok = allowed[key] = rules.eligible(view, *key)
             return ok
 
-        areas = frozenset(code.strip().upper() for code in person.area_codes)
         box = None if person.location is None else travel_box(person.location, person.max_travel_km)
         # hybrid activities within reach go to the engine as themselves, not as their views
         near: dict[_Profiled, list[tuple[int, engine.Activity]]] = defaultdict(list)
@@ -520,7 +500,7 @@ class Directory:
                     found.extend(a for _, a in reached)
                 rule = broken[members.number]
                 if rule < 0:
-                    rule = broken[members.number] = _broken(members.profile, person, areas)
+                    rule = broken[members.number] = rules.remote(view, *members.profile)
                 if not rule:
                     if reached:
                         skip = {position for position, _ in reached}

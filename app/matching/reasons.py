@@ -1,0 +1,116 @@
+"""The plain-English reasons of a match (DESIGN 7): each says only what is true of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.matching.labels import (
+    ACCESSIBILITY_LABELS,
+    CATEGORY_LABELS,
+    DAY_PLURALS,
+    LANGUAGE_NAMES,
+    NEED_LABELS,
+)
+from app.matching.rules import ALL_DAYS, DAYS, has_free_option
+from app.matching.scoring import ENGLISH, primary_language
+
+if TYPE_CHECKING:
+    from app.matching.engine import _Scored
+
+SUITED_THRESHOLD = 0.6  # "Can help with <need>" from this suitability up
+QUOTE_MAX = 60  # characters of the referral's words a reason quotes
+
+
+def _label(labels: Mapping[str, str], code: str) -> str:
+    return labels.get(code) or code.replace("-", " ")
+
+
+def _join(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def day_phrase(days: frozenset[str]) -> str:
+    """ "Tuesdays and Thursdays"; "Every day" for all seven."""
+    if days >= ALL_DAYS:
+        return "Every day"
+    return _join([DAY_PLURALS[d] for d in DAYS if d in days])
+
+
+def distance_phrase(distance_km: float) -> str:
+    return "Under 0.1 km away" if distance_km < 0.05 else f"{distance_km:.1f} km away"
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonContext:
+    needs: tuple[str, ...]
+    rows: Mapping[str, Mapping[str, float]]
+    interests: frozenset[str]
+    accessibility: tuple[str, ...]
+    days: frozenset[str]
+    languages: tuple[str, ...]
+    need_texts: Mapping[str, str]
+
+
+def quote(text: str) -> str:
+    """`text` as a match reason quotes it: whitespace collapsed, at most `QUOTE_MAX` characters."""
+    words = " ".join(text.split())
+    if len(words) > QUOTE_MAX:
+        words = words[: QUOTE_MAX - 1].rstrip() + "\u2026"
+    return f" (from the referral: '{words}')"
+
+
+def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
+    """Plain-English reasons, each true of the match, in this order.
+
+    "Targets <need>" (the activity lists the need) or "Can help with <need>" (a category's
+    suitability >= `SUITED_THRESHOLD` in the table), quoting the referral's words when the need
+    was found in them; "Matches interest in <categories>";
+    "<x.x> km away" (the reported distance, one decimal; "Under 0.1 km away") and, for hybrid,
+    "Can also join online" — or "Online" / "By phone"; "Free"; the days ("Tuesdays and
+    Thursdays": the days in common when the person gave days, else the activity's days; "Every
+    day"); in person, each accessibility need met ("Step-free access") and "Near public
+    transport"; "In <language>" when the shared language is not English; "<n> places left" or
+    "Full: waiting list".
+    """
+    a = s.activity
+    reasons = []
+    for need in ctx.needs:
+        text = ctx.need_texts.get(need)
+        quoted = quote(text) if text else ""
+        if need in a.target_needs:
+            reasons.append(f"Targets {_label(NEED_LABELS, need)}{quoted}")
+        elif max((ctx.rows[need].get(c, 0.0) for c in a.categories), default=0.0) >= (
+            SUITED_THRESHOLD
+        ):
+            reasons.append(f"Can help with {_label(NEED_LABELS, need)}{quoted}")
+    if shared := sorted(ctx.interests & a.categories):
+        reasons.append(f"Matches interest in {_join([_label(CATEGORY_LABELS, c) for c in shared])}")
+    if s.distance_km is not None:
+        reasons.append(distance_phrase(s.distance_km))
+        if a.attending_type == "hybrid":
+            reasons.append("Can also join online")
+    elif s.attendance == "online":
+        reasons.append("Online")
+    else:
+        reasons.append("By phone")
+    if has_free_option(a):
+        reasons.append("Free")
+    if s.days is not None:
+        days = s.days & ctx.days if ctx.days else s.days
+        reasons.append(day_phrase(days))
+    if s.attendance == "in-person":
+        reasons.extend(ACCESSIBILITY_LABELS[n] for n in ctx.accessibility)
+        if a.near_public_transport:
+            reasons.append("Near public transport")
+    offered = {primary_language(c) for c in a.languages} or ENGLISH
+    spoken = next((lang for lang in ctx.languages if lang in offered), None)
+    if spoken is not None and spoken != "en":
+        reasons.append(f"In {LANGUAGE_NAMES.get(spoken, spoken)}")
+    if s.waitlist:
+        reasons.append("Full: waiting list")
+    elif s.available is not None:
+        n = s.available
+        reasons.append(f"{n} place left" if n == 1 else f"{n} places left")
+    return tuple(reasons)
