@@ -16,11 +16,15 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from starlette.datastructures import MultiDict
 
 from app.errors import TIME_ZONE_REQUIRED, BadRequest, Issue
+from app.fhir.capability import SearchParam
+
+T = TypeVar("T")
 
 MAX_OFFSET = 10_000_000  # deeper than any real result set; keeps SQL offsets in range
 DEFAULT_COUNT = 20
@@ -42,6 +46,23 @@ class DateRange:
     prefix: str
     start: dt.datetime
     end: dt.datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    """The slice of the matches a search asks for (``_count`` from ``offset``, the position its
+    ``_cursor`` carries) and the query its Bundle's links repeat."""
+
+    offset: int
+    count: int
+    pairs: tuple[tuple[str, str], ...]
+
+    def of(self, matches: Sequence[T]) -> Sequence[T]:
+        """This page of matches found in memory."""
+        return matches[self.offset : self.offset + self.count]
+
+    def links(self, self_url: str, total: int) -> list[dict[str, str]]:
+        return page_links(self_url, self.pairs, offset=self.offset, count=self.count, total=total)
 
 
 @dataclass
@@ -97,6 +118,13 @@ class SearchRequest:
                 problems.append(Issue(f"unknown search parameter {key}", key, code="not-supported"))
         if problems:
             raise BadRequest("Unknown search parameters (Prefer: handling=strict)", problems)
+
+    def page(self, params: Iterable[SearchParam]) -> Page:
+        """The page asked for, once the resource has read its own ``params`` (then any other
+        parameter is unknown: refused under ``Prefer: handling=strict``, else ignored)."""
+        count, offset = self.count(), self.offset()
+        self.check_unused([p.name for p in params])
+        return Page(offset, count, tuple(self.params.multi_items()))
 
     def count(self) -> int:
         return parse_count(self.first("_count"))

@@ -21,7 +21,7 @@ from app.audit import service as audit
 from app.auth.dependencies import Caller
 from app.auth.policy import Reach
 from app.bookings import repository as bookings_repository
-from app.db import column_length, utcnow
+from app.db import utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
 from app.fhir import CANONICAL_BASE
 from app.referrals import fhir, lifecycle, repository
@@ -34,9 +34,9 @@ from app.referrals.models import (
     ReferralIdentifier,
     ReferralNeed,
     ResourceVersion,
-    RoutingRule,
     Task,
 )
+from app.routing import service as routing_service
 
 ACTIVITY_SYSTEM = f"{CANONICAL_BASE}/sid/activity"  # directory activity ids
 CONTACT_STAGES = frozenset(
@@ -127,9 +127,9 @@ def visible(referral: Referral, ctx: Context) -> bool:
 async def _performer(session: AsyncSession, draft: ReferralDraft, default: str | None) -> str:
     if draft.performer_ods:
         return draft.performer_ods
-    rule = await repository.routing_rule(session, draft.requester_ods)
-    if rule is not None:
-        return rule.performer_ods
+    routed = await routing_service.performer(session, draft.requester_ods)
+    if routed is not None:
+        return routed
     if default:
         return default
     raise no_performer()
@@ -663,29 +663,3 @@ async def advance_task(
     await _flush(session, None)
     _keep_version(session, fhir.task_resource(task), now)
     audit.record(session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id))
-
-
-# --- routing ---------------------------------------------------------------------------------
-
-
-async def list_routing(session: AsyncSession) -> list[RoutingRule]:
-    return await repository.routing_rules(session)
-
-
-async def put_routing(
-    session: AsyncSession, practice_ods: str, performer_ods: str, by: str
-) -> tuple[RoutingRule, bool]:
-    rule = await repository.routing_rule(session, practice_ods)
-    created = rule is None
-    by = by[: column_length(RoutingRule.updated_by)]  # a token's sub, as the audit keeps it
-    if rule is None:
-        rule = RoutingRule(practice_ods=practice_ods, performer_ods=performer_ods, updated_by=by)
-        session.add(rule)
-    rule.performer_ods, rule.updated_by, rule.updated_at = performer_ods, by, utcnow()
-    await session.flush()
-    return rule, created
-
-
-async def delete_routing(session: AsyncSession, practice_ods: str) -> None:
-    if not await repository.delete_routing_rule(session, practice_ods):
-        raise NotFound(f"No routing rule for {practice_ods}")

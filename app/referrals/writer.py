@@ -56,6 +56,7 @@ from app.referrals.models import (
     ResourceVersion,
     Task,
 )
+from app.routing import service as routing_service
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", Patient, Referral, Task, Consent)
@@ -249,7 +250,7 @@ class IntakeWriter:
             if not new:
                 return sorted(deferred, key=batch.index)
             unrouted = {s.draft.requester_ods for s in new if not s.draft.performer_ods}
-            routed = await repository.routed_performers(session, sorted(unrouted))
+            routed = await routing_service.performers(session, sorted(unrouted))
             people = await repository.patient_rows(
                 session, sorted(s.draft.patient.nhs_number for s in new)
             )
