@@ -62,7 +62,19 @@ class Page:
         return matches[self.offset : self.offset + self.count]
 
     def links(self, self_url: str, total: int) -> list[dict[str, str]]:
-        return page_links(self_url, self.pairs, offset=self.offset, count=self.count, total=total)
+        """``self``, ``next`` and ``previous`` links; the position is an opaque ``_cursor``."""
+        kept = [(k, v) for k, v in self.pairs if k != "_cursor"]
+
+        def url(at: int) -> str:
+            query = kept + ([("_cursor", encode_cursor(at))] if at else [])
+            return f"{self_url}?{urlencode(query)}" if query else self_url
+
+        links = [{"relation": "self", "url": url(self.offset)}]
+        if self.count and self.offset + self.count < total:
+            links.append({"relation": "next", "url": url(self.offset + self.count)})
+        if self.offset > 0:
+            links.append({"relation": "previous", "url": url(max(self.offset - self.count, 0))})
+        return links
 
 
 @dataclass
@@ -237,24 +249,6 @@ def decode_cursor(raw: str) -> int:
             "_cursor is not a cursor this server issued", [Issue("bad cursor", "_cursor")]
         ) from None
     return offset
-
-
-def page_links(
-    self_url: str, pairs: Iterable[tuple[str, str]], *, offset: int, count: int, total: int
-) -> list[dict[str, str]]:
-    """``self``, ``next`` and ``previous`` links; the position is an opaque ``_cursor``."""
-    kept = [(k, v) for k, v in pairs if k != "_cursor"]
-
-    def url(at: int) -> str:
-        query = kept + ([("_cursor", encode_cursor(at))] if at else [])
-        return f"{self_url}?{urlencode(query)}" if query else self_url
-
-    links = [{"relation": "self", "url": url(offset)}]
-    if count and offset + count < total:
-        links.append({"relation": "next", "url": url(offset + count)})
-    if offset > 0:
-        links.append({"relation": "previous", "url": url(max(offset - count, 0))})
-    return links
 
 
 def token(value: str) -> tuple[str | None, str]:
