@@ -20,15 +20,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pydantic_core
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy import ColumnElement, DateTime, MetaData, String, any_, bindparam, event
 from sqlalchemy import exc as exc_module
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -93,6 +94,17 @@ def column_length(*attributes: QueryableAttribute[Any]) -> int:
             raise TypeError(f"{attribute} is not a String(n) column")
         lengths.append(kind.length)
     return min(lengths)
+
+
+def one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY($1)``: one statement text whatever the
+    number of values, so asyncpg prepares it once per connection instead of once per count."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(
+            ColumnElement[bool],
+            column == any_(bindparam(None, list(values), type_=ARRAY(String()))),
+        )
+    return cast(ColumnElement[bool], column.in_(list(values)))
 
 
 def utcnow() -> dt.datetime:

@@ -35,9 +35,10 @@ from app.ops import error_handlers, health
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
 from app.outcomes import router as outcomes_router
-from app.referrals import router as referrals_router
+from app.referrals import routers as referrals_routers
 from app.referrals.writer import IntakeWriter
 from app.reporting import router as reporting_router
+from app.routing import router as routing_router
 from app.terminology import router as terminology_router
 from app.terminology import service as terminology_service
 
@@ -107,12 +108,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 dataclasses.replace(cap, operations=(matching_router.MATCH_OPERATION,))
                 if cap.type == "ServiceRequest"
                 else cap
-                for cap in referrals_router.CAPABILITIES
+                for cap in referrals_routers.CAPABILITIES
             ),
             *outcomes_router.CAPABILITIES,
             terminology_router.CAPABILITY,
         ],
-        system_interactions=list(referrals_router.SYSTEM_INTERACTIONS),
+        system_interactions=list(referrals_routers.SYSTEM_INTERACTIONS),
     )
     app.state.capability_statement = capability_statement(
         capability, dt.date.fromisoformat(__released__)
@@ -129,8 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(terminology_router.fhir_router)
     app.include_router(terminology_router.router)
     app.include_router(auth_router.router)
-    app.include_router(referrals_router.router)
-    app.include_router(referrals_router.admin_router)
+    app.include_router(referrals_routers.router)
+    app.include_router(routing_router.router)
     app.include_router(outcomes_router.fhir_router)
     app.include_router(outcomes_router.router)
     app.include_router(directory_router.router)

@@ -25,7 +25,6 @@ from app.referrals.models import (
     ReferralIdentifier,
     ReferralNeed,
     ResourceVersion,
-    RoutingRule,
     Task,
 )
 from app.reporting.models import (
@@ -35,6 +34,7 @@ from app.reporting.models import (
     ReportNeed,
     ReportReferral,
 )
+from app.routing.models import RoutingRule
 from app.terminology.models import NeedPhrase, SnomedNeedMapping
 
 __all__ = [

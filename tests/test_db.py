@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import WRITE_OPTION, transaction
-from app.referrals.models import RoutingRule
+from app.routing.models import RoutingRule
 
 PRACTICE = "P99001"
 

@@ -23,7 +23,7 @@ from app.auth.principal import Role
 from app.models import Base
 from app.outcomes.fhir import MODE_URL
 from app.referrals.fhir import STAGE_SYSTEM
-from app.referrals.models import RoutingRule
+from app.routing.models import RoutingRule
 from app.terminology.models import SnomedNeedMapping
 from tests.conftest import TokenFactory
 from tests.directory.conftest import activity_body

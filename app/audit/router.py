@@ -13,11 +13,10 @@ from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
 from app.errors import BadRequest, Issue, known_uuid
-from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
-from app.fhir.http import fhir_base, search_request
+from app.fhir.http import search_request, searchset_response
 from app.fhir.responses import FhirResponse, search_routes
-from app.fhir.search import SearchRequest, page_links
+from app.fhir.search import SearchRequest
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 
@@ -36,7 +35,6 @@ CAPABILITY = ResourceCapability(
     versioning="no-version",
     documentation="Every read and write of a person's data (admin only).",
 )
-_PARAM_NAMES = tuple(p.name for p in SEARCH_PARAMS)
 
 
 def _reference_ids(search: SearchRequest, name: str, resource_type: str) -> list[uuid.UUID]:
@@ -78,18 +76,13 @@ async def search_audit_events(
         outcomes=search.values("outcome"),
         subs=search.values("altid"),
     )
-    count, offset = search.count(), search.offset()
-    search.check_unused(_PARAM_NAMES)
-    total, events = await service.search(session, query, offset=offset, limit=count)
+    page = search.page(SEARCH_PARAMS)
+    total, events = await service.search(session, query, offset=page.offset, limit=page.count)
     service.record(
         session, service.Actor.of(request, caller.principal), service.Access("search", "AuditEvent")
     )
-    base = fhir_base(request)
-    links = page_links(
-        f"{base}/AuditEvent", search.params.multi_items(), offset=offset, count=count, total=total
-    )
-    return FhirResponse(
-        searchset(base, [fhir.to_fhir(e) for e in events], total=total, links=links)
+    return searchset_response(
+        request, "AuditEvent", page, [fhir.to_fhir(e) for e in events], total=total
     )
 
 

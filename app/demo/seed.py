@@ -20,7 +20,7 @@ from app.demo import directory as demo_directory
 from app.demo import referrals as demo_referrals
 from app.directory import repository
 from app.referrals import repository as referrals_repository
-from app.referrals import service as referrals_service
+from app.routing import service as routing_service
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,10 @@ async def seed_directory(session: AsyncSession, options: DemoOptions) -> str:
 async def seed_routing(session: AsyncSession, options: DemoOptions) -> str:
     """A routing rule to the demo link-worker service for each demo practice that has none, so
     the demo's referrers can refer without naming a ``performer``; an admin's rules stay."""
-    ruled = {rule.practice_ods for rule in await referrals_repository.routing_rules(session)}
+    ruled = {rule.practice_ods for rule in await routing_service.list_routing(session)}
     added = [ods for ods, _ in demo_referrals.PRACTICES if ods not in ruled]
     for ods in added:
-        await referrals_service.put_routing(
+        await routing_service.put_routing(
             session, ods, demo_referrals.LINK_WORKER_ODS, by="seed-demo"
         )
     if not added:
@@ -101,9 +101,7 @@ async def seed_referrals(session: AsyncSession, options: DemoOptions) -> str:
             f"{len(taken)} demo NHS numbers belong to people already stored (e.g. "
             f"{sorted(taken)[0]}); seed-demo does not write over them: use another --seed"
         )
-    routing = {
-        r.practice_ods: r.performer_ods for r in await referrals_repository.routing_rules(session)
-    }
+    routing = {r.practice_ods: r.performer_ods for r in await routing_service.list_routing(session)}
     homes = demo_referrals.homes(areas_importer.FIXTURE_POSTCODES, areas_importer.FIXTURE_IMD)
     as_of = options.as_of or utcnow().date()
     for rows in demo_referrals.referrals(options.seed, count, as_of, homes, routing):

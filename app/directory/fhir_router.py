@@ -12,11 +12,9 @@ from app.auth.policy import Action
 from app.db import SessionDep
 from app.directory import fhir, service
 from app.directory.repository import FhirQuery
-from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
-from app.fhir.http import fhir_base, search_request
+from app.fhir.http import search_request, searchset_response
 from app.fhir.responses import FhirResponse, search_routes
-from app.fhir.search import page_links
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 
@@ -37,7 +35,6 @@ CAPABILITY = ResourceCapability(
         "schedules as availableTime (docs/fhir.md)."
     ),
 )
-_PARAM_NAMES = tuple(p.name for p in SEARCH_PARAMS)
 
 ReaderDep = Annotated[Caller, Depends(allowed(Action.DIRECTORY_READ))]
 
@@ -59,20 +56,13 @@ async def search_healthcare_services(
         categories=fhir.category_codes(categories) if categories else None,
         active=fhir.active_flag(search.first("active")),
     )
-    count, offset = search.count(), search.offset()
-    search.check_unused(_PARAM_NAMES)
-    total, page = await service.search_fhir(session, query, offset=offset, count=count)
-    base = fhir_base(request)
-    links = page_links(
-        f"{base}/HealthcareService",
-        search.params.multi_items(),
-        offset=offset,
-        count=count,
-        total=total,
+    page = search.page(SEARCH_PARAMS)
+    total, activities = await service.search_fhir(
+        session, query, offset=page.offset, count=page.count
     )
     today = _today()
-    resources = [fhir.healthcare_service(activity, today) for activity in page]
-    return FhirResponse(searchset(base, resources, total=total, links=links))
+    resources = [fhir.healthcare_service(activity, today) for activity in activities]
+    return searchset_response(request, "HealthcareService", page, resources, total=total)
 
 
 @router.get(

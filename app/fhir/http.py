@@ -1,14 +1,19 @@
-"""Request-side helpers for FHIR routes: the base URL and search requests from GET or POST."""
+"""Helpers for FHIR routes: the base URL, search requests from GET or POST, and the searchset
+Bundle answering them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
 from app import deps
 from app.errors import BadRequest
-from app.fhir.search import SearchRequest
+from app.fhir.bundle import searchset
+from app.fhir.responses import FhirResponse
+from app.fhir.search import Page, SearchRequest
 from app.ops.input_guard import refuse_nul_parameters
 
 
@@ -31,3 +36,19 @@ async def search_request(request: Request) -> SearchRequest:
             raise BadRequest("The _search body is not application/x-www-form-urlencoded") from None
         refuse_nul_parameters(pairs)
     return SearchRequest.from_pairs(pairs, request.headers.get("prefer"))
+
+
+def searchset_response(
+    request: Request,
+    resource_type: str,
+    page: Page,
+    matches: Sequence[dict[str, Any]],
+    *,
+    total: int,
+    included: Sequence[dict[str, Any]] = (),
+) -> FhirResponse:
+    """One page of a search: a ``searchset`` Bundle with the total and its self, next and
+    previous links (an opaque ``_cursor`` each)."""
+    base = fhir_base(request)
+    links = page.links(f"{base}/{resource_type}", total)
+    return FhirResponse(searchset(base, matches, total=total, links=links, included=included))

@@ -16,11 +16,15 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from starlette.datastructures import MultiDict
 
 from app.errors import TIME_ZONE_REQUIRED, BadRequest, Issue
+from app.fhir.capability import SearchParam
+
+T = TypeVar("T")
 
 MAX_OFFSET = 10_000_000  # deeper than any real result set; keeps SQL offsets in range
 DEFAULT_COUNT = 20
@@ -42,6 +46,35 @@ class DateRange:
     prefix: str
     start: dt.datetime
     end: dt.datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    """The slice of the matches a search asks for (``_count`` from ``offset``, the position its
+    ``_cursor`` carries) and the query its Bundle's links repeat."""
+
+    offset: int
+    count: int
+    pairs: tuple[tuple[str, str], ...]
+
+    def of(self, matches: Sequence[T]) -> Sequence[T]:
+        """This page of matches found in memory."""
+        return matches[self.offset : self.offset + self.count]
+
+    def links(self, self_url: str, total: int) -> list[dict[str, str]]:
+        """``self``, ``next`` and ``previous`` links; the position is an opaque ``_cursor``."""
+        kept = [(k, v) for k, v in self.pairs if k != "_cursor"]
+
+        def url(at: int) -> str:
+            query = kept + ([("_cursor", encode_cursor(at))] if at else [])
+            return f"{self_url}?{urlencode(query)}" if query else self_url
+
+        links = [{"relation": "self", "url": url(self.offset)}]
+        if self.count and self.offset + self.count < total:
+            links.append({"relation": "next", "url": url(self.offset + self.count)})
+        if self.offset > 0:
+            links.append({"relation": "previous", "url": url(max(self.offset - self.count, 0))})
+        return links
 
 
 @dataclass
@@ -97,6 +130,13 @@ class SearchRequest:
                 problems.append(Issue(f"unknown search parameter {key}", key, code="not-supported"))
         if problems:
             raise BadRequest("Unknown search parameters (Prefer: handling=strict)", problems)
+
+    def page(self, params: Iterable[SearchParam]) -> Page:
+        """The page asked for, once the resource has read its own ``params`` (then any other
+        parameter is unknown: refused under ``Prefer: handling=strict``, else ignored)."""
+        count, offset = self.count(), self.offset()
+        self.check_unused([p.name for p in params])
+        return Page(offset, count, tuple(self.params.multi_items()))
 
     def count(self) -> int:
         return parse_count(self.first("_count"))
@@ -209,24 +249,6 @@ def decode_cursor(raw: str) -> int:
             "_cursor is not a cursor this server issued", [Issue("bad cursor", "_cursor")]
         ) from None
     return offset
-
-
-def page_links(
-    self_url: str, pairs: Iterable[tuple[str, str]], *, offset: int, count: int, total: int
-) -> list[dict[str, str]]:
-    """``self``, ``next`` and ``previous`` links; the position is an opaque ``_cursor``."""
-    kept = [(k, v) for k, v in pairs if k != "_cursor"]
-
-    def url(at: int) -> str:
-        query = kept + ([("_cursor", encode_cursor(at))] if at else [])
-        return f"{self_url}?{urlencode(query)}" if query else self_url
-
-    links = [{"relation": "self", "url": url(offset)}]
-    if count and offset + count < total:
-        links.append({"relation": "next", "url": url(offset + count)})
-    if offset > 0:
-        links.append({"relation": "previous", "url": url(max(offset - count, 0))})
-    return links
 
 
 def token(value: str) -> tuple[str | None, str]:

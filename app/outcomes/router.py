@@ -14,10 +14,9 @@ from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
 from app.errors import NotFound, known_uuid
-from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.codec import check_structure, loads
-from app.fhir.http import fhir_base, search_request
+from app.fhir.http import fhir_base, search_request, searchset_response
 from app.fhir.responses import (
     FHIR_RESPONSES,
     FhirResponse,
@@ -26,7 +25,7 @@ from app.fhir.responses import (
     version_headers,
     written,
 )
-from app.fhir.search import page_links, reference_ids
+from app.fhir.search import reference_ids
 from app.outcomes import fhir, instruments, repository, service
 from app.outcomes.schemas import (
     ChangeRead,
@@ -76,8 +75,6 @@ CAPABILITIES = (
         documentation="One per derived wellbeing score, basedOn the referral (DESIGN.md 9).",
     ),
 )
-_QUESTIONNAIRE_PARAM_NAMES = tuple(p.name for p in QUESTIONNAIRE_PARAMS)
-_OBSERVATION_PARAM_NAMES = tuple(p.name for p in OBSERVATION_PARAMS)
 
 WriteCaller = Annotated[Caller, Depends(allowed(Action.OUTCOME_WRITE))]
 ReadCaller = Annotated[Caller, Depends(allowed(Action.OUTCOME_READ))]
@@ -218,8 +215,7 @@ async def search_questionnaires(request: Request, _caller: ReaderDep) -> Respons
     """Search the instruments' Questionnaires by `url`, `name` or `_id` (searchset Bundle)."""
     search = await search_request(request)
     urls, names, ids = search.values("url"), search.values("name"), search.values("_id")
-    count, offset = search.count(), search.offset()
-    search.check_unused(_QUESTIONNAIRE_PARAM_NAMES)
+    page = search.page(QUESTIONNAIRE_PARAMS)
     found = [
         q
         for q in fhir.all_questionnaires()
@@ -227,16 +223,7 @@ async def search_questionnaires(request: Request, _caller: ReaderDep) -> Respons
         and (not ids or q["id"] in ids)
         and (not names or any(q["name"].lower().startswith(n.lower()) for n in names))
     ]
-    base = fhir_base(request)
-    links = page_links(
-        f"{base}/Questionnaire",
-        search.params.multi_items(),
-        offset=offset,
-        count=count,
-        total=len(found),
-    )
-    page = found[offset : offset + count]
-    return FhirResponse(searchset(base, page, total=len(found), links=links))
+    return searchset_response(request, "Questionnaire", page, page.of(found), total=len(found))
 
 
 @fhir_router.get(
@@ -339,21 +326,12 @@ async def search_observations(
         response_ids=reference_ids(search.values("derived-from"), "QuestionnaireResponse"),
         dates=search.dates("date"),
     )
-    count, offset = search.count(), search.offset()
-    search.check_unused(_OBSERVATION_PARAM_NAMES)
+    page = search.page(OBSERVATION_PARAMS)
     total, rows = await service.search_observations(
-        session, Context.of(request, caller), query, offset=offset, limit=count
-    )
-    base = fhir_base(request)
-    links = page_links(
-        f"{base}/Observation",
-        search.params.multi_items(),
-        offset=offset,
-        count=count,
-        total=total,
+        session, Context.of(request, caller), query, offset=page.offset, limit=page.count
     )
     matches = [fhir.observation_resource(score, record) for score, record in rows]
-    return FhirResponse(searchset(base, matches, total=total, links=links))
+    return searchset_response(request, "Observation", page, matches, total=total)
 
 
 @fhir_router.get(

@@ -162,14 +162,3 @@ class ResourceVersion(Base):
     version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     resource: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-class RoutingRule(Base):
-    """Admin-managed routing: referrals from a practice go to this link-worker service."""
-
-    __tablename__ = "routing_rule"
-
-    practice_ods: Mapped[str] = mapped_column(String(32), primary_key=True)
-    performer_ods: Mapped[str] = mapped_column(String(32))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(256))

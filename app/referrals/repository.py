@@ -16,7 +16,6 @@ from sqlalchemy import (
     Table,
     TextClause,
     and_,
-    any_,
     bindparam,
     delete,
     exists,
@@ -32,7 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Reach
-from app.db import json_text
+from app.db import json_text, one_of
 from app.fhir.search import DateRange
 from app.fhir.sql import date_clause
 from app.referrals.models import (
@@ -43,7 +42,6 @@ from app.referrals.models import (
     ReferralIdentifier,
     ReferralNeed,
     ResourceVersion,
-    RoutingRule,
     Task,
 )
 from app.referrals.plan import Rows
@@ -329,24 +327,6 @@ async def search_patients(
     return total, list(rows)
 
 
-# --- routing ---------------------------------------------------------------------------------
-
-
-async def routing_rule(session: AsyncSession, practice_ods: str) -> RoutingRule | None:
-    return await session.get(RoutingRule, practice_ods)
-
-
-async def routing_rules(session: AsyncSession) -> list[RoutingRule]:
-    return list(await session.scalars(select(RoutingRule).order_by(RoutingRule.practice_ods)))
-
-
-async def delete_routing_rule(session: AsyncSession, practice_ods: str) -> bool:
-    result = await session.execute(
-        delete(RoutingRule).where(RoutingRule.practice_ods == practice_ods)
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
 # --- bulk loading (seed-demo) ------------------------------------------------------------------
 
 BULK_TABLES: dict[str, Any] = {
@@ -368,17 +348,6 @@ async def insert_bulk(session: AsyncSession, table: str, rows: list[dict[str, An
 
 
 # --- intake: new referrals, alone or in the writer's batches (app/referrals/plan.py) ----------
-
-
-def _one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL ``column = ANY($1)``: one statement text whatever the
-    number of values, so asyncpg prepares it once per connection instead of once per count."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(
-            ColumnElement[bool],
-            column == any_(bindparam(None, list(values), type_=ARRAY(String()))),
-        )
-    return cast(ColumnElement[bool], column.in_(list(values)))
 
 
 async def stored_identifiers(
@@ -419,20 +388,8 @@ async def patient_rows(
     if not numbers:
         return {}
     table = Patient.__table__
-    rows = await session.execute(select(table).where(_one_of(session, table.c.nhs_number, numbers)))
+    rows = await session.execute(select(table).where(one_of(session, table.c.nhs_number, numbers)))
     return {row.nhs_number: cast(Mapping[str, Any], row._mapping) for row in rows}
-
-
-async def routed_performers(session: AsyncSession, practices: Sequence[str]) -> dict[str, str]:
-    """The routing table's performer for each practice that has a rule."""
-    if not practices:
-        return {}
-    rows = await session.execute(
-        select(RoutingRule.practice_ods, RoutingRule.performer_ods).where(
-            _one_of(session, RoutingRule.practice_ods, practices)
-        )
-    )
-    return {str(practice): str(performer) for practice, performer in rows}
 
 
 async def insert_rows(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -19,13 +19,14 @@ from app.audit import service as audit
 from app.auth.context import Context
 from app.auth.policy import Reach
 from app.bookings import service as bookings_service
-from app.db import column_length, utcnow
+from app.db import utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
 from app.fhir import CANONICAL_BASE
 from app.referrals import fhir, lifecycle, plan, repository
 from app.referrals.intake import ReferralDraft
-from app.referrals.models import Consent, Patient, Referral, ResourceVersion, RoutingRule, Task
+from app.referrals.models import Consent, Patient, Referral, ResourceVersion, Task
 from app.referrals.plan import Intake as Intake
+from app.routing import service as routing_service
 
 if TYPE_CHECKING:
     from app.referrals.writer import IntakeWriter
@@ -171,7 +172,7 @@ async def store_new(
     with their Tasks, people, kept versions and audit: the routing rules and the people read
     once for all of them, their rows planned (app/referrals/plan.py) and inserted together.
     A referral no performer can be decided for is not stored; its answer is that 422."""
-    routed = await repository.routed_performers(session, plan.unrouted(d for _, d, _ in referrals))
+    routed = await routing_service.performers(session, plan.unrouted(d for _, d, _ in referrals))
     people = await repository.patient_rows(
         session, sorted(d.patient.nhs_number for _, d, _ in referrals)
     )
@@ -523,29 +524,3 @@ async def advance_task(
     await _flush(session, None)
     _keep_version(session, fhir.task_resource(task), now)
     audit.record(session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id))
-
-
-# --- routing ---------------------------------------------------------------------------------
-
-
-async def list_routing(session: AsyncSession) -> list[RoutingRule]:
-    return await repository.routing_rules(session)
-
-
-async def put_routing(
-    session: AsyncSession, practice_ods: str, performer_ods: str, by: str
-) -> tuple[RoutingRule, bool]:
-    rule = await repository.routing_rule(session, practice_ods)
-    created = rule is None
-    by = by[: column_length(RoutingRule.updated_by)]  # a token's sub, as the audit keeps it
-    if rule is None:
-        rule = RoutingRule(practice_ods=practice_ods, performer_ods=performer_ods, updated_by=by)
-        session.add(rule)
-    rule.performer_ods, rule.updated_by, rule.updated_at = performer_ods, by, utcnow()
-    await session.flush()
-    return rule, created
-
-
-async def delete_routing(session: AsyncSession, practice_ods: str) -> None:
-    if not await repository.delete_routing_rule(session, practice_ods):
-        raise NotFound(f"No routing rule for {practice_ods}")

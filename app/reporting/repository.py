@@ -27,11 +27,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.reporting.measures import COUNTS, FLAGS
+
 ALL = "all"  # the label of a rolled-up dimension (the margins of a table)
 UNKNOWN = "unknown"
 NONE = "none"
 
-FLAGS = ("accepted", "rejected", "declined", "booked", "attended", "completed", "engaged")
 ACCEPTED_STATUSES = ("accepted", "in-progress", "on-hold", "completed", "failed")
 LATER_TIMEPOINTS = ("follow-up", "exit")
 
@@ -337,17 +338,7 @@ DIMENSION_COLUMNS = (
 )
 # the key columns of a partial (beside dims and month) and its sums
 PARTIAL_KEY = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
-MONTH_SUMS = (
-    "received",
-    "accepted",
-    "rejected",
-    "declined",
-    "booked",
-    "attended",
-    "completed",
-    "engaged",
-    "with_first_contact",
-)
+MONTH_SUMS = (*COUNTS, "with_first_contact")
 CHANGE_SUMS = ("n", "sum_baseline", "sum_follow_up", "sum_change", "sum_squares", "improved")
 
 # the dimensions a partial is keyed by; month and quarter are the partial's own month, the IMD

@@ -19,20 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import BadRequest, Issue
 from app.outcomes import instruments
-from app.reporting import disclosure
+from app.reporting import disclosure, measures
 from app.reporting import repository as repo
 from app.reporting.disclosure import DisclosureRules, PublishedCount, PublishedStatistic
 
 MAX_DIMENSIONS = 2
-REFERRAL_COUNTS = (
-    "received",
-    "accepted",
-    "rejected",
-    "declined",
-    "booked",
-    "attended",
-    "completed",
-)
 GAP = "gap_1_minus_5"  # the equity view's row: quintile 1 (most deprived) minus quintile 5
 WELLBEING = ("SWEMWBS", "metric")  # the equity view's wellbeing measure
 
@@ -182,13 +173,13 @@ def publish_referrals(
     by_key = {_key(r, n): r for r in rows}
     tables = {
         name: protect_counts({_key(r, n): int(r[name] or 0) for r in finest}, n, rules)
-        for name in REFERRAL_COUNTS
+        for name in measures.REFERRAL_REPORT
     }
     published = []
     for key in sorted(tables["received"], key=_sort_key):
         source = by_key.get(key)
         row = Row(dict(zip(dimensions, key, strict=True)))
-        for name in REFERRAL_COUNTS:
+        for name in measures.REFERRAL_REPORT:
             row.figures[name] = _figure(tables[name][key])
         contacts = int(source["with_first_contact"] or 0) if source else 0
         median = (
@@ -263,8 +254,6 @@ def _float(value: Any) -> float | None:
 
 # Equity ---------------------------------------------------------------------------------------
 
-EQUITY_COUNTS = ("received", "engaged", "completed")
-
 
 def _rate(
     numerator: int,
@@ -300,11 +289,11 @@ def publish_equity(
     finest = _finest(counts, n)
     tables = {
         name: protect_counts({_key(r, n): int(r[name] or 0) for r in finest}, n, rules)
-        for name in EQUITY_COUNTS
+        for name in measures.EQUITY_REPORT
     }
     true: dict[str, dict[Key, int]] = {
         name: _true_with_margins({_key(r, n): int(r[name] or 0) for r in finest}, n)
-        for name in EQUITY_COUNTS
+        for name in measures.EQUITY_REPORT
     }
     wellbeing = {_key(r, n): r for r in changes if (r["instrument"], r["measure"]) == WELLBEING}
     people = protect_counts(

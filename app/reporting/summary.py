@@ -21,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import transaction
 from app.referrals.lifecycle import DECLINED
+from app.reporting.measures import FLAGS
 from app.reporting.repository import (
     ACCEPTED_STATUSES,
     AGE_BANDS,
     CHANGE_SUMS,
     DAY_BUCKETS,
     DIMENSION_COLUMNS,
-    FLAGS,
     LATER_TIMEPOINTS,
     MONTH_SUMS,
     NONE,
@@ -40,16 +40,7 @@ from app.reporting.repository import (
 )
 from app.reporting.service import score_measures
 
-FLAG_COLUMNS = (
-    "accepted",
-    "rejected",
-    "declined",
-    "booked",
-    "attended",
-    "completed",
-    "engaged",
-    "first_contact_days",
-)
+FLAG_COLUMNS = (*FLAGS, "first_contact_days")
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,9 @@ from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
 from app.errors import NotFound
-from app.fhir.bundle import searchset
 from app.fhir.capability import ResourceCapability, SearchParam
-from app.fhir.http import fhir_base, search_request
+from app.fhir.http import search_request, searchset_response
 from app.fhir.responses import FhirResponse, search_routes
-from app.fhir.search import page_links
 from app.terminology import codesystems, service
 from app.terminology.dependencies import NeedMappingsDep
 from app.terminology.schemas import (
@@ -45,7 +43,6 @@ CAPABILITY = ResourceCapability(
     versioning="no-version",
     documentation="The need, activity-category and referral-stage code systems (every role).",
 )
-_PARAM_NAMES = tuple(p.name for p in SEARCH_PARAMS)
 
 ReaderDep = Annotated[Caller, Depends(allowed(Action.DIRECTORY_READ))]
 AdminDep = Annotated[Caller, Depends(allowed(Action.TERMINOLOGY_MANAGE))]
@@ -56,8 +53,7 @@ async def search_code_systems(request: Request, _caller: ReaderDep) -> Any:
     """Search this service's CodeSystems by `url`, `name` or `_id` (searchset Bundle)."""
     search = await search_request(request)
     urls, names, ids = search.values("url"), search.values("name"), search.values("_id")
-    count, offset = search.count(), search.offset()
-    search.check_unused(_PARAM_NAMES)
+    page = search.page(SEARCH_PARAMS)
     found = [
         cs
         for cs in codesystems.all_codesystems()
@@ -65,16 +61,8 @@ async def search_code_systems(request: Request, _caller: ReaderDep) -> Any:
         and (not ids or cs.id in ids)
         and (not names or any(cs.name.lower().startswith(n.lower()) for n in names))
     ]
-    base = fhir_base(request)
-    links = page_links(
-        f"{base}/CodeSystem",
-        search.params.multi_items(),
-        offset=offset,
-        count=count,
-        total=len(found),
-    )
-    page = [codesystems.to_fhir(cs) for cs in found[offset : offset + count]]
-    return FhirResponse(searchset(base, page, total=len(found), links=links))
+    matches = [codesystems.to_fhir(cs) for cs in page.of(found)]
+    return searchset_response(request, "CodeSystem", page, matches, total=len(found))
 
 
 @fhir_router.get(

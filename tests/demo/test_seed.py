@@ -7,8 +7,8 @@ from app.areas.models import Postcode
 from app.demo import directory as demo_directory
 from app.demo.seed import DemoOptions, seed_directory, seed_routing
 from app.directory.models import Activity, ActivityCategoryLink, Location, Organisation
-from app.referrals.repository import routing_rules
-from app.referrals.service import put_routing
+from app.routing.repository import routing_rules
+from app.routing.service import put_routing
 
 
 async def snapshot(session: AsyncSession) -> list[tuple[str, str, str, bool]]:

@@ -39,6 +39,7 @@ from app.referrals.models import (
 )
 from app.referrals.writer import IntakeWriter
 from app.reporting.models import ReportDirty
+from app.routing import service as routing_service
 from app.terminology.resolver import NO_PHRASES
 from app.terminology.service import NeedMaps
 from tests.conftest import TokenFactory
@@ -461,7 +462,7 @@ async def test_the_batch_reads_with_one_statement_text_whatever_its_size(
             pairs = [(factories.GP_SYSTEM, v) for v in values]
             assert await repository.stored_identifiers(session, pairs) == set()
             assert await repository.patient_rows(session, values) == {}
-            assert await repository.routed_performers(session, values) == {}
+            assert await routing_service.performers(session, values) == {}
         finally:
             event.remove(engine.sync_engine, "before_cursor_execute", record)
         texts.append(seen)

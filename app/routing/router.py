@@ -1,0 +1,63 @@
+"""``/api/v1/routing``: the admin's routing table (practice ODS code -> link-worker service)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import JSONResponse
+
+from app.auth.dependencies import Caller, allowed
+from app.auth.policy import Action
+from app.auth.principal import ODS_CODE
+from app.db import SessionDep
+from app.errors import Issue, Unprocessable
+from app.routing import service
+from app.routing.schemas import RoutingRuleRead, RoutingRuleWrite
+
+router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
+
+RoutingCaller = Annotated[Caller, Depends(allowed(Action.ROUTING_MANAGE))]
+
+
+def _ods(value: str, field: str) -> str:
+    if not ODS_CODE.match(value.upper()):
+        raise Unprocessable(f"{field} is not an ODS code", [Issue("not an ODS code", field)])
+    return value.upper()
+
+
+@router.get("", operation_id="routing-list_routing_rules", response_model=list[RoutingRuleRead])
+async def list_routing_rules(session: SessionDep, caller: RoutingCaller) -> list[RoutingRuleRead]:
+    """Every routing rule: practice ODS code -> link-worker service ODS code."""
+    return [
+        RoutingRuleRead.model_validate(rule, from_attributes=True)
+        for rule in await service.list_routing(session)
+    ]
+
+
+@router.put(
+    "/{practice_ods}", operation_id="routing-put_routing_rule", response_model=RoutingRuleRead
+)
+async def put_routing_rule(
+    practice_ods: str, body: RoutingRuleWrite, session: SessionDep, caller: RoutingCaller
+) -> JSONResponse:
+    """Route a practice's referrals (with no performer) to a link-worker service."""
+    rule, created = await service.put_routing(
+        session,
+        _ods(practice_ods, "practice_ods"),
+        _ods(body.performer_ods, "performer_ods"),
+        caller.principal.sub,
+    )
+    return JSONResponse(
+        RoutingRuleRead.model_validate(rule, from_attributes=True).model_dump(mode="json"),
+        status_code=201 if created else 200,
+    )
+
+
+@router.delete("/{practice_ods}", operation_id="routing-delete_routing_rule", status_code=204)
+async def delete_routing_rule(
+    practice_ods: str, session: SessionDep, caller: RoutingCaller
+) -> Response:
+    """Remove a practice's routing rule (its referrals then go to the default service)."""
+    await service.delete_routing(session, practice_ods.upper())
+    return Response(status_code=204)
