@@ -1,4 +1,4 @@
-"""Import an Open Referral UK (HSDS 3.0 UK profile) export into the directory.
+"""Open Referral UK (HSDS 3.0 UK profile) services mapped to the fields of an activity.
 
 The input is what ``GET /services`` or ``GET /services/{id}`` of an ORUK API returns: a list of
 services or a page envelope (``contents``), services fully nested as in
@@ -6,13 +6,8 @@ services or a page envelope (``contents``), services fully nested as in
 ``service_at_locations[].location``, taxonomy terms under ``attributes[].taxonomy_term``,
 HSDS ``service_capacity`` under ``capacities``).
 
-All or nothing: a row that cannot be stored (no id or name, a value of the wrong type, an unknown
-status, an impossible age range, the same id twice) fails the whole import and nothing changes;
-the report names every such row and field. Recoverable problems are imported with a warning:
-impossible coordinates (the location is placed at its postcode's centre, else stored as
-unknown), an expired schedule or cost (kept; matching ignores it), a taxonomy term that is no
-activity-category (kept, searchable by its id), a service area that is neither a postcode
-district nor a local authority code (kept as text, does not restrict).
+``map_service`` maps one service with its errors (what stops it being stored) and warnings
+(what is kept anyway); ``app.directory.importer`` stores an export (the rules are listed there).
 """
 
 from __future__ import annotations
@@ -21,24 +16,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Body
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import postcodes
-from app.db import utcnow
-from app.directory import repository, service
-from app.directory.repository import ActivityRows
 from app.directory.schemas import (
     ID_PATTERN,
     IDENTIFIER_SCHEME_MAX_LENGTH,
     LANGUAGE_MAX_LENGTH,
     LANGUAGE_PATTERN,
     ActivityBase,
-    ImportReport,
-    ImportRow,
     RowIssue,
 )
 from app.directory.vocabulary import (
@@ -48,9 +36,6 @@ from app.directory.vocabulary import (
     Need,
     ServiceStatus,
 )
-from app.errors import Issue, Unprocessable
-
-ImportBody = Annotated[list[Any] | dict[str, Any], Body(description="ORUK services or a page")]
 
 _ID = re.compile(ID_PATTERN)
 _LANGUAGE = re.compile(LANGUAGE_PATTERN)
@@ -634,115 +619,3 @@ def map_service(index: int, row: Any, today: dt.date) -> Mapped:
                 path = ".".join(str(p) for p in error["loc"]) or "(service)"
                 m.error(path, error["msg"])
     return m
-
-
-# ---------------------------------------------------------------- the import
-
-
-async def import_services(
-    session: AsyncSession, document: Any, *, today: dt.date | None = None
-) -> ImportReport:
-    """Validate every row, then store all of them; ``Unprocessable`` (nothing stored) when any
-    row cannot be stored. The caller's transaction commits."""
-    found = services_of(document)
-    if found is None:
-        raise Unprocessable(
-            "Expected a list of services or an ORUK page with `contents`",
-            [Issue("expected a list or a page envelope", "contents")],
-        )
-    prefix, rows = found
-    today = today or dt.date.today()
-    mapped = [map_service(i, row, today) for i, row in enumerate(rows)]
-    seen: dict[str, int] = {}
-    for m in mapped:
-        if m.id is not None and not m.errors:
-            if m.id in seen:
-                m.error("id", f"the same id as row {seen[m.id]}")
-            seen.setdefault(m.id, m.index)
-    known_orgs = await repository.existing_organisation_ids(
-        session, [m.organisation_id for m in mapped if m.organisation_id and not m.organisation]
-    )
-    for m in mapped:
-        if m.organisation is None and m.organisation_id and m.organisation_id not in known_orgs:
-            m.warn("organization_id", f"unknown organisation {m.organisation_id!r}: not linked")
-            m.organisation_id = None
-    report = await _store(session, mapped) if not any(m.errors for m in mapped) else None
-    if report is None:
-        issues = [
-            Issue(
-                f"row {m.index} ({m.id or 'no id'}): {e.message}",
-                f"{prefix}[{m.index}]" + (f".{e.field}" if e.field else ""),
-            )
-            for m in mapped
-            for e in m.errors
-        ]
-        rejected = sum(1 for m in mapped if m.errors)
-        raise Unprocessable(
-            f"{rejected} of {len(mapped)} services cannot be stored; nothing was imported",
-            issues,
-        )
-    return report
-
-
-async def _store(session: AsyncSession, mapped: list[Mapped]) -> ImportReport:
-    now = utcnow()
-    organisations: dict[str, dict[str, Any]] = {}
-    for m in mapped:
-        if m.organisation is not None:
-            organisations[m.organisation["id"]] = {**m.organisation, "last_modified": now}
-    existing_orgs = await repository.existing_organisation_ids(session, organisations)
-    await repository.insert_organisations(
-        session, [o for i, o in organisations.items() if i not in existing_orgs]
-    )
-    for org_id in existing_orgs:
-        await repository.save_organisation(session, organisations[org_id])
-    existing = await repository.existing_activity_ids(session, [m.id for m in mapped if m.id])
-    new_rows, changed_rows = ActivityRows(), ActivityRows()
-    report_rows: list[ImportRow] = []
-    for m in mapped:
-        assert m.activity is not None  # no errors: mapped and validated
-        assert m.id is not None
-        coordinates = await _coordinates(session, m)
-        rows = service.to_rows(
-            m.id,
-            m.organisation_id,
-            m.activity,
-            coordinates=coordinates,
-            source="import",
-            now=now,
-            terms=m.terms,
-            service_area_names=m.area_names,
-        )
-        updated = m.id in existing
-        (changed_rows if updated else new_rows).extend(rows)
-        report_rows.append(
-            ImportRow(
-                index=m.index,
-                id=m.id,
-                outcome="updated" if updated else "created",
-                warnings=m.warnings,
-            )
-        )
-    await repository.insert_activities(session, new_rows)
-    if changed_rows.activities:
-        await repository.replace_activity(session, changed_rows)
-    return ImportReport(
-        created=sum(1 for r in report_rows if r.outcome == "created"),
-        updated=sum(1 for r in report_rows if r.outcome == "updated"),
-        rejected=0,
-        warnings=sum(len(r.warnings) for r in report_rows),
-        rows=report_rows,
-    )
-
-
-async def _coordinates(session: AsyncSession, m: Mapped) -> list[tuple[float | None, float | None]]:
-    assert m.activity is not None
-    coordinates = await service.locate_locations(session, m.activity.locations)
-    for i, (location, (lat, _lon)) in enumerate(
-        zip(m.activity.locations, coordinates, strict=True)
-    ):
-        if location.latitude is None and lat is not None:
-            m.warn(f"service_at_locations[{i}]", f"placed at the centre of {location.postcode}")
-        elif lat is None:
-            m.warn(f"service_at_locations[{i}]", "location unknown: not found by proximity")
-    return coordinates
