@@ -6,14 +6,15 @@ import asyncio
 import dataclasses
 import datetime as dt
 import gc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __released__, __version__
 from app.areas import router as areas_router
@@ -53,13 +54,58 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+# Registered in this order (a path two routers share goes to the first).
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    fhir_router.router,
+    audit_router.router,
+    terminology_router.fhir_router,
+    terminology_router.router,
+    auth_router.router,
+    referrals_routers.router,
+    routing_router.router,
+    outcomes_router.fhir_router,
+    outcomes_router.router,
+    directory_router.router,
+    directory_fhir_router.router,
+    areas_router.router,
+    matching_router.router,
+    matching_router.fhir_router,
+    bookings_router.router,
+    caseload_router.router,
+    reporting_router.router,
+)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_engine(settings)
     snapshots = Snapshots()
+    # /docs loads its scripts, styles and icon from DOCS_ASSETS (the files of the package
+    # fastapi-offline), nothing from another host: it works on an offline network. ReDoc is
+    # off: its bundle loads its vendor's logo from the vendor's host.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS,
+        redoc_url=None,
+        title="assetlink",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings, engine, snapshots),
+        generate_unique_id_function=_operation_id,
+        dependencies=[Depends(refuse_nul)],
+    )
+    _set_state(app, settings, engine, snapshots)
+    _add_routes(app)
+    error_handlers.install(app)
+    _add_middleware(app, settings)
+    return app
 
+
+def _lifespan(
+    settings: Settings, engine: AsyncEngine, snapshots: Snapshots
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # What is built at start-up lives as long as the process: out of the collector's
         # sight, a full collection no longer walks it (a pause of ~0.1 s every few thousand
         # requests, a whole batch of referrals late).
@@ -70,26 +116,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.match_warmup
             else None
         )
-        _app.state.match_warmup = warm_up
+        app.state.match_warmup = warm_up
         yield
         if warm_up is not None:
             warm_up.cancel()
         gc.unfreeze()
         await engine.dispose()
 
-    # /docs loads its scripts, styles and icon from DOCS_ASSETS (the files of the package
-    # fastapi-offline), nothing from another host: it works on an offline network. ReDoc is
-    # off: its bundle loads its vendor's logo from the vendor's host.
-    app = FastAPIOffline(
-        static_url=DOCS_ASSETS,
-        redoc_url=None,
-        title="assetlink",
-        version=__version__,
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
-        dependencies=[Depends(refuse_nul)],
-    )
+    return lifespan
+
+
+def _set_state(app: FastAPI, settings: Settings, engine: AsyncEngine, snapshots: Snapshots) -> None:
+    """The application's parts, read through the typed dependencies (``app/deps.py``)."""
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
@@ -99,8 +137,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.need_mappings = terminology_service.NeedMappingCache()
     app.state.match_snapshots = snapshots
     app.state.intake_writer = IntakeWriter(app.state)
+    app.state.capability_statement = capability_statement(
+        _capability(), dt.date.fromisoformat(__released__)
+    )
 
-    capability = ServerCapability(
+
+def _capability() -> ServerCapability:
+    """What the FHIR server does, resource by resource (the CapabilityStatement)."""
+    return ServerCapability(
         resources=[
             audit_router.CAPABILITY,
             directory_fhir_router.CAPABILITY,
@@ -115,35 +159,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         system_interactions=list(referrals_routers.SYSTEM_INTERACTIONS),
     )
-    app.state.capability_statement = capability_statement(
-        capability, dt.date.fromisoformat(__released__)
-    )
 
+
+def _add_routes(app: FastAPI) -> None:
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> RedirectResponse:
         """Browsers ask every page's host for it: the console's own icon."""
         return RedirectResponse(f"{DOCS_ASSETS}/favicon.png", status_code=308)
 
-    app.include_router(health.router)
-    app.include_router(fhir_router.router)
-    app.include_router(audit_router.router)
-    app.include_router(terminology_router.fhir_router)
-    app.include_router(terminology_router.router)
-    app.include_router(auth_router.router)
-    app.include_router(referrals_routers.router)
-    app.include_router(routing_router.router)
-    app.include_router(outcomes_router.fhir_router)
-    app.include_router(outcomes_router.router)
-    app.include_router(directory_router.router)
-    app.include_router(directory_fhir_router.router)
-    app.include_router(areas_router.router)
-    app.include_router(matching_router.router)
-    app.include_router(matching_router.fhir_router)
-    app.include_router(bookings_router.router)
-    app.include_router(caseload_router.router)
-    app.include_router(reporting_router.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
-    error_handlers.install(app)
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -153,7 +181,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Exist", "Prefer"],
             expose_headers=["ETag", "Location", "Last-Modified", "X-Request-Id"],
         )
-    return app
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -981,8 +981,8 @@ NOT_FROM_CLIENTS = {
     "resource_version.resource_type": "the server's resource types",
     "activity.source": "api | import | demo, by route",
     "location.source_id": "not filled (always null)",
-    "activity_category.label": "import: cut to the column (directory/importer.py _terms)",
-    "activity_category.taxonomy": "import: cut to the column (directory/importer.py _terms)",
+    "activity_category.label": "import: cut to the column (directory/oruk.py _terms)",
+    "activity_category.taxonomy": "import: cut to the column (directory/oruk.py _terms)",
 }
 
 

@@ -265,56 +265,25 @@ def activities(
     rng = random.Random(f"activities:{seed}")  # noqa: S311 (demo data, not secrets)
     tiles = random.Random(f"tiles:{seed}")  # noqa: S311 (a stream of its own: borough unchanged)
     org_rows = organisation_count(count)
-    runners = organisations_by_category(seed, count)
+    runners = {
+        category: [organisation_id(seed, index) for index in indexes]
+        for category, indexes in organisations_by_category(seed, count).items()
+    }
     categories = list(CATEGORIES)
     rows = ActivityRows()
+    # The helpers draw from ``rng`` in a fixed order: the same seed gives the same data.
     for i in range(count):
         aid = activity_id(seed, i, layout)
         main = rng.choice(categories)
         names, needs = CATEGORIES[main]
-        runs_it = runners[main]
         cats = [main]
         if rng.random() < 0.3:
             cats.append(rng.choice([c for c in categories if c != main]))
         place = rng.choice(places)
         area = rng.choice(PLACES)
         mode = _choose(rng, MODES)
-        title = rng.choice(names)
-        maximum = rng.choice((8, 10, 12, 15, 20, 25, 30))
-        available = 0 if rng.random() < 0.08 else rng.randint(1, maximum)
-        free = rng.random() < 0.6
-        gender = "male" if "Men's" in title else ("female" if rng.random() < 0.04 else None)
-        minimum_age = rng.choice((18, 18, 18, 18, 16, 50, 60, 65))
-        rows.activities.append(
-            {
-                "id": aid,
-                "organisation_id": organisation_id(
-                    seed, runs_it[rng.randrange(org_rows) % len(runs_it)]
-                ),
-                "name": f"{title}, {area}",
-                "description": (
-                    f"A friendly {title.lower()} in {area}. Everyone welcome; come along, "
-                    "meet people and try something new. No experience needed."
-                ),
-                "status": _choose(rng, STATUSES),
-                "url": None,
-                "email": None,
-                "attending_type": mode,
-                "minimum_age": minimum_age,
-                "maximum_age": None if rng.random() < 0.9 else rng.choice((25, 64)),
-                "eligibility_description": "Women only" if gender == "female" else None,
-                "eligibility_gender": gender,
-                "capacity_maximum": maximum,
-                "capacity_available": available,
-                "accepting_referrals": rng.random() < 0.92,
-                "has_free_option": free,
-                "fees_description": None if free else "Concessions available",
-                "contact": {"name": "Activity coordinator", "phone": f"020 7946 0{i % 1000:03d}"},
-                "source": "demo",
-                "created_at": now,
-                "last_modified": now,
-            }
-        )
+        activity = _activity_row(rng, aid, i, area, mode, names, runners[main], org_rows, now)
+        rows.activities.append(activity)
         rows.categories.extend(
             {"activity_id": aid, "term_id": c, "code": c, "label": None, "taxonomy": None}
             for c in cats
@@ -324,39 +293,9 @@ def activities(
         rows.languages.extend({"activity_id": aid, "code": code} for code in languages)
         if mode in ("in-person", "hybrid"):
             tile = tiles.choice(TILES) if layout == "region" else (0, 0)
-            shift = (tile[0] * TILE_DEGREES[0], tile[1] * TILE_DEGREES[1])
-            rows.locations.append(
-                {
-                    "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-                    "activity_id": aid,
-                    "position": 0,
-                    "source_id": None,
-                    "name": f"{area} Community Centre",
-                    "address_1": f"{rng.randint(1, 250)} {rng.choice(PLACES)} Road",
-                    "city": "London",
-                    "postcode": place.postcode if tile == (0, 0) else None,
-                    "latitude": round(place.latitude + shift[0] + rng.uniform(-0.0008, 0.0008), 6),
-                    "longitude": round(
-                        place.longitude + shift[1] + rng.uniform(-0.0012, 0.0012), 6
-                    ),
-                    "accessibility_description": None,
-                    **_accessibility(rng),
-                }
-            )
+            rows.locations.append(_location_row(rng, aid, area, place, tile))
         rows.schedules.extend(_schedule_rows(rng, aid))
-        rows.cost_options.append(
-            {
-                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-                "activity_id": aid,
-                "position": 0,
-                "option": None if free else "Standard",
-                "amount": Decimal(0) if free else Decimal(rng.choice((2, 3, 4, 5, 6, 8))),
-                "amount_description": "per session",
-                "free": free,
-                "valid_from": None,
-                "valid_to": None,
-            }
-        )
+        rows.cost_options.append(_cost_row(rng, aid, free=activity["has_free_option"]))
         if rng.random() < 0.1:
             rows.service_areas.append(
                 {
@@ -372,3 +311,84 @@ def activities(
             rows = ActivityRows()
     if rows.activities:
         yield rows
+
+
+def _activity_row(
+    rng: random.Random,
+    aid: str,
+    index: int,
+    area: str,
+    mode: str,
+    names: tuple[str, ...],
+    runners: list[str],
+    org_rows: int,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The ``activity`` row; ``runners``: the organisations that may run it."""
+    title = rng.choice(names)
+    maximum = rng.choice((8, 10, 12, 15, 20, 25, 30))
+    available = 0 if rng.random() < 0.08 else rng.randint(1, maximum)
+    free = rng.random() < 0.6
+    gender = "male" if "Men's" in title else ("female" if rng.random() < 0.04 else None)
+    minimum_age = rng.choice((18, 18, 18, 18, 16, 50, 60, 65))
+    return {
+        "id": aid,
+        "organisation_id": runners[rng.randrange(org_rows) % len(runners)],
+        "name": f"{title}, {area}",
+        "description": (
+            f"A friendly {title.lower()} in {area}. Everyone welcome; come along, "
+            "meet people and try something new. No experience needed."
+        ),
+        "status": _choose(rng, STATUSES),
+        "url": None,
+        "email": None,
+        "attending_type": mode,
+        "minimum_age": minimum_age,
+        "maximum_age": None if rng.random() < 0.9 else rng.choice((25, 64)),
+        "eligibility_description": "Women only" if gender == "female" else None,
+        "eligibility_gender": gender,
+        "capacity_maximum": maximum,
+        "capacity_available": available,
+        "accepting_referrals": rng.random() < 0.92,
+        "has_free_option": free,
+        "fees_description": None if free else "Concessions available",
+        "contact": {"name": "Activity coordinator", "phone": f"020 7946 0{index % 1000:03d}"},
+        "source": "demo",
+        "created_at": now,
+        "last_modified": now,
+    }
+
+
+def _location_row(
+    rng: random.Random, aid: str, area: str, place: Place, tile: tuple[int, int]
+) -> dict[str, Any]:
+    """The activity's one location, at ``place`` moved to ``tile`` of the region grid."""
+    shift = (tile[0] * TILE_DEGREES[0], tile[1] * TILE_DEGREES[1])
+    return {
+        "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+        "activity_id": aid,
+        "position": 0,
+        "source_id": None,
+        "name": f"{area} Community Centre",
+        "address_1": f"{rng.randint(1, 250)} {rng.choice(PLACES)} Road",
+        "city": "London",
+        "postcode": place.postcode if tile == (0, 0) else None,
+        "latitude": round(place.latitude + shift[0] + rng.uniform(-0.0008, 0.0008), 6),
+        "longitude": round(place.longitude + shift[1] + rng.uniform(-0.0012, 0.0012), 6),
+        "accessibility_description": None,
+        **_accessibility(rng),
+    }
+
+
+def _cost_row(rng: random.Random, aid: str, *, free: bool) -> dict[str, Any]:
+    return {
+        "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+        "activity_id": aid,
+        "position": 0,
+        "option": None if free else "Standard",
+        "amount": Decimal(0) if free else Decimal(rng.choice((2, 3, 4, 5, 6, 8))),
+        "amount_description": "per session",
+        "free": free,
+        "valid_from": None,
+        "valid_to": None,
+    }

@@ -32,7 +32,7 @@ from app.referrals import fhir, lifecycle
 from app.referrals.intake import ODS_SYSTEM, PREFERENCES_URL, REFERRAL_CODE, SNOMED
 from app.referrals.models import Patient, Referral, Task
 from app.referrals.nhs_number import SYSTEM as NHS_NUMBER_SYSTEM
-from app.referrals.plan import version_row
+from app.referrals.plan import new_task, version_row
 from app.referrals.service import CONTACT_STAGES
 from app.terminology.codesystems import ACTIVITY_CATEGORY_SYSTEM, NEED_SYSTEM
 
@@ -433,17 +433,7 @@ def referrals(
         performer = routing.get(requester, LINK_WORKER_ODS)
         payload, needs = service_request(rng, referral_value(seed, i), who, requester, authored)
         if not repeat:
-            patient = Patient(
-                id=patient_id,
-                version_id=1,
-                nhs_number=who.nhs_number,
-                birth_date=who.birth_date,
-                gender=who.gender,
-                postcode=who.postcode,
-                resource=stored_patient(who.resource),
-                created_at=received,
-                updated_at=received,
-            )
+            patient = _patient(patient_id, who, received)
             rows.patients.append(_columns(patient))
             rows.versions.append(version_row(fhir.patient_resource(patient), received))
         referral = Referral(
@@ -461,41 +451,10 @@ def referrals(
             updated_at=received,
         )
         rows.versions.append(version_row(fhir.service_request_resource(referral), received))
-        task = Task(
-            id=_id("task", seed, i),
-            version_id=1,
-            referral_id=referral.id,
-            patient_id=patient_id,
-            status="requested",
-            status_reason=None,
-            business_status=None,
-            requester_ods=requester,
-            owner_ods=performer,
-            authored_on=received,
-            output=[],
-            first_contact_at=None,
-            created_at=received,
-            updated_at=received,
-        )
+        task_id = _id("task", seed, i)
+        task = Task(**new_task(task_id, referral.id, patient_id, requester, performer, received))
         rows.versions.append(version_row(fhir.task_resource(task), received))
-        steps, revoked = walk(rng)
-        now = dt.datetime.now(dt.UTC)
-        for days, status, stage, reason in steps:
-            at = received + dt.timedelta(days=days)
-            if at > end or at > now:
-                break
-            if revoked:
-                referral.status, referral.version_id, referral.updated_at = "revoked", 2, at
-                rows.versions.append(version_row(fhir.service_request_resource(referral), at))
-            task.status, task.business_status, task.status_reason = status, stage, reason
-            if stage in CONTACT_STAGES and task.first_contact_at is None:
-                task.first_contact_at = at
-            task.version_id += 1
-            task.updated_at = at
-            rows.versions.append(version_row(fhir.task_resource(task), at))
-            if status == "completed":
-                referral.status, referral.version_id, referral.updated_at = "completed", 2, at
-                rows.versions.append(version_row(fhir.service_request_resource(referral), at))
+        rows.versions += _walked(rng, referral, task, received, end)
         rows.referrals.append(_columns(referral))
         rows.tasks.append(_columns(task))
         rows.identifiers.append(
@@ -514,6 +473,47 @@ def referrals(
             rows = ReferralRows()
     if rows.referrals:
         yield rows
+
+
+def _patient(patient_id: uuid.UUID, who: Person, received: dt.datetime) -> Patient:
+    return Patient(
+        id=patient_id,
+        version_id=1,
+        nhs_number=who.nhs_number,
+        birth_date=who.birth_date,
+        gender=who.gender,
+        postcode=who.postcode,
+        resource=stored_patient(who.resource),
+        created_at=received,
+        updated_at=received,
+    )
+
+
+def _walked(
+    rng: random.Random, referral: Referral, task: Task, received: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """The Task's ``walk`` up to ``end`` (and now), applied to ``task`` and ``referral``: the
+    version rows of each step."""
+    versions = []
+    steps, revoked = walk(rng)
+    now = dt.datetime.now(dt.UTC)
+    for days, status, stage, reason in steps:
+        at = received + dt.timedelta(days=days)
+        if at > end or at > now:
+            break
+        if revoked:
+            referral.status, referral.version_id, referral.updated_at = "revoked", 2, at
+            versions.append(version_row(fhir.service_request_resource(referral), at))
+        task.status, task.business_status, task.status_reason = status, stage, reason
+        if stage in CONTACT_STAGES and task.first_contact_at is None:
+            task.first_contact_at = at
+        task.version_id += 1
+        task.updated_at = at
+        versions.append(version_row(fhir.task_resource(task), at))
+        if status == "completed":
+            referral.status, referral.version_id, referral.updated_at = "completed", 2, at
+            versions.append(version_row(fhir.service_request_resource(referral), at))
+    return versions
 
 
 def _columns(row: Patient | Referral | Task) -> dict[str, Any]:

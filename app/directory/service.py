@@ -326,33 +326,7 @@ def to_rows(
     """The rows of one activity. ``terms`` (imports) replaces the rows made from
     ``categories``; ``service_area_names`` adds text-only areas (imports)."""
     rows = ActivityRows()
-    rows.activities.append(
-        {
-            "id": activity_id,
-            "organisation_id": organisation_id,
-            "name": data.name,
-            "description": data.description,
-            "status": data.status.value,
-            "url": data.url,
-            "email": data.email,
-            "attending_type": data.attending_type.value,
-            "minimum_age": data.minimum_age,
-            "maximum_age": data.maximum_age,
-            "eligibility_description": data.eligibility.description,
-            "eligibility_gender": data.eligibility.gender.value
-            if data.eligibility.gender
-            else None,
-            "capacity_maximum": data.capacity.maximum,
-            "capacity_available": data.capacity.available,
-            "accepting_referrals": data.accepting_referrals,
-            "has_free_option": has_free_option(data),
-            "fees_description": data.fees_description,
-            "contact": data.contact.model_dump(exclude_none=True) if data.contact else None,
-            "source": source,
-            "created_at": now,
-            "last_modified": now,
-        }
-    )
+    rows.activities.append(_activity_row(activity_id, organisation_id, data, source, now))
     if terms is None:
         terms = [
             {"term_id": c.value, "code": c.value, "label": None, "taxonomy": None}
@@ -361,70 +335,116 @@ def to_rows(
     rows.categories.extend({"activity_id": activity_id, **term} for term in terms)
     rows.needs.extend({"activity_id": activity_id, "code": n.value} for n in data.target_needs)
     rows.languages.extend({"activity_id": activity_id, "code": code} for code in data.languages)
-    for position, (location, (lat, lon)) in enumerate(
-        zip(data.locations, coordinates, strict=True)
-    ):
-        rows.locations.append(
-            {
-                "id": uuid.uuid4(),
-                "activity_id": activity_id,
-                "position": position,
-                "source_id": None,
-                "name": location.name,
-                "address_1": location.address_1,
-                "city": location.city,
-                "postcode": location.postcode,
-                "latitude": lat,
-                "longitude": lon,
-                "accessibility_description": location.accessibility_description,
-                **access_columns(location.accessibility),
-            }
-        )
-    for position, schedule in enumerate(data.schedules):
-        rows.schedules.append(
-            {
-                "id": uuid.uuid4(),
-                "activity_id": activity_id,
-                "position": position,
-                "freq": schedule.freq.value,
-                "interval": schedule.interval,
-                "byday": schedule.byday,
-                "opens_at": schedule.opens_at.isoformat("seconds") if schedule.opens_at else None,
-                "closes_at": (
-                    schedule.closes_at.isoformat("seconds") if schedule.closes_at else None
-                ),
-                "valid_from": schedule.valid_from,
-                "valid_to": schedule.valid_to,
-                "description": schedule.description,
-            }
-        )
-    for position, cost in enumerate(data.cost_options):
-        rows.cost_options.append(
-            {
-                "id": uuid.uuid4(),
-                "activity_id": activity_id,
-                "position": position,
-                "option": cost.option,
-                "amount": cost.amount,
-                "amount_description": cost.amount_description,
-                "free": bool(cost.free),
-                "valid_from": cost.valid_from,
-                "valid_to": cost.valid_to,
-            }
-        )
+    rows.locations.extend(_location_rows(activity_id, data, coordinates))
+    rows.schedules.extend(_schedule_rows(activity_id, data))
+    rows.cost_options.extend(_cost_rows(activity_id, data))
     areas: list[tuple[str | None, str | None]] = [(code, None) for code in data.service_areas]
     areas += [(None, name) for name in service_area_names]
-    for position, (code, name) in enumerate(areas):
-        rows.service_areas.append(
-            {
-                "id": uuid.uuid4(),
-                "activity_id": activity_id,
-                "position": position,
-                "code": code,
-                "name": name,
-            }
-        )
+    rows.service_areas.extend(
+        {
+            "id": uuid.uuid4(),
+            "activity_id": activity_id,
+            "position": position,
+            "code": code,
+            "name": name,
+        }
+        for position, (code, name) in enumerate(areas)
+    )
     return rows
+
+
+def _activity_row(
+    activity_id: str,
+    organisation_id: str | None,
+    data: ActivityBase,
+    source: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "id": activity_id,
+        "organisation_id": organisation_id,
+        "name": data.name,
+        "description": data.description,
+        "status": data.status.value,
+        "url": data.url,
+        "email": data.email,
+        "attending_type": data.attending_type.value,
+        "minimum_age": data.minimum_age,
+        "maximum_age": data.maximum_age,
+        "eligibility_description": data.eligibility.description,
+        "eligibility_gender": data.eligibility.gender.value if data.eligibility.gender else None,
+        "capacity_maximum": data.capacity.maximum,
+        "capacity_available": data.capacity.available,
+        "accepting_referrals": data.accepting_referrals,
+        "has_free_option": has_free_option(data),
+        "fees_description": data.fees_description,
+        "contact": data.contact.model_dump(exclude_none=True) if data.contact else None,
+        "source": source,
+        "created_at": now,
+        "last_modified": now,
+    }
+
+
+def _location_rows(
+    activity_id: str,
+    data: ActivityBase,
+    coordinates: Sequence[tuple[float | None, float | None]],
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "activity_id": activity_id,
+            "position": position,
+            "source_id": None,
+            "name": location.name,
+            "address_1": location.address_1,
+            "city": location.city,
+            "postcode": location.postcode,
+            "latitude": lat,
+            "longitude": lon,
+            "accessibility_description": location.accessibility_description,
+            **access_columns(location.accessibility),
+        }
+        for position, (location, (lat, lon)) in enumerate(
+            zip(data.locations, coordinates, strict=True)
+        )
+    ]
+
+
+def _schedule_rows(activity_id: str, data: ActivityBase) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "activity_id": activity_id,
+            "position": position,
+            "freq": schedule.freq.value,
+            "interval": schedule.interval,
+            "byday": schedule.byday,
+            "opens_at": schedule.opens_at.isoformat("seconds") if schedule.opens_at else None,
+            "closes_at": schedule.closes_at.isoformat("seconds") if schedule.closes_at else None,
+            "valid_from": schedule.valid_from,
+            "valid_to": schedule.valid_to,
+            "description": schedule.description,
+        }
+        for position, schedule in enumerate(data.schedules)
+    ]
+
+
+def _cost_rows(activity_id: str, data: ActivityBase) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "activity_id": activity_id,
+            "position": position,
+            "option": cost.option,
+            "amount": cost.amount,
+            "amount_description": cost.amount_description,
+            "free": bool(cost.free),
+            "valid_from": cost.valid_from,
+            "valid_to": cost.valid_to,
+        }
+        for position, cost in enumerate(data.cost_options)
+    ]
 
 
 def access_columns(codes: Sequence[Accessibility]) -> dict[str, bool]:

@@ -334,125 +334,21 @@ def check_referral(
     """Check a ServiceRequest (structure, then every rule of 5.1) and return the draft.
 
     ``clock_skew``: how far ahead of this server's clock the referrer's may be (``authoredOn``
-    later than now plus this is refused)."""
+    later than now plus this is refused). Every part is checked and all problems are reported
+    together, in this order."""
     _check_with_contained(resource)
     bundle = bundle or {}
     problems = _Problems()
-
-    status = resource.get("status")
-    if status != "active":
-        code = "code-invalid" if status not in SR_STATUSES else "business-rule"
-        problems.add("ServiceRequest.status", f"status must be 'active' (got {status!r})", code)
-    intent = resource.get("intent")
-    if intent not in INTENTS:
-        problems.add(
-            "ServiceRequest.intent", f"intent must be one of {', '.join(INTENTS)}", "code-invalid"
-        )
-
-    identifiers: list[tuple[str, str]] = []
-    for index, identifier in enumerate(resource.get("identifier", [])):
-        system, value = identifier.get("system"), identifier.get("value")
-        where = f"ServiceRequest.identifier[{index}]"
-        if not system or not value:
-            problems.add(where, "identifier needs system and value")
-        else:
-            problems.check_column(f"{where}.system", system, IDENTIFIER_SYSTEM_MAX)
-            problems.check_column(f"{where}.value", value, IDENTIFIER_VALUE_MAX)
-            identifiers.append((system, value))
-    if not resource.get("identifier"):
-        problems.add("ServiceRequest.identifier", "the referrer's referral identifier is required")
-
-    codes = _stored_codings(resource.get("code"), "ServiceRequest.code", problems)
-    if (SNOMED, REFERRAL_CODE) not in codes:
-        problems.add(
-            "ServiceRequest.code",
-            f"code must include SNOMED CT {REFERRAL_CODE} (Referral to social prescribing service)",
-        )
-    categories = [
-        coding
-        for index, concept in enumerate(resource.get("category", []))
-        for coding in _stored_codings(concept, f"ServiceRequest.category[{index}]", problems)
-    ]
-
-    requester_ods = _identifier_value(resource.get("requester"), ODS_SYSTEM)
-    if requester_ods is None:
-        problems.add(
-            "ServiceRequest.requester", f"requester needs an identifier with system {ODS_SYSTEM}"
-        )
-    else:
-        problems.check_column("ServiceRequest.requester.identifier.value", requester_ods, ODS_MAX)
-    performers = resource.get("performer", [])
-    performer_ods: str | None = None
-    if performers:
-        performer_ods = _identifier_value(performers[0], ODS_SYSTEM)
-        if performer_ods is None or len(performers) > 1:
-            problems.add(
-                "ServiceRequest.performer",
-                f"performer must be one Organization identifier ({ODS_SYSTEM})",
-                "value",
-            )
-        else:
-            problems.check_column(
-                "ServiceRequest.performer[0].identifier.value", performer_ods, ODS_MAX
-            )
-
-    reasons = resource.get("reasonCode", [])
-    needs = ResolvedNeeds([], {}, [])
-    if not reasons:
-        problems.add("ServiceRequest.reasonCode", "at least one need (coded or text) is required")
-    else:
-        needs = resolve_needs(reasons)
-
-    authored_on: dt.datetime | None = None
-    if "authoredOn" not in resource:
-        problems.add("ServiceRequest.authoredOn", "authoredOn is required")
-    else:
-        authored_on = _instant(resource["authoredOn"])
-        if authored_on is None:
-            problems.add(
-                "ServiceRequest.authoredOn",
-                "authoredOn needs a date and time with a time zone",
-                "value",
-            )
-        elif authored_on > dt.datetime.now(dt.UTC) + clock_skew:
-            problems.add(
-                "ServiceRequest.authoredOn",
-                f"authoredOn {resource['authoredOn']} is in the future: a referral is sent once "
-                f"made (clocks may differ by {clock_skew.total_seconds():.0f} s)",
-                "value",
-            )
-
-    subject = resolve_local(resource, resource.get("subject"), bundle)
-    patient: PatientDraft | None = None
-    if subject is None or subject.get("resourceType") != "Patient":
-        problems.add(
-            "ServiceRequest.subject",
-            "subject must reference the Patient (contained or in the Bundle)",
-        )
-    else:
-        patient = check_patient(subject, _where(resource, subject, "Patient"), problems)
-
-    consent_entry: dict[str, Any] | None = None
-    consents = [resolve_local(resource, ref, bundle) for ref in resource.get("supportingInfo", [])]
-    consent = next((c for c in consents if c and c.get("resourceType") == "Consent"), None)
-    check_consent(consent, _where(resource, consent, "Consent") if consent else "Consent", problems)
-    if consent is not None and consent not in resource.get("contained", []):
-        consent_entry = consent
-
+    intent = _check_status_and_intent(resource, problems)
+    identifiers = _check_identifiers(resource, problems)
+    codes, categories = _check_codes(resource, problems)
+    requester_ods, performer_ods = _check_organisations(resource, problems)
+    needs = _check_needs(resource, resolve_needs, problems)
+    authored_on = _check_authored_on(resource, clock_skew, problems)
+    subject, patient = _check_subject(resource, bundle, problems)
+    consents, consent_entry = _check_supporting_consent(resource, bundle, problems)
     preferences = parse_preferences(resource.get("extension", []), problems)
-
-    stored = {k: v for k, v in resource.items() if k not in ("id", "meta", "text")}
-    stored["contained"] = [c for c in resource.get("contained", []) if c is not subject]
-    if not stored["contained"]:
-        del stored["contained"]
-    if consent_entry is not None:
-        stored["supportingInfo"] = [
-            ref
-            for ref, target in zip(resource.get("supportingInfo", []), consents, strict=True)
-            if target is not consent_entry
-        ]
-        if not stored["supportingInfo"]:
-            del stored["supportingInfo"]
+    stored = _kept(resource, subject, consents, consent_entry)
     subject_references = _check_references(resource, stored, subject, problems)
     problems.raise_if_any()
     assert patient is not None
@@ -476,6 +372,169 @@ def check_referral(
         warnings=needs.warnings,
         need_found_in=needs.found_in,
     )
+
+
+def _check_status_and_intent(resource: dict[str, Any], problems: _Problems) -> Any:
+    """The intent (checked: one of ``INTENTS``); the status must be ``active``."""
+    status = resource.get("status")
+    if status != "active":
+        code = "code-invalid" if status not in SR_STATUSES else "business-rule"
+        problems.add("ServiceRequest.status", f"status must be 'active' (got {status!r})", code)
+    intent = resource.get("intent")
+    if intent not in INTENTS:
+        problems.add(
+            "ServiceRequest.intent", f"intent must be one of {', '.join(INTENTS)}", "code-invalid"
+        )
+    return intent
+
+
+def _check_identifiers(resource: dict[str, Any], problems: _Problems) -> list[tuple[str, str]]:
+    """The referrer's identifiers (system, value): at least one, each fitting its columns."""
+    identifiers: list[tuple[str, str]] = []
+    for index, identifier in enumerate(resource.get("identifier", [])):
+        system, value = identifier.get("system"), identifier.get("value")
+        where = f"ServiceRequest.identifier[{index}]"
+        if not system or not value:
+            problems.add(where, "identifier needs system and value")
+        else:
+            problems.check_column(f"{where}.system", system, IDENTIFIER_SYSTEM_MAX)
+            problems.check_column(f"{where}.value", value, IDENTIFIER_VALUE_MAX)
+            identifiers.append((system, value))
+    if not resource.get("identifier"):
+        problems.add("ServiceRequest.identifier", "the referrer's referral identifier is required")
+    return identifiers
+
+
+Codings = list[tuple[str | None, str]]
+
+
+def _check_codes(resource: dict[str, Any], problems: _Problems) -> tuple[Codings, Codings]:
+    """The stored codings of ``code`` (which must say social prescribing) and ``category``."""
+    codes = _stored_codings(resource.get("code"), "ServiceRequest.code", problems)
+    if (SNOMED, REFERRAL_CODE) not in codes:
+        problems.add(
+            "ServiceRequest.code",
+            f"code must include SNOMED CT {REFERRAL_CODE} (Referral to social prescribing service)",
+        )
+    categories = [
+        coding
+        for index, concept in enumerate(resource.get("category", []))
+        for coding in _stored_codings(concept, f"ServiceRequest.category[{index}]", problems)
+    ]
+    return codes, categories
+
+
+def _check_organisations(
+    resource: dict[str, Any], problems: _Problems
+) -> tuple[str | None, str | None]:
+    """The requester's ODS code (required) and the performer's (at most one, optional)."""
+    requester_ods = _identifier_value(resource.get("requester"), ODS_SYSTEM)
+    if requester_ods is None:
+        problems.add(
+            "ServiceRequest.requester", f"requester needs an identifier with system {ODS_SYSTEM}"
+        )
+    else:
+        problems.check_column("ServiceRequest.requester.identifier.value", requester_ods, ODS_MAX)
+    performers = resource.get("performer", [])
+    performer_ods: str | None = None
+    if performers:
+        performer_ods = _identifier_value(performers[0], ODS_SYSTEM)
+        if performer_ods is None or len(performers) > 1:
+            problems.add(
+                "ServiceRequest.performer",
+                f"performer must be one Organization identifier ({ODS_SYSTEM})",
+                "value",
+            )
+        else:
+            problems.check_column(
+                "ServiceRequest.performer[0].identifier.value", performer_ods, ODS_MAX
+            )
+    return requester_ods, performer_ods
+
+
+def _check_needs(
+    resource: dict[str, Any], resolve_needs: NeedResolver, problems: _Problems
+) -> ResolvedNeeds:
+    """The needs of ``reasonCode`` (at least one reason, coded or text)."""
+    reasons = resource.get("reasonCode", [])
+    if not reasons:
+        problems.add("ServiceRequest.reasonCode", "at least one need (coded or text) is required")
+        return ResolvedNeeds([], {}, [])
+    return resolve_needs(reasons)
+
+
+def _check_authored_on(
+    resource: dict[str, Any], clock_skew: dt.timedelta, problems: _Problems
+) -> dt.datetime | None:
+    """``authoredOn``: required, an instant, not later than now plus ``clock_skew``."""
+    if "authoredOn" not in resource:
+        problems.add("ServiceRequest.authoredOn", "authoredOn is required")
+        return None
+    authored_on = _instant(resource["authoredOn"])
+    if authored_on is None:
+        problems.add(
+            "ServiceRequest.authoredOn",
+            "authoredOn needs a date and time with a time zone",
+            "value",
+        )
+    elif authored_on > dt.datetime.now(dt.UTC) + clock_skew:
+        problems.add(
+            "ServiceRequest.authoredOn",
+            f"authoredOn {resource['authoredOn']} is in the future: a referral is sent once "
+            f"made (clocks may differ by {clock_skew.total_seconds():.0f} s)",
+            "value",
+        )
+    return authored_on
+
+
+def _check_subject(
+    resource: dict[str, Any], bundle: Mapping[str, dict[str, Any]], problems: _Problems
+) -> tuple[dict[str, Any] | None, PatientDraft | None]:
+    """The subject resource (contained or in the Bundle) and its checked Patient."""
+    subject = resolve_local(resource, resource.get("subject"), bundle)
+    if subject is None or subject.get("resourceType") != "Patient":
+        problems.add(
+            "ServiceRequest.subject",
+            "subject must reference the Patient (contained or in the Bundle)",
+        )
+        return subject, None
+    return subject, check_patient(subject, _where(resource, subject, "Patient"), problems)
+
+
+def _check_supporting_consent(
+    resource: dict[str, Any], bundle: Mapping[str, dict[str, Any]], problems: _Problems
+) -> tuple[list[dict[str, Any] | None], dict[str, Any] | None]:
+    """What each ``supportingInfo`` points to, and the Consent among them when it is a Bundle
+    entry (stored on its own); the Consent is checked wherever it is."""
+    consents = [resolve_local(resource, ref, bundle) for ref in resource.get("supportingInfo", [])]
+    consent = next((c for c in consents if c and c.get("resourceType") == "Consent"), None)
+    check_consent(consent, _where(resource, consent, "Consent") if consent else "Consent", problems)
+    if consent is not None and consent not in resource.get("contained", []):
+        return consents, consent
+    return consents, None
+
+
+def _kept(
+    resource: dict[str, Any],
+    subject: dict[str, Any] | None,
+    consents: list[dict[str, Any] | None],
+    consent_entry: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The ServiceRequest as kept: no id, meta or text, without the contained subject and the
+    reference to a Bundle's Consent (both stored on their own)."""
+    stored = {k: v for k, v in resource.items() if k not in ("id", "meta", "text")}
+    stored["contained"] = [c for c in resource.get("contained", []) if c is not subject]
+    if not stored["contained"]:
+        del stored["contained"]
+    if consent_entry is not None:
+        stored["supportingInfo"] = [
+            ref
+            for ref, target in zip(resource.get("supportingInfo", []), consents, strict=True)
+            if target is not consent_entry
+        ]
+        if not stored["supportingInfo"]:
+            del stored["supportingInfo"]
+    return stored
 
 
 def _check_references(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import configure_mappers
 from app.audit import service as audit
 from app.errors import Issue, Unprocessable
 from app.referrals import fhir
-from app.referrals.intake import ReferralDraft, stored_referral
+from app.referrals.intake import PatientDraft, ReferralDraft, stored_referral
 from app.referrals.models import (
     Consent,
     Patient,
@@ -143,49 +143,10 @@ def add_referral(
 ) -> Intake:
     """Add the rows of one new referral to ``rows``; ``person``: the stored patient row of
     its NHS number (one Patient per person: a new referral brings the latest demographics)."""
-    given = draft.patient
-    demographics = {
-        "birth_date": given.birth_date,
-        "gender": given.gender,
-        "postcode": given.postcode,
-        "resource": given.resource,
-        "updated_at": now,
-    }
-    patient_changed = True
-    if person is None:
-        values = {
-            "id": uuid.uuid4(),
-            "version_id": 1,
-            "nhs_number": given.nhs_number,
-            "created_at": now,
-            **demographics,
-        }
-        rows.patients.append(values)
-    elif person["resource"] != given.resource:
-        values = {**person, **demographics, "version_id": person["version_id"] + 1}
-        rows.patient_updates.append((values, person["version_id"]))
-    else:
-        values, patient_changed = dict(person), False
-    patient = _detached(Patient, values)
-    if patient_changed:
-        rows.versions.append(version_row(fhir.patient_resource(patient), now))
-
+    patient, patient_changed = _add_patient(rows, draft.patient, person, now)
     referral_id = uuid.uuid4()
-    consent: Consent | None = None
-    consent_id = uuid.uuid4() if draft.consent is not None else None
-    if draft.consent is not None:
-        consent_values = {
-            "id": consent_id,
-            "version_id": 1,
-            "referral_id": referral_id,
-            "patient_id": patient.id,
-            "status": str(draft.consent["status"]),
-            "resource": {k: v for k, v in draft.consent.items() if k not in ("id", "meta", "text")},
-            "created_at": now,
-            "updated_at": now,
-        }
-        rows.consents.append(consent_values)
-        consent = _detached(Consent, consent_values)
+    consent = _add_consent(rows, draft.consent, referral_id, patient.id, now)
+    consent_id = consent.id if consent is not None else None
     referral_values = {
         "id": referral_id,
         "version_id": 1,
@@ -200,24 +161,106 @@ def add_referral(
         "created_at": now,
         "updated_at": now,
     }
-    task_values = {
-        "id": uuid.uuid4(),
+    task_values = new_task(
+        uuid.uuid4(), referral_id, patient.id, draft.requester_ods, performer, now
+    )
+    rows.referrals.append(referral_values)
+    rows.tasks.append(task_values)
+    _add_coded_rows(rows, draft, referral_id)
+    referral, task = _detached(Referral, referral_values), _detached(Task, task_values)
+    rows.versions.append(version_row(fhir.service_request_resource(referral), now))
+    rows.versions.append(version_row(fhir.task_resource(task), now))
+    if consent is not None:
+        rows.versions.append(version_row(fhir.consent_resource(consent), now))
+    intake = Intake(referral, task, patient, consent, created=True, patient_changed=patient_changed)
+    rows.audit += audit.success_rows(actor, intake_accesses(intake), recorded_at=now)
+    return intake
+
+
+def new_task(
+    task_id: uuid.UUID,
+    referral_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    requester_ods: str,
+    owner_ods: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The columns of a referral's Task as created at intake (``requested``)."""
+    return {
+        "id": task_id,
         "version_id": 1,
         "referral_id": referral_id,
-        "patient_id": patient.id,
+        "patient_id": patient_id,
         "status": "requested",
         "status_reason": None,
         "business_status": None,
-        "requester_ods": draft.requester_ods,
-        "owner_ods": performer,
+        "requester_ods": requester_ods,
+        "owner_ods": owner_ods,
         "authored_on": now,
         "output": [],
         "first_contact_at": None,
         "created_at": now,
         "updated_at": now,
     }
-    rows.referrals.append(referral_values)
-    rows.tasks.append(task_values)
+
+
+def _add_patient(
+    rows: Rows, given: PatientDraft, person: Mapping[str, Any] | None, now: dt.datetime
+) -> tuple[Patient, bool]:
+    """The referral's Patient: new, ``person`` brought up to date, or ``person`` unchanged
+    (then False: no row and no version added)."""
+    demographics = {
+        "birth_date": given.birth_date,
+        "gender": given.gender,
+        "postcode": given.postcode,
+        "resource": given.resource,
+        "updated_at": now,
+    }
+    if person is None:
+        values = {
+            "id": uuid.uuid4(),
+            "version_id": 1,
+            "nhs_number": given.nhs_number,
+            "created_at": now,
+            **demographics,
+        }
+        rows.patients.append(values)
+    elif person["resource"] != given.resource:
+        values = {**person, **demographics, "version_id": person["version_id"] + 1}
+        rows.patient_updates.append((values, person["version_id"]))
+    else:
+        return _detached(Patient, dict(person)), False
+    patient = _detached(Patient, values)
+    rows.versions.append(version_row(fhir.patient_resource(patient), now))
+    return patient, True
+
+
+def _add_consent(
+    rows: Rows,
+    given: dict[str, Any] | None,
+    referral_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    now: dt.datetime,
+) -> Consent | None:
+    """The Consent sent as a Bundle entry (None: none, or contained in the referral)."""
+    if given is None:
+        return None
+    values = {
+        "id": uuid.uuid4(),
+        "version_id": 1,
+        "referral_id": referral_id,
+        "patient_id": patient_id,
+        "status": str(given["status"]),
+        "resource": {k: v for k, v in given.items() if k not in ("id", "meta", "text")},
+        "created_at": now,
+        "updated_at": now,
+    }
+    rows.consents.append(values)
+    return _detached(Consent, values)
+
+
+def _add_coded_rows(rows: Rows, draft: ReferralDraft, referral_id: uuid.UUID) -> None:
+    """The referral's identifiers, codings and needs, kept for search."""
     rows.identifiers += [
         {"referral_id": referral_id, "system": s, "value": v} for s, v in draft.identifiers
     ]
@@ -227,14 +270,6 @@ def add_referral(
         for s, c in codings
     ]
     rows.needs += draft.need_rows(referral_id)
-    referral, task = _detached(Referral, referral_values), _detached(Task, task_values)
-    rows.versions.append(version_row(fhir.service_request_resource(referral), now))
-    rows.versions.append(version_row(fhir.task_resource(task), now))
-    if consent is not None:
-        rows.versions.append(version_row(fhir.consent_resource(consent), now))
-    intake = Intake(referral, task, patient, consent, created=True, patient_changed=patient_changed)
-    rows.audit += audit.success_rows(actor, intake_accesses(intake), recorded_at=now)
-    return intake
 
 
 @cache

@@ -65,97 +65,132 @@ def _clean(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+@dataclass
+class _Found:
+    """What the reasons give, in the order met."""
+
+    needs: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    found_in: dict[str, str] = field(default_factory=dict)
+    warnings: list[ReasonIssue] = field(default_factory=list)
+    errors: list[ReasonIssue] = field(default_factory=list)
+
+    def add(self, need: str, where: str | None = None) -> None:
+        if need not in self.needs:
+            self.needs.append(need)
+        if where is not None:
+            self.found_in.setdefault(need, where)
+
+
 def resolve_reasons(
     reasons: Sequence[Reason], mapping: Mapping[str, str], phrases: PhraseIndex = NO_PHRASES
 ) -> ResolvedReasons:
     """Need codes for ``reasons``; ``mapping`` is SNOMED CT concept id -> need code, ``phrases``
     the free-text phrases in force."""
     known_needs = need_codes()
-    needs: list[str] = []
-    texts: list[str] = []
-    found_in: dict[str, str] = {}
-    warnings: list[ReasonIssue] = []
-    errors: list[ReasonIssue] = []
-
-    def add(need: str, where: str | None = None) -> None:
-        if need not in needs:
-            needs.append(need)
-        if where is not None:
-            found_in.setdefault(need, where)
-
+    out = _Found()
     for r, reason in enumerate(reasons):
-        found: list[str] = []
-        unused: list[ReasonIssue] = []  # codings that gave no need, warned about at the end
         text = _clean(reason.text)
         # the texts of the reason, each with its element: its own text, then unmapped displays
         written: list[tuple[str, str]] = [(text, f"reasonCode[{r}].text")] if text else []
-        for c, coding in enumerate(reason.codings):
-            where = f"reasonCode[{r}].coding[{c}]"
-            code = _clean(coding.code)
-            display = _clean(coding.display)
-            if code is None:
-                errors.append(ReasonIssue("a coding needs a code", f"{where}.code"))
-                continue
-            if coding.system == NEED_SYSTEM:
-                if code in known_needs:
-                    found.append(code)
-                else:
-                    errors.append(
-                        ReasonIssue(f"'{code}' is not a code of {NEED_SYSTEM}", f"{where}.code")
-                    )
-                continue
-            if coding.system == SNOMED_SYSTEM:
-                need = mapping.get(code)
-                if need is not None and need in known_needs:
-                    found.append(need)
-                    continue
-                problem = concept_id_problem(code)
-                detail = f" ({display})" if display else ""
-                reason_text = f"not a valid concept id: {problem}" if problem else "not mapped"
-                message = f"SNOMED CT {code}{detail} is {reason_text} to a need"
-                unused.append(ReasonIssue(message, f"{where}.code"))
-            else:
-                message = f"codes of {coding.system or 'no system'} are not used to find needs"
-                unused.append(ReasonIssue(message, f"{where}.system"))
-            if display:
-                written.append((display, f"{where}.display"))
-
-        named = [n for n in found if n != OTHER]
-        from_text = (
-            []
-            if named
-            else [(need, where) for words, where in written for need in phrases.needs_in(words)]
-        )
-        if named:
-            ending = "the reason's other codings give its need"
-            for need in found:
-                add(need, f"reasonCode[{r}].text" if need == OTHER and text else None)
-            if OTHER in found and text:
-                texts.append(text)
-        elif from_text:
-            ending = "the need was found in the text"
-            for need, where in from_text:
-                add(need, where)
-        elif found or written:
-            ending = f"recorded as '{OTHER}'"
-            if written:
-                words, where = written[0]
-                add(OTHER, where)
-                texts.append(words)
-            else:
-                add(OTHER)
-        else:
-            ending = "no need recorded"
-            if not reason.codings:
-                errors.append(ReasonIssue("a reason needs a coding or text", f"reasonCode[{r}]"))
-            elif not any(e.expression.startswith(f"reasonCode[{r}].") for e in errors):
-                errors.append(
-                    ReasonIssue(
-                        "no need could be found in this reason and it has no text",
-                        f"reasonCode[{r}]",
-                    )
-                )
-        warnings.extend(ReasonIssue(f"{w.message}; {ending}", w.expression) for w in unused)
+        found, unused = _read_codings(r, reason, mapping, known_needs, written, out.errors)
+        ending = _record(r, reason, text, found, written, phrases, out)
+        out.warnings.extend(ReasonIssue(f"{w.message}; {ending}", w.expression) for w in unused)
     return ResolvedReasons(
-        tuple(needs), tuple(texts), tuple(warnings), tuple(errors), found_in=found_in
+        tuple(out.needs),
+        tuple(out.texts),
+        tuple(out.warnings),
+        tuple(out.errors),
+        found_in=out.found_in,
     )
+
+
+def _read_codings(
+    r: int,
+    reason: Reason,
+    mapping: Mapping[str, str],
+    known_needs: frozenset[str],
+    written: list[tuple[str, str]],
+    errors: list[ReasonIssue],
+) -> tuple[list[str], list[ReasonIssue]]:
+    """The needs the codings of reason ``r`` give, and the codings that gave none (warned
+    about once the reason is read); their displays are added to ``written``."""
+    found: list[str] = []
+    unused: list[ReasonIssue] = []
+    for c, coding in enumerate(reason.codings):
+        where = f"reasonCode[{r}].coding[{c}]"
+        code = _clean(coding.code)
+        display = _clean(coding.display)
+        if code is None:
+            errors.append(ReasonIssue("a coding needs a code", f"{where}.code"))
+            continue
+        if coding.system == NEED_SYSTEM:
+            if code in known_needs:
+                found.append(code)
+            else:
+                errors.append(
+                    ReasonIssue(f"'{code}' is not a code of {NEED_SYSTEM}", f"{where}.code")
+                )
+            continue
+        if coding.system == SNOMED_SYSTEM:
+            need = mapping.get(code)
+            if need is not None and need in known_needs:
+                found.append(need)
+                continue
+            problem = concept_id_problem(code)
+            detail = f" ({display})" if display else ""
+            reason_text = f"not a valid concept id: {problem}" if problem else "not mapped"
+            message = f"SNOMED CT {code}{detail} is {reason_text} to a need"
+            unused.append(ReasonIssue(message, f"{where}.code"))
+        else:
+            message = f"codes of {coding.system or 'no system'} are not used to find needs"
+            unused.append(ReasonIssue(message, f"{where}.system"))
+        if display:
+            written.append((display, f"{where}.display"))
+    return found, unused
+
+
+def _record(
+    r: int,
+    reason: Reason,
+    text: str | None,
+    found: list[str],
+    written: list[tuple[str, str]],
+    phrases: PhraseIndex,
+    out: _Found,
+) -> str:
+    """Record what reason ``r`` gives (its coded needs, else the needs in its words, else
+    ``other``, else an error); how its unused codings' warnings end."""
+    named = [n for n in found if n != OTHER]
+    from_text = (
+        []
+        if named
+        else [(need, where) for words, where in written for need in phrases.needs_in(words)]
+    )
+    if named:
+        for need in found:
+            out.add(need, f"reasonCode[{r}].text" if need == OTHER and text else None)
+        if OTHER in found and text:
+            out.texts.append(text)
+        return "the reason's other codings give its need"
+    if from_text:
+        for need, where in from_text:
+            out.add(need, where)
+        return "the need was found in the text"
+    if found or written:
+        if written:
+            words, where = written[0]
+            out.add(OTHER, where)
+            out.texts.append(words)
+        else:
+            out.add(OTHER)
+        return f"recorded as '{OTHER}'"
+    if not reason.codings:
+        out.errors.append(ReasonIssue("a reason needs a coding or text", f"reasonCode[{r}]"))
+    elif not any(e.expression.startswith(f"reasonCode[{r}].") for e in out.errors):
+        out.errors.append(
+            ReasonIssue(
+                "no need could be found in this reason and it has no text", f"reasonCode[{r}]"
+            )
+        )
+    return "no need recorded"

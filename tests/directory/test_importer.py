@@ -209,7 +209,7 @@ def test_the_cli_imports_all_or_nothing(tmp_path: Path) -> None:
 
 
 def test_expiry_is_judged_against_today() -> None:
-    from app.directory.importer import map_service
+    from app.directory.oruk import map_service
 
     row = {"id": "x", "name": "y", "schedules": [{"valid_to": "2026-06-30"}]}
 
