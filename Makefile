@@ -29,7 +29,7 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/assetlink migrate
 
-# The browser test (tests/ops/test_docs_browser.py) needs Debian's chromium: installed when missing.
+# The browser test (tests/test_main_docs.py) needs Debian's chromium: installed when missing.
 test: $(STAMP)
 	tests/setup/chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium for the browser test (tests/ops/test_docs_browser.py) when it is
+# Installs Debian's chromium for the browser test (tests/test_main_docs.py) when it is
 # missing. Called by `make test`; needs root (or an existing /usr/bin/chromium).
 set -euo pipefail
 browser=/usr/bin/chromium
