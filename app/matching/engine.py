@@ -299,21 +299,20 @@ def match(
     excluded = [0] * (max(Rule) + 1)
     ranking = _Ranking(limit)
     consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
-    reach = rules.reach(view)
+    batches = _Batches(view, rules.within_reach(view))
     seen: set[str] = set()
     _add_ids(seen, activities)
     # whether a free option matters (rule 8, equity): else it is not looked for
     wants_free = view.free_only or scoring.deprived
     for a in activities:
-        _plain(a, view, today, reach, wants_free, consider, excluded)
+        _plain(a, view, today, wants_free, batches, excluded)
     for group in prescreened:
         _add_ids(seen, group.activities)
         _prescreened(group, view, consider)
-    accessible: dict[frozenset[str], bool] = {}  # rule 5 per accessibility
-    later: dict[tuple[frozenset[str], bool, frozenset[str] | None], int] = {}  # rules 7-9
     for site_group in sited:
         _add_ids(seen, [entry[0] for entry in site_group.entries])
-        _sited(site_group, view, reach, consider, accessible, later)
+        batches.add(site_group)
+    batches.consider(consider)
     # every candidate is either counted under a rule or eligible
     given = len(seen)
     return _result(person, suitability, scoring, ranking, excluded, given - sum(excluded))
@@ -321,12 +320,14 @@ def match(
 
 Codes = tuple[frozenset[str], frozenset[str], frozenset[str]]  # categories, needs, languages
 Consider = Callable[
-    [Sequence[Activity], float | None, int, Attendance, frozenset[str] | None, bool], None
+    [Sequence[Activity], Sequence[float] | None, int, Attendance, frozenset[str] | None, bool],
+    None,
 ]
-"""(activities, the distance in km when in person (else None), the first of rules 4-9 they
-break or 0, attendance, days on the day, a free option; all but the activities shared): counts
-each under rule 3 or the rule broken, or scores it and keeps it if among the first. Takes
-several at once, so that a prescreened group goes through in one call."""
+"""(activities, their distances in km when in person (else None), the first of rules 4-9 they
+break or 0, attendance, days on the day, a free option; all but the activities and distances
+shared): counts each under rule 3 or the rule broken, or scores it and keeps it if among the
+first. Takes a batch, so that a prescreened group or the sited activities that share days and
+a free option go through in one call."""
 
 
 class _Ranking:
@@ -360,22 +361,22 @@ def _considerer(
     excluded: list[int],
 ) -> Consider:
     """The function every candidate goes through (see `Consider`)."""
-    has_place, inf, exp, limit = rules.has_place, math.inf, math.exp, ranking.limit
-    wn, wi, wp, wl, wd, wc, we = scoring.shares
-    fits, day_fit_of, decay = scoring.fits, scoring.day_fit, scoring.decay
-    deprived = scoring.deprived
+    inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
+    wn, wi, wp, wl, _, wc, we = scoring.shares
+    fits, decay, deprived = scoring.fits, scoring.decay, scoring.deprived
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
     remote_values = {"online": scoring.online, "phone": scoring.phone}
     hybrid_online = scoring.online if scoring.also_online else -1.0
-    # Terms computed once: per days; in person per code set; remote per mode, day fit, code set.
-    days_seen: dict[frozenset[str] | None, tuple[float, float]] = {}
+    # computed once: rule 3 per places; terms per days, code set (remote: mode, day fit too)
+    count, full = _counter(include_full, places, excluded)
+    day_terms = _day_terms(scoring)
     heads: dict[Codes, tuple[float, float, Fits]] = {}
     remote: dict[str, dict[float, dict[Codes, tuple[float, Fits]]]] = {"online": {}, "phone": {}}
     no_partials: dict[Codes, tuple[float, Fits]] = {}
 
     def consider(
         candidates: Sequence[Activity],
-        distance: float | None,
+        distances: Sequence[float] | None,
         broken: int,
         attendance: Attendance,
         days: frozenset[str] | None,
@@ -383,28 +384,28 @@ def _considerer(
     ) -> None:
         nonlocal last
         if broken:
-            _count(candidates, broken, include_full, places, excluded)
+            count(candidates, broken)
             return
-        # what the candidates share: the day fit, proximity (but a hybrid's), the equity's part
-        day = days_seen.get(days)
-        if day is None:
-            day_fit = day_fit_of(days)
-            day = days_seen[days] = (day_fit, wd * day_fit)
-        partials = no_partials
-        if distance is None:
+        # what the candidates share: the day fit, remote proximity, the equity's part
+        day = day_terms(days)
+        partials, proximity = no_partials, 0.0
+        if distances is None:
             proximity = remote_values[attendance]
             by_day = remote[attendance]
             partials = by_day.get(day[0]) or by_day.setdefault(day[0], {})
-        else:
-            proximity = exp(-decay * distance)
         free_part = 0.5 if free else 0.0
+        position = -1  # of the candidate (zip would cost two objects per call)
         for a in candidates:
+            position += 1
+            distance = None if distances is None else distances[position]
             available = (
                 a.capacity_available if places is None else places.get(a.id, a.capacity_available)
             )
-            waitlist = not has_place(available)
+            waitlist = full.get(available)
+            if waitlist is None:
+                waitlist = full[available] = not rules.has_place(available)
             if waitlist and not include_full:
-                excluded[Rule.CAPACITY] += 1
+                excluded[capacity] += 1
                 continue
             if available is None:
                 spare = 1.0
@@ -432,7 +433,7 @@ def _considerer(
                 fit, p = known[1], proximity
                 s = known[0] + wc * spare + we * equity
             else:
-                p = proximity
+                p = exp(-decay * distance)
                 if a.attending_type == "hybrid" and hybrid_online > p:
                     p = hybrid_online  # also joined online
                 head = heads.get(codes)
@@ -454,28 +455,51 @@ def _considerer(
     return consider
 
 
-def _count(
-    candidates: Sequence[Activity],
-    broken: int,
+def _day_terms(scoring: Scoring) -> Callable[[frozenset[str] | None], tuple[float, float]]:
+    """The day fit of an activity's days on the day and its weighted term, computed once per
+    distinct days."""
+    day_fit, wd = scoring.day_fit, scoring.shares[4]
+    seen: dict[frozenset[str] | None, tuple[float, float]] = {}
+
+    def terms(days: frozenset[str] | None) -> tuple[float, float]:
+        day = seen.get(days)
+        if day is None:
+            fit = day_fit(days)
+            day = seen[days] = (fit, wd * fit)
+        return day
+
+    return terms
+
+
+def _counter(
     include_full: bool,
     places: Mapping[str, int | None] | None,
     excluded: list[int],
-) -> None:
-    """Counts candidates that break one of rules 4-9 under rule 3 (first) or that rule."""
-    for a in candidates:
-        available = (
-            a.capacity_available if places is None else places.get(a.id, a.capacity_available)
-        )
-        excluded[broken if include_full or rules.has_place(available) else Rule.CAPACITY] += 1
+) -> tuple[Callable[[Sequence[Activity], int], None], dict[int | None, bool]]:
+    """A function counting candidates that break one of rules 4-9 under rule 3 (first) or that
+    rule, and the memo of rule 3 per places value it fills (for `consider` too)."""
+    capacity = Rule.CAPACITY
+    full: dict[int | None, bool] = {}
+
+    def count(candidates: Sequence[Activity], broken: int) -> None:
+        for a in candidates:
+            available = (
+                a.capacity_available if places is None else places.get(a.id, a.capacity_available)
+            )
+            waitlist = full.get(available)
+            if waitlist is None:
+                waitlist = full[available] = not rules.has_place(available)
+            excluded[capacity if waitlist and not include_full else broken] += 1
+
+    return count, full
 
 
 def _plain(
     a: Activity,
     view: PersonView,
     today: date,
-    reach: Callable[[float, float, float], float | None],
     wants_free: bool,
-    consider: Consider,
+    batches: _Batches,
     excluded: list[int],
 ) -> None:
     """A plain candidate: every rule."""
@@ -489,30 +513,34 @@ def _plain(
     days = days_on(a, today)
     mode = a.attending_type
     if mode == "online" or mode == "phone":
-        broken = rules.remote(view, mode == "online", a.service_areas, free, days)
-        consider((a,), None, broken, mode, days, free)
+        batches.remote(
+            a, rules.remote(view, mode == "online", a.service_areas, free, days), mode, days, free
+        )
         return
     # in person at the nearest location that meets the needs (rule 5) and is within reach (6)
-    distance: float | None = None
+    sites: list[rules.Site] = []
     accessible = not view.accessibility
     for location in a.locations:
-        if not rules.accessible(view, location.accessibility):
-            continue
-        accessible = True
-        lat, lon = location.latitude, location.longitude
-        if lat is not None and lon is not None:
-            found = reach(lat, lon, math.cos(lat * RAD))
-            if found is not None and (distance is None or found < distance):
-                distance = found
-    if distance is not None:
+        if rules.accessible(view, location.accessibility):
+            accessible = True
+            lat, lon = location.latitude, location.longitude
+            if lat is not None and lon is not None:
+                sites.append((location, lat, lon, math.cos(lat * RAD), 0))
+    reached = [distance for distance in batches.within(sites) if distance is not None]
+    if reached:
         broken = rules.after_attendance(view, a.service_areas, free, days)
-        consider((a,), distance, broken, "in-person", days, free)
+        if broken:
+            batches.broken[broken].append(a)
+        else:
+            activities, distances = batches.near(free, days)
+            activities.append(a)
+            distances.append(min(reached))
     elif mode == "hybrid":  # joined online instead
-        broken = rules.remote(view, True, a.service_areas, free, days)
-        consider((a,), None, broken, "online", days, free)
+        batches.remote(
+            a, rules.remote(view, True, a.service_areas, free, days), "online", days, free
+        )
     else:
-        broken = Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY
-        consider((a,), None, broken, "in-person", days, free)
+        batches.broken[Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY].append(a)
 
 
 def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> None:
@@ -523,46 +551,103 @@ def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> No
     consider(group.activities, None, 0, attendance, group.days, group.free)
 
 
-def _sited(
-    group: Sited,
-    view: PersonView,
-    reach: Callable[[float, float, float], float | None],
-    consider: Consider,
-    accessible: dict[frozenset[str], bool],
-    later: dict[tuple[frozenset[str], bool, frozenset[str] | None], int],
-) -> None:
-    """Sited entries: rules 5 and 7-9 once per profile (from the parts' results in
-    ``accessible`` and ``later``, shared by the groups of a match: profiles are many, their
-    parts few), rule 6 per entry; those that break one go to `consider` together per rule."""
-    profiles = group.profiles
-    inaccessible, beyond = Rule.ACCESSIBILITY, Rule.TRAVEL_DISTANCE  # enum lookups are slow
-    decided: list[tuple[int, bool, frozenset[str] | None] | None] = [None] * len(profiles)
-    broken: dict[int, list[Activity]] = defaultdict(list)  # per rule
-    for a, lat, lon, cos_lat, number in group.entries:
-        profile = decided[number]
-        if profile is None:
-            access, service_areas, free, days = profiles[number]
-            meets = accessible.get(access)
-            if meets is None:
-                meets = accessible[access] = rules.accessible(view, access)
-            parts = (service_areas, free, days)
-            rule = later.get(parts)
-            if rule is None:
-                rule = later[parts] = rules.after_attendance(view, service_areas, free, days)
-            profile = decided[number] = (rule if meets else inaccessible, free, days)
-        rule, free, days = profile
-        if rule == inaccessible:
-            broken[rule].append(a)
-            continue
-        distance = reach(lat, lon, cos_lat)
-        if distance is None:
-            broken[beyond].append(a)
-        elif rule:
-            broken[rule].append(a)
+Outcome = tuple[int, Callable[[Activity], None], Callable[[float], None] | None]
+"""What becomes of the sited entries of a profile: the first of rules 5 and 7-9 the profile
+breaks (0 none), where an entry goes (the list of that rule, or of the profile's days and free
+option when none) and, when none, where its distance goes."""
+
+
+class _Batches:
+    """The candidates of a match that are not prescreened, sorted into batches for `consider`:
+    per rule broken (4-9), and those that pass per attendance, days and free option (in
+    person with their distances), so that `consider` runs once per batch.
+
+    Sited entries (see `Sited`): rules 5 and 7-9 are decided once per distinct part of the
+    profiles (shared by all the groups: the profiles are many, their parts few) and their
+    outcome once per profile; rule 6 for a whole group in one call. An entry then goes to the
+    batch of the first rule its profile and distance break, or of its profile's days and free
+    option."""
+
+    def __init__(
+        self, view: PersonView, within: Callable[[Sequence[rules.Site]], list[float | None]]
+    ) -> None:
+        self.view, self.within = view, within
+        self.accessible: dict[frozenset[str], bool] = {}  # rule 5 per accessibility
+        self.later: dict[tuple[frozenset[str], bool, frozenset[str] | None], Outcome] = {}
+        self.broken: dict[int, list[Activity]] = defaultdict(list)  # per rule
+        # per free option and days: the activities that pass and their distances
+        self.passed: dict[tuple[bool, frozenset[str] | None], tuple[list[Activity], list[float]]]
+        self.passed = {}
+        self.remote_passed: dict[tuple[Attendance, bool, frozenset[str] | None], list[Activity]]
+        self.remote_passed = {}
+
+    def near(self, free: bool, days: frozenset[str] | None) -> tuple[list[Activity], list[float]]:
+        """The batch of in-person candidates that pass, with these days and free option."""
+        return self.passed.setdefault((free, days), ([], []))
+
+    def remote(
+        self,
+        a: Activity,
+        broken: int,
+        attendance: Attendance,
+        days: frozenset[str] | None,
+        free: bool,
+    ) -> None:
+        """Adds an activity joined online or by phone that breaks ``broken`` (0 none)."""
+        if broken:
+            self.broken[broken].append(a)
         else:
-            consider((a,), distance, 0, "in-person", days, free)
-    for rule, activities in broken.items():
-        consider(activities, None, rule, "in-person", None, False)
+            self.remote_passed.setdefault((attendance, free, days), []).append(a)
+
+    def _after(
+        self, service_areas: frozenset[str], free: bool, days: frozenset[str] | None
+    ) -> Outcome:
+        """The outcome of an accessible profile's other parts (rules 7-9)."""
+        rule = rules.after_attendance(self.view, service_areas, free, days)
+        if rule:
+            return (rule, self.broken[rule].append, None)
+        activities, distances = self.near(free, days)
+        return (0, activities.append, distances.append)
+
+    def add(self, group: Sited) -> None:
+        """Sorts a group's entries into the batches (rule 5 before rule 6 before 7-9)."""
+        profiles, view, accessible, later = group.profiles, self.view, self.accessible, self.later
+        decided: list[Outcome | None] = [None] * len(profiles)
+        inaccessible = Rule.ACCESSIBILITY  # enum lookups are slow
+        beyond = self.broken[Rule.TRAVEL_DISTANCE].append
+        outside: Outcome = (inaccessible, self.broken[inaccessible].append, None)
+        entries = group.entries
+        for (a, _, _, _, number), distance in zip(entries, self.within(entries), strict=True):
+            outcome = decided[number]
+            if outcome is None:
+                access, service_areas, free, days = profiles[number]
+                meets = accessible.get(access)
+                if meets is None:
+                    meets = accessible[access] = rules.accessible(view, access)
+                if meets:
+                    parts = (service_areas, free, days)
+                    outcome = later.get(parts)
+                    if outcome is None:
+                        outcome = later[parts] = self._after(*parts)
+                else:
+                    outcome = outside
+                decided[number] = outcome
+            rule, add, add_distance = outcome
+            if distance is None and rule != inaccessible:
+                beyond(a)
+                continue
+            add(a)
+            if add_distance is not None:
+                add_distance(distance)  # type: ignore[arg-type]
+
+    def consider(self, consider: Consider) -> None:
+        """Passes every batch to `consider`."""
+        for (free, days), (activities, distances) in self.passed.items():
+            consider(activities, distances, 0, "in-person", days, free)
+        for (attendance, free, days), remote in self.remote_passed.items():
+            consider(remote, None, 0, attendance, days, free)
+        for rule, activities in self.broken.items():
+            consider(activities, None, rule, "in-person", None, False)
 
 
 def _result(
