@@ -11,7 +11,9 @@ Candidates come from three sources, each tested only for the rules its caller ha
 decided: plain ``activities`` (every rule), `Prescreened` groups (rule 3 only) and `Sited`
 entries (rules 3 and 6 per activity, 5 and 7-9 per profile). Each candidate then goes through
 one function, which counts it under the first rule it breaks or scores it and keeps it if among
-the first: so an activity gets the same figures whichever way it came.
+the first: so an activity gets the same figures whichever way it came. The function takes a
+batch, and the plain and sited candidates are first sorted into batches (`app.matching.batches`)
+so that it runs once per batch: a call per candidate costs more than its work.
 
 Order: score descending, then distance ascending (online, phone and unknown distance last), then
 activity id. Reasons are plain English and only say what is true of the match
@@ -22,13 +24,13 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
 
 from app.matching import reasons, rules
+from app.matching.batches import Batches
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
 from app.matching.labels import NEED_LABELS as NEED_LABELS
 from app.matching.rules import ACCEPTS, ALL_DAYS, RAD, PersonView
@@ -299,7 +301,7 @@ def match(
     excluded = [0] * (max(Rule) + 1)
     ranking = _Ranking(limit)
     consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
-    batches = _Batches(view, rules.within_reach(view))
+    batches = Batches(view, rules.within_reach(view))
     seen: set[str] = set()
     _add_ids(seen, activities)
     # whether a free option matters (rule 8, equity): else it is not looked for
@@ -499,7 +501,7 @@ def _plain(
     view: PersonView,
     today: date,
     wants_free: bool,
-    batches: _Batches,
+    batches: Batches,
     excluded: list[int],
 ) -> None:
     """A plain candidate: every rule."""
@@ -549,105 +551,6 @@ def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> No
         raise ValueError("an online group was prescreened for a person without digital access")
     attendance: Attendance = "online" if group.online else "phone"
     consider(group.activities, None, 0, attendance, group.days, group.free)
-
-
-Outcome = tuple[int, Callable[[Activity], None], Callable[[float], None] | None]
-"""What becomes of the sited entries of a profile: the first of rules 5 and 7-9 the profile
-breaks (0 none), where an entry goes (the list of that rule, or of the profile's days and free
-option when none) and, when none, where its distance goes."""
-
-
-class _Batches:
-    """The candidates of a match that are not prescreened, sorted into batches for `consider`:
-    per rule broken (4-9), and those that pass per attendance, days and free option (in
-    person with their distances), so that `consider` runs once per batch.
-
-    Sited entries (see `Sited`): rules 5 and 7-9 are decided once per distinct part of the
-    profiles (shared by all the groups: the profiles are many, their parts few) and their
-    outcome once per profile; rule 6 for a whole group in one call. An entry then goes to the
-    batch of the first rule its profile and distance break, or of its profile's days and free
-    option."""
-
-    def __init__(
-        self, view: PersonView, within: Callable[[Sequence[rules.Site]], list[float | None]]
-    ) -> None:
-        self.view, self.within = view, within
-        self.accessible: dict[frozenset[str], bool] = {}  # rule 5 per accessibility
-        self.later: dict[tuple[frozenset[str], bool, frozenset[str] | None], Outcome] = {}
-        self.broken: dict[int, list[Activity]] = defaultdict(list)  # per rule
-        # per free option and days: the activities that pass and their distances
-        self.passed: dict[tuple[bool, frozenset[str] | None], tuple[list[Activity], list[float]]]
-        self.passed = {}
-        self.remote_passed: dict[tuple[Attendance, bool, frozenset[str] | None], list[Activity]]
-        self.remote_passed = {}
-
-    def near(self, free: bool, days: frozenset[str] | None) -> tuple[list[Activity], list[float]]:
-        """The batch of in-person candidates that pass, with these days and free option."""
-        return self.passed.setdefault((free, days), ([], []))
-
-    def remote(
-        self,
-        a: Activity,
-        broken: int,
-        attendance: Attendance,
-        days: frozenset[str] | None,
-        free: bool,
-    ) -> None:
-        """Adds an activity joined online or by phone that breaks ``broken`` (0 none)."""
-        if broken:
-            self.broken[broken].append(a)
-        else:
-            self.remote_passed.setdefault((attendance, free, days), []).append(a)
-
-    def _after(
-        self, service_areas: frozenset[str], free: bool, days: frozenset[str] | None
-    ) -> Outcome:
-        """The outcome of an accessible profile's other parts (rules 7-9)."""
-        rule = rules.after_attendance(self.view, service_areas, free, days)
-        if rule:
-            return (rule, self.broken[rule].append, None)
-        activities, distances = self.near(free, days)
-        return (0, activities.append, distances.append)
-
-    def add(self, group: Sited) -> None:
-        """Sorts a group's entries into the batches (rule 5 before rule 6 before 7-9)."""
-        profiles, view, accessible, later = group.profiles, self.view, self.accessible, self.later
-        decided: list[Outcome | None] = [None] * len(profiles)
-        inaccessible = Rule.ACCESSIBILITY  # enum lookups are slow
-        beyond = self.broken[Rule.TRAVEL_DISTANCE].append
-        outside: Outcome = (inaccessible, self.broken[inaccessible].append, None)
-        entries = group.entries
-        for (a, _, _, _, number), distance in zip(entries, self.within(entries), strict=True):
-            outcome = decided[number]
-            if outcome is None:
-                access, service_areas, free, days = profiles[number]
-                meets = accessible.get(access)
-                if meets is None:
-                    meets = accessible[access] = rules.accessible(view, access)
-                if meets:
-                    parts = (service_areas, free, days)
-                    outcome = later.get(parts)
-                    if outcome is None:
-                        outcome = later[parts] = self._after(*parts)
-                else:
-                    outcome = outside
-                decided[number] = outcome
-            rule, add, add_distance = outcome
-            if distance is None and rule != inaccessible:
-                beyond(a)
-                continue
-            add(a)
-            if add_distance is not None:
-                add_distance(distance)  # type: ignore[arg-type]
-
-    def consider(self, consider: Consider) -> None:
-        """Passes every batch to `consider`."""
-        for (free, days), (activities, distances) in self.passed.items():
-            consider(activities, distances, 0, "in-person", days, free)
-        for (attendance, free, days), remote in self.remote_passed.items():
-            consider(remote, None, 0, attendance, days, free)
-        for rule, activities in self.broken.items():
-            consider(activities, None, rule, "in-person", None, False)
 
 
 def _result(
