@@ -16,9 +16,10 @@ from app.matching.rules import PersonView, Rule
 if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
     from app.matching.engine import Activity, Attendance, Consider, Sited, SiteEntry
 
-    # What becomes of the sited entries of a profile: the first of rules 5 and 7-9 the
-    # profile breaks (0 none), where an entry goes (the list of that rule, or of the
-    # profile's days and free option when none) and, when none, where its distance goes.
+    # What becomes of the sited entries within reach of a profile that meets the person's
+    # needs: the first of rules 7-9 it breaks (0 none), where an entry goes (the list of that
+    # rule, or of the profile's days and free option when none) and, when none, where its
+    # distance goes.
     Outcome = tuple[int, Callable[[Activity], None], Callable[[float], None] | None]
 
 
@@ -27,11 +28,11 @@ class Batches:
     per rule broken (4-9), and those that pass per attendance, days and free option (in
     person with their distances), so that `consider` runs once per batch.
 
-    Sited entries (see `Sited`): rules 5 and 7-9 are decided once per distinct part of the
-    profiles (shared by all the groups: the profiles are many, their parts few) and their
-    outcome once per profile; rule 6 for a whole group in one call. An entry then goes to the
-    batch of the first rule its profile and distance break, or of its profile's days and free
-    option."""
+    Sited entries (see `Sited`): rule 5 is decided once per distinct accessibility and rules
+    7-9 once per distinct other parts of the profiles (shared by all the groups: the profiles
+    are many, their parts few), their outcome once per profile; rule 6 for a whole group in
+    one call. An entry then goes to the batch of the first rule it breaks, or of its profile's
+    days and free option."""
 
     def __init__(
         self, view: PersonView, within: Callable[[Sequence[rules.Site]], list[float | None]]
@@ -93,35 +94,27 @@ class Batches:
 
     def add(self, group: Sited) -> None:
         """Sorts a group's entries into the batches (rule 5 before rule 6 before 7-9)."""
-        profiles, view, accessible, later = group.profiles, self.view, self.accessible, self.later
+        profiles, later = group.profiles, self.later
         decided: list[Outcome | None] = [None] * len(profiles)
-        inaccessible = Rule.ACCESSIBILITY  # enum lookups are slow
         beyond = self.broken[Rule.TRAVEL_DISTANCE].append
-        outside: Outcome = (inaccessible, self.broken[inaccessible].append, None)
-        # rule 5 before 6: with needs, only the entries at locations that meet them are measured
-        entries = self._accessible(group) if view.accessibility else group.entries
+        # rule 5 first (without needs every location meets them): only the others are measured
+        entries = self._accessible(group) if self.view.accessibility else group.entries
         for (a, _, _, _, number), distance in zip(entries, self.within(entries), strict=True):
-            outcome = decided[number]
-            if outcome is None:
-                access, service_areas, free, days = profiles[number]
-                meets = accessible.get(access)
-                if meets is None:
-                    meets = accessible[access] = rules.accessible(view, access)
-                if meets:
-                    parts = (service_areas, free, days)
-                    outcome = later.get(parts)
-                    if outcome is None:
-                        outcome = later[parts] = self._after(*parts)
-                else:
-                    outcome = outside
-                decided[number] = outcome
-            rule, add, add_distance = outcome
-            if distance is None and rule != inaccessible:
+            if distance is None:
                 beyond(a)
                 continue
+            outcome = decided[number]
+            if outcome is None:
+                _, service_areas, free, days = profiles[number]
+                parts = (service_areas, free, days)
+                outcome = later.get(parts)
+                if outcome is None:
+                    outcome = later[parts] = self._after(*parts)
+                decided[number] = outcome
+            _, add, add_distance = outcome
             add(a)
             if add_distance is not None:
-                add_distance(distance)  # type: ignore[arg-type]
+                add_distance(distance)
 
     def consider(self, consider: Consider) -> None:
         """Passes every batch to `consider`."""
