@@ -49,7 +49,11 @@ class Batches:
 
     def near(self, free: bool, days: frozenset[str] | None) -> tuple[list[Activity], list[float]]:
         """The batch of in-person candidates that pass, with these days and free option."""
-        return self.passed.setdefault((free, days), ([], []))
+        key = (free, days)
+        batch = self.passed.get(key)
+        if batch is None:
+            batch = self.passed[key] = ([], [])
+        return batch
 
     def remote(
         self,
@@ -63,7 +67,11 @@ class Batches:
         if broken:
             self.broken[broken].append(a)
         else:
-            self.remote_passed.setdefault((attendance, free, days), []).append(a)
+            key = (attendance, free, days)
+            batch = self.remote_passed.get(key)
+            if batch is None:
+                batch = self.remote_passed[key] = []
+            batch.append(a)
 
     def _after(
         self, service_areas: frozenset[str], free: bool, days: frozenset[str] | None

@@ -528,15 +528,18 @@ def _plain(
             lat, lon = location.latitude, location.longitude
             if lat is not None and lon is not None:
                 sites.append((location, lat, lon, math.cos(lat * RAD), 0))
-    reached = [distance for distance in batches.within(sites) if distance is not None]
-    if reached:
+    distance: float | None = None  # to the nearest
+    for found in batches.within(sites):
+        if found is not None and (distance is None or found < distance):
+            distance = found
+    if distance is not None:
         broken = rules.after_attendance(view, a.service_areas, free, days)
         if broken:
             batches.broken[broken].append(a)
         else:
             activities, distances = batches.near(free, days)
             activities.append(a)
-            distances.append(min(reached))
+            distances.append(distance)
     elif mode == "hybrid":  # joined online instead
         batches.remote(
             a, rules.remote(view, True, a.service_areas, free, days), "online", days, free
