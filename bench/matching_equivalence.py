@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import inspect
 import json
 import tempfile
 from pathlib import Path
@@ -40,7 +41,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.demo.referrals import LINK_WORKER_ODS
 from app.demo.seed import DemoOptions, seed_demo
-from app.matching import engine, service
+from app.matching import engine, service, snapshot
 from app.referrals import service as referrals_service
 from app.referrals.models import Referral
 
@@ -95,6 +96,11 @@ async def _layout(
     caller = Caller(principal, Action.MATCH_READ, authorize(principal, Action.MATCH_READ))
     ctx = referrals_service.Context(caller, audit.Actor(principal, None), sessionmaker)
     answers: dict[str, Any] = {}
+    # the snapshot registry the application passes (since issue 14 item 4), when the service
+    # takes one: so that the commits before run too
+    extra: dict[str, Any] = {}
+    if "snapshots" in inspect.signature(service.match_referral).parameters:
+        extra["snapshots"] = snapshot.Snapshots()
     async with sessionmaker() as session:
         referral_ids = list(
             await session.scalars(
@@ -116,6 +122,7 @@ async def _layout(
                         limit=limit,
                         include_full=include_full,
                         today=today,
+                        **extra,
                     )
                 per_variant[f"limit={limit},include_full={include_full}"] = _canonical(
                     found.result, found.warnings

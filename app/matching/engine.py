@@ -11,7 +11,9 @@ Candidates come from three sources, each tested only for the rules its caller ha
 decided: plain ``activities`` (every rule), `Prescreened` groups (rule 3 only) and `Sited`
 entries (rules 3 and 6 per activity, 5 and 7-9 per profile). Each candidate then goes through
 one function, which counts it under the first rule it breaks or scores it and keeps it if among
-the first: so an activity gets the same figures whichever way it came.
+the first: so an activity gets the same figures whichever way it came. The function takes a
+batch, and the plain and sited candidates are first sorted into batches (`app.matching.batches`)
+so that it runs once per batch: a call per candidate costs more than its work.
 
 Order: score descending, then distance ascending (online, phone and unknown distance last), then
 activity id. Reasons are plain English and only say what is true of the match
@@ -22,13 +24,13 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
 
 from app.matching import reasons, rules
+from app.matching.batches import Batches
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
 from app.matching.labels import NEED_LABELS as NEED_LABELS
 from app.matching.rules import ACCEPTS, ALL_DAYS, RAD, PersonView
@@ -299,21 +301,20 @@ def match(
     excluded = [0] * (max(Rule) + 1)
     ranking = _Ranking(limit)
     consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
-    reach = rules.reach(view)
+    batches = Batches(view, rules.within_reach(view))
     seen: set[str] = set()
     _add_ids(seen, activities)
     # whether a free option matters (rule 8, equity): else it is not looked for
     wants_free = view.free_only or scoring.deprived
     for a in activities:
-        _plain(a, view, today, reach, wants_free, consider, excluded)
+        _plain(a, view, today, wants_free, batches, excluded)
     for group in prescreened:
         _add_ids(seen, group.activities)
         _prescreened(group, view, consider)
-    accessible: dict[frozenset[str], bool] = {}  # rule 5 per accessibility
-    later: dict[tuple[frozenset[str], bool, frozenset[str] | None], int] = {}  # rules 7-9
     for site_group in sited:
         _add_ids(seen, [entry[0] for entry in site_group.entries])
-        _sited(site_group, view, reach, consider, accessible, later)
+        batches.add(site_group)
+    batches.consider(consider)
     # every candidate is either counted under a rule or eligible
     given = len(seen)
     return _result(person, suitability, scoring, ranking, excluded, given - sum(excluded))
@@ -321,12 +322,14 @@ def match(
 
 Codes = tuple[frozenset[str], frozenset[str], frozenset[str]]  # categories, needs, languages
 Consider = Callable[
-    [Sequence[Activity], float | None, int, Attendance, frozenset[str] | None, bool], None
+    [Sequence[Activity], Sequence[float] | None, int, Attendance, frozenset[str] | None, bool],
+    None,
 ]
-"""(activities, the distance in km when in person (else None), the first of rules 4-9 they
-break or 0, attendance, days on the day, a free option; all but the activities shared): counts
-each under rule 3 or the rule broken, or scores it and keeps it if among the first. Takes
-several at once, so that a prescreened group goes through in one call."""
+"""(activities, their distances in km when in person (else None), the first of rules 4-9 they
+break or 0, attendance, days on the day, a free option; all but the activities and distances
+shared): counts each under rule 3 or the rule broken, or scores it and keeps it if among the
+first. Takes a batch, so that a prescreened group or the sited activities that share days and
+a free option go through in one call."""
 
 
 class _Ranking:
@@ -360,22 +363,22 @@ def _considerer(
     excluded: list[int],
 ) -> Consider:
     """The function every candidate goes through (see `Consider`)."""
-    has_place, inf, exp, limit = rules.has_place, math.inf, math.exp, ranking.limit
-    wn, wi, wp, wl, wd, wc, we = scoring.shares
-    fits, day_fit_of, decay = scoring.fits, scoring.day_fit, scoring.decay
-    deprived = scoring.deprived
+    inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
+    wn, wi, wp, wl, _, wc, we = scoring.shares
+    fits, decay, deprived = scoring.fits, scoring.decay, scoring.deprived
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
     remote_values = {"online": scoring.online, "phone": scoring.phone}
     hybrid_online = scoring.online if scoring.also_online else -1.0
-    # Terms computed once: per days; in person per code set; remote per mode, day fit, code set.
-    days_seen: dict[frozenset[str] | None, tuple[float, float]] = {}
+    # computed once: rule 3 per places; terms per days, code set (remote: mode, day fit too)
+    count, full = _counter(include_full, places, excluded)
+    day_terms = _day_terms(scoring)
     heads: dict[Codes, tuple[float, float, Fits]] = {}
     remote: dict[str, dict[float, dict[Codes, tuple[float, Fits]]]] = {"online": {}, "phone": {}}
     no_partials: dict[Codes, tuple[float, Fits]] = {}
 
     def consider(
         candidates: Sequence[Activity],
-        distance: float | None,
+        distances: Sequence[float] | None,
         broken: int,
         attendance: Attendance,
         days: frozenset[str] | None,
@@ -383,28 +386,28 @@ def _considerer(
     ) -> None:
         nonlocal last
         if broken:
-            _count(candidates, broken, include_full, places, excluded)
+            count(candidates, broken)
             return
-        # what the candidates share: the day fit, proximity (but a hybrid's), the equity's part
-        day = days_seen.get(days)
-        if day is None:
-            day_fit = day_fit_of(days)
-            day = days_seen[days] = (day_fit, wd * day_fit)
-        partials = no_partials
-        if distance is None:
+        # what the candidates share: the day fit, remote proximity, the equity's part
+        day = day_terms(days)
+        partials, proximity = no_partials, 0.0
+        if distances is None:
             proximity = remote_values[attendance]
             by_day = remote[attendance]
             partials = by_day.get(day[0]) or by_day.setdefault(day[0], {})
-        else:
-            proximity = exp(-decay * distance)
         free_part = 0.5 if free else 0.0
+        position = -1  # of the candidate (zip would cost two objects per call)
         for a in candidates:
+            position += 1
+            distance = None if distances is None else distances[position]
             available = (
                 a.capacity_available if places is None else places.get(a.id, a.capacity_available)
             )
-            waitlist = not has_place(available)
+            waitlist = full.get(available)
+            if waitlist is None:
+                waitlist = full[available] = not rules.has_place(available)
             if waitlist and not include_full:
-                excluded[Rule.CAPACITY] += 1
+                excluded[capacity] += 1
                 continue
             if available is None:
                 spare = 1.0
@@ -432,7 +435,7 @@ def _considerer(
                 fit, p = known[1], proximity
                 s = known[0] + wc * spare + we * equity
             else:
-                p = proximity
+                p = exp(-decay * distance)
                 if a.attending_type == "hybrid" and hybrid_online > p:
                     p = hybrid_online  # also joined online
                 head = heads.get(codes)
@@ -454,28 +457,51 @@ def _considerer(
     return consider
 
 
-def _count(
-    candidates: Sequence[Activity],
-    broken: int,
+def _day_terms(scoring: Scoring) -> Callable[[frozenset[str] | None], tuple[float, float]]:
+    """The day fit of an activity's days on the day and its weighted term, computed once per
+    distinct days."""
+    day_fit, wd = scoring.day_fit, scoring.shares[4]
+    seen: dict[frozenset[str] | None, tuple[float, float]] = {}
+
+    def terms(days: frozenset[str] | None) -> tuple[float, float]:
+        day = seen.get(days)
+        if day is None:
+            fit = day_fit(days)
+            day = seen[days] = (fit, wd * fit)
+        return day
+
+    return terms
+
+
+def _counter(
     include_full: bool,
     places: Mapping[str, int | None] | None,
     excluded: list[int],
-) -> None:
-    """Counts candidates that break one of rules 4-9 under rule 3 (first) or that rule."""
-    for a in candidates:
-        available = (
-            a.capacity_available if places is None else places.get(a.id, a.capacity_available)
-        )
-        excluded[broken if include_full or rules.has_place(available) else Rule.CAPACITY] += 1
+) -> tuple[Callable[[Sequence[Activity], int], None], dict[int | None, bool]]:
+    """A function counting candidates that break one of rules 4-9 under rule 3 (first) or that
+    rule, and the memo of rule 3 per places value it fills (for `consider` too)."""
+    capacity = Rule.CAPACITY
+    full: dict[int | None, bool] = {}
+
+    def count(candidates: Sequence[Activity], broken: int) -> None:
+        for a in candidates:
+            available = (
+                a.capacity_available if places is None else places.get(a.id, a.capacity_available)
+            )
+            waitlist = full.get(available)
+            if waitlist is None:
+                waitlist = full[available] = not rules.has_place(available)
+            excluded[capacity if waitlist and not include_full else broken] += 1
+
+    return count, full
 
 
 def _plain(
     a: Activity,
     view: PersonView,
     today: date,
-    reach: Callable[[float, float, float], float | None],
     wants_free: bool,
-    consider: Consider,
+    batches: Batches,
     excluded: list[int],
 ) -> None:
     """A plain candidate: every rule."""
@@ -489,30 +515,37 @@ def _plain(
     days = days_on(a, today)
     mode = a.attending_type
     if mode == "online" or mode == "phone":
-        broken = rules.remote(view, mode == "online", a.service_areas, free, days)
-        consider((a,), None, broken, mode, days, free)
+        batches.remote(
+            a, rules.remote(view, mode == "online", a.service_areas, free, days), mode, days, free
+        )
         return
     # in person at the nearest location that meets the needs (rule 5) and is within reach (6)
-    distance: float | None = None
+    sites: list[rules.Site] = []
     accessible = not view.accessibility
     for location in a.locations:
-        if not rules.accessible(view, location.accessibility):
-            continue
-        accessible = True
-        lat, lon = location.latitude, location.longitude
-        if lat is not None and lon is not None:
-            found = reach(lat, lon, math.cos(lat * RAD))
-            if found is not None and (distance is None or found < distance):
-                distance = found
+        if rules.accessible(view, location.accessibility):
+            accessible = True
+            lat, lon = location.latitude, location.longitude
+            if lat is not None and lon is not None:
+                sites.append((location, lat, lon, math.cos(lat * RAD), 0))
+    distance: float | None = None  # to the nearest
+    for found in batches.within(sites):
+        if found is not None and (distance is None or found < distance):
+            distance = found
     if distance is not None:
         broken = rules.after_attendance(view, a.service_areas, free, days)
-        consider((a,), distance, broken, "in-person", days, free)
+        if broken:
+            batches.broken[broken].append(a)
+        else:
+            activities, distances = batches.near(free, days)
+            activities.append(a)
+            distances.append(distance)
     elif mode == "hybrid":  # joined online instead
-        broken = rules.remote(view, True, a.service_areas, free, days)
-        consider((a,), None, broken, "online", days, free)
+        batches.remote(
+            a, rules.remote(view, True, a.service_areas, free, days), "online", days, free
+        )
     else:
-        broken = Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY
-        consider((a,), None, broken, "in-person", days, free)
+        batches.broken[Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY].append(a)
 
 
 def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> None:
@@ -521,48 +554,6 @@ def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> No
         raise ValueError("an online group was prescreened for a person without digital access")
     attendance: Attendance = "online" if group.online else "phone"
     consider(group.activities, None, 0, attendance, group.days, group.free)
-
-
-def _sited(
-    group: Sited,
-    view: PersonView,
-    reach: Callable[[float, float, float], float | None],
-    consider: Consider,
-    accessible: dict[frozenset[str], bool],
-    later: dict[tuple[frozenset[str], bool, frozenset[str] | None], int],
-) -> None:
-    """Sited entries: rules 5 and 7-9 once per profile (from the parts' results in
-    ``accessible`` and ``later``, shared by the groups of a match: profiles are many, their
-    parts few), rule 6 per entry; those that break one go to `consider` together per rule."""
-    profiles = group.profiles
-    inaccessible, beyond = Rule.ACCESSIBILITY, Rule.TRAVEL_DISTANCE  # enum lookups are slow
-    decided: list[tuple[int, bool, frozenset[str] | None] | None] = [None] * len(profiles)
-    broken: dict[int, list[Activity]] = defaultdict(list)  # per rule
-    for a, lat, lon, cos_lat, number in group.entries:
-        profile = decided[number]
-        if profile is None:
-            access, service_areas, free, days = profiles[number]
-            meets = accessible.get(access)
-            if meets is None:
-                meets = accessible[access] = rules.accessible(view, access)
-            parts = (service_areas, free, days)
-            rule = later.get(parts)
-            if rule is None:
-                rule = later[parts] = rules.after_attendance(view, service_areas, free, days)
-            profile = decided[number] = (rule if meets else inaccessible, free, days)
-        rule, free, days = profile
-        if rule == inaccessible:
-            broken[rule].append(a)
-            continue
-        distance = reach(lat, lon, cos_lat)
-        if distance is None:
-            broken[beyond].append(a)
-        elif rule:
-            broken[rule].append(a)
-        else:
-            consider((a,), distance, 0, "in-person", days, free)
-    for rule, activities in broken.items():
-        consider(activities, None, rule, "in-person", None, False)
 
 
 def _result(

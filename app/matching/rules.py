@@ -39,7 +39,7 @@ Each rule is written once, here, over what it reads: the person as a `PersonView
 once per match) and the parts of the activity the rule reads, so that the engine, which tests
 activities, and the directory snapshot, which tests groups of activities sharing those parts,
 run the same code. Rules 1, 2, 3, 5 and 6 have a function each (`active`, `eligible`,
-`has_place`, `accessible`, `reach`); rules 4 and 7-9, which always follow attendance and are
+`has_place`, `accessible`, `within_reach`); rules 4 and 7-9, which always follow attendance and are
 read together from the parts groups share, are `remote` and `after_attendance`, in counting
 order. Pure: no I/O, no settings, no clock.
 """
@@ -47,7 +47,7 @@ order. Pure: no I/O, no settings, no clock.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
@@ -208,11 +208,16 @@ def accessible(person: PersonView, accessibility: frozenset[str]) -> bool:
 # Rule 6
 
 
-def reach(person: PersonView) -> Callable[[float, float, float], float | None]:
-    """Rule 6 for the person, as a function of a location's latitude, longitude (degrees) and
-    the cosine of its latitude: the haversine distance in km when the location lies within
-    the person's travel distance, else None (also for NaN coordinates and when the person's
-    location is unknown). Built once per match: it runs for every location tested."""
+Site = tuple[object, float, float, float, object]
+"""A place `within_reach` measures: anything, then its latitude and longitude (degrees) and the
+cosine of its latitude, then anything (the engine's sited entries have this shape)."""
+
+
+def within_reach(person: PersonView) -> Callable[[Sequence[Site]], list[float | None]]:
+    """Rule 6 for the person, as a function of a batch of sites (`Site`): per site, in order,
+    the haversine distance in km when it lies within the person's travel distance, else None
+    (also for NaN coordinates and when the person's location is unknown). Built once per
+    match; it takes a batch so that the thousands of sites of a match cost one call."""
     sin, asin, sqrt = math.sin, math.asin, math.sqrt
     plat, plon = person.latitude, person.longitude
     cos_plat = math.cos(math.radians(plat))
@@ -220,23 +225,28 @@ def reach(person: PersonView) -> Callable[[float, float, float], float | None]:
     two_r = 2 * EARTH_RADIUS_KM
     max_travel = person.max_travel_km
 
-    def within(lat: float, lon: float, cos_lat: float) -> float | None:
-        h = (
-            sin((lat - plat) * half_rad) ** 2
-            + cos_plat * cos_lat * sin((lon - plon) * half_rad) ** 2
-        )
-        if not h >= 0:  # NaN: no distance
-            return None
-        distance = two_r * asin(sqrt(h) if h < 1.0 else 1.0)
-        return distance if distance <= max_travel else None
+    def within(sites: Sequence[Site]) -> list[float | None]:
+        found: list[float | None] = []
+        add = found.append
+        for _, lat, lon, cos_lat, _ in sites:
+            h = (
+                sin((lat - plat) * half_rad) ** 2
+                + cos_plat * cos_lat * sin((lon - plon) * half_rad) ** 2
+            )
+            if not h >= 0:  # NaN: no distance
+                add(None)
+                continue
+            distance = two_r * asin(sqrt(h) if h < 1.0 else 1.0)
+            add(distance if distance <= max_travel else None)
+        return found
 
     if not person.located:
-        return lambda lat, lon, cos_lat: None
+        return lambda sites: [None] * len(sites)
     return within
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres: the formula of `reach`, for one pair of points
+    """Great-circle distance in kilometres: the formula of `within_reach`, for one pair of points
     (which of an activity's locations a match was measured to)."""
     cos1, cos2 = math.cos(lat1 * RAD), math.cos(lat2 * RAD)
     h = (

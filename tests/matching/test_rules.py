@@ -81,18 +81,26 @@ def test_rule_5_step_free_is_met_by_wheelchair_access_but_not_the_reverse() -> N
     assert rules.accessible(view(), frozenset())
 
 
+def site(lat: float, lon: float) -> rules.Site:
+    return ("place", lat, lon, math.cos(math.radians(lat)), 0)
+
+
 def test_rule_6_within_the_travel_distance_bounds_included() -> None:
-    within = rules.reach(view(max_travel_km=5.0))
-    lat = HOME[0] + 4.0 / KM_PER_DEGREE
-    distance = within(lat, HOME[1], math.cos(math.radians(lat)))
+    within = rules.within_reach(view(max_travel_km=5.0))
+    near = HOME[0] + 4.0 / KM_PER_DEGREE
+    far = HOME[0] + 6.0 / KM_PER_DEGREE
+    distance, beyond, unknown = within([site(near, HOME[1]), site(far, HOME[1]), site(math.nan, 0)])
     assert distance == pytest.approx(4.0)
     assert distance is not None
-    exact = rules.reach(view(max_travel_km=distance))
-    assert exact(lat, HOME[1], math.cos(math.radians(lat))) == distance
-    far = HOME[0] + 6.0 / KM_PER_DEGREE
-    assert within(far, HOME[1], math.cos(math.radians(far))) is None
-    assert within(math.nan, HOME[1], math.nan) is None
-    assert rules.reach(view(location=None))(*HOME, math.cos(math.radians(HOME[0]))) is None
+    assert beyond is None
+    assert unknown is None
+    exact = rules.within_reach(view(max_travel_km=distance))
+    assert exact([site(near, HOME[1])]) == [distance]
+    assert within([]) == []
+    assert rules.within_reach(view(location=None))([site(*HOME), site(near, HOME[1])]) == [
+        None,
+        None,
+    ]
 
 
 def test_rules_4_and_7_to_9() -> None:

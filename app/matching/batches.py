@@ -1,0 +1,134 @@
+"""The candidates of a match that are not prescreened, sorted into batches for the engine's
+per-candidate function (`engine.Consider`), so that it runs once per batch rather than once per
+candidate: sited entries (`engine.Sited`) by the rules of their profiles and their distance,
+plain activities by the engine's tests (`engine._plain`). Pure, like the engine.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from app.matching import rules
+from app.matching.rules import PersonView, Rule
+
+if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
+    from app.matching.engine import Activity, Attendance, Consider, Sited, SiteEntry
+
+    # What becomes of the sited entries within reach of a profile that meets the person's
+    # needs: the first of rules 7-9 it breaks (0 none), where an entry goes (the list of that
+    # rule, or of the profile's days and free option when none) and, when none, where its
+    # distance goes.
+    Outcome = tuple[int, Callable[[Activity], None], Callable[[float], None] | None]
+
+
+class Batches:
+    """The candidates of a match that are not prescreened, sorted into batches for `consider`:
+    per rule broken (4-9), and those that pass per attendance, days and free option (in
+    person with their distances), so that `consider` runs once per batch.
+
+    Sited entries (see `Sited`): rule 5 is decided once per distinct accessibility and rules
+    7-9 once per distinct other parts of the profiles (shared by all the groups: the profiles
+    are many, their parts few), their outcome once per profile; rule 6 for a whole group in
+    one call. An entry then goes to the batch of the first rule it breaks, or of its profile's
+    days and free option."""
+
+    def __init__(
+        self, view: PersonView, within: Callable[[Sequence[rules.Site]], list[float | None]]
+    ) -> None:
+        self.view, self.within = view, within
+        self.accessible: dict[frozenset[str], bool] = {}  # rule 5 per accessibility
+        self.later: dict[tuple[frozenset[str], bool, frozenset[str] | None], Outcome] = {}
+        self.broken: dict[int, list[Activity]] = defaultdict(list)  # per rule
+        # per free option and days: the activities that pass and their distances
+        self.passed: dict[tuple[bool, frozenset[str] | None], tuple[list[Activity], list[float]]]
+        self.passed = {}
+        self.remote_passed: dict[tuple[Attendance, bool, frozenset[str] | None], list[Activity]]
+        self.remote_passed = {}
+
+    def near(self, free: bool, days: frozenset[str] | None) -> tuple[list[Activity], list[float]]:
+        """The batch of in-person candidates that pass, with these days and free option."""
+        key = (free, days)
+        batch = self.passed.get(key)
+        if batch is None:
+            batch = self.passed[key] = ([], [])
+        return batch
+
+    def remote(
+        self,
+        a: Activity,
+        broken: int,
+        attendance: Attendance,
+        days: frozenset[str] | None,
+        free: bool,
+    ) -> None:
+        """Adds an activity joined online or by phone that breaks ``broken`` (0 none)."""
+        if broken:
+            self.broken[broken].append(a)
+        else:
+            key = (attendance, free, days)
+            batch = self.remote_passed.get(key)
+            if batch is None:
+                batch = self.remote_passed[key] = []
+            batch.append(a)
+
+    def _after(
+        self, service_areas: frozenset[str], free: bool, days: frozenset[str] | None
+    ) -> Outcome:
+        """The outcome of an accessible profile's other parts (rules 7-9)."""
+        rule = rules.after_attendance(self.view, service_areas, free, days)
+        if rule:
+            return (rule, self.broken[rule].append, None)
+        activities, distances = self.near(free, days)
+        return (0, activities.append, distances.append)
+
+    def _accessible(self, group: Sited) -> list[SiteEntry]:
+        """The group's entries whose location meets the person's needs (rule 5, decided once
+        per distinct accessibility); the others go to the list of rule 5."""
+        profiles, accessible, view = group.profiles, self.accessible, self.view
+        inaccessible = self.broken[Rule.ACCESSIBILITY].append
+        kept: list[SiteEntry] = []
+        for entry in group.entries:
+            access = profiles[entry[4]][0]
+            meets = accessible.get(access)
+            if meets is None:
+                meets = accessible[access] = rules.accessible(view, access)
+            if meets:
+                kept.append(entry)
+            else:
+                inaccessible(entry[0])
+        return kept
+
+    def add(self, group: Sited) -> None:
+        """Sorts a group's entries into the batches (rule 5 before rule 6 before 7-9)."""
+        profiles, later = group.profiles, self.later
+        decided: list[Outcome | None] = [None] * len(profiles)
+        beyond = self.broken[Rule.TRAVEL_DISTANCE].append
+        # rule 5 first (without needs every location meets them): only the others are measured
+        entries = self._accessible(group) if self.view.accessibility else group.entries
+        for (a, _, _, _, number), distance in zip(entries, self.within(entries), strict=True):
+            if distance is None:
+                beyond(a)
+                continue
+            outcome = decided[number]
+            if outcome is None:
+                _, service_areas, free, days = profiles[number]
+                parts = (service_areas, free, days)
+                outcome = later.get(parts)
+                if outcome is None:
+                    outcome = later[parts] = self._after(*parts)
+                decided[number] = outcome
+            _, add, add_distance = outcome
+            add(a)
+            if add_distance is not None:
+                add_distance(distance)
+
+    def consider(self, consider: Consider) -> None:
+        """Passes every batch to `consider`."""
+        for (free, days), (activities, distances) in self.passed.items():
+            consider(activities, distances, 0, "in-person", days, free)
+        for (attendance, free, days), remote in self.remote_passed.items():
+            consider(remote, None, 0, attendance, days, free)
+        for rule, activities in self.broken.items():
+            consider(activities, None, rule, "in-person", None, False)
