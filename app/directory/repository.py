@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -32,7 +33,8 @@ from app.directory.models import (
     Schedule,
     ServiceArea,
 )
-from app.directory.vocabulary import ServiceStatus
+from app.directory.schemas import ActivityCard, CardLocation, CardSchedule
+from app.directory.vocabulary import Frequency, ServiceStatus
 
 METRES_PER_DEGREE = 111_320.0  # one degree of latitude (and of longitude at the equator)
 CHILD_TABLES: tuple[Any, ...] = (
@@ -176,6 +178,77 @@ async def get_activities(session: AsyncSession, ids: Sequence[str]) -> list[Acti
             .execution_options(populate_existing=True)
         )
     )
+
+
+_CATEGORY_CODES = (
+    select(func.aggregate_strings(ActivityCategoryLink.code, ","))
+    .where(ActivityCategoryLink.activity_id == Activity.id, ActivityCategoryLink.code != "")
+    .scalar_subquery()
+)
+
+
+async def _by_activity(
+    session: AsyncSession, table: Any, card: type[Any], ids: list[str]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """A child table's rows of the activities, by activity id in their order: the columns
+    named as the card's fields."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    columns = [getattr(table, f.name) for f in fields(card)]
+    for aid, *values in await session.execute(
+        select(table.activity_id, *columns)
+        .where(table.activity_id.in_(ids))
+        .order_by(table.activity_id, table.position)
+    ):
+        found.setdefault(aid, []).append(tuple(values))
+    return found
+
+
+def _card_schedule(
+    freq: str | None,
+    interval: int | None,
+    byday: str | None,
+    opens_at: str | None,
+    closes_at: str | None,
+    valid_from: dt.date | None,
+    valid_to: dt.date | None,
+) -> CardSchedule:
+    return CardSchedule(
+        Frequency(freq or Frequency.WEEKLY),
+        interval,
+        byday,
+        dt.time.fromisoformat(opens_at) if opens_at else None,
+        dt.time.fromisoformat(closes_at) if closes_at else None,
+        valid_from,
+        valid_to,
+    )
+
+
+async def get_cards(session: AsyncSession, ids: Sequence[str]) -> list[ActivityCard]:
+    """The cards of the activities with these ids that exist (at most a page of them): three
+    queries, no ORM objects."""
+    if not ids:
+        return []
+    wanted = list(ids)
+    places = await _by_activity(session, Location, CardLocation, wanted)
+    times = await _by_activity(session, Schedule, CardSchedule, wanted)
+    rows = await session.execute(
+        select(Activity.id, Activity.name, Organisation.name, Activity.attending_type)
+        .add_columns(_CATEGORY_CODES)
+        .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
+        .where(Activity.id.in_(wanted))
+    )
+    return [
+        ActivityCard(
+            aid,
+            name,
+            organisation,
+            attending_type,
+            tuple(sorted(set(codes.split(",")))) if codes else (),
+            tuple(CardLocation(*row) for row in places.get(aid, ())),
+            tuple(_card_schedule(*row) for row in times.get(aid, ())),
+        )
+        for aid, name, organisation, attending_type, codes in rows
+    ]
 
 
 @dataclass(frozen=True)
