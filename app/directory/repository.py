@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -185,22 +186,8 @@ _CATEGORY_CODES = (
     .where(ActivityCategoryLink.activity_id == Activity.id, ActivityCategoryLink.code != "")
     .scalar_subquery()
 )
-
-
-async def _by_activity(
-    session: AsyncSession, table: Any, card: type[Any], ids: list[str]
-) -> dict[str, list[tuple[Any, ...]]]:
-    """A child table's rows of the activities, by activity id in their order: the columns
-    named as the card's fields."""
-    found: dict[str, list[tuple[Any, ...]]] = {}
-    columns = [getattr(table, f.name) for f in fields(card)]
-    for aid, *values in await session.execute(
-        select(table.activity_id, *columns)
-        .where(table.activity_id.in_(ids))
-        .order_by(table.activity_id, table.position)
-    ):
-        found.setdefault(aid, []).append(tuple(values))
-    return found
+_CARD_LOCATION = [getattr(Location, f.name) for f in fields(CardLocation)]
+_CARD_SCHEDULE = [getattr(Schedule, f.name) for f in fields(CardSchedule)]
 
 
 def _card_schedule(
@@ -224,19 +211,46 @@ def _card_schedule(
 
 
 async def get_cards(session: AsyncSession, ids: Sequence[str]) -> list[ActivityCard]:
-    """The cards of the activities with these ids that exist (at most a page of them): three
-    queries, no ORM objects."""
+    """The cards of the activities with these ids that exist (at most a page of them): two
+    queries (the activities with their locations, then the schedules), no ORM objects."""
     if not ids:
         return []
     wanted = list(ids)
-    places = await _by_activity(session, Location, CardLocation, wanted)
-    times = await _by_activity(session, Schedule, CardSchedule, wanted)
-    rows = await session.execute(
-        select(Activity.id, Activity.name, Organisation.name, Activity.attending_type)
-        .add_columns(_CATEGORY_CODES)
+    times: dict[str, list[CardSchedule]] = defaultdict(list)
+    for aid, *schedule in await session.execute(
+        select(Schedule.activity_id, *_CARD_SCHEDULE)
+        .where(Schedule.activity_id.in_(wanted))
+        .order_by(Schedule.activity_id, Schedule.position)
+    ):
+        times[aid].append(_card_schedule(*schedule))
+    heads: dict[str, tuple[str, str | None, str, str | None]] = {}
+    places: dict[str, list[CardLocation]] = defaultdict(list)
+    for (
+        aid,
+        name,
+        organisation,
+        attending_type,
+        codes,
+        location_id,
+        *place,
+    ) in await session.execute(
+        select(
+            Activity.id,
+            Activity.name,
+            Organisation.name,
+            Activity.attending_type,
+            _CATEGORY_CODES,
+            Location.id,
+            *_CARD_LOCATION,
+        )
         .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
+        .outerjoin(Location, Location.activity_id == Activity.id)
         .where(Activity.id.in_(wanted))
-    )
+        .order_by(Activity.id, Location.position)
+    ):
+        heads.setdefault(aid, (name, organisation, attending_type, codes))
+        if location_id is not None:
+            places[aid].append(CardLocation(*place))
     return [
         ActivityCard(
             aid,
@@ -244,10 +258,10 @@ async def get_cards(session: AsyncSession, ids: Sequence[str]) -> list[ActivityC
             organisation,
             attending_type,
             tuple(sorted(set(codes.split(",")))) if codes else (),
-            tuple(CardLocation(*row) for row in places.get(aid, ())),
-            tuple(_card_schedule(*row) for row in times.get(aid, ())),
+            tuple(places[aid]),
+            tuple(times[aid]),
         )
-        for aid, name, organisation, attending_type, codes in rows
+        for aid, (name, organisation, attending_type, codes) in heads.items()
     ]
 
 
