@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -32,7 +34,8 @@ from app.directory.models import (
     Schedule,
     ServiceArea,
 )
-from app.directory.vocabulary import ServiceStatus
+from app.directory.schemas import ActivityCard, CardLocation, CardSchedule
+from app.directory.vocabulary import Frequency, ServiceStatus
 
 METRES_PER_DEGREE = 111_320.0  # one degree of latitude (and of longitude at the equator)
 CHILD_TABLES: tuple[Any, ...] = (
@@ -176,6 +179,90 @@ async def get_activities(session: AsyncSession, ids: Sequence[str]) -> list[Acti
             .execution_options(populate_existing=True)
         )
     )
+
+
+_CATEGORY_CODES = (
+    select(func.aggregate_strings(ActivityCategoryLink.code, ","))
+    .where(ActivityCategoryLink.activity_id == Activity.id, ActivityCategoryLink.code != "")
+    .scalar_subquery()
+)
+_CARD_LOCATION = [getattr(Location, f.name) for f in fields(CardLocation)]
+_CARD_SCHEDULE = [getattr(Schedule, f.name) for f in fields(CardSchedule)]
+
+
+def _card_schedule(
+    freq: str | None,
+    interval: int | None,
+    byday: str | None,
+    opens_at: str | None,
+    closes_at: str | None,
+    valid_from: dt.date | None,
+    valid_to: dt.date | None,
+) -> CardSchedule:
+    return CardSchedule(
+        Frequency(freq or Frequency.WEEKLY),
+        interval,
+        byday,
+        dt.time.fromisoformat(opens_at) if opens_at else None,
+        dt.time.fromisoformat(closes_at) if closes_at else None,
+        valid_from,
+        valid_to,
+    )
+
+
+async def get_cards(session: AsyncSession, ids: Sequence[str]) -> list[ActivityCard]:
+    """The cards of the activities with these ids that exist (at most a page of them): two
+    queries (the activities with their locations, then the schedules), no ORM objects."""
+    if not ids:
+        return []
+    wanted = list(ids)
+    times: dict[str, list[CardSchedule]] = defaultdict(list)
+    for aid, *schedule in await session.execute(
+        select(Schedule.activity_id, *_CARD_SCHEDULE)
+        .where(Schedule.activity_id.in_(wanted))
+        .order_by(Schedule.activity_id, Schedule.position)
+    ):
+        times[aid].append(_card_schedule(*schedule))
+    heads: dict[str, tuple[str, str | None, str, str | None]] = {}
+    places: dict[str, list[CardLocation]] = defaultdict(list)
+    for (
+        aid,
+        name,
+        organisation,
+        attending_type,
+        codes,
+        location_id,
+        *place,
+    ) in await session.execute(
+        select(
+            Activity.id,
+            Activity.name,
+            Organisation.name,
+            Activity.attending_type,
+            _CATEGORY_CODES,
+            Location.id,
+            *_CARD_LOCATION,
+        )
+        .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
+        .outerjoin(Location, Location.activity_id == Activity.id)
+        .where(Activity.id.in_(wanted))
+        .order_by(Activity.id, Location.position)
+    ):
+        heads.setdefault(aid, (name, organisation, attending_type, codes))
+        if location_id is not None:
+            places[aid].append(CardLocation(*place))
+    return [
+        ActivityCard(
+            aid,
+            name,
+            organisation,
+            attending_type,
+            tuple(sorted(set(codes.split(",")))) if codes else (),
+            tuple(places[aid]),
+            tuple(times[aid]),
+        )
+        for aid, (name, organisation, attending_type, codes) in heads.items()
+    ]
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,31 @@ import calendar
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from app.directory.schemas import ScheduleWrite
 from app.directory.vocabulary import WEEKDAYS, Frequency
 
 HORIZON_DAYS = 366  # how far ahead sessions are looked for
+
+
+class Recurrence(Protocol):
+    """What the sessions are worked out from: a schedule as the API reads it
+    (``ScheduleWrite``) or as a match card holds it (``CardSchedule``)."""
+
+    @property
+    def freq(self) -> Frequency: ...
+    @property
+    def interval(self) -> int | None: ...
+    @property
+    def byday(self) -> str | None: ...
+    @property
+    def opens_at(self) -> dt.time | None: ...
+    @property
+    def closes_at(self) -> dt.time | None: ...
+    @property
+    def valid_from(self) -> dt.date | None: ...
+    @property
+    def valid_to(self) -> dt.date | None: ...
 
 
 @dataclass(frozen=True, order=True)
@@ -49,7 +69,7 @@ def days(byday: str | None) -> list[Day]:
     return found
 
 
-def weekly_days(schedule: ScheduleWrite) -> list[int] | None:
+def weekly_days(schedule: Recurrence) -> list[int] | None:
     """The weekdays of a schedule that runs every week on them (no interval, no ordinal), else
     None."""
     parsed = days(schedule.byday)
@@ -60,7 +80,7 @@ def weekly_days(schedule: ScheduleWrite) -> list[int] | None:
     return None
 
 
-def _runs_on(schedule: ScheduleWrite, parsed: list[Day], day: dt.date) -> bool:
+def _runs_on(schedule: Recurrence, parsed: list[Day], day: dt.date) -> bool:
     interval = schedule.interval or 1
     anchor = schedule.valid_from
     if schedule.freq is Frequency.MONTHLY:
@@ -91,7 +111,7 @@ def _runs_on(schedule: ScheduleWrite, parsed: list[Day], day: dt.date) -> bool:
     return any(d.weekday == day.weekday() for d in parsed)
 
 
-def _sessions(schedule: ScheduleWrite, today: dt.date, count: int) -> Iterator[Session]:
+def _sessions(schedule: Recurrence, today: dt.date, count: int) -> Iterator[Session]:
     parsed = days(schedule.byday)
     if not parsed:
         return
@@ -107,9 +127,7 @@ def _sessions(schedule: ScheduleWrite, today: dt.date, count: int) -> Iterator[S
         day += dt.timedelta(days=1)
 
 
-def next_sessions(
-    schedules: Sequence[ScheduleWrite], today: dt.date, count: int = 3
-) -> list[Session]:
+def next_sessions(schedules: Sequence[Recurrence], today: dt.date, count: int = 3) -> list[Session]:
     """The first ``count`` sessions from ``today`` (included) over all the schedules, by date
     and start time."""
     found = {s for schedule in schedules for s in _sessions(schedule, today, count)}

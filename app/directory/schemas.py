@@ -4,6 +4,7 @@ Referral UK where ORUK has them), and the ORUK page envelope."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Self, TypeVar
 
@@ -379,3 +380,41 @@ class ImportReport(BaseModel):
     rejected: int
     warnings: int
     rows: list[ImportRow]
+
+
+# ---------------------------------------------------------------- a match page's cards
+# Plain values read back from what was stored (validated when written), not validated again.
+
+
+@dataclass(frozen=True)
+class CardLocation:
+    name: str | None
+    address_1: str | None
+    city: str | None
+    postcode: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass(frozen=True)
+class CardSchedule:
+    freq: Frequency
+    interval: int | None
+    byday: str | None
+    opens_at: dt.time | None
+    closes_at: dt.time | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+
+@dataclass(frozen=True)
+class ActivityCard:
+    """What a match page shows of an activity, as stored (it was validated when written)."""
+
+    id: str
+    name: str
+    organisation: str | None
+    attending_type: str
+    categories: tuple[str, ...]  # distinct, sorted
+    locations: tuple[CardLocation, ...]  # in their order, as `ActivityRead.locations`
+    schedules: tuple[CardSchedule, ...]

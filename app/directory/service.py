@@ -24,6 +24,7 @@ from app.directory.repository import ActivityRows, DirectoryQuery, FhirQuery, Ne
 from app.directory.schemas import (
     ID_PATTERN,
     ActivityBase,
+    ActivityCard,
     ActivityRead,
     ActivitySummary,
     ActivityWrite,
@@ -295,6 +296,12 @@ async def release_place(session: AsyncSession, activity_id: str) -> None:
 async def get_many(session: AsyncSession, ids: Sequence[str]) -> dict[str, ActivityRead]:
     """The activities with these ids that exist, by id (a page of them: matches...)."""
     return {a.id: to_read(a) for a in await repository.get_activities(session, ids)}
+
+
+async def get_cards(session: AsyncSession, ids: Sequence[str]) -> dict[str, ActivityCard]:
+    """What a match page shows of the activities with these ids that exist, by id: name,
+    organisation, categories, the locations' addresses and the schedules, as stored."""
+    return {card.id: card for card in await repository.get_cards(session, ids)}
 
 
 async def search_fhir(

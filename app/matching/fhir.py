@@ -9,6 +9,7 @@ from typing import Any
 
 from app.directory import fhir as directory_fhir
 from app.directory.schedules import Session
+from app.directory.schemas import ActivityRead
 from app.fhir import CANONICAL_BASE
 from app.matching.service import MatchItem
 
@@ -24,7 +25,7 @@ def _session(session: Session) -> dict[str, Any]:
     return {"url": "session", "extension": parts}
 
 
-def _match_extension(item: MatchItem) -> dict[str, Any]:
+def _match_extension(item: MatchItem[ActivityRead]) -> dict[str, Any]:
     match = item.match
     parts: list[dict[str, Any]] = [{"url": "reason", "valueString": r} for r in match.reasons]
     parts += [{"url": name, "valueDecimal": value} for name, value in item.components.items()]
@@ -42,7 +43,7 @@ def _match_extension(item: MatchItem) -> dict[str, Any]:
     return {"url": MATCH_URL, "extension": parts}
 
 
-def healthcare_service(item: MatchItem, today: dt.date) -> dict[str, Any]:
+def healthcare_service(item: MatchItem[ActivityRead], today: dt.date) -> dict[str, Any]:
     resource = directory_fhir.healthcare_service(item.activity, today)
     resource["extension"] = [_match_extension(item), *resource.get("extension", [])]
     return resource

@@ -13,7 +13,8 @@ from app.auth.policy import Action
 from app.config import Settings
 from app.db import SessionDep
 from app.deps import SettingsDep
-from app.directory.schemas import LocationRead
+from app.directory.schemas import ActivityCard as Card
+from app.directory.schemas import CardLocation
 from app.errors import BadRequest, Issue, known_uuid
 from app.fhir.capability import Operation
 from app.fhir.http import fhir_base
@@ -58,9 +59,10 @@ async def _matches(
     snapshots: Snapshots,
     caller: Caller,
     referral_id: str,
+    details: service.Details[service.Shown],
     limit: int,
     include_full: bool,
-) -> service.Matches:
+) -> service.Matches[service.Shown]:
     ctx = Context.of(request, caller)
     return await service.match_referral(
         session,
@@ -68,20 +70,21 @@ async def _matches(
         known_uuid(referral_id, "ServiceRequest"),
         settings,
         snapshots,
+        details,
         limit=limit,
         include_full=include_full,
     )
 
 
-def _match_read(item: service.MatchItem) -> MatchRead:
+def _match_read(item: service.MatchItem[Card]) -> MatchRead:
     m, activity = item.match, item.activity
     return MatchRead(
         activity=ActivityCard(
             id=activity.id,
             name=activity.name,
-            organisation=activity.organization.name if activity.organization else None,
-            attending_type=activity.attending_type.value,
-            categories=sorted(c.value for c in activity.categories),
+            organisation=activity.organisation,
+            attending_type=activity.attending_type,
+            categories=list(activity.categories),
         ),
         score=item.score,
         components=ComponentsRead(**item.components),
@@ -96,7 +99,7 @@ def _match_read(item: service.MatchItem) -> MatchRead:
     )
 
 
-def _venue(location: LocationRead) -> VenueRead:
+def _venue(location: CardLocation) -> VenueRead:
     return VenueRead(
         name=location.name,
         address_1=location.address_1,
@@ -123,7 +126,15 @@ async def list_matches(
     """Activities the person can actually reach, best first, with scores, components, reasons,
     venue and next sessions, and the number of activities each hard rule excluded."""
     found = await _matches(
-        request, session, settings, snapshots, caller, referral_id, limit, include_full
+        request,
+        session,
+        settings,
+        snapshots,
+        caller,
+        referral_id,
+        service.CARDS,
+        limit,
+        include_full,
     )
     result = found.result
     return MatchesRead(
@@ -171,7 +182,15 @@ async def match_operation(
         raise BadRequest("Give _count or limit, not both", [Issue("give _count only", "limit")])
     wanted = limit if limit is not None else parse_count(count, DEFAULT_LIMIT, MAX_LIMIT)
     found = await _matches(
-        request, session, settings, snapshots, caller, resource_id, wanted, include_full
+        request,
+        session,
+        settings,
+        snapshots,
+        caller,
+        resource_id,
+        service.WHOLE,
+        wanted,
+        include_full,
     )
     base = fhir_base(request)
     entries = [

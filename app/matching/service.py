@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import functools
 import logging
 import threading
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +23,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.directory import schedules
 from app.directory import service as directory_service
-from app.directory.schemas import ActivityRead
+from app.directory.schemas import ActivityCard, ActivityRead, CardSchedule
 from app.matching import engine, rules, snapshot
 from app.ops.metrics import MATCHES_SERVED
 from app.referrals import needs as referrals_needs
@@ -38,26 +40,32 @@ SCORE_DECIMALS = 3  # scores and components as shown; ranking uses the exact val
 DISTANCE_DECIMALS = 1  # kilometres as shown
 NEXT_SESSIONS = 3
 
+# what is shown of each matched activity: its card (the JSON match page) or all of it (FHIR)
+Shown = TypeVar("Shown", ActivityCard, ActivityRead)
+Details = Callable[[AsyncSession, Sequence[str]], Awaitable[dict[str, Shown]]]
+CARDS: Details[ActivityCard] = directory_service.get_cards
+WHOLE: Details[ActivityRead] = directory_service.get_many
+
 
 @dataclass(frozen=True)
-class MatchItem:
+class MatchItem(Generic[Shown]):
     """A match as it is shown (JSON and FHIR alike): figures rounded, with the activity, its
     next sessions and the venue."""
 
     match: engine.Match
-    activity: ActivityRead
+    activity: Shown
     score: float
     components: dict[str, float]
     distance_km: float | None
     venue: int | None  # index in ``activity.locations`` of the location attended, in person
-    next_sessions: list[schedules.Session]
+    next_sessions: tuple[schedules.Session, ...]
 
 
 @dataclass(frozen=True)
-class Matches:
+class Matches(Generic[Shown]):
     referral: Referral
     result: engine.MatchResult
-    items: list[MatchItem]
+    items: list[MatchItem[Shown]]
     warnings: tuple[str, ...]
     today: dt.date
 
@@ -152,15 +160,41 @@ async def match_referral(
     referral_id: uuid.UUID,
     settings: Settings,
     snapshots: snapshot.Snapshots,
+    details: Details[Shown],
     *,
     limit: int,
     include_full: bool,
     today: dt.date | None = None,
-) -> Matches:
-    """The activities the referred person can reach, best first, with reasons (DESIGN 7)."""
+) -> Matches[Shown]:
+    """The activities the referred person can reach, best first, with reasons (DESIGN 7), each
+    with the ``details`` wanted: `CARDS` for the match page, `WHOLE` for FHIR's
+    HealthcareService."""
     referral = await referrals_service.read_referral(session, ctx, referral_id, "$match")
-    patient = await referrals_service.patient_of(session, referral)
     today = today or dt.datetime.now(dt.UTC).date()
+    person, result, warnings = await _matched(
+        session, referral, settings, snapshots, limit, include_full, today
+    )
+    activities = await details(session, [m.activity_id for m in result.matches])
+    items = [
+        _item(m, activities[m.activity_id], person.location, today)
+        for m in result.matches
+        if m.activity_id in activities  # (deleted since the snapshot was read)
+    ]
+    MATCHES_SERVED.inc()
+    return Matches(referral, result, items, warnings, today)
+
+
+async def _matched(
+    session: AsyncSession,
+    referral: Referral,
+    settings: Settings,
+    snapshots: snapshot.Snapshots,
+    limit: int,
+    include_full: bool,
+    today: dt.date,
+) -> tuple[engine.Person, engine.MatchResult, tuple[str, ...]]:
+    """The person, the engine's result over the snapshot's candidates and every warning."""
+    patient = await referrals_service.patient_of(session, referral)
     person, warnings = await person_for(session, referral, patient, settings, today)
     directory = await snapshots.directory(session)
     places = directory.capacity
@@ -179,22 +213,15 @@ async def match_referral(
     )
     excluded = {rule: result.excluded[rule] + screened.excluded[rule] for rule in engine.Rule}
     result = engine.MatchResult(result.matches, excluded, result.eligible, result.warnings)
-    activities = await directory_service.get_many(session, [m.activity_id for m in result.matches])
-    items = [
-        _item(m, activities[m.activity_id], person.location, today)
-        for m in result.matches
-        if m.activity_id in activities  # (deleted since the snapshot was read)
-    ]
-    MATCHES_SERVED.inc()
-    return Matches(referral, result, items, (*warnings, *result.warnings), today)
+    return person, result, (*warnings, *result.warnings)
 
 
 def _item(
     match: engine.Match,
-    activity: ActivityRead,
+    activity: Shown,
     person: tuple[float, float] | None,
     today: dt.date,
-) -> MatchItem:
+) -> MatchItem[Shown]:
     return MatchItem(
         match=match,
         activity=activity,
@@ -207,13 +234,21 @@ def _item(
         if match.distance_km is None
         else round(match.distance_km, DISTANCE_DECIMALS),
         venue=_venue(match, activity, person),
-        next_sessions=schedules.next_sessions(activity.schedules, today, NEXT_SESSIONS),
+        next_sessions=_next_sessions(activity.schedules, today)
+        if isinstance(activity, ActivityCard)
+        else tuple(schedules.next_sessions(activity.schedules, today, NEXT_SESSIONS)),
     )
 
 
-def _venue(
-    match: engine.Match, activity: ActivityRead, person: tuple[float, float] | None
-) -> int | None:
+@functools.lru_cache(maxsize=4096)
+def _next_sessions(
+    timetable: tuple[CardSchedule, ...], today: dt.date
+) -> tuple[schedules.Session, ...]:
+    """Pure and asked again for the same activities all day: worked out once per day."""
+    return tuple(schedules.next_sessions(timetable, today, NEXT_SESSIONS))
+
+
+def _venue(match: engine.Match, activity: Shown, person: tuple[float, float] | None) -> int | None:
     """The location the engine measured the match's distance to: of the activity's located
     places, the one at that distance (the engine decided which ones the person can use)."""
     if match.distance_km is None or person is None:
