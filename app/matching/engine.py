@@ -355,7 +355,7 @@ class _Ranking:
         return first[-1][:3]
 
 
-def _considerer(
+def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md)
     scoring: Scoring,
     ranking: _Ranking,
     include_full: bool,
@@ -376,7 +376,7 @@ def _considerer(
     remote: dict[str, dict[float, dict[Codes, tuple[float, Fits]]]] = {"online": {}, "phone": {}}
     no_partials: dict[Codes, tuple[float, Fits]] = {}
 
-    def consider(
+    def consider(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md)
         candidates: Sequence[Activity],
         distances: Sequence[float] | None,
         broken: int,

@@ -438,7 +438,7 @@ class Directory:
             day = self._day = _Day.of(index, today)
         return index, day
 
-    def candidates(
+    def candidates(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md)
         self,
         person: engine.Person,
         today: dt.date,

@@ -242,33 +242,46 @@ async def test_equity_report_matches_an_independent_computation(
     check_equity(body, facts, dims)
 
 
-def check_equity(body: dict[str, Any], facts: Facts, dims: Sequence[str]) -> None:
-    full = ["imd_quintile", *(d for d in dims if d != "imd_quintile")]
-    assert body["group_by"] == full
-    names = ("received", "engaged", "completed")
-    counts: dict[str, dict[tuple[str, ...], int]] = {n: defaultdict(int) for n in names}
-    changes: dict[tuple[str, ...], list[tuple[float, float, bool | None]]] = defaultdict(list)
+EQUITY_COUNTS = ("received", "engaged", "completed")
+Changes = dict[tuple[str, ...], list[tuple[float, float, bool | None]]]
+
+
+def _equity_facts(
+    facts: Facts, full: Sequence[str]
+) -> tuple[dict[str, dict[tuple[str, ...], int]], Changes]:
+    """The true counts per equity cell, and the SWEMWBS metric changes per cell and rollup."""
+    counts: dict[str, dict[tuple[str, ...], int]] = {n: defaultdict(int) for n in EQUITY_COUNTS}
+    changes: Changes = defaultdict(list)
     for person in facts.people:
         for key in facts.keys(person, full):
-            for name in names:
+            for name in EQUITY_COUNTS:
                 counts[name][key] += person.flags[name]
             if ("SWEMWBS", "metric") in person.changes:
                 for rolled in rollups(key):
                     changes[rolled].append(person.changes[("SWEMWBS", "metric")])
+    return counts, changes
+
+
+def _rate(num: int, den: int, a: PublishedCount, b: PublishedCount) -> dict[str, Any]:
+    if den == 0:
+        return {"value": None, "suppressed": False}
+    if a.suppressed or b.suppressed:
+        return {"value": None, "suppressed": True}
+    share = disclosure.publish_share(num, den)
+    return {"value": share.value, "suppressed": share.suppressed}
+
+
+def check_equity(body: dict[str, Any], facts: Facts, dims: Sequence[str]) -> None:
+    full = ["imd_quintile", *(d for d in dims if d != "imd_quintile")]
+    assert body["group_by"] == full
+    names = EQUITY_COUNTS
+    counts, changes = _equity_facts(facts, full)
     tables = {n: protect(dict(counts[n]), len(full)) for n in names}
     true = {n: defaultdict(int) for n in names}
     for n in names:
         for key, value in counts[n].items():
             for rolled in rollups(key):
                 true[n][rolled] += value
-
-    def rate(num: int, den: int, a: PublishedCount, b: PublishedCount) -> dict[str, Any]:
-        if den == 0:
-            return {"value": None, "suppressed": False}
-        if a.suppressed or b.suppressed:
-            return {"value": None, "suppressed": True}
-        share = disclosure.publish_share(num, den)
-        return {"value": share.value, "suppressed": share.suppressed}
 
     shown = {tuple(r["group"][d] for d in full): r["figures"] for r in body["rows"]}
     for key in tables["received"]:
@@ -279,11 +292,11 @@ def check_equity(body: dict[str, Any], facts: Facts, dims: Sequence[str]) -> Non
             "value": received[key].value,
             "suppressed": received[key].suppressed,
         }
-        assert figures["referral_share"] == rate(
+        assert figures["referral_share"] == _rate(
             true["received"][key], true["received"][column], received[key], received[column]
         )
         for name, rate_name in (("engaged", "engagement_rate"), ("completed", "completion_rate")):
-            assert figures[rate_name] == rate(
+            assert figures[rate_name] == _rate(
                 true[name][key], true["received"][key], tables[name][key], received[key]
             )
         found = changes.get(key, [])
