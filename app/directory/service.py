@@ -522,13 +522,22 @@ async def create(
             f"An activity {activity_id!r} exists already; use PUT to change it",
             [Issue("already exists", "id")],
         )
+    await repository.insert_activities(
+        session, await _api_rows(session, principal, reach, activity_id, body)
+    )
+    return await get(session, activity_id)
+
+
+async def _api_rows(
+    session: AsyncSession, principal: Principal, reach: Reach, activity_id: str, body: ActivityWrite
+) -> ActivityRows:
+    """The rows of an activity written through the API: its organisation saved (or found) and
+    its locations placed from their postcodes."""
     organisation_id = await _save_organisation(session, principal, reach, body.organization)
     coordinates = await locate_locations(session, body.locations)
-    rows = to_rows(
+    return to_rows(
         activity_id, organisation_id, body, coordinates=coordinates, source="api", now=utcnow()
     )
-    await repository.insert_activities(session, rows)
-    return await get(session, activity_id)
 
 
 async def replace(
@@ -549,12 +558,9 @@ async def replace(
     _check_organisation(principal, reach, owner)
     if if_match is not None:
         _check_if_match(if_match, await get(session, activity_id))
-    organisation_id = await _save_organisation(session, principal, reach, body.organization)
-    coordinates = await locate_locations(session, body.locations)
-    rows = to_rows(
-        activity_id, organisation_id, body, coordinates=coordinates, source="api", now=utcnow()
+    await repository.replace_activity(
+        session, await _api_rows(session, principal, reach, activity_id, body)
     )
-    await repository.replace_activity(session, rows)
     return await get(session, activity_id)
 
 
