@@ -95,15 +95,50 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated origins allowed by CORS (none: off)"
     )
 
+    subscription_http_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost"],
+        description="comma-separated hosts a Subscription endpoint may reach over plain http",
+    )
+    notify_timeout_s: float = Field(
+        10.0, gt=0, le=120, description="worker: how long one delivery may take, in seconds"
+    )
+    notify_lease_s: float = Field(
+        60.0,
+        gt=0,
+        description="worker: how long a claimed delivery is held before another worker may "
+        "take it (more than the delivery timeout)",
+    )
+    notify_max_attempts: int = Field(
+        8, ge=1, le=100, description="worker: attempts before a delivery fails (retry budget)"
+    )
+    notify_backoff_s: float = Field(
+        2.0, gt=0, description="worker: the first retry's delay; each next one doubles"
+    )
+    notify_backoff_max_s: float = Field(
+        3600.0, gt=0, description="worker: the longest delay between two attempts"
+    )
+    worker_poll_s: float = Field(
+        1.0, gt=0, le=60, description="worker: the pause between passes that found nothing"
+    )
+
     @model_validator(mode="before")
     @classmethod
-    def _split_origins(cls, data: object) -> object:
-        if isinstance(data, dict) and isinstance(data.get("cors_origins"), str):
-            data = {
-                **data,
-                "cors_origins": [o.strip() for o in data["cors_origins"].split(",") if o.strip()],
-            }
+    def _split_lists(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        for name in ("cors_origins", "subscription_http_hosts"):
+            if isinstance(data.get(name), str):
+                data = {**data, name: [o.strip() for o in data[name].split(",") if o.strip()]}
         return data
+
+    @model_validator(mode="after")
+    def _check_lease(self) -> Self:
+        if self.notify_lease_s <= self.notify_timeout_s:
+            raise ValueError(
+                "ASSETLINK_NOTIFY_LEASE_S must be longer than ASSETLINK_NOTIFY_TIMEOUT_S, so no "
+                "two workers ever deliver one event at once"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Self:

@@ -16,6 +16,7 @@ from app.directory.models import (
     Schedule,
     ServiceArea,
 )
+from app.notifications.models import Delivery, OutboxEvent, Subscription
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.models import (
     Consent,
@@ -48,10 +49,12 @@ __all__ = [
     "Booking",
     "Consent",
     "CostOption",
+    "Delivery",
     "Location",
     "LsoaDeprivation",
     "NeedPhrase",
     "Organisation",
+    "OutboxEvent",
     "OutcomeRecord",
     "OutcomeScore",
     "Patient",
@@ -71,5 +74,6 @@ __all__ = [
     "Schedule",
     "ServiceArea",
     "SnomedNeedMapping",
+    "Subscription",
     "Task",
 ]

@@ -54,3 +54,13 @@ def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> No
 def test_readme_documents_every_setting() -> None:
     documented = set(re.findall(r"^\| `ASSETLINK_([A-Z_]+)`", README.read_text(), re.MULTILINE))
     assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_subscription_http_hosts_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSETLINK_SUBSCRIPTION_HTTP_HOSTS", "gp.test , 10.0.0.5")
+    assert Settings().subscription_http_hosts == ["gp.test", "10.0.0.5"]
+
+
+def test_a_lease_no_longer_than_the_delivery_timeout_is_refused() -> None:
+    with pytest.raises(ValidationError, match="LEASE_S must be longer"):
+        Settings(notify_timeout_s=10, notify_lease_s=10)
