@@ -30,7 +30,8 @@ class Action(StrEnum):
     BOOKING_READ = "booking.read"
     ATTENDANCE_MARK = "attendance.mark"
     OUTCOME_WRITE = "outcome.write"
-    OUTCOME_READ = "outcome.read"
+    OUTCOME_READ = "outcome.read"  # Observation and QuestionnaireResponse read/search
+    OUTCOME_LIST = "outcome.list"  # the JSON outcomes list with changes: the link worker's view
     DIRECTORY_READ = "directory.read"
     DIRECTORY_WRITE = "directory.write"
     REPORT_READ = "report.read"
@@ -75,7 +76,12 @@ MATRIX: dict[Action, dict[Role, Reach]] = {
         **_ADMIN,
     },
     Action.OUTCOME_WRITE: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
-    Action.OUTCOME_READ: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
+    Action.OUTCOME_READ: {
+        Role.REFERRER: Reach.REQUESTED,  # the message back to the GP
+        Role.LINK_WORKER: Reach.PERFORMED,
+        **_ADMIN,
+    },
+    Action.OUTCOME_LIST: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
     Action.DIRECTORY_READ: _EVERYONE,
     Action.DIRECTORY_WRITE: {Role.PROVIDER: Reach.OWN_ACTIVITIES, **_ADMIN},
     Action.REPORT_READ: {Role.COMMISSIONER: Reach.ALL, **_ADMIN},
@@ -100,6 +106,7 @@ ACTION_SCOPES: dict[Action, tuple[str, str]] = {
     Action.ATTENDANCE_MARK: ("Appointment", "u"),
     Action.OUTCOME_WRITE: ("QuestionnaireResponse", "c"),
     Action.OUTCOME_READ: ("Observation", "r"),
+    Action.OUTCOME_LIST: ("Observation", "r"),
     Action.DIRECTORY_READ: ("HealthcareService", "r"),
     Action.DIRECTORY_WRITE: ("HealthcareService", "u"),
     Action.REPORT_READ: ("MeasureReport", "r"),

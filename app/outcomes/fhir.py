@@ -16,6 +16,8 @@
 - ``Observation``: one per derived score; ``code`` is SNOMED CT 718466001 for the SWEMWBS score
   (the raw total, 7-35, as in the NHS MHSDS reference table, see ``instruments``), 718426000
   for the WEMWBS total, and text for the rest (no SNOMED CT or LOINC code is claimed for them).
+- ``Task.output`` entries of a completed referral: a reference to such an Observation, typed
+  in text ("Baseline: SWEMWBS", "Latest follow-up: SWEMWBS").
 """
 
 from __future__ import annotations
@@ -337,3 +339,22 @@ def observation_resource(score: OutcomeScore, record: OutcomeRecord) -> dict[str
             {"reference": f"QuestionnaireResponse/{record.questionnaire_response_id}"}
         ]
     return resource
+
+
+def _value_text(score: OutcomeScore) -> str:
+    if score.value is None:
+        return str(score.category)
+    return f"{score.value:g}" if score.measure == "metric" else str(round(score.value))
+
+
+def task_output(label: str, score: OutcomeScore, record: OutcomeRecord) -> dict[str, Any]:
+    """A completed Task's ``output`` entry pointing at one score's Observation, e.g. type
+    "Baseline: SWEMWBS", display "SWEMWBS metric score (Rasch-converted) 19.98 on 2026-11-05"."""
+    return {
+        "type": {"text": f"{label}: {record.instrument}"},
+        "valueReference": {
+            "reference": f"Observation/{score.id}",
+            "display": f"{_code(score)['text']} {_value_text(score)} "
+            f"on {record.collected_at.date().isoformat()}",
+        },
+    }

@@ -73,6 +73,12 @@ class Instrument:
     def item(self, item_id: str) -> Item:
         return next(item for item in self.items if item.id == item_id)
 
+    @property
+    def headline_measures(self) -> tuple[str, ...]:
+        """The scores that stand for a record: those its change is measured on (SWEMWBS
+        ``metric``, WEMWBS and UCLA3 ``total``, each ONS4 item), else its one answer."""
+        return self.change_measures or self.item_ids
+
 
 @dataclass(frozen=True)
 class Measure:

@@ -78,6 +78,7 @@ CAPABILITIES = (
 
 WriteCaller = Annotated[Caller, Depends(allowed(Action.OUTCOME_WRITE))]
 ReadCaller = Annotated[Caller, Depends(allowed(Action.OUTCOME_READ))]
+ListCaller = Annotated[Caller, Depends(allowed(Action.OUTCOME_LIST))]
 ReaderDep = Annotated[Caller, Depends(allowed(Action.DIRECTORY_READ))]
 IdPath = Annotated[str, Path(description="resource id")]
 
@@ -196,7 +197,7 @@ async def record_outcome(
     responses=JSON_ERRORS,
 )
 async def list_outcomes(
-    referral_id: uuid.UUID, request: Request, session: SessionDep, caller: ReadCaller
+    referral_id: uuid.UUID, request: Request, session: SessionDep, caller: ListCaller
 ) -> OutcomeList:
     """A referral's outcomes, and per instrument the change from baseline to latest follow-up."""
     stored, changes = await service.list_outcomes(session, Context.of(request, caller), referral_id)

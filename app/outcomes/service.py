@@ -1,8 +1,10 @@
-"""Outcome use cases: record (JSON or QuestionnaireResponse), list with changes, FHIR reads.
+"""Outcome use cases: record (JSON or QuestionnaireResponse), list with changes, FHIR reads,
+and the outcome entries of a completed Task's ``output`` (the message back to the GP).
 
 Every function takes the request ``Context`` (app/auth/context.py); the referral's reach is
-decided by ``referrals.service.read_referral`` (a referral outside it is "not found", and the
-attempt is audited as refused). Every read and write of an outcome is audited.
+decided by ``referrals.service`` (a referral outside it is "not found", and the attempt is
+audited as refused): a link worker's service the referrals it performs, a referrer (reading
+only) the referrals it requested. Every read and write of an outcome is audited.
 """
 
 from __future__ import annotations
@@ -247,6 +249,21 @@ def _audit(
         audit.record(session, ctx.actor, audit.Access(operation, *entity, record.patient_id))
 
 
+def baseline_and_latest(
+    records: Sequence[OutcomeRecord], code: str
+) -> tuple[OutcomeRecord | None, OutcomeRecord | None]:
+    """Of one instrument: the earliest baseline and the latest follow-up or exit collected
+    after it (any, when there is no baseline). ``records`` are in collection order."""
+    of_code = [r for r in records if r.instrument == code]
+    baseline = next((r for r in of_code if r.timepoint == "baseline"), None)
+    later = [
+        r
+        for r in of_code
+        if r.timepoint in LATER and (baseline is None or r.collected_at >= baseline.collected_at)
+    ]
+    return baseline, later[-1] if later else None
+
+
 def changes(records: Sequence[OutcomeRecord]) -> list[Change]:
     """Per instrument: the earliest baseline against the latest follow-up or exit after it.
 
@@ -255,25 +272,35 @@ def changes(records: Sequence[OutcomeRecord]) -> list[Change]:
     """
     found = []
     for code in instruments.INSTRUMENTS:
-        baselines = [r for r in records if r.instrument == code and r.timepoint == "baseline"]
-        if not baselines:
+        baseline, follow_up = baseline_and_latest(records, code)
+        if baseline is None or follow_up is None:
             continue
-        baseline = baselines[0]
-        later = [
-            r
-            for r in records
-            if r.instrument == code
-            and r.timepoint in LATER
-            and r.collected_at >= baseline.collected_at
-        ]
-        if not later:
-            continue
-        follow_up = later[-1]
         outcome_change = instruments.change(
             instruments.score(code, baseline.answers), instruments.score(code, follow_up.answers)
         )
         found.append(Change(code, baseline, follow_up, outcome_change))
     return found
+
+
+async def task_outputs(session: AsyncSession, referral_id: uuid.UUID) -> list[dict[str, Any]]:
+    """What the referral's outcomes add to its completed Task's ``output`` (the message back to
+    the GP): per instrument, the headline Observations of the earliest baseline and of the
+    latest follow-up or exit after it."""
+    records = await repository.records_for_referral(session, referral_id)
+    picked: list[tuple[str, OutcomeRecord]] = []
+    for code in instruments.INSTRUMENTS:
+        baseline, latest = baseline_and_latest(records, code)
+        if baseline is not None:
+            picked.append(("Baseline", baseline))
+        if latest is not None:
+            picked.append(("Latest follow-up", latest))
+    scores = await repository.scores_for_records(session, [r.id for _, r in picked])
+    by_measure = {(s.record_id, s.measure): s for s in scores}
+    return [
+        fhir.task_output(label, by_measure[record.id, measure], record)
+        for label, record in picked
+        for measure in instruments.INSTRUMENTS[record.instrument].headline_measures
+    ]
 
 
 async def list_outcomes(
@@ -290,12 +317,15 @@ async def list_outcomes(
 
 
 async def _in_reach(
-    session: AsyncSession, ctx: Context, record: OutcomeRecord, resource: str, resource_id: str
+    session: AsyncSession, ctx: Context, record: OutcomeRecord, access: audit.Access
 ) -> None:
-    try:
-        await referrals_service.read_referral(session, ctx, record.referral_id)
-    except NotFound:
-        raise NotFound(f"{resource}/{resource_id} is not known") from None
+    """The record's referral is within the caller's reach (a referrer: one it requested; a link
+    worker: one its service performs), else "not found" and the refused access audited."""
+    referral = await referrals_service.peek_referral(session, record.referral_id)
+    if not referrals_service.visible(referral, ctx):
+        reason = "outside the caller's organisation"
+        await audit.record_denied(ctx.sessionmaker, ctx.actor, access, reason)
+        raise NotFound(f"{access.entity_type}/{access.entity_id} is not known")
 
 
 async def read_questionnaire_response(
@@ -304,8 +334,9 @@ async def read_questionnaire_response(
     record = await repository.record_by_questionnaire_response(session, response_id)
     if record is None:
         raise NotFound(f"QuestionnaireResponse/{response_id} is not known")
-    await _in_reach(session, ctx, record, "QuestionnaireResponse", str(response_id))
-    _audit(session, ctx, "read", [record])
+    access = audit.Access("read", "QuestionnaireResponse", str(response_id), record.patient_id)
+    await _in_reach(session, ctx, record, access)
+    audit.record(session, ctx.actor, access)
     return record
 
 
@@ -316,12 +347,9 @@ async def read_observation(
     if found is None:
         raise NotFound(f"Observation/{observation_id} is not known")
     score, record = found
-    await _in_reach(session, ctx, record, "Observation", str(observation_id))
-    audit.record(
-        session,
-        ctx.actor,
-        audit.Access("read", "Observation", str(observation_id), record.patient_id),
-    )
+    access = audit.Access("read", "Observation", str(observation_id), record.patient_id)
+    await _in_reach(session, ctx, record, access)
+    audit.record(session, ctx.actor, access)
     return score, record
 
 

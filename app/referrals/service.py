@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,10 @@ ACTIVITY_SYSTEM = f"{CANONICAL_BASE}/sid/activity"  # directory activity ids
 CONTACT_STAGES = frozenset(
     {"first-contact", "plan-agreed", "activity-booked", "attending", "follow-up-due"}
 )
+ACTIVITY_ATTENDED = "Activity attended"  # Task.output type text of an attended activity
+# What a completed Task's ``output`` lists beyond the activities: the referral's outcome
+# Observations, from the outcomes domain (which imports this module, so it is passed in).
+OutcomeOutputs = Callable[[AsyncSession, uuid.UUID], Awaitable[list[dict[str, Any]]]]
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -379,8 +383,11 @@ async def update_task(
     task_id: uuid.UUID,
     body: dict[str, Any],
     if_match: str | None,
+    *,
+    outcome_outputs: OutcomeOutputs,
 ) -> Task:
-    """Move a Task through the status graph; the referral mirrors completion."""
+    """Move a Task through the status graph; the referral mirrors completion. A completed
+    Task's ``output`` lists the activities attended and ``outcome_outputs`` of the referral."""
     task = await read_task(session, ctx, task_id, "update")
     _check_if_match(if_match, task.version_id, "Task")
     current = fhir.task_resource(task)
@@ -402,6 +409,9 @@ async def update_task(
         return task
     now = utcnow()
     task.status, task.status_reason, task.business_status = str(new_status), status_reason, stage
+    if task.status == "completed":
+        outcomes = await outcome_outputs(session, task.referral_id)
+        task.output = [*_attended(task.output), *outcomes]
     if stage in CONTACT_STAGES and task.first_contact_at is None:
         task.first_contact_at = now
     task.updated_at = now
@@ -478,13 +488,17 @@ async def earlier_stages(session: AsyncSession, task: Task) -> list[str]:
 def activity_output(activity_id: str, name: str) -> dict[str, Any]:
     """A ``Task.output`` entry for an activity the person attended."""
     return {
-        "type": {"text": "Activity attended"},
+        "type": {"text": ACTIVITY_ATTENDED},
         "valueReference": {
             "type": "HealthcareService",
             "identifier": {"system": ACTIVITY_SYSTEM, "value": activity_id},
             "display": name,
         },
     }
+
+
+def _attended(output: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o for o in output if o.get("type", {}).get("text") == ACTIVITY_ATTENDED]
 
 
 async def advance_task(
@@ -498,7 +512,8 @@ async def advance_task(
     contact_at: dt.datetime | None = None,
 ) -> None:
     """Move a Task on from another domain's event: a stage (``businessStatus``), ``accepted``
-    -> ``in-progress`` when work starts, and the attended activities as ``output``.
+    -> ``in-progress`` when work starts, and the attended activities as ``output`` (beside a
+    completed Task's outcome entries, which stay).
 
     ``contact_at`` is when the event put the person in contact (default now): it becomes the
     time of first contact when ``stage`` is a contact stage and none is recorded yet."""
@@ -514,7 +529,8 @@ async def advance_task(
         if stage in CONTACT_STAGES and task.first_contact_at is None:
             task.first_contact_at = min(contact_at or utcnow(), utcnow())
     if outputs is not None:
-        rendered = [activity_output(i, n) for i, n in outputs]
+        kept = [o for o in task.output if o not in _attended(task.output)]  # the outcomes
+        rendered = [*(activity_output(i, n) for i, n in outputs), *kept]
         if rendered != task.output:
             task.output, changed = rendered, True
     if not changed:

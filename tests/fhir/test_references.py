@@ -1,7 +1,8 @@
 """Every ``fullUrl`` and every reference the API emits resolves: a referral is taken through
 intake, its Task, ``$match``, a search with ``_include``/``_revinclude``, a booking, outcomes and
-their Observations, and each link found in the answers (and in the answers to those links) is
-followed with the token of the caller that received it."""
+their Observations, and completion (the Task's output, read by the referrer); each link found in
+the answers (and in the answers to those links) is followed with the token of the caller that
+received it."""
 
 from __future__ import annotations
 
@@ -99,6 +100,10 @@ async def test_every_full_url_and_reference_resolves(
     assert recorded.status_code == 201, recorded.text
     observations = await call("GET", f"/fhir/Observation?based-on=ServiceRequest/{rid}", lw)
     assert observations["total"] >= 2
+    task = (await call("GET", f"/fhir/Task?focus={rid}", lw))["entry"][0]["resource"]
+    await call("PUT", f"/fhir/Task/{task['id']}", lw, json={**task, "status": "completed"})
+    completed = await call("GET", f"/fhir/Task/{task['id']}", gp)  # its output, for the GP
+    assert any("reference" in o["valueReference"] for o in completed["output"])
     await call("GET", f"/fhir/AuditEvent?entity=ServiceRequest/{rid}", admin)
     await call("GET", "/fhir/HealthcareService", gp)
 

@@ -11,6 +11,7 @@ import pytest
 from app.auth.principal import Role
 from app.outcomes.fhir import MODE_URL, TIMEPOINT_URL, questionnaire_url
 from tests.conftest import TokenFactory
+from tests.directory.conftest import activity_body
 from tests.referrals import factories
 
 PERFORMER = "Y02718"  # the default performer in the test settings
@@ -69,6 +70,66 @@ async def put_task(
 @pytest.fixture
 async def case(client: httpx.AsyncClient, gp: dict[str, str], lw: dict[str, str]) -> Case:
     return await new_referral(client, gp, lw)
+
+
+@dataclass
+class Completed:
+    """A referral taken to completion: one activity attended, SWEMWBS at baseline (as a
+    QuestionnaireResponse) and at two follow-ups (JSON, then a QuestionnaireResponse), UCLA3 at
+    baseline only (JSON)."""
+
+    case: Case
+    task: dict[str, Any]  # the completed Task as the link worker's PUT returned it
+    activity: dict[str, Any]
+    booking_id: str
+    outcomes: list[dict[str, Any]]  # the JSON list's records, oldest collection first
+
+
+async def completed_with_outcomes(client: httpx.AsyncClient, auth: TokenFactory) -> Completed:
+    gp, lw = auth(Role.REFERRER, "A81001"), auth(Role.LINK_WORKER, PERFORMER)
+    case = await new_referral(client, gp, lw)
+    rid = case.referral_id
+    activity = await client.post(
+        "/api/v1/directory/services",
+        json=activity_body(name="Walking group"),
+        headers=auth(Role.ADMIN, "X26"),
+    )
+    assert activity.status_code == 201, activity.text
+    booked = await client.post(
+        f"/api/v1/referrals/{rid}/bookings", json={"activity_id": activity.json()["id"]}, headers=lw
+    )
+    assert booked.status_code == 201, booked.text
+    attended = await client.patch(
+        f"/api/v1/bookings/{booked.json()['id']}", json={"status": "attended"}, headers=lw
+    )
+    assert attended.status_code == 200, attended.text
+    swemwbs = {str(n): 3 for n in range(1, 8)}  # raw 21, metric 19.25
+    better = {str(n): 4 for n in range(1, 8)}  # raw 28, metric 25.03
+    for posted in (
+        await client.post(
+            "/fhir/QuestionnaireResponse", json=questionnaire_response(rid, "SWEMWBS"), headers=lw
+        ),
+        await client.post(
+            f"/api/v1/referrals/{rid}/outcomes",
+            json=outcome(
+                "SWEMWBS", swemwbs, timepoint="follow-up", collected_at="2026-11-19T10:00:00+00:00"
+            ),
+            headers=lw,
+        ),
+        await client.post(
+            "/fhir/QuestionnaireResponse",
+            json=questionnaire_response(
+                rid, "SWEMWBS", better, timepoint="follow-up", authored="2026-12-03T10:00:00+00:00"
+            ),
+            headers=lw,
+        ),
+        await client.post(f"/api/v1/referrals/{rid}/outcomes", json=outcome("UCLA3"), headers=lw),
+    ):
+        assert posted.status_code == 201, posted.text
+    bundle = (await client.get(f"/fhir/Task?focus={rid}", headers=lw)).json()
+    task = await put_task(client, lw, bundle["entry"][0]["resource"], status="completed")
+    listed = await client.get(f"/api/v1/referrals/{rid}/outcomes", headers=lw)
+    return Completed(case, task, activity.json(), booked.json()["id"], listed.json()["outcomes"])
 
 
 def outcome(

@@ -487,11 +487,13 @@ async def test_another_service_sees_nothing(
     assert expressions(posted) == ["QuestionnaireResponse.basedOn"]
     admin = auth(Role.ADMIN, "X26")
     assert (await client.get(f"{QR}/{qr['id']}", headers=admin)).status_code == 200
-    for role, org in (
-        (Role.REFERRER, "A81001"),
-        (Role.PROVIDER, "P12345"),
-        (Role.COMMISSIONER, "QWO"),
-    ):
+    another_practice = auth(Role.REFERRER, "A81002")
+    assert (await client.get(f"{QR}/{qr['id']}", headers=another_practice)).status_code == 404
+    gp = auth(
+        Role.REFERRER, "A81001"
+    )  # the requester reads (tests/outcomes/test_router_referrer.py)
+    assert (await client.get(f"{QR}/{qr['id']}", headers=gp)).status_code == 200
+    for role, org in ((Role.PROVIDER, "P12345"), (Role.COMMISSIONER, "QWO")):
         headers = auth(role, org)
         assert (await client.get(f"{QR}/{qr['id']}", headers=headers)).status_code == 403
         assert (

@@ -10,7 +10,9 @@ import pytest
 from app.auth.principal import Role
 from app.referrals.fhir import STAGE_SYSTEM
 from app.referrals.lifecycle import TERMINAL, TRANSITIONS
+from app.referrals.service import ACTIVITY_SYSTEM
 from tests.conftest import TokenFactory
+from tests.outcomes.conftest import Completed, completed_with_outcomes
 from tests.referrals import factories
 
 STATUSES = [
@@ -139,6 +141,7 @@ async def test_business_status_and_completion_mirror(
     assert bad.status_code == 422
     done = await move(client, lw, task, "completed")
     assert done.status_code == 200
+    assert "output" not in done.json()  # nothing attended, no outcome recorded
     referral = (await client.get(f"/fhir/{done.json()['focus']['reference']}", headers=gp)).json()
     assert referral["status"] == "completed"
     history = (await client.get(f"/fhir/Task/{task['id']}/_history", headers=gp)).json()
@@ -200,3 +203,70 @@ async def test_a_time_without_a_time_zone_is_refused_saying_so(
     issue = response.json()["issue"][0]
     assert issue["expression"] == ["Task.executionPeriod.start"]
     assert "a time zone is required" in issue["details"]["text"]
+
+
+def observation(done: Completed, instrument: str, day: str, measure: str) -> str:
+    """``Observation/<id>`` of one score of the ``instrument`` record collected on ``day``."""
+    [record] = [
+        o
+        for o in done.outcomes
+        if o["instrument"] == instrument and o["collected_at"].startswith(day)
+    ]
+    [score] = [s for s in record["scores"] if s["measure"] == measure]
+    return f"Observation/{score['observation_id']}"
+
+
+async def test_completion_lists_the_activities_and_outcomes(
+    client: httpx.AsyncClient, auth: TokenFactory, gp: dict[str, str], lw: dict[str, str]
+) -> None:
+    """The message back to the GP: the activity attended, then per instrument the headline
+    Observations of the baseline and of the latest follow-up (not the earlier one)."""
+    done = await completed_with_outcomes(client, auth)
+    assert done.task["status"] == "completed"
+    activity = {
+        "type": {"text": "Activity attended"},
+        "valueReference": {
+            "type": "HealthcareService",
+            "identifier": {"system": ACTIVITY_SYSTEM, "value": done.activity["id"]},
+            "display": "Walking group",
+        },
+    }
+    outcomes = [
+        {
+            "type": {"text": "Baseline: SWEMWBS"},
+            "valueReference": {
+                "reference": observation(done, "SWEMWBS", "2026-11-05", "metric"),
+                "display": "SWEMWBS metric score (Rasch-converted) 15.32 on 2026-11-05",
+            },
+        },
+        {
+            "type": {"text": "Latest follow-up: SWEMWBS"},
+            "valueReference": {
+                "reference": observation(done, "SWEMWBS", "2026-12-03", "metric"),
+                "display": "SWEMWBS metric score (Rasch-converted) 25.03 on 2026-12-03",
+            },
+        },
+        {
+            "type": {"text": "Baseline: UCLA3"},
+            "valueReference": {
+                "reference": observation(done, "UCLA3", "2026-11-05", "total"),
+                "display": "UCLA3 total score 7 on 2026-11-05",
+            },
+        },
+    ]
+    assert done.task["output"] == [activity, *outcomes]
+    tid = done.task["id"]
+    read = (await client.get(f"/fhir/Task/{tid}", headers=gp)).json()
+    assert read["output"] == done.task["output"]
+    history = (await client.get(f"/fhir/Task/{tid}/_history", headers=gp)).json()
+    assert history["entry"][0]["resource"]["output"] == done.task["output"]
+
+    # attendance corrected after completion: the activities follow, the outcomes stay
+    url = f"/api/v1/bookings/{done.booking_id}"
+    await client.patch(url, json={"status": "did-not-attend"}, headers=lw)
+    assert (await client.get(f"/fhir/Task/{tid}", headers=gp)).json()["output"] == outcomes
+    await client.patch(url, json={"status": "attended"}, headers=lw)
+    assert (await client.get(f"/fhir/Task/{tid}", headers=gp)).json()["output"] == [
+        activity,
+        *outcomes,
+    ]

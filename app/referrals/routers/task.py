@@ -15,6 +15,7 @@ from app.fhir.capability import ResourceCapability, SearchParam
 from app.fhir.http import search_request, searchset_response
 from app.fhir.responses import FHIR_BODY, FHIR_RESPONSES, FhirResponse, search_routes, written
 from app.fhir.search import reference_ids, token
+from app.outcomes import service as outcomes_service
 from app.referrals import fhir, repository, service
 from app.referrals.routers.common import (
     IdPath,
@@ -84,6 +85,7 @@ async def update_task(
         known_uuid(resource_id, "Task"),
         body,
         if_match,
+        outcome_outputs=outcomes_service.task_outputs,
     )
     return written(fhir.task_resource(task), status=200, prefer=prefer, message="Task updated")
 
