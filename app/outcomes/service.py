@@ -25,7 +25,7 @@ from app.outcomes import fhir, instruments, progress, repository
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals import lifecycle
 from app.referrals import service as referrals_service
-from app.referrals.models import Referral
+from app.referrals.models import Referral, Task
 
 CLOCK_SKEW = dt.timedelta(seconds=60)  # a client clock slightly ahead is not "the future"
 NOT_TAKEN_ON = ("requested", "rejected")  # Task statuses before a link worker took the referral
@@ -125,7 +125,7 @@ async def _check_time(
 
 async def _move_task(
     session: AsyncSession, ctx: Context, referral: Referral, timepoint: str, at: dt.datetime
-) -> None:
+) -> Task:
     task = await referrals_service.task_of(session, referral.id)
     if task.status in NOT_TAKEN_ON:
         taken_on = set(lifecycle.TASK_STATUSES) - set(NOT_TAKEN_ON)
@@ -134,6 +134,7 @@ async def _move_task(
     stage = progress.next_stage(timepoint, task.status, task.business_status, earlier)
     if stage is not None:
         await referrals_service.advance_task(session, ctx, task, stage=stage, contact_at=at)
+    return task
 
 
 async def _record(
@@ -167,9 +168,12 @@ async def _record(
         recorded_at=utcnow(),
         recorded_by=ctx.caller.principal.sub[:256],
     )
-    await _move_task(session, ctx, referral, draft.timepoint, draft.collected_at)
+    task = await _move_task(session, ctx, referral, draft.timepoint, draft.collected_at)
     scores = _scores(record, scored)
     await repository.add_record(session, record, scores)
+    if task.status == "completed":  # e.g. the exit questionnaire, entered after the end
+        outcomes = await task_outputs(session, referral.id)
+        await referrals_service.advance_task(session, ctx, task, outcomes=outcomes)
     _audit(session, ctx, "create", [record])
     return Stored(record, scores)
 

@@ -501,6 +501,10 @@ def _attended(output: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [o for o in output if o.get("type", {}).get("text") == ACTIVITY_ATTENDED]
 
 
+def _outcomes(output: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o for o in output if o.get("type", {}).get("text") != ACTIVITY_ATTENDED]
+
+
 async def advance_task(
     session: AsyncSession,
     ctx: Context,
@@ -509,11 +513,12 @@ async def advance_task(
     stage: str | None = None,
     start: bool = False,
     outputs: Sequence[tuple[str, str]] | None = None,
+    outcomes: Sequence[dict[str, Any]] | None = None,
     contact_at: dt.datetime | None = None,
 ) -> None:
     """Move a Task on from another domain's event: a stage (``businessStatus``), ``accepted``
-    -> ``in-progress`` when work starts, and the attended activities as ``output`` (beside a
-    completed Task's outcome entries, which stay).
+    -> ``in-progress`` when work starts, the attended activities as ``output`` and, on a
+    completed Task, the outcome entries after them (each part kept when not given).
 
     ``contact_at`` is when the event put the person in contact (default now): it becomes the
     time of first contact when ``stage`` is a contact stage and none is recorded yet."""
@@ -528,9 +533,12 @@ async def advance_task(
         task.business_status, changed = stage, True
         if stage in CONTACT_STAGES and task.first_contact_at is None:
             task.first_contact_at = min(contact_at or utcnow(), utcnow())
-    if outputs is not None:
-        kept = [o for o in task.output if o not in _attended(task.output)]  # the outcomes
-        rendered = [*(activity_output(i, n) for i, n in outputs), *kept]
+    if outputs is not None or outcomes is not None:
+        attended = [activity_output(i, n) for i, n in outputs or []]
+        rendered = [
+            *(_attended(task.output) if outputs is None else attended),
+            *(_outcomes(task.output) if outcomes is None else outcomes),
+        ]
         if rendered != task.output:
             task.output, changed = rendered, True
     if not changed:

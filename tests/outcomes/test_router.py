@@ -333,16 +333,30 @@ async def test_follow_up_clears_follow_up_due_back_to_attending(
     assert int(after["meta"]["versionId"]) == int(task["meta"]["versionId"]) + 1
 
 
-async def test_exit_on_a_finished_task_leaves_it(
-    client: httpx.AsyncClient, lw: dict[str, str], case: Case
+async def test_exit_on_a_finished_task_leaves_its_status(
+    client: httpx.AsyncClient, gp: dict[str, str], lw: dict[str, str], case: Case
 ) -> None:
+    """A completed Task's output gains the exit's Observations (the message back to the GP);
+    nothing else about a finished Task changes."""
     task = await put_task(client, lw, case.task, status="in-progress")
     task = await put_task(client, lw, task, status="completed")
     response = await client.post(url(case), json=outcome("ONS4", timepoint="exit"), headers=lw)
     assert response.status_code == 201
     after = await read_task(client, lw, case)
-    assert after["meta"]["versionId"] == task["meta"]["versionId"]
-    assert stage(after) is None
+    assert (after["status"], stage(after)) == ("completed", None)
+    assert int(after["meta"]["versionId"]) == int(task["meta"]["versionId"]) + 1
+    assert [o["valueReference"]["reference"] for o in after["output"]] == [
+        f"Observation/{s['observation_id']}" for s in response.json()["scores"]
+    ]
+    assert {o["type"]["text"] for o in after["output"]} == {"Latest follow-up: ONS4"}
+
+    cancelled = await new_referral(client, gp, lw)
+    task = await put_task(
+        client, lw, cancelled.task, status="cancelled", statusReason={"text": "moved away"}
+    )
+    response = await client.post(url(cancelled), json=outcome("ONS4", timepoint="exit"), headers=lw)
+    assert response.status_code == 201
+    assert (await read_task(client, lw, cancelled))["meta"] == task["meta"]
 
 
 async def test_not_before_the_referral_is_accepted(

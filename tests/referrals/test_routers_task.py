@@ -12,7 +12,7 @@ from app.referrals.fhir import STAGE_SYSTEM
 from app.referrals.lifecycle import TERMINAL, TRANSITIONS
 from app.referrals.service import ACTIVITY_SYSTEM
 from tests.conftest import TokenFactory
-from tests.outcomes.conftest import Completed, completed_with_outcomes
+from tests.outcomes.conftest import Completed, completed_with_outcomes, outcome
 from tests.referrals import factories
 
 STATUSES = [
@@ -270,3 +270,20 @@ async def test_completion_lists_the_activities_and_outcomes(
         activity,
         *outcomes,
     ]
+
+    # an exit questionnaire entered after the end is the latest follow-up from then on
+    best = {str(n): 5 for n in range(1, 8)}
+    exit_at = "2026-12-05T10:00:00+00:00"
+    recorded = await client.post(
+        f"/api/v1/referrals/{done.case.referral_id}/outcomes",
+        json=outcome("SWEMWBS", best, timepoint="exit", collected_at=exit_at),
+        headers=lw,
+    )
+    assert recorded.status_code == 201, recorded.text
+    [metric] = [s for s in recorded.json()["scores"] if s["measure"] == "metric"]
+    outcomes[1]["valueReference"] = {
+        "reference": f"Observation/{metric['observation_id']}",
+        "display": "SWEMWBS metric score (Rasch-converted) 35 on 2026-12-05",
+    }
+    task = (await client.get(f"/fhir/Task/{tid}", headers=gp)).json()
+    assert (task["status"], task["output"]) == ("completed", [activity, *outcomes])
