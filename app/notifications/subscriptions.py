@@ -161,7 +161,7 @@ def check_subscription(body: dict[str, Any], http_hosts: Collection[str]) -> Sub
     at fault. ``http_hosts``: the hosts an endpoint may reach over plain http."""
     issues = _issues(body, http_hosts)
     if issues:
-        raise Unprocessable("The Subscription breaks the rules of DESIGN.md 11", issues)
+        raise Unprocessable("The Subscription cannot be registered: see each issue", issues)
     resource = {k: v for k, v in body.items() if k not in SERVER_SET}
     resource["channel"] = {**body["channel"], "payload": FHIR_JSON}
     return SubscriptionDraft(
