@@ -32,6 +32,7 @@ from app.fhir.capability import ServerCapability, capability_statement
 from app.matching import router as matching_router
 from app.matching import service as matching_service
 from app.matching.snapshot import Snapshots
+from app.notifications import router as notifications_router
 from app.ops import error_handlers, health
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
@@ -73,6 +74,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     matching_router.fhir_router,
     bookings_router.router,
     caseload_router.router,
+    notifications_router.router,
     reporting_router.router,
 )
 
@@ -155,6 +157,7 @@ def _capability() -> ServerCapability:
                 for cap in referrals_routers.CAPABILITIES
             ),
             *outcomes_router.CAPABILITIES,
+            notifications_router.CAPABILITY,
             terminology_router.CAPABILITY,
         ],
         system_interactions=list(referrals_routers.SYSTEM_INTERACTIONS),

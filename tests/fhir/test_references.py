@@ -1,8 +1,8 @@
 """Every ``fullUrl`` and every reference the API emits resolves: a referral is taken through
 intake, its Task, ``$match``, a search with ``_include``/``_revinclude``, a booking, outcomes and
-their Observations, and completion (the Task's output, read by the referrer); each link found in
-the answers (and in the answers to those links) is followed with the token of the caller that
-received it."""
+their Observations, completion (the Task's output, read by the referrer), the practice's
+Subscriptions; each link found in the answers (and in the answers to those links) is followed
+with the token of the caller that received it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from app.auth.principal import Role
+from app.fhir.examples import example
 from tests.conftest import TokenFactory
 from tests.directory.conftest import CreateActivity
 from tests.outcomes.conftest import VALID, questionnaire_response
@@ -38,6 +39,25 @@ def _links(value: Any) -> Iterator[str]:
 def _path(link: str) -> str:
     """An absolute URL's path, or a relative reference (``Patient/1``) under /fhir."""
     return urlsplit(link).path if "://" in link else f"/fhir/{link}"
+
+
+async def _follow(
+    client: httpx.AsyncClient, received: list[tuple[dict[str, Any], dict[str, str]]]
+) -> set[str]:
+    """Every link in ``received`` and in the answers to them, each read with the token of the
+    caller that received it (200 expected); the paths read."""
+    followed: set[tuple[str, str]] = set()
+    queue = [(link, headers) for body, headers in received for link in _links(body)]
+    while queue:
+        link, headers = queue.pop()
+        key = (_path(link), headers["Authorization"])
+        if key in followed:
+            continue
+        followed.add(key)
+        response = await client.get(_path(link), headers=headers)
+        assert response.status_code == 200, (link, response.text)
+        queue.extend((found, headers) for found in _links(response.json()))
+    return {path for path, _ in followed}
 
 
 async def test_every_full_url_and_reference_resolves(
@@ -106,19 +126,11 @@ async def test_every_full_url_and_reference_resolves(
     assert any("reference" in o["valueReference"] for o in completed["output"])
     await call("GET", f"/fhir/AuditEvent?entity=ServiceRequest/{rid}", admin)
     await call("GET", "/fhir/HealthcareService", gp)
+    subscription = await call("POST", "/fhir/Subscription", gp, json=example("subscription"))
+    await call("GET", "/fhir/Subscription", gp)
 
-    followed: set[tuple[str, str]] = set()
-    queue = [(link, headers) for body, headers in received for link in _links(body)]
-    while queue:
-        link, headers = queue.pop()
-        key = (_path(link), headers["Authorization"])
-        if key in followed:
-            continue
-        followed.add(key)
-        response = await client.get(_path(link), headers=headers)
-        assert response.status_code == 200, (link, response.text)
-        queue.extend((found, headers) for found in _links(response.json()))
-    paths = {path for path, _ in followed}
+    paths = await _follow(client, received)
     assert f"/fhir/HealthcareService/{activity['id']}" in paths
     assert any(p.startswith("/fhir/Observation/") for p in paths)
     assert any(p.startswith("/fhir/Patient/") for p in paths)
+    assert f"/fhir/Subscription/{subscription['id']}" in paths
