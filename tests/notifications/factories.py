@@ -1,0 +1,109 @@
+"""Subscriptions inserted as rows, referrals through the API, and the events of Task changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import utcnow
+from app.notifications import outbox
+from app.notifications.models import Delivery, OutboxEvent, Subscription
+from tests.referrals import factories as referral_factories
+
+
+async def subscription(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    endpoint: str,
+    *,
+    owner_ods: str = "A81001",
+    statuses: list[str] | None = None,
+    headers: list[str] | None = None,
+    end: str | None = None,
+    created_at: dt.datetime | None = None,
+) -> Subscription:
+    """An active rest-hook Subscription row, committed."""
+    criteria = "Task" if statuses is None else "Task?status=" + ",".join(statuses)
+    channel: dict[str, Any] = {
+        "type": "rest-hook",
+        "endpoint": endpoint,
+        "payload": "application/fhir+json",
+    }
+    if headers:
+        channel["header"] = headers
+    resource: dict[str, Any] = {
+        "resourceType": "Subscription",
+        "status": "active",
+        "reason": "Tell the practice how its referrals go",
+        "criteria": criteria,
+        "channel": channel,
+    }
+    if end is not None:
+        resource["end"] = end
+    row = Subscription(
+        owner_ods=owner_ods,
+        status="active",
+        statuses=statuses,
+        endpoint=endpoint,
+        secret=secrets.token_hex(32),
+        resource=resource,
+        created_at=created_at or utcnow() - dt.timedelta(seconds=1),
+    )
+    async with sessionmaker() as session:
+        session.add(row)
+        await session.commit()
+    return row
+
+
+async def referral_task(
+    client: httpx.AsyncClient, headers: dict[str, str], requester_ods: str = "A81001"
+) -> dict[str, Any]:
+    """A new referral's Task (version 1), through the API."""
+    created = await client.post(
+        "/fhir/ServiceRequest",
+        json=referral_factories.service_request(requester_ods=requester_ods),
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    found = await client.get(f"/fhir/Task?focus={created.json()['id']}", headers=headers)
+    return dict(found.json()["entry"][0]["resource"])
+
+
+async def event_of(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    task: dict[str, Any],
+    requester_ods: str = "A81001",
+) -> uuid.UUID:
+    """The outbox event of this Task version (written with the change; added here if not)."""
+    async with sessionmaker() as session:
+        found = await session.scalar(
+            select(OutboxEvent.id).where(
+                OutboxEvent.task_id == uuid.UUID(task["id"]),
+                OutboxEvent.task_version == int(task["meta"]["versionId"]),
+            )
+        )
+        if found is not None:
+            return found
+        row = outbox.event_row(task, requester_ods, utcnow())
+        session.add(OutboxEvent(**row))
+        await session.commit()
+        return uuid.UUID(str(row["id"]))
+
+
+async def deliveries(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Delivery]:
+    async with sessionmaker() as session:
+        return list(await session.scalars(select(Delivery).order_by(Delivery.created_at)))
+
+
+async def subscription_row(
+    sessionmaker: async_sessionmaker[AsyncSession], subscription_id: uuid.UUID
+) -> Subscription:
+    async with sessionmaker() as session:
+        found = await session.get(Subscription, subscription_id)
+        assert found is not None
+        return found
