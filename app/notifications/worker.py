@@ -63,19 +63,26 @@ class Worker:
         self.stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._idle_s = settings.worker_poll_s
+        self._claim_at = max(1, concurrency // 2)
 
     def stop(self) -> None:
         """Claim nothing more; let what is in flight finish (``run`` then returns)."""
         self.stopping.set()
 
     async def run(self, *, once: bool = False) -> None:
-        """Passes until stopped; ``once``: until nothing is due now and nothing is in flight."""
+        """Passes until stopped; ``once``: until nothing is due now and nothing is in flight.
+
+        A pass (fan-out, then a claim for every free slot) runs when half the slots or more
+        are free, so claims come in batches rather than one per finished delivery."""
         try:
             while not self.stopping.is_set():
                 free = self.concurrency - len(self._in_flight)
+                if self._in_flight and free < self._claim_at:
+                    await self._until_one_finishes(self._idle_s)
+                    continue
                 try:
                     dispatched = await self.fan_out()
-                    claimed = await self.claim(free) if free > 0 else []
+                    claimed = await self.claim(free)
                 except DBAPIError:
                     if once:
                         raise
@@ -84,15 +91,14 @@ class Worker:
                     continue
                 for job in claimed:
                     self._start(job)
-                more = dispatched == FAN_OUT_BATCH or (free > 0 and len(claimed) == free)
-                if more and len(self._in_flight) < self.concurrency:
-                    continue
-                if not self._in_flight and not more and dispatched == 0:
-                    if once:
-                        return
-                    await self._sleep(self._idle_s)
-                elif self._in_flight:
+                if dispatched == FAN_OUT_BATCH or len(claimed) == free:
+                    continue  # more may be due now
+                if self._in_flight:
                     await self._until_one_finishes(self._idle_s)
+                elif once:
+                    return
+                else:
+                    await self._sleep(self._idle_s)
         finally:
             if self._in_flight:
                 await asyncio.wait(set(self._in_flight))
