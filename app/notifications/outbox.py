@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.notifications.models import OutboxEvent
+from app.notifications.models import Delivery, OutboxEvent
 
 
 def event_row(task: dict[str, Any], requester_ods: str, occurred_at: dt.datetime) -> dict[str, Any]:
@@ -35,3 +37,17 @@ def record(
 ) -> None:
     """Add the event of a Task change to the transaction that makes the change."""
     session.add(OutboxEvent(**event_row(task, requester_ods, occurred_at)))
+
+
+def table() -> Table:
+    """The table ``event_row`` rows go to (for a caller storing them with its own rows)."""
+    return cast(Table, OutboxEvent.__table__)
+
+
+async def forget(session: AsyncSession, task_ids: Sequence[uuid.UUID]) -> None:
+    """Delete the events (and their deliveries) of Tasks being deleted with their versions."""
+    for start in range(0, len(task_ids), 500):
+        chunk = list(task_ids[start : start + 500])
+        events = select(OutboxEvent.id).where(OutboxEvent.task_id.in_(chunk))
+        await session.execute(delete(Delivery).where(Delivery.event_id.in_(events)))
+        await session.execute(delete(OutboxEvent).where(OutboxEvent.task_id.in_(chunk)))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import configure_mappers
 
 from app.audit import service as audit
 from app.errors import Issue, Unprocessable
+from app.notifications import outbox
 from app.referrals import fhir
 from app.referrals.intake import PatientDraft, ReferralDraft, stored_referral
 from app.referrals.models import (
@@ -64,6 +65,7 @@ class Rows:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     consents: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
 
     def after_patients(self) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -76,6 +78,7 @@ class Rows:
             (Task.__table__, self.tasks),
             (Consent.__table__, self.consents),
             (ResourceVersion.__table__, self.versions),
+            (outbox.table(), self.events),
             (audit.table(), self.audit),
         ]
 
@@ -169,7 +172,9 @@ def add_referral(
     _add_coded_rows(rows, draft, referral_id)
     referral, task = _detached(Referral, referral_values), _detached(Task, task_values)
     rows.versions.append(version_row(fhir.service_request_resource(referral), now))
-    rows.versions.append(version_row(fhir.task_resource(task), now))
+    task_resource = fhir.task_resource(task)
+    rows.versions.append(version_row(task_resource, now))
+    rows.events.append(outbox.event_row(task_resource, draft.requester_ods, now))
     if consent is not None:
         rows.versions.append(version_row(fhir.consent_resource(consent), now))
     intake = Intake(referral, task, patient, consent, created=True, patient_changed=patient_changed)

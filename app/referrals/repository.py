@@ -34,6 +34,7 @@ from app.auth.policy import Reach
 from app.db import json_text, one_of
 from app.fhir.search import DateRange
 from app.fhir.sql import date_clause
+from app.notifications import outbox
 from app.referrals.models import (
     Consent,
     Patient,
@@ -554,6 +555,7 @@ async def delete_referrals_with_identifier_system(session: AsyncSession, system:
             await session.scalars(select(Referral.patient_id).where(Referral.id.in_(chunk)))
         )
         task_ids = list(await session.scalars(select(Task.id).where(Task.referral_id.in_(chunk))))
+        await outbox.forget(session, task_ids)
         for kind, resource_ids in (("ServiceRequest", chunk), ("Task", task_ids)):
             await session.execute(
                 delete(ResourceVersion).where(

@@ -22,6 +22,7 @@ from app.bookings import service as bookings_service
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
 from app.fhir import CANONICAL_BASE
+from app.notifications import outbox
 from app.referrals import fhir, lifecycle, plan, repository
 from app.referrals.intake import ReferralDraft
 from app.referrals.models import Consent, Patient, Referral, ResourceVersion, Task
@@ -42,6 +43,13 @@ CONTACT_STAGES = frozenset(
 
 def _keep_version(session: AsyncSession, resource: dict[str, Any], recorded_at: Any) -> None:
     session.add(ResourceVersion(**plan.version_row(resource, recorded_at)))
+
+
+def _keep_task_version(session: AsyncSession, task: Task, recorded_at: dt.datetime) -> None:
+    """Keep the Task's new version and write its change to the outbox, in this transaction."""
+    resource = fhir.task_resource(task)
+    _keep_version(session, resource, recorded_at)
+    outbox.record(session, resource, task.requester_ods, recorded_at)
 
 
 def _check_if_match(if_match: str | None, current: int, resource_type: str) -> None:
@@ -349,7 +357,7 @@ async def update_referral(
         task.status_reason = {"text": "The referrer revoked the referral"}
         task.updated_at = now
         await _flush(session, if_match)
-        _keep_version(session, fhir.task_resource(task), now)
+        _keep_task_version(session, task, now)
         audit.record(
             session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id)
         )
@@ -406,7 +414,7 @@ async def update_task(
         task.first_contact_at = now
     task.updated_at = now
     await _flush(session, if_match)
-    _keep_version(session, fhir.task_resource(task), now)
+    _keep_task_version(session, task, now)
     if task.status in lifecycle.TERMINAL:
         await bookings_service.end_bookings(session, ctx, task.referral_id, f"task-{task.status}")
     if task.status == "completed":
@@ -522,5 +530,5 @@ async def advance_task(
     now = utcnow()
     task.updated_at = now
     await _flush(session, None)
-    _keep_version(session, fhir.task_resource(task), now)
+    _keep_task_version(session, task, now)
     audit.record(session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id))
