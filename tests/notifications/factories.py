@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import utcnow
-from app.notifications import outbox
 from app.notifications.models import Delivery, OutboxEvent, Subscription
 from tests.referrals import factories as referral_factories
 
@@ -75,11 +74,9 @@ async def referral_task(
 
 
 async def event_of(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    task: dict[str, Any],
-    requester_ods: str = "A81001",
+    sessionmaker: async_sessionmaker[AsyncSession], task: dict[str, Any]
 ) -> uuid.UUID:
-    """The outbox event of this Task version (written with the change; added here if not)."""
+    """The outbox event that the change making this Task version wrote."""
     async with sessionmaker() as session:
         found = await session.scalar(
             select(OutboxEvent.id).where(
@@ -87,12 +84,8 @@ async def event_of(
                 OutboxEvent.task_version == int(task["meta"]["versionId"]),
             )
         )
-        if found is not None:
-            return found
-        row = outbox.event_row(task, requester_ods, utcnow())
-        session.add(OutboxEvent(**row))
-        await session.commit()
-        return uuid.UUID(str(row["id"]))
+    assert found is not None, f"no event for Task {task['id']} version {task['meta']['versionId']}"
+    return found
 
 
 async def deliveries(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Delivery]:
