@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import uuid
 from typing import Any
 
@@ -230,3 +231,25 @@ async def test_metrics_show_the_outbox_and_the_workers_results(
     assert 'assetlink_notification_deliveries{status="delivered"} 1.0' in after
     assert counted() == delivered_before + 1
     assert uuid.UUID(receiver.delivered()[0].event_id)
+
+
+async def test_a_claim_is_a_lease_and_a_stopping_worker_gives_back_what_it_has_not_sent(
+    committed_client: httpx.AsyncClient,
+    committed: async_sessionmaker[AsyncSession],
+    make_worker: Any,
+    receiver: Receiver,
+    gp: dict[str, str],
+) -> None:
+    await factories.subscription(committed, receiver.url)
+    await factories.referral_task(committed_client, gp)
+    worker = make_worker()
+    await worker.fan_out()
+    [job] = await worker.claim(4)
+    assert await make_worker().claim(4) == []  # leased: no other worker takes it
+
+    worker.stop()
+    await worker._deliver(job, claimed_at=time.monotonic())
+
+    assert receiver.received == []
+    [again] = await make_worker().claim(4)  # given back: due now
+    assert (again.delivery_id, again.attempts) == (job.delivery_id, 0)
