@@ -41,6 +41,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
     import signal
 
     import httpx
@@ -50,6 +51,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from app.ops.logging import configure_logging
 
     configure_logging(settings.log_level)
+    log = logging.getLogger("assetlink.worker")
     if args.metrics_port:
         from prometheus_client import start_http_server
 
@@ -65,7 +67,9 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(sig, worker.stop)
+                log.info("worker started", extra={"concurrency": args.concurrency})
                 await worker.run(once=args.once)
+                log.info("worker stopped")
         finally:
             await engine.dispose()
 
