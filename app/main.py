@@ -33,6 +33,7 @@ from app.matching import router as matching_router
 from app.matching import service as matching_service
 from app.matching.snapshot import Snapshots
 from app.notifications import admin_router as notifications_admin_router
+from app.notifications import router as notifications_router
 from app.ops import error_handlers, health
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
@@ -74,6 +75,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     matching_router.fhir_router,
     bookings_router.router,
     caseload_router.router,
+    notifications_router.router,
     reporting_router.router,
     notifications_admin_router.router,
 )
@@ -157,6 +159,7 @@ def _capability() -> ServerCapability:
                 for cap in referrals_routers.CAPABILITIES
             ),
             *outcomes_router.CAPABILITIES,
+            notifications_router.CAPABILITY,
             terminology_router.CAPABILITY,
         ],
         system_interactions=list(referrals_routers.SYSTEM_INTERACTIONS),

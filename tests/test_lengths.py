@@ -20,6 +20,7 @@ from sqlalchemy import String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Role
+from app.fhir.examples import example
 from app.models import Base
 from app.outcomes.fhir import MODE_URL
 from app.referrals.fhir import STAGE_SYSTEM
@@ -158,6 +159,15 @@ def response_with(change: Callable[[Payload], None]) -> Callable[[Stored | None]
 
 def json_outcome(**changes: Any) -> Callable[[Stored | None], Payload]:
     return lambda _: {**outcome("SWEMWBS"), **changes}
+
+
+def subscription_with(change: Callable[[Payload], None]) -> Callable[[Stored | None], Payload]:
+    def build(_: Stored | None) -> Payload:
+        resource = example("subscription")
+        change(resource)
+        return resource
+
+    return build
 
 
 def _set(path: str, value: Any) -> Callable[[Payload], None]:
@@ -809,6 +819,21 @@ CASES = [
         lambda _: {"need": "housing", "note": over("need_phrase.note")},
         "note",
     ),
+    # --- FHIR Subscription: POST /fhir/Subscription
+    Case(
+        "Subscription channel.endpoint",
+        ("subscription.endpoint",),
+        "POST",
+        "/fhir/Subscription",
+        subscription_with(
+            _set(
+                "channel.endpoint",
+                over("subscription.endpoint", prefix="https://gp-system.example.org/"),
+            )
+        ),
+        "Subscription.channel.endpoint",
+        role=REFERRER,
+    ),
 ]
 
 # FHIR strings may not hold U+0000 (R4 datatypes): refused once, where FHIR JSON is parsed
@@ -935,6 +960,24 @@ NUL_CASES = [
         needs_referral=True,
     ),
     Case(
+        "NUL in a Subscription's reason",
+        (),
+        "POST",
+        "/fhir/Subscription",
+        subscription_with(_set("reason", "Task\u0000changes")),
+        "Subscription.reason",
+        role=REFERRER,
+    ),
+    Case(
+        "NUL in a Subscription's channel.header",
+        (),
+        "POST",
+        "/fhir/Subscription",
+        subscription_with(_set("channel.header", ["Authorization: Bearer a\u0000b"])),
+        "Subscription.channel.header[0]",
+        role=REFERRER,
+    ),
+    Case(
         "NUL in an element's name",
         (),
         "POST",
@@ -964,6 +1007,15 @@ NOT_FROM_CLIENTS = {
         for name in LENGTHS
         if name.startswith("report_")
     },
+    **{
+        name: "written by the server and the delivery worker (app/notifications/)"
+        for name in LENGTHS
+        if name.split(".")[0] in ("outbox_event", "delivery")
+    },
+    "subscription.owner_ods": "the token's org (an ODS code)",
+    "subscription.status": "active | error | off, by the server",
+    "subscription.secret": "made by the server (64 hex characters)",
+    "subscription.error": "set by the delivery worker, never by a request",
     "activity_change.activity_id": "written by a trigger from activity.id (migration 0009)",
     "booking.booked_by": "the token's sub, cut to the column (bookings/service.py)",
     "booking.cancelled_reason": "set by the server (bookings/repository.py cancel_open)",

@@ -11,4 +11,9 @@ async def test_capability_statement(client: httpx.AsyncClient) -> None:
     assert statement["kind"] == "instance"
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
     assert resources["AuditEvent"]["interaction"] == [{"code": "read"}, {"code": "search-type"}]
+    subscription = resources["Subscription"]
+    assert [i["code"] for i in subscription["interaction"]] == [
+        "create", "read", "search-type", "delete"
+    ]  # fmt: skip
+    assert [p["name"] for p in subscription["searchParam"]] == ["_id", "status"]
     # (the fhir_capture fixture runs the statement through the independent validator)

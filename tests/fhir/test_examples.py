@@ -26,6 +26,7 @@ OPERATIONS = {
     "service-request": ("post", "/fhir/ServiceRequest"),
     "transaction": ("post", "/fhir"),
     "questionnaire-response": ("post", "/fhir/QuestionnaireResponse"),
+    "subscription": ("post", "/fhir/Subscription"),
 }
 
 
@@ -59,7 +60,7 @@ async def test_every_example_is_accepted_as_the_demo_runs(
 ) -> None:
     await seed_routing(session, DemoOptions())
     await session.commit()
-    referral, bundle, answers = page_examples()
+    referral, bundle, answers, subscription = page_examples()
     gp = auth(Role.REFERRER, referral["requester"]["identifier"]["value"])
     lw = auth(Role.LINK_WORKER, demo_referrals.LINK_WORKER_ODS)
 
@@ -86,3 +87,5 @@ async def test_every_example_is_accepted_as_the_demo_runs(
     answers["basedOn"] = [{"reference": f"ServiceRequest/{stored['id']}"}]
     recorded = await client.post("/fhir/QuestionnaireResponse", json=answers, headers=lw)
     assert recorded.status_code == 201, recorded.text
+    subscribed = await client.post("/fhir/Subscription", json=subscription, headers=gp)
+    assert subscribed.status_code == 201, subscribed.text

@@ -1,7 +1,7 @@
 """Every ``fullUrl`` and every reference the API emits resolves: a referral is taken through
 intake, its Task, ``$match``, a search with ``_include``/``_revinclude``, a booking, outcomes and
-their Observations, and each link found in the answers (and in the answers to those links) is
-followed with the token of the caller that received it."""
+their Observations, the practice's Subscriptions, and each link found in the answers (and in
+the answers to those links) is followed with the token of the caller that received it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from app.auth.principal import Role
+from app.fhir.examples import example
 from tests.conftest import TokenFactory
 from tests.directory.conftest import CreateActivity
 from tests.outcomes.conftest import VALID, questionnaire_response
@@ -101,6 +102,8 @@ async def test_every_full_url_and_reference_resolves(
     assert observations["total"] >= 2
     await call("GET", f"/fhir/AuditEvent?entity=ServiceRequest/{rid}", admin)
     await call("GET", "/fhir/HealthcareService", gp)
+    subscription = await call("POST", "/fhir/Subscription", gp, json=example("subscription"))
+    await call("GET", "/fhir/Subscription", gp)
 
     followed: set[tuple[str, str]] = set()
     queue = [(link, headers) for body, headers in received for link in _links(body)]
@@ -117,3 +120,4 @@ async def test_every_full_url_and_reference_resolves(
     assert f"/fhir/HealthcareService/{activity['id']}" in paths
     assert any(p.startswith("/fhir/Observation/") for p in paths)
     assert any(p.startswith("/fhir/Patient/") for p in paths)
+    assert f"/fhir/Subscription/{subscription['id']}" in paths

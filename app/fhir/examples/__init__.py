@@ -12,6 +12,7 @@ SUMMARIES = {
     "service-request": "A referral with its contained Patient and Consent (routed by the practice)",
     "transaction": "The same kind of referral as a transaction: Patient, ServiceRequest, Consent",
     "questionnaire-response": "A SWEMWBS baseline (basedOn: the id a referral's 201 returned)",
+    "subscription": "A practice system's rest-hook Subscription to its referrals' Task changes",
 }
 
 
