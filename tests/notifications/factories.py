@@ -26,7 +26,8 @@ async def subscription(
     end: str | None = None,
     created_at: dt.datetime | None = None,
 ) -> Subscription:
-    """An active rest-hook Subscription row, committed."""
+    """An active rest-hook Subscription row, committed, as ``POST /fhir/Subscription`` stores
+    one (inserted here: some tests need another organisation's, a creation time or an end)."""
     criteria = "Task" if statuses is None else "Task?status=" + ",".join(statuses)
     channel: dict[str, Any] = {
         "type": "rest-hook",
@@ -37,7 +38,6 @@ async def subscription(
         channel["header"] = headers
     resource: dict[str, Any] = {
         "resourceType": "Subscription",
-        "status": "active",
         "reason": "Tell the practice how its referrals go",
         "criteria": criteria,
         "channel": channel,

@@ -120,6 +120,9 @@ async def test_a_spent_retry_budget_fails_the_delivery_until_an_admin_requeues_i
         errored = await factories.subscription_row(committed, sub.id)
         assert (errored.status, errored.version_id) == ("error", sub.version_id + 1)
         assert str(event) in (errored.error or "")
+        read = await committed_client.get(f"/fhir/Subscription/{sub.id}", headers=gp)
+        assert (read.json()["status"], read.json()["meta"]["versionId"]) == ("error", "2")
+        assert str(event) in read.json()["error"]
 
         # Nothing of a subscription in error is sent; a later event waits for the re-queue.
         later = await factories.event_of(
