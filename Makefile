@@ -1,4 +1,5 @@
-# assetlink: `make run` serves the demo, `make test` runs the whole suite (SQLite + PostgreSQL).
+# assetlink: `make run` serves the demo (and runs the notification worker beside it), `make test`
+# runs the whole suite (SQLite + PostgreSQL).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,6 +25,9 @@ run: $(STAMP)
 	$(BIN)/assetlink migrate
 	$(BIN)/assetlink seed-demo --activities 300 --referrals 50
 	@$(BIN)/assetlink token --demo
+	@# The worker delivers Task changes to subscriptions; it stops when the server does.
+	$(BIN)/assetlink worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/assetlink serve --host $(HOST) --port $(PORT)
 
 migrate: $(STAMP)

@@ -1,5 +1,5 @@
-"""The ``assetlink`` command: serve, migrate, token, openapi, import-directory, import-areas,
-seed-demo, refresh-reports."""
+"""The ``assetlink`` command: serve, worker, migrate, token, openapi, import-directory,
+import-areas, seed-demo, refresh-reports."""
 
 from __future__ import annotations
 
@@ -37,6 +37,43 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=True,
         timeout_graceful_shutdown=30,
     )
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+    import signal
+
+    import httpx
+
+    from app.db import create_engine, create_sessionmaker
+    from app.notifications.worker import Worker
+    from app.ops.logging import configure_logging
+
+    configure_logging(settings.log_level)
+    log = logging.getLogger("assetlink.worker")
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port)
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            async with httpx.AsyncClient(follow_redirects=False) as http:
+                worker = Worker(
+                    settings, create_sessionmaker(engine), http, concurrency=args.concurrency
+                )
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(sig, worker.stop)
+                log.info("worker started", extra={"concurrency": args.concurrency})
+                await worker.run(once=args.once)
+                log.info("worker stopped")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
     return 0
 
 
@@ -225,6 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
 
+    worker = commands.add_parser(
+        "worker", help="deliver Task change notifications to subscriptions (docs/notifications.md)"
+    )
+    worker.add_argument("--once", action="store_true", help="stop when nothing is due now")
+    worker.add_argument(
+        "--concurrency", type=_concurrency, default=8, help="deliveries in flight at once"
+    )
+    worker.add_argument(
+        "--metrics-port", type=int, default=0, help="serve Prometheus metrics here (0: off)"
+    )
+    worker.set_defaults(run=_worker)
+
     migrate = commands.add_parser("migrate", help="bring the schema to the migration head")
     migrate.add_argument("--revision", help="target revision (default: head, or base)")
     migrate.add_argument("--downgrade", action="store_true", help="downgrade instead")
@@ -292,6 +341,13 @@ def _count(raw: str) -> int:
     value = int(raw)
     if not 0 <= value <= 10_000_000:
         raise argparse.ArgumentTypeError("between 0 and 10000000")
+    return value
+
+
+def _concurrency(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError("between 1 and 256")
     return value
 
 

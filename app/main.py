@@ -32,6 +32,7 @@ from app.fhir.capability import ServerCapability, capability_statement
 from app.matching import router as matching_router
 from app.matching import service as matching_service
 from app.matching.snapshot import Snapshots
+from app.notifications import admin_router as notifications_admin_router
 from app.notifications import router as notifications_router
 from app.ops import error_handlers, health
 from app.ops.input_guard import refuse_nul
@@ -76,6 +77,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     caseload_router.router,
     notifications_router.router,
     reporting_router.router,
+    notifications_admin_router.router,
 )
 
 

@@ -39,6 +39,7 @@ class Action(StrEnum):
     AREA_IMPORT = "area.import"
     ROUTING_MANAGE = "routing.manage"
     SUBSCRIPTION_MANAGE = "subscription.manage"
+    NOTIFICATION_ADMIN = "notification.admin"  # failed deliveries: list and re-queue
     AUDIT_READ = "audit.read"
     TERMINOLOGY_MANAGE = "terminology.manage"  # SNOMED CT -> need mappings
 
@@ -89,6 +90,7 @@ MATRIX: dict[Action, dict[Role, Reach]] = {
     Action.AREA_IMPORT: _ADMIN,
     Action.ROUTING_MANAGE: _ADMIN,
     Action.SUBSCRIPTION_MANAGE: {Role.REFERRER: Reach.REQUESTED, **_ADMIN},
+    Action.NOTIFICATION_ADMIN: _ADMIN,
     Action.AUDIT_READ: _ADMIN,
     Action.TERMINOLOGY_MANAGE: _ADMIN,
 }
@@ -114,6 +116,7 @@ ACTION_SCOPES: dict[Action, tuple[str, str]] = {
     Action.AREA_IMPORT: ("Location", "c"),
     Action.ROUTING_MANAGE: ("Organization", "u"),
     Action.SUBSCRIPTION_MANAGE: ("Subscription", "c"),
+    Action.NOTIFICATION_ADMIN: ("Subscription", "u"),
     Action.AUDIT_READ: ("AuditEvent", "r"),
     Action.TERMINOLOGY_MANAGE: ("CodeSystem", "u"),
 }

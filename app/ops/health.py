@@ -9,10 +9,13 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import migrations
-from app.deps import EngineDep, SettingsDep
+from app.db import utcnow
+from app.deps import EngineDep, SessionmakerDep, SettingsDep
+from app.notifications import queue as notifications_queue
+from app.ops.metrics import outbox_gauges
 
 router = APIRouter(tags=["ops"])
 
@@ -51,7 +54,19 @@ async def readyz(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
     return JSONResponse({"status": "ready", "checks": checks})
 
 
+async def _outbox(sessionmaker: async_sessionmaker[AsyncSession]) -> bytes:
+    async with sessionmaker() as session:
+        found = await notifications_queue.depth(session)
+    return outbox_gauges(
+        found.undispatched, found.pending, found.oldest_at, found.by_status, utcnow()
+    )
+
+
 @router.get("/metrics", operation_id="ops-metrics", response_class=Response)
-async def metrics() -> Response:
-    """Prometheus metrics in the text exposition format."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(sessionmaker: SessionmakerDep, settings: SettingsDep) -> Response:
+    """Prometheus metrics in the text exposition format, with the outbox's depth and age."""
+    try:
+        outbox = await asyncio.wait_for(_outbox(sessionmaker), timeout=settings.database_timeout_s)
+    except Exception:  # the database is down: the process's own metrics still answer
+        outbox = b""
+    return Response(generate_latest() + outbox, media_type=CONTENT_TYPE_LATEST)

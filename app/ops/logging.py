@@ -45,5 +45,7 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs each request's URL at INFO: the worker logs its own lines, with ids only.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # uvicorn's access log prints the query string; ours (assetlink.access) does not.
     logging.getLogger("uvicorn.access").disabled = True

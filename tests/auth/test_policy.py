@@ -29,6 +29,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.AREA_IMPORT: {A},
     Action.ROUTING_MANAGE: {A},
     Action.SUBSCRIPTION_MANAGE: {R, A},
+    Action.NOTIFICATION_ADMIN: {A},
     Action.AUDIT_READ: {A},
     Action.TERMINOLOGY_MANAGE: {A},
 }
