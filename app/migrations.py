@@ -49,6 +49,23 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+@lru_cache
+def known_revisions() -> frozenset[str]:
+    """This code's revisions; a schema at any other one was migrated by a newer release."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(r.revision for r in script.walk_revisions())
+
+
+def is_behind(revision: str | None) -> bool:
+    """Whether a schema at ``revision`` lacks this code's migrations (None: none applied).
+
+    A revision this code does not know is ahead, not behind: during a rolling upgrade the new
+    release migrates first and the old pods go on serving on the expanded schema
+    (docs/deploy.md "Upgrades without downtime").
+    """
+    return revision != head_revision() and (revision is None or revision in known_revisions())
+
+
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
