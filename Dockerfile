@@ -13,7 +13,7 @@ WORKDIR /src
 # The dependencies first (a layer that changes only with the lock), exactly as locked.
 COPY requirements.lock ./
 RUN python -m venv /opt/assetlink \
-    && /opt/assetlink/bin/pip install --no-deps --require-hashes -r requirements.lock
+    && /opt/assetlink/bin/pip install --no-deps --only-binary=:all: --require-hashes -r requirements.lock
 # Then the service itself: its wheel carries alembic.ini and migrations/ (pyproject.toml).
 COPY pyproject.toml README.md alembic.ini ./
 COPY migrations ./migrations

@@ -53,7 +53,8 @@ bench: $(STAMP)
 # release, with hashes, for any platform and Python 3.11+ (docs/deploy.md).
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --upgrade --universal --python-version 3.11 \
-		--generate-hashes --no-header --annotation-style line --quiet -o requirements.lock
+		--only-binary :all: --generate-hashes --no-header --annotation-style line --quiet \
+		-o requirements.lock
 
 IMAGE ?= assetlink:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 image:

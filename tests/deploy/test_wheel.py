@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from app import migrations
-from tests.deploy.test_dockerfile import ROOT, stages
+from tests.deploy.test_dockerfile import LOCK_INSTALL, ROOT, stages
 
-LOCK = ROOT / "requirements.lock"
+LOCK = ROOT / LOCK_INSTALL[-1]
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==(\S+)")
 
 
@@ -71,7 +71,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     venv = base / "venv"
     _run(sys.executable, "-m", "venv", venv, env=env)
     pip = venv / "bin" / "pip"
-    _run(pip, "install", "-q", "--no-deps", "--require-hashes", "-r", LOCK, env=env)
+    _run(pip, *LOCK_INSTALL, "-q", cwd=ROOT, env=env)
     _run(pip, "install", "-q", "--no-deps", wheel, env=env)
     _run(pip, "check", env=env)
     return Installed(wheel, venv)
