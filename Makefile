@@ -9,7 +9,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 SOURCES := app tests migrations $(wildcard bench)
 
-.PHONY: run test lint format bench openapi migrate clean
+.PHONY: run test lint format bench openapi migrate lock image clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,17 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b || exit 1; done || echo "no benchmarks yet"
+
+# The image's pinned dependencies: every runtime dependency of pyproject.toml at its newest
+# release, with hashes, for any platform and Python 3.11+ (docs/deploy.md).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --upgrade --universal --python-version 3.11 \
+		--only-binary :all: --generate-hashes --no-header --annotation-style line --quiet \
+		-o requirements.lock
+
+IMAGE ?= assetlink:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+image:
+	docker build -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -35,10 +35,11 @@ async def _schema_revision(engine: AsyncEngine) -> str | None:
 @router.get(
     "/readyz",
     operation_id="ops-readyz",
-    responses={503: {"description": "database unreachable or schema not at the migration head"}},
+    responses={503: {"description": "database unreachable or schema behind the migration head"}},
 )
 async def readyz(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
-    """Readiness: the database answers and its schema is at the migration head."""
+    """Readiness: the database answers and its schema is at the migration head (or at a newer
+    release's revision, during a rolling upgrade)."""
     head = migrations.head_revision()
     checks: dict[str, Any] = {"head": head}
     try:
@@ -49,7 +50,7 @@ async def readyz(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
         checks.update(database="unreachable", error=type(exc).__name__)
         return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
     checks.update(database="ok", schema=current)
-    if current != head:
+    if migrations.is_behind(current):
         return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
     return JSONResponse({"status": "ready", "checks": checks})
 
