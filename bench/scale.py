@@ -1,13 +1,13 @@
 """Scale benchmark (issue 16): intake and match throughput with one and with two API processes
 on one PostgreSQL database.
 
-A fresh PostgreSQL database ``assetlink_bench_scale`` (created and dropped here) is migrated and
-seeded once with the demo directory and referrals (``assetlink seed-demo``, then ``VACUUM
-ANALYZE``). For each API count, that many ``assetlink serve`` processes (one uvicorn process
-each, as in a pod) run on ports of their own, and the load generator in this process opens
-``--concurrency`` keep-alive connections spread over them in turn, as a Service spreads
-connections over pods. Two cases, each after an untimed warm-up (which also builds every
-process's matching snapshot):
+A fresh PostgreSQL database ``assetlink_bench_scale`` (on the server of
+``ASSETLINK_BENCH_POSTGRES_URL``; created and dropped here) is migrated and seeded once with the
+demo directory and referrals (``assetlink seed-demo``, then ``VACUUM ANALYZE``). For each API
+count, that many ``assetlink serve`` processes (one uvicorn process each, as in a pod) run on
+ports of their own, and the load generator in this process opens ``--concurrency`` keep-alive
+connections spread over them in turn, as a Service spreads connections over pods. Two cases,
+each after an untimed warm-up (which also builds every process's matching snapshot):
 
 - intake: ``POST /fhir/ServiceRequest`` of distinct valid referrals (bench/intake.py's payloads);
 - match: ``GET /api/v1/referrals/{id}/matches`` as the link worker of the demo referrals'
@@ -52,19 +52,28 @@ from app.auth.tokens import mint_hs256  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.demo.referrals import LINK_WORKER_ODS  # noqa: E402
 
+ADMIN_URL = os.environ.get("ASSETLINK_BENCH_POSTGRES_URL", intake.PG_ADMIN_DSN)
 DATABASE = "assetlink_bench_scale"
-ADMIN_URL = intake.PG_ADMIN_DSN
 URL = ADMIN_URL.rpartition("/")[0] + f"/{DATABASE}"
+
+
+async def _admin(*statements: str) -> None:
+    connection = await asyncpg.connect(ADMIN_URL, timeout=5)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 @contextmanager
 def database() -> Iterator[str]:
     drop = f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
-    asyncio.run(intake._pg_execute(drop, f'CREATE DATABASE "{DATABASE}"'))
+    asyncio.run(_admin(drop, f'CREATE DATABASE "{DATABASE}"'))
     try:
         yield URL
     finally:
-        asyncio.run(intake._pg_execute(drop))
+        asyncio.run(_admin(drop))
 
 
 def seed(env: dict[str, str], args: argparse.Namespace) -> list[str]:
