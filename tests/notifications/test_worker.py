@@ -161,6 +161,23 @@ async def test_a_spent_retry_budget_fails_the_delivery_until_an_admin_requeues_i
     assert (active.status, active.error, active.version_id) == ("active", None, sub.version_id + 2)
 
 
+async def register(
+    client: httpx.AsyncClient, headers: dict[str, str], endpoint: str, criteria: str, **more: Any
+) -> str:
+    """A rest-hook Subscription registered with ``POST /fhir/Subscription``; its id."""
+    body = {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "Tell the practice how its referrals go",
+        "criteria": criteria,
+        "channel": {"type": "rest-hook", "endpoint": endpoint},
+        **more,
+    }
+    created = await client.post("/fhir/Subscription", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
 async def test_a_subscription_hears_only_its_own_organisations_tasks(
     committed_client: httpx.AsyncClient,
     committed: async_sessionmaker[AsyncSession],
@@ -175,10 +192,11 @@ async def test_a_subscription_hears_only_its_own_organisations_tasks(
         running(Receiver()) as theirs,
         running(Receiver()) as ours_completed,
     ):
-        await factories.subscription(committed, ours.url)
-        await factories.subscription(committed, theirs.url, owner_ods="B82002")
-        await factories.subscription(committed, ours_completed.url, statuses=["completed"])
-        expired = await factories.subscription(committed, ours.url, end="2020-01-01T00:00:00Z")
+        # Registered through the API, each by its own practice.
+        await register(committed_client, gp, ours.url, "Task")
+        await register(committed_client, other_gp, theirs.url, "Task")
+        await register(committed_client, gp, ours_completed.url, "Task?status=completed")
+        expired = await register(committed_client, gp, ours.url, "Task", end="2020-01-01T00:00:00Z")
         mine = await factories.referral_task(committed_client, gp)
         events = {await factories.event_of(committed, mine)}
         for status in ("accepted", "in-progress", "completed"):
@@ -196,7 +214,7 @@ async def test_a_subscription_hears_only_its_own_organisations_tasks(
     assert [r.event_id for r in theirs.delivered()] == [str(other_event)]
     [completed] = ours_completed.delivered()
     assert completed.json()["entry"][0]["resource"]["status"] == "completed"
-    assert expired.id not in {d.subscription_id for d in await factories.deliveries(committed)}
+    assert expired not in {str(d.subscription_id) for d in await factories.deliveries(committed)}
 
 
 async def test_metrics_show_the_outbox_and_the_workers_results(
