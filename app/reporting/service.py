@@ -67,9 +67,20 @@ def parse_group_by(raw: Sequence[str]) -> list[str]:
     return names
 
 
+REPORT_DATES = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+"""The days a report's ``from`` and ``to`` may name (beyond them: a 400, not a date overflow)."""
+
+
 def window(start: dt.date | None, end: dt.date | None, today: dt.date) -> repo.Window:
     """``from``/``to`` inclusive dates; by default the twelve calendar months up to ``to``
     (today): from the first day of the month eleven months before."""
+    first, last = REPORT_DATES
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not first <= day <= last:
+            raise BadRequest(
+                f"`{name}` must be between {first} and {last}",
+                [Issue("outside the dates a report covers", name, "value")],
+            )
     end = end or today
     if start is None:
         month = end.year * 12 + end.month - 1 - 11
