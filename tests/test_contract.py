@@ -148,7 +148,14 @@ def leaks(interaction: dict[str, Any]) -> list[str]:
     return [m.group(0) for m in LEAKS.finditer(body) if m.group(0).lower() not in sent.lower()]
 
 
+def documented() -> set[str]:
+    paths = json.loads(OPENAPI_PATH.read_text())["paths"]
+    return {f"{method.upper()} {path}" for path, item in paths.items() for method in item}
+
+
 def summary(report: Path) -> dict[str, Any]:
+    """The run in figures; requests with a method the document does not give a path (the
+    coverage phase's 405s) are counted and read, but are no operation."""
     statuses: dict[str, set[int]] = defaultdict(set)
     found: list[str] = []
     cases = 0
@@ -159,13 +166,14 @@ def summary(report: Path) -> dict[str, Any]:
         cases += 1
         statuses[operation].add(response["status_code"])
         found += [f"{operation} {response['status_code']}: {leak}" for leak in leaks(interaction)]
-    reached = {op for op, codes in statuses.items() if any(200 <= c < 300 for c in codes)}
-    with_ids = {op for op in statuses if "{" in op}
+    operations = documented() & set(statuses)
+    reached = {op for op in operations if any(200 <= c < 300 for c in statuses[op])}
+    with_ids = {op for op in operations if "{" in op}
     return {
-        "operations": len(statuses),
+        "operations": len(operations),
         "cases": cases,
         "leaks": found,
-        "with_ids_reached": sorted(with_ids & reached),
+        "with_ids_reached": len(with_ids & reached),
         "with_ids_never_reached": sorted(with_ids - reached),
     }
 
@@ -204,6 +212,4 @@ def test_the_api_keeps_its_contract(server: str, tmp_path: Path) -> None:
     result = summary(reports[0])
     print(json.dumps(result, indent=2))  # the figures docs/security.md quotes (pytest -s)
     assert result["leaks"] == []
-    assert result["operations"] == len(
-        [op for path in json.loads(OPENAPI_PATH.read_text())["paths"].values() for op in path]
-    )
+    assert result["operations"] == len(documented())

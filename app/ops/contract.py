@@ -105,9 +105,11 @@ def _complete_responses(path: str, method: str, operation: dict[str, Any]) -> No
     error = {PROBLEM_JSON: {"schema": {"$ref": _REF + "Problem"}}}
     if fhir:
         error = {FHIR_JSON: {"schema": {"$ref": _REF + "OperationOutcome"}}}
-    if "requestBody" not in operation and not fhir:
-        # FastAPI's default; a bad query or path parameter is a 400 here (error_handlers.py)
-        responses.pop("422", None)
+    default_422 = responses.get("422", {}).get("description") == "Validation Error"
+    if default_422 and "requestBody" not in operation and not fhir:
+        # FastAPI's, for any parameter; a bad query or path parameter is a 400 here
+        # (error_handlers.py): only a route that says so answers 422 without a body
+        del responses["422"]
     for status in _error_statuses(path, method, operation):
         responses.setdefault(status, {"description": ERRORS[status]})
     for status, response in responses.items():
