@@ -11,6 +11,7 @@ run is read again here: no stack trace, no SQL, no Python exception name. Bounde
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import re
@@ -28,19 +29,30 @@ import pytest
 from app import migrations
 from app.auth.principal import Role
 from app.auth.tokens import mint_hs256
-from app.cli import OPENAPI_PATH
+from app.cli import DEMO_ORGS, OPENAPI_PATH
 from tests.conftest import TEST_SECRET, in_thread, make_settings, postgres_database
 from tests.referrals.test_routers_fhirpy import _free_port
 
 EXAMPLES = int(os.environ.get("ASSETLINK_FUZZ_EXAMPLES", "8"))
 SEED = os.environ.get("ASSETLINK_FUZZ_SEED", "17")
+PHASES = "examples,coverage,fuzzing,stateful"
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance"
 )
 DEMO = ("--activities", "40", "--referrals", "15", "--seed", "17")
-# Stateful scenarios: steps long enough to go create -> read -> change -> delete.
-CONFIG = "[phases.stateful]\nmax-steps = 20\n"
+
+
+def config(examples: int) -> str:
+    """Stateful scenarios: more of them than cases per operation (each step is cheap, mostly a
+    read along a link), steps enough to go create -> read -> change -> delete."""
+    return f"""
+[phases.stateful]
+max-steps = 20
+[phases.stateful.generation]
+max-examples = {examples * 5}
+"""
+
 
 LEAKS = re.compile(
     r"Traceback|File \"|line \d+, in |sqlalchemy|asyncpg|aiosqlite|sqlite3|psycopg|pydantic"
@@ -106,10 +118,52 @@ def server(fresh_database: str, tmp_path: Path) -> Iterator[str]:
             process.wait(timeout=5)
             pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()}")
         time.sleep(0.2)
+    made = records_through_the_api(base)
+    assert all(answer.startswith("201 ") for answer in made.values()), made
     yield base
     process.terminate()
     process.wait(timeout=15)
     log.close()
+
+
+def _example(path: str, name: str) -> dict[str, Any]:
+    body = json.loads(OPENAPI_PATH.read_text())["paths"][path]["post"]["requestBody"]
+    return dict(body["content"]["application/fhir+json"]["examples"][name]["value"])
+
+
+def records_through_the_api(base: str) -> dict[str, int]:
+    """What the demo data lacks, made as clients make it, so that every list and search has a
+    first record for the links to follow: a booking, outcomes (JSON and a QuestionnaireResponse),
+    a Subscription. Their statuses, for the failure message."""
+    headers = {"Authorization": f"Bearer {_token(Role.LINK_WORKER)}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+        tasks = http.get("/fhir/Task", params={"status": "in-progress"}).json()
+        referral = tasks["entry"][0]["resource"]["focus"]["reference"].removeprefix(
+            "ServiceRequest/"
+        )
+        matches = http.get(f"/api/v1/referrals/{referral}/matches").json()["matches"]
+        answers = {"1": 4, "2": 3, "3": 4, "4": 3, "5": 4, "6": 3, "7": 4}
+        outcome = {"instrument": "SWEMWBS", "timepoint": "baseline", "mode": "self"}
+        questionnaire = _example("/fhir/QuestionnaireResponse", "questionnaire-response")
+        questionnaire["basedOn"] = [{"reference": f"ServiceRequest/{referral}"}]
+        questionnaire["authored"] = dt.datetime.now(dt.UTC).isoformat()
+        answers_at = {"answers": answers, "collected_at": questionnaire["authored"]}
+        responses = {
+            "booking": http.post(
+                f"/api/v1/referrals/{referral}/bookings",
+                json={"activity_id": matches[0]["activity"]["id"]},
+            ),
+            "outcome": http.post(
+                f"/api/v1/referrals/{referral}/outcomes", json=outcome | answers_at
+            ),
+            "questionnaire-response": http.post("/fhir/QuestionnaireResponse", json=questionnaire),
+            "subscription": http.post(
+                "/fhir/Subscription",
+                json=_example("/fhir/Subscription", "subscription"),
+                headers={"Authorization": f"Bearer {_token(Role.REFERRER)}"},
+            ),
+        }
+    return {name: f"{r.status_code} {r.text[:300]}" for name, r in responses.items()}
 
 
 def _ready(base: str) -> bool:
@@ -178,38 +232,45 @@ def summary(report: Path) -> dict[str, Any]:
     }
 
 
-def test_the_api_keeps_its_contract(server: str, tmp_path: Path) -> None:
-    token = mint_hs256(make_settings("sqlite://"), role=Role.ADMIN, org="X26")
-    (tmp_path / "schemathesis.toml").write_text(CONFIG)
+def _token(role: Role) -> str:
+    return mint_hs256(make_settings("sqlite://"), role=role, org=DEMO_ORGS[role])
+
+
+def schemathesis(
+    server: str, role: Role, examples: int, phases: str, folder: Path
+) -> tuple[subprocess.CompletedProcess[str], Path | None]:
+    """One run of ``st`` as ``role`` (of its demo organisation); its output and NDJSON report."""
+    token = _token(role)
+    folder.mkdir()
+    (folder / "schemathesis.toml").write_text(config(examples))
     command = [
         str(Path(sys.executable).parent / "st"),
-        "--config-file",
-        str(tmp_path / "schemathesis.toml"),
-        "--no-color",
-        "run",
-        str(OPENAPI_PATH),
-        "--url",
-        server,
-        "--header",
-        f"Authorization: Bearer {token}",
-        "--checks",
-        CHECKS,
-        "--max-examples",
-        str(EXAMPLES),
-        "--seed",
-        SEED,
-        "--generation-database",
-        "none",
-        "--report",
-        "ndjson",
-        "--report-dir",
-        str(tmp_path / "report"),
+        *("--config-file", str(folder / "schemathesis.toml"), "--no-color", "run"),
+        *(str(OPENAPI_PATH), "--url", server, "--header", f"Authorization: Bearer {token}"),
+        *("--checks", CHECKS, "--phases", phases, "--max-examples", str(examples)),
+        *("--seed", SEED, "--generation-database", "none"),
+        *("--report", "ndjson", "--report-dir", str(folder)),
     ]
     run = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
-    reports = sorted((tmp_path / "report").glob("*.ndjson"))
-    assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
-    assert reports, run.stdout[-5000:]
-    result = summary(reports[0])
-    print(json.dumps(result, indent=2))  # the figures docs/security.md quotes (pytest -s)
-    assert result["leaks"] == []
-    assert result["operations"] == len(documented())
+    return run, next(iter(sorted(folder.glob("*.ndjson"))), None)
+
+
+def test_the_api_keeps_its_contract(server: str, tmp_path: Path) -> None:
+    """As an administrator, every phase; then each other role, fewer cases and no coverage
+    phase (its cases do not depend on the caller), for the paths each role's reach takes."""
+    for role in (Role.ADMIN, *(r for r in Role if r is not Role.ADMIN)):
+        admin = role is Role.ADMIN
+        run, report = schemathesis(
+            server,
+            role,
+            EXAMPLES if admin else max(1, EXAMPLES // 4),
+            PHASES if admin else "examples,fuzzing,stateful",
+            tmp_path / role.value,
+        )
+        assert run.returncode == 0, f"as {role.value}:\n{run.stdout[-20000:]}{run.stderr[-5000:]}"
+        assert report is not None, run.stdout[-5000:]
+        result = summary(report)
+        print(role.value, json.dumps(result, indent=2))  # docs/security.md's figures (pytest -s)
+        assert result["leaks"] == []
+        if admin:
+            assert result["operations"] == len(documented())

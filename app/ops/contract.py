@@ -217,6 +217,19 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("get", "/fhir/HealthcareService", "200"): _first(
         "fhir-read_healthcare_service", "HealthcareService", "activity_id"
     ),
+    ("get", "/api/v1/referrals/{referral_id}/outcomes", "200"): {
+        "ReadObservation": _link(
+            "fhir-read_observation",
+            "the first score",
+            resource_id="$response.body#/outcomes/0/scores/0/observation_id",
+        ),
+    },
+    ("get", "/fhir/Subscription", "200"): {
+        "ReadSubscription": _link("fhir-read_subscription", "the first", resource_id=_FIRST),
+        "RequeueSubscription": _link(
+            "notifications-requeue_subscription", "its deliveries", subscription_id=_FIRST
+        ),
+    },
     ("post", "/fhir/QuestionnaireResponse", "201"): {
         "ReadQuestionnaireResponse": _link(
             "fhir-read_questionnaire_response", "the response", resource_id=_ID
