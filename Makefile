@@ -51,7 +51,7 @@ openapi: $(STAMP)
 	$(BIN)/assetlink openapi
 
 # tests/test_contract.py at 10x its CI examples per operation (docs/security.md).
-FUZZ_EXAMPLES ?= 80
+FUZZ_EXAMPLES ?= 60
 fuzz-deep: $(STAMP)
 	ASSETLINK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -p no:cacheprovider -s \
 		tests/test_contract.py $(PYTEST_ARGS)

@@ -5,7 +5,7 @@ fuzzing, and stateful sequences that follow the document's links from created re
 
 Checks: no 5xx, every status code, content type and body as documented. Every error body of the
 run is read again here: no stack trace, no SQL, no Python exception name. Bounded for CI by
-``ASSETLINK_FUZZ_EXAMPLES`` (examples per operation, default 8); ``make fuzz-deep`` runs 10x.
+``ASSETLINK_FUZZ_EXAMPLES`` (examples per operation, default 6); ``make fuzz-deep`` runs 10x.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from app.cli import DEMO_ORGS, OPENAPI_PATH
 from tests.conftest import TEST_SECRET, in_thread, make_settings, postgres_database
 from tests.referrals.test_routers_fhirpy import _free_port
 
-EXAMPLES = int(os.environ.get("ASSETLINK_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("ASSETLINK_FUZZ_EXAMPLES", "6"))
 SEED = os.environ.get("ASSETLINK_FUZZ_SEED", "17")
 PHASES = "examples,coverage,fuzzing,stateful"
 CHECKS = (
@@ -146,8 +146,10 @@ def records_through_the_api(base: str) -> dict[str, int]:
         outcome = {"instrument": "SWEMWBS", "timepoint": "baseline", "mode": "self"}
         questionnaire = _example("/fhir/QuestionnaireResponse", "questionnaire-response")
         questionnaire["basedOn"] = [{"reference": f"ServiceRequest/{referral}"}]
-        questionnaire["authored"] = dt.datetime.now(dt.UTC).isoformat()
-        answers_at = {"answers": answers, "collected_at": questionnaire["authored"]}
+        now = dt.datetime.now(dt.UTC)
+        # the QuestionnaireResponse first: the outcome list's first names it
+        questionnaire["authored"] = (now - dt.timedelta(hours=1)).isoformat()
+        answers_at = {"answers": answers, "collected_at": now.isoformat()}
         responses = {
             "booking": http.post(
                 f"/api/v1/referrals/{referral}/bookings",
@@ -274,3 +276,6 @@ def test_the_api_keeps_its_contract(server: str, tmp_path: Path) -> None:
         assert result["leaks"] == []
         if admin:
             assert result["operations"] == len(documented())
+            # of the 41 operations with an id in the path, 32 answered 2xx (both databases)
+            # when the links were written (docs/security.md)
+            assert result["with_ids_reached"] >= 28, result["with_ids_never_reached"]

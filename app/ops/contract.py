@@ -223,12 +223,33 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
             "the first score",
             resource_id="$response.body#/outcomes/0/scores/0/observation_id",
         ),
+        "ReadQuestionnaireResponse": _link(
+            "fhir-read_questionnaire_response",
+            "the first outcome's answers, when they came as a QuestionnaireResponse",
+            resource_id="$response.body#/outcomes/0/questionnaire_response_id",
+        ),
     },
     ("get", "/fhir/Subscription", "200"): {
         "ReadSubscription": _link("fhir-read_subscription", "the first", resource_id=_FIRST),
         "RequeueSubscription": _link(
             "notifications-requeue_subscription", "its deliveries", subscription_id=_FIRST
         ),
+    },
+    **{
+        ("get", f"/fhir/{kind}/{{resource_id}}", "200"): {
+            f"{kind}Version": _link(
+                f"fhir-vread_{operation}",
+                "this version",
+                resource_id=_ID,
+                version_id="$response.body#/meta/versionId",
+            )
+        }
+        for kind, operation in (
+            ("ServiceRequest", "servicerequest"),
+            ("Task", "task"),
+            ("Patient", "patient"),
+            ("QuestionnaireResponse", "questionnaire_response"),
+        )
     },
     ("post", "/fhir/QuestionnaireResponse", "201"): {
         "ReadQuestionnaireResponse": _link(
