@@ -253,7 +253,10 @@ def schemathesis(
         *("--seed", SEED, "--generation-database", "none"),
         *("--report", "ndjson", "--report-dir", str(folder)),
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
+    # in the run's folder: schemathesis keeps a cache of crashes (.schemathesis/) where it runs
+    run = subprocess.run(
+        command, cwd=folder, capture_output=True, text=True, timeout=3600, check=False
+    )
     return run, next(iter(sorted(folder.glob("*.ndjson"))), None)
 
 

@@ -468,7 +468,7 @@ async def test_only_commissioners_and_admins_read_reports(
         ({"from": "2026-02-30"}, "from"),
         ({"to": "yesterday"}, "to"),
         ({"from": "2026-05-01", "to": "2026-04-01"}, "from"),
-        # found by tests/test_contract.py: the default window or the day after overflowed (500)
+        # contract fuzzing (issue 17): the default window or the day after overflowed (500)
         ({"to": "0001-01-01"}, "to"),
         ({"to": "9999-12-31"}, "to"),
         ({"from": "1899-12-31"}, "from"),
