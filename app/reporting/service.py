@@ -67,8 +67,9 @@ def parse_group_by(raw: Sequence[str]) -> list[str]:
     return names
 
 
-REPORT_DATES = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
-"""The days a report's ``from`` and ``to`` may name (beyond them: a 400, not a date overflow)."""
+REPORT_DATES = (dt.date(1000, 1, 1), dt.date(9998, 12, 31))
+"""The days a report's ``from`` and ``to`` may name: near the ends of Python's dates, the default
+window or the day after ``to`` would overflow (a 400 here, not a 500)."""
 
 
 def window(start: dt.date | None, end: dt.date | None, today: dt.date) -> repo.Window:
