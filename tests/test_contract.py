@@ -30,7 +30,7 @@ from app import migrations
 from app.auth.principal import Role
 from app.auth.tokens import mint_hs256
 from app.cli import DEMO_ORGS, OPENAPI_PATH
-from tests.conftest import TEST_SECRET, in_thread, make_settings, postgres_database
+from tests.conftest import ROOT, TEST_SECRET, in_thread, make_settings, postgres_database
 from tests.referrals.test_routers_fhirpy import _free_port
 
 EXAMPLES = int(os.environ.get("ASSETLINK_FUZZ_EXAMPLES", "6"))
@@ -111,19 +111,19 @@ def server(fresh_database: str, tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not _ready(base):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait(timeout=5)
-            pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()}")
-        time.sleep(0.2)
-    made = records_through_the_api(base)
-    assert all(answer.startswith("201 ") for answer in made.values()), made
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
-    log.close()
+    try:
+        deadline = time.monotonic() + 30
+        while not _ready(base):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.2)
+        made = records_through_the_api(base)
+        assert all(answer.startswith("201 ") for answer in made.values()), made
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
 
 
 def _example(path: str, name: str) -> dict[str, Any]:
@@ -253,9 +253,18 @@ def schemathesis(
         *("--seed", SEED, "--generation-database", "none"),
         *("--report", "ndjson", "--report-dir", str(folder)),
     ]
-    # in the run's folder: schemathesis keeps a cache of crashes (.schemathesis/) where it runs
+    # in the run's folder: schemathesis keeps a cache of crashes (.schemathesis/) where it runs;
+    # hypothesis's own cache (the constants it reads from the code, slow to gather) is the
+    # project's .hypothesis/
+    storage = {"HYPOTHESIS_STORAGE_DIRECTORY": str(ROOT / ".hypothesis")}
     run = subprocess.run(
-        command, cwd=folder, capture_output=True, text=True, timeout=3600, check=False
+        command,
+        cwd=folder,
+        env=os.environ | storage,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
     )
     return run, next(iter(sorted(folder.glob("*.ndjson"))), None)
 
