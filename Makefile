@@ -9,7 +9,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 SOURCES := app tests migrations $(wildcard bench)
 
-.PHONY: run test lint format bench openapi migrate lock image clean
+.PHONY: run test lint format bench openapi migrate lock image clean fuzz-deep
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ format: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/assetlink openapi
+
+# tests/test_contract.py at 10x its CI examples per operation (docs/security.md).
+FUZZ_EXAMPLES ?= 60
+fuzz-deep: $(STAMP)
+	ASSETLINK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -p no:cacheprovider -s \
+		tests/test_contract.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b || exit 1; done || echo "no benchmarks yet"

@@ -34,7 +34,7 @@ from app.matching import service as matching_service
 from app.matching.snapshot import Snapshots
 from app.notifications import admin_router as notifications_admin_router
 from app.notifications import router as notifications_router
-from app.ops import error_handlers, health
+from app.ops import contract, error_handlers, health
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
 from app.outcomes import router as outcomes_router
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _set_state(app, settings, engine, snapshots)
     _add_routes(app)
     error_handlers.install(app)
+    contract.install(app)
     _add_middleware(app, settings)
     return app
 

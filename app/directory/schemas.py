@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_serializer,
     field_validator,
     model_validator,
@@ -49,6 +50,13 @@ def _has_nul(value: object) -> bool:
     if isinstance(value, list):
         return any(_has_nul(v) for v in value)
     return False
+
+
+LocalTime = Annotated[
+    dt.time, WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"})
+]
+"""A wall-clock time without a zone (``19:00``). JSON Schema's ``format: time`` (RFC 3339) needs
+an offset, which a local time does not have."""
 
 
 class Strict(BaseModel):
@@ -148,8 +156,8 @@ class ScheduleWrite(Strict):
     byday: str | None = Field(
         None, max_length=64, pattern=BYDAY_PATTERN, description="RFC 5545 BYDAY, e.g. TU,TH or 2MO"
     )
-    opens_at: dt.time | None = Field(None, description="local time, HH:MM[:SS]")
-    closes_at: dt.time | None = None
+    opens_at: LocalTime | None = Field(None, description="local time, HH:MM[:SS]")
+    closes_at: LocalTime | None = None
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
     description: Text | None = None
@@ -401,8 +409,8 @@ class CardSchedule:
     freq: Frequency
     interval: int | None
     byday: str | None
-    opens_at: dt.time | None
-    closes_at: dt.time | None
+    opens_at: LocalTime | None
+    closes_at: LocalTime | None
     valid_from: dt.date | None
     valid_to: dt.date | None
 

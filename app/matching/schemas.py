@@ -5,6 +5,8 @@ import uuid
 
 from pydantic import BaseModel, Field
 
+from app.directory.schemas import LocalTime
+
 
 class ActivityCard(BaseModel):
     id: str
@@ -26,8 +28,8 @@ class ComponentsRead(BaseModel):
 
 class SessionRead(BaseModel):
     date: dt.date
-    start_time: dt.time | None = Field(description="local time, as the directory gives it")
-    end_time: dt.time | None
+    start_time: LocalTime | None = Field(description="local time, as the directory gives it")
+    end_time: LocalTime | None
 
 
 class VenueRead(BaseModel):

@@ -67,9 +67,21 @@ def parse_group_by(raw: Sequence[str]) -> list[str]:
     return names
 
 
+REPORT_DATES = (dt.date(1000, 1, 1), dt.date(9998, 12, 31))
+"""The days a report's ``from`` and ``to`` may name: near the ends of Python's dates, the default
+window or the day after ``to`` would overflow (a 400 here, not a 500)."""
+
+
 def window(start: dt.date | None, end: dt.date | None, today: dt.date) -> repo.Window:
     """``from``/``to`` inclusive dates; by default the twelve calendar months up to ``to``
     (today): from the first day of the month eleven months before."""
+    first, last = REPORT_DATES
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not first <= day <= last:
+            raise BadRequest(
+                f"`{name}` must be between {first} and {last}",
+                [Issue("outside the dates a report covers", name, "value")],
+            )
     end = end or today
     if start is None:
         month = end.year * 12 + end.month - 1 - 11

@@ -155,6 +155,7 @@ async def put_need_phrase(
     operation_id="terminology-delete_need_phrase",
     status_code=204,
     response_class=Response,
+    responses={422: {"description": "the phrase does not normalise to 1 to 100 letters or digits"}},
 )
 async def delete_need_phrase(
     need_mappings: NeedMappingsDep, phrase: str, session: SessionDep, _caller: AdminDep

@@ -459,6 +459,17 @@ async def test_only_commissioners_and_admins_read_reports(
 
 
 @pytest.mark.parametrize(
+    "params", [{"from": "1000-01-01", "to": "9998-12-31"}, {"to": "1000-01-01"}]
+)
+@pytest.mark.parametrize("report", ["referrals", "outcomes", "equity"])
+async def test_reports_take_the_first_and_last_report_dates(
+    client: httpx.AsyncClient, commissioner: dict[str, str], params: dict[str, str], report: str
+) -> None:
+    response = await client.get(f"/api/v1/reports/{report}", params=params, headers=commissioner)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
     ("params", "field"),
     [
         ({"group_by": "postcode"}, "group_by"),
@@ -468,6 +479,10 @@ async def test_only_commissioners_and_admins_read_reports(
         ({"from": "2026-02-30"}, "from"),
         ({"to": "yesterday"}, "to"),
         ({"from": "2026-05-01", "to": "2026-04-01"}, "from"),
+        # contract fuzzing (issue 17): the default window or the day after overflowed (500)
+        ({"to": "0001-01-01"}, "to"),
+        ({"to": "9999-12-31"}, "to"),
+        ({"from": "0999-12-31"}, "from"),
     ],
 )
 @pytest.mark.parametrize("report", ["referrals", "outcomes", "equity"])

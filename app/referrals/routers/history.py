@@ -3,6 +3,7 @@ Patient): the versions ``service.history`` keeps."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -15,6 +16,11 @@ from app.fhir.responses import FHIR_RESPONSES, FhirResponse
 from app.referrals import service
 from app.referrals.models import ResourceVersion
 from app.referrals.routers.common import IdPath, ReadCaller, resource_response
+
+VERSION = re.compile(r"[1-9][0-9]*")
+MAX_VERSION = 2**31 - 1
+"""``version_id`` is an INTEGER column: a larger number is no version (PostgreSQL's driver
+refuses it as a parameter; "²" passes ``str.isdigit`` but not ``int``)."""
 
 
 def _history_bundle(
@@ -87,7 +93,7 @@ def register_history(router: APIRouter, resource_type: str) -> None:
         version_id: str,
     ) -> Response:
         """One version of the resource."""
-        if not version_id.isdigit():
+        if not VERSION.fullmatch(version_id) or int(version_id) > MAX_VERSION:
             raise NotFound(f"{resource_type}/{resource_id} has no version {version_id}")
         row = await service.vread(
             session,
