@@ -4,13 +4,17 @@ A fresh PostgreSQL database (``assetlink_bench_load``, created and dropped here,
 ``--database-url`` of an existing empty one) is migrated and seeded with ``seed-demo``. Then one
 ``assetlink serve`` process (bench/scale.py), one ``assetlink worker`` and a receiver on
 loopback with a subscription to every Task change of the GP practice (bench/notifications.py)
-run while this process plays the clients, each on its own keep-alive HTTP/1.1 connection. Each
-client repeats a scenario picked at random by weight:
+run while this process plays the clients, each on its own keep-alive HTTP/1.1 connection,
+repeating scenarios.
+
+Each client takes one of each scenario first, then picks them by weight:
 
 - GP (4): ``POST /fhir/ServiceRequest`` (intake), then a ``GET /fhir/Task?focus=`` (task-read);
-- link worker (3): the caseload; then takes a new referral through its journey: its Task
-  (task-read), accepted (task-accept), matches, a booking of one of the first three (book),
-  attended (attendance), a SWEMWBS baseline (outcome);
+- link worker (3): the caseload; then the next referral to accept (the seeded backlog, then
+  the GP's new ones) through its journey: its Task (task-read), accepted (task-accept),
+  matches, a booking of one of the first three (book; a 409 when another client has just
+  taken the last place is counted apart, not as an error), attended (attendance), a SWEMWBS
+  baseline (outcome);
 - provider (1): a ``PUT`` of one of its own activities (directory-edit: new description and
   places), then the directory's first page (directory-read);
 - commissioner (1): one of the three reports with a ``group_by`` (report).
@@ -200,7 +204,7 @@ class World:
     bodies: Iterator[bytes]
     gp_referrals: list[str]  # the practice's referrals: Task reads pick one
     activities: list[str]  # the provider's own
-    new: collections.deque[str] = field(default_factory=collections.deque)  # not yet accepted
+    new: collections.deque[str]  # referrals to accept: the seeded backlog, then the GP's new ones
     edits: int = 0
 
 
@@ -302,7 +306,11 @@ async def drive(
                                             - time.monotonic()))  # fmt: skip
                 if time.monotonic() >= deadline or stats.requests >= args.requests:
                     return
-                await rng.choices(scenarios, weights)[0](connection, world, rng)
+                if turn < len(scenarios):  # one of each first, then by weight
+                    scenario = scenarios[(index + turn) % len(scenarios)]
+                else:
+                    scenario = rng.choices(scenarios, weights)[0]
+                await scenario(connection, world, rng)
         finally:
             await connection.close()
 
@@ -380,25 +388,35 @@ def database(url: str | None) -> Iterator[str]:
         asyncio.run(scale._admin(drop))
 
 
-def seed(url: str, env: dict[str, str], args: argparse.Namespace) -> list[str]:
-    """Migrate, seed the demo, ``VACUUM ANALYZE``: the ids of the GP practice's referrals."""
-    intake.migrate(env)
-    command = [
-        sys.executable, "-m", "app.cli", "seed-demo", "--activities", str(args.activities),
-        "--referrals", str(args.referrals), "--seed", "1",
-    ]  # fmt: skip
-    subprocess.run(command, cwd=BENCH.parent, env=env, check=True, stdout=subprocess.DEVNULL)
+def seed(url: str, env: dict[str, str], args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """Migrate, seed the demo, ``VACUUM ANALYZE``: the ids of the GP practice's referrals, and
+    of the link-worker service's referrals still to accept (its backlog)."""
+    seed_demo = ["seed-demo", "--activities", str(args.activities), "--referrals",
+                 str(args.referrals), "--seed", "1"]  # fmt: skip
+    both = f"from app.cli import main; main(['migrate']); main({seed_demo!r})"  # one start-up
+    subprocess.run(
+        [sys.executable, "-c", both],
+        cwd=BENCH.parent,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
-    async def ids() -> list[str]:
+    async def ids() -> tuple[list[str], list[str]]:
         connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
         try:
             await connection.execute("VACUUM ANALYZE")
-            rows = await connection.fetch(
+            gp = await connection.fetch(
                 "SELECT id::text FROM referral WHERE requester_ods = $1", intake.REQUESTER_ODS
+            )
+            backlog = await connection.fetch(
+                "SELECT referral_id::text AS id FROM task WHERE owner_ods = $1 "
+                "AND status = 'requested' ORDER BY authored_on",
+                LINK_WORKER_ODS,
             )
         finally:
             await connection.close()
-        return [row["id"] for row in rows]
+        return [row["id"] for row in gp], [row["id"] for row in backlog]
 
     return asyncio.run(ids())
 
@@ -420,6 +438,7 @@ def worker(env: dict[str, str]) -> Iterator[int]:
 
 @dataclass
 class Result:
+    warmup: Stats = field(default_factory=Stats)  # one of each scenario, before any level
     levels: list[tuple[int, Stats]] = field(default_factory=list)  # (clients, stats)
     soak: Stats | None = None
     memory: dict[str, list[tuple[float, float]]] = field(
@@ -432,7 +451,8 @@ class Result:
 async def play(
     port: int, pids: dict[str, int], receiver_port: int, world: World, args: argparse.Namespace
 ) -> Result:
-    """The provider's activities, then each level, then the soak, with the receiver running."""
+    """The provider's activities, a warm-up, each level, then the soak, with the receiver
+    running."""
     result = Result()
     receipts = notifications.Receipts(expected=10**9)
     server = await asyncio.start_server(
@@ -447,7 +467,13 @@ async def play(
             )
             assert status == 201, f"the provider's activity: {status}"
             world.activities.append(created["id"])
+        for (
+            scenario,
+            _,
+        ) in SCENARIOS:  # once each, untimed: every process warm, every snapshot built
+            await scenario(setup, world, random.Random(args.seed))
         await setup.close()
+        result.warmup = setup.stats
         for clients in args.concurrency:
             stats = await drive(port, world, clients, args.seconds, args)
             result.levels.append((clients, stats))
@@ -499,11 +525,11 @@ def print_memory(memory: dict[str, list[tuple[float, float]]]) -> None:
 def run(args: argparse.Namespace) -> Result:
     with database(args.database_url) as url:
         env = {**intake.server_env(url), "PYTHONPATH": str(BENCH.parent)}
-        gp_referrals = seed(url, env, args)
+        gp_referrals, backlog = seed(url, env, args)
         receiver_port = intake.free_port(8300, 8400)
         asyncio.run(notifications._subscribe(url, f"http://127.0.0.1:{receiver_port}/hook"))
         bodies = iter(intake.referral_bodies(args.bodies, args.seed))
-        world = World(tokens(), bodies, gp_referrals, [])
+        world = World(tokens(), bodies, gp_referrals, [], collections.deque(backlog))
         with scale.api_processes(1, env) as [(port, api)], worker(env) as worker_pid:
             pids = {"api": api, "worker": worker_pid}
             result = asyncio.run(play(port, pids, receiver_port, world, args))
