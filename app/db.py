@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
@@ -38,8 +39,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util.concurrency import await_
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
 from app import deps
 from app.config import Settings
@@ -126,6 +129,7 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
         }
         if pooled:
             options.update(
+                poolclass=FairQueuePool,
                 pool_size=settings.database_pool_size,
                 max_overflow=settings.database_pool_size,
                 pool_timeout=settings.database_timeout_s,
@@ -136,6 +140,55 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
     elif pooled:
         _ping_when_idle(engine, idle_s=PING_AFTER_IDLE_S)
     return engine
+
+
+class _FairQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
+    """The pool's idle connections, handed to the waiting checkouts in the order they came.
+
+    SQLAlchemy's asyncio queue is not fair: a returned connection wakes the longest waiter, but
+    a checkout arriving meanwhile takes it first, and the waiter queues again at the back. Under
+    load (more requests than connections) a few requests then wait turn after turn until the
+    pool's timeout (503) while the mean wait is short. Here a returned connection goes straight
+    to the first waiter, and a newcomer takes an idle one only when nobody waits.
+    """
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._waiters: deque[asyncio.Future[ConnectionPoolEntry]] = deque()
+
+    def put_nowait(self, item: ConnectionPoolEntry) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(item)
+                return
+        super().put_nowait(item)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> ConnectionPoolEntry:
+        if not any(not waiter.done() for waiter in self._waiters):
+            try:
+                return self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                pass
+        if not block:
+            raise Empty()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            # on a timeout, a connection handed over meanwhile is still returned (wait_for)
+            entry: ConnectionPoolEntry = await_(asyncio.wait_for(waiter, timeout))
+            return entry
+        except TimeoutError as exc:
+            raise Empty() from exc
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+
+class FairQueuePool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio pool with connections handed out first come, first served."""
+
+    _queue_class = _FairQueue
 
 
 def json_text(value: Any) -> str:
