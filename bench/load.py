@@ -544,7 +544,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=20_000, help="at most, per level")
     parser.add_argument("--soak", type=float, default=0.0, help="soak seconds (e.g. 600)")
     parser.add_argument("--soak-concurrency", type=int, default=8)
-    parser.add_argument("--rate", type=float, default=0.0, help="scenarios/s (soak default 6)")
+    parser.add_argument("--rate", type=float, default=0.0, help="scenarios/s (soak default 4)")
     parser.add_argument("--sample-s", type=float, default=10.0, help="RSS sampling interval")
     parser.add_argument("--drain-s", type=float, default=3.0, help="wait for deliveries")
     parser.add_argument("--activities", type=int, default=1000, help="demo activities")
@@ -556,7 +556,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.concurrency is None:
         args.concurrency = [] if args.soak else [4, 16, 32]
     if args.soak and not args.rate:
-        args.rate = 6.0
+        args.rate = 4.0
     args.seed = args.seed if args.seed is not None else random.randrange(1_000_000)
     # one referral per GP scenario at most: 4/9 of the scenarios, a few requests each
     total = len(args.concurrency) * min(args.requests, 400 * args.seconds) + args.rate * args.soak
