@@ -130,7 +130,9 @@ class IntakeWriter:
         for attempt in range(2):
             try:
                 return await self._write_batch(pending)
-            except (SQLAlchemyError, repository.PatientMoved) as error:
+            except Exception as error:
+                if not isinstance(error, SQLAlchemyError | repository.PatientMoved | OSError):
+                    raise  # a bug
                 pending = [s for s in pending if not s.future.done()]
                 if attempt == 0 and getattr(error, "connection_invalidated", False):
                     continue  # a connection lost (database restarted): once more on a new one
