@@ -114,7 +114,7 @@ def database_error(exc: Exception) -> AppError | None:
     if isinstance(exc, sa_exc.DBAPIError) and not unavailable(exc):
         return None
     return ServiceUnavailable(
-        "The database is unavailable; the request changed nothing. Retry shortly.",
+        "The database is unavailable; retry shortly.",
         headers={"Retry-After": "5"},
     )
 
