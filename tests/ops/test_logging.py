@@ -23,13 +23,6 @@ from app.auth.principal import Role
 from app.ops import logging as ops_logging
 from tests.conftest import TokenFactory
 from tests.notifications import factories as notification_factories
-from tests.notifications.conftest import (  # noqa: F401 (fixtures)
-    committed,
-    http,
-    make_worker,
-    receiver,
-    worker_settings,
-)
 from tests.notifications.receiver import Receiver
 from tests.notifications.test_worker import until_delivered
 from tests.outcomes.conftest import completed_with_outcomes
