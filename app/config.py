@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(
         30.0, gt=0, description="a request still running after this many seconds is answered 503"
     )
+    retention_years: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="`assetlink purge`: years a closed referral's personal data is kept",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated origins allowed by CORS (none: off)"
     )

@@ -33,6 +33,7 @@ from app.reporting.models import (
     ReportChange,
     ReportDirty,
     ReportNeed,
+    ReportPurged,
     ReportReferral,
 )
 from app.routing.models import RoutingRule
@@ -68,6 +69,7 @@ __all__ = [
     "ReportChange",
     "ReportDirty",
     "ReportNeed",
+    "ReportPurged",
     "ReportReferral",
     "ResourceVersion",
     "RoutingRule",
