@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from app.auth.principal import Role
 from app.config import Environment
@@ -160,3 +161,37 @@ async def test_cors_allows_only_the_configured_origins() -> None:
                 headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
             )
             assert ("Access-Control-Allow-Origin" in preflight.headers) is allowed, origin
+
+
+async def test_a_query_past_the_timeout_leaves_the_pool_usable(database_url: str) -> None:
+    """PostgreSQL: the statement running when the request is stopped is cut off, and the one
+    pooled connection serves the next requests (SQLite's queries run in a thread nobody stops:
+    only the answer is bounded there, as above)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("pg_sleep: PostgreSQL only")
+    settings = make_settings(
+        database_url, match_warmup=False, request_timeout_s=1.0, database_pool_size=1
+    )
+    app = create_app(settings)
+
+    async def run(statement: str) -> dict[str, Any]:
+        async with app.state.sessionmaker() as session:
+            return {"value": (await session.execute(text(statement))).scalar()}
+
+    async def sleeping() -> dict[str, Any]:
+        return await run("SELECT pg_sleep(30)")
+
+    async def quick() -> dict[str, Any]:
+        return await run("SELECT 1")
+
+    app.add_api_route("/api/v1/sleeping", sleeping)
+    app.add_api_route("/api/v1/quick", quick)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        for _ in range(2):
+            assert (await http.get("/api/v1/sleeping")).status_code == 503
+            for _ in range(3):
+                answer = await http.get("/api/v1/quick")
+                assert answer.json() == {"value": 1}, answer.text
+    await app.state.engine.dispose()
