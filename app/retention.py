@@ -11,7 +11,9 @@ in one transaction (all or nothing):
 - kept: the report summary rows (``report_*``: dimensions and flags, no identifier beyond
   the referral id), which ``report_purged`` then shields from recomputation, so every report
   counts the referral as before; the audit trail (ids, roles, organisations, times: no personal
-  data), whose ids of removed records now lead nowhere; the notification outbox (ids only);
+  data), whose ids of removed records now lead nowhere;
+- also removed: the Task's notification events and their deliveries (ids only, but nothing
+  may be sent of a Task that is gone);
 - recorded: one audit event per referral (operation ``purge``, action D, by ``assetlink
   purge``).
 
@@ -35,6 +37,7 @@ from app.audit import service as audit
 from app.auth.principal import Principal, Role
 from app.bookings.models import Booking
 from app.db import transaction, utcnow
+from app.notifications import outbox
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.lifecycle import TERMINAL
 from app.referrals.models import (
@@ -93,6 +96,8 @@ async def _remove(
     await session.execute(delete(OutcomeRecord).where(OutcomeRecord.referral_id.in_(referrals)))
     await session.execute(delete(Booking).where(Booking.referral_id.in_(referrals)))
     await session.execute(delete(Consent).where(Consent.referral_id.in_(referrals)))
+    tasks = (await session.scalars(select(Task.id).where(Task.referral_id.in_(referrals)))).all()
+    await outbox.forget(session, tasks)  # nothing may be sent of a Task that is gone
     await session.execute(delete(Task).where(Task.referral_id.in_(referrals)))
     for part in (ReferralIdentifier, ReferralCoding, ReferralNeed):
         await session.execute(delete(part).where(part.referral_id.in_(referrals)))

@@ -18,6 +18,7 @@ from app.auth.principal import Role
 from app.bookings.models import Booking
 from app.cli import build_parser
 from app.db import create_sessionmaker, utcnow
+from app.notifications.models import OutboxEvent
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.models import (
     Consent,
@@ -81,11 +82,13 @@ async def test_purge_removes_the_closed_referrals_personal_data_and_keeps_the_ag
         (OutcomeScore, OutcomeScore.referral_id == closed),
         (Patient, Patient.id == person),
         (ResourceVersion, ResourceVersion.resource_id.in_([closed, person, task_id])),
+        (OutboxEvent, OutboxEvent.task_id == task_id),
     ):
         assert await _count(sm, model, where) == 0, model.__name__
     open_id = uuid.UUID(still_open.referral_id)
     assert await _count(sm, Referral, Referral.id == open_id) == 1
     assert await _count(sm, ResourceVersion, ResourceVersion.resource_id == open_id) == 1
+    assert await _count(sm, OutboxEvent) > 0  # the open referral's Task changes
     assert await _count(sm, ReportReferral, ReportReferral.referral_id == closed) == 1
     assert await _count(sm, ReportChange, ReportChange.referral_id == closed) > 0
     assert await _count(sm, ReportPurged) == 1
