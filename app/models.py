@@ -34,6 +34,7 @@ from app.reporting.models import (
     ReportChange,
     ReportDirty,
     ReportNeed,
+    ReportPurged,
     ReportReferral,
 )
 from app.routing.models import RoutingRule
@@ -70,6 +71,7 @@ __all__ = [
     "ReportChange",
     "ReportDirty",
     "ReportNeed",
+    "ReportPurged",
     "ReportReferral",
     "ResourceVersion",
     "RoutingRule",

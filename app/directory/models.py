@@ -235,7 +235,7 @@ ACTIVITY_CHANGES_KEPT = 100_000
 
 
 class DatabaseEpoch(Base):
-    """One row: a random id given to the database when its schema is made (migration 0014).
+    """One row: a random id given to the database when its schema is made (migration 0015).
 
     A database dropped and made again under the same URL has another, so a process's matching
     snapshot, which reads it with the change log at every request, knows that the log it
