@@ -1,5 +1,5 @@
 """The ``assetlink`` command: serve, worker, migrate, token, openapi, import-directory,
-import-areas, seed-demo, refresh-reports."""
+import-areas, seed-demo, refresh-reports, purge."""
 
 from __future__ import annotations
 
@@ -252,6 +252,40 @@ def _refresh_reports(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    from app import retention
+    from app.db import create_engine, create_sessionmaker
+
+    today = dt.datetime.now(dt.UTC).date()
+    try:
+        latest = today.replace(year=today.year - settings.retention_years)
+    except ValueError:  # 29 February, to a year without one
+        latest = today.replace(year=today.year - settings.retention_years, day=28)
+    before: dt.date = args.before or latest
+    if before > latest:
+        print(
+            f"--before {before} is inside the retention period (ASSETLINK_RETENTION_YEARS="
+            f"{settings.retention_years}): the latest cut-off today is {latest}",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def run() -> retention.Purged:
+        engine = create_engine(settings, pooled=False)
+        try:
+            cut_off = dt.datetime.combine(before, dt.time(), dt.UTC)
+            return await retention.purge(create_sessionmaker(engine), cut_off)
+        finally:
+            await engine.dispose()
+
+    purged = asyncio.run(run())
+    print(
+        f"purged the personal data of {purged.referrals} referrals closed before {before} "
+        f"({purged.patients} people removed)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assetlink", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -334,6 +368,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild the summaries of every referral, not only of those queued as changed",
     )
     refresh.set_defaults(run=_refresh_reports)
+
+    purge = commands.add_parser(
+        "purge", help="remove the personal data of referrals closed before a date"
+    )
+    purge.add_argument(
+        "--before",
+        type=dt.date.fromisoformat,
+        help="cut-off date (YYYY-MM-DD); default and latest: today less the retention period",
+    )
+    purge.set_defaults(run=_purge)
     return parser
 
 

@@ -91,6 +91,24 @@ class Settings(BaseSettings):
         description="absolute base for Location headers and fullUrls; default: the request's own",
     )
     log_level: str = Field("INFO", description="Python log level of the JSON logs")
+    rate_limit_per_s: float = Field(
+        20.0,
+        ge=0,
+        description="requests a second each client (token sub+org, else address) may make on "
+        "average, per API process; 0: no limit",
+    )
+    rate_limit_burst: int = Field(
+        200, ge=1, description="requests a client may make at once before the average applies"
+    )
+    request_timeout_s: float = Field(
+        30.0, gt=0, description="a request still running after this many seconds is answered 503"
+    )
+    retention_years: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="`assetlink purge`: years a closed referral's personal data is kept",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated origins allowed by CORS (none: off)"
     )

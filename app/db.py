@@ -246,6 +246,30 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# SQLSTATEs (PostgreSQL) of a database that cannot serve now but may shortly: a connection
+# failure (class 08), the server shutting down or starting up, a connection terminated by an
+# administrator, too many connections, the database dropped or not (yet) made again.
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57P04", "53300", "3D000"})
+
+
+def unavailable(error: BaseException) -> bool:
+    """The database cannot be reached or cannot serve now (answered 503, "retry shortly").
+
+    asyncpg's errors for a server shutting down or starting up reach SQLAlchemy as a plain
+    ``DBAPIError`` (not ``OperationalError``): they are recognised by their SQLSTATE.
+    """
+    if isinstance(error, exc_module.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        state = getattr(error.orig, "sqlstate", None) or ""
+        if state.startswith("08") or state in UNAVAILABLE_SQLSTATES:
+            return True
+    return isinstance(
+        error,
+        exc_module.OperationalError | exc_module.InterfaceError | exc_module.TimeoutError | OSError,
+    )
+
+
 def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
 

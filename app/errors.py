@@ -14,7 +14,8 @@ Raise an ``AppError`` subclass anywhere; one set of handlers renders it as a FHI
     ├── PayloadTooLarge        413
     ├── UnsupportedMediaType   415
     ├── Unprocessable          422  well-formed but invalid content
-    └── ServiceUnavailable     503  the database is unreachable
+    ├── TooManyRequests        429  the client's rate limit is spent (Retry-After)
+    └── ServiceUnavailable     503  the database is unreachable, or the request took too long
 
 Each issue carries a FHIR issue type (``code``), a message and optionally the ``expression``
 (FHIRPath or field path) of the element at fault.
@@ -95,6 +96,10 @@ class Unprocessable(AppError):
     status, code, title = 422, "invalid", "Unprocessable content"
 
 
+class TooManyRequests(AppError):
+    status, code, title = 429, "throttled", "Too many requests"
+
+
 class ServiceUnavailable(AppError):
     status, code, title = 503, "transient", "Service unavailable"
 
@@ -131,6 +136,7 @@ ERRORS_BY_STATUS: dict[int, type[AppError]] = {
         PayloadTooLarge,
         UnsupportedMediaType,
         Unprocessable,
+        TooManyRequests,
         ServiceUnavailable,
     )
 }

@@ -23,7 +23,7 @@ from app.auth import router as auth_router
 from app.auth.tokens import TokenVerifier
 from app.bookings import router as bookings_router
 from app.caseload import router as caseload_router
-from app.config import Settings, get_settings
+from app.config import Environment, Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.directory import fhir_router as directory_fhir_router
 from app.directory import router as directory_router
@@ -35,6 +35,7 @@ from app.matching.snapshot import Snapshots
 from app.notifications import admin_router as notifications_admin_router
 from app.notifications import router as notifications_router
 from app.ops import contract, error_handlers, health
+from app.ops.abuse import RateLimiter
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
 from app.outcomes import router as outcomes_router
@@ -178,7 +179,22 @@ def _add_routes(app: FastAPI) -> None:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    limiter = (
+        RateLimiter(
+            rate=settings.rate_limit_per_s,
+            burst=settings.rate_limit_burst,
+            verifier=app.state.verifier,
+        )
+        if settings.rate_limit_per_s > 0
+        else None
+    )
+    app.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        timeout_s=settings.request_timeout_s,
+        limiter=limiter,
+        hsts=settings.environment is Environment.PRODUCTION,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -11,6 +11,7 @@ from app.directory.models import (
     ActivityLanguage,
     ActivityNeed,
     CostOption,
+    DatabaseEpoch,
     Location,
     Organisation,
     Schedule,
@@ -33,6 +34,7 @@ from app.reporting.models import (
     ReportChange,
     ReportDirty,
     ReportNeed,
+    ReportPurged,
     ReportReferral,
 )
 from app.routing.models import RoutingRule
@@ -49,6 +51,7 @@ __all__ = [
     "Booking",
     "Consent",
     "CostOption",
+    "DatabaseEpoch",
     "Delivery",
     "Location",
     "LsoaDeprivation",
@@ -68,6 +71,7 @@ __all__ = [
     "ReportChange",
     "ReportDirty",
     "ReportNeed",
+    "ReportPurged",
     "ReportReferral",
     "ResourceVersion",
     "RoutingRule",

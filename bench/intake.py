@@ -110,6 +110,7 @@ def server_env(database_url: str | None) -> dict[str, str]:
         ASSETLINK_JWT_SECRET=JWT_SECRET,
         ASSETLINK_DEFAULT_PERFORMER_ODS=PERFORMER_ODS,
         ASSETLINK_LOG_LEVEL="WARNING",
+        ASSETLINK_RATE_LIMIT_PER_S="0",  # the bench is one client at full speed
     )
     if database_url is not None:
         env["ASSETLINK_DATABASE_URL"] = database_url

@@ -114,6 +114,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "jwt_secret": TEST_SECRET,
         "default_performer_ods": "Y02718",
+        "rate_limit_per_s": 0,  # tests make requests far faster than any client should
         **overrides,
     }
     return Settings(**values)

@@ -72,6 +72,7 @@ def _environment(url: str) -> dict[str, str]:
         "ASSETLINK_JWT_SECRET": TEST_SECRET,
         "ASSETLINK_DEFAULT_PERFORMER_ODS": "Y02718",
         "ASSETLINK_LOG_LEVEL": "WARNING",
+        "ASSETLINK_RATE_LIMIT_PER_S": "0",
     }
 
 

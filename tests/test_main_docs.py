@@ -81,6 +81,12 @@ class Page:
         self.requested: list[str] = []
         self.call("Network.enable")
         self.call("Page.enable")
+        # Every Content-Security-Policy violation the page meets (app/ops/abuse.py), kept.
+        self.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            source="window.cspViolations = []; document.addEventListener("
+            "'securitypolicyviolation', e => window.cspViolations.push(e.violatedDirective))",
+        )
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         call_id = next(self.ids)
@@ -172,6 +178,7 @@ def test_swagger_ui_renders_the_api_from_the_service_alone(server: str, page: Pa
     assert f"{server}/openapi.json" in page.requested
     assert f"{server}/static/docs/swagger-ui-bundle.js" in page.requested
     assert _foreign(page.requested, server) == []
+    assert page.evaluate("window.cspViolations") == []
 
 
 def test_redoc_is_off(server: str) -> None:

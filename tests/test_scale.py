@@ -62,6 +62,7 @@ class Cluster:
             "ASSETLINK_JWT_SECRET": TEST_SECRET,
             "ASSETLINK_DEFAULT_PERFORMER_ODS": "Y02718",
             "ASSETLINK_WORKER_POLL_S": "0.05",
+            "ASSETLINK_RATE_LIMIT_PER_S": "0",
         }
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:

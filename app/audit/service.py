@@ -54,7 +54,7 @@ class Access:
     @property
     def action(self) -> str:
         """FHIR AuditEvent.action (C R U D E) for the operation."""
-        return {"create": "C", "update": "U", "patch": "U", "delete": "D"}.get(
+        return {"create": "C", "update": "U", "patch": "U", "delete": "D", "purge": "D"}.get(
             self.operation, "E" if self.operation.startswith("$") else "R"
         )
 

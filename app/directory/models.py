@@ -232,3 +232,16 @@ class ActivityChange(Base):
 
 
 ACTIVITY_CHANGES_KEPT = 100_000
+
+
+class DatabaseEpoch(Base):
+    """One row: a random id given to the database when its schema is made (migration 0015).
+
+    A database dropped and made again under the same URL has another, so a process's matching
+    snapshot, which reads it with the change log at every request, knows that the log it
+    follows is not the one it read before and loads everything again (the new log's numbers
+    start afresh and may look like the old one's continuation)."""
+
+    __tablename__ = "database_epoch"
+
+    epoch: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from app.directory.models import (
     ActivityLanguage,
     ActivityNeed,
     CostOption,
+    DatabaseEpoch,
     Location,
     Schedule,
     ServiceArea,
@@ -58,6 +60,7 @@ class Changes:
     oldest: int | None  # the smallest seq still kept (the log is a bounded ring)
     newest: int | None
     horizon: Horizon | None  # PostgreSQL: the next call's ``horizon`` (see `changes`)
+    epoch: uuid.UUID | None  # the database's (``database_epoch``): another one, another log
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ async def changes(session: AsyncSession, after: int, horizon: Horizon | None) ->
     bounds = (
         select(func.min(c.seq)).scalar_subquery(),
         select(func.max(c.seq)).scalar_subquery(),
+        select(DatabaseEpoch.epoch).limit(1).scalar_subquery(),
     )
     if session.get_bind().dialect.name == "postgresql":
         row = (
@@ -122,14 +126,15 @@ async def changes(session: AsyncSession, after: int, horizon: Horizon | None) ->
             list(zip(row[0] or (), row[1] or (), strict=True)),
             row[2],
             row[3],
-            Horizon.parse(row[4]),
+            Horizon.parse(row[5]),
+            row[4],
         )
     rows = [
         (r[0], r[1])
         for r in await session.execute(select(c.seq, c.activity_id).where(c.seq > after))
     ]
-    oldest, newest = (await session.execute(select(*bounds))).one()
-    return Changes(rows, oldest, newest, None)
+    oldest, newest, epoch = (await session.execute(select(*bounds))).one()
+    return Changes(rows, oldest, newest, None, epoch)
 
 
 async def activities(session: AsyncSession, ids: Sequence[str] | None) -> list[engine.Activity]:

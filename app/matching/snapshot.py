@@ -11,7 +11,10 @@ engine at 100 000 (docs/performance.md, "Matching"). So each process keeps every
   rows it has not applied (`repository.changes`: one indexed read, exact on both databases,
   including transactions that commit out of ``seq`` order on PostgreSQL) and reloads only the
   activities they name, so a committed change is in the next request of every process. The log
-  is a bounded ring; a process further behind than the ring reloads everything.
+  is a bounded ring; a process further behind than the ring reloads everything, and so does one
+  that finds another log under the same URL: the database made again (its ``database_epoch``
+  differs, read in the same statement) or restored from a backup (the log ends before what was
+  applied).
 - **Places.** A reloaded activity whose only difference is its places (a booking) keeps its
   place in the indexes below and its new places go in `Directory.capacity`, which the service
   hands to the engine; any other difference rebuilds the indexes at the next request.
@@ -36,6 +39,7 @@ import datetime as dt
 import gc
 import itertools
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -363,6 +367,7 @@ class Directory:
         self.activities: dict[str, engine.Activity] = {}
         self._loaded = False
         self._after = 0  # the largest seq applied
+        self._epoch: uuid.UUID | None = None  # the database's, when everything was loaded
         self._horizon: repository.Horizon | None = None  # PostgreSQL: see repository.changes
         self._seen: frozenset[int] = frozenset()  # the seqs of the last read, applied
         self._lock = asyncio.Lock()
@@ -382,7 +387,7 @@ class Directory:
         async with self._lock:
             changes = await repository.changes(session, self._after, self._horizon)
             behind = changes.oldest is not None and changes.oldest > self._after + 1
-            if not self._loaded or behind:
+            if not self._loaded or behind or self._another_log(changes):
                 await self._load_everything(session, changes)
                 return
             fresh = [(seq, i) for seq, i in changes.rows if seq not in self._seen]
@@ -412,11 +417,17 @@ class Directory:
                 self._capacity.clear()
             gc.freeze()
 
+    def _another_log(self, changes: repository.Changes) -> bool:
+        """The log read is not the one applied so far: the database was made again (another
+        epoch) or restored from a backup (the log ends before what was applied)."""
+        return changes.epoch != self._epoch or (changes.newest or 0) < self._after
+
     async def _load_everything(self, session: AsyncSession, changes: repository.Changes) -> None:
         # The log's position is read before the activities: a change committed in between is
         # applied again at the next request, never missed.
         self.activities = {a.id: a for a in await repository.activities(session, None)}
         self._after = changes.newest or 0
+        self._epoch = changes.epoch
         self._horizon = changes.horizon
         self._seen = frozenset(seq for seq, _ in changes.rows)
         self._loaded = True

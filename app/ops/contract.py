@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.fhir import FHIR_JSON
+from app.ops.abuse import UNLIMITED_PATHS
 from app.ops.error_handlers import PROBLEM_JSON, is_fhir_path
 
 _REF = "#/components/schemas/"
@@ -77,16 +78,20 @@ ERRORS: dict[str, str] = {
     "412": "If-Match does not name the current version",
     "413": "body too large",
     "422": "the body breaks a rule (the answer names the field)",
-    "503": "the database is unavailable; nothing changed (Retry-After)",
+    "429": "the client's rate limit is spent (Retry-After)",
+    "503": "the database is unavailable, or the request took too long; nothing changed "
+    "(Retry-After)",
 }
 
 
 def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     """The errors an operation can answer, from what it takes: every route refuses a malformed
     parameter; a token can be refused; a path names a record; a body can be refused."""
-    statuses = ["400"]
+    statuses = ["400", "503"]  # 503: any request may run past the timeout
+    if path not in UNLIMITED_PATHS:
+        statuses.append("429")
     if operation.get("security"):
-        statuses += ["401", "403", "503"]
+        statuses += ["401", "403"]
     if "{" in path:
         statuses.append("404")
     if method in ("post", "put", "patch", "delete") and operation.get("security"):

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import unavailable
 from app.errors import (
     ERRORS_BY_STATUS,
     TIME_ZONE_REQUIRED,
@@ -110,12 +111,10 @@ def database_error(exc: Exception) -> AppError | None:
         return Conflict("The change conflicts with data stored meanwhile; retry the request")
     if isinstance(exc, sa_exc.DataError):
         return Unprocessable("A value cannot be stored (too long or out of range)")
-    if isinstance(exc, sa_exc.DBAPIError) and not isinstance(
-        exc, sa_exc.OperationalError | sa_exc.InterfaceError
-    ):
+    if isinstance(exc, sa_exc.DBAPIError) and not unavailable(exc):
         return None
     return ServiceUnavailable(
-        "The database is unavailable; the request changed nothing. Retry shortly.",
+        "The database is unavailable; retry shortly.",
         headers={"Retry-After": "5"},
     )
 

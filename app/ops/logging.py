@@ -46,6 +46,9 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # httpx logs each request's URL at INFO: the worker logs its own lines, with ids only.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # SQLAlchemy and the drivers log statements (and, at DEBUG, rows) under a root at INFO or
+    # DEBUG: never, whatever the level (tests/ops/test_logging.py).
+    for name in ("httpx", "httpcore", "sqlalchemy", "aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # uvicorn's access log prints the query string; ours (assetlink.access) does not.
     logging.getLogger("uvicorn.access").disabled = True

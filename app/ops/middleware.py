@@ -1,5 +1,11 @@
-"""The request middleware: request id, body limit (413), media type (415), JSON nesting depth
-(400, ``app.ops.input_guard.too_deep``), access log, metrics.
+"""The request middleware: request id, rate limit (429, ``app.ops.abuse``), body limit (413),
+media type (415), JSON nesting depth (400, ``app.ops.input_guard.too_deep``), request timeout
+(503), security headers, access log, metrics.
+
+A request still running after ``ASSETLINK_REQUEST_TIMEOUT_S`` is cancelled and answered 503
+(when its answer has not begun): its transaction is rolled back like any failed one. A referral
+already handed to the intake writer's batch may still be stored; a retry with the same
+identifier finds it (idempotent intake), never a second one.
 
 The access-log line of an error answer names its reason (``"error": "not-found"``): the codes
 ``render`` left in the request's state, never anything from the body.
@@ -9,6 +15,7 @@ A pure ASGI middleware (no ``BaseHTTPMiddleware``) so it adds little to every re
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -18,7 +25,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import AppError, InternalError, PayloadTooLarge, UnsupportedMediaType
+from app.errors import (
+    AppError,
+    InternalError,
+    Issue,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
+from app.ops.abuse import CSP, DOCS_PAGES, RateLimiter, docs_policy, security_headers
 from app.ops.error_handlers import ERROR_CODE, render
 from app.ops.input_guard import too_deep
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -47,10 +62,29 @@ def _accepts(path: str, media_type: str) -> bool:
     return media_type == FORM_TYPE and path.endswith("/_search")  # FHIR search by POST
 
 
+def _timed_out(timeout_s: float) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"The request took longer than {timeout_s:g} s and was stopped; retry shortly",
+        [Issue(f"The request took longer than {timeout_s:g} s and was stopped", code="timeout")],
+        headers={"Retry-After": "5"},
+    )
+
+
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        timeout_s: float = 30.0,
+        limiter: RateLimiter | None = None,
+        hsts: bool = False,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.timeout_s = timeout_s
+        self.limiter = limiter
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,33 +95,78 @@ class RequestMiddleware:
         given = headers.get("x-request-id", "")
         request_id = given if REQUEST_ID.match(given) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
-        status = 500
+        status, started = 500, False
+        extra = [
+            *security_headers(scope["path"], hsts=self.hsts),
+            (b"x-request-id", request_id.encode()),
+        ]
+        send_with_id = (
+            self._with_docs_policy(send, extra)
+            if scope["path"] in DOCS_PAGES
+            else self._with_headers(send, extra)
+        )
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
+        async def send_counted(message: Message) -> None:
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-request-id", request_id.encode()),
-                ]
-            await send(message)
+                status, started = message["status"], True
+            await send_with_id(message)
 
         try:
-            rejection = self._reject(scope, headers)
-            if rejection is None and self._json_body(scope, headers):
-                receive, rejection = await self._check_json(receive)
-            if rejection is not None:
-                await render(Request(scope), rejection)(scope, receive, send_with_id)
-            else:
-                await self.app(scope, self._limited(receive), send_with_id)
+            async with asyncio.timeout(self.timeout_s):
+                await self._handle(scope, receive, send_counted, headers)
+        except TimeoutError:
+            if started:
+                raise  # the answer has begun: the server closes the connection
+            await render(Request(scope), _timed_out(self.timeout_s))(scope, receive, send_counted)
         except Exception:
             # Answered 500 by the outermost handler, after this line is written.
             scope["state"].setdefault(ERROR_CODE, InternalError.code)
             raise
         finally:
             self._record(scope, request_id, status, time.perf_counter() - started)
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
+    ) -> None:
+        rejection = None
+        if self.limiter is not None:
+            client = scope.get("client")
+            rejection = await self.limiter.check(
+                scope["path"], client[0] if client else "", headers.get("authorization")
+            )
+        rejection = rejection or self._reject(scope, headers)
+        if rejection is None and self._json_body(scope, headers):
+            receive, rejection = await self._check_json(receive)
+        if rejection is not None:
+            await render(Request(scope), rejection)(scope, receive, send)
+        else:
+            await self.app(scope, self._limited(receive), send)
+
+    @staticmethod
+    def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        return send_with_headers
+
+    @staticmethod
+    def _with_docs_policy(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+        """A /docs page is held whole (a few kB) to give it the CSP of its own inline scripts."""
+        held: list[Message] = []
+
+        async def send_docs(message: Message) -> None:
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                start, *body = held
+                page = b"".join(m.get("body", b"") for m in body)
+                start["headers"] = [*start.get("headers", []), *extra, (CSP, docs_policy(page))]
+                for held_message in (start, *body):
+                    await send(held_message)
+
+        return send_docs
 
     def _reject(self, scope: Scope, headers: dict[str, str]) -> AppError | None:
         length = headers.get("content-length")

@@ -30,16 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import (
-    DBAPIError,
-    InterfaceError,
-    OperationalError,
-    SQLAlchemyError,
-)
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.context import Context
-from app.db import write_session
+from app.db import unavailable, write_session
 from app.referrals import repository, service
 from app.referrals.intake import ReferralDraft
 from app.referrals.plan import Intake
@@ -117,7 +111,7 @@ class IntakeWriter:
             deferred = await self._write_deferring(batch)
             for index, submission in enumerate(deferred):
                 error = await self._write_one(submission)
-                if error is not None and _unavailable(error):
+                if error is not None and unavailable(error):
                     for waiting in deferred[index + 1 :]:  # each would wait for it in turn
                         waiting.fail(error)
                     break
@@ -136,11 +130,13 @@ class IntakeWriter:
         for attempt in range(2):
             try:
                 return await self._write_batch(pending)
-            except (SQLAlchemyError, repository.PatientMoved) as error:
+            except Exception as error:
+                if not isinstance(error, SQLAlchemyError | repository.PatientMoved | OSError):
+                    raise  # a bug
                 pending = [s for s in pending if not s.future.done()]
                 if attempt == 0 and getattr(error, "connection_invalidated", False):
                     continue  # a connection lost (database restarted): once more on a new one
-                if _unavailable(error):
+                if unavailable(error):
                     for submission in pending:
                         submission.fail(error)
                     return []
@@ -201,10 +197,3 @@ class IntakeWriter:
         for submission, intake in stored:
             submission.answer(intake)
         return sorted(deferred, key=batch.index)
-
-
-def _unavailable(error: BaseException) -> bool:
-    """The database cannot be reached (answered 503): retrying item by item would only wait."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, OperationalError | InterfaceError | PoolTimeout | OSError)

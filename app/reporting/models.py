@@ -135,6 +135,18 @@ class ReportChange(_Dimensions, Base):
     follow_up: Mapped[float] = mapped_column(Float)
 
 
+class ReportPurged(Base):
+    """Referrals whose personal data ``assetlink purge`` removed (``app/retention.py``): their
+    summary rows are all that is left of them, so a refresh never recomputes them (their
+    sources are gone) and they keep counting in every report."""
+
+    __tablename__ = "report_purged"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    closed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    purged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class ReportDirty(Base):
     """The queue of referrals whose summary rows are out of date. Filled by triggers only
     (append-only, duplicates allowed: a writer never waits for or merges with another)."""

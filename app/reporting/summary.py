@@ -295,6 +295,9 @@ async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
     return bool(found)
 
 
+PURGED = "SELECT referral_id FROM report_purged"
+"""Never recomputed: their sources are gone, their summary rows are what is kept (a purge)."""
+
 REBUILD_FROM = 10_000  # claimed referrals from which a refresh may rebuild the partials
 
 
@@ -346,6 +349,8 @@ async def _refresh_postgres(session: AsyncSession, d: Dialect, everything: bool)
         )
     )
     count = int(claimed.rowcount or 0)  # type: ignore[attr-defined]
+    kept = await session.execute(text(f"DELETE FROM report_claim WHERE referral_id IN ({PURGED})"))
+    count -= int(kept.rowcount or 0)  # type: ignore[attr-defined]
     if count:
         await session.execute(text("ANALYZE report_claim"))
         await _recompute(session, d, "SELECT referral_id FROM report_claim", count, everything)
@@ -356,6 +361,7 @@ async def _refresh_sqlite(session: AsyncSession, d: Dialect, everything: bool) -
     scope = "SELECT referral_id FROM report_dirty"
     if everything:
         scope += " UNION SELECT id FROM referral UNION SELECT referral_id FROM report_referral"
+    scope = f"SELECT referral_id FROM ({scope}) AS q WHERE referral_id NOT IN ({PURGED})"
     count = int(await session.scalar(text(f"SELECT COUNT(*) FROM ({scope})")) or 0)
     if count:
         await _recompute(session, d, scope, count, everything)

@@ -247,6 +247,32 @@ async def test_concurrent_bookings_for_the_last_places(
     assert await available(client, activity["id"], lw) == 0
 
 
+async def test_retries_of_one_booking_take_one_place(
+    committed_client: httpx.AsyncClient, auth: TokenFactory, lw: dict[str, str]
+) -> None:
+    """The same booking sent five times at once (a client retrying after timeouts), then once
+    more: one 201, the others 409 (already booked); one place taken."""
+    client = committed_client
+    activity = (
+        await client.post(
+            "/api/v1/directory/services",
+            json=activity_body(capacity={"maximum": 5, "available": 5}),
+            headers=auth(Role.ADMIN, "X26"),
+        )
+    ).json()
+    referral = await new_referral(client, auth)
+    path = f"/api/v1/referrals/{referral['id']}/bookings"
+    body = {"activity_id": activity["id"]}
+    responses = await asyncio.gather(*(client.post(path, json=body, headers=lw) for _ in range(5)))
+    responses.append(await client.post(path, json=body, headers=lw))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] + [409] * 5, [r.text for r in responses]
+    assert await available(client, activity["id"], lw) == 4
+    listed = (await client.get(f"{path}", headers=lw)).json()
+    assert [b["status"] for b in listed["items"]] == ["booked"]
+    assert all("already has a place" in r.text for r in responses if r.status_code == 409)
+
+
 async def test_page_beyond_any_result_is_400(client: httpx.AsyncClient, lw: dict[str, str]) -> None:
     assert (
         await client.get("/api/v1/bookings?page=99999999999999999999", headers=lw)
