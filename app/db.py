@@ -175,14 +175,30 @@ class _FairQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            # on a timeout, a connection handed over meanwhile is still returned (wait_for)
-            entry: ConnectionPoolEntry = await_(asyncio.wait_for(waiter, timeout))
+            entry: ConnectionPoolEntry = await_(_handed(waiter, timeout))
             return entry
         except TimeoutError as exc:
+            self._pass_on(waiter)
             raise Empty() from exc
+        except BaseException:  # cancelled: a request's timeout, its client gone
+            self._pass_on(waiter)
+            raise
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+    def _pass_on(self, waiter: asyncio.Future[ConnectionPoolEntry]) -> None:
+        """A connection handed to a checkout that stopped waiting goes to the next one (else
+        the pool would be one connection short for good)."""
+        if waiter.done() and not waiter.cancelled():
+            self.put_nowait(waiter.result())
+
+
+async def _handed(
+    waiter: asyncio.Future[ConnectionPoolEntry], within_s: float | None
+) -> ConnectionPoolEntry:
+    async with asyncio.timeout(within_s):
+        return await waiter
 
 
 class FairQueuePool(AsyncAdaptedQueuePool):

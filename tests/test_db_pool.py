@@ -8,13 +8,15 @@ at concurrency 32, docs/performance.md "Mixed load and soak")."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from app.config import Settings
-from app.db import FairQueuePool, create_engine
+from app.db import FairQueuePool, _FairQueue, create_engine
 
 
 async def _connect(engine: AsyncEngine) -> AsyncConnection:
@@ -61,3 +63,20 @@ async def test_a_returned_connection_goes_to_the_longest_waiter(database_url: st
         await engine.dispose()
 
     assert order == [*(f"waiter {n}" for n in range(4)), "returned and asked again"]
+
+
+async def test_a_checkout_cancelled_as_it_is_handed_a_connection_gives_it_back() -> None:
+    """A request cancelled (its timeout, its client gone) after a returned connection was
+    handed to it, before it ran again, must pass the connection on: else the pool is one
+    connection short for good."""
+    queue = _FairQueue(maxsize=1)
+    waiting = asyncio.create_task(greenlet_spawn(queue.get, True, 5))
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert not waiting.done()
+    connection: Any = object()
+    queue.put_nowait(connection)  # handed to the waiting checkout, which has not run since
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert queue.get(block=False) is connection
