@@ -187,20 +187,34 @@ def _leased(job: Job) -> Any:
     )
 
 
-async def delivered(session: AsyncSession, job: Job, now: dt.datetime, http_status: int) -> bool:
+async def _attempted(
+    session: AsyncSession,
+    job: Job,
+    now: dt.datetime,
+    http_status: int | None,
+    error: str | None,
+    **outcome: Any,
+) -> bool:
+    """Store one attempt on the delivery while the lease is still the worker's; False when it
+    is not (another worker has the row now)."""
     result = await session.execute(
         update(Delivery)
         .where(_leased(job))
         .values(
-            status=DELIVERED,
             attempts=job.attempts + 1,
             last_attempt_at=now,
             last_status=http_status,
-            last_error=None,
-            delivered_at=now,
+            last_error=error,
+            **outcome,
         )
     )
     return _one(result)
+
+
+async def delivered(session: AsyncSession, job: Job, now: dt.datetime, http_status: int) -> bool:
+    return await _attempted(
+        session, job, now, http_status, None, status=DELIVERED, delivered_at=now
+    )
 
 
 async def retry_later(
@@ -211,36 +225,14 @@ async def retry_later(
     http_status: int | None,
     error: str,
 ) -> bool:
-    result = await session.execute(
-        update(Delivery)
-        .where(_leased(job))
-        .values(
-            attempts=job.attempts + 1,
-            last_attempt_at=now,
-            last_status=http_status,
-            last_error=error,
-            next_attempt_at=due,
-        )
-    )
-    return _one(result)
+    return await _attempted(session, job, now, http_status, error, next_attempt_at=due)
 
 
 async def give_up(
     session: AsyncSession, job: Job, now: dt.datetime, http_status: int | None, error: str
 ) -> bool:
     """The retry budget is spent: the delivery fails and its subscription goes to ``error``."""
-    result = await session.execute(
-        update(Delivery)
-        .where(_leased(job))
-        .values(
-            status=FAILED,
-            attempts=job.attempts + 1,
-            last_attempt_at=now,
-            last_status=http_status,
-            last_error=error,
-        )
-    )
-    if not _one(result):
+    if not await _attempted(session, job, now, http_status, error, status=FAILED):
         return False
     await _set_subscription(
         session,
