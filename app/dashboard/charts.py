@@ -205,11 +205,13 @@ class _Scale:
         return self.x0 + (value - self.low) / (self.high - self.low) * self.width
 
 
-def _bar_scale(figures: Sequence[float], texts: Sequence[str]) -> _Scale:
-    """Bars from zero; the largest spans the plot, whose right leaves room for the figures."""
+def _bar_scale(figures: Sequence[float], unit: str) -> _Scale:
+    """Bars from zero; the largest spans the plot, whose right leaves room for the figures (and
+    for the word "suppressed" when zero is not at the left)."""
     low, high = min(0.0, *figures), max(0.0, *figures)
-    room = PAD + max((CHAR * len(t) for t in texts), default=0)
-    room = max(room, PAD + PLACEHOLDER + CHAR * len("suppressed"))
+    room = PAD + max((CHAR * len(fmt(f, unit)) for f in figures), default=0)
+    if low < 0:
+        room = max(room, PAD + PLACEHOLDER + CHAR * len("suppressed"))
     width = max(WIDTH - 2 * PAD - room, WIDTH / 2)
     return _Scale(low, high if high > low else low + 1, PAD, width)
 
@@ -262,22 +264,30 @@ def _split(
     return shown, hidden, absent
 
 
-def _said(shown: Published, hidden: Sequence[str], absent: Sequence[str], unit: str) -> str:
-    """In words: the highest and lowest figures, then what is suppressed or absent."""
+def _said(
+    shown: Published, hidden: Sequence[str], absent: Sequence[str], unit: str, of: str = ""
+) -> str:
+    """In words: the highest and lowest figures (``of`` says of what), then what is suppressed
+    or absent."""
     if not shown:
         said = "no figure is published"
     elif len(shown) == 1:
         said = f"{shown[0][0]} {fmt(shown[0][1], unit)}"
     else:
-        (top, high), (bottom, low) = max(shown, key=_figure), min(shown, key=_figure)
-        said = f"highest {top} ({fmt(high, unit)}), lowest {bottom} ({fmt(low, unit)})"
+        high, low = max(f for _, f in shown), min(f for _, f in shown)
+        said = (
+            f"all {fmt(high, unit)}"
+            if high == low
+            else f"highest{of} {_at(shown, high)} ({fmt(high, unit)}), "
+            f"lowest{of} {_at(shown, low)} ({fmt(low, unit)})"
+        )
     said += f"; suppressed: {', '.join(hidden)}" if hidden else ""
     said += f"; no figure: {', '.join(absent)}" if absent else ""
     return said + "."
 
 
-def _figure(pair: tuple[str, float]) -> float:
-    return pair[1]
+def _at(shown: Published, figure: float) -> str:
+    return ", ".join(label for label, f in shown if f == figure)
 
 
 def _join(*parts: str) -> str:
@@ -296,7 +306,7 @@ def bars(
     split = _split(
         [v.label for v in values], [v.value for v in values], [v.suppressed for v in values]
     )
-    scale = _bar_scale([f for _, f in split[0]], [fmt(f, unit) for _, f in split[0]])
+    scale = _bar_scale([f for _, f in split[0]], unit)
     body, y = [_defs(prefix)], float(PAD + FONT)
     for v in values:
         label, height = _wrapped(PAD, y, v.label)
@@ -352,7 +362,7 @@ def grouped_bars(
     _same_length(categories, series)
     splits = [_split(categories, s.values, s.suppressed) for s in series]
     figures = [f for shown, _, _ in splits for _, f in shown]
-    scale = _bar_scale(figures, [fmt(f, unit) for f in figures])
+    scale = _bar_scale(figures, unit)
 
     def swatch(i: int, x: float, y: float) -> str:
         return (
@@ -377,3 +387,212 @@ def grouped_bars(
         f"{s.name}: {_said(*split, unit)}" for s, split in zip(series, splits, strict=True)
     )
     return _svg(prefix, "grouped-bars", title, _join(description, said), y - FONT, "".join(body))
+
+
+def _marker(shape: int, x: float, y: float, colour: str, cls: str) -> str:
+    """A series' point: circle, square, triangle or diamond."""
+    paint = f'class="{cls}" fill="{colour}" stroke="#FFFFFF"'
+    if shape == 0:
+        return f'<circle {paint} cx="{_n(x)}" cy="{_n(y)}" r="4.5"/>'
+    if shape == 1:
+        return f'<rect {paint} x="{_n(x - 4)}" y="{_n(y - 4)}" width="8" height="8"/>'
+    if shape == 2:
+        d = f"M{_n(x)},{_n(y - 5.5)}L{_n(x + 5)},{_n(y + 4)}L{_n(x - 5)},{_n(y + 4)}Z"
+    else:
+        d = f"M{_n(x)},{_n(y - 6)}L{_n(x + 6)},{_n(y)}L{_n(x)},{_n(y + 6)}L{_n(x - 6)},{_n(y)}Z"
+    return f'<path {paint} d="{d}"/>'
+
+
+DASHES = ("", ' stroke-dasharray="7 3"', ' stroke-dasharray="2 3"', ' stroke-dasharray="9 3 2 3"')
+
+
+def _trace(i: int, points: Sequence[tuple[float, float] | None]) -> str:
+    """Series i's line through its points, broken where a point is missing, and its markers."""
+    colour, shape = _style(i)
+    runs: list[list[tuple[float, float]]] = [[]]
+    for point in points:
+        if point is None:
+            runs.append([])
+        else:
+            runs[-1].append(point)
+    out = [
+        f'<polyline class="chart-line" fill="none" stroke="{colour}" '
+        f'stroke-width="2"{DASHES[shape]} points="{" ".join(f"{_n(x)},{_n(y)}" for x, y in run)}"/>'
+        for run in runs
+        if len(run) > 1
+    ]
+    out += [_marker(shape, x, y, colour, "chart-point chart-mark") for x, y in filter(None, points)]
+    return "".join(out)
+
+
+def _y_axis(axis: Sequence[float], ys: _Scale, left: float, unit: str) -> str:
+    out = []
+    for tick in axis:
+        y = ys.x(tick)
+        out.append(_line(left, y, WIDTH - PAD, y, "chart-grid", PALETTE.grid))
+        out.append(_text(left - 6, y + 4, fmt(tick, unit), "chart-tick", "end", PALETTE.muted))
+    bottom = ys.x(axis[0])
+    out.append(_line(left, bottom, WIDTH - PAD, bottom, "chart-axis", PALETTE.rule))
+    return "".join(out)
+
+
+def _trend(shown: Published, unit: str) -> str:
+    if len(shown) < 2:
+        return ""
+    (first, start), (last, end) = shown[0], shown[-1]
+    return f"from {fmt(start, unit)} in {first} to {fmt(end, unit)} in {last}; "
+
+
+def lines(
+    prefix: str,
+    title: str,
+    x_labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    description: str,
+    unit: str = "",
+) -> str:
+    """A trend (by month): one line per series over ``x_labels``, with a marker of the series'
+    own shape at each published figure and a gap where a figure is suppressed or absent (named
+    in a note under the plot). The y axis has round ticks from zero (or below, for negative
+    figures) to at least the highest figure. The ``<desc>`` names each series' first and last,
+    highest and lowest figures."""
+    if empty := _start(prefix, "lines", title, description, not x_labels or not series):
+        return empty
+    _same_length(x_labels, series)
+    splits = [_split(x_labels, s.values, s.suppressed) for s in series]
+    figures = [f for shown, _, _ in splits for _, f in shown]
+    axis = ticks(min(0.0, *figures), max(0.0, *figures))
+
+    def swatch(i: int, x: float, y: float) -> str:
+        colour, shape = _style(i)
+        return _line(x, y + 7, x + 18, y + 7, "chart-legend-swatch", colour, DASHES[shape]) + (
+            _marker(shape, x + 9, y + 7, colour, "chart-legend-swatch")
+        )
+
+    legend, top = _legend([s.name for s in series], swatch)
+    left = PAD + 6 + CHAR * max(len(fmt(t, unit)) for t in axis)
+    inset = min(CHAR * max(len(x) for x in x_labels) / 2, (WIDTH - PAD - left) / 4) + 4
+    ys = _Scale(axis[0], axis[-1], top + 160, -150)
+    last = len(x_labels) - 1
+    xs = _Scale(0 if last else -1, last or 1, left + inset, WIDTH - PAD - left - 2 * inset)
+    body = [legend, _y_axis(axis, ys, left, unit)]
+    room = max(1, int((WIDTH - PAD - left) // (CHAR * max(len(x) for x in x_labels) + 10)))
+    step = -(-len(x_labels) // room)
+    bottom = ys.x(axis[0])
+    for k in range(0, len(x_labels), step):
+        body.append(_text(xs.x(k), bottom + 18, x_labels[k], "chart-tick", "middle", PALETTE.muted))
+    for i, s in enumerate(series):
+        points = [
+            None if secret or figure is None else (xs.x(k), ys.x(figure))
+            for k, (figure, secret) in enumerate(zip(s.values, s.suppressed, strict=True))
+        ]
+        body.append(_trace(i, points))
+    y = bottom + 18 + LINE
+    for s, (_, hidden, absent) in zip(series, splits, strict=True):
+        said = "; ".join(
+            f"{what} in {', '.join(labels)}"
+            for what, labels in (("suppressed", hidden), ("no figure", absent))
+            if labels
+        )
+        if said:
+            note, height = _wrapped(PAD, y, f"{s.name}: {said}.", "chart-note")
+            body.append(note)
+            y += height
+    said = " ".join(
+        f"{s.name}: {_trend(split[0], unit)}{_said(*split, unit)}"
+        for s, split in zip(series, splits, strict=True)
+    )
+    return _svg(prefix, "lines", title, _join(description, said), y - FONT + PAD, "".join(body))
+
+
+def _estimate(p: Interval, unit: str) -> str:
+    """The figures as printed: "mean (lower to upper)"."""
+    mean = DASH if p.mean is None else fmt(p.mean, unit)
+    if p.lower is None or p.upper is None:
+        return mean
+    return f"{mean} ({fmt(p.lower, unit)} to {fmt(p.upper, unit)})"
+
+
+def _x_axis(axis: Sequence[float], xs: _Scale, y: float, unit: str) -> str:
+    out = [_line(xs.x(axis[0]), y, xs.x(axis[-1]), y, "chart-axis", PALETTE.rule)]
+    for tick in axis:
+        x = xs.x(tick)
+        out.append(_line(x, y, x, y + 5, "chart-axis", PALETTE.rule))
+        out.append(_text(x, y + 18, fmt(tick, unit), "chart-tick", "middle", PALETTE.muted))
+    return "".join(out)
+
+
+def _sides(points: Sequence[Interval]) -> str:
+    """Which intervals lie wholly above zero, wholly below it, or include it."""
+    sides: dict[str, list[str]] = {"above zero": [], "below zero": [], "including zero": []}
+    for p in points:
+        if p.lower is not None and p.upper is not None:
+            low, high = sorted((p.lower, p.upper))
+            side = "above zero" if low > 0 else "below zero" if high < 0 else "including zero"
+            sides[side].append(p.label)
+    return " ".join(f"Interval {k}: {', '.join(v)}." for k, v in sides.items() if v)
+
+
+def intervals(
+    prefix: str,
+    title: str,
+    points: Sequence[Interval],
+    *,
+    description: str,
+    zero_line: bool = True,
+    unit: str = "",
+) -> str:
+    """Estimates with their 95% confidence intervals, one row per label (its own line): a dot at
+    the mean, a whisker from the lower to the upper bound, and the figures printed at the right.
+    A vertical line marks zero (``zero_line``); the axis below has round ticks. The ``<desc>``
+    names the highest and lowest means and which intervals lie above zero, below it or across."""
+    if empty := _start(prefix, "intervals", title, description, not points):
+        return empty
+    published = [p for p in points if not p.suppressed]
+    span = [
+        c for p in published for f in (p.mean, p.lower, p.upper) if (c := _checked(f)) is not None
+    ]
+    span += [0.0] if zero_line else []
+    axis = ticks(min(span, default=0.0), max(span, default=0.0))
+    texts = [_estimate(p, unit) for p in published]
+    room = PAD + max((CHAR * len(t) for t in texts), default=0)
+    xs = _Scale(axis[0], axis[-1], PAD + 4, max(WIDTH - 2 * PAD - 8 - room, WIDTH / 2))
+    body, y = [_defs(prefix)], float(PAD + FONT)
+    for p in points:
+        label, height = _wrapped(PAD, y, p.label)
+        middle = y + height - FONT + 13
+        body.append(label + _interval(prefix, p, xs, middle, unit, zero_line))
+        y += height + 30
+    body.append(_x_axis(axis, xs, y - FONT - 4, unit))
+    split = _split(
+        [p.label for p in points], [p.mean for p in points], [p.suppressed for p in points]
+    )
+    said = _said(*split, unit, " mean")
+    desc = _join(description, said[0].upper() + said[1:], _sides(published) if zero_line else "")
+    return _svg(prefix, "intervals", title, desc, y + 20, "".join(body))
+
+
+def _interval(prefix: str, p: Interval, xs: _Scale, y: float, unit: str, zero_line: bool) -> str:
+    """One row: whisker and dot, and the figures; or a hatched placeholder and the word."""
+    right, zero = xs.x0 + xs.width + PAD, xs.x(0)
+    dashed = ' stroke-dasharray="4 3"'
+    out = (
+        [_line(zero, y - 11, zero, y + 11, "chart-zero", PALETTE.text, dashed)] if zero_line else []
+    )
+    if p.suppressed:
+        return "".join(out) + (
+            f'<rect class="chart-suppressed" x="{_n(xs.x0)}" y="{_n(y - 7)}" width="{PLACEHOLDER}" '
+            f'height="14" fill="url(#{prefix}-hatch)" stroke="{PALETTE.rule}"/>'
+            + _text(right, y + 4.5, "suppressed", "chart-value", fill=PALETTE.muted)
+        )
+    if p.lower is not None and p.upper is not None:
+        a, b = xs.x(p.lower), xs.x(p.upper)
+        out.append(_line(a, y, b, y, "chart-whisker", PALETTE.text, ' stroke-width="2"'))
+        out += [
+            _line(x, y - 6, x, y + 6, "chart-whisker", PALETTE.text, ' stroke-width="2"')
+            for x in (a, b)
+        ]
+    if p.mean is not None:
+        out.append(_marker(0, xs.x(p.mean), y, PALETTE.series[0], "chart-point chart-mark"))
+    return "".join(out) + _text(right, y + 4.5, _estimate(p, unit), "chart-value")
