@@ -24,6 +24,7 @@ from app.auth.tokens import TokenVerifier
 from app.bookings import router as bookings_router
 from app.caseload import router as caseload_router
 from app.config import Environment, Settings, get_settings
+from app.dashboard import router as dashboard_router
 from app.db import create_engine, create_sessionmaker
 from app.directory import fhir_router as directory_fhir_router
 from app.directory import router as directory_router
@@ -79,6 +80,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     notifications_router.router,
     reporting_router.router,
     notifications_admin_router.router,
+    dashboard_router.router,
 )
 
 
@@ -176,6 +178,7 @@ def _add_routes(app: FastAPI) -> None:
 
     for router in ROUTERS:
         app.include_router(router)
+    app.mount(dashboard_router.STATIC_URL, dashboard_router.static_files(), name="dashboard-static")
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:

@@ -91,6 +91,14 @@ API_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 DOCS_PAGES = frozenset({"/docs", "/docs/oauth2-redirect"})
+DASHBOARD = "/dashboard"
+DASHBOARD_POLICY = (
+    CSP,
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
+"""The dashboard's pages (app/dashboard): its own script and style sheet, no inline script or
+style, requests to this service only; its forms (the filters) submit to it."""
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -112,7 +120,9 @@ def docs_policy(page: bytes) -> bytes:
 def security_headers(path: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
     """The headers every answer gets (a /docs page's CSP is set by ``docs_policy``)."""
     headers = [h for h in API_HEADERS if not (path in DOCS_PAGES and h[0] == CSP)]
-    if path.startswith("/static/"):  # the console's files: no data, cacheable
+    if path == DASHBOARD or path.startswith(DASHBOARD + "/"):
+        headers = [DASHBOARD_POLICY if h[0] == CSP else h for h in headers]
+    if path.startswith(("/static/", DASHBOARD + "/static/")):  # no data in them: cacheable
         headers = [h for h in headers if h[0] != b"cache-control"]
     if hsts:
         headers.append(HSTS)

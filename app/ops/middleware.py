@@ -46,6 +46,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
 DOCS_ASSETS = "/static/docs"  # the files of /docs (app.main); no data in their paths
+DASHBOARD_ASSETS = "/dashboard/static"  # the dashboard's script and style sheet
 
 
 def _media_type(content_type: str) -> str:
@@ -232,6 +233,8 @@ class RequestMiddleware:
                 template = path
             elif path.startswith(DOCS_ASSETS + "/"):
                 template = DOCS_ASSETS + "/{path}"
+            elif path.startswith(DASHBOARD_ASSETS + "/"):
+                template = DASHBOARD_ASSETS + "/{path}"
             else:
                 template = "(unmatched)"
         method = scope["method"]

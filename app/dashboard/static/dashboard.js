@@ -1,0 +1,157 @@
+// The dashboard's only script (app/dashboard; no inline script: the pages' CSP is script-src
+// 'self'). It keeps the bearer token pasted on the sign-in page in this tab's sessionStorage
+// (never in a URL or cookie), fetches each page's panel of figures with it, and downloads the
+// report API's CSV of a section. Plain ES2020, no build step.
+"use strict";
+
+const KEY = "assetlink.token";
+
+function token() {
+  try {
+    return sessionStorage.getItem(KEY);
+  } catch {
+    return null; // storage disabled: not signed in
+  }
+}
+
+function authorised(headers = {}) {
+  const t = token();
+  return t ? { ...headers, Authorization: `Bearer ${t}` } : headers;
+}
+
+function status(text, link) {
+  const p = document.createElement("p");
+  p.className = "status";
+  p.textContent = text;
+  if (link) {
+    p.append(" ");
+    const a = document.createElement("a");
+    a.href = "/dashboard/sign-in";
+    a.textContent = "Sign in";
+    p.append(a);
+  }
+  return p;
+}
+
+async function loadPanel(panel) {
+  const url = panel.dataset.panel;
+  if (!url) return; // the figures came with the page, or a message did
+  if (!token()) {
+    panel.replaceChildren(status("Sign in to see the figures.", true));
+    return;
+  }
+  let response;
+  try {
+    response = await fetch(url, { headers: authorised(), credentials: "omit" });
+  } catch {
+    panel.replaceChildren(status("The figures could not be loaded: the service did not answer."));
+    return;
+  }
+  if (response.status === 401) {
+    sessionStorage.removeItem(KEY); // expired or not valid: ask for a new one
+    showAccount();
+    panel.replaceChildren(status("Your sign-in was not accepted or has expired.", true));
+  } else if (response.status === 403) {
+    panel.replaceChildren(
+      status("This dashboard is for commissioners: your role cannot read the reports."),
+    );
+  } else if (response.ok || response.status === 400) {
+    // HTML written and escaped by the service (app/dashboard/render.py)
+    panel.innerHTML = await response.text();
+    wireDownloads(panel);
+  } else {
+    panel.replaceChildren(
+      status(`The figures could not be loaded (the service answered ${response.status}).`),
+    );
+  }
+}
+
+async function download(button) {
+  const note = button.parentElement.querySelector(".download-status") || document.createElement("span");
+  note.className = "download-status";
+  note.setAttribute("role", "status");
+  button.after(note);
+  note.textContent = " Downloading…";
+  try {
+    const response = await fetch(button.dataset.csv, {
+      headers: authorised({ Accept: "text/csv" }),
+      credentials: "same-origin",
+    });
+    if (!response.ok) {
+      note.textContent = ` The download failed (the service answered ${response.status}).`;
+      return;
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = button.dataset.filename || "report.csv";
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    note.textContent = " Downloaded.";
+  } catch {
+    note.textContent = " The download failed: the service did not answer.";
+  }
+}
+
+function wireDownloads(root) {
+  for (const button of root.querySelectorAll("button.csv[data-csv]")) {
+    button.addEventListener("click", () => download(button));
+  }
+}
+
+function showAccount() {
+  const signedIn = Boolean(token());
+  const link = document.getElementById("sign-in-link");
+  const out = document.getElementById("sign-out");
+  if (link) link.hidden = signedIn;
+  if (out) out.hidden = !signedIn;
+}
+
+function signOut() {
+  sessionStorage.removeItem(KEY);
+  location.assign("/dashboard/sign-in");
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const input = document.getElementById("token");
+  const said = document.getElementById("sign-in-status");
+  const value = input.value.trim().replace(/^Bearer\s+/i, "");
+  if (!value) {
+    said.textContent = "Paste a token first.";
+    input.focus();
+    return;
+  }
+  said.textContent = "Checking the token…";
+  let response;
+  try {
+    response = await fetch("/api/v1/whoami", {
+      headers: { Authorization: `Bearer ${value}` },
+      credentials: "omit",
+    });
+  } catch {
+    said.textContent = "The service did not answer; try again.";
+    return;
+  }
+  if (!response.ok) {
+    said.textContent = "That token was not accepted: it may have expired or be mistyped.";
+    input.focus();
+    return;
+  }
+  sessionStorage.setItem(KEY, value);
+  input.value = "";
+  location.assign("/dashboard/overview");
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  showAccount();
+  document.getElementById("sign-out")?.addEventListener("click", signOut);
+  document.getElementById("sign-in-form")?.addEventListener("submit", signIn);
+  const panel = document.getElementById("panel");
+  if (panel) {
+    wireDownloads(panel);
+    loadPanel(panel);
+  }
+});
