@@ -290,7 +290,7 @@ def _outcomes(reports: Sequence[Report], by: str | None) -> list[Section]:
 
 
 def _equity_reports(by: str | None) -> list[ReportWanted]:
-    return [("equity", ()), ("referrals", ("imd_decile",))]
+    return [("equity", ("imd_quintile",)), ("referrals", ("imd_decile",))]
 
 
 EQUITY_TABLES = (
