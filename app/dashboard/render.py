@@ -18,6 +18,7 @@ from app.ops.middleware import DASHBOARD_ASSETS as STATIC
 from app.reporting.service import Report
 
 CURRENT = ' aria-current="page"'
+WIDE = 5  # a table of more figures goes below its chart, not beside it
 
 
 def document(title: str, main: str, *, current: str | None = None) -> str:
@@ -121,7 +122,8 @@ def panel(sections: Sequence[Section], report: Report) -> str:
 def _section(section: Section) -> str:
     notes_id = f"{section.slug}-notes"
     exhibits = "\n".join(
-        f'<div class="exhibit"><h3>{e(x.heading)}</h3>'
+        f'<div class="exhibit{" wide" if len(x.table.columns) > WIDE else ""}">'
+        f"<h3>{e(x.heading)}</h3>"
         f'<div class="chart">{x.chart}</div>'
         + _table(x.table, f"{section.slug}-{n}", notes_id)
         + "</div>"
