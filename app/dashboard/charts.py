@@ -90,12 +90,17 @@ def fmt(value: float, unit: str = "") -> str:
 
 def ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round axis ticks (1, 2 or 5 times a power of ten apart) from <= low to >= high."""
-    span = max(high - low, 1e-9) if high > low else max(abs(high), 1.0)
+    size = max(1.0, abs(low), abs(high))
+    span = max(high - low, 1e-9 * size) if high > low else size  # within float precision
     raw = span / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
     digits = max(0, -math.floor(math.log10(step)))
-    first, last = math.floor(low / step), math.ceil((low + span) / step)
+    first, last = math.floor(low / step), math.ceil(max(high, low + span) / step)
+    if round(first * step, digits) > low:  # low / step underflowed to zero
+        first -= 1
+    if round(last * step, digits) < high:
+        last += 1
     return [round(i * step, digits) + 0.0 for i in range(first, last + 1)]
 
 
@@ -208,7 +213,7 @@ class _Scale:
 def _bar_scale(figures: Sequence[float], unit: str) -> _Scale:
     """Bars from zero; the largest spans the plot, whose right leaves room for the figures (and
     for the word "suppressed" when zero is not at the left)."""
-    low, high = min(0.0, *figures), max(0.0, *figures)
+    low, high = min([0.0, *figures]), max([0.0, *figures])
     room = PAD + max((CHAR * len(fmt(f, unit)) for f in figures), default=0)
     if low < 0:
         room = max(room, PAD + PLACEHOLDER + CHAR * len("suppressed"))
@@ -462,7 +467,7 @@ def lines(
     _same_length(x_labels, series)
     splits = [_split(x_labels, s.values, s.suppressed) for s in series]
     figures = [f for shown, _, _ in splits for _, f in shown]
-    axis = ticks(min(0.0, *figures), max(0.0, *figures))
+    axis = ticks(min([0.0, *figures]), max([0.0, *figures]))
 
     def swatch(i: int, x: float, y: float) -> str:
         colour, shape = _style(i)
