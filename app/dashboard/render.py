@@ -102,10 +102,11 @@ def shell(
             else '<p class="status">Loading the figures… (they need JavaScript and a sign-in)</p>'
         )
         source = "" if message else f' data-panel="{e(panel_url)}"'
-        content = f'<div id="panel" class="panel"{source} aria-live="polite">{status}</div>'
+        content = f'<div id="panel" class="panel"{source}>{status}</div>'
     main = f"""<h1>{e(page.title)}</h1>
 <p class="summary">{e(page.summary)}</p>
 {_filters(page, start, end, by)}
+<p id="panel-status" class="visually-hidden" role="status"></p>
 {content}"""
     return document(page.title, main, current=page.slug)
 
@@ -204,7 +205,3 @@ sign out or close the tab; it is never put in an address or a cookie.</p>
 <p class="hint">In development: <code>assetlink token --role commissioner --org 15N</code>.
 In production the dashboard sits behind the organisation’s sign-in and needs no token here.</p>"""
     return document("Sign in", main)
-
-
-def error_page(text: str, *, title: str = "The page cannot be shown") -> str:
-    return document(title, f'<h1>{e(title)}</h1>\n<p class="status">{e(text)}</p>')

@@ -122,8 +122,9 @@ def _add_page(page: Page) -> None:
     ) -> HTMLResponse:
         try:
             found = filters(page, start, to, by)
-        except BadRequest as error:
-            return _html(render.error_page(error.message, title=f"{page.title}: bad filter"), 400)
+        except BadRequest as error:  # the page with the filters as given, to correct them
+            given = {"start": start or "", "end": to or "", "by": by or "", "panel_url": ""}
+            return _html(render.shell(page, **given, message=error.message), 400)
         query = found.query()
         fields = {
             "start": str(found.start or ""),

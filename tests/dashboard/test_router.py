@@ -193,3 +193,12 @@ async def test_pages_have_their_own_policy_and_static_files_are_cacheable(
 async def test_the_dashboard_is_not_in_the_openapi_document(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert not [p for p in paths if p.startswith("/dashboard")]
+
+
+async def test_a_bad_filter_is_shown_back_escaped_in_the_form(client: httpx.AsyncClient) -> None:
+    given = '"><script>alert(1)</script>'
+    response = await client.get("/dashboard/outcomes", params={"from": given, "by": given})
+    assert response.status_code == 400
+    assert "<script>alert" not in response.text
+    assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in response.text
+    assert "data-panel" not in response.text

@@ -19,7 +19,22 @@ function authorised(headers = {}) {
   return t ? { ...headers, Authorization: `Bearer ${t}` } : headers;
 }
 
+function forget() {
+  try {
+    sessionStorage.removeItem(KEY);
+  } catch {
+    // storage disabled: nothing kept
+  }
+}
+
+// Said once to screen readers (the panel itself is not a live region: it is long).
+function announce(text) {
+  const said = document.getElementById("panel-status");
+  if (said) said.textContent = text;
+}
+
 function status(text, link) {
+  announce(text);
   const p = document.createElement("p");
   p.className = "status";
   p.textContent = text;
@@ -48,7 +63,7 @@ async function loadPanel(panel) {
     return;
   }
   if (response.status === 401) {
-    sessionStorage.removeItem(KEY); // expired or not valid: ask for a new one
+    forget(); // expired or not valid: ask for a new one
     showAccount();
     panel.replaceChildren(status("Your sign-in was not accepted or has expired.", true));
   } else if (response.status === 403) {
@@ -59,6 +74,7 @@ async function loadPanel(panel) {
     // HTML written and escaped by the service (app/dashboard/render.py)
     panel.innerHTML = await response.text();
     wireDownloads(panel);
+    announce(response.ok ? "The figures are shown." : "The filters could not be used.");
   } else {
     panel.replaceChildren(
       status(`The figures could not be loaded (the service answered ${response.status}).`),
@@ -110,7 +126,7 @@ function showAccount() {
 }
 
 function signOut() {
-  sessionStorage.removeItem(KEY);
+  forget();
   location.assign("/dashboard/sign-in");
 }
 
@@ -140,7 +156,12 @@ async function signIn(event) {
     input.focus();
     return;
   }
-  sessionStorage.setItem(KEY, value);
+  try {
+    sessionStorage.setItem(KEY, value);
+  } catch {
+    said.textContent = "This browser does not let the page keep the token (session storage is off).";
+    return;
+  }
   input.value = "";
   location.assign("/dashboard/overview");
 }
