@@ -246,7 +246,9 @@ def _outcome_section(report: Report) -> Section:
     section = Section(
         f"by-{dim}", f"Change in wellbeing by {labels.dimension(dim).lower()}", report
     )
-    measures = list(dict.fromkeys((r.instrument or "", r.measure or "") for r in report.rows))
+    found = dict.fromkeys((r.instrument or "", r.measure or "") for r in report.rows)
+    order = list(labels.MEASURES)  # SWEMWBS first: the wellbeing measure the equity view uses
+    measures = sorted(found, key=lambda m: order.index(m) if m in order else len(order))
     for instrument, measure in measures:
         mine = [r for r in report.rows if (r.instrument, r.measure) == (instrument, measure)]
         name = labels.measure(instrument, measure)
@@ -410,10 +412,11 @@ def _directory_reports(by: str | None) -> list[ReportWanted]:
     return [("referrals", ("activity_category",)), ("referrals", ("need",))]
 
 
-def _use(report: Report, slug: str, heading: str) -> Section:
-    section = Section(slug, heading, report)
-    rows = _groups(report)
+def _use(report: Report, slug: str) -> Section:
     (dim,) = report.group_by
+    section = Section(slug, f"By {labels.dimension(dim).lower()}", report)
+    rows = _groups(report)
+    heading = f"Referrals booked and attended, by {labels.dimension(dim).lower()}"
     section.exhibits.append(
         Exhibit(
             heading,
@@ -434,8 +437,8 @@ def _use(report: Report, slug: str, heading: str) -> Section:
 def _directory(reports: Sequence[Report], by: str | None) -> list[Section]:
     categories, needs = reports
     return [
-        _use(categories, "categories", "Booked and attended by activity category"),
-        _use(needs, "needs", "Booked and attended by need"),
+        _use(categories, "categories"),
+        _use(needs, "needs"),
     ]
 
 
