@@ -106,6 +106,19 @@ def test_each_chart_is_an_accessible_responsive_image(make: Callable[[], str]) -
 
 
 @pytest.mark.parametrize("make", SAMPLES.values(), ids=SAMPLES.keys())
+def test_each_chart_reads_without_the_stylesheet(make: Callable[[], str]) -> None:
+    root = parse(make())
+    drawn = [e for e in root.iter() if e.tag.removeprefix(SVG) in {"rect", "circle", "path"}]
+
+    assert root.get("font-family")
+    assert root.get("font-size")
+    assert all(t.get("fill") for t in root.iter(f"{SVG}text"))
+    assert all(e.get("fill") for e in drawn)
+    assert all(e.get("stroke") for e in root.iter() if e.tag in {f"{SVG}line", f"{SVG}polyline"})
+    assert all(e.get("class", "").startswith("chart") for e in [root, *marks(root)])
+
+
+@pytest.mark.parametrize("make", SAMPLES.values(), ids=SAMPLES.keys())
 def test_each_chart_is_deterministic(make: Callable[[], str]) -> None:
     assert make() == make()
 
@@ -213,6 +226,12 @@ def test_grouped_bars_marks_and_suppression() -> None:
 
     assert len(marks(root)) == 4
     assert texts(root) == ["10", "5", "20", DASH, "suppressed", "3"]
+    desc = root.find(f"{SVG}desc")
+    assert desc is not None
+    assert desc.text == (
+        "By category. Booked: highest Physical activity (20), lowest Arts (10); suppressed: "
+        "Money. Attended: highest Arts (5), lowest Money (3); no figure: Physical activity."
+    )
 
 
 def test_lines_one_marker_per_figure_with_gaps_where_suppressed_or_absent() -> None:
@@ -223,6 +242,13 @@ def test_lines_one_marker_per_figure_with_gaps_where_suppressed_or_absent() -> N
     assert runs == [2, 3, 3, 2]
     notes = " ".join(texts(root, "chart-note"))
     assert notes == "Received: suppressed in Mar 2026. Attended: no figure in Apr 2026."
+    desc = root.find(f"{SVG}desc")
+    assert desc is not None
+    assert desc.text == (
+        "By month. Received: from 40 in Jan 2026 to 90 in Jun 2026; highest Jun 2026 (90), "
+        "lowest Jan 2026 (40); suppressed: Mar 2026. Attended: from 10 in Jan 2026 to 35 in "
+        "Jun 2026; highest Jun 2026 (35), lowest Jan 2026 (10); no figure: Apr 2026."
+    )
 
 
 def test_lines_series_differ_in_marker_shape_and_dash() -> None:
