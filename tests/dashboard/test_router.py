@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.auth.principal import Role
+from app.dashboard import router, views
 from app.dashboard.views import PAGES
+from app.errors import BadRequest
 from tests.conftest import TokenFactory
 
 POLICY = (
@@ -202,3 +206,23 @@ async def test_a_bad_filter_is_shown_back_escaped_in_the_form(client: httpx.Asyn
     assert "<script>alert" not in response.text
     assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in response.text
     assert "data-panel" not in response.text
+
+
+@given(
+    start=st.none() | st.text(max_size=12) | st.dates().map(str),
+    end=st.none() | st.text(max_size=12) | st.dates().map(str),
+    by=st.none() | st.text(max_size=12) | st.sampled_from(views.OUTCOME_DIMENSIONS),
+)
+def test_any_filter_is_used_or_refused_with_a_bad_request(
+    start: str | None, end: str | None, by: str | None
+) -> None:
+    for page in PAGES.values():
+        refused: list[str | None] = []
+        try:
+            found = router.filters(page, start, end, by)
+        except BadRequest as error:
+            refused = [issue.expression for issue in error.issues]
+        else:
+            assert found.by is None or found.by in page.by_options
+            assert found.start is None or found.end is None or found.start <= found.end
+        assert set(refused) <= {"from", "to", "by"}
