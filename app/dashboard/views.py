@@ -282,9 +282,37 @@ def _outcome_section(report: Report) -> Section:
                 ),
             )
         )
+        shares = [r.figures["share_reliable_improvement"] for r in mine]
+        if any(f.value is not None or f.suppressed for f in shares):  # it has a threshold
+            section.exhibits.append(_reliable(report, mine, instrument, measure))
     if not measures:
         section.sentences.append("No one has a baseline and a follow-up in this window.")
     return section
+
+
+def _reliable(report: Report, rows: Sequence[Row], instrument: str, measure: str) -> Exhibit:
+    (dim,) = report.group_by
+    name = labels.measure(instrument, measure)
+    by = labels.dimension(dim).lower()
+    return Exhibit(
+        f"{name}: reliably improved",
+        charts.bars(
+            f"chart-{dim}-{instrument}-{measure}-reliable".lower(),
+            f"Reliably improved: {name}",
+            [_value(r, "share_reliable_improvement", [dim]) for r in rows],
+            description=f"The percentage of people whose {name} improved by at least the "
+            f"instrument's reliable-change threshold, by {by}.",
+            unit="%",
+        ),
+        table(
+            f"{name}: reliably improved, by {by}",
+            report,
+            rows,
+            ("people", "share_reliable_improvement"),
+            instrument=instrument,
+            measure=measure,
+        ),
+    )
 
 
 def _outcomes(reports: Sequence[Report], by: str | None) -> list[Section]:

@@ -118,11 +118,14 @@ function wireDownloads(root) {
 }
 
 function showAccount() {
-  const signedIn = Boolean(token());
+  // signed in here, or by a proxy in front (the figures came with the page)
+  const panel = document.getElementById("panel");
+  const inline = Boolean(panel && !panel.dataset.panel && panel.querySelector("section"));
+  const signedIn = Boolean(token()) || inline;
   const link = document.getElementById("sign-in-link");
   const out = document.getElementById("sign-out");
   if (link) link.hidden = signedIn;
-  if (out) out.hidden = !signedIn;
+  if (out) out.hidden = !token();
 }
 
 function signOut() {
