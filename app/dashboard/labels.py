@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.outcomes import instruments
+from app.reporting.service import GAP
 from app.terminology import codesystems
 
 FIGURES: dict[str, str] = {
@@ -72,8 +73,7 @@ MEASURES: dict[tuple[str, str], str] = {
 
 SEX = {"female": "Female", "male": "Male", "other": "Other"}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-ALL = "all"
-GAP = "gap_1_minus_5"
+ALL = "all"  # the reports' label of a margin (a rolled-up dimension)
 
 
 def figure(name: str) -> str:

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 
 from app.dashboard import charts, labels
 from app.reporting.disclosure import DisclosureRules
-from app.reporting.service import Report, Row
+from app.reporting.service import GAP, Report, Row
 
-ALL = "all"
-GAP = "gap_1_minus_5"
+ALL = labels.ALL
 FUNNEL = ("received", "accepted", "booked", "attended", "completed", "declined", "rejected")
 TREND = ("received", "accepted", "booked", "attended", "completed")
 REFERRAL_FIGURES = (*FUNNEL[:5], "declined", "rejected", "median_days_to_first_contact")
