@@ -73,7 +73,9 @@ class Page:
         self.ids = itertools.count(1)
         self.requested: list[str] = []
         self.errors: list[str] = []
+        self.status: int | None = None  # of the document ``open`` loaded last
         self._in_flight: set[str] = set()
+        self._document_status: dict[str, int] = {}
         self._last_request_at = time.monotonic()
         self._loaded = False
         self._storage_script: str | None = None
@@ -103,6 +105,8 @@ class Page:
             self.requested.append(params["request"]["url"])
             self._in_flight.add(params["requestId"])
             self._last_request_at = time.monotonic()
+        elif method == "Network.responseReceived" and params["type"] == "Document":
+            self._document_status[params["requestId"]] = params["response"]["status"]
         elif method in ("Network.loadingFinished", "Network.loadingFailed"):
             self._in_flight.discard(params["requestId"])
         elif method == "Page.loadEventFired":
@@ -152,14 +156,19 @@ class Page:
 
     def open(self, url: str, *, until: str | None = None) -> str:
         """Navigates to ``url``, waits for its load event, for ``until`` in its text when given,
-        and for the network to be idle; returns the page's text. ``requested`` and ``errors``
-        are then this page's."""
+        and for the network to be idle; returns the page's text. ``requested``, ``errors`` and
+        ``status`` (its HTTP status, after redirects) are then this page's."""
         self.requested.clear()
         self.errors.clear()
+        self._document_status.clear()
         self._loaded = False
         answer = self.call("Page.navigate", url=url)
-        if "errorText" in answer:
+        # An HTTP error with an empty body is still a page, with its status.
+        if answer.get("errorText", "net::ERR_HTTP_RESPONSE_CODE_FAILURE") != (
+            "net::ERR_HTTP_RESPONSE_CODE_FAILURE"
+        ):
             raise BrowserError(f"{url}: {answer['errorText']}")
+        loader = answer.get("loaderId", "")
         deadline = time.monotonic() + TIMEOUT_S
         text = ""
         while time.monotonic() < deadline:
@@ -168,6 +177,7 @@ class Page:
                 text = self.evaluate("document.body ? document.body.innerText : ''")
                 if until is None or until in text:
                     self.settle()
+                    self.status = self._document_status.get(loader)
                     return str(self.evaluate("document.body ? document.body.innerText : ''"))
         raise BrowserError(
             f"{url} did not load{f' and show {until!r}' if until else ''} within {TIMEOUT_S} s;"

@@ -91,6 +91,7 @@ def test_a_clean_page_has_no_errors_no_foreign_request_and_no_violation(
     origin: str, page: Page
 ) -> None:
     assert "Nothing wrong here." in page.open(f"{origin}/clean")
+    assert page.status == 200
     assert page.errors == []
     assert page.foreign(origin) == []
     assert axe(page) == []
@@ -116,6 +117,13 @@ def test_console_errors_exceptions_and_failed_loads_are_captured(origin: str, pa
     assert len(page.errors) == 3
     page.open(f"{origin}/clean")
     assert page.errors == []  # each page's own
+
+
+def test_the_documents_http_status_is_read(origin: str, page: Page) -> None:
+    page.open(f"{origin}/nowhere")
+    assert page.status == 404
+    page.open(f"{origin}/clean")
+    assert page.status == 200
 
 
 def test_a_request_to_another_host_is_detected(origin: str, page: Page) -> None:

@@ -58,6 +58,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
 
 def test_swagger_ui_renders_the_api_from_the_service_alone(server: str, page: Page) -> None:
     text = page.open(f"{server}/docs", until="/fhir/ServiceRequest")
+    assert page.status == 200
     assert "Authorize" in text
     assert f"{server}/openapi.json" in page.requested
     assert f"{server}/static/docs/swagger-ui-bundle.js" in page.requested
