@@ -161,13 +161,13 @@ class Page:
         self.requested.clear()
         self.errors.clear()
         self._document_status.clear()
+        self._in_flight.clear()  # the last page's, cancelled by the navigation
         self._loaded = False
         answer = self.call("Page.navigate", url=url)
+        error = answer.get("errorText")
         # An HTTP error with an empty body is still a page, with its status.
-        if answer.get("errorText", "net::ERR_HTTP_RESPONSE_CODE_FAILURE") != (
-            "net::ERR_HTTP_RESPONSE_CODE_FAILURE"
-        ):
-            raise BrowserError(f"{url}: {answer['errorText']}")
+        if error and error != "net::ERR_HTTP_RESPONSE_CODE_FAILURE":
+            raise BrowserError(f"{url}: {error}")
         loader = answer.get("loaderId", "")
         deadline = time.monotonic() + TIMEOUT_S
         text = ""
