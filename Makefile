@@ -9,9 +9,9 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per core, at most 4 (each makes its own databases).
 TEST_PROCESSES ?= auto --maxprocesses=4
-SOURCES := app tests migrations $(wildcard bench)
+SOURCES := app tests migrations $(wildcard bench) tools
 
-.PHONY: run test lint format bench openapi migrate lock image clean fuzz-deep
+.PHONY: run test lint format bench openapi migrate lock image clean fuzz-deep screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ fuzz-deep: $(STAMP)
 
 bench: $(STAMP)
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b || exit 1; done || echo "no benchmarks yet"
+
+# The dashboard's pages at desktop and phone width over a fresh demo database, as PNGs in
+# docs/screenshots/ (tools/screenshots.py; another list: make screenshots URLS="/docs").
+URLS ?=
+screenshots: $(STAMP)
+	tests/setup/chromium.sh
+	$(BIN)/python tools/screenshots.py $(if $(URLS),--urls $(URLS))
 
 # The image's pinned dependencies: every runtime dependency of pyproject.toml at its newest
 # release, with hashes, for any platform and Python 3.11+ (docs/deploy.md).
