@@ -261,6 +261,16 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        # A statement whose request was cancelled (its timeout, its client gone) runs on in
+        # aiosqlite's thread, which no cancellation reaches, holding the connection (a writer:
+        # the database's write lock) until it ends, and SQLAlchemy's close of the connection
+        # it invalidates waits behind it. sqlite3's interrupt (safe from any thread) stops it.
+        # (PostgreSQL's driver cancels the statement on the server itself.)
+        if isinstance(context.original_exception, asyncio.CancelledError) and context.connection:
+            await_(context.connection.connection.driver_connection.interrupt())
+
 
 # SQLSTATEs (PostgreSQL) of a database that cannot serve now but may shortly: a connection
 # failure (class 08), the server shutting down or starting up, a connection terminated by an

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from app.auth.principal import Role
 from app.config import Environment
+from app.db import SessionDep
 from app.main import create_app
 from tests.conftest import TokenFactory, make_settings
 
@@ -163,26 +164,32 @@ async def test_cors_allows_only_the_configured_origins() -> None:
             assert ("Access-Control-Allow-Origin" in preflight.headers) is allowed, origin
 
 
-async def test_a_query_past_the_timeout_leaves_the_pool_usable(database_url: str) -> None:
-    """PostgreSQL: the statement running when the request is stopped is cut off, and the one
-    pooled connection serves the next requests (SQLite's queries run in a thread nobody stops:
-    only the answer is bounded there, as above)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("pg_sleep: PostgreSQL only")
+# A statement that runs for minutes unless stopped, on each database.
+ENDLESS = {
+    "postgresql": "SELECT pg_sleep(300)",
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+    " WHERE x < 10000000000) SELECT count(*) FROM c",
+}
+
+
+async def test_a_query_past_the_timeout_is_stopped_and_the_pool_stays_usable(
+    database_url: str,
+) -> None:
+    """The statement running when the request is stopped is cut off (PostgreSQL's driver
+    cancels it; on SQLite, where it runs in aiosqlite's thread, the engine interrupts it), and
+    the one pooled connection serves the next requests at once: were the statement still
+    running, they would queue behind it past their own timeout."""
     settings = make_settings(
         database_url, match_warmup=False, request_timeout_s=1.0, database_pool_size=1
     )
     app = create_app(settings)
+    endless = ENDLESS["sqlite" if database_url.startswith("sqlite") else "postgresql"]
 
-    async def run(statement: str) -> dict[str, Any]:
-        async with app.state.sessionmaker() as session:
-            return {"value": (await session.execute(text(statement))).scalar()}
+    async def sleeping(session: SessionDep) -> dict[str, Any]:
+        return {"value": (await session.execute(text(endless))).scalar()}
 
-    async def sleeping() -> dict[str, Any]:
-        return await run("SELECT pg_sleep(30)")
-
-    async def quick() -> dict[str, Any]:
-        return await run("SELECT 1")
+    async def quick(session: SessionDep) -> dict[str, Any]:
+        return {"value": (await session.execute(text("SELECT 1"))).scalar()}
 
     app.add_api_route("/api/v1/sleeping", sleeping)
     app.add_api_route("/api/v1/quick", quick)
