@@ -38,6 +38,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -58,8 +59,10 @@ TARGET_CONCURRENCY = 32
 # --- payloads ----------------------------------------------------------------------------------
 
 
-def referral_bodies(count: int, seed: int) -> list[bytes]:
-    """``count`` distinct valid referrals (tests/referrals/factories.py), JSON-encoded."""
+def referral_bodies(count: int, seed: int, postcodes: Sequence[str] = ()) -> list[bytes]:
+    """``count`` distinct valid referrals (tests/referrals/factories.py), JSON-encoded; the
+    people live at ``postcodes`` in turn when given (the factories' Camden address otherwise,
+    outside the demo directory's area)."""
     sys.path.insert(0, str(ROOT))
     from tests.referrals import factories  # the same payloads the intake tests send
 
@@ -73,11 +76,18 @@ def referral_bodies(count: int, seed: int) -> list[bytes]:
         numbers.add(number)
         resource = factories.service_request(
             identifier_value=f"BENCH-{seed}-{index}",
-            person=factories.patient(number),
+            person=factories.patient(number, **_address(postcodes, index)),
             requester_ods=REQUESTER_ODS,
         )
         bodies.append(json.dumps(resource, separators=(",", ":")).encode())
     return bodies
+
+
+def _address(postcodes: Sequence[str], index: int) -> dict[str, Any]:
+    if not postcodes:
+        return {}
+    postcode = postcodes[index % len(postcodes)]
+    return {"address": [{"line": ["1 High Street"], "city": "London", "postalCode": postcode}]}
 
 
 def referrer_token() -> str:

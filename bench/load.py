@@ -59,9 +59,11 @@ import intake  # noqa: E402 (payloads, ports, the server's environment, HTTP/1.1
 import notifications  # noqa: E402 (the receiver and the subscription)
 import scale  # noqa: E402 (the API process)
 
+from app.areas import importer as areas_importer  # noqa: E402
 from app.auth.principal import Role  # noqa: E402
 from app.auth.tokens import mint_hs256  # noqa: E402
 from app.config import Settings  # noqa: E402
+from app.demo import referrals as demo_referrals  # noqa: E402
 from app.demo.directory import DEMO_PROVIDER_IDENTIFIER  # noqa: E402
 from app.demo.referrals import LINK_WORKER_ODS  # noqa: E402
 
@@ -421,6 +423,13 @@ def seed(url: str, env: dict[str, str], args: argparse.Namespace) -> tuple[list[
     return asyncio.run(ids())
 
 
+def demo_postcodes() -> list[str]:
+    """The demo area's postcodes: the GP's new referrals live where the directory is, so the
+    link workers' journeys go on past the seeded backlog (matches, bookings)."""
+    places = areas_importer.FIXTURE_POSTCODES
+    return [home.postcode for home in demo_referrals.homes(places, areas_importer.FIXTURE_IMD)]
+
+
 @contextmanager
 def worker(env: dict[str, str]) -> Iterator[int]:
     command = [sys.executable, "-m", "app.cli", "worker"]
@@ -528,7 +537,7 @@ def run(args: argparse.Namespace) -> Result:
         gp_referrals, backlog = seed(url, env, args)
         receiver_port = intake.free_port(8300, 8400)
         asyncio.run(notifications._subscribe(url, f"http://127.0.0.1:{receiver_port}/hook"))
-        bodies = iter(intake.referral_bodies(args.bodies, args.seed))
+        bodies = iter(intake.referral_bodies(args.bodies, args.seed, demo_postcodes()))
         world = World(tokens(), bodies, gp_referrals, [], collections.deque(backlog))
         with scale.api_processes(1, env) as [(port, api)], worker(env) as worker_pid:
             pids = {"api": api, "worker": worker_pid}
