@@ -43,6 +43,7 @@ from app.outcomes import router as outcomes_router
 from app.referrals import routers as referrals_routers
 from app.referrals.writer import IntakeWriter
 from app.reporting import router as reporting_router
+from app.reporting import summary
 from app.routing import router as routing_router
 from app.terminology import router as terminology_router
 from app.terminology import service as terminology_service
@@ -145,6 +146,7 @@ def _set_state(app: FastAPI, settings: Settings, engine: AsyncEngine, snapshots:
     app.state.need_mappings = terminology_service.NeedMappingCache()
     app.state.match_snapshots = snapshots
     app.state.intake_writer = IntakeWriter(app.state)
+    app.state.report_refresh = summary.SharedRefresh()
     app.state.capability_statement = capability_statement(
         _capability(), dt.date.fromisoformat(__released__)
     )

@@ -51,9 +51,15 @@ async def _rules(settings: SettingsDep) -> DisclosureRules:
     )
 
 
-async def _refresh(sessionmaker: SessionmakerDep, write_lock: WriteLockDep) -> Refresh:
-    """The summary rows' refresh, with this process's sessionmaker and SQLite writer lock."""
-    return functools.partial(summary.refresh, sessionmaker, write_lock=write_lock)
+async def _refresh(
+    request: Request, sessionmaker: SessionmakerDep, write_lock: WriteLockDep
+) -> Refresh:
+    """The summary rows' refresh, with this process's sessionmaker and SQLite writer lock,
+    shared by its concurrent report requests."""
+    shared: summary.SharedRefresh = request.app.state.report_refresh
+    return functools.partial(
+        shared.run, functools.partial(summary.refresh, sessionmaker, write_lock=write_lock)
+    )
 
 
 RulesDep = Annotated[DisclosureRules, Depends(_rules)]

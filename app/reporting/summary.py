@@ -13,6 +13,7 @@ rows its snapshot sees (writers never wait for it); on SQLite as one ``BEGIN IMM
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -387,3 +388,27 @@ async def refresh(
         else:
             count = await _refresh_sqlite(session, d, everything)
     return Refreshed(count)
+
+
+class SharedRefresh:
+    """This process's report requests share refreshes: one runs, and everyone who asked while
+    it ran waits for the single next one, which starts after they asked (so each report still
+    sees every change committed before it was asked for). Without this, N reports asked at
+    once each ran a refresh in turn behind the advisory lock (the reports' tail under load,
+    docs/performance.md "Mixed load"). One per application (one database)."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()  # FIFO: the waiters in the order they asked
+        self._started = 0  # refreshes begun
+        self._done = 0  # the number of the last refresh that succeeded
+
+    async def run(self, refresh: Callable[[], Awaitable[object]]) -> None:
+        """``refresh`` now, or the one begun next by whoever got here first."""
+        wanted = self._started + 1  # the first refresh to begin after this call
+        async with self._lock:
+            if self._done >= wanted:
+                return
+            self._started += 1
+            number = self._started
+            await refresh()
+            self._done = number
