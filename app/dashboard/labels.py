@@ -27,6 +27,7 @@ FIGURES: dict[str, str] = {
     "booked": "Booked on an activity",
     "attended": "Attended an activity",
     "completed": "Completed",
+    "first_contact": "First contact made",
     "median_days_to_first_contact": "Median days to first contact",
     # outcomes
     "people": "People with a baseline and a follow-up",

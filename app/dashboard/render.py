@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from html import escape as e
 
 from app.dashboard import labels
-from app.dashboard.views import PAGES, Cell, Page, Section, Table, notes
+from app.dashboard.views import NEEDS, PAGES, Cell, Page, Pair, Section, Table, notes
 from app.ops.middleware import DASHBOARD_ASSETS as STATIC
 from app.reporting.service import Report
 
@@ -55,15 +55,30 @@ control. Definitions: the service’s docs/reports.md.</p></footer>
 """
 
 
-def _filters(page: Page, start: str, end: str, by: str) -> str:
-    grouping = ""
+def _need_chooser(page: Page, need: str) -> str:
+    if not page.needs:
+        return ""
+    options = "".join(
+        f'<option value="{e(n)}"{" selected" if n == need else ""}>'
+        f"{e(labels.value('need', n))}</option>"
+        for n in NEEDS
+    )
+    return (
+        '<div class="field"><label for="need">Need in the chart</label>'
+        f'<select id="need" name="need"><option value="">The first in the table</option>{options}'
+        "</select></div>"
+    )
+
+
+def _filters(page: Page, start: str, end: str, by: str, need: str = "") -> str:
+    grouping = _need_chooser(page, need)
     if page.by_options:
         options = "".join(
             f'<option value="{e(d)}"{" selected" if d == by else ""}>{e(labels.dimension(d))}'
             "</option>"
             for d in page.by_options
         )
-        grouping = (
+        grouping += (
             '<div class="field"><label for="by">Also group by</label>'
             f'<select id="by" name="by"><option value="">Nothing else</option>{options}</select>'
             "</div>"
@@ -88,6 +103,7 @@ def shell(
     end: str,
     by: str,
     panel_url: str,
+    need: str = "",
     panel: str | None = None,
     message: str | None = None,
 ) -> str:
@@ -105,7 +121,7 @@ def shell(
         content = f'<div id="panel" class="panel"{source}>{status}</div>'
     main = f"""<h1>{e(page.title)}</h1>
 <p class="summary">{e(page.summary)}</p>
-{_filters(page, start, end, by)}
+{_filters(page, start, end, by, need)}
 <p id="panel-status" class="visually-hidden" role="status"></p>
 {content}"""
     return document(page.title, main, current=page.slug)
@@ -176,13 +192,21 @@ def _table(table: Table, table_id: str, notes_id: str) -> str:
     )
 
 
-def _cell(cell: Cell | None, notes_id: str) -> str:
+def _cell(cell: Cell | Pair | None, notes_id: str) -> str:
     if cell is None:
         return "<td></td>"
+    if isinstance(cell, tuple):  # two figures of one group: "booked / attended"
+        return (
+            '<td class="pair">' + " / ".join(_figure(c, notes_id, "span") for c in cell) + "</td>"
+        )
+    return _figure(cell, notes_id, "td")
+
+
+def _figure(cell: Cell, notes_id: str, tag: str) -> str:
     data = f'data-key="{e("|".join(cell.key))}" data-figure="{e(cell.figure)}"'
     if cell.suppressed:
-        return f'<td {data} class="suppressed" aria-describedby="{notes_id}">suppressed</td>'
-    return f"<td {data}>{e(labels.number(cell.value))}</td>"
+        return f'<{tag} {data} class="suppressed" aria-describedby="{notes_id}">suppressed</{tag}>'
+    return f"<{tag} {data}>{e(labels.number(cell.value))}</{tag}>"
 
 
 def message(text: str, *, link: bool = False) -> str:

@@ -6,8 +6,8 @@ for the roles that may read the reports (``report.read``: commissioner, admin), 
 dependencies as ``app/reporting/router.py``, so it shows what the API would publish. When the
 page request itself carries a valid ``Authorization`` header (an OIDC-aware proxy in front, in
 production), the panel is rendered inline and the page works without JavaScript. Filters are the
-report API's ``from`` and ``to``, and ``by`` on the pages that offer a grouping; a bad one is a
-400 page saying what is wrong.
+report API's ``from`` and ``to``, ``by`` on the pages that offer a grouping and ``need`` on the
+one that charts a need; a bad one is a 400 page saying what is wrong.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from app.auth.dependencies import Caller, Credentials, allowed, get_principal
 from app.auth.policy import Action, authorize
 from app.dashboard import render
-from app.dashboard.views import PAGES, Page
+from app.dashboard.views import NEEDS, PAGES, Choices, Page
 from app.db import SessionDep
 from app.errors import AppError, BadRequest, Issue
 from app.ops.middleware import DASHBOARD_ASSETS
@@ -58,9 +58,10 @@ class Filters:
     start: dt.date | None
     end: dt.date | None
     by: str | None
+    need: str | None = None
 
     def query(self) -> str:
-        params = {"from": self.start, "to": self.end, "by": self.by}
+        params = {"from": self.start, "to": self.end, "by": self.by, "need": self.need}
         return urllib.parse.urlencode({k: str(v) for k, v in params.items() if v})
 
 
@@ -76,14 +77,23 @@ def _date(name: str, raw: str | None) -> dt.date | None:
         ) from None
 
 
-def filters(page: Page, start: str | None, end: str | None, by: str | None) -> Filters:
+def filters(
+    page: Page, start: str | None, end: str | None, by: str | None, need: str | None = None
+) -> Filters:
     """The page's filters, checked as the report API checks them (``BadRequest`` otherwise)."""
-    found = Filters(_date("from", start), _date("to", end), by or None)
+    found = Filters(_date("from", start), _date("to", end), by or None, need or None)
     if found.by is not None and found.by not in page.by_options:
         choice = ", ".join(page.by_options)
         raise BadRequest(
             f"`by` must be one of {choice}" if choice else f"The {page.title} page has no `by`",
             [Issue("not a grouping of this page", "by", "value")],
+        )
+    if found.need is not None and (not page.needs or found.need not in NEEDS):
+        raise BadRequest(
+            f"`need` must be one of {', '.join(NEEDS)}"
+            if page.needs
+            else f"The {page.title} page has no `need`",
+            [Issue("not a need this page charts", "need", "value")],
         )
     service.window(found.start, found.end, _today())  # from after to, dates out of range
     return found
@@ -102,7 +112,7 @@ async def _panel(
     reports = [
         await REPORTS[name](session, w, list(dims), rules) for name, dims in page.reports(found.by)
     ]
-    return render.panel(page.build(reports, found.by), reports[0])
+    return render.panel(page.build(reports, Choices(found.by, found.need)), reports[0])
 
 
 def _html(body: str, status: int = 200) -> HTMLResponse:
@@ -119,17 +129,25 @@ def _add_page(page: Page) -> None:
         start: FromQuery = None,
         to: str | None = None,
         by: str | None = None,
+        need: str | None = None,
     ) -> HTMLResponse:
         try:
-            found = filters(page, start, to, by)
+            found = filters(page, start, to, by, need)
         except BadRequest as error:  # the page with the filters as given, to correct them
-            given = {"start": start or "", "end": to or "", "by": by or "", "panel_url": ""}
+            given = {
+                "start": start or "",
+                "end": to or "",
+                "by": by or "",
+                "need": need or "",
+                "panel_url": "",
+            }
             return _html(render.shell(page, **given, message=error.message), 400)
         query = found.query()
         fields = {
             "start": str(found.start or ""),
             "end": str(found.end or ""),
             "by": found.by or "",
+            "need": found.need or "",
             "panel_url": f"/dashboard/{page.slug}/panel" + (f"?{query}" if query else ""),
         }
         if credentials is None:
@@ -150,9 +168,10 @@ def _add_page(page: Page) -> None:
         start: FromQuery = None,
         to: str | None = None,
         by: str | None = None,
+        need: str | None = None,
     ) -> HTMLResponse:
         try:
-            found = filters(page, start, to, by)
+            found = filters(page, start, to, by, need)
         except BadRequest as error:
             return _html(render.message(error.message), 400)
         return _html(await _panel(page, found, session, refresh, rules))

@@ -17,12 +17,23 @@ from dataclasses import dataclass, field
 
 from app.dashboard import charts, labels
 from app.reporting.disclosure import DisclosureRules
+from app.reporting.repository import NONE
 from app.reporting.service import GAP, Report, Row
+from app.terminology import codesystems
 
 ALL = labels.ALL
-FUNNEL = ("received", "accepted", "booked", "attended", "completed", "declined", "rejected")
+FUNNEL = (
+    "received",
+    "accepted",
+    "first_contact",
+    "booked",
+    "attended",
+    "completed",
+    "declined",
+    "rejected",
+)
 TREND = ("received", "accepted", "booked", "attended", "completed")
-REFERRAL_FIGURES = (*FUNNEL[:5], "declined", "rejected", "median_days_to_first_contact")
+REFERRAL_FIGURES = (*FUNNEL, "median_days_to_first_contact")
 OUTCOME_FIGURES = (
     "people",
     "mean_baseline",
@@ -36,6 +47,8 @@ COUNT_FIGURES = frozenset(
     {*FUNNEL, "people", "referrals", "engaged", "wellbeing_people"}
 )  # the others are statistics or rates
 OUTCOME_DIMENSIONS = ("need", "practice", "performer", "age_band", "sex")
+# the needs the directory page can chart, in the CodeSystem's order, and the report's "none"
+NEEDS = (*(c.code for c in codesystems.load(codesystems.NEED).concepts), NONE)
 
 
 @dataclass(frozen=True)
@@ -46,19 +59,26 @@ class Cell:
     suppressed: bool
 
 
+Pair = tuple[Cell, Cell]  # two figures of one group in one table cell ("booked / attended")
+
+
 @dataclass(frozen=True)
 class Table:
     caption: str
     report: str
     row_header: str
     columns: list[str]  # the column headers, in words
-    rows: list[tuple[str, list[Cell | None]]]  # (row header in words, the cells)
+    rows: list[tuple[str, list[Cell | Pair | None]]]  # (row header in words, the cells)
     instrument: str | None = None
     measure: str | None = None
 
     @property
     def cells(self) -> list[Cell]:
-        return [c for _, cells in self.rows for c in cells if c is not None]
+        found: list[Cell] = []
+        for _, cells in self.rows:
+            for c in cells:
+                found += [] if c is None else list(c) if isinstance(c, tuple) else [c]
+        return found
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,11 @@ def _cell(row: Row, name: str, dims: Sequence[str]) -> Cell | None:
     return None if f is None else Cell(key, name, f.value, f.suppressed)
 
 
+def _pair(row: Row, names: tuple[str, str], dims: Sequence[str]) -> Pair | None:
+    first, second = (_cell(row, n, dims) for n in names)
+    return None if first is None or second is None else (first, second)
+
+
 def _row_label(row: Row, dims: Sequence[str]) -> str:
     return ", ".join(labels.value(d, row.group[d]) for d in dims) or "All referrals"
 
@@ -178,11 +203,20 @@ def _series(rows: Sequence[Row], names: Sequence[str]) -> list[charts.Series]:
 ReportWanted = tuple[str, tuple[str, ...]]  # report name, group_by
 
 
+@dataclass(frozen=True)
+class Choices:
+    """What a page's URL chooses beside the window: ``by``, a further grouping (the outcomes
+    page); ``need``, the need whose activity categories the directory page charts."""
+
+    by: str | None = None
+    need: str | None = None
+
+
 def _overview_reports(by: str | None) -> list[ReportWanted]:
     return [("referrals", ()), ("referrals", ("month",))]
 
 
-def _overview(reports: Sequence[Report], by: str | None) -> list[Section]:
+def _overview(reports: Sequence[Report], choices: Choices) -> list[Section]:
     total, trend = reports
     funnel = Section("funnel", "Referrals, from received to completed", total)
     (row,) = total.rows
@@ -314,7 +348,7 @@ def _reliable(report: Report, rows: Sequence[Row], instrument: str, measure: str
     )
 
 
-def _outcomes(reports: Sequence[Report], by: str | None) -> list[Section]:
+def _outcomes(reports: Sequence[Report], choices: Choices) -> list[Section]:
     return [_outcome_section(r) for r in reports]
 
 
@@ -332,7 +366,7 @@ EQUITY_TABLES = (
 )
 
 
-def _equity(reports: Sequence[Report], by: str | None) -> list[Section]:
+def _equity(reports: Sequence[Report], choices: Choices) -> list[Section]:
     equity, deciles = reports
     section = Section("quintiles", "By deprivation of the area people live in", equity)
     rows = _groups(equity)
@@ -436,7 +470,11 @@ def gap_sentences(equity: Report) -> list[str]:
 
 
 def _directory_reports(by: str | None) -> list[ReportWanted]:
-    return [("referrals", ("activity_category",)), ("referrals", ("need",))]
+    return [
+        ("referrals", ("activity_category",)),
+        ("referrals", ("need",)),
+        ("referrals", ("activity_category", "need")),
+    ]
 
 
 def _use(report: Report, slug: str) -> Section:
@@ -461,11 +499,65 @@ def _use(report: Report, slug: str) -> Section:
     return section
 
 
-def _directory(reports: Sequence[Report], by: str | None) -> list[Section]:
-    categories, needs = reports
+def _ordered(found: Sequence[str]) -> list[str]:
+    """Labels in the reports' order: codes sorted, ``none`` last, ``all`` after it."""
+    last = {NONE: 1, ALL: 2}
+    return sorted(set(found), key=lambda label: (last.get(label, 0), label))
+
+
+def _by_need(report: Report, need: str | None) -> Section:
+    """Activity categories (rows) by need (columns), each cell "booked / attended", margins
+    included; the chart shows one need's categories (``need``; by default the table's first)."""
+    dims = report.group_by  # activity_category, need
+    section = Section("category-need", "By activity category and need", report)
+    rows = {(r.group[dims[0]], r.group[dims[1]]): r for r in report.rows}
+    categories = _ordered([c for c, _ in rows])
+    needs = _ordered([n for _, n in rows])
+    cells: list[tuple[str, list[Cell | Pair | None]]] = []
+    for category in categories:
+        line: list[Cell | Pair | None] = []
+        for n in needs:
+            row = rows.get((category, n))
+            line.append(None if row is None else _pair(row, ("booked", "attended"), dims))
+        cells.append((labels.value(dims[0], category), line))
+    charted = need or next((n for n in needs if n != ALL), NONE)
+    shown = [rows[(c, charted)] for c in categories if c != ALL and (c, charted) in rows]
+    words = labels.value(dims[1], charted)
+    heading = "Referrals booked / attended, by activity category and need"
+    section.exhibits.append(
+        Exhibit(
+            heading,
+            charts.grouped_bars(
+                "chart-category-need",
+                f"Booked and attended by activity category: {words}",
+                [_row_label(r, dims[:1]) for r in shown],
+                _series(shown, ("booked", "attended")),
+                description=f"Referrals with the need “{words}” booked on an activity of each "
+                "category and referrals that attended one.",
+            ),
+            Table(
+                heading,
+                report.name,
+                labels.dimension(dims[0]),
+                [labels.value(dims[1], n) for n in needs],
+                cells,
+            ),
+        )
+    )
+    section.sentences.append(
+        f"The chart shows the need “{words}”; choose another need above (“Need in the chart”). "
+        "Each cell of the table is booked / attended; a referral with several needs, or booked "
+        "on activities of several categories, is in each of its cells."
+    )
+    return section
+
+
+def _directory(reports: Sequence[Report], choices: Choices) -> list[Section]:
+    categories, needs, both = reports
     return [
         _use(categories, "categories"),
         _use(needs, "needs"),
+        _by_need(both, choices.need),
     ]
 
 
@@ -476,7 +568,8 @@ class Page:
     summary: str
     by_options: tuple[str, ...]
     reports: Callable[[str | None], list[ReportWanted]]
-    build: Callable[[Sequence[Report], str | None], list[Section]]
+    build: Callable[[Sequence[Report], Choices], list[Section]]
+    needs: bool = False  # a need chooser (``need``) for a chart
 
 
 PAGES: dict[str, Page] = {
@@ -509,10 +602,11 @@ PAGES: dict[str, Page] = {
         Page(
             "directory",
             "Directory use",
-            "Which activity categories people are booked on and attend.",
+            "Which activity categories people are booked on and attend, by need.",
             (),
             _directory_reports,
             _directory,
+            needs=True,
         ),
     )
 }

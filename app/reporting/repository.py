@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.reporting.measures import COUNTS, FLAGS
+from app.reporting.measures import COUNTS, FLAGS, WITH_FIRST_CONTACT
 
 ALL = "all"  # the label of a rolled-up dimension (the margins of a table)
 UNKNOWN = "unknown"
@@ -338,7 +338,7 @@ DIMENSION_COLUMNS = (
 )
 # the key columns of a partial (beside dims and month) and its sums
 PARTIAL_KEY = ("practice", "performer", "imd_decile", "age_band", "sex", "need", "category")
-MONTH_SUMS = (*COUNTS, "with_first_contact")
+MONTH_SUMS = (*COUNTS, WITH_FIRST_CONTACT)
 CHANGE_SUMS = ("n", "sum_baseline", "sum_follow_up", "sum_change", "sum_squares", "improved")
 
 # the dimensions a partial is keyed by; month and quarter are the partial's own month, the IMD
@@ -473,7 +473,7 @@ async def referral_counts(
     joins = _joins(["activity_category"] if "category" in kind else [], _in_edges(parts))
     summary_rows = (
         f"SELECT f.month, f.quarter, {detail_keys}{comma}1 AS received, {flags}, "
-        f"CASE WHEN {days} IS NOT NULL THEN 1 ELSE 0 END AS with_first_contact{buckets} "
+        f"CASE WHEN {days} IS NOT NULL THEN 1 ELSE 0 END AS {WITH_FIRST_CONTACT}{buckets} "
         f"FROM {table} f {joins} WHERE {_in_edges(parts)('f')}"
     )
     source = _union(parts, partial, summary_rows)
@@ -526,7 +526,7 @@ async def _medians(
     wanted: list[dict[str, Any]] = []  # per group and bucket: the ranks wanted in it (k1, k2)
     middles: list[tuple[dict[str, Any], list[tuple[int, int]]]] = []
     for row in rows:
-        count = int(row["with_first_contact"] or 0)
+        count = int(row[WITH_FIRST_CONTACT] or 0)
         if not count:
             continue
         counts = [int(row[name] or 0) for name in DAY_BUCKETS]

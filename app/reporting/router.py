@@ -157,7 +157,8 @@ async def referrals_report(
     to: ToQuery = None,
     group_by: GroupByQuery = [],  # noqa: B006 (FastAPI copies the default)
 ) -> ReportRead | Response:
-    """Referrals received, accepted, rejected, declined, booked, attended, completed."""
+    """Referrals received, accepted, rejected, declined, booked, attended, completed; first
+    contacts and the median days to first contact."""
     w, dims = await _inputs(refresh, start, to, group_by)
     return _answer(request, await service.referrals_report(session, w, dims, rules))
 

@@ -183,8 +183,11 @@ def publish_referrals(
     n = len(dimensions)
     finest = _finest(rows, n)
     by_key = {_key(r, n): r for r in rows}
+    column = {measures.FIRST_CONTACT: measures.WITH_FIRST_CONTACT}
     tables = {
-        name: protect_counts({_key(r, n): int(r[name] or 0) for r in finest}, n, rules)
+        name: protect_counts(
+            {_key(r, n): int(r[column.get(name, name)] or 0) for r in finest}, n, rules
+        )
         for name in measures.REFERRAL_REPORT
     }
     published = []
@@ -193,7 +196,7 @@ def publish_referrals(
         row = Row(dict(zip(dimensions, key, strict=True)))
         for name in measures.REFERRAL_REPORT:
             row.figures[name] = _figure(tables[name][key])
-        contacts = int(source["with_first_contact"] or 0) if source else 0
+        contacts = int(source[measures.WITH_FIRST_CONTACT] or 0) if source else 0
         median = (
             float(source["median_days"]) if source and source["median_days"] is not None else None
         )

@@ -141,6 +141,8 @@ async def test_a_page_request_signed_in_wrongly_says_why_without_figures(
         ("outcomes", {"by": "postcode"}, "`by` must be one of need, practice"),
         ("outcomes", {"by": "month"}, "`by` must be one of"),
         ("overview", {"by": "sex"}, "The Overview page has no `by`"),
+        ("directory", {"need": "walking"}, "`need` must be one of loneliness-isolation, low-mood"),
+        ("equity", {"need": "low-mood"}, "The Equity page has no `need`"),
     ],
 )
 async def test_a_bad_filter_is_a_400_page_saying_what_is_wrong(
@@ -212,17 +214,19 @@ async def test_a_bad_filter_is_shown_back_escaped_in_the_form(client: httpx.Asyn
     start=st.none() | st.text(max_size=12) | st.dates().map(str),
     end=st.none() | st.text(max_size=12) | st.dates().map(str),
     by=st.none() | st.text(max_size=12) | st.sampled_from(views.OUTCOME_DIMENSIONS),
+    need=st.none() | st.text(max_size=12) | st.sampled_from(views.NEEDS),
 )
 def test_any_filter_is_used_or_refused_with_a_bad_request(
-    start: str | None, end: str | None, by: str | None
+    start: str | None, end: str | None, by: str | None, need: str | None
 ) -> None:
     for page in PAGES.values():
         refused: list[str | None] = []
         try:
-            found = router.filters(page, start, end, by)
+            found = router.filters(page, start, end, by, need)
         except BadRequest as error:
             refused = [issue.expression for issue in error.issues]
         else:
             assert found.by is None or found.by in page.by_options
+            assert found.need is None or (page.needs and found.need in views.NEEDS)
             assert found.start is None or found.end is None or found.start <= found.end
-        assert set(refused) <= {"from", "to", "by"}
+        assert set(refused) <= {"from", "to", "by", "need"}

@@ -74,10 +74,16 @@ def parse(panel: str) -> tuple[ET.Element, list[Shown]]:
         for table in section.iter("table"):
             shown.texts += [_text(th) for th in table.iter("th")]
             for tr in table.iter("tr"):
-                cells = [td for td in tr.iter("td") if "data-figure" in td.attrib]
+                # a figure is a cell, or one of the two in a "booked / attended" cell
+                cells = [
+                    e for e in tr.iter() if e.tag in ("td", "span") and "data-figure" in e.attrib
+                ]
                 header = tr.find("th[@scope='row']")
-                if header is not None and cells and table.find("thead/tr/th").text != "Step":
-                    shown.row_headers.append((group_by, cells[0].attrib["data-key"], _text(header)))
+                crossed = tr.find("td[@class='pair']") is not None  # rows by one, columns by other
+                step = table.find("thead/tr/th").text == "Step"
+                if header is not None and cells and not step and not crossed:
+                    key = cells[0].attrib["data-key"]
+                    shown.row_headers.append((group_by, key, _text(header)))
                 for td in cells:
                     shown.cells.append(
                         {
@@ -98,9 +104,13 @@ def number(text: str) -> float | None:
 
 
 async def panel(
-    client: httpx.AsyncClient, headers: dict[str, str], slug: str, by: str | None
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    slug: str,
+    by: str | None,
+    need: str | None = None,
 ) -> str:
-    params = WINDOW | ({"by": by} if by else {})
+    params = WINDOW | ({"by": by} if by else {}) | ({"need": need} if need else {})
     response = await client.get(f"/dashboard/{slug}/panel", params=params, headers=headers)
     assert response.status_code == 200, response.text
     return response.text
@@ -308,3 +318,62 @@ async def check_gap_words(client: httpx.AsyncClient, commissioner: dict[str, str
             most, least, _gap = (f["value"] for f in figures)
             assert f"the {words} is {labels.number(most)}{unit}, against" in sentence
             assert f"against {labels.number(least)}{unit} in the least deprived" in sentence
+
+
+async def test_the_directory_page_crosses_categories_with_needs_and_charts_the_chosen_need(
+    client: httpx.AsyncClient, commissioner: dict[str, str], seeded: None
+) -> None:
+    params = [*WINDOW.items(), ("group_by", "activity_category"), ("group_by", "need")]
+    response = await client.get("/api/v1/reports/referrals", params=params, headers=commissioner)
+    rows = {
+        (r["group"]["activity_category"], r["group"]["need"]): r["figures"]
+        for r in response.json()["rows"]
+    }
+    needs = sorted({n for _, n in rows} - {"all", "none"})
+    # the need with the most referrals booked, and the default: the table's first need
+    busiest = max(needs, key=lambda n: rows[("all", n)]["booked"]["value"] or 0)
+    for chosen, charted in ((None, needs[0]), (busiest, busiest), ("none", "none")):
+        root, _ = parse(await panel(client, commissioner, "directory", None, chosen))
+        (section,) = [s for s in root.iter("section") if s.get("id") == "category-need"]
+        (table,) = section.iter("table")
+        columns = [_text(th) for th in table.iterfind("thead/tr/th")]
+        assert columns[0] == "Activity category"
+        pairs = 0
+        for tr in table.iterfind("tbody/tr"):
+            header = _text(tr.find("th"))
+            for column, td in zip(columns[1:], tr.iterfind("td"), strict=True):
+                booked, attended = td.iterfind("span")
+                category, need = booked.attrib["data-key"].split("|")
+                assert attended.attrib["data-key"] == booked.attrib["data-key"]
+                assert (booked.get("data-figure"), attended.get("data-figure")) == (
+                    "booked",
+                    "attended",
+                )
+                assert header == labels.value("activity_category", category)
+                assert column == labels.value("need", need)
+                assert _text(td) == f"{_text(booked)} / {_text(attended)}"
+                pairs += 1
+        assert pairs == len(rows)  # every group and margin of the report, once
+        (svg,) = [g for g in section.iter() if g.tag.endswith("svg")]
+        texts = [
+            (t.get("class"), "".join(t.itertext())) for t in svg.iter() if t.tag.endswith("text")
+        ]
+        words = labels.value("need", charted)
+        title = next(t for t in svg.iter() if t.tag.endswith("title"))
+        assert title.text == f"Booked and attended by activity category: {words}"
+        categories = [c for c, n in rows if n == charted and c != "all"]
+        assert [t for c, t in texts if c == "chart-label"] == [
+            labels.value("activity_category", c) for c in categories
+        ]
+        printed = []
+        for c in categories:
+            for name in ("booked", "attended"):
+                figure = rows[(c, charted)][name]
+                printed.append(
+                    "suppressed" if figure["suppressed"] else labels.number(figure["value"])
+                )
+        assert [t for c, t in texts if c == "chart-value"] == printed
+        assert f"The chart shows the need “{words}”" in _text(section)
+        if chosen:  # the page's chooser shows the choice
+            shell = await client.get("/dashboard/directory", params={"need": chosen})
+            assert f'<option value="{chosen}" selected>' in shell.text

@@ -221,6 +221,7 @@ async def facts(session: AsyncSession, start: dt.date, end: dt.date) -> Facts:
             "completed": t.status == "completed",
         }
         flags["engaged"] = t.first_contact_at is not None or flags["booked"]
+        flags["first_contact"] = t.first_contact_at is not None
         days = (
             (t.first_contact_at - r.authored_on).total_seconds() / 86400
             if t.first_contact_at is not None

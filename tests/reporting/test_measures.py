@@ -19,4 +19,8 @@ def test_sums_and_columns_derive_from_the_measures() -> None:
     assert repository.MONTH_SUMS[: len(measures.COUNTS)] == measures.COUNTS
     assert summary.FLAG_COLUMNS[: len(measures.FLAGS)] == measures.FLAGS
     assert measures.COUNTS[0] == measures.RECEIVED
-    assert set(measures.REFERRAL_REPORT) | set(measures.EQUITY_REPORT) == set(measures.COUNTS)
+    assert set(measures.REFERRAL_REPORT) | set(measures.EQUITY_REPORT) == {
+        *measures.COUNTS,
+        measures.FIRST_CONTACT,
+    }
+    assert repository.MONTH_SUMS[len(measures.COUNTS)] == measures.WITH_FIRST_CONTACT

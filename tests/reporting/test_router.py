@@ -40,7 +40,16 @@ DIMENSIONS = (
     "age_band",
     "sex",
 )
-COUNTS = ("received", "accepted", "rejected", "declined", "booked", "attended", "completed")
+COUNTS = (
+    "received",
+    "accepted",
+    "rejected",
+    "declined",
+    "booked",
+    "attended",
+    "completed",
+    "first_contact",
+)
 WINDOW = {"from": population.FROM.isoformat(), "to": population.AS_OF.isoformat()}
 GROUPINGS: list[tuple[str, ...]] = [
     (),
@@ -427,6 +436,8 @@ async def test_csv_carries_the_json_figures_with_a_suppressed_column(
         header = next(csv.reader(io.StringIO(response.text)))
         assert header[: len(dims)] == list(dims)
         assert header[-1] == "suppressed"
+        if report == "referrals":  # the documented columns, first contacts after the flags
+            assert header[len(dims) : -1] == [*COUNTS, "median_days_to_first_contact"]
         assert len(lines) == len(body["rows"])
         for line, row in zip(lines, body["rows"], strict=True):
             assert [line[d] for d in dims] == [row["group"][d] for d in dims]

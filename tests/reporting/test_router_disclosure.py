@@ -78,6 +78,10 @@ async def add_population(
                     "owner_ods": "Y02718",
                     "authored_on": at,
                     "output": [],
+                    # some taken on have a first contact: a count of its own, protected too
+                    "first_contact_at": at + dt.timedelta(days=2)
+                    if status in ("accepted", "completed") and k % 3
+                    else None,
                 }
             )
     if patients:
@@ -132,7 +136,7 @@ async def test_published_counts_obey_the_rules_and_hide_what_they_suppress(
     year = next(YEARS)
     await add_population(session, year, cells, year - 1000)
     window = {"from": f"{year}-01-01", "to": f"{year}-12-31"}
-    counts = ("received", "accepted", "rejected", "completed")
+    counts = ("received", "accepted", "rejected", "completed", "first_contact")
     two = await client.get(
         "/api/v1/reports/referrals",
         params=[*window.items(), ("group_by", "practice"), ("group_by", "sex")],

@@ -24,8 +24,9 @@ from app.areas.models import LsoaDeprivation, Postcode
 from app.auth.principal import Role
 from app.config import Settings
 from app.outcomes.models import OutcomeRecord, OutcomeScore
+from app.referrals.fhir import STAGE_SYSTEM
 from app.referrals.lifecycle import DECLINED
-from app.referrals.models import Patient, Referral
+from app.referrals.models import Patient, Referral, Task
 from app.reporting import summary
 from tests.conftest import TokenFactory, make_settings
 from tests.directory.conftest import admin, create_activity
@@ -35,7 +36,16 @@ from tests.referrals import factories
 __all__ = ["admin", "create_activity"]
 
 PERFORMER = "Y02718"  # the default performer in the test settings
-COUNTS = ("received", "accepted", "rejected", "declined", "booked", "attended", "completed")
+COUNTS = (
+    "received",
+    "accepted",
+    "rejected",
+    "declined",
+    "booked",
+    "attended",
+    "completed",
+    "first_contact",
+)
 
 
 @pytest.fixture
@@ -115,6 +125,10 @@ async def move(
     body.update(status=status, **more)
     moved = await client.put(f"/fhir/Task/{task['id']}", json=body, headers=lw)
     assert moved.status_code == 200, moved.text
+
+
+def stage(code: str) -> dict[str, Any]:
+    return {"coding": [{"system": STAGE_SYSTEM, "code": code}]}
 
 
 async def book(
@@ -231,7 +245,7 @@ async def test_referral_figures_follow_intake_task_moves_and_bookings(
     await move(client, lw, first, "accepted")
     await step(accepted=1)
     booking = await book(client, lw, first, activity)  # the Task moves to in-progress
-    await step(booked=1)
+    await step(booked=1, first_contact=1)  # at the stage activity-booked
     await mark(client, lw, booking, "attended")
     await step(attended=1)
     await move(client, lw, first, "completed")
@@ -242,9 +256,9 @@ async def test_referral_figures_follow_intake_task_moves_and_bookings(
     await move(client, lw, second, "accepted")
     await step(accepted=1)
     booking = await book(client, lw, second, activity)
-    await step(booked=1)
+    await step(booked=1, first_contact=1)
     await mark(client, lw, booking, "cancelled")  # no booking left: not booked any more
-    await step(booked=-1)
+    await step(booked=-1)  # but the first contact was made
     await move(
         client,
         lw,
@@ -263,9 +277,20 @@ async def test_referral_figures_follow_intake_task_moves_and_bookings(
     fourth = (await new_referral(client, auth))["id"]
     await move(client, lw, fourth, "accepted")
     await book(client, lw, fourth, activity)
-    await step(received=1, accepted=1, booked=1)
+    await step(received=1, accepted=1, booked=1, first_contact=1)
     await move(client, lw, fourth, "completed")
     await step(completed=1)
+
+    # a first contact recorded on the Task, then taken off it by plain SQL (a correction)
+    fifth = (await new_referral(client, auth))["id"]
+    await move(client, lw, fifth, "accepted")
+    await step(received=1, accepted=1)
+    await move(client, lw, fifth, "accepted", businessStatus=stage("first-contact"))
+    await step(first_contact=1)
+    await session.execute(
+        update(Task).where(Task.referral_id == uuid.UUID(fifth)).values(first_contact_at=None)
+    )
+    await step(first_contact=-1)
 
     # the new referrals also land in the groupings that read other tables
     by_category = await reports.cells("referrals", "activity_category")
