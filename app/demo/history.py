@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,8 +201,10 @@ class Story:
         ]
 
     def missed(self, at: dt.datetime) -> None:
+        """The sessions of the bookings still open were missed."""
         for row, _ in self.bookings:
-            row["status"], row["updated_at"] = "did-not-attend", at
+            if row["status"] == "booked":
+                row["status"], row["updated_at"] = "did-not-attend", at
 
     def ended(self, status: str, at: dt.datetime) -> None:
         """The Task ended: its open bookings are cancelled (their places given back)."""
@@ -233,7 +235,7 @@ class Story:
     def follow_up(self, at: dt.datetime) -> bool:
         """The review's questionnaires (the instruments of the baseline); False if none."""
         attended = any(row["status"] == "attended" for row, _ in self.bookings)
-        gain = self.rng.gauss(0.55 if attended else 0.17, 0.75)
+        gain = self.rng.gauss(0.7 if attended else 0.2, 0.75)
         self.wellbeing = (self.wellbeing[0], gain)
         for code in [r.instrument for r in self.records if r.timepoint == "baseline"]:
             if self.rng.random() < FOLLOW_UP:

@@ -404,7 +404,7 @@ def walk(rng: random.Random, quintile: int = 3) -> tuple[list[Step], bool]:
         return steps, False
     first_contact = later(1, 10)
     steps.append((first_contact, "in-progress", "first-contact", None))
-    if outcome == "declined":
+    if outcome == "declined" and rng.random() < 0.6:
         steps.append((later(0, 3), "cancelled", "first-contact", DECLINED_REASON))
         return steps, False
     for stage, low, high in (
@@ -413,9 +413,14 @@ def walk(rng: random.Random, quintile: int = 3) -> tuple[list[Step], bool]:
         ("attending", 5, 30),
     ):
         steps.append((later(low, high), "in-progress", stage, None))
-        if stage == "activity-booked" and rng.random() < history.DID_NOT_ATTEND[quintile]:
-            steps.append((later(7, 28), "failed", stage, MISSED_REASON))
+        if stage == "activity-booked" and outcome == "declined":  # before the first session
+            steps.append((later(1, 10), "cancelled", stage, DECLINED_REASON))
             return steps, False
+        if stage == "activity-booked" and rng.random() < history.DID_NOT_ATTEND[quintile]:
+            if rng.random() < 0.6:  # not seen again
+                steps.append((later(7, 28), "failed", stage, MISSED_REASON))
+                return steps, False
+            break  # missed it, but still reviewed when the review falls due
         if outcome == "on-hold" and rng.random() < 0.5:
             break
     if outcome == "on-hold":
@@ -593,7 +598,7 @@ def _walked(
             taken = at + dt.timedelta(minutes=story.rng.randint(10, 50))
             if taken <= limit and story.baseline(taken):
                 recorded("baseline", taken)
-        if stage == "follow-up-due" and story.records:
+        if stage == "follow-up-due" and status == "in-progress" and story.records:
             taken = at + dt.timedelta(days=story.rng.uniform(0.5, 4.5))
             if taken <= limit and story.follow_up(taken):
                 recorded("follow-up", taken)  # the review done: back to the stage before
@@ -618,8 +623,8 @@ def _beside(
         and not story.book(at)
     ):
         return "on-hold", task.business_status, NOTHING_FITS
-    if reason is MISSED_REASON:
-        story.missed(at - dt.timedelta(days=story.rng.uniform(1, 5)))
+    if reason is MISSED_REASON or (stage == "follow-up-due" and status == "in-progress"):
+        story.missed(at - dt.timedelta(days=story.rng.uniform(1, 3)))  # still booked: missed
     if stage == "attending" and status == "in-progress":
         task.output = story.attend(at)
     if status in lifecycle.TERMINAL:

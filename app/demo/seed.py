@@ -9,7 +9,7 @@ reports' summary tables are brought up to date, so that the first report is fast
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -112,14 +112,36 @@ async def _remove_referrals(session: AsyncSession) -> int:
     return await referrals_repository.delete_referrals_with_identifier_system(session, system)
 
 
-async def seed_referrals(session: AsyncSession, options: DemoOptions) -> str:
+async def planned_referrals(
+    session: AsyncSession, options: DemoOptions
+) -> list[demo_referrals.ReferralRows]:
+    """The rows of the demo referrals, their bookings and outcomes, in batches: the same for
+    the same options, routing rules and directory."""
+    routing = {r.practice_ods: r.performer_ods for r in await routing_service.list_routing(session)}
+    homes = demo_referrals.homes(areas_importer.FIXTURE_POSTCODES, areas_importer.FIXTURE_IMD)
+    as_of = options.as_of or utcnow().date()
+    matcher = await _matcher(session, homes, as_of) if options.history else None
+    return list(
+        demo_referrals.referrals(
+            options.seed, options.referrals, as_of, homes, routing, matcher=matcher
+        )
+    )
+
+
+async def seed_referrals(
+    session: AsyncSession,
+    options: DemoOptions,
+    *,
+    planned: Sequence[demo_referrals.ReferralRows] | None = None,
+) -> str:
     """Demo referrals (app/demo/referrals.py) with their bookings and outcomes (history.py):
     unchanged when there with the same count and seed; otherwise the previous demo referrals
     (and their people) go first. Bookings are made on the activities the matching engine
     returns for the person from the directory as it is (so every hard rule holds); they take
     no places (the directory's places are the providers' current figures). No audit events:
     nobody reads or changes a person's record here, the rows are fictitious and loaded in
-    bulk."""
+    bulk. ``planned``: the rows ``planned_referrals`` gave for the same options (to load
+    several databases alike without planning again)."""
     count = options.referrals
     system = demo_referrals.IDENTIFIER_SYSTEM
     if count and await referrals_repository.count_identifiers(session, system) == count:
@@ -136,14 +158,9 @@ async def seed_referrals(session: AsyncSession, options: DemoOptions) -> str:
             f"{len(taken)} demo NHS numbers belong to people already stored (e.g. "
             f"{sorted(taken)[0]}); seed-demo does not write over them: use another --seed"
         )
-    routing = {r.practice_ods: r.performer_ods for r in await routing_service.list_routing(session)}
-    homes = demo_referrals.homes(areas_importer.FIXTURE_POSTCODES, areas_importer.FIXTURE_IMD)
     as_of = options.as_of or utcnow().date()
-    matcher = await _matcher(session, homes, as_of) if options.history else None
     booked = recorded = 0
-    for rows in demo_referrals.referrals(
-        options.seed, count, as_of, homes, routing, matcher=matcher
-    ):
+    for rows in planned if planned is not None else await planned_referrals(session, options):
         for table in referrals_repository.BULK_TABLES:
             await referrals_repository.insert_bulk(session, table, getattr(rows, table))
         done = rows.history
