@@ -16,8 +16,8 @@ figures with a realistic shape:
   (/work/shared/reference/domain.md section 5: take-up and refusal differ between groups, and
   areas of highest need have fewer link workers); the sizes are not from a source;
 - wellbeing at baseline is lower in more deprived areas, and improves more for people who
-  attended an activity: SWEMWBS metric change about +2 on average (+2.3 for people who
-  attended, +0.7 for the others), with a spread of about 3 (SWEMWBS reliable change is 3).
+  attended an activity: SWEMWBS metric change about +2 on average (+2.2 for people who
+  attended, about +0.5 for the few others), with a spread of about 3 (SWEMWBS reliable change is 3).
 
 Deterministic: every draw comes from the ``rng`` given (one stream per referral).
 """
@@ -45,8 +45,8 @@ from app.referrals import service as referrals_service
 NAMESPACE = uuid.UUID("5d0f6a3e-8c1b-4f7a-b2e9-7a4c1d9e3f58")
 RECORDED_BY = "demo-link_worker"  # the sub of `assetlink token --demo`'s link-worker token
 # Per IMD quintile (1 = most deprived): the weight of "unable to contact" and "declined"
-# against the demo's base mix, and the chance of missing the first activity booked and then
-# dropping out (the Task fails).
+# against the demo's base mix, and the chance of missing the activity booked (six in ten of
+# those are not seen again: the Task fails).
 NOT_CONTACTED = {1: 2.0, 2: 1.5, 3: 1.0, 4: 0.75, 5: 0.5}
 DECLINED = {1: 1.35, 2: 1.15, 3: 1.0, 4: 0.9, 5: 0.75}
 DID_NOT_ATTEND = {1: 0.26, 2: 0.2, 3: 0.16, 4: 0.12, 5: 0.09}

@@ -186,7 +186,6 @@ async def seed_demo(
     for generator in GENERATORS:
         async with transaction(sessionmaker, write=True) as session:
             summaries.append(await generator(session, options))
-    refreshed = await summary.refresh(sessionmaker)
-    if refreshed.referrals:
-        summaries.append(f"report summaries refreshed for {refreshed.referrals} referrals")
+    if (await summary.refresh(sessionmaker)).referrals:
+        summaries.append("reports' summary tables brought up to date")
     return summaries
