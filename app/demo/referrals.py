@@ -5,7 +5,9 @@ needs in ``reasonCode``, the referral-preferences extension); ``stored`` applies
 rules for what is kept (``app.referrals.intake.check_referral``: contained Patient taken out,
 ``id``/``meta``/``text`` dropped) and tests/demo/test_referrals.py checks the two agree. Rows
 are rendered through ``app.referrals.fhir`` for ``resource_version``, one version per change a
-link worker would have made (the Task's walk through the status graph, DESIGN.md 5.2).
+link worker would have made (the Task's walk through the status graph, DESIGN.md 5.2); beside
+the walk, the bookings, attendance and outcomes the service would have stored
+(app/demo/history.py).
 
 Everything is fictitious: NHS numbers are in the 999 test range (never a real person) and pass
 the Modulus 11 check, phone numbers are in Ofcom's drama range (020 7946 0xxx), practices are
@@ -117,11 +119,11 @@ def homes(postcodes_file: Path, imd_file: Path) -> list[Home]:
             postcode = postcodes.normalise(line["pcds"])
             if postcode and not line.get("doterm"):
                 found.append((postcode, deciles.get(line["lsoa21"].strip().upper())))
-    per_quintile = Counter(history.quintile(d) for _, d in found)
+    quintiles = [history.quintile(d) for _, d in found]
+    per_quintile = Counter(quintiles)
     return [
-        Home(p, QUINTILE_SHARES[q] / per_quintile[q], d)
-        for p, d in found
-        if (q := history.quintile(d))
+        Home(postcode, QUINTILE_SHARES[q] / per_quintile[q], decile)
+        for (postcode, decile), q in zip(found, quintiles, strict=True)
     ]
 
 
