@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/assetlink migrate
-	$(BIN)/assetlink seed-demo --activities 300 --referrals 50
+	$(BIN)/assetlink seed-demo --activities 300 --referrals 3000
 	@$(BIN)/assetlink token --demo
 	@# The worker delivers Task changes to subscriptions; it stops when the server does.
 	$(BIN)/assetlink worker & worker=$$!; \

@@ -222,6 +222,7 @@ def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
                     area=args.area,
                     referrals=args.referrals,
                     as_of=args.as_of,
+                    history=args.history,
                 ),
             )
         finally:
@@ -355,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=dt.date.fromisoformat,
         default=None,
         help="referrals are authored in the 18 months up to this day (default: today)",
+    )
+    seed.add_argument(
+        "--no-history",
+        dest="history",
+        action="store_false",
+        help="referrals without bookings and outcomes (their Task walks only)",
     )
     seed.set_defaults(run=_seed_demo)
 

@@ -394,7 +394,7 @@ def seed(url: str, env: dict[str, str], args: argparse.Namespace) -> tuple[list[
     """Migrate, seed the demo, ``VACUUM ANALYZE``: the ids of the GP practice's referrals, and
     of the link-worker service's referrals still to accept (its backlog)."""
     seed_demo = ["seed-demo", "--activities", str(args.activities), "--referrals",
-                 str(args.referrals), "--seed", "1"]  # fmt: skip
+                 str(args.referrals), "--seed", "1", "--no-history"]  # fmt: skip
     both = f"from app.cli import main; main(['migrate']); main({seed_demo!r})"  # one start-up
     subprocess.run(
         [sys.executable, "-c", both],

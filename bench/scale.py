@@ -80,7 +80,7 @@ def seed(env: dict[str, str], args: argparse.Namespace) -> list[str]:
     """The demo directory and referrals; the ids of the referrals the link worker may match."""
     command = [
         sys.executable, "-m", "app.cli", "seed-demo", "--activities", str(args.activities),
-        "--referrals", str(args.referrals), "--seed", str(args.seed),
+        "--referrals", str(args.referrals), "--seed", str(args.seed), "--no-history",
     ]  # fmt: skip
     subprocess.run(command, cwd=BENCH.parent, env=env, check=True, stdout=subprocess.DEVNULL)
 

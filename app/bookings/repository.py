@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Reach
@@ -141,3 +143,16 @@ async def search(
         .limit(limit)
     )
     return total, [(r[0], r[1]) for r in rows]
+
+
+async def insert_bulk(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Bookings loaded in bulk (``seed-demo``): one executemany of Core INSERTs."""
+    if rows:
+        await session.execute(insert(cast(Table, Booking.__table__)), list(rows))
+
+
+async def delete_for_referrals(session: AsyncSession, referral_ids: Sequence[uuid.UUID]) -> None:
+    """Delete the bookings of the referrals (before the referrals themselves are deleted)."""
+    for start in range(0, len(referral_ids), 500):
+        chunk = list(referral_ids[start : start + 500])
+        await session.execute(delete(Booking).where(Booking.referral_id.in_(chunk)))

@@ -5,7 +5,9 @@ needs in ``reasonCode``, the referral-preferences extension); ``stored`` applies
 rules for what is kept (``app.referrals.intake.check_referral``: contained Patient taken out,
 ``id``/``meta``/``text`` dropped) and tests/demo/test_referrals.py checks the two agree. Rows
 are rendered through ``app.referrals.fhir`` for ``resource_version``, one version per change a
-link worker would have made (the Task's walk through the status graph, DESIGN.md 5.2).
+link worker would have made (the Task's walk through the status graph, DESIGN.md 5.2); beside
+the walk, the bookings, attendance and outcomes the service would have stored
+(app/demo/history.py).
 
 Everything is fictitious: NHS numbers are in the 999 test range (never a real person) and pass
 the Modulus 11 check, phone numbers are in Ofcom's drama range (020 7946 0xxx), practices are
@@ -19,6 +21,7 @@ import datetime as dt
 import itertools
 import random
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +30,9 @@ from typing import Any
 from sqlalchemy.orm import class_mapper
 
 from app.areas import postcodes
+from app.demo import history
 from app.fhir import CANONICAL_BASE
+from app.outcomes import progress
 from app.referrals import fhir, lifecycle
 from app.referrals.intake import ODS_SYSTEM, PREFERENCES_URL, REFERRAL_CODE, SNOMED
 from app.referrals.models import Patient, Referral, Task
@@ -89,25 +94,37 @@ def _weighted(rng: random.Random, items: tuple[tuple[Any, ...], ...]) -> Any:
 class Home:
     postcode: str
     weight: float
+    decile: int | None = None
+
+
+# The share of the referrals from each IMD quintile (1 = most deprived): deprived areas are
+# over-represented, as in social prescribing nationally (domain.md section 5: 42% of people
+# referred in 2023 lived in the most deprived areas); every quintile has a volume of its own.
+QUINTILE_SHARES = {1: 0.30, 2: 0.25, 3: 0.20, 4: 0.14, 5: 0.11}
 
 
 def homes(postcodes_file: Path, imd_file: Path) -> list[Home]:
-    """The fixture's postcodes, weighted so that deprived areas are somewhat over-represented
-    (IMD decile 1 weighs 2.35 times decile 10)."""
+    """The fixture's postcodes, weighted so that each IMD quintile has its ``QUINTILE_SHARES``
+    of the people (evenly over the quintile's postcodes); a postcode without a decile counts as
+    quintile 3."""
     deciles: dict[str, int] = {}
     with imd_file.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         next(reader)
         for row in reader:
             deciles[row[0].strip().upper()] = int(row[-1])
-    found = []
+    found: list[tuple[str, int | None]] = []
     with postcodes_file.open(newline="", encoding="utf-8-sig") as handle:
         for line in csv.DictReader(handle):
             postcode = postcodes.normalise(line["pcds"])
             if postcode and not line.get("doterm"):
-                decile = deciles.get(line["lsoa21"].strip().upper(), 5)
-                found.append(Home(postcode, 1 + (10 - decile) * 0.15))
-    return found
+                found.append((postcode, deciles.get(line["lsoa21"].strip().upper())))
+    quintiles = [history.quintile(d) for _, d in found]
+    per_quintile = Counter(quintiles)
+    return [
+        Home(postcode, QUINTILE_SHARES[q] / per_quintile[q], decile)
+        for (postcode, decile), q in zip(found, quintiles, strict=True)
+    ]
 
 
 def nhs_numbers(seed: int, count: int) -> list[str]:
@@ -148,6 +165,7 @@ class ReferralRows:
     needs: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] = field(default_factory=list)
+    history: history.HistoryRows = field(default_factory=history.HistoryRows)
 
 
 @dataclass(frozen=True)
@@ -158,6 +176,8 @@ class Person:
     gender: str
     postcode: str
     age: int
+    language: str
+    decile: int | None
 
 
 def person(
@@ -169,7 +189,7 @@ def person(
     cum_weights: list[float] | None = None,
 ) -> Person:
     rng = random.Random(f"patient:{seed}:{index}")  # noqa: S311 (demo data)
-    gender = rng.choices(("female", "male", "unknown"), weights=(58, 41, 1))[0]
+    gender = rng.choices(("female", "male", "unknown"), weights=(58, 40, 2))[0]
     low, high, _ = _weighted(rng, AGES)
     age = rng.randint(low, high)
     birth_date = as_of - dt.timedelta(days=age * 365 + rng.randrange(365))
@@ -196,7 +216,7 @@ def person(
             {"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": language}]}}
         ],
     }
-    return Person(resource, number, birth_date, gender, home.postcode, age)
+    return Person(resource, number, birth_date, gender, home.postcode, age, language, home.decile)
 
 
 def _preferences(rng: random.Random, needs: list[str], age: int) -> dict[str, Any]:
@@ -337,7 +357,7 @@ OUTCOMES = (
     ("ongoing", 14),
     ("declined", 15),
     ("failed", 10),
-    ("rejected", 5),
+    ("rejected", 7),
     ("on-hold", 4),
     ("revoked", 2),
 )
@@ -348,10 +368,18 @@ DECLINED_REASON = {
 }  # fmt: skip
 
 
-def walk(rng: random.Random) -> tuple[list[Step], bool]:
+MISSED_REASON = {"text": "Did not attend the activity booked and could not be re-engaged"}
+NOTHING_FITS = {"text": "Waiting for a place on a suitable activity"}
+
+
+def walk(rng: random.Random, quintile: int = 3) -> tuple[list[Step], bool]:
     """The Task's versions after ``requested`` (days after intake, status, stage, statusReason),
-    and whether the referrer revoked the referral at the last step."""
-    outcome = _weighted(rng, OUTCOMES)[0]
+    and whether the referrer revoked the referral at the last step. ``quintile`` (IMD, 1 = most
+    deprived) shifts engagement (``history.NOT_CONTACTED``, ``DECLINED``, ``DID_NOT_ATTEND``).
+    The review falls due 6 to 12 weeks after first contact (DESIGN.md 13's schedule)."""
+    scale = {"failed": history.NOT_CONTACTED[quintile], "declined": history.DECLINED[quintile]}
+    weights = [w * scale.get(name, 1.0) for name, w in OUTCOMES]
+    outcome = rng.choices([name for name, _ in OUTCOMES], weights=weights)[0]
     t = 0.0
 
     def later(low: float, high: float) -> float:
@@ -376,8 +404,9 @@ def walk(rng: random.Random) -> tuple[list[Step], bool]:
     if outcome == "declined" and rng.random() < 0.4:
         steps.append((later(1, 7), "cancelled", steps[-1][2], DECLINED_REASON))
         return steps, False
-    steps.append((later(1, 10), "in-progress", "first-contact", None))
-    if outcome == "declined":
+    first_contact = later(1, 10)
+    steps.append((first_contact, "in-progress", "first-contact", None))
+    if outcome == "declined" and rng.random() < 0.6:
         steps.append((later(0, 3), "cancelled", "first-contact", DECLINED_REASON))
         return steps, False
     for stage, low, high in (
@@ -386,13 +415,22 @@ def walk(rng: random.Random) -> tuple[list[Step], bool]:
         ("attending", 5, 30),
     ):
         steps.append((later(low, high), "in-progress", stage, None))
+        if stage == "activity-booked" and outcome == "declined":  # before the first session
+            steps.append((later(1, 10), "cancelled", stage, DECLINED_REASON))
+            return steps, False
+        if stage == "activity-booked" and rng.random() < history.DID_NOT_ATTEND[quintile]:
+            if rng.random() < 0.6:  # not seen again
+                steps.append((later(7, 28), "failed", stage, MISSED_REASON))
+                return steps, False
+            break  # missed it, but still reviewed when the review falls due
         if outcome == "on-hold" and rng.random() < 0.5:
             break
     if outcome == "on-hold":
         reason = {"text": "Paused while the person is in hospital"}
         steps.append((later(3, 20), "on-hold", steps[-1][2], reason))
         return steps, False
-    steps.append((later(30, 60), "in-progress", "follow-up-due", None))
+    t = max(t + rng.uniform(3, 10), first_contact + rng.uniform(42, 84))
+    steps.append((t, "in-progress", "follow-up-due", None))
     if outcome == "completed":
         steps.append((later(5, 30), "completed", "follow-up-due", None))
     return steps, False
@@ -408,11 +446,14 @@ def referrals(
     homes_: list[Home],
     routing: Mapping[str, str],
     *,
+    matcher: history.Matcher | None = None,
     batch: int = 5000,
 ) -> Iterator[ReferralRows]:
     """The demo referrals in batches (a repeat referral's person is always in an earlier or the
-    same batch, before it). ``routing``: practice ODS -> performer ODS (else the demo link
-    worker)."""
+    same batch, before it), each with its bookings and outcomes (``history``). ``routing``:
+    practice ODS -> performer ODS (else the demo link worker). ``matcher``: the directory to
+    book from; without it nobody is booked (a Task that reaches ``activity-booked`` then has no
+    booking)."""
     people = patient_count(count)
     numbers = nhs_numbers(seed, people)
     cum = list(itertools.accumulate(h.weight for h in homes_))
@@ -454,7 +495,24 @@ def referrals(
         task_id = _id("task", seed, i)
         task = Task(**new_task(task_id, referral.id, patient_id, requester, performer, received))
         rows.versions.append(version_row(fhir.task_resource(task), received))
-        rows.versions += _walked(rng, referral, task, received, end)
+        story = history.Story(
+            key=f"{seed}:{i}",
+            referral_id=referral.id,
+            who=history.Who(
+                patient_id,
+                who.birth_date,
+                who.gender,
+                who.postcode,
+                who.language,
+                tuple(needs),
+                referral.preferences,
+            ),
+            decile=who.decile,
+            rng=random.Random(f"history:{seed}:{i}"),  # noqa: S311 (demo data)
+            matcher=matcher,
+            rows=rows.history,
+        )
+        rows.versions += _walked(rng, referral, task, received, end, story)
         rows.referrals.append(_columns(referral))
         rows.tasks.append(_columns(task))
         rows.identifiers.append(
@@ -490,30 +548,93 @@ def _patient(patient_id: uuid.UUID, who: Person, received: dt.datetime) -> Patie
 
 
 def _walked(
-    rng: random.Random, referral: Referral, task: Task, received: dt.datetime, end: dt.datetime
+    rng: random.Random,
+    referral: Referral,
+    task: Task,
+    received: dt.datetime,
+    end: dt.datetime,
+    story: history.Story,
 ) -> list[dict[str, Any]]:
-    """The Task's ``walk`` up to ``end`` (and now), applied to ``task`` and ``referral``: the
-    version rows of each step."""
+    """The Task's ``walk`` up to ``end`` (and now), applied to ``task`` and ``referral``, with
+    what the service writes beside each step (``story``: bookings, attendance, outcomes): the
+    version rows of each change."""
     versions = []
-    steps, revoked = walk(rng)
-    now = dt.datetime.now(dt.UTC)
+    steps, revoked = walk(rng, history.quintile(story.decile))
+    limit = min(end, dt.datetime.now(dt.UTC))
+    engaged = any(stage == "plan-agreed" for _, _, stage, _ in steps)
+
+    seen: list[str] = []  # the Task's stages so far, newest first
+
+    def keep(at: dt.datetime) -> None:
+        task.version_id += 1
+        task.updated_at = at
+        versions.append(version_row(fhir.task_resource(task), at))
+        if task.business_status is not None:
+            seen.insert(0, task.business_status)
+
+    def recorded(timepoint: str, at: dt.datetime) -> None:
+        """What recording an outcome does to the Task (``app.outcomes.progress``)."""
+        moved = progress.next_stage(timepoint, task.status, task.business_status, seen)
+        if moved is not None and moved != task.business_status:
+            task.business_status = moved
+            keep(at)
+
     for days, status, stage, reason in steps:
         at = received + dt.timedelta(days=days)
-        if at > end or at > now:
+        if at > limit:
             break
         if revoked:
             referral.status, referral.version_id, referral.updated_at = "revoked", 2, at
             versions.append(version_row(fhir.service_request_resource(referral), at))
+        status, stage, reason = _beside(story, task, at, status, stage, reason)
         task.status, task.business_status, task.status_reason = status, stage, reason
         if stage in CONTACT_STAGES and task.first_contact_at is None:
             task.first_contact_at = at
-        task.version_id += 1
-        task.updated_at = at
-        versions.append(version_row(fhir.task_resource(task), at))
+        keep(at)
         if status == "completed":
             referral.status, referral.version_id, referral.updated_at = "completed", 2, at
             versions.append(version_row(fhir.service_request_resource(referral), at))
+        if reason is NOTHING_FITS:
+            break
+        if stage == "first-contact" and status == "in-progress" and engaged:
+            taken = at + dt.timedelta(minutes=story.rng.randint(10, 50))
+            if taken <= limit and story.baseline(taken):
+                recorded("baseline", taken)
+        if stage == "follow-up-due" and status == "in-progress" and story.records:
+            taken = at + dt.timedelta(days=story.rng.uniform(0.5, 4.5))
+            if taken <= limit and story.follow_up(taken):
+                recorded("follow-up", taken)  # the review done: back to the stage before
     return versions
+
+
+def _beside(
+    story: history.Story,
+    task: Task,
+    at: dt.datetime,
+    status: str,
+    stage: str | None,
+    reason: dict[str, Any] | None,
+) -> tuple[str, str | None, dict[str, Any] | None]:
+    """What the service writes with a step of the walk (bookings, attendance, the completed
+    Task's output), and the step as it then is: a Task reaching ``activity-booked`` with
+    nothing the person can book goes on hold instead."""
+    if (
+        stage == "activity-booked"
+        and status == "in-progress"
+        and story.matcher is not None
+        and not story.book(at)
+    ):
+        return "on-hold", task.business_status, NOTHING_FITS
+    if reason is MISSED_REASON or (stage == "follow-up-due" and status == "in-progress"):
+        story.missed(at - dt.timedelta(days=story.rng.uniform(1, 3)))  # still booked: missed
+    if stage == "attending" and status == "in-progress":
+        task.output = story.attend(at)
+    if status in lifecycle.TERMINAL:
+        story.ended(status, at)
+    if status == "completed":
+        task.output = [*story.attended_outputs(), *story.outcome_outputs()]
+        stage = task.business_status if story.reviewed else stage
+    return status, stage, reason
 
 
 def _columns(row: Patient | Referral | Task) -> dict[str, Any]:

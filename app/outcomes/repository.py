@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import Reach
@@ -25,6 +26,24 @@ async def add_record(
     await session.flush()  # the record before the scores that refer to it
     session.add_all(scores)
     await session.flush()
+
+
+async def insert_bulk(
+    session: AsyncSession, records: Sequence[dict[str, Any]], scores: Sequence[dict[str, Any]]
+) -> None:
+    """Records and their scores loaded in bulk (``seed-demo``): one executemany each."""
+    if records:
+        await session.execute(insert(cast(Table, OutcomeRecord.__table__)), list(records))
+    if scores:
+        await session.execute(insert(cast(Table, OutcomeScore.__table__)), list(scores))
+
+
+async def delete_for_referrals(session: AsyncSession, referral_ids: Sequence[uuid.UUID]) -> None:
+    """Delete the outcome records and scores of the referrals (before the referrals)."""
+    for start in range(0, len(referral_ids), 500):
+        chunk = list(referral_ids[start : start + 500])
+        await session.execute(delete(OutcomeScore).where(OutcomeScore.referral_id.in_(chunk)))
+        await session.execute(delete(OutcomeRecord).where(OutcomeRecord.referral_id.in_(chunk)))
 
 
 async def records_for_referral(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,12 @@ class Change:
     change: instruments.OutcomeChange
 
 
-def _scores(record: OutcomeRecord, scored: instruments.ScoredRecord) -> list[OutcomeScore]:
+def score_rows(
+    record: OutcomeRecord,
+    scored: instruments.ScoredRecord,
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+) -> list[OutcomeScore]:
+    """The ``outcome_score`` rows of a record (``new_id`` makes their ids: the Observation ids)."""
     common = {
         "record_id": record.id,
         "referral_id": record.referral_id,
@@ -67,7 +72,7 @@ def _scores(record: OutcomeRecord, scored: instruments.ScoredRecord) -> list[Out
         item = instruments.INSTRUMENTS[record.instrument].items[0]
         return [
             OutcomeScore(
-                id=uuid.uuid4(),
+                id=new_id(),
                 measure=item.id,
                 value=None,
                 category=scored.category,
@@ -77,7 +82,7 @@ def _scores(record: OutcomeRecord, scored: instruments.ScoredRecord) -> list[Out
         ]
     return [
         OutcomeScore(
-            id=uuid.uuid4(),
+            id=new_id(),
             measure=m.key,
             value=float(m.value),
             band=m.band,
@@ -169,7 +174,7 @@ async def _record(
         recorded_by=ctx.caller.principal.sub[:256],
     )
     task = await _move_task(session, ctx, referral, draft.timepoint, draft.collected_at)
-    scores = _scores(record, scored)
+    scores = score_rows(record, scored)
     await repository.add_record(session, record, scores)
     if task.status == "completed":  # e.g. the exit questionnaire, entered after the end
         outcomes = await task_outputs(session, referral.id)
@@ -288,9 +293,14 @@ def changes(records: Sequence[OutcomeRecord]) -> list[Change]:
 
 async def task_outputs(session: AsyncSession, referral_id: uuid.UUID) -> list[dict[str, Any]]:
     """What the referral's outcomes add to its completed Task's ``output`` (the message back to
-    the GP): per instrument, the headline Observations of the earliest baseline and of the
-    latest follow-up or exit after it."""
+    the GP): ``outputs_of`` its records."""
     records = await repository.records_for_referral(session, referral_id)
+    picked = [record for _, record in _headline_records(records)]
+    scores = await repository.scores_for_records(session, [r.id for r in picked])
+    return outputs_of(records, scores)
+
+
+def _headline_records(records: Sequence[OutcomeRecord]) -> list[tuple[str, OutcomeRecord]]:
     picked: list[tuple[str, OutcomeRecord]] = []
     for code in instruments.INSTRUMENTS:
         baseline, latest = baseline_and_latest(records, code)
@@ -298,11 +308,18 @@ async def task_outputs(session: AsyncSession, referral_id: uuid.UUID) -> list[di
             picked.append(("Baseline", baseline))
         if latest is not None:
             picked.append(("Latest follow-up", latest))
-    scores = await repository.scores_for_records(session, [r.id for _, r in picked])
+    return picked
+
+
+def outputs_of(
+    records: Sequence[OutcomeRecord], scores: Sequence[OutcomeScore]
+) -> list[dict[str, Any]]:
+    """Per instrument, the headline Observations of the earliest baseline and of the latest
+    follow-up or exit after it (``records`` in collection order; ``scores`` include theirs)."""
     by_measure = {(s.record_id, s.measure): s for s in scores}
     return [
         fhir.task_output(label, by_measure[record.id, measure], record)
-        for label, record in picked
+        for label, record in _headline_records(records)
         for measure in instruments.INSTRUMENTS[record.instrument].headline_measures
     ]
 

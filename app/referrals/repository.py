@@ -541,11 +541,18 @@ async def existing_nhs_numbers(session: AsyncSession, numbers: Sequence[str]) ->
     return found
 
 
+async def referral_ids_with_identifier_system(
+    session: AsyncSession, system: str
+) -> list[uuid.UUID]:
+    """The referrals carrying an identifier of ``system``."""
+    ids = select(ReferralIdentifier.referral_id).where(ReferralIdentifier.system == system)
+    return list(await session.scalars(ids))
+
+
 async def delete_referrals_with_identifier_system(session: AsyncSession, system: str) -> int:
     """Delete the referrals carrying an identifier of ``system`` with their Tasks, rows and
     versions, then their people when no other referral is theirs. Returns how many referrals."""
-    ids = select(ReferralIdentifier.referral_id).where(ReferralIdentifier.system == system)
-    referral_ids = list(await session.scalars(ids))
+    referral_ids = await referral_ids_with_identifier_system(session, system)
     if not referral_ids:
         return 0
     patient_ids: set[uuid.UUID] = set()

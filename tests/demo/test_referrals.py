@@ -113,7 +113,9 @@ def test_the_mix_looks_like_a_caseload() -> None:
 
 async def test_seeding_is_deterministic_and_idempotent(session: AsyncSession) -> None:
     summary = await seed_referrals(session, OPTIONS)
-    assert summary == "demo referrals: 30 for 27 people, authored up to 2026-11-01"
+    assert summary == (
+        "demo referrals: 30 for 27 people, authored up to 2026-11-01, 0 bookings, 34 questionnaires"
+    )  # no directory: nothing to book
     first = await snapshot(session)
     assert len(first) == 30
     assert await seed_referrals(session, OPTIONS) == "demo referrals already there: 30"

@@ -67,13 +67,16 @@ async def _record(
         source="json",
         recorded_by="test",
     )
-    await outcomes_repository.add_record(session, record, outcomes_service._scores(record, scored))
+    await outcomes_repository.add_record(
+        session, record, outcomes_service.score_rows(record, scored)
+    )
 
 
 async def seed(session: AsyncSession, referrals: int = 240, seed_value: int = 5) -> None:
     await seed_directory(session, DemoOptions(activities=40, seed=seed_value))
     await seed_referrals(
-        session, DemoOptions(activities=0, referrals=referrals, seed=seed_value, as_of=AS_OF)
+        session,
+        DemoOptions(activities=0, referrals=referrals, seed=seed_value, as_of=AS_OF, history=False),
     )
     rng = random.Random(seed_value)
     categorised = sorted(
