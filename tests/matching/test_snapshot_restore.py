@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -127,10 +128,19 @@ async def test_postgresql_database_restored_from_a_backup_under_a_running_app(
         await app.state.engine.dispose()
 
 
+NEW_EPOCH = "UPDATE database_epoch SET epoch = lower(hex(randomblob(16)))"  # docs/deploy.md
+
+
 def _sqlite(path: Path, sql: str) -> list[tuple[Any, ...]]:
     """Rows read from the file at ``path`` by a connection of the test's own."""
     with closing(sqlite3.connect(path)) as connection:
         return connection.execute(sql).fetchall()
+
+
+def _sqlite_write(path: Path, sql: str) -> None:
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute(sql)
+        connection.commit()
 
 
 def _names_in_file(path: Path) -> set[str]:
@@ -183,17 +193,19 @@ async def test_sqlite_file_replaced_by_a_backup_under_a_running_app(
         await _busy(http, auth)
         assert await _matched(http, auth, second) == (["Phone chess"], 1, 1)
 
+        _sqlite_write(copy, NEW_EPOCH)
         _move_over(copy, path)
-        # "Phone chess" is no longer anywhere; "Phone friends" is again
-        assert await _matched(http, auth, first) == (["Phone friends"], 1, 1)
+        # "Phone chess" is no longer anywhere, "Phone friends" is again, "Phone quiz" is new
+        third = await _referral_and_activity(http, auth, "Phone quiz")
+        assert await _matched(http, auth, first) == (["Phone friends", "Phone quiz"], 2, 2)
         missing = await http.get(
             f"/api/v1/referrals/{second['id']}/matches", headers=auth(Role.LINK_WORKER, "Y02718")
         )
         assert missing.status_code == 404, missing.text
-
-        third = await _referral_and_activity(http, auth, "Phone quiz")
-        assert await _matched(http, auth, third) == (["Phone friends", "Phone quiz"], 2, 2)
         assert _names_in_file(path) == {"Phone friends", "Phone quiz"}
+        assert third["id"] in {
+            str(uuid.UUID(i)) for (i,) in _sqlite(path, "SELECT id FROM referral")
+        }
     await app.state.engine.dispose()
     assert _sqlite(path, "PRAGMA integrity_check") == [("ok",)]
 
@@ -201,8 +213,10 @@ async def test_sqlite_file_replaced_by_a_backup_under_a_running_app(
 async def test_sqlite_restored_in_place_through_the_backup_api_under_a_running_app(
     auth: TokenFactory, tmp_path: Path
 ) -> None:
-    """The backup API writing the copy into the live file (the way docs/deploy.md gives for a
-    running service): the same file, an older change log; the snapshot reloads."""
+    """The backup API writing the copy into the live file, then a new epoch (the way
+    docs/deploy.md gives for a running service): the snapshot reloads, also when directory
+    writes come before the next match (the restored log, grown again past what the snapshot
+    applied, would pass for its continuation but for the epoch)."""
     path = tmp_path / "assetlink.db"
     url = f"sqlite:///{path}"
     in_thread(lambda: migrations.upgrade(url))
@@ -220,9 +234,14 @@ async def test_sqlite_restored_in_place_through_the_backup_api_under_a_running_a
 
         with closing(sqlite3.connect(copy)) as backup, closing(sqlite3.connect(path)) as live:
             backup.backup(live)
-        assert await _matched(http, auth, first) == (["Phone friends"], 1, 1)
-        third = await _referral_and_activity(http, auth, "Phone quiz")
-        assert await _matched(http, auth, third) == (["Phone friends", "Phone quiz"], 2, 2)
+        _sqlite_write(path, NEW_EPOCH)
+        for name in ("Phone quiz", "Phone darts", "Phone cards"):
+            await _referral_and_activity(http, auth, name)
+        assert await _matched(http, auth, first) == (
+            ["Phone cards", "Phone darts", "Phone friends", "Phone quiz"],
+            4,
+            4,
+        )
     await app.state.engine.dispose()
     assert _sqlite(path, "PRAGMA integrity_check") == [("ok",)]
 
