@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
@@ -49,6 +50,7 @@ from app.config import Settings
 
 WRITE_OPTION = "assetlink_sqlite_write"  # execution option: BEGIN IMMEDIATE on SQLite
 PING_AFTER_IDLE_S = 1.0  # a pooled connection idle this long is checked before use
+OPENED_FILE = "assetlink_sqlite_file"  # connection info: the path and its file when connected
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -237,22 +239,51 @@ def _ping_when_idle(engine: AsyncEngine, *, idle_s: float) -> None:
             raise exc_module.DisconnectionError(type(exc).__name__) from exc
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """Which file ``path`` names now (device and inode), None when none does."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
-    """Foreign keys on, WAL, a busy timeout, and real transactions (so SAVEPOINT works).
+    """Foreign keys on, WAL, a busy timeout, real transactions (so SAVEPOINT works), and no
+    connection used once its file is no longer the database's.
 
     pysqlite's own transaction handling is switched off and BEGIN emitted by SQLAlchemy, as the
     SQLAlchemy SQLite dialect documentation recommends ("Serializable isolation / Savepoints").
+
+    A file replaced under the process (a backup copy moved over it, or deleted and made again)
+    stays open in the pooled connections, which would go on reading it and writing to it (and
+    the matching snapshot, reading its log through them, would never see the new file). So each
+    connection notes which file it opened (device and inode of the path), and a checkout that
+    finds the path naming another file, or none, closes it and connects afresh. A transaction
+    under way at the replacement ends on the old file (docs/deploy.md, "SQLite").
     """
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA database_list")
+        path = next(row[2] for row in cursor.fetchall() if row[1] == "main")
         cursor.close()
+        if path:  # not an in-memory database
+            record.info[OPENED_FILE] = path, _file_identity(path)
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        opened = record.info.get(OPENED_FILE)
+        if opened is not None and _file_identity(opened[0]) != opened[1]:
+            # the pool closes it (SQLite neither checkpoints into nor deletes the -wal of a
+            # moved file) and connects again, to the file the path names now
+            raise exc_module.DisconnectionError("the database file was replaced")
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
