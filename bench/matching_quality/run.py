@@ -32,18 +32,22 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import migrations
 from app.areas.importer import FIXTURE_IMD, FIXTURE_POSTCODES, import_areas
 from app.audit import service as audit
+from app.auth.context import Context
 from app.auth.dependencies import Caller
 from app.auth.policy import Action, authorize
 from app.auth.principal import Principal, Role
 from app.auth.tokens import mint_hs256
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from app.directory.schemas import ActivityCard
 from app.main import create_app
 from app.matching import engine, service, snapshot
 from app.referrals import service as referrals_service
@@ -122,7 +126,7 @@ def rankings(persona: Persona, matches: Sequence[engine.Match]) -> dict[str, lis
     ids = sorted(m.activity_id for m in matches)
     shuffled = list(ids)
     random.Random(f"{SEED}:{persona.id}").shuffle(shuffled)
-    by: dict[str, Callable[[engine.Match], object]] = {
+    by: dict[str, Callable[[engine.Match], tuple[Any, ...]]] = {
         "distance": _distance_key,
         "need+distance": lambda m: (-m.components.need_fit, *_distance_key(m)),
     }
@@ -194,7 +198,7 @@ async def run(
 
     principal = Principal(sub="quality-bench", role=Role.LINK_WORKER, org=LINK_WORKER_ODS)
     caller = Caller(principal, Action.MATCH_READ, authorize(principal, Action.MATCH_READ))
-    ctx = referrals_service.Context(caller, audit.Actor(principal, None), sessionmaker)
+    ctx = Context(caller, audit.Actor(principal, None), sessionmaker)
     snapshots = snapshot.Snapshots()
     for p in personas:
         async with sessionmaker() as session, session.begin():
@@ -227,22 +231,22 @@ async def run(
 
 
 async def _broken_rules(
-    session: object,
-    found: service.Matches[object],  # type: ignore[type-var]
+    session: AsyncSession,
+    found: service.Matches[ActivityCard],
     p: Persona,
     eligible: set[str],
     settings: Settings,
     snapshots: snapshot.Snapshots,
     today: dt.date,
 ) -> dict[str, str]:
-    """For each labelled activity the service did not return, the hard rule it breaks, from the
-    engine given that activity alone and the service's view of the person."""
+    """For each ideal the service did not return, the hard rule it breaks, from the engine
+    given that activity alone and the service's view of the person."""
     missing = [f"bench-{a}" for a in p.ideal if f"bench-{a}" not in eligible]
     if not missing:
         return {}
-    patient = await referrals_service.patient_of(session, found.referral)  # type: ignore[arg-type]
-    person, _ = await service.person_for(session, found.referral, patient, settings, today)  # type: ignore[arg-type]
-    activities = (await snapshots.directory(session)).activities  # type: ignore[arg-type]
+    patient = await referrals_service.patient_of(session, found.referral)
+    person, _ = await service.person_for(session, found.referral, patient, settings, today)
+    activities = (await snapshots.directory(session)).activities
     broken = {}
     for activity_id in missing:
         if activity_id not in activities:
