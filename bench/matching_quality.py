@@ -8,7 +8,7 @@ distance only; need fit then distance). The definitions are in ``bench/matching_
 Exits 1 when a label breaks the checker (an unknown activity, an ``ideal`` that breaks a hard
 rule on the run date).
 
-    PYTHONPATH=$PWD .venv/bin/python bench/matching_quality.py [--date 2026-12-07]
+    .venv/bin/python bench/matching_quality.py [--date 2026-12-07]
         [--personas id,id] [--postgres] [--verbose]
 
 SQLite (a temporary file) by default; ``--postgres`` uses a fresh database
@@ -27,6 +27,8 @@ import tempfile
 from pathlib import Path
 
 import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, for `bench.`
 
 from bench.matching_quality import run
 from bench.matching_quality.personas import PERSONAS
