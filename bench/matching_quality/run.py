@@ -267,6 +267,12 @@ async def _broken_rules(
     return broken
 
 
+def _labelled(persona: Persona, top: Sequence[str]) -> str:
+    """The first five with their labels: ``rent-bills-line (ideal)``, unlabelled bare."""
+    label = {a: name for name in GAINS for a in getattr(persona, name)}
+    return ", ".join(f"{a} ({label[a]})" if a in label else a for a in top)
+
+
 def render(report: Report, *, verbose: bool = False) -> str:
     """Per persona and overall, one line per ranker; with ``verbose`` the first five too."""
     out = [f"matching quality benchmark, run date {report.today.isoformat()}, k={K}"]
@@ -279,7 +285,9 @@ def render(report: Report, *, verbose: bool = False) -> str:
         )
         out.append(f"{r.persona.id:<28} {r.eligible:>4}  {cells}")
         if verbose:
-            out.append(f"{'':<34}assetlink top 5: {', '.join(r.scores['assetlink'].top)}")
+            out.append(
+                f"{'':<34}assetlink top 5: {_labelled(r.persona, r.scores['assetlink'].top)}"
+            )
     out.append("")
     out.append(f"{'overall':<28} {'':>4}  " + "  ".join(f"{r:>22}" for r in RANKERS))
     overall = [report.overall(name) for name in RANKERS]
