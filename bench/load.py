@@ -28,6 +28,7 @@ response (4xx or 5xx) or a failed connection.
 
     .venv/bin/python bench/load.py                         # 4, 16, 32 clients, 30 s each
     .venv/bin/python bench/load.py --soak 600              # the 10-minute soak
+    .venv/bin/python bench/load.py --soak 600 --trace-memory var/memtrace   # and what grows
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import random
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -523,11 +525,15 @@ def print_level(clients: int, stats: Stats) -> None:
 
 
 def print_memory(memory: dict[str, list[tuple[float, float]]]) -> None:
-    print("\n| process | RSS MB at each sample | slope MB/min |")
-    print("|---|---|---:|")
+    print("\n| process | RSS MB at each sample | slope MB/min | in the second half |")
+    print("|---|---|---:|---:|")
     for name, samples in memory.items():
         values = " ".join(f"{mb:.1f}" for _, mb in samples)
-        print(f"| {name} | {values} | {slope_per_minute(samples):+.3f} |")
+        later = samples[len(samples) // 2 :]
+        print(
+            f"| {name} | {values} | {slope_per_minute(samples):+.3f} "
+            f"| {slope_per_minute(later):+.3f} |"
+        )
     sys.stdout.flush()
 
 
@@ -535,6 +541,10 @@ def run(args: argparse.Namespace) -> Result:
     with database(args.database_url) as url:
         env = {**intake.server_env(url), "PYTHONPATH": str(BENCH.parent)}
         gp_referrals, backlog = seed(url, env, args)
+        if args.trace_memory:
+            args.trace_memory.mkdir(parents=True, exist_ok=True)
+            env["PYTHONPATH"] = f"{BENCH / 'memtrace'}{os.pathsep}{env['PYTHONPATH']}"
+            env["BENCH_TRACE_MEMORY"] = str(args.trace_memory)
         receiver_port = intake.free_port(8300, 8400)
         asyncio.run(notifications._subscribe(url, f"http://127.0.0.1:{receiver_port}/hook"))
         bodies = iter(intake.referral_bodies(args.bodies, args.seed, demo_postcodes()))
@@ -543,7 +553,26 @@ def run(args: argparse.Namespace) -> Result:
             pids = {"api": api, "worker": worker_pid}
             result = asyncio.run(play(port, pids, receiver_port, world, args))
     print(f"\ndeliveries received: {result.delivered}, duplicates {result.duplicates}")
+    if args.trace_memory:
+        print_traced(args.trace_memory)
     return result
+
+
+def print_traced(directory: Path) -> None:
+    """The API's live Python allocations, first traced snapshot against the last: the total and
+    the ten places that grew most (bench/memtrace)."""
+    found = sorted(directory.glob("snapshot-*.pickle"))
+    if len(found) < 2:
+        print(f"\nfewer than two memory snapshots in {directory}: run the soak longer")
+        return
+    first, last = (tracemalloc.Snapshot.load(str(path)) for path in (found[0], found[-1]))
+    size = [sum(s.size for s in snapshot.statistics("filename")) for snapshot in (first, last)]
+    print(
+        f"\nlive Python allocations traced in the API ({len(found)} snapshots, "
+        f"{found[0].name} -> {found[-1].name}): {size[0] / 1e6:.2f} -> {size[1] / 1e6:.2f} MB"
+    )
+    for stat in last.compare_to(first, "lineno")[:10]:
+        print(f"  {stat}")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -561,6 +590,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--provider-activities", type=int, default=5)
     parser.add_argument("--database-url", help="an existing empty database (default: made here)")
     parser.add_argument("--seed", type=int, default=None, help="payload seed (default: random)")
+    parser.add_argument(
+        "--trace-memory",
+        type=Path,
+        help="a directory: trace the API's Python allocations (bench/memtrace), snapshots there",
+    )
     args = parser.parse_args(argv)
     if args.concurrency is None:
         args.concurrency = [] if args.soak else [4, 16, 32]
