@@ -56,8 +56,10 @@ async function loadPanel(panel) {
     return;
   }
   let response;
+  let body;
   try {
     response = await fetch(url, { headers: authorised(), credentials: "omit" });
+    body = await response.text(); // whatever the answer: an unread body keeps the request open
   } catch {
     panel.replaceChildren(status("The figures could not be loaded: the service did not answer."));
     return;
@@ -72,7 +74,7 @@ async function loadPanel(panel) {
     );
   } else if (response.ok || response.status === 400) {
     // HTML written and escaped by the service (app/dashboard/render.py)
-    panel.innerHTML = await response.text();
+    panel.innerHTML = body;
     wireDownloads(panel);
     announce(response.ok ? "The figures are shown." : "The filters could not be used.");
   } else {
@@ -94,6 +96,7 @@ async function download(button) {
       credentials: "same-origin",
     });
     if (!response.ok) {
+      await response.text(); // read, so the request ends
       note.textContent = ` The download failed (the service answered ${response.status}).`;
       return;
     }
@@ -150,6 +153,7 @@ async function signIn(event) {
       headers: { Authorization: `Bearer ${value}` },
       credentials: "omit",
     });
+    await response.text(); // read, so the request ends before the page moves on
   } catch {
     said.textContent = "The service did not answer; try again.";
     return;
