@@ -415,7 +415,6 @@ class Directory:
             if reindex:
                 self._index = self._day = None
                 self._capacity.clear()
-            gc.freeze()
 
     def _another_log(self, changes: repository.Changes) -> bool:
         """The log read is not the one applied so far: the database was made again (another
@@ -436,7 +435,10 @@ class Directory:
         # Hundreds of thousands of long-lived objects made every full collection of the
         # cyclic garbage collector take 250-500 ms, in whichever request it fell (measured:
         # most of the p95). Frozen objects are skipped by the collector; they are still freed
-        # by reference counting when replaced (no cycles).
+        # by reference counting when replaced (no cycles). Only after a full load (start-up, a
+        # restore): a freeze also takes whatever the other requests have in flight, whose
+        # cycles the collector then never frees. Frozen after every change (each booking), the
+        # API grew 3.4 MB/min in the 20-minute soak (docs/performance.md "Mixed load").
         gc.freeze()
 
     def prepare(self, today: dt.date) -> tuple[_Index, _Day]:

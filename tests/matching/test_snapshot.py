@@ -11,7 +11,9 @@ the database (update, delete, insert, places) and must follow.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -260,6 +262,36 @@ async def test_a_booking_changes_places_without_rebuilding_the_indexes(
     assert directory._index is None
     assert not directory.capacity
     await _check(session, directory, include_full=False)
+
+
+class _InFlight:
+    """A request's objects that hold a cycle (a session and its rows, a traceback...)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_what_other_requests_hold_during_a_change_is_still_collected(
+    session: AsyncSession,
+) -> None:
+    """Applying a change (a booking's places) does not take other requests' objects out of
+    the collector's sight: cycles alive at that moment are freed once they are garbage (a
+    ``gc.freeze`` after every change made the API grow 3.4 MB/min under load)."""
+    await seed_directory(session, DemoOptions(activities=50, seed=3))
+    directory = snapshot.Directory()
+    await directory.refresh(session)
+    in_flight = [_InFlight() for _ in range(100)]
+    alive = [weakref.ref(o) for o in in_flight]
+    some = sorted(directory.activities)[:3]
+    for places in (0, 1):
+        await session.execute(
+            update(Activity).where(Activity.id.in_(some)).values(capacity_available=places)
+        )
+        await directory.refresh(session)
+    assert {directory.capacity[i] for i in some} == {1}
+    del in_flight
+    gc.collect()
+    assert not [r for r in alive if r() is not None]
 
 
 async def test_a_process_behind_the_change_log_reloads_everything(
