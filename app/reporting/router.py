@@ -16,6 +16,7 @@ from app.auth.policy import Action
 from app.db import SessionDep
 from app.deps import SessionmakerDep, SettingsDep, WriteLockDep
 from app.reporting import service, summary
+from app.reporting.dependencies import SharedRefreshDep
 from app.reporting.disclosure import DisclosureRules
 from app.reporting.repository import Window
 from app.reporting.schemas import ReportRead
@@ -52,11 +53,10 @@ async def _rules(settings: SettingsDep) -> DisclosureRules:
 
 
 async def _refresh(
-    request: Request, sessionmaker: SessionmakerDep, write_lock: WriteLockDep
+    shared: SharedRefreshDep, sessionmaker: SessionmakerDep, write_lock: WriteLockDep
 ) -> Refresh:
     """The summary rows' refresh, with this process's sessionmaker and SQLite writer lock,
     shared by its concurrent report requests."""
-    shared: summary.SharedRefresh = request.app.state.report_refresh
     return functools.partial(
         shared.run, functools.partial(summary.refresh, sessionmaker, write_lock=write_lock)
     )
