@@ -8,15 +8,21 @@ committed since its snapshot ("database is locked", 503)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit.models import AuditEvent
 from app.auth.principal import Role
-from tests.conftest import TokenFactory
+from app.main import create_app
+from tests.conftest import TokenFactory, make_settings
 from tests.directory.conftest import activity_body
 from tests.outcomes.conftest import PERFORMER, new_referral, outcome
 
@@ -77,3 +83,52 @@ async def test_concurrent_audited_reads_all_answer_and_are_audited_once(
     for path, response in answered:
         audited = by_request.get(response.headers["x-request-id"], Counter())
         assert audited == Counter(reads[path][1]), path
+
+
+@pytest.fixture
+async def impatient_app(database_url: str) -> AsyncIterator[Any]:
+    """The app on the real engine, waiting at most 0.3 s for SQLite's write lock (the tables
+    are emptied by ``committed_app``)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL stores a read's audit record in the read's own transaction")
+    application = create_app(make_settings(database_url, database_timeout_s=0.3))
+    yield application
+    await application.state.engine.dispose()
+
+
+async def test_a_read_whose_audit_cannot_be_written_is_not_answered(
+    committed_client: httpx.AsyncClient,
+    impatient_app: Any,
+    auth: TokenFactory,
+    engine: AsyncEngine,
+    database_url: str,
+) -> None:
+    """SQLite: another process holds the write lock past the busy timeout; the read itself
+    succeeds (WAL readers do not wait for a writer) but its audit record cannot be stored, so
+    the answer is 503, not the referral; once the lock is released the same read is 200."""
+    gp, lw = auth(Role.REFERRER, "A81001"), auth(Role.LINK_WORKER, PERFORMER)
+    rid = (await new_referral(committed_client, gp, lw)).referral_id
+    other = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    transport = httpx.ASGITransport(app=impatient_app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            other.execute("BEGIN IMMEDIATE")
+            refused = await http.get(f"/fhir/ServiceRequest/{rid}", headers=lw)
+            other.rollback()
+            answered = await http.get(f"/fhir/ServiceRequest/{rid}", headers=lw)
+    finally:
+        other.close()
+    assert refused.status_code == 503, refused.text
+    assert "retry-after" in refused.headers
+    assert rid not in refused.text
+    assert answered.status_code == 200, answered.text
+    async with AsyncSession(engine) as session:
+        counts = dict(
+            (
+                await session.execute(
+                    select(AuditEvent.request_id, func.count()).group_by(AuditEvent.request_id)
+                )
+            ).all()
+        )
+    assert counts.get(refused.headers["x-request-id"]) is None
+    assert counts.get(answered.headers["x-request-id"]) == 1
