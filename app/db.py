@@ -7,7 +7,8 @@ the SQLite write lock and begins with ``BEGIN IMMEDIATE``), by one of these owne
 - ``get_session``, a request's: it commits when the endpoint returns and rolls back when it
   raises, before the response is sent, so a client never sees a success that was not stored;
   then, in one of their own, the audit records of the accesses it refused
-  (``keep_after_rollback``);
+  (``keep_after_rollback``) and, on SQLite, those of a reading request's accesses
+  (``keep_after_read``: its reader cannot become a writer at commit);
 - ``write_session``, the intake writer's batches and one-by-one referrals
   (app/referrals/writer.py);
 - ``audit.service.record_denied`` outside a request;
@@ -367,6 +368,8 @@ async def transaction(
 
 _after_rollback: ContextVar[list[Any] | None] = ContextVar("assetlink_after_rollback", default=None)
 
+AFTER_READ = "assetlink_after_read"  # session info: the rows to store once its read has ended
+
 
 def keep_after_rollback(row: Any) -> bool:
     """Store ``row`` even though the request fails (an audit record of a refused access).
@@ -382,27 +385,52 @@ def keep_after_rollback(row: Any) -> bool:
     return True
 
 
+def keep_after_read(session: AsyncSession, row: Any) -> bool:
+    """Store ``row`` (an audit record of a successful access) once ``session``'s read has ended,
+    when ``session`` is a reading request's on SQLite; otherwise False: the caller adds it.
+
+    SQLite's reader runs in a deferred transaction, and a row written in it would make it a
+    writer at commit, which WAL refuses (``SQLITE_BUSY_SNAPSHOT``, which no busy wait helps)
+    once another connection has committed since it first read: concurrent audited reads would
+    fail with "database is locked". ``get_session`` writes these rows when the read has
+    committed, in a short transaction of their own, before the answer is sent.
+    """
+    pending: list[Any] | None = session.info.get(AFTER_READ)
+    if pending is None:
+        return False
+    pending.append(row)
+    return True
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: commits when the endpoint returns, rolls back when it raises.
 
     On SQLite a request that writes is a writer of ``transaction`` (this process's lock and
-    ``BEGIN IMMEDIATE``); on PostgreSQL, whose writers lock rows, it connects when first used.
-    The audit records of refused accesses are written once it has been rolled back.
+    ``BEGIN IMMEDIATE``); one that reads stays a reader, and the audit records of its accesses
+    (``keep_after_read``) are written once it has committed, by a writer of their own; if they
+    cannot be, the request fails (503), so no access is answered unaudited. On PostgreSQL,
+    whose writers lock rows, it connects when first used and its audit records are in its own
+    transaction. The audit records of refused accesses are written once it has been rolled
+    back.
     """
     sessionmaker = deps.sessionmaker_of(request)
     lock = deps.write_lock_of(request)
-    pending: list[Any] = []
-    _after_rollback.set(pending)
+    writes = lock is not None and _writes(request)
+    refused: list[Any] = []
+    read: list[Any] = []  # a reader's on SQLite, stored only if it commits
+    stored: list[Any] = []
+    _after_rollback.set(refused)
     try:
-        async with transaction(
-            sessionmaker, write=lock is not None and _writes(request), lock=lock
-        ) as session:
+        async with transaction(sessionmaker, write=writes, lock=lock) as session:
+            if lock is not None and not writes:
+                session.info[AFTER_READ] = read
             yield session
+        stored = read
     finally:
         _after_rollback.set(None)
-        if pending:
+        if refused or stored:
             async with transaction(sessionmaker, write=True, lock=lock) as session:
-                session.add_all(pending)
+                session.add_all([*refused, *stored])
 
 
 def write_session(state: Any) -> AbstractAsyncContextManager[AsyncSession]:

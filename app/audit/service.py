@@ -1,8 +1,11 @@
 """Writing and reading the audit trail.
 
 ``record`` adds the audit row to the request's own transaction, so an access and its record are
-stored together or not at all. ``record_denied`` is written in a transaction of its own once the
-request's transaction has been rolled back (access was refused).
+stored together or not at all. On SQLite a reading request's rows are written just after its
+read commits instead, in a short writer transaction, before the answer is sent (else a 503): a
+WAL reader cannot become a writer once another connection has committed (``db.keep_after_read``).
+``record_denied`` is written in a transaction of its own once the request's transaction has been
+rolled back (access was refused).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from app.audit import repository
 from app.audit.models import AuditEvent
 from app.audit.repository import AuditQuery
 from app.auth.principal import Principal
-from app.db import keep_after_rollback, transaction, utcnow
+from app.db import keep_after_read, keep_after_rollback, transaction, utcnow
 from app.errors import NotFound
 
 
@@ -76,7 +79,9 @@ def _event(actor: Actor, access: Access, outcome: Outcome, text: str | None) -> 
 
 
 def record(session: AsyncSession, actor: Actor, access: Access) -> None:
-    session.add(_event(actor, access, Outcome.SUCCESS, None))
+    event = _event(actor, access, Outcome.SUCCESS, None)
+    if not keep_after_read(session, event):
+        session.add(event)
 
 
 def success_rows(
