@@ -88,3 +88,23 @@ class TestNeedFit:
             "Can help with debt and money worries",
             "Made for work and learning",
         )
+
+
+class TestDiversity:
+    def test_a_different_kind_of_activity_comes_up_among_five_near_identical_ones(self) -> None:
+        # five advice drop-ins a little nearer than a debt line of another kind: by score alone
+        # the first five would be the five drop-ins
+        drop_ins = [group(f"drop-in-{i}", 0.5 + i / 10, "advice-welfare") for i in range(5)]
+        cooking = group("budget-cooking", 1.0, "advice-welfare", "food-cooking")
+        result = run(PERSON, *drop_ins, cooking)
+        by_score = sorted(result.matches, key=lambda m: -m.score)
+        assert [m.activity_id for m in by_score[:5]] == [f"drop-in-{i}" for i in range(5)]
+        ids = [m.activity_id for m in result.matches]
+        assert ids[:2] == ["drop-in-0", "budget-cooking"]
+        assert ids[2:] == [f"drop-in-{i}" for i in range(1, 5)]
+        assert result.matches[2].reasons[-1] == "Similar to drop-in-0, placed above"
+        assert not any(r.startswith("Similar") for r in result.matches[1].reasons)
+        # deterministic, and a shorter list is the start of the longer one
+        assert run(PERSON, *reversed(drop_ins), cooking).matches == result.matches
+        short = match(PERSON, [*drop_ins, cooking], today=TODAY, suitability=SUITABILITY, limit=2)
+        assert short.matches == result.matches[:2]
