@@ -16,8 +16,9 @@ batch, and the plain and sited candidates are first sorted into batches (`app.ma
 so that it runs once per batch: a call per candidate costs more than its work.
 
 Order: score descending, then distance ascending (online, phone and unknown distance last), then
-activity id. Reasons are plain English and only say what is true of the match
-(`app.matching.reasons`).
+activity id; then the first five are made diverse (`_diversify`: an activity of a kind already
+placed above counts `SIMILAR_PENALTY` less per such activity), deterministically. Reasons are
+plain English and only say what is true of the match (`app.matching.reasons`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from app.matching.rules import days_on as days_on
 from app.matching.rules import has_free_option as has_free_option
 from app.matching.rules import scheduled_on as scheduled_on
 from app.matching.scoring import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
-from app.matching.scoring import PLENTY_OF_PLACES, Fits, Scoring
+from app.matching.scoring import PLENTY_OF_PLACES, Fits, Scoring, made_for
 from app.matching.scoring import Components as Components
 from app.matching.scoring import Suitability as Suitability
 from app.matching.scoring import Weights as Weights
@@ -299,7 +300,8 @@ def match(
     view = PersonView.of(person)
     scoring = Scoring.of(person, suitability, weights)
     excluded = [0] * (max(Rule) + 1)
-    ranking = _Ranking(limit)
+    # the first DIVERSE_POOL by score whatever the limit, so a larger limit only extends the list
+    ranking = _Ranking(max(limit, DIVERSE_POOL) if limit else 0)
     consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
     batches = Batches(view, rules.within_reach(view))
     seen: set[str] = set()
@@ -317,7 +319,7 @@ def match(
     batches.consider(consider)
     # every candidate is either counted under a rule or eligible
     given = len(seen)
-    return _result(person, suitability, scoring, ranking, excluded, given - sum(excluded))
+    return _result(person, suitability, scoring, ranking, excluded, given - sum(excluded), limit)
 
 
 Codes = tuple[frozenset[str], frozenset[str], frozenset[str]]  # categories, needs, languages
@@ -556,6 +558,40 @@ def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> No
     consider(group.activities, None, 0, attendance, group.days, group.free)
 
 
+DIVERSE_FIRST = 5  # the places diversity applies to: the first five a link worker reads
+DIVERSE_POOL = 15  # from the first this many by score
+SIMILAR_PENALTY = 0.05  # per activity of the same kind already placed above
+
+
+def _kind(s: _Scored) -> tuple[frozenset[str], frozenset[str]]:
+    """Near-identical activities share their categories and what they are made for."""
+    return s.activity.categories, made_for(s.activity)
+
+
+def _diversify(scored: Sequence[_Scored]) -> list[tuple[_Scored, str | None]]:
+    """The first `DIVERSE_FIRST` places filled one by one with the best score less
+    `SIMILAR_PENALTY` per activity of the same kind already placed (ties keep the order by
+    score, distance and id), then the rest in that order; each with the name of the first
+    activity of its kind placed in the first places above it, if any (for the reasons).
+    Deterministic."""
+    rest = list(scored)
+    placed: list[tuple[_Scored, str | None]] = []
+    while rest and len(placed) < DIVERSE_FIRST:
+        best, best_value = 0, -math.inf
+        for i, s in enumerate(rest):
+            same = sum(1 for p, _ in placed if _kind(p) == _kind(s))
+            value = s.score - SIMILAR_PENALTY * same
+            if value > best_value:
+                best, best_value = i, value
+        chosen = rest.pop(best)
+        like = next((p.activity.name for p, _ in placed if _kind(p) == _kind(chosen)), None)
+        placed.append((chosen, like))
+    kinds: dict[tuple[frozenset[str], frozenset[str]], str] = {}
+    for p, _ in placed:
+        kinds.setdefault(_kind(p), p.activity.name)
+    return placed + [(s, kinds.get(_kind(s))) for s in rest]
+
+
 def _result(
     person: Person,
     suitability: Suitability,
@@ -563,6 +599,7 @@ def _result(
     ranking: _Ranking,
     excluded: list[int],
     eligible: int,
+    limit: int,
 ) -> MatchResult:
     context = reasons.ReasonContext(
         needs=scoring.needs,
@@ -578,12 +615,13 @@ def _result(
             activity_id=s.activity.id,
             score=s.score,
             components=Components(*s.components),
-            reasons=reasons.explain(context, s),
+            reasons=reasons.explain(context, s)
+            + ((f"Similar to {like}, placed above",) if like is not None else ()),
             attendance=s.attendance,
             distance_km=s.distance_km,
             waitlist=s.waitlist,
         )
-        for s in (t[3] for t in ranking.first)
+        for s, like in _diversify([t[3] for t in ranking.first])[:limit]
     )
     warnings = []
     if person.location is None:

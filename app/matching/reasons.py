@@ -14,10 +14,10 @@ from app.matching.labels import (
     NEED_LABELS,
 )
 from app.matching.rules import ALL_DAYS, DAYS, has_free_option
-from app.matching.scoring import ENGLISH, primary_language
+from app.matching.scoring import ENGLISH, made_for, primary_language
 
 if TYPE_CHECKING:
-    from app.matching.engine import _Scored
+    from app.matching.engine import Activity, _Scored
 
 SUITED_THRESHOLD = 0.6  # "Can help with <need>" from this suitability up
 QUOTE_MAX = 60  # characters of the referral's words a reason quotes
@@ -64,9 +64,11 @@ def quote(text: str) -> str:
 def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     """Plain-English reasons, each true of the match, in this order.
 
-    "Targets <need>" (the activity lists the need) or "Can help with <need>" (a category's
-    suitability >= `SUITED_THRESHOLD` in the table), quoting the referral's words when the need
-    was found in them; "Matches interest in <categories>";
+    "Targets <need>" (the activity is made for the need: `scoring.made_for`) or "Can help with
+    <need>" (a category's suitability >= `SUITED_THRESHOLD` in the table), quoting the
+    referral's words when the need was found in them; "Made for <other needs>" when it is made
+    for none of the person's needs but for others (why it ranks below the activities made for
+    theirs); "Matches interest in <categories>";
     "<x.x> km away" (the reported distance, one decimal; "Under 0.1 km away") and, for hybrid,
     "Can also join online" — or "Online" / "By phone"; "Free"; the days ("Tuesdays and
     Thursdays": the days in common when the person gave days, else the activity's days; "Every
@@ -75,16 +77,7 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     "Full: waiting list".
     """
     a = s.activity
-    reasons = []
-    for need in ctx.needs:
-        text = ctx.need_texts.get(need)
-        quoted = quote(text) if text else ""
-        if need in a.target_needs:
-            reasons.append(f"Targets {_label(NEED_LABELS, need)}{quoted}")
-        elif max((ctx.rows[need].get(c, 0.0) for c in a.categories), default=0.0) >= (
-            SUITED_THRESHOLD
-        ):
-            reasons.append(f"Can help with {_label(NEED_LABELS, need)}{quoted}")
+    reasons = _need_reasons(ctx, a)
     if shared := sorted(ctx.interests & a.categories):
         reasons.append(f"Matches interest in {_join([_label(CATEGORY_LABELS, c) for c in shared])}")
     if s.distance_km is not None:
@@ -114,3 +107,21 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
         n = s.available
         reasons.append(f"{n} place left" if n == 1 else f"{n} places left")
     return tuple(reasons)
+
+
+def _need_reasons(ctx: ReasonContext, a: Activity) -> list[str]:
+    """ "Targets ..." / "Can help with ..." per need, then "Made for ..." (see `explain`)."""
+    reasons = []
+    purposes = made_for(a)
+    for need in ctx.needs:
+        text = ctx.need_texts.get(need)
+        quoted = quote(text) if text else ""
+        if need in purposes:
+            reasons.append(f"Targets {_label(NEED_LABELS, need)}{quoted}")
+        elif max((ctx.rows[need].get(c, 0.0) for c in a.categories), default=0.0) >= (
+            SUITED_THRESHOLD
+        ):
+            reasons.append(f"Can help with {_label(NEED_LABELS, need)}{quoted}")
+    if purposes and purposes.isdisjoint(ctx.needs):
+        reasons.append(f"Made for {_join([_label(NEED_LABELS, n) for n in sorted(purposes)])}")
+    return reasons

@@ -3,8 +3,13 @@ their weights and the weighted mean.
 
 Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to compare):
 
-- need fit: mean over the person's needs of 1 when the activity targets the need, else the best
-  suitability of the activity's categories for that need in the table;
+- need fit: mean over the person's needs of 1 when the activity is made for the need (it targets
+  it, or has the need's specialist category in `SPECIALIST_CATEGORIES`), else the best
+  suitability of the activity's categories for that need in the table, times `GENERIC_FIT`
+  (it merely tolerates the need), or `OTHER_PURPOSE_FIT` when it is made only for needs the
+  person does not have (a job club tolerates debt through its advice category, but is made for
+  finding work): so for a need a specialist outranks a generic activity, and both outrank one
+  made for another situation;
 - interest fit: interests shared / the smaller of (interests, categories); 0 without categories;
 - proximity: in person ``0.5 ** (distance_km / PROXIMITY_HALF_LIFE_KM)``; online and phone a fixed
   value from `REMOTE_PROXIMITY` by the person's preferred attendance mode (1 when the person
@@ -55,6 +60,13 @@ REMOTE_PROXIMITY: Mapping[str, Mapping[str, float]] = {
 LIMITED_DIGITAL_FACTOR = 0.5
 SECONDARY_LANGUAGE_FIT = 0.7
 NEUTRAL = 0.5
+GENERIC_FIT = 0.8  # need fit of a category's suitability when the activity targets no need
+OTHER_PURPOSE_FIT = 0.3  # ... when it targets other needs than this one
+SPECIALIST_CATEGORIES: Mapping[str, str] = {
+    # activity category -> the need an activity of that category is made for
+    "bereavement-support": "bereavement",
+    "carers-support": "carer-support",
+}
 PLENTY_OF_PLACES = 10
 DEPRIVED_DECILES = range(1, 4)
 
@@ -104,6 +116,15 @@ class Components:
 
 def primary_language(code: str) -> str:
     return code.partition("-")[0].strip().lower()
+
+
+def made_for(activity: Activity) -> frozenset[str]:
+    """The needs the activity is made for: those it targets and those of its specialist
+    categories (`SPECIALIST_CATEGORIES`)."""
+    specialist = [
+        SPECIALIST_CATEGORIES[c] for c in activity.categories if c in SPECIALIST_CATEGORIES
+    ]
+    return activity.target_needs | frozenset(specialist) if specialist else activity.target_needs
 
 
 Fits = tuple[float, float, float]  # need, interest and language fit
@@ -183,7 +204,11 @@ def _fits(
         need_fit = need_fits.get(fit_key)
         if need_fit is None:
             if need_rows:
-                targets = a.target_needs
+                targets = made_for(a)
+                # made for other needs than any of the person's: another situation
+                tolerated = (
+                    OTHER_PURPOSE_FIT if targets and targets.isdisjoint(rows) else GENERIC_FIT
+                )
                 fit_sum = 0.0
                 for need, row in need_rows:
                     if need in targets:
@@ -194,7 +219,7 @@ def _fits(
                             v = row.get(c, 0.0)
                             if v > top:
                                 top = v
-                        fit_sum += top
+                        fit_sum += top * tolerated
                 need_fit = fit_sum / len(need_rows)
             else:
                 need_fit = NEUTRAL

@@ -22,6 +22,7 @@ from app.matching.engine import (
     Weights,
     match,
 )
+from app.matching.scoring import GENERIC_FIT, OTHER_PURPOSE_FIT
 
 TODAY = date(2026, 11, 27)
 HOME = (53.4808, -2.2426)  # Manchester city centre
@@ -360,13 +361,20 @@ class TestComponents:
         person = replace(PERSON, needs=("loneliness-isolation", "low-mood", "debt-finance"))
         walk = replace(OTHERS[0], categories=frozenset({"walking", "nature-green"}))
         (m,) = run(person, walk).matches
-        assert m.components.need_fit == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+        # made for no need: the suitability, as generic (docs/matching.md, "Need fit")
+        assert m.components.need_fit == pytest.approx((0.5 + 0.8 + 0.0) * GENERIC_FIT / 3)
         assert m.reasons[:1] == ("Can help with low mood",)
 
         targeted = replace(walk, target_needs=frozenset({"debt-finance"}))
         (m,) = run(person, targeted).matches
-        assert m.components.need_fit == pytest.approx((0.5 + 0.8 + 1.0) / 3)
+        # made for one of the person's needs: the others are tolerated
+        assert m.components.need_fit == pytest.approx(((0.5 + 0.8) * GENERIC_FIT + 1.0) / 3)
         assert m.reasons[:2] == ("Can help with low mood", "Targets debt and money worries")
+        other = replace(walk, target_needs=frozenset({"housing"}))
+        (m,) = run(person, other).matches
+        # made only for a need the person does not have: another situation
+        assert m.components.need_fit == pytest.approx((0.5 + 0.8) * OTHER_PURPOSE_FIT / 3)
+        assert m.reasons[:2] == ("Can help with low mood", "Made for housing problems")
 
     def test_a_need_missing_from_the_table_warns(self) -> None:
         result = run(replace(PERSON, needs=("housing",)), STAR)

@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.matching.engine import (
+    DIVERSE_FIRST,
+    SIMILAR_PENALTY,
     Activity,
     Components,
     CostOption,
@@ -309,7 +311,15 @@ def test_matches_keep_every_hard_rule_and_are_scored_and_ordered_deterministical
         (-m.score, m.distance_km is None, m.distance_km or 0.0, m.activity_id)
         for m in result.matches
     ]
-    assert order == sorted(order)
+    # by score, distance and id, except that a match of a kind already placed may move below
+    # others within the first five (diversity), by at most the penalty, saying so in its reasons
+    for i, above in enumerate(order):
+        for j in range(i + 1, len(order)):
+            if order[j] < above:
+                moved = result.matches[j]
+                assert i < DIVERSE_FIRST
+                assert moved.reasons[-1].startswith("Similar to ")
+                assert moved.score - result.matches[i].score <= SIMILAR_PENALTY * DIVERSE_FIRST
     assert (person.location is None) is any("location is unknown" in w for w in result.warnings)
 
     shuffled = activities[:]
