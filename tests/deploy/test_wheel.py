@@ -141,6 +141,10 @@ def test_the_installed_service_migrates_and_is_ready(
             ready = _wait_ready(f"http://127.0.0.1:{unused_port}/readyz", server)
             assert ready.status_code == 200, ready.text
             assert ready.json()["checks"]["schema"] == migrations.head_revision()
+            # the package's data files are in the wheel: the dashboard's script and styles
+            for asset in ("dashboard.js", "dashboard.css"):
+                url = f"http://127.0.0.1:{unused_port}/dashboard/static/{asset}"
+                assert httpx.get(url, timeout=5).status_code == 200, asset
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
