@@ -7,47 +7,24 @@ The app runs under uvicorn on a free loopback port; the browser is ``tests/brows
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from app.main import create_app
-from tests.browser import TIMEOUT_S, Page, launch
+from tests.browser import TIMEOUT_S, Page, launch, serving
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn in a thread; its base URL. The pages read no database."""
     database = tmp_path_factory.mktemp("docs") / "assetlink.db"
-    app = create_app(make_settings(f"sqlite:///{database}", match_warmup=False))
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + TIMEOUT_S
-    while not uvicorn_server.started:
-        assert thread.is_alive(), "uvicorn stopped"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(TIMEOUT_S)
+    with serving(create_app(make_settings(f"sqlite:///{database}", match_warmup=False))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

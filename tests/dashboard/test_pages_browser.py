@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import socket
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -25,7 +23,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app import migrations
@@ -34,7 +31,17 @@ from app.auth.tokens import mint_hs256
 from app.dashboard.views import PAGES
 from app.db import create_engine
 from app.main import create_app
-from tests.browser import DESKTOP, PHONE, TIMEOUT_S, BrowserError, Page, Viewport, axe, launch
+from tests.browser import (
+    DESKTOP,
+    PHONE,
+    TIMEOUT_S,
+    BrowserError,
+    Page,
+    Viewport,
+    axe,
+    launch,
+    serving,
+)
 from tests.conftest import in_thread, make_settings
 from tests.reporting import population
 
@@ -50,13 +57,6 @@ PANEL_LOADED = "document.querySelector('#panel section') !== null"
 MESSAGE_SHOWN = (
     "(document.querySelector('#panel .status')?.textContent ?? '').startsWith('Loading') === false"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def token(role: Role, org: str) -> str:
@@ -77,21 +77,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'assetlink.db'}"
     in_thread(lambda: migrations.upgrade(url))
     in_thread(lambda: asyncio.run(_seed(url)))
-    app = create_app(make_settings(url, match_warmup=False))
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=_free_port(), log_config=None, lifespan="on"
-    )
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + TIMEOUT_S
-    while not uvicorn_server.started:
-        assert thread.is_alive(), "uvicorn stopped"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}"
-    uvicorn_server.should_exit = True
-    thread.join(TIMEOUT_S)
+    with serving(create_app(make_settings(url, match_warmup=False))) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
