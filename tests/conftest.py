@@ -14,9 +14,11 @@ postgres``). When it is unreachable the PostgreSQL half is skipped, unless
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import subprocess
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -200,10 +202,55 @@ class FhirCapture:
             self.resources.append(body)
 
 
+class _ValidatorServer:
+    """The validator kept running (``fhir-validate --serve``) for this test process: loading
+    FHIR.js is most of a one-off run's time, and almost every API test validates something.
+    Requests are serialised; a validator that died is started again."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+
+    def validate(self, resources: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._process = subprocess.Popen(
+                    [str(VALIDATOR), "--serve"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            assert self._process.stdin is not None
+            assert self._process.stdout is not None
+            self._process.stdin.write(json.dumps(resources) + "\n")
+            self._process.stdin.flush()
+            line = self._process.stdout.readline()
+        if not line:
+            pytest.fail("the FHIR validator stopped without answering", pytrace=False)
+        answer = json.loads(line)
+        return subprocess.CompletedProcess(
+            [str(VALIDATOR), "--serve"], answer["returncode"], answer["stdout"], ""
+        )
+
+    def close(self) -> None:
+        if self._process is not None:
+            for stream in (self._process.stdin, self._process.stdout):
+                if stream is not None:
+                    stream.close()
+            self._process.wait(timeout=30)
+
+
+_validator = _ValidatorServer()
+atexit.register(_validator.close)
+
+
 def validate_fhir(resources: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    """FHIR.js's report on ``resources``: ``returncode`` 0 when every one is valid."""
     if not VALIDATOR.exists():
         pytest.fail(f"the FHIR validator is missing at {VALIDATOR}", pytrace=False)
-    ndjson = "\n".join(json.dumps(r) for r in resources)
+    if VALIDATOR == DEFAULT_VALIDATOR:
+        return _validator.validate(resources)
+    ndjson = "\n".join(json.dumps(r) for r in resources)  # another validator: run it once
     return subprocess.run(
         [str(VALIDATOR), "-"],
         input=ndjson,

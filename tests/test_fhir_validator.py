@@ -1,4 +1,5 @@
-"""The independent validator really runs: it accepts a valid resource and rejects a broken one."""
+"""The independent validator really runs: it accepts a valid resource and rejects a broken one,
+as a one-off run and as the validator the suite keeps running (`fhir-validate --serve`)."""
 
 import json
 import subprocess
@@ -41,3 +42,13 @@ def test_the_default_validator_is_the_projects_own_and_runs() -> None:
     )
     assert result.returncode == 1, result.stderr
     assert "INVALID" in result.stdout
+
+
+def test_the_running_validator_judges_each_batch_on_its_own() -> None:
+    """The suite keeps one validator running: a rejected batch does not colour the next."""
+    broken = {"resourceType": "Patient", "gender": "bogus"}
+    valid = {"resourceType": "Patient", "gender": "female"}
+    assert validate_fhir([valid, broken]).returncode == 1
+    result = validate_fhir([valid])
+    assert result.returncode == 0
+    assert "1 valid, 0 invalid" in result.stdout
