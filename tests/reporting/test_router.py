@@ -125,18 +125,15 @@ def assert_statistic(shown: dict[str, Any], value: float | None, n: int) -> None
         assert shown["value"] == pytest.approx(expected.value, abs=TOLERANCE)
 
 
-@pytest.mark.parametrize("dims", GROUPINGS, ids=lambda d: "+".join(d) or "none")
 async def test_referrals_report_matches_an_independent_computation(
-    client: httpx.AsyncClient,
-    commissioner: dict[str, str],
-    facts: Facts,
-    dims: tuple[str, ...],
+    client: httpx.AsyncClient, commissioner: dict[str, str], facts: Facts
 ) -> None:
-    body = await get(client, commissioner, "referrals", dims)
-    assert body["group_by"] == list(dims)
-    assert body["from"] == WINDOW["from"]
-    assert body["to"] == WINDOW["to"]
-    assert check_referrals(body, facts, dims) >= 150
+    for dims in GROUPINGS:  # one seeded population for every grouping (seeding is the cost)
+        body = await get(client, commissioner, "referrals", dims)
+        assert body["group_by"] == list(dims)
+        assert body["from"] == WINDOW["from"]
+        assert body["to"] == WINDOW["to"]
+        assert check_referrals(body, facts, dims) >= 150, dims
 
 
 def check_referrals(body: dict[str, Any], facts: Facts, dims: Sequence[str]) -> int:
@@ -175,19 +172,22 @@ def measures() -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize(
-    "dims",
-    [(), ("sex",), ("imd_quintile",), ("need",), ("month", "age_band"), ("activity_category",)],
-    ids=lambda d: "+".join(d) or "none",
-)
+OUTCOME_GROUPINGS: list[tuple[str, ...]] = [
+    (),
+    ("sex",),
+    ("imd_quintile",),
+    ("need",),
+    ("month", "age_band"),
+    ("activity_category",),
+]
+
+
 async def test_outcomes_report_matches_an_independent_computation(
-    client: httpx.AsyncClient,
-    commissioner: dict[str, str],
-    facts: Facts,
-    dims: tuple[str, ...],
+    client: httpx.AsyncClient, commissioner: dict[str, str], facts: Facts
 ) -> None:
-    body = await get(client, commissioner, "outcomes", dims)
-    check_outcomes(body, facts, dims)
+    for dims in OUTCOME_GROUPINGS:
+        body = await get(client, commissioner, "outcomes", dims)
+        check_outcomes(body, facts, dims)
 
 
 def check_outcomes(body: dict[str, Any], facts: Facts, dims: Sequence[str]) -> None:
@@ -236,19 +236,22 @@ def check_outcomes(body: dict[str, Any], facts: Facts, dims: Sequence[str]) -> N
     assert ("SWEMWBS", "metric") in {(k[-2], k[-1]) for k in expected_keys}
 
 
-@pytest.mark.parametrize(
-    "dims",
-    [(), ("sex",), ("imd_quintile", "month"), ("practice",), ("need",), ("activity_category",)],
-    ids=str,
-)
+EQUITY_GROUPINGS: list[tuple[str, ...]] = [
+    (),
+    ("sex",),
+    ("imd_quintile", "month"),
+    ("practice",),
+    ("need",),
+    ("activity_category",),
+]
+
+
 async def test_equity_report_matches_an_independent_computation(
-    client: httpx.AsyncClient,
-    commissioner: dict[str, str],
-    facts: Facts,
-    dims: tuple[str, ...],
+    client: httpx.AsyncClient, commissioner: dict[str, str], facts: Facts
 ) -> None:
-    body = await get(client, commissioner, "equity", dims)
-    check_equity(body, facts, dims)
+    for dims in EQUITY_GROUPINGS:
+        body = await get(client, commissioner, "equity", dims)
+        check_equity(body, facts, dims)
 
 
 EQUITY_COUNTS = ("received", "engaged", "completed")
