@@ -403,13 +403,16 @@ async def test_no_identifier_name_birth_date_postcode_or_free_text_in_any_report
             secrets.add(task.status_reason["text"])
     assert len(secrets) > 500
     long_secrets = [s for s in secrets if len(s) >= 6]
-    groupings = [(), *((d,) for d in DIMENSIONS), *itertools.combinations(DIMENSIONS, 2)]
+    formats = ("application/json", "text/csv")
+    # every grouping by at most one dimension in both formats; the pairs in each in turn
+    singles = [((), formats), *(((d,), formats) for d in DIMENSIONS)]
+    pairs = [(p, formats[i % 2 :][:1]) for i, p in enumerate(itertools.combinations(DIMENSIONS, 2))]
     for report in ("referrals", "outcomes", "equity"):
-        for dims in groupings:
+        for dims, accepts in [*singles, *pairs]:
             if report == "equity" and len([d for d in dims if d != "imd_quintile"]) > 1:
                 continue
             params = [*WINDOW.items(), *(("group_by", d) for d in dims)]
-            for accept in ("application/json", "text/csv"):
+            for accept in accepts:
                 response = await client.get(
                     f"/api/v1/reports/{report}",
                     params=params,
