@@ -142,9 +142,10 @@ async def test_two_workers_on_postgresql_never_deliver_one_event_twice_at_once(
     task = await factories.referral_task(committed_client, gp)
     first = await factories.event_of(committed, task)
     now = utcnow()
-    async with committed() as session:  # 999 more events, each of the same Task version
+    events = 400  # enough for both workers to claim batches side by side, many times
+    async with committed() as session:  # more events, each of the same Task version
         await session.execute(
-            insert(OutboxEvent), [outbox.event_row(task, "A81001", now) for _ in range(999)]
+            insert(OutboxEvent), [outbox.event_row(task, "A81001", now) for _ in range(events - 1)]
         )
         await session.commit()
     with running(Receiver(delay_s=0.002)) as receiver:
@@ -155,7 +156,7 @@ async def test_two_workers_on_postgresql_never_deliver_one_event_twice_at_once(
             assert worker.wait(120) == 0, log.read_text()
 
     delivered = receiver.delivered()
-    assert len({r.event_id for r in delivered}) == 1000
+    assert len({r.event_id for r in delivered}) == events
     assert str(first) in {r.event_id for r in delivered}
     by_event: dict[str, list[tuple[float, float]]] = {}
     for request in receiver.received:
@@ -166,7 +167,7 @@ async def test_two_workers_on_postgresql_never_deliver_one_event_twice_at_once(
         if any(a[1] > b[0] for a, b in zip(sorted(spans), sorted(spans)[1:], strict=False))
     ]
     assert overlapping == []
-    assert len(receiver.received) == 1000  # and, here, none delivered twice at all
+    assert len(receiver.received) == events  # and, here, none delivered twice at all
     per_worker = [len(results(log)) for log in logs]
-    assert sum(per_worker) == 1000
+    assert sum(per_worker) == events
     assert {d.status for d in await factories.deliveries(committed)} == {"delivered"}
