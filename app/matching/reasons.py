@@ -10,11 +10,13 @@ from app.matching.labels import (
     ACCESSIBILITY_LABELS,
     CATEGORY_LABELS,
     DAY_PLURALS,
+    GROUP_WISH_LABELS,
     LANGUAGE_NAMES,
     NEED_LABELS,
+    SITUATION_LABELS,
 )
 from app.matching.rules import ALL_DAYS, DAYS, has_free_option
-from app.matching.scoring import ENGLISH, made_for, primary_language
+from app.matching.scoring import ENGLISH, made_for, meets, primary_language
 
 if TYPE_CHECKING:
     from app.matching.engine import Activity, _Scored
@@ -51,6 +53,7 @@ class ReasonContext:
     days: frozenset[str]
     languages: tuple[str, ...]
     need_texts: Mapping[str, str]
+    group_wishes: tuple[str, ...] = ()  # in `GROUP_WISH_LABELS` order
 
 
 def quote(text: str) -> str:
@@ -78,6 +81,10 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     """
     a = s.activity
     reasons = _need_reasons(ctx, a)
+    if a.situations:
+        labels = sorted(_label(SITUATION_LABELS, c) for c in a.situations)
+        reasons.append(f"Made for {_join(labels)}")
+    reasons.extend(GROUP_WISH_LABELS[w] for w in ctx.group_wishes if meets(a, w) == 1.0)
     if shared := sorted(ctx.interests & a.categories):
         reasons.append(f"Matches interest in {_join([_label(CATEGORY_LABELS, c) for c in shared])}")
     if s.distance_km is not None:

@@ -61,3 +61,16 @@ def words_at(service_request: dict[str, Any], found_in: str) -> str | None:
     except (KeyError, IndexError, TypeError):
         return None
     return value if isinstance(value, str) and value.strip() else None
+
+
+def reason_texts(service_request: dict[str, Any]) -> list[str]:
+    """Every text of a stored ServiceRequest's ``reasonCode``: each concept's ``text`` and its
+    codings' ``display``, in order (the GP's words, whether or not a need was found in them)."""
+    texts = []
+    for concept in service_request.get("reasonCode") or []:
+        if not isinstance(concept, dict):
+            continue
+        words = [concept.get("text")]
+        words += [c.get("display") for c in concept.get("coding") or [] if isinstance(c, dict)]
+        texts += [w for w in words if isinstance(w, str) and w.strip()]
+    return texts
