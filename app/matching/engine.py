@@ -43,7 +43,14 @@ from app.matching.rules import days_on as days_on
 from app.matching.rules import has_free_option as has_free_option
 from app.matching.rules import scheduled_on as scheduled_on
 from app.matching.scoring import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
-from app.matching.scoring import GROUP_WISHES, PLENTY_OF_PLACES, Fits, Scoring, made_for
+from app.matching.scoring import (
+    GROUP_WISHES,
+    PLENTY_OF_PLACES,
+    Fits,
+    Scoring,
+    another_situation,
+    made_for,
+)
 from app.matching.scoring import Components as Components
 from app.matching.scoring import Suitability as Suitability
 from app.matching.scoring import Weights as Weights
@@ -310,7 +317,6 @@ def match(
     excluded = [0] * (max(Rule) + 1)
     # the first DIVERSE_POOL by score whatever the limit, so a larger limit only extends the list
     ranking = _Ranking(max(limit, DIVERSE_POOL) if limit else 0)
-    consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
     batches = Batches(view, rules.within_reach(view))
     seen: set[str] = set()
     _add_ids(seen, activities)
@@ -318,12 +324,16 @@ def match(
     wants_free = view.free_only or scoring.deprived
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
-    for group in prescreened:
-        _add_ids(seen, group.activities)
-        _prescreened(group, view, consider)
     for site_group in sited:
         _add_ids(seen, [entry[0] for entry in site_group.entries])
         batches.add(site_group)
+    # the in-person candidates are known before any is scored: few that fit, remote comes up
+    if _few_nearby(person, batches, capacity or None):
+        scoring = scoring.from_home_raised()
+    consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
+    for group in prescreened:
+        _add_ids(seen, group.activities)
+        _prescreened(group, view, consider)
     batches.consider(consider)
     # every candidate is either counted under a rule or eligible
     given = len(seen)
@@ -376,9 +386,9 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
     """The function every candidate goes through (see `Consider`)."""
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
     wn, wi, wp, wl, _, wc, we, wg, wt = scoring.shares
-    fits, fit_key, decay, deprived = scoring.fits, scoring.fit_key, scoring.decay, scoring.deprived
+    fits, fit_key, deprived = scoring.fits, scoring.fit_key, scoring.deprived
+    decay, nearby = scoring.decay, scoring.nearby
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
-    remote_values = {"online": scoring.online, "phone": scoring.phone}
     hybrid_online = scoring.online if scoring.also_online else -1.0
     # computed once: rule 3 per places; terms per days, code set (remote: mode, day fit too)
     (count, full), day_terms = _counter(include_full, places, excluded), _day_terms(scoring)
@@ -402,7 +412,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
         day = day_terms(days)
         partials, proximity = no_partials, 0.0
         if distances is None:
-            proximity = remote_values[attendance]
+            proximity = scoring.online if attendance == "online" else scoring.phone
             by_day = remote[attendance]
             partials = by_day.get(day[0]) or by_day.setdefault(day[0], {})
         free_part = 0.5 if free else 0.0
@@ -446,7 +456,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                 fit, p = known[2], proximity
                 s = known[0] + wc * spare + we * equity + known[1]
             else:
-                p = exp(-decay * distance)
+                p = nearby * exp(-decay * distance)
                 if a.attending_type == "hybrid" and hybrid_online > p:
                     p = hybrid_online  # also joined online
                 head = heads.get(codes)
@@ -559,6 +569,34 @@ def _plain(
         batches.broken[Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY].append(a)
 
 
+FEW_NEARBY = 3  # in-person activities made for the person's needs, with a place: fewer is few
+NEARBY_KM = 3.0  # within this distance (`scoring.PROXIMITY_HALF_LIFE_KM`)
+
+
+def _few_nearby(person: Person, batches: Batches, places: Mapping[str, int | None] | None) -> bool:
+    """Whether fewer than `FEW_NEARBY` in-person activities that pass every hard rule and have
+    a place lie within `NEARBY_KM` and are made for one of the person's needs (and not for
+    another situation): then a link worker looks at what the person can join from home
+    (`Scoring.from_home_raised`). Counted over the candidates, whatever their order."""
+    needs, situations = frozenset(person.needs), person.situations
+    found = 0
+    for activities, distances in batches.passed.values():
+        for a, distance in zip(activities, distances, strict=True):
+            available = (
+                a.capacity_available if places is None else places.get(a.id, a.capacity_available)
+            )
+            if (
+                distance <= NEARBY_KM
+                and (not needs or not needs.isdisjoint(made_for(a)))
+                and not another_situation(a, situations)
+                and rules.has_place(available)
+            ):
+                found += 1
+                if found >= FEW_NEARBY:
+                    return False
+    return True
+
+
 def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> None:
     """A prescreened group: only rule 3 is left, which `consider` applies."""
     if group.online and not view.digital:  # rule 4
@@ -618,6 +656,7 @@ def _result(
         days=person.available_days,
         languages=scoring.languages,
         need_texts=person.need_texts,
+        few_nearby=scoring.few_nearby,
         group_wishes=tuple(w for w in GROUP_WISH_LABELS if w in person.group_wishes),
     )
     matches = tuple(

@@ -54,6 +54,7 @@ class ReasonContext:
     languages: tuple[str, ...]
     need_texts: Mapping[str, str]
     group_wishes: tuple[str, ...] = ()  # in `GROUP_WISH_LABELS` order
+    few_nearby: bool = False  # online and phone raised (`Scoring.from_home_raised`)
 
 
 def quote(text: str) -> str:
@@ -73,7 +74,8 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     for none of the person's needs but for others (why it ranks below the activities made for
     theirs); "Matches interest in <categories>";
     "<x.x> km away" (the reported distance, one decimal; "Under 0.1 km away") and, for hybrid,
-    "Can also join online" — or "Online" / "By phone"; "Free"; the days ("Tuesdays and
+    "Can also join online" — or "Online" / "By phone", with "Few in-person options nearby" when
+    that raised it; "Free"; the days ("Tuesdays and
     Thursdays": the days in common when the person gave days, else the activity's days; "Every
     day"); in person, each accessibility need met ("Step-free access") and "Near public
     transport"; "In <language>" when the shared language is not English; "<n> places left" or
@@ -91,10 +93,10 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
         reasons.append(distance_phrase(s.distance_km))
         if a.attending_type == "hybrid":
             reasons.append("Can also join online")
-    elif s.attendance == "online":
-        reasons.append("Online")
     else:
-        reasons.append("By phone")
+        reasons.append("Online" if s.attendance == "online" else "By phone")
+        if ctx.few_nearby:
+            reasons.append("Few in-person options nearby")
     if has_free_option(a):
         reasons.append("Free")
     if s.days is not None:

@@ -3,23 +3,33 @@ their weights and the weighted mean.
 
 Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to compare):
 
-- need fit: mean over the person's needs of 1 when the activity is made for the need (it targets
-  it, or has the need's specialist category in `SPECIALIST_CATEGORIES`), else the best
+- need fit: mean over the person's needs (the first, the referral's main reason, counted
+  `FIRST_NEED_WEIGHT` times: a link worker serves it first) of 1 when the activity is made for
+  the need (it targets it, or has the need's specialist category in `SPECIALIST_CATEGORIES`),
+  else the best
   suitability of the activity's categories for that need in the table, times `GENERIC_FIT`
   (it merely tolerates the need), or `OTHER_PURPOSE_FIT` when it is made only for needs the
   person does not have (a job club tolerates debt through its advice category, but is made for
   finding work): so for a need a specialist outranks a generic activity, and both outrank one
   made for another situation;
 - interest fit: interests shared / the smaller of (interests, categories); 0 without categories;
-- proximity: in person ``0.5 ** (distance_km / PROXIMITY_HALF_LIFE_KM)``; online and phone a fixed
+- proximity: in person ``0.5 ** (distance_km / PROXIMITY_HALF_LIFE_KM)``, times
+  `IN_PERSON_WHEN_REMOTE_PREFERRED` when the person prefers to take part online or by phone
+  (someone who asked to join from home gets the options from home first); online and phone a fixed
   value from `REMOTE_PROXIMITY` by the person's preferred attendance mode (1 when the person
   prefers that mode), halved for online when digital access is ``limited``. A hybrid activity
   attended in person also offers online joining, so its proximity is the better of the distance
-  value and the online value (when the person has some digital access);
+  value and the online value (when the person has some digital access). When fewer than
+  `engine.FEW_NEARBY` in-person activities made for the person's needs (with a place, passing
+  every hard rule) lie within `engine.NEARBY_KM`, online and phone values are raised
+  `FROM_HOME_WHEN_FEW` of the way to 1 (a link worker then looks at what the person can join
+  from home; the reasons say "Few in-person options nearby");
 - language fit: 1 when the activity runs in the person's first language, `SECONDARY_LANGUAGE_FIT`
-  in another of their languages, else 0. Languages compare by primary subtag (``en-GB`` -> ``en``)
-  and an empty list on either side means English (Patient.communication is rarely recorded for
-  English speakers, and directories rarely list English);
+  in another of their languages, `ENGLISH_WITH_HELP_FIT` in English when the person does not list
+  it (an English group can be joined with an interpreter or a friend, a group held only in
+  Turkish cannot be by a Somali speaker), else 0. Languages compare by primary subtag
+  (``en-GB`` -> ``en``) and an empty list on either side means English (Patient.communication
+  is rarely recorded for English speakers, and directories rarely list English);
 - day fit: days in common / the smaller of (person's days, activity's days);
 - spare capacity: 1 when not limited, ``available / maximum`` when the maximum is known, else
   ``available / 10`` (ten places count as plenty), capped at 1; 0 on the waiting list;
@@ -58,7 +68,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -76,12 +86,18 @@ REMOTE_PROXIMITY: Mapping[str, Mapping[str, float]] = {
     "phone": {"phone": 1.0, "any": 0.5, "online": 0.3, "in-person": 0.2},
 }
 LIMITED_DIGITAL_FACTOR = 0.5
+FROM_HOME_WHEN_FEW = 0.5  # of the way from an online or phone proximity to 1, when few fit near
 SECONDARY_LANGUAGE_FIT = 0.7
+ENGLISH_WITH_HELP_FIT = 0.3  # held in English, which the person does not list
+IN_PERSON_WHEN_REMOTE_PREFERRED = (
+    0.5  # in-person proximity factor when online or phone is preferred
+)
 NEUTRAL = 0.5
 GROUP_WISHES = frozenset({"women-only", "men-only", "small-group", "quiet"})
 SMALL_GROUP = 12  # places at most: a small group
 GENERIC_FIT = 0.8  # need fit of a category's suitability when the activity targets no need
 OTHER_PURPOSE_FIT = 0.3  # ... when it targets other needs than this one
+FIRST_NEED_WEIGHT = 2.0  # the referral's first need (the main reason) counts twice in need fit
 SPECIALIST_CATEGORIES: Mapping[str, str] = {
     # activity category -> the need an activity of that category is made for
     "bereavement-support": "bereavement",
@@ -178,11 +194,23 @@ class Scoring:
     online: float  # proximity of an activity joined online
     phone: float  # proximity of one by phone
     also_online: bool  # a hybrid activity attended in person also counts as online
-    decay: float  # in person, proximity = exp(-decay * distance_km)
+    decay: float  # in person, proximity = nearby * exp(-decay * distance_km)
+    nearby: float  # in person, the proximity at no distance
     deprived: bool  # lives in IMD decile 1-3 (equity)
     fits: Callable[[Activity], Fits]
     fit_key: Callable[[Activity], Hashable]
     day_fit: Callable[[frozenset[str] | None], float]
+    few_nearby: bool = False  # few in-person options fit: online and phone raised
+
+    def from_home_raised(self) -> Scoring:
+        """The scoring when few in-person activities that fit lie near (`engine._few_nearby`):
+        online and phone proximity raised `FROM_HOME_WHEN_FEW` of the way to 1."""
+        return replace(
+            self,
+            online=self.online + (1.0 - self.online) * FROM_HOME_WHEN_FEW,
+            phone=self.phone + (1.0 - self.phone) * FROM_HOME_WHEN_FEW,
+            few_nearby=True,
+        )
 
     @classmethod
     def of(cls, person: Person, suitability: Suitability, weights: Weights) -> Scoring:
@@ -206,6 +234,9 @@ class Scoring:
             phone=REMOTE_PROXIMITY["phone"][person.attendance_mode],
             also_online=person.digital_access != "none",
             decay=math.log(2) / PROXIMITY_HALF_LIFE_KM,
+            nearby=IN_PERSON_WHEN_REMOTE_PREFERRED
+            if person.attendance_mode in ("online", "phone")
+            else 1.0,
             deprived=person.imd_decile is not None and person.imd_decile in DEPRIVED_DECILES,
             fits=_fits(person, rows, languages),
             fit_key=fit_key,
@@ -261,6 +292,8 @@ def _fits(
                 language_fit = 1.0
             elif not other_languages.isdisjoint(offered):
                 language_fit = SECONDARY_LANGUAGE_FIT
+            elif "en" in offered:
+                language_fit = ENGLISH_WITH_HELP_FIT
             else:
                 language_fit = 0.0
             language_fits[a.languages] = language_fit
@@ -300,17 +333,18 @@ def _need_fit(
         # made for other needs than any of the person's: another situation
         tolerated = OTHER_PURPOSE_FIT if targets and targets.isdisjoint(rows) else GENERIC_FIT
     fit_sum = 0.0
-    for need, row in rows.items():
+    for index, (need, row) in enumerate(rows.items()):
+        weight = FIRST_NEED_WEIGHT if index == 0 else 1.0
         if need in targets:
-            fit_sum += 1.0
+            fit_sum += weight
         else:
             top = 0.0
             for c in a.categories:
                 v = row.get(c, 0.0)
                 if v > top:
                     top = v
-            fit_sum += top * tolerated
-    return fit_sum / len(rows)
+            fit_sum += weight * top * tolerated
+    return fit_sum / (len(rows) - 1 + FIRST_NEED_WEIGHT)
 
 
 def meets(a: Activity, wish: str) -> float:

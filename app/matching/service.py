@@ -131,7 +131,9 @@ async def person_for(
         warnings += [place.warning] if place.warning else []  # the district's centre
     # an unknown location is the engine's warning ("only online and phone activities")
     prefs: dict[str, Any] = referral.preferences
-    needs = await referrals_service.needs_of(session, referral)
+    needs = referrals_needs.in_reason_order(
+        referral.resource, await referrals_service.needs_of(session, referral)
+    )
     need_texts = {
         need: words
         for need, found_in in needs

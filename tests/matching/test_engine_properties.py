@@ -237,7 +237,8 @@ def check_match(person: Person, activity: Activity, m: Match, weights: Weights) 
         assert math.isclose(m.distance_km, min(places), abs_tol=1e-6)
         shown = f"{m.distance_km:.1f} km away" if m.distance_km >= 0.05 else "Under 0.1 km away"
         assert shown in m.reasons
-        assert values["proximity"] >= 0.5 ** (m.distance_km / 3) - 1e-12
+        nearby = 0.5 if person.attendance_mode in ("online", "phone") else 1.0
+        assert values["proximity"] >= nearby * 0.5 ** (m.distance_km / 3) - 1e-12
     else:
         assert m.distance_km is None
         assert not any(r.endswith("km away") for r in m.reasons)

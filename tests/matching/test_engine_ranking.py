@@ -9,8 +9,16 @@ from typing import Any
 
 import pytest
 
-from app.matching.engine import Activity, CostOption, MatchResult, Person, match
-from app.matching.scoring import GENERIC_FIT, NEUTRAL, OTHER_PURPOSE_FIT
+from app.matching.engine import NEARBY_KM, Activity, CostOption, MatchResult, Person, match
+from app.matching.scoring import (
+    ENGLISH_WITH_HELP_FIT,
+    FIRST_NEED_WEIGHT,
+    FROM_HOME_WHEN_FEW,
+    GENERIC_FIT,
+    IN_PERSON_WHEN_REMOTE_PREFERRED,
+    NEUTRAL,
+    OTHER_PURPOSE_FIT,
+)
 from tests.matching.test_engine import HOME, TODAY, north
 
 SUITABILITY = {
@@ -101,6 +109,76 @@ class TestNeedFit:
         )
 
 
+class TestMainNeed:
+    def test_the_first_need_counts_twice(self) -> None:
+        person = replace(PERSON, needs=("debt-finance", "employment-learning"))
+        # the same but for the need each is made for; the job group is nearer
+        debt = group("debt-group", 1.0, "social-groups", targets=("debt-finance",))
+        jobs = group("job-group", 0.5, "social-groups", targets=("employment-learning",))
+        result = run(person, jobs, debt)
+        assert [m.activity_id for m in result.matches] == ["debt-group", "job-group"]
+        total = FIRST_NEED_WEIGHT + 1
+        assert [m.components.need_fit for m in result.matches] == [
+            FIRST_NEED_WEIGHT / total,
+            1 / total,
+        ]
+        swapped = replace(person, needs=("employment-learning", "debt-finance"))
+        assert order(swapped, jobs, debt) == ["job-group", "debt-group"]
+
+
+class TestLanguage:
+    def test_english_before_a_language_the_person_does_not_speak(self) -> None:
+        somali = replace(PERSON, languages=("so",))
+        turkish = group("turkish-advice", 0.5, "advice-welfare", languages=frozenset({"tr"}))
+        english = group("advice", 1.0, "advice-welfare")
+        result = run(somali, turkish, english)
+        assert [m.activity_id for m in result.matches] == ["advice", "turkish-advice"]
+        assert [m.components.language_fit for m in result.matches] == [
+            ENGLISH_WITH_HELP_FIT,
+            0.0,
+        ]
+        # for an English speaker English is simply their language
+        assert run(PERSON, english).matches[0].components.language_fit == 1.0
+
+
+class TestFromHome:
+    def test_who_prefers_the_phone_gets_the_phone_options_first(self) -> None:
+        hall = group("drop-in", 0.0, "advice-welfare", targets=("debt-finance",))
+        line = replace(hall, id="phone-line", attending_type="phone", locations=())
+        assert order(PERSON, hall, line) == ["drop-in", "phone-line"]
+        phone = replace(PERSON, attendance_mode="phone")
+        result = run(phone, hall, line)
+        assert [m.activity_id for m in result.matches] == ["phone-line", "drop-in"]
+        assert result.matches[1].components.proximity == IN_PERSON_WHEN_REMOTE_PREFERRED
+
+    def test_few_in_person_options_near_bring_up_the_phone(self) -> None:
+        hall = group("drop-in", 2.0, "advice-welfare", targets=("debt-finance",))
+        line = replace(
+            group("phone-line", 0.0, "befriending", targets=("debt-finance",)),
+            attending_type="phone",
+            locations=(),
+        )
+        result = run(PERSON, hall, line)
+        assert [m.activity_id for m in result.matches] == ["phone-line", "drop-in"]
+        phone = result.matches[0]
+        assert phone.components.proximity == 0.5 + 0.5 * FROM_HOME_WHEN_FEW
+        assert "Few in-person options nearby" in phone.reasons
+        # three made for the need within NEARBY_KM: the phone line keeps its usual value
+        halls = [replace(hall, id=f"drop-in-{i}") for i in range(2)]
+        result = run(PERSON, hall, line, *halls)
+        phone = next(m for m in result.matches if m.activity_id == "phone-line")
+        assert phone.components.proximity == 0.5
+        assert "Few in-person options nearby" not in phone.reasons
+        assert result.matches[0].activity_id == "drop-in"
+        # one far away or without a place does not count
+        far = [replace(hall, id="far", locations=(north(NEARBY_KM + 1),)), *halls[:1]]
+        full = replace(hall, id="full", capacity_available=0)
+        result = run(PERSON, hall, line, *far, full)
+        assert "Few in-person options nearby" in next(
+            m.reasons for m in result.matches if m.activity_id == "phone-line"
+        )
+
+
 class TestDiversity:
     def test_a_different_kind_of_activity_comes_up_among_five_near_identical_ones(self) -> None:
         # five advice drop-ins a little nearer than a debt line of another kind: by score alone
@@ -152,7 +230,9 @@ class TestSituations:
         assert "Made for people with a lung condition" in lungs_match.reasons
         assert "Made for people with sight loss" in sight_match.reasons
         # made for another situation, it only tolerates the needs it targets
-        assert sight_match.components.need_fit == (0.8 + 1.0) * OTHER_PURPOSE_FIT / 2
+        assert sight_match.components.need_fit == pytest.approx(
+            (FIRST_NEED_WEIGHT * 0.8 + 1.0) * OTHER_PURPOSE_FIT / (FIRST_NEED_WEIGHT + 1)
+        )
         assert (lungs_match.components.situation_fit, sight_match.components.situation_fit) == (
             1.0,
             0.0,
