@@ -169,16 +169,10 @@ def made_for(activity: Activity) -> frozenset[str]:
 
 
 Fits = tuple[float, float, float, float, float]  # need, interest, language, group, situation fit
-fit_key: Callable[[Activity], Hashable] = attrgetter(
-    # what `Scoring.fits` reads of an activity (the engine's key for what it computed once)
-    "categories",
-    "target_needs",
-    "languages",
-    "situations",
-    "group_traits",
-    "eligibility_gender",
-    "capacity_maximum",
-)
+# what `Scoring.fits` reads of an activity (the engine's key for what it computed once): without
+# group wishes the group fit is neutral, so the shorter key (cheaper per candidate) is enough
+FIT_KEY = ("categories", "target_needs", "languages", "situations")
+GROUP_KEY = ("group_traits", "eligibility_gender", "capacity_maximum")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +233,9 @@ class Scoring:
             else 1.0,
             deprived=person.imd_decile is not None and person.imd_decile in DEPRIVED_DECILES,
             fits=_fits(person, rows, languages),
-            fit_key=fit_key,
+            fit_key=attrgetter(*FIT_KEY, *GROUP_KEY)
+            if person.group_wishes
+            else attrgetter(*FIT_KEY),
             day_fit=_day_fit(person.available_days),
         )
 
