@@ -16,7 +16,7 @@ from app.matching.labels import (
     SITUATION_LABELS,
 )
 from app.matching.rules import ALL_DAYS, DAYS, has_free_option
-from app.matching.scoring import ENGLISH, made_for, meets, primary_language
+from app.matching.scoring import ENGLISH, interests_met, made_for, meets, primary_language
 
 if TYPE_CHECKING:
     from app.matching.engine import Activity, _Scored
@@ -87,7 +87,7 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
         labels = sorted(_label(SITUATION_LABELS, c) for c in a.situations)
         reasons.append(f"Made for {_join(labels)}")
     reasons.extend(GROUP_WISH_LABELS[w] for w in ctx.group_wishes if meets(a, w) == 1.0)
-    if shared := sorted(ctx.interests & a.categories):
+    if shared := sorted(interests_met(ctx.interests, a.categories)):
         reasons.append(f"Matches interest in {_join([_label(CATEGORY_LABELS, c) for c in shared])}")
     if s.distance_km is not None:
         reasons.append(distance_phrase(s.distance_km))

@@ -12,7 +12,9 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   person does not have (a job club tolerates debt through its advice category, but is made for
   finding work): so for a need a specialist outranks a generic activity, and both outrank one
   made for another situation;
-- interest fit: interests shared / the smaller of (interests, categories); 0 without categories;
+- interest fit: interests met / the smaller of (interests, categories), at most 1; 0 without
+  categories. A category meets an interest in itself and in the broader category it is a kind
+  of (`BROADER_CATEGORIES`: a walking group meets an interest in physical activity);
 - proximity: in person ``0.5 ** (distance_km / PROXIMITY_HALF_LIFE_KM)``, times
   `IN_PERSON_WHEN_REMOTE_PREFERRED` when the person prefers to take part online or by phone
   (someone who asked to join from home gets the options from home first); online and phone a fixed
@@ -103,6 +105,12 @@ SPECIALIST_CATEGORIES: Mapping[str, str] = {
     "bereavement-support": "bereavement",
     "carers-support": "carer-support",
 }
+BROADER_CATEGORIES: Mapping[str, str] = {
+    # activity category -> the broader one it is a kind of (activity_category.json: walking
+    # groups and dance classes are organised physical activity)
+    "walking": "physical-activity",
+    "dance": "physical-activity",
+}
 PLENTY_OF_PLACES = 10
 DEPRIVED_DECILES = range(1, 4)
 
@@ -166,6 +174,14 @@ def made_for(activity: Activity) -> frozenset[str]:
         SPECIALIST_CATEGORIES[c] for c in activity.categories if c in SPECIALIST_CATEGORIES
     ]
     return activity.target_needs | frozenset(specialist) if specialist else activity.target_needs
+
+
+def interests_met(interests: frozenset[str], categories: frozenset[str]) -> frozenset[str]:
+    """The person's interests an activity's categories meet: its own, and the broader ones its
+    categories are kinds of (`BROADER_CATEGORIES`)."""
+    met = interests & categories
+    broader = {BROADER_CATEGORIES[c] for c in categories if c in BROADER_CATEGORIES}
+    return met | (interests & broader) if broader else met
 
 
 Fits = tuple[float, float, float, float, float]  # need, interest, language, group, situation fit
@@ -276,7 +292,8 @@ def _fits(
             if not interests:
                 interest_fit = NEUTRAL
             elif categories:
-                interest_fit = len(interests & categories) / min(len(interests), len(categories))
+                shared = len(interests_met(interests, categories))
+                interest_fit = min(1.0, shared / min(len(interests), len(categories)))
             else:
                 interest_fit = 0.0
             interest_fits[categories] = interest_fit

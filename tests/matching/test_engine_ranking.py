@@ -141,6 +141,17 @@ class TestLanguage:
         assert run(PERSON, english).matches[0].components.language_fit == 1.0
 
 
+class TestInterests:
+    def test_a_walking_group_meets_an_interest_in_physical_activity(self) -> None:
+        person = replace(PERSON, needs=(), interests=frozenset({"physical-activity"}))
+        walk = group("health-walk", 1.0, "walking", "nature-green")
+        crafts = group("crafts", 0.5, "arts-creative")
+        result = run(person, crafts, walk)
+        assert [m.activity_id for m in result.matches] == ["health-walk", "crafts"]
+        assert [m.components.interest_fit for m in result.matches] == [1.0, 0.0]
+        assert "Matches interest in physical activity" in result.matches[0].reasons
+
+
 class TestFromHome:
     def test_who_prefers_the_phone_gets_the_phone_options_first(self) -> None:
         hall = group("drop-in", 0.0, "advice-welfare", targets=("debt-finance",))
