@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
@@ -33,6 +33,7 @@ from typing import Literal
 from app.matching import reasons, rules
 from app.matching.batches import Batches
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
+from app.matching.labels import GROUP_WISH_LABELS
 from app.matching.labels import NEED_LABELS as NEED_LABELS
 from app.matching.rules import ACCEPTS, ALL_DAYS, RAD, PersonView
 from app.matching.rules import ACCESSIBILITY as ACCESSIBILITY
@@ -42,7 +43,14 @@ from app.matching.rules import days_on as days_on
 from app.matching.rules import has_free_option as has_free_option
 from app.matching.rules import scheduled_on as scheduled_on
 from app.matching.scoring import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
-from app.matching.scoring import PLENTY_OF_PLACES, Fits, Scoring, made_for
+from app.matching.scoring import (
+    GROUP_WISHES,
+    PLENTY_OF_PLACES,
+    Fits,
+    Scoring,
+    another_situation,
+    made_for,
+)
 from app.matching.scoring import Components as Components
 from app.matching.scoring import Suitability as Suitability
 from app.matching.scoring import Weights as Weights
@@ -76,6 +84,8 @@ class Person:
     free_only: bool = False
     languages: tuple[str, ...] = ()  # BCP 47 codes, preferred first; empty = English
     need_texts: Mapping[str, str] = field(default_factory=dict)  # need -> the words it came from
+    situations: frozenset[str] = frozenset()  # read from need_texts (app.terminology.situations)
+    group_wishes: frozenset[str] = frozenset()  # scoring.GROUP_WISHES
 
     def __post_init__(self) -> None:
         problems = []
@@ -97,6 +107,8 @@ class Person:
             problems.append(f"accessibility_needs {sorted(unknown)} are unknown")
         if unknown := self.available_days - ALL_DAYS:
             problems.append(f"available_days {sorted(unknown)} are unknown")
+        if unknown := self.group_wishes - GROUP_WISHES:
+            problems.append(f"group_wishes {sorted(unknown)} are unknown")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -150,6 +162,9 @@ class Activity:
     cost_options: tuple[CostOption, ...] = ()
     languages: frozenset[str] = frozenset()  # empty = English
     near_public_transport: bool | None = None  # None = unknown
+    # read from its eligibility text, name and description when the directory is loaded
+    situations: frozenset[str] = frozenset()  # the situations it is made for; empty = anyone
+    group_traits: frozenset[str] = frozenset()  # small, quiet, busy (scoring's group fit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +195,7 @@ class _Scored:
     """A survivor of the hard rules; reasons are only built for the ones returned."""
 
     activity: Activity
-    components: tuple[float, float, float, float, float, float, float]
+    components: tuple[float, float, float, float, float, float, float, float, float]
     score: float
     attendance: Attendance
     distance_km: float | None
@@ -302,7 +317,6 @@ def match(
     excluded = [0] * (max(Rule) + 1)
     # the first DIVERSE_POOL by score whatever the limit, so a larger limit only extends the list
     ranking = _Ranking(max(limit, DIVERSE_POOL) if limit else 0)
-    consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
     batches = Batches(view, rules.within_reach(view))
     seen: set[str] = set()
     _add_ids(seen, activities)
@@ -310,19 +324,24 @@ def match(
     wants_free = view.free_only or scoring.deprived
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
-    for group in prescreened:
-        _add_ids(seen, group.activities)
-        _prescreened(group, view, consider)
     for site_group in sited:
         _add_ids(seen, [entry[0] for entry in site_group.entries])
         batches.add(site_group)
+    # the in-person candidates are known before any is scored: few that fit, remote comes up
+    if _few_nearby(person, batches, capacity or None):
+        scoring = scoring.from_home_raised()
+    consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
+    for group in prescreened:
+        _add_ids(seen, group.activities)
+        _prescreened(group, view, consider)
     batches.consider(consider)
     # every candidate is either counted under a rule or eligible
     given = len(seen)
     return _result(person, suitability, scoring, ranking, excluded, given - sum(excluded), limit)
 
 
-Codes = tuple[frozenset[str], frozenset[str], frozenset[str]]  # categories, needs, languages
+Codes = Hashable  # `scoring.fit_key`: what the fits read of an activity
+Partial = tuple[float, float, Fits]  # a remote activity's terms but places and equity, the rest
 Consider = Callable[
     [Sequence[Activity], Sequence[float] | None, int, Attendance, frozenset[str] | None, bool],
     None,
@@ -366,17 +385,16 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
 ) -> Consider:
     """The function every candidate goes through (see `Consider`)."""
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
-    wn, wi, wp, wl, _, wc, we = scoring.shares
-    fits, decay, deprived = scoring.fits, scoring.decay, scoring.deprived
+    wn, wi, wp, wl, _, wc, we, wg, wt = scoring.shares
+    fits, fit_key, deprived = scoring.fits, scoring.fit_key, scoring.deprived
+    decay, nearby = scoring.decay, scoring.nearby
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
-    remote_values = {"online": scoring.online, "phone": scoring.phone}
     hybrid_online = scoring.online if scoring.also_online else -1.0
     # computed once: rule 3 per places; terms per days, code set (remote: mode, day fit too)
-    count, full = _counter(include_full, places, excluded)
-    day_terms = _day_terms(scoring)
-    heads: dict[Codes, tuple[float, float, Fits]] = {}
-    remote: dict[str, dict[float, dict[Codes, tuple[float, Fits]]]] = {"online": {}, "phone": {}}
-    no_partials: dict[Codes, tuple[float, Fits]] = {}
+    (count, full), day_terms = _counter(include_full, places, excluded), _day_terms(scoring)
+    heads: dict[Codes, tuple[float, float, float, Fits]] = {}
+    remote: dict[str, dict[float, dict[Codes, Partial]]] = {"online": {}, "phone": {}}
+    no_partials: dict[Codes, Partial] = {}
 
     def consider(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md)
         candidates: Sequence[Activity],
@@ -394,7 +412,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
         day = day_terms(days)
         partials, proximity = no_partials, 0.0
         if distances is None:
-            proximity = remote_values[attendance]
+            proximity = scoring.online if attendance == "online" else scoring.phone
             by_day = remote[attendance]
             partials = by_day.get(day[0]) or by_day.setdefault(day[0], {})
         free_part = 0.5 if free else 0.0
@@ -424,35 +442,36 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                 equity = free_part + (0.5 if near else 0.0)
             else:
                 equity = 0.0
-            codes = (a.categories, a.target_needs, a.languages)
+            codes = fit_key(a)
             # the terms are added in the order of `Weights`: the sum's rounding depends on it
             if distance is None:
                 known = partials.get(codes)
                 if known is None:
-                    n, i, lang = fit = fits(a)
+                    n, i, lang, g, t = fit = fits(a)
                     known = partials[codes] = (
                         wn * n + wi * i + wp * proximity + wl * lang + day[1],
+                        wg * g + wt * t,
                         fit,
                     )
-                fit, p = known[1], proximity
-                s = known[0] + wc * spare + we * equity
+                fit, p = known[2], proximity
+                s = known[0] + wc * spare + we * equity + known[1]
             else:
-                p = exp(-decay * distance)
+                p = nearby * exp(-decay * distance)
                 if a.attending_type == "hybrid" and hybrid_online > p:
                     p = hybrid_online  # also joined online
                 head = heads.get(codes)
                 if head is None:
-                    n, i, lang = fit = fits(a)
-                    head = heads[codes] = (wn * n + wi * i, wl * lang, fit)
-                fit = head[2]
-                s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity
+                    n, i, lang, g, t = fit = fits(a)
+                    head = heads[codes] = (wn * n + wi * i, wl * lang, wg * g + wt * t, fit)
+                fit = head[3]
+                s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity + head[2]
             s = 0.0 if s < 0.0 else 1.0 if s > 1.0 else s
             if limit == 0 or (last is not None and -s > last[0]):
                 continue  # below the first `limit` whatever its distance and id
             key = (-s, inf if distance is None else distance, a.id)
             if last is not None and not key < last:
                 continue
-            components = (fit[0], fit[1], p, fit[2], day[0], spare, equity)
+            components = (fit[0], fit[1], p, fit[2], day[0], spare, equity, fit[3], fit[4])
             scored = _Scored(a, components, s, attendance, distance, waitlist, days, available)
             last = ranking.keep(key, scored)
 
@@ -550,6 +569,34 @@ def _plain(
         batches.broken[Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY].append(a)
 
 
+FEW_NEARBY = 3  # in-person activities made for the person's needs, with a place: fewer is few
+NEARBY_KM = 3.0  # within this distance (`scoring.PROXIMITY_HALF_LIFE_KM`)
+
+
+def _few_nearby(person: Person, batches: Batches, places: Mapping[str, int | None] | None) -> bool:
+    """Whether fewer than `FEW_NEARBY` in-person activities that pass every hard rule and have
+    a place lie within `NEARBY_KM` and are made for one of the person's needs (and not for
+    another situation): then a link worker looks at what the person can join from home
+    (`Scoring.from_home_raised`). Counted over the candidates, whatever their order."""
+    needs, situations = frozenset(person.needs), person.situations
+    found = 0
+    for activities, distances in batches.passed.values():
+        for a, distance in zip(activities, distances, strict=True):
+            available = (
+                a.capacity_available if places is None else places.get(a.id, a.capacity_available)
+            )
+            if (
+                distance <= NEARBY_KM
+                and (not needs or not needs.isdisjoint(made_for(a)))
+                and not another_situation(a, situations)
+                and rules.has_place(available)
+            ):
+                found += 1
+                if found >= FEW_NEARBY:
+                    return False
+    return True
+
+
 def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> None:
     """A prescreened group: only rule 3 is left, which `consider` applies."""
     if group.online and not view.digital:  # rule 4
@@ -609,6 +656,8 @@ def _result(
         days=person.available_days,
         languages=scoring.languages,
         need_texts=person.need_texts,
+        few_nearby=scoring.few_nearby,
+        group_wishes=tuple(w for w in GROUP_WISH_LABELS if w in person.group_wishes),
     )
     matches = tuple(
         Match(

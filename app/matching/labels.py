@@ -17,6 +17,34 @@ NEED_LABELS: Mapping[str, str] = {
     "employment-learning": "work and learning",
     "other": "other needs",
 }
+SITUATION_LABELS: Mapping[str, str] = {  # app/terminology/data/situation_phrases.csv
+    "sight-loss": "people with sight loss",
+    "deaf": "Deaf people",
+    "lung-condition": "people with a lung condition",
+    "parkinsons": "people with Parkinson's",
+    "stroke": "people after a stroke",
+    "dementia": "people living with dementia",
+    "diabetes": "people with diabetes",
+    "persistent-pain": "people with persistent pain",
+    "fatigue": "people with long Covid or fatigue",
+    "heart-condition": "people with a heart condition",
+    "physical-disability": "disabled people",
+    "hearing-voices": "people who hear voices",
+    "gambling": "people harmed by gambling",
+    "homelessness": "people who are homeless",
+    "job-seeking": "people looking for work",
+    "learning-english": "people learning English",
+    "bereaved-by-suicide": "people bereaved by suicide",
+    "bereaved-of-a-child": "parents whose child died",
+    "widowed": "people widowed",
+    "lgbtq": "LGBTQ+ people",
+}
+GROUP_WISH_LABELS: Mapping[str, str] = {
+    "women-only": "Women only",
+    "men-only": "Men only",
+    "small-group": "Small group",
+    "quiet": "Quiet group",
+}
 CATEGORY_LABELS: Mapping[str, str] = {
     "arts-creative": "arts and crafts",
     "music-singing": "music and singing",

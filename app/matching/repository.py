@@ -46,6 +46,7 @@ from app.directory.models import (
     ServiceArea,
 )
 from app.matching import engine
+from app.terminology.situations import group_traits_in, situations_in
 
 _DAYS = {"MO": "mon", "TU": "tue", "WE": "wed", "TH": "thu", "FR": "fri", "SA": "sat", "SU": "sun"}
 CHUNK = 20_000  # ids per query when loading many activities
@@ -162,6 +163,8 @@ _BASE = (
     Activity.eligibility_gender,
     Activity.capacity_available,
     Activity.capacity_maximum,
+    Activity.eligibility_description,
+    Activity.description,
 )
 
 
@@ -306,6 +309,8 @@ async def _load(session: AsyncSession, activities: list[Any]) -> list[engine.Act
             schedules=tuple(_schedule(row) for row in schedules.get(a.id, ())),
             cost_options=tuple(_cost_option(*row) for row in costs.get(a.id, ())),
             languages=languages.get(a.id, none),
+            situations=situations_in(a.eligibility_description, a.name, a.description),
+            group_traits=group_traits_in(a.name, a.description),
         )
         for a in activities
     ]

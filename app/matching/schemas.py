@@ -24,6 +24,8 @@ class ComponentsRead(BaseModel):
     day_fit: float
     spare_capacity: float
     equity: float
+    group_fit: float
+    situation_fit: float
 
 
 class SessionRead(BaseModel):

@@ -29,6 +29,7 @@ from app.ops.metrics import MATCHES_SERVED
 from app.referrals import needs as referrals_needs
 from app.referrals import service as referrals_service
 from app.referrals.models import Patient, Referral
+from app.terminology.situations import person_situations
 from app.terminology.suitability import need_category_suitability
 
 GEOLOCATION = "http://hl7.org/fhir/StructureDefinition/geolocation"
@@ -79,6 +80,8 @@ def weights(settings: Settings) -> engine.Weights:
         day_fit=settings.match_weight_day_fit,
         spare_capacity=settings.match_weight_spare_capacity,
         equity=settings.match_weight_equity,
+        group_fit=settings.match_weight_group_fit,
+        situation_fit=settings.match_weight_situation_fit,
     )
 
 
@@ -128,7 +131,9 @@ async def person_for(
         warnings += [place.warning] if place.warning else []  # the district's centre
     # an unknown location is the engine's warning ("only online and phone activities")
     prefs: dict[str, Any] = referral.preferences
-    needs = await referrals_service.needs_of(session, referral)
+    needs = referrals_needs.in_reason_order(
+        referral.resource, await referrals_service.needs_of(session, referral)
+    )
     need_texts = {
         need: words
         for need, found_in in needs
@@ -150,6 +155,10 @@ async def person_for(
         free_only=bool(prefs.get("free_only", False)),
         languages=_languages(patient),
         need_texts=need_texts,
+        situations=person_situations(
+            referrals_needs.reason_texts(referral.resource), prefs.get("accessibility_needs", [])
+        ),
+        group_wishes=frozenset(prefs.get("group_preferences", [])),
     )
     return person, warnings
 
