@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     match_weight_equity: float = Field(
         0.08, ge=0, description="matching weight: equity (IMD deciles 1-3)"
     )
+    match_weight_outcome: float = Field(
+        0.05, ge=0, description="matching weight: the outcome prior (docs/matching.md)"
+    )
     follow_up_weeks: int = Field(
         6, ge=1, le=52, description="caseload: weeks from the last wellbeing measure to the next"
     )

@@ -32,6 +32,7 @@ from typing import Literal
 
 from app.matching import reasons, rules
 from app.matching.batches import Batches
+from app.matching.evidence import NO_EVIDENCE, Evidence
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
 from app.matching.labels import NEED_LABELS as NEED_LABELS
 from app.matching.rules import ACCEPTS, ALL_DAYS, RAD, PersonView
@@ -42,7 +43,7 @@ from app.matching.rules import days_on as days_on
 from app.matching.rules import has_free_option as has_free_option
 from app.matching.rules import scheduled_on as scheduled_on
 from app.matching.scoring import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
-from app.matching.scoring import PLENTY_OF_PLACES, Fits, Scoring, made_for
+from app.matching.scoring import NEUTRAL, PLENTY_OF_PLACES, Fits, Scoring, made_for
 from app.matching.scoring import Components as Components
 from app.matching.scoring import Suitability as Suitability
 from app.matching.scoring import Weights as Weights
@@ -180,7 +181,7 @@ class _Scored:
     """A survivor of the hard rules; reasons are only built for the ones returned."""
 
     activity: Activity
-    components: tuple[float, float, float, float, float, float, float]
+    components: tuple[float, float, float, float, float, float, float, float]
     score: float
     attendance: Attendance
     distance_km: float | None
@@ -281,6 +282,8 @@ def match(
     capacity: Mapping[str, int | None] | None = None,
     prescreened: Sequence[Prescreened] = (),
     sited: Sequence[Sited] = (),
+    evidence: Evidence = NO_EVIDENCE,
+    leave_out: frozenset[str] = frozenset(),
 ) -> MatchResult:
     """The activities the person can take part in, best first, with scores and reasons.
 
@@ -292,16 +295,21 @@ def match(
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
     booking, so a caller holding older activity values passes the current places here.
+
+    ``evidence`` gives the outcome component per activity id (`NEUTRAL` for the others) and
+    its reason (`app.matching.evidence`). ``leave_out`` names activities that count as eligible
+    but are not returned (marked not suitable for this referral): the matches are the first
+    ``limit`` of the others.
     """
     if isinstance(today, datetime):
         raise TypeError("today must be a date, not a datetime")
     if limit < 0:
         raise ValueError("limit must not be negative")
     view = PersonView.of(person)
-    scoring = Scoring.of(person, suitability, weights)
+    scoring = Scoring.of(person, suitability, weights, evidence.values)
     excluded = [0] * (max(Rule) + 1)
     # the first DIVERSE_POOL by score whatever the limit, so a larger limit only extends the list
-    ranking = _Ranking(max(limit, DIVERSE_POOL) if limit else 0)
+    ranking = _Ranking(max(limit, DIVERSE_POOL) + len(leave_out) if limit else 0)
     consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
     batches = Batches(view, rules.within_reach(view))
     seen: set[str] = set()
@@ -319,7 +327,9 @@ def match(
     batches.consider(consider)
     # every candidate is either counted under a rule or eligible
     given = len(seen)
-    return _result(person, suitability, scoring, ranking, excluded, given - sum(excluded), limit)
+    eligible = given - sum(excluded)
+    kept = [t[3] for t in ranking.first if t[3].activity.id not in leave_out]
+    return _result(person, suitability, scoring, kept, evidence, excluded, eligible, limit)
 
 
 Codes = tuple[frozenset[str], frozenset[str], frozenset[str]]  # categories, needs, languages
@@ -366,8 +376,8 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
 ) -> Consider:
     """The function every candidate goes through (see `Consider`)."""
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
-    wn, wi, wp, wl, _, wc, we = scoring.shares
-    fits, decay, deprived = scoring.fits, scoring.decay, scoring.deprived
+    wn, wi, wp, wl, _, wc, we, wo = scoring.shares
+    fits, decay, deprived, outcomes = scoring.fits, scoring.decay, scoring.deprived, scoring.outcome
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
     remote_values = {"online": scoring.online, "phone": scoring.phone}
     hybrid_online = scoring.online if scoring.also_online else -1.0
@@ -419,11 +429,11 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                 spare = available / (a.capacity_maximum or PLENTY_OF_PLACES)
                 if spare > 1.0:
                     spare = 1.0
+            equity = 0.0
             if deprived:
                 near = distance is not None and a.near_public_transport is True
                 equity = free_part + (0.5 if near else 0.0)
-            else:
-                equity = 0.0
+            outcome = outcomes.get(a.id, NEUTRAL) if outcomes else NEUTRAL
             codes = (a.categories, a.target_needs, a.languages)
             # the terms are added in the order of `Weights`: the sum's rounding depends on it
             if distance is None:
@@ -435,7 +445,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                         fit,
                     )
                 fit, p = known[1], proximity
-                s = known[0] + wc * spare + we * equity
+                s = known[0] + wc * spare + we * equity + wo * outcome
             else:
                 p = exp(-decay * distance)
                 if a.attending_type == "hybrid" and hybrid_online > p:
@@ -445,14 +455,14 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                     n, i, lang = fit = fits(a)
                     head = heads[codes] = (wn * n + wi * i, wl * lang, fit)
                 fit = head[2]
-                s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity
+                s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity + wo * outcome
             s = 0.0 if s < 0.0 else 1.0 if s > 1.0 else s
             if limit == 0 or (last is not None and -s > last[0]):
                 continue  # below the first `limit` whatever its distance and id
             key = (-s, inf if distance is None else distance, a.id)
             if last is not None and not key < last:
                 continue
-            components = (fit[0], fit[1], p, fit[2], day[0], spare, equity)
+            components = (fit[0], fit[1], p, fit[2], day[0], spare, equity, outcome)
             scored = _Scored(a, components, s, attendance, distance, waitlist, days, available)
             last = ranking.keep(key, scored)
 
@@ -596,7 +606,8 @@ def _result(
     person: Person,
     suitability: Suitability,
     scoring: Scoring,
-    ranking: _Ranking,
+    ranked: list[_Scored],
+    evidence: Evidence,
     excluded: list[int],
     eligible: int,
     limit: int,
@@ -616,12 +627,13 @@ def _result(
             score=s.score,
             components=Components(*s.components),
             reasons=reasons.explain(context, s)
+            + ((said,) if (said := evidence.reasons.get(s.activity.id)) else ())
             + ((f"Similar to {like}, placed above",) if like is not None else ()),
             attendance=s.attendance,
             distance_km=s.distance_km,
             waitlist=s.waitlist,
         )
-        for s, like in _diversify([t[3] for t in ranking.first])[:limit]
+        for s, like in _diversify(ranked)[:limit]
     )
     warnings = []
     if person.location is None:

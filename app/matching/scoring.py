@@ -24,17 +24,21 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
 - spare capacity: 1 when not limited, ``available / maximum`` when the maximum is known, else
   ``available / 10`` (ten places count as plenty), capped at 1; 0 on the waiting list;
 - equity: 0 unless the person lives in IMD decile 1-3; then 0.5 for a free option plus 0.5 when
-  the activity is attended in person and known to be near public transport.
+  the activity is attended in person and known to be near public transport;
+- outcome: what happened to people referred with the person's needs who were booked on the
+  activity, against its category (`app.matching.evidence`: attendance rate shrunk towards the
+  category's, `NEUTRAL` without enough people); the caller passes it per activity.
 
-Score: the weighted mean of the components with `Weights` (divided by the weights' sum, so the
-defaults, which sum to 1, are the shares), clamped to [0, 1].
+Score: the weighted mean of the components with `Weights` (divided by the weights' sum),
+clamped to [0, 1].
 
 This module holds the components that depend only on an activity's code sets and days (few
 and shared, so computed once per distinct value in a match), the proximity values and the
 weights; the engine's per-candidate function (`engine._considerer`, the innermost loop of
-matching, kept in one frame) computes in-person proximity, spare capacity and equity as above
-and adds the weighted terms, always in the order of `Weights`, so an activity scores the same to
-the last bit whichever way it reached the engine. Pure: no I/O, no settings, no clock.
+matching, kept in one frame) computes in-person proximity, spare capacity and equity as above,
+looks up the outcome value and adds the weighted terms, always in the order of `Weights`, so an
+activity scores the same to the last bit whichever way it reached the engine. Pure: no I/O, no
+settings, no clock.
 """
 
 from __future__ import annotations
@@ -73,11 +77,12 @@ DEPRIVED_DECILES = range(1, 4)
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Relative weights of the score components; the defaults sum to 1.
+    """Relative weights of the score components (the defaults sum to 1.05: they are shares
+    once divided by their sum).
 
     Exposed as settings ``ASSETLINK_MATCH_WEIGHT_<FIELD>``. Need fit leads because the referral
     is for the need; interests and proximity decide whether the person goes; language, days,
-    spare places and equity refine the order.
+    spare places, equity and the outcome evidence refine the order.
     """
 
     need_fit: float = 0.30
@@ -87,6 +92,7 @@ class Weights:
     day_fit: float = 0.08
     spare_capacity: float = 0.04
     equity: float = 0.08
+    outcome: float = 0.05  # small: a nudge between comparable activities, not a reason to go
 
     def __post_init__(self) -> None:
         values = [getattr(self, f.name) for f in fields(self)]
@@ -112,6 +118,7 @@ class Components:
     day_fit: float
     spare_capacity: float
     equity: float
+    outcome: float
 
 
 def primary_language(code: str) -> str:
@@ -139,7 +146,7 @@ class Scoring:
     needs: tuple[str, ...]  # the person's needs, without repeats, most important first
     rows: Mapping[str, Mapping[str, float]]  # their rows of the suitability table
     languages: tuple[str, ...]  # the person's primary language subtags, preferred first
-    shares: tuple[float, float, float, float, float, float, float]  # weights / their sum
+    shares: tuple[float, float, float, float, float, float, float, float]  # weights / their sum
     online: float  # proximity of an activity joined online
     phone: float  # proximity of one by phone
     also_online: bool  # a hybrid activity attended in person also counts as online
@@ -147,9 +154,16 @@ class Scoring:
     deprived: bool  # lives in IMD decile 1-3 (equity)
     fits: Callable[[Activity], Fits]
     day_fit: Callable[[frozenset[str] | None], float]
+    outcome: Mapping[str, float]  # activity id -> outcome component (absent: NEUTRAL)
 
     @classmethod
-    def of(cls, person: Person, suitability: Suitability, weights: Weights) -> Scoring:
+    def of(
+        cls,
+        person: Person,
+        suitability: Suitability,
+        weights: Weights,
+        outcome: Mapping[str, float] | None = None,
+    ) -> Scoring:
         needs = tuple(dict.fromkeys(person.needs))
         rows = {need: suitability.get(need, {}) for need in needs}
         for need, row in rows.items():
@@ -157,7 +171,7 @@ class Scoring:
                 raise ValueError(f"suitability for need {need!r} must lie in [0, 1]")
         languages = tuple(dict.fromkeys(primary_language(c) for c in person.languages)) or ("en",)
         total = weights.total
-        wn, wi, wp, wl, wd, wc, we = (getattr(weights, f.name) / total for f in fields(weights))
+        wn, wi, wp, wl, wd, wc, we, wo = (getattr(weights, f.name) / total for f in fields(weights))
         online = REMOTE_PROXIMITY["online"][person.attendance_mode]
         if person.digital_access == "limited":
             online *= LIMITED_DIGITAL_FACTOR
@@ -165,7 +179,7 @@ class Scoring:
             needs=needs,
             rows=rows,
             languages=languages,
-            shares=(wn, wi, wp, wl, wd, wc, we),
+            shares=(wn, wi, wp, wl, wd, wc, we, wo),
             online=online,
             phone=REMOTE_PROXIMITY["phone"][person.attendance_mode],
             also_online=person.digital_access != "none",
@@ -173,6 +187,7 @@ class Scoring:
             deprived=person.imd_decile is not None and person.imd_decile in DEPRIVED_DECILES,
             fits=_fits(person, rows, languages),
             day_fit=_day_fit(person.available_days),
+            outcome=outcome or {},
         )
 
 
