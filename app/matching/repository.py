@@ -367,7 +367,7 @@ async def marks_of(
         .where(UnsuitableMark.referral_id == referral_id)
         .order_by(UnsuitableMark.created_at, UnsuitableMark.activity_id)
     )
-    return [(mark, name) for mark, name in rows.tuples()]
+    return [(mark, name) for mark, name in rows]
 
 
 async def mark_counts(
@@ -389,7 +389,7 @@ async def mark_counts(
             )
         )
     rows = await session.execute(query)
-    return {(activity, reason): int(n) for activity, reason, n in rows.tuples()}
+    return {(activity, reason): int(n) for activity, reason, n in rows}
 
 
 # The outcome prior's tallies ------------------------------------------------------------------
@@ -413,7 +413,7 @@ async def attendance_tallies(session: AsyncSession) -> dict[tuple[str, str], tup
         .where(Booking.status.in_(RECORDED))
         .group_by(Booking.activity_id, ReferralNeed.need)
     )
-    return {(a, need): (int(people), int(came)) for a, need, people, came in rows.tuples()}
+    return {(a, need): (int(people), int(came)) for a, need, people, came in rows}
 
 
 async def booked_categories(session: AsyncSession) -> dict[str, frozenset[str]]:
@@ -427,7 +427,7 @@ async def booked_categories(session: AsyncSession) -> dict[str, frozenset[str]]:
         )
     )
     found: dict[str, set[str]] = defaultdict(set)
-    for activity, code in rows.tuples():
+    for activity, code in rows:
         if code:
             found[activity].add(code)
     return {a: frozenset(codes) for a, codes in found.items()}
