@@ -627,7 +627,7 @@ def _result(
             score=s.score,
             components=Components(*s.components),
             reasons=reasons.explain(context, s)
-            + ((said,) if (said := evidence.reasons.get(s.activity.id)) else ())
+            + evidence.reasons.get(s.activity.id, ())
             + ((f"Similar to {like}, placed above",) if like is not None else ()),
             attendance=s.attendance,
             distance_km=s.distance_km,

@@ -23,6 +23,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     String,
+    and_,
     any_,
     bindparam,
     case,
@@ -52,6 +53,7 @@ from app.directory.models import (
 )
 from app.matching import engine
 from app.matching.models import UnsuitableMark
+from app.outcomes.models import OutcomeScore
 from app.referrals.models import ReferralNeed
 
 _DAYS = {"MO": "mon", "TU": "tue", "WE": "wed", "TH": "thu", "FR": "fri", "SA": "sat", "SU": "sun"}
@@ -431,3 +433,69 @@ async def booked_categories(session: AsyncSession) -> dict[str, frozenset[str]]:
         if code:
             found[activity].add(code)
     return {a: frozenset(codes) for a, codes in found.items()}
+
+
+async def attended_needs(session: AsyncSession) -> list[tuple[str, str, uuid.UUID, uuid.UUID]]:
+    """(activity id, need, patient id, referral id) of every booking marked ``attended``, once
+    per need of its referral."""
+    rows = await session.execute(
+        select(Booking.activity_id, ReferralNeed.need, Booking.patient_id, Booking.referral_id)
+        .join(ReferralNeed, ReferralNeed.referral_id == Booking.referral_id)
+        .where(Booking.status == "attended")
+    )
+    return [(a, need, patient, referral) for a, need, patient, referral in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """One score of a referral's outcome record (``app.outcomes``)."""
+
+    referral_id: uuid.UUID
+    instrument: str
+    measure: str
+    timepoint: str
+    collected_at: dt.datetime
+    value: float
+
+
+async def attended_scores(
+    session: AsyncSession, measures: Sequence[tuple[str, str]]
+) -> list[ScoreRow]:
+    """The scores of ``measures`` ((instrument, measure) pairs) of the referrals with a booking
+    marked ``attended``, per referral, instrument and measure in collection order (ties by id,
+    as the reports pair them)."""
+    if not measures:
+        return []
+    attended = select(Booking.referral_id).where(Booking.status == "attended")
+    rows = await session.execute(
+        select(
+            OutcomeScore.referral_id,
+            OutcomeScore.instrument,
+            OutcomeScore.measure,
+            OutcomeScore.timepoint,
+            OutcomeScore.collected_at,
+            OutcomeScore.value,
+        )
+        .where(
+            OutcomeScore.referral_id.in_(attended),
+            OutcomeScore.value.is_not(None),
+            or_(
+                *(
+                    and_(OutcomeScore.instrument == code, OutcomeScore.measure == key)
+                    for code, key in measures
+                )
+            ),
+        )
+        .order_by(
+            OutcomeScore.referral_id,
+            OutcomeScore.instrument,
+            OutcomeScore.measure,
+            OutcomeScore.collected_at,
+            OutcomeScore.id,
+        )
+    )
+    return [
+        ScoreRow(referral, code, key, timepoint, at, float(value))
+        for referral, code, key, timepoint, at, value in rows
+        if value is not None
+    ]

@@ -11,6 +11,7 @@ from app.matching import engine
 from app.matching.evidence import (
     NO_EVIDENCE,
     Evidence,
+    Prior,
     Tally,
     evidence_for,
     minimum_people,
@@ -45,8 +46,8 @@ def test_fewer_people_than_the_minimum_give_no_prior_and_the_minimum_does() -> N
     assert set(found) == {"a", "b"}
     prior = found["a"]
     assert prior.value > NEUTRAL  # type: ignore[attr-defined]
-    assert prior.reason == (  # type: ignore[attr-defined]
-        "100% of about 10 people referred for low mood and booked here attended"
+    assert prior.reasons == (  # type: ignore[attr-defined]
+        "100% of about 10 people referred for low mood and booked here attended",
     )
 
 
@@ -59,10 +60,10 @@ def test_a_reason_never_names_or_counts_fewer_people_than_the_reports_would() ->
             if people < LEAST:
                 assert "a" not in found
                 continue
-            reason = found["a"].reason  # type: ignore[attr-defined]
+            said_here = found["a"].reasons  # type: ignore[attr-defined]
             small = 0 < attended < 8 or 0 < people - attended < 8
-            assert (reason is None) == small, (people, attended, reason)
-            if reason is not None:
+            assert (said_here == ()) == small, (people, attended, said_here)
+            for reason in said_here:
                 said += 1
                 (count,) = map(int, re.findall(r"about (\d+) people", reason))
                 assert count >= 8
@@ -108,10 +109,103 @@ def test_several_needs_average_their_values_and_say_the_first_needs_reason() -> 
     found = priors(tallies, {"a": SINGING, "b": SINGING}, DEFAULT_RULES)
     both = evidence_for(found, [MOOD, lonely])
     assert both.values["a"] == pytest.approx(NEUTRAL)
-    assert both.reasons["a"].endswith("referred for low mood and booked here attended")
-    assert both.reasons["a"].startswith("100% of about 20")
+    assert both.reasons["a"] == (
+        "100% of about 20 people referred for low mood and booked here attended",
+    )
     assert evidence_for(found, [lonely]).values["b"] > NEUTRAL
     assert evidence_for(found, ["housing"]) == NO_EVIDENCE
+
+
+# Reliable wellbeing change, the second signal ------------------------------------------------
+
+CAME = Tally(40, 40)  # a's attendance: everyone attended
+FELT = "people referred for low mood who attended here and were measured before and after felt"
+
+
+def _both(felt: Tally, others: dict[str, Tally] | None = None) -> Prior | None:
+    """The prior of activity "a" (attendance `CAME`, wellbeing ``felt``) beside ``others``
+    of its category (their attendance as their wellbeing)."""
+    others = others if others is not None else {"b": Tally(40, 20)}
+    attendance = {("a", MOOD): CAME} | {(k, MOOD): t for k, t in others.items()}
+    wellbeing = {("a", MOOD): felt} | {(k, MOOD): t for k, t in others.items()}
+    categories = {k: SINGING for k, _ in attendance}
+    return priors(attendance, categories, DEFAULT_RULES, wellbeing).get(MOOD, {}).get("a")
+
+
+def test_wellbeing_below_the_minimum_changes_nothing_and_the_minimum_counts() -> None:
+    attendance_only = _both(Tally(0, 0))
+    assert attendance_only is not None
+    below = _both(Tally(LEAST - 1, LEAST - 1))
+    assert below == attendance_only  # seven people: no value, nothing said
+    assert len(below.reasons) == 1
+    at = _both(Tally(LEAST, LEAST))
+    assert at is not None
+    assert at.value != attendance_only.value
+    assert at.reasons == (
+        *attendance_only.reasons,
+        f"100% of about 10 {FELT} reliably better",
+    )
+
+
+def test_the_component_is_the_mean_of_attendance_and_wellbeing() -> None:
+    came = _both(Tally(0, 0))
+    felt_well, felt_badly = _both(Tally(20, 20)), _both(Tally(20, 0))
+    assert came is not None
+    assert felt_well is not None
+    assert felt_badly is not None
+    # wellbeing as good as the category's (b: 20 of 40) is neutral: half-way to neutral
+    alike = _both(Tally(20, 10))
+    assert alike is not None
+    assert alike.value == pytest.approx((came.value + NEUTRAL) / 2)
+    assert felt_badly.value < alike.value < came.value < felt_well.value
+    alone = _wellbeing([("a", Tally(20, 20)), ("b", Tally(40, 20))])["a"]
+    assert felt_well.value == pytest.approx((came.value + alone) / 2)
+
+
+def _wellbeing(rows: list[tuple[str, Tally]]) -> dict[str, float]:
+    """activity -> its wellbeing value alone, beside the others of ``rows`` in its category
+    (each activity's attendance is the category's own rate: neutral)."""
+    attendance = {(a, MOOD): Tally(40, 20) for a, _ in rows}
+    wellbeing = {(a, MOOD): t for a, t in rows}
+    found = priors(attendance, {a: SINGING for a, _ in rows}, DEFAULT_RULES, wellbeing)[MOOD]
+    return {a: 2 * p.value - NEUTRAL for a, p in found.items()}
+
+
+def test_wellbeing_shrinks_towards_the_categorys_rate_of_reliable_improvement() -> None:
+    others = [("b", Tally(40, 10)), ("c", Tally(40, 10))]  # a quarter feel reliably better
+    few = _wellbeing([("a", Tally(8, 8)), *others])["a"]
+    many = _wellbeing([("a", Tally(80, 80)), *others])["a"]
+    assert NEUTRAL < few < many <= 1.0
+    assert _wellbeing([("a", Tally(20, 5)), *others])["a"] == pytest.approx(NEUTRAL)
+    # shrunk towards the category's pooled rate (its own people included)
+    mean = (8 + 10 + 10) / (8 + 40 + 40)
+    assert few == pytest.approx(NEUTRAL + (shrunk(Tally(8, 8), mean) - mean) / 2)
+
+
+def test_a_wellbeing_reason_never_names_or_counts_fewer_people_than_the_reports_would() -> None:
+    said = 0
+    for people in range(31):
+        for better in range(people + 1):
+            prior = _both(Tally(people, better))
+            assert prior is not None
+            felt = [r for r in prior.reasons if FELT in r]
+            if people < LEAST:
+                assert felt == []
+                continue
+            small = 0 < better < 8 or 0 < people - better < 8
+            assert (felt == []) == small, (people, better, felt)
+            for reason in felt:
+                said += 1
+                (count,) = map(int, re.findall(r"about (\d+) people", reason))
+                assert count >= 8
+                assert count % 5 == 0
+    assert said > 0
+
+
+def test_wellbeing_without_an_attendance_prior_gives_none() -> None:
+    # (cannot happen from the tables: the people measured are among those who attended)
+    found = priors({}, {"a": SINGING}, DEFAULT_RULES, {("a", MOOD): Tally(40, 40)})
+    assert found == {}
 
 
 # The engine ---------------------------------------------------------------------------------
@@ -150,7 +244,7 @@ def test_better_outcomes_rank_an_otherwise_equal_activity_first() -> None:
     assert {m.components.outcome for m in plain.matches} == {NEUTRAL}
 
     said = "100% of about 10 people referred for low mood and booked here attended"
-    evidence = Evidence({"c": 0.6, "a": 0.4}, {"c": said})
+    evidence = Evidence({"c": 0.6, "a": 0.4}, {"c": (said,)})
     ranked = _match(evidence)
     assert [m.activity_id for m in ranked.matches] == ["c", "b", "a"]
     assert said in ranked.matches[0].reasons
@@ -171,3 +265,17 @@ def test_left_out_activities_count_as_eligible_but_are_not_returned() -> None:
     )
     assert [m.activity_id for m in result.matches] == ["b", "c"]
     assert result.eligible == 3
+
+
+def test_reliable_wellbeing_change_reorders_activities_that_attend_alike() -> None:
+    attendance = {(a, MOOD): Tally(20, 20) for a in "abc"}
+    wellbeing = {("a", MOOD): Tally(16, 0), ("b", MOOD): Tally(16, 8), ("c", MOOD): Tally(16, 16)}
+    categories = dict.fromkeys("abc", SINGING)
+    came = evidence_for(priors(attendance, categories, DEFAULT_RULES), [MOOD])
+    assert [m.activity_id for m in _match(came).matches] == ["a", "b", "c"]  # by id
+
+    both = evidence_for(priors(attendance, categories, DEFAULT_RULES, wellbeing), [MOOD])
+    ranked = _match(both).matches
+    assert [m.activity_id for m in ranked] == ["c", "b", "a"]
+    assert f"100% of about 15 {FELT} reliably better" in ranked[0].reasons
+    assert f"0% of about 15 {FELT} reliably better" in ranked[2].reasons
