@@ -26,8 +26,9 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
 - equity: 0 unless the person lives in IMD decile 1-3; then 0.5 for a free option plus 0.5 when
   the activity is attended in person and known to be near public transport;
 - outcome: what happened to people referred with the person's needs who were booked on the
-  activity, against its category (`app.matching.evidence`: attendance rate shrunk towards the
-  category's, `NEUTRAL` without enough people); the caller passes it per activity.
+  activity, against its category (`app.matching.evidence`: attendance and reliable wellbeing
+  change, each shrunk towards the category's, `NEUTRAL` without enough people); the caller
+  passes it per activity.
 
 Score: the weighted mean of the components with `Weights` (divided by the weights' sum),
 clamped to [0, 1].
