@@ -18,7 +18,7 @@ from app.matching.learning import OutcomePriors, reliable_measures, wellbeing_ta
 from app.reporting.disclosure import DEFAULT_RULES, DisclosureRules
 from tests.conftest import TokenFactory
 from tests.directory.conftest import CreateActivity
-from tests.matching.test_router import _location
+from tests.matching.test_router import HOME, _location, _refer
 from tests.referrals import factories
 
 MOOD = "low-mood"
@@ -158,6 +158,40 @@ async def test_wellbeing_is_counted_from_the_recorded_outcomes_of_attended_booki
         measures,
     )
     assert found == {(choir, MOOD): Tally(2, 1)}
+
+
+FELT = "people referred for low mood who attended here and were measured before and after felt"
+
+
+async def test_reliable_wellbeing_change_moves_an_activity_in_the_match_list(
+    client: httpx.AsyncClient,
+    auth: TokenFactory,
+    areas: None,
+    create_activity: CreateActivity,
+) -> None:
+    lw = auth(Role.LINK_WORKER, "Y02718")
+    same = {"locations": _location(), "capacity": PLACES, "target_needs": [MOOD]}
+    choirs = {name: (await create_activity(name=name, **same))["id"] for name in "ABC"}
+    # everyone attended everywhere (attendance neutral); A: 8 measured, all better; B: 8, none;
+    # C: 8 attended, 7 measured, all better (one short of the minimum: says nothing)
+    for name, measured, after in (("A", 8, 3), ("B", 8, 2), ("C", 7, 3)):
+        for k in range(8):
+            referral = await _booked(client, auth, lw, choirs[name])
+            if k < measured:
+                await _swemwbs(client, lw, referral, 2, after)
+
+    referral = await _refer(client, auth, HOME, reasonCode=LOW_MOOD)
+    response = await client.get(f"/api/v1/referrals/{referral['id']}/matches", headers=lw)
+    assert response.status_code == 200, response.text
+    matches = response.json()["matches"]
+    ranked = [(m["activity"]["name"], m["components"]["outcome"]) for m in matches]
+    assert [name for name, _ in ranked] == ["A", "C", "B"], ranked
+    assert ranked[0][1] > ranked[1][1] == 0.5 > ranked[2][1]
+    reasons = {m["activity"]["name"]: m["reasons"] for m in matches}
+    assert f"100% of about 10 {FELT} reliably better" in reasons["A"]
+    assert f"0% of about 10 {FELT} reliably better" in reasons["B"]
+    assert not any("reliably better" in r for r in reasons["C"])
+    assert "100% of about 10 people referred for low mood and booked here attended" in reasons["C"]
 
 
 class Clock:
