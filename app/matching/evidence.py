@@ -94,9 +94,8 @@ def shrunk(tally: Tally, mean: float, strength: float = PRIOR_STRENGTH) -> float
     return (tally.did + strength * mean) / (tally.people + strength)
 
 
-def _rate(tallies: Sequence[Tally]) -> tuple[int, float]:
-    people = sum(t.people for t in tallies)
-    return people, (sum(t.did for t in tallies) / people if people else 0.0)
+def _rate(people: int, did: int) -> float:
+    return did / people if people else 0.0
 
 
 def _by_need(tallies: Tallies) -> dict[str, list[tuple[str, Tally]]]:
@@ -114,19 +113,20 @@ def _values(
 ) -> dict[str, tuple[float, Tally]]:
     """One signal of one need: activity id -> (value, tally), for the activities with at least
     ``least`` people."""
-    pooled: dict[str, list[Tally]] = defaultdict(list)
+    pooled: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # category -> people, did
     for activity, tally in rows:
         for category in categories.get(activity, ()):
-            pooled[category].append(tally)
-    _, need_mean = _rate([t for _, t in rows])
+            pooled[category][0] += tally.people
+            pooled[category][1] += tally.did
+    need_mean = _rate(sum(t.people for _, t in rows), sum(t.did for _, t in rows))
     found = {}
     for activity, tally in rows:
         if tally.people < least:
             continue
         # the activity's categories, pooled (an activity counts in each)
-        people, mean = _rate([t for c in sorted(categories.get(activity, ())) for t in pooled[c]])
-        if people < least:
-            mean = need_mean
+        around = [pooled[c] for c in categories.get(activity, ())]
+        people = sum(p for p, _ in around)
+        mean = _rate(people, sum(d for _, d in around)) if people >= least else need_mean
         found[activity] = (NEUTRAL + (shrunk(tally, mean, strength) - mean) / 2, tally)
     return found
 
