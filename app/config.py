@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     match_weight_situation_fit: float = Field(
         0.08, ge=0, description="matching weight: situation fit (made for the person's situation)"
     )
+    match_weight_outcome: float = Field(
+        0.05, ge=0, description="matching weight: the outcome prior (docs/matching.md)"
+    )
     follow_up_weeks: int = Field(
         6, ge=1, le=52, description="caseload: weeks from the last wellbeing measure to the next"
     )

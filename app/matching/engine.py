@@ -32,6 +32,7 @@ from typing import Literal
 
 from app.matching import reasons, rules
 from app.matching.batches import Batches
+from app.matching.evidence import NO_EVIDENCE, Evidence
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
 from app.matching.labels import GROUP_WISH_LABELS
 from app.matching.labels import NEED_LABELS as NEED_LABELS
@@ -45,6 +46,7 @@ from app.matching.rules import scheduled_on as scheduled_on
 from app.matching.scoring import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
 from app.matching.scoring import (
     GROUP_WISHES,
+    NEUTRAL,
     PLENTY_OF_PLACES,
     Fits,
     Scoring,
@@ -195,7 +197,7 @@ class _Scored:
     """A survivor of the hard rules; reasons are only built for the ones returned."""
 
     activity: Activity
-    components: tuple[float, float, float, float, float, float, float, float, float]
+    components: tuple[float, float, float, float, float, float, float, float, float, float]
     score: float
     attendance: Attendance
     distance_km: float | None
@@ -296,6 +298,8 @@ def match(
     capacity: Mapping[str, int | None] | None = None,
     prescreened: Sequence[Prescreened] = (),
     sited: Sequence[Sited] = (),
+    evidence: Evidence = NO_EVIDENCE,
+    leave_out: frozenset[str] = frozenset(),
 ) -> MatchResult:
     """The activities the person can take part in, best first, with scores and reasons.
 
@@ -307,16 +311,21 @@ def match(
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
     booking, so a caller holding older activity values passes the current places here.
+
+    ``evidence`` gives the outcome component per activity id (`NEUTRAL` for the others) and
+    its reason (`app.matching.evidence`). ``leave_out`` names activities that count as eligible
+    but are not returned (marked not suitable for this referral): the matches are the first
+    ``limit`` of the others.
     """
     if isinstance(today, datetime):
         raise TypeError("today must be a date, not a datetime")
     if limit < 0:
         raise ValueError("limit must not be negative")
     view = PersonView.of(person)
-    scoring = Scoring.of(person, suitability, weights)
+    scoring = Scoring.of(person, suitability, weights, evidence.values)
     excluded = [0] * (max(Rule) + 1)
     # the first DIVERSE_POOL by score whatever the limit, so a larger limit only extends the list
-    ranking = _Ranking(max(limit, DIVERSE_POOL) if limit else 0)
+    ranking = _Ranking(max(limit, DIVERSE_POOL) + len(leave_out) if limit else 0)
     batches = Batches(view, rules.within_reach(view))
     seen: set[str] = set()
     _add_ids(seen, activities)
@@ -337,7 +346,9 @@ def match(
     batches.consider(consider)
     # every candidate is either counted under a rule or eligible
     given = len(seen)
-    return _result(person, suitability, scoring, ranking, excluded, given - sum(excluded), limit)
+    eligible = given - sum(excluded)
+    kept = [t[3] for t in ranking.first if t[3].activity.id not in leave_out]
+    return _result(person, suitability, scoring, kept, evidence, excluded, eligible, limit)
 
 
 Codes = Hashable  # `scoring.fit_key`: what the fits read of an activity
@@ -385,9 +396,9 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
 ) -> Consider:
     """The function every candidate goes through (see `Consider`)."""
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
-    wn, wi, wp, wl, _, wc, we, wg, wt = scoring.shares
+    wn, wi, wp, wl, _, wc, we, wg, wt, wo = scoring.shares
     fits, fit_key, deprived = scoring.fits, scoring.fit_key, scoring.deprived
-    decay, nearby = scoring.decay, scoring.nearby
+    decay, nearby, outcomes = scoring.decay, scoring.nearby, scoring.outcome
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
     hybrid_online = scoring.online if scoring.also_online else -1.0
     # computed once: rule 3 per places; terms per days, code set (remote: mode, day fit too)
@@ -408,8 +419,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
         if broken:
             count(candidates, broken)
             return
-        # what the candidates share: the day fit, remote proximity, the equity's part
-        day = day_terms(days)
+        day = day_terms(days)  # what the candidates share: day fit, remote proximity, equity
         partials, proximity = no_partials, 0.0
         if distances is None:
             proximity = scoring.online if attendance == "online" else scoring.phone
@@ -437,11 +447,11 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                 spare = available / (a.capacity_maximum or PLENTY_OF_PLACES)
                 if spare > 1.0:
                     spare = 1.0
+            equity = 0.0
             if deprived:
                 near = distance is not None and a.near_public_transport is True
                 equity = free_part + (0.5 if near else 0.0)
-            else:
-                equity = 0.0
+            outcome = outcomes.get(a.id, NEUTRAL) if outcomes else NEUTRAL
             codes = fit_key(a)
             # the terms are added in the order of `Weights`: the sum's rounding depends on it
             if distance is None:
@@ -454,7 +464,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                         fit,
                     )
                 fit, p = known[2], proximity
-                s = known[0] + wc * spare + we * equity + known[1]
+                s = known[0] + wc * spare + we * equity + known[1] + wo * outcome
             else:
                 p = nearby * exp(-decay * distance)
                 if a.attending_type == "hybrid" and hybrid_online > p:
@@ -465,13 +475,14 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                     head = heads[codes] = (wn * n + wi * i, wl * lang, wg * g + wt * t, fit)
                 fit = head[3]
                 s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity + head[2]
+                s += wo * outcome
             s = 0.0 if s < 0.0 else 1.0 if s > 1.0 else s
             if limit == 0 or (last is not None and -s > last[0]):
                 continue  # below the first `limit` whatever its distance and id
             key = (-s, inf if distance is None else distance, a.id)
             if last is not None and not key < last:
                 continue
-            components = (fit[0], fit[1], p, fit[2], day[0], spare, equity, fit[3], fit[4])
+            components = (fit[0], fit[1], p, fit[2], day[0], spare, equity, fit[3], fit[4], outcome)
             scored = _Scored(a, components, s, attendance, distance, waitlist, days, available)
             last = ranking.keep(key, scored)
 
@@ -643,7 +654,8 @@ def _result(
     person: Person,
     suitability: Suitability,
     scoring: Scoring,
-    ranking: _Ranking,
+    ranked: list[_Scored],
+    evidence: Evidence,
     excluded: list[int],
     eligible: int,
     limit: int,
@@ -665,12 +677,13 @@ def _result(
             score=s.score,
             components=Components(*s.components),
             reasons=reasons.explain(context, s)
+            + evidence.reasons.get(s.activity.id, ())
             + ((f"Similar to {like}, placed above",) if like is not None else ()),
             attendance=s.attendance,
             distance_km=s.distance_km,
             waitlist=s.waitlist,
         )
-        for s, like in _diversify([t[3] for t in ranking.first])[:limit]
+        for s, like in _diversify(ranked)[:limit]
     )
     warnings = []
     if person.location is None:

@@ -111,3 +111,15 @@ LANGUAGE_NAMES: Mapping[str, str] = {
     "yue": "Cantonese",
     "zh": "Chinese",
 }
+# Why a link worker marks a match not suitable (app/matching/unsuitable.py): code -> meaning.
+UNSUITABLE_REASONS: Mapping[str, str] = {
+    "not-accessible": "the venue or the activity is not accessible for the person",
+    "too-far": "too far, or too hard to get to",
+    "wrong-time": "its days or times do not suit the person",
+    "not-for-this-need": "not what the person needs",
+    "cost": "it costs more than the person can pay",
+    "language": "not in a language the person speaks",
+    "person-declined": "the person did not want it",
+    "activity-full-or-closed": "full, closed or not taking people, whatever the directory says",
+    "other": "another reason (say which in the note)",
+}

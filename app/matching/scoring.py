@@ -54,16 +54,21 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   with a long-term condition" is one need, but a link worker offers the singing group for lung
   health to a man with COPD, not the sight-loss club, and the outreach team to a man sleeping
   rough before a tenants' workshop.
+- outcome: what happened to people referred with the person's needs who were booked on the
+  activity, against its category (`app.matching.evidence`: attendance and reliable wellbeing
+  change, each shrunk towards the category's, `NEUTRAL` without enough people); the caller
+  passes it per activity.
 
-Score: the weighted mean of the components with `Weights` (divided by the weights' sum, so the
-defaults, which sum to 1, are the shares), clamped to [0, 1].
+Score: the weighted mean of the components with `Weights` (divided by the weights' sum),
+clamped to [0, 1].
 
 This module holds the components that depend only on an activity's code sets and days (few
 and shared, so computed once per distinct value in a match), the proximity values and the
 weights; the engine's per-candidate function (`engine._considerer`, the innermost loop of
-matching, kept in one frame) computes in-person proximity, spare capacity and equity as above
-and adds the weighted terms, always in the order of `Weights`, so an activity scores the same to
-the last bit whichever way it reached the engine. Pure: no I/O, no settings, no clock.
+matching, kept in one frame) computes in-person proximity, spare capacity and equity as above,
+looks up the outcome value and adds the weighted terms, always in the order of `Weights`, so an
+activity scores the same to the last bit whichever way it reached the engine. Pure: no I/O, no
+settings, no clock.
 """
 
 from __future__ import annotations
@@ -117,12 +122,14 @@ DEPRIVED_DECILES = range(1, 4)
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Relative weights of the score components; the defaults sum to 1.
+    """Relative weights of the score components (the defaults sum to 1.05: they are shares
+    once divided by their sum).
 
     Exposed as settings ``ASSETLINK_MATCH_WEIGHT_<FIELD>``. Need fit leads because the referral
     is for the need; interests and proximity decide whether the person goes; language, days,
     spare places and equity refine the order; group and situation fit (issue 19) put what was
-    asked for and what is made for the person's situation first (docs/matching.md).
+    asked for and what is made for the person's situation first (docs/matching.md); the outcome
+    evidence nudges between comparable activities.
     """
 
     need_fit: float = 0.25
@@ -134,6 +141,7 @@ class Weights:
     equity: float = 0.06
     group_fit: float = 0.08
     situation_fit: float = 0.08
+    outcome: float = 0.05  # on top of the others, which sum to 1: a nudge, not a reason to go
 
     def __post_init__(self) -> None:
         values = [getattr(self, f.name) for f in fields(self)]
@@ -161,6 +169,7 @@ class Components:
     equity: float
     group_fit: float
     situation_fit: float
+    outcome: float
 
 
 def primary_language(code: str) -> str:
@@ -210,6 +219,7 @@ class Scoring:
     fits: Callable[[Activity], Fits]
     fit_key: Callable[[Activity], Hashable]
     day_fit: Callable[[frozenset[str] | None], float]
+    outcome: Mapping[str, float]  # activity id -> outcome component (absent: NEUTRAL)
     few_nearby: bool = False  # few in-person options fit: online and phone raised
 
     def from_home_raised(self) -> Scoring:
@@ -223,7 +233,13 @@ class Scoring:
         )
 
     @classmethod
-    def of(cls, person: Person, suitability: Suitability, weights: Weights) -> Scoring:
+    def of(
+        cls,
+        person: Person,
+        suitability: Suitability,
+        weights: Weights,
+        outcome: Mapping[str, float] | None = None,
+    ) -> Scoring:
         needs = tuple(dict.fromkeys(person.needs))
         rows = {need: suitability.get(need, {}) for need in needs}
         for need, row in rows.items():
@@ -253,6 +269,7 @@ class Scoring:
             if person.group_wishes
             else attrgetter(*FIT_KEY),
             day_fit=_day_fit(person.available_days),
+            outcome=outcome or {},
         )
 
 

@@ -546,13 +546,15 @@ def test_score_is_the_weighted_mean_of_the_components() -> None:
             getattr(DEFAULT_WEIGHTS, f.name) * getattr(m.components, f.name)
             for f in fields(Components)
         )
-        assert m.score == pytest.approx(expected)
+        assert m.score == pytest.approx(expected / DEFAULT_WEIGHTS.total)
 
 
 class TestWeights:
-    def test_defaults_sum_to_one_and_name_every_component(self) -> None:
-        assert math.fsum(getattr(DEFAULT_WEIGHTS, f.name) for f in fields(Weights)) == 1.0
-        assert DEFAULT_WEIGHTS.total == 1.0
+    def test_defaults_sum_to_one_besides_the_outcome_and_name_every_component(self) -> None:
+        # the outcome prior (issue 19) came on top, so that no other weight moved against another
+        others = [f.name for f in fields(Weights) if f.name != "outcome"]
+        assert math.fsum(getattr(DEFAULT_WEIGHTS, name) for name in others) == 1.0
+        assert DEFAULT_WEIGHTS.total == pytest.approx(1.0 + DEFAULT_WEIGHTS.outcome)
         assert [f.name for f in fields(Weights)] == [f.name for f in fields(Components)]
 
     def test_weights_are_relative(self) -> None:

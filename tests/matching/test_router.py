@@ -97,6 +97,7 @@ async def test_matches_respect_the_rules_and_explain_themselves(
         "equity",
         "group_fit",
         "situation_fit",
+        "outcome",
     }
     assert "Free" in top["reasons"]
     assert any("km away" in r or "m away" in r for r in top["reasons"])
