@@ -45,6 +45,7 @@ from app.matching.rules import scheduled_on as scheduled_on
 from app.matching.scoring import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
 from app.matching.scoring import (
     GROUP_WISHES,
+    HOME,
     PLENTY_OF_PLACES,
     Fits,
     Scoring,
@@ -387,7 +388,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
     wn, wi, wp, wl, _, wc, we, wg, wt = scoring.shares
     fits, fit_key, deprived = scoring.fits, scoring.fit_key, scoring.deprived
-    decay, nearby = scoring.decay, scoring.nearby
+    decay, nearby, home = scoring.decay, scoring.nearby, HOME
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
     hybrid_online = scoring.online if scoring.also_online else -1.0
     # computed once: rule 3 per places; terms per days, code set (remote: mode, day fit too)
@@ -456,7 +457,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                 fit, p = known[2], proximity
                 s = known[0] + wc * spare + we * equity + known[1]
             else:
-                p = nearby * exp(-decay * distance)
+                p = 1.0 if home in a.group_traits else nearby * exp(-decay * distance)  # at home
                 if a.attending_type == "hybrid" and hybrid_online > p:
                     p = hybrid_online  # also joined online
                 head = heads.get(codes)

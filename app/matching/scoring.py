@@ -25,7 +25,10 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   `engine.FEW_NEARBY` in-person activities made for the person's needs (with a place, passing
   every hard rule) lie within `engine.NEARBY_KM`, online and phone values are raised
   `FROM_HOME_WHEN_FEW` of the way to 1 (a link worker then looks at what the person can join
-  from home; the reasons say "Few in-person options nearby");
+  from home; the reasons say "Few in-person options nearby"). An in-person service that visits
+  the person at home (group trait `HOME`: "visits you at home", "home visits") has proximity 1:
+  it reaches the person wherever its base is (its service area, a hard rule, says whom it
+  visits), and a person who asked to take part from home is at home for it;
 - language fit: 1 when the activity runs in the person's first language, `SECONDARY_LANGUAGE_FIT`
   in another of their languages, `ENGLISH_WITH_HELP_FIT` in English when the person does not list
   it (an English group can be joined with an interpreter or a friend, a group held only in
@@ -95,6 +98,7 @@ IN_PERSON_WHEN_REMOTE_PREFERRED = (
     0.5  # in-person proximity factor when online or phone is preferred
 )
 NEUTRAL = 0.5
+HOME = "home"  # the group trait of a service that visits the person at home
 GROUP_WISHES = frozenset({"women-only", "men-only", "small-group", "quiet"})
 SMALL_GROUP = 12  # places at most: a small group
 GENERIC_FIT = 0.8  # need fit of a category's suitability when the activity targets no need

@@ -19,6 +19,7 @@ from app.matching.scoring import (
     NEUTRAL,
     OTHER_PURPOSE_FIT,
 )
+from app.matching.scoring import HOME as HOME_VISITS
 from tests.matching.test_engine import HOME, TODAY, north
 
 SUITABILITY = {
@@ -188,6 +189,26 @@ class TestFromHome:
         assert "Few in-person options nearby" in next(
             m.reasons for m in result.matches if m.activity_id == "phone-line"
         )
+
+    def test_a_service_that_visits_at_home_reaches_the_person(self) -> None:
+        lonely = replace(PERSON, needs=("loneliness-isolation",), attendance_mode="phone")
+        club = group("lunch-club", 0.5, "social-groups", targets=("loneliness-isolation",))
+        visits = group(
+            "home-befriending",
+            4.0,
+            "social-groups",
+            targets=("loneliness-isolation",),
+            group_traits=frozenset({HOME_VISITS}),
+        )
+        result = run(lonely, club, visits)
+        assert [m.activity_id for m in result.matches] == ["home-befriending", "lunch-club"]
+        at_home = result.matches[0]
+        assert at_home.components.proximity == 1.0
+        assert "Visits you at home" in at_home.reasons
+        assert not any(r.endswith("km away") for r in at_home.reasons)
+        # without the trait its base's distance counts, halved for a person who prefers the phone
+        plain = replace(visits, group_traits=frozenset())
+        assert order(lonely, club, plain) == ["lunch-club", "home-befriending"]
 
 
 class TestDiversity:

@@ -26,6 +26,8 @@ def test_group_traits() -> None:
     assert group_traits_in("High-energy boxing circuits") == {"busy"}
     assert group_traits_in("Big, friendly choir") == {"busy"}
     assert group_traits_in("Smallholding tours") == frozenset()
+    assert group_traits_in("A volunteer visits you at home for a chat") == {"home"}
+    assert group_traits_in("Home visits for older people") == {"home"}
 
 
 def test_a_person_is_in_the_situations_their_words_and_access_needs_tell() -> None:
