@@ -30,11 +30,14 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   it reaches the person wherever its base is (its service area, a hard rule, says whom it
   visits), and a person who asked to take part from home is at home for it;
 - language fit: 1 when the activity runs in the person's first language, `SECONDARY_LANGUAGE_FIT`
-  in another of their languages, `ENGLISH_WITH_HELP_FIT` in English when the person does not list
-  it (an English group can be joined with an interpreter or a friend, a group held only in
-  Turkish cannot be by a Somali speaker), else 0. Languages compare by primary subtag
-  (``en-GB`` -> ``en``) and an empty list on either side means English (Patient.communication
-  is rarely recorded for English speakers, and directories rarely list English);
+  in another of their languages, `ENGLISH_WITH_HELP_FIT` when it is held in English alone and the
+  person does not list English (an English group can be joined with an interpreter or a friend, a
+  group held in Turkish cannot be by a Somali speaker, even when it lists English beside
+  Turkish), else 0; at 0 (held in a language the person does not speak) need fit counts times
+  `HELD_IN_ANOTHER_LANGUAGE`: the group cannot meet a need the person cannot talk about there.
+  Languages compare by primary subtag (``en-GB`` -> ``en``) and an empty list on either side
+  means English (Patient.communication is rarely recorded for English speakers, and directories
+  rarely list English);
 - day fit: days in common / the smaller of (person's days, activity's days);
 - spare capacity: 1 when not limited, ``available / maximum`` when the maximum is known, else
   ``available / 10`` (ten places count as plenty), capped at 1; 0 on the waiting list;
@@ -94,6 +97,7 @@ LIMITED_DIGITAL_FACTOR = 0.5
 FROM_HOME_WHEN_FEW = 0.5  # of the way from an online or phone proximity to 1, when few fit near
 SECONDARY_LANGUAGE_FIT = 0.7
 ENGLISH_WITH_HELP_FIT = 0.3  # held in English, which the person does not list
+HELD_IN_ANOTHER_LANGUAGE = 0.5  # need fit factor of a group held in a language not theirs
 IN_PERSON_WHEN_REMOTE_PREFERRED = (
     0.5  # in-person proximity factor when online or phone is preferred
 )
@@ -309,12 +313,14 @@ def _fits(
                 language_fit = 1.0
             elif not other_languages.isdisjoint(offered):
                 language_fit = SECONDARY_LANGUAGE_FIT
-            elif "en" in offered:
+            elif offered == ENGLISH:  # held in English: with help (not beside another language)
                 language_fit = ENGLISH_WITH_HELP_FIT
             else:
                 language_fit = 0.0
             language_fits[a.languages] = language_fit
 
+        if language_fit == 0.0:  # held in a language the person does not speak
+            need_fit *= HELD_IN_ANOTHER_LANGUAGE
         if not a.situations:
             situation_fit = NEUTRAL
         else:

@@ -15,6 +15,7 @@ from app.matching.scoring import (
     FIRST_NEED_WEIGHT,
     FROM_HOME_WHEN_FEW,
     GENERIC_FIT,
+    HELD_IN_ANOTHER_LANGUAGE,
     IN_PERSON_WHEN_REMOTE_PREFERRED,
     NEUTRAL,
     OTHER_PURPOSE_FIT,
@@ -140,6 +141,37 @@ class TestLanguage:
         ]
         # for an English speaker English is simply their language
         assert run(PERSON, english).matches[0].components.language_fit == 1.0
+
+    def test_a_group_held_in_a_language_the_person_does_not_speak_weighs_more(self) -> None:
+        bengali = replace(PERSON, languages=("bn",))
+        # held in Somali (English beside it): not English with help for a Bengali speaker
+        somali = group(
+            "somali-advice",
+            0.5,
+            "advice-welfare",
+            targets=("debt-finance",),
+            languages=frozenset({"so", "en"}),
+        )
+        english = group("advice", 3.0, "advice-welfare", targets=("debt-finance",))
+        result = run(bengali, somali, english)
+        assert [m.activity_id for m in result.matches] == ["advice", "somali-advice"]
+        assert [m.components.language_fit for m in result.matches] == [ENGLISH_WITH_HELP_FIT, 0.0]
+        assert result.matches[1].components.need_fit == HELD_IN_ANOTHER_LANGUAGE
+        # an English speaker is served in English there
+        (m,) = run(PERSON, somali).matches
+        assert (m.components.language_fit, m.components.need_fit) == (1.0, 1.0)
+        # a group held only in Somali is further down for an English speaker: its fit for the
+        # need counts HELD_IN_ANOTHER_LANGUAGE, below a generic group farther away
+        lonely = replace(PERSON, needs=("loneliness-isolation",))
+        elders = group(
+            "somali-elders",
+            0.5,
+            "social-groups",
+            targets=("loneliness-isolation",),
+            languages=frozenset({"so"}),
+        )
+        choir = group("choir", 3.0, "music-singing")
+        assert order(lonely, elders, choir) == ["choir", "somali-elders"]
 
 
 class TestInterests:
