@@ -55,7 +55,8 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   condition such as sight loss or COPD, or a circumstance such as sleeping rough or being
   bereaved by suicide, read from its eligibility text, name and description) that the person is
   all in (`Person.situations`, read from the GP's words), 0 when it is made for a situation the
-  person is not in, `NEUTRAL` when it is for anyone. Such an activity for another situation
+  person is not in, `NEUTRAL` when it is for anyone or for a situation the person is presumed
+  in (`PRESUMED_UNLESS`: a tenant, unless homeless). Such an activity for another situation
   also only tolerates the needs it targets (need fit with `OTHER_PURPOSE_FIT`). Why: "living
   with a long-term condition" is one need, but a link worker offers the singing group for lung
   health to a man with COPD, not the sight-loss club, and the outreach team to a man sleeping
@@ -112,6 +113,12 @@ SPECIALIST_CATEGORIES: Mapping[str, str] = {
     # activity category -> the need an activity of that category is made for
     "bereavement-support": "bereavement",
     "carers-support": "carer-support",
+}
+PRESUMED_UNLESS: Mapping[str, str] = {
+    # a situation an activity can be made for -> the person's situation that rules it out;
+    # without that one the person is presumed in it (the referral rarely says someone rents:
+    # a tenant's note speaks of rent, a landlord, damp), so it counts neither way
+    "tenant": "homelessness",
 }
 BROADER_CATEGORIES: Mapping[str, str] = {
     # activity category -> the broader one it is a kind of (activity_category.json: walking
@@ -323,8 +330,10 @@ def _fits(
             need_fit *= HELD_IN_ANOTHER_LANGUAGE
         if not a.situations:
             situation_fit = NEUTRAL
-        else:
-            situation_fit = 0.0 if another_situation(a, situations) else 1.0
+        elif another_situation(a, situations):
+            situation_fit = 0.0
+        else:  # made for their situations, or only presumed so (`PRESUMED_UNLESS`)
+            situation_fit = 1.0 if a.situations <= situations else NEUTRAL
         if not wishes:
             return need_fit, interest_fit, language_fit, NEUTRAL, situation_fit
         group_key = (a.eligibility_gender, a.capacity_maximum, a.group_traits)
@@ -338,8 +347,13 @@ def _fits(
 
 def another_situation(activity: Activity, situations: frozenset[str]) -> bool:
     """Whether the activity is made for situations (`Activity.situations`) the person is not
-    in: a sight-loss club for someone with COPD, rough-sleeping outreach for a tenant."""
-    return bool(activity.situations) and not activity.situations <= situations
+    in: a sight-loss club for someone with COPD, rough-sleeping outreach for a tenant. A
+    situation in `PRESUMED_UNLESS` counts as the person's unless they are in its contradiction:
+    a tenants' workshop is for another situation only for someone sleeping rough."""
+    unmet = activity.situations - situations
+    return bool(unmet) and any(
+        PRESUMED_UNLESS.get(s) is None or PRESUMED_UNLESS[s] in situations for s in unmet
+    )
 
 
 def _need_fit(

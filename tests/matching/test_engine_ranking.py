@@ -321,6 +321,28 @@ class TestSituations:
         both = replace(person, situations=frozenset({"learning-english", "job-seeking"}))
         assert order(both, esol_for_work, course) == ["esol-for-work", "course"]
 
+    def test_a_tenants_workshop_is_for_anyone_housed_not_for_someone_sleeping_rough(self) -> None:
+        housing = replace(PERSON, needs=("housing",))
+        workshop = group(
+            "tenants-workshop",
+            0.3,
+            "advice-welfare",
+            targets=("housing",),
+            situations=frozenset({"tenant"}),
+        )
+        advice = group("housing-advice", 1.5, "advice-welfare", targets=("housing",))
+        # housed, the referral silent on renting: the workshop is neither made for them nor not
+        result = run(housing, workshop, advice)
+        assert [m.activity_id for m in result.matches] == ["tenants-workshop", "housing-advice"]
+        assert result.matches[0].components.situation_fit == NEUTRAL
+        assert result.matches[0].components.need_fit == 1.0
+        rough = replace(housing, situations=frozenset({"homelessness"}))
+        result = run(rough, workshop, advice)
+        assert [m.activity_id for m in result.matches] == ["housing-advice", "tenants-workshop"]
+        assert result.matches[1].components.situation_fit == 0.0
+        tenant = replace(housing, situations=frozenset({"tenant"}))
+        assert run(tenant, workshop).matches[0].components.situation_fit == 1.0
+
 
 class TestGroupWishes:
     ACTIVE = replace(PERSON, needs=("physical-inactivity",), gender="female")

@@ -18,6 +18,7 @@ def test_phrases_match_whole_words_in_any_of_the_texts() -> None:
     assert situations_in("COPD", "Type 2 diabetes") == {"lung-condition", "diabetes"}
     assert situations_in("A blindfold game", "Unemployment advice") == frozenset()
     assert situations_in(None) == frozenset()
+    assert situations_in("Monthly workshop on tenants' rights") == {"tenant"}
 
 
 def test_group_traits() -> None:
