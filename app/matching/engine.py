@@ -46,11 +46,11 @@ from app.matching.rules import scheduled_on as scheduled_on
 from app.matching.scoring import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
 from app.matching.scoring import (
     GROUP_WISHES,
+    HOME,
     NEUTRAL,
     PLENTY_OF_PLACES,
     Fits,
     Scoring,
-    another_situation,
     made_for,
 )
 from app.matching.scoring import Components as Components
@@ -337,7 +337,7 @@ def match(
         _add_ids(seen, [entry[0] for entry in site_group.entries])
         batches.add(site_group)
     # the in-person candidates are known before any is scored: few that fit, remote comes up
-    if _few_nearby(person, batches, capacity or None):
+    if batches.few_nearby(person, capacity or None):
         scoring = scoring.from_home_raised()
     consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
     for group in prescreened:
@@ -398,7 +398,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
     wn, wi, wp, wl, _, wc, we, wg, wt, wo = scoring.shares
     fits, fit_key, deprived = scoring.fits, scoring.fit_key, scoring.deprived
-    decay, nearby, outcomes = scoring.decay, scoring.nearby, scoring.outcome
+    decay, nearby, outcomes, home = scoring.decay, scoring.nearby, scoring.outcome, HOME
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
     hybrid_online = scoring.online if scoring.also_online else -1.0
     # computed once: rule 3 per places; terms per days, code set (remote: mode, day fit too)
@@ -466,7 +466,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                 fit, p = known[2], proximity
                 s = known[0] + wc * spare + we * equity + known[1] + wo * outcome
             else:
-                p = nearby * exp(-decay * distance)
+                p = 1.0 if home in a.group_traits else nearby * exp(-decay * distance)  # at home
                 if a.attending_type == "hybrid" and hybrid_online > p:
                     p = hybrid_online  # also joined online
                 head = heads.get(codes)
@@ -578,34 +578,6 @@ def _plain(
         )
     else:
         batches.broken[Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY].append(a)
-
-
-FEW_NEARBY = 3  # in-person activities made for the person's needs, with a place: fewer is few
-NEARBY_KM = 3.0  # within this distance (`scoring.PROXIMITY_HALF_LIFE_KM`)
-
-
-def _few_nearby(person: Person, batches: Batches, places: Mapping[str, int | None] | None) -> bool:
-    """Whether fewer than `FEW_NEARBY` in-person activities that pass every hard rule and have
-    a place lie within `NEARBY_KM` and are made for one of the person's needs (and not for
-    another situation): then a link worker looks at what the person can join from home
-    (`Scoring.from_home_raised`). Counted over the candidates, whatever their order."""
-    needs, situations = frozenset(person.needs), person.situations
-    found = 0
-    for activities, distances in batches.passed.values():
-        for a, distance in zip(activities, distances, strict=True):
-            available = (
-                a.capacity_available if places is None else places.get(a.id, a.capacity_available)
-            )
-            if (
-                distance <= NEARBY_KM
-                and (not needs or not needs.isdisjoint(made_for(a)))
-                and not another_situation(a, situations)
-                and rules.has_place(available)
-            ):
-                found += 1
-                if found >= FEW_NEARBY:
-                    return False
-    return True
 
 
 def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> None:

@@ -32,6 +32,7 @@ SITUATION_LABELS: Mapping[str, str] = {  # app/terminology/data/situation_phrase
     "hearing-voices": "people who hear voices",
     "gambling": "people harmed by gambling",
     "homelessness": "people who are homeless",
+    "tenant": "tenants",
     "job-seeking": "people looking for work",
     "learning-english": "people learning English",
     "bereaved-by-suicide": "people bereaved by suicide",

@@ -16,7 +16,7 @@ from app.matching.labels import (
     SITUATION_LABELS,
 )
 from app.matching.rules import ALL_DAYS, DAYS, has_free_option
-from app.matching.scoring import ENGLISH, interests_met, made_for, meets, primary_language
+from app.matching.scoring import ENGLISH, HOME, interests_met, made_for, meets, primary_language
 
 if TYPE_CHECKING:
     from app.matching.engine import Activity, _Scored
@@ -73,7 +73,8 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     referral's words when the need was found in them; "Made for <other needs>" when it is made
     for none of the person's needs but for others (why it ranks below the activities made for
     theirs); "Matches interest in <categories>";
-    "<x.x> km away" (the reported distance, one decimal; "Under 0.1 km away") and, for hybrid,
+    "<x.x> km away" (the reported distance, one decimal; "Under 0.1 km away"; "Visits you at
+    home" for a service that does: `scoring.HOME`) and, for hybrid,
     "Can also join online" — or "Online" / "By phone", with "Few in-person options nearby" when
     that raised it; "Free"; the days ("Tuesdays and
     Thursdays": the days in common when the person gave days, else the activity's days; "Every
@@ -89,7 +90,9 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     reasons.extend(GROUP_WISH_LABELS[w] for w in ctx.group_wishes if meets(a, w) == 1.0)
     if shared := sorted(interests_met(ctx.interests, a.categories)):
         reasons.append(f"Matches interest in {_join([_label(CATEGORY_LABELS, c) for c in shared])}")
-    if s.distance_km is not None:
+    if s.distance_km is not None and HOME in a.group_traits:
+        reasons.append("Visits you at home")
+    elif s.distance_km is not None:
         reasons.append(distance_phrase(s.distance_km))
         if a.attending_type == "hybrid":
             reasons.append("Can also join online")

@@ -22,16 +22,22 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   prefers that mode), halved for online when digital access is ``limited``. A hybrid activity
   attended in person also offers online joining, so its proximity is the better of the distance
   value and the online value (when the person has some digital access). When fewer than
-  `engine.FEW_NEARBY` in-person activities made for the person's needs (with a place, passing
-  every hard rule) lie within `engine.NEARBY_KM`, online and phone values are raised
+  `batches.FEW_NEARBY` in-person activities made for the person's needs (with a place, passing
+  every hard rule) lie within `batches.NEARBY_KM`, online and phone values are raised
   `FROM_HOME_WHEN_FEW` of the way to 1 (a link worker then looks at what the person can join
-  from home; the reasons say "Few in-person options nearby");
+  from home; the reasons say "Few in-person options nearby"). An in-person service that visits
+  the person at home (group trait `HOME`: "visits you at home", "home visits") has proximity 1:
+  it reaches the person wherever its base is (its service area, a hard rule, says whom it
+  visits), and a person who asked to take part from home is at home for it;
 - language fit: 1 when the activity runs in the person's first language, `SECONDARY_LANGUAGE_FIT`
-  in another of their languages, `ENGLISH_WITH_HELP_FIT` in English when the person does not list
-  it (an English group can be joined with an interpreter or a friend, a group held only in
-  Turkish cannot be by a Somali speaker), else 0. Languages compare by primary subtag
-  (``en-GB`` -> ``en``) and an empty list on either side means English (Patient.communication
-  is rarely recorded for English speakers, and directories rarely list English);
+  in another of their languages, `ENGLISH_WITH_HELP_FIT` when it is held in English alone and the
+  person does not list English (an English group can be joined with an interpreter or a friend, a
+  group held in Turkish cannot be by a Somali speaker, even when it lists English beside
+  Turkish), else 0; at 0 (held in a language the person does not speak) need fit counts times
+  `HELD_IN_ANOTHER_LANGUAGE`: the group cannot meet a need the person cannot talk about there.
+  Languages compare by primary subtag (``en-GB`` -> ``en``) and an empty list on either side
+  means English (Patient.communication is rarely recorded for English speakers, and directories
+  rarely list English);
 - day fit: days in common / the smaller of (person's days, activity's days);
 - spare capacity: 1 when not limited, ``available / maximum`` when the maximum is known, else
   ``available / 10`` (ten places count as plenty), capped at 1; 0 on the waiting list;
@@ -49,7 +55,8 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   condition such as sight loss or COPD, or a circumstance such as sleeping rough or being
   bereaved by suicide, read from its eligibility text, name and description) that the person is
   all in (`Person.situations`, read from the GP's words), 0 when it is made for a situation the
-  person is not in, `NEUTRAL` when it is for anyone. Such an activity for another situation
+  person is not in, `NEUTRAL` when it is for anyone or for a situation the person is presumed
+  in (`PRESUMED_UNLESS`: a tenant, unless homeless). Such an activity for another situation
   also only tolerates the needs it targets (need fit with `OTHER_PURPOSE_FIT`). Why: "living
   with a long-term condition" is one need, but a link worker offers the singing group for lung
   health to a man with COPD, not the sight-loss club, and the outreach team to a man sleeping
@@ -96,10 +103,12 @@ LIMITED_DIGITAL_FACTOR = 0.5
 FROM_HOME_WHEN_FEW = 0.5  # of the way from an online or phone proximity to 1, when few fit near
 SECONDARY_LANGUAGE_FIT = 0.7
 ENGLISH_WITH_HELP_FIT = 0.3  # held in English, which the person does not list
+HELD_IN_ANOTHER_LANGUAGE = 0.5  # need fit factor of a group held in a language not theirs
 IN_PERSON_WHEN_REMOTE_PREFERRED = (
     0.5  # in-person proximity factor when online or phone is preferred
 )
 NEUTRAL = 0.5
+HOME = "home"  # the group trait of a service that visits the person at home
 GROUP_WISHES = frozenset({"women-only", "men-only", "small-group", "quiet"})
 SMALL_GROUP = 12  # places at most: a small group
 GENERIC_FIT = 0.8  # need fit of a category's suitability when the activity targets no need
@@ -109,6 +118,12 @@ SPECIALIST_CATEGORIES: Mapping[str, str] = {
     # activity category -> the need an activity of that category is made for
     "bereavement-support": "bereavement",
     "carers-support": "carer-support",
+}
+PRESUMED_UNLESS: Mapping[str, str] = {
+    # a situation an activity can be made for -> the person's situation that rules it out;
+    # without that one the person is presumed in it (the referral rarely says someone rents:
+    # a tenant's note speaks of rent, a landlord, damp), so it counts neither way
+    "tenant": "homelessness",
 }
 BROADER_CATEGORIES: Mapping[str, str] = {
     # activity category -> the broader one it is a kind of (activity_category.json: walking
@@ -223,8 +238,9 @@ class Scoring:
     few_nearby: bool = False  # few in-person options fit: online and phone raised
 
     def from_home_raised(self) -> Scoring:
-        """The scoring when few in-person activities that fit lie near (`engine._few_nearby`):
-        online and phone proximity raised `FROM_HOME_WHEN_FEW` of the way to 1."""
+        """The scoring when few in-person activities that fit lie near
+        (`batches.Batches.few_nearby`): online and phone proximity raised `FROM_HOME_WHEN_FEW`
+        of the way to 1."""
         return replace(
             self,
             online=self.online + (1.0 - self.online) * FROM_HOME_WHEN_FEW,
@@ -322,16 +338,20 @@ def _fits(
                 language_fit = 1.0
             elif not other_languages.isdisjoint(offered):
                 language_fit = SECONDARY_LANGUAGE_FIT
-            elif "en" in offered:
+            elif offered == ENGLISH:  # held in English: with help (not beside another language)
                 language_fit = ENGLISH_WITH_HELP_FIT
             else:
                 language_fit = 0.0
             language_fits[a.languages] = language_fit
 
+        if language_fit == 0.0:  # held in a language the person does not speak
+            need_fit *= HELD_IN_ANOTHER_LANGUAGE
         if not a.situations:
             situation_fit = NEUTRAL
-        else:
-            situation_fit = 0.0 if another_situation(a, situations) else 1.0
+        elif another_situation(a, situations):
+            situation_fit = 0.0
+        else:  # made for their situations, or only presumed so (`PRESUMED_UNLESS`)
+            situation_fit = 1.0 if a.situations <= situations else NEUTRAL
         if not wishes:
             return need_fit, interest_fit, language_fit, NEUTRAL, situation_fit
         group_key = (a.eligibility_gender, a.capacity_maximum, a.group_traits)
@@ -345,8 +365,13 @@ def _fits(
 
 def another_situation(activity: Activity, situations: frozenset[str]) -> bool:
     """Whether the activity is made for situations (`Activity.situations`) the person is not
-    in: a sight-loss club for someone with COPD, rough-sleeping outreach for a tenant."""
-    return bool(activity.situations) and not activity.situations <= situations
+    in: a sight-loss club for someone with COPD, rough-sleeping outreach for a tenant. A
+    situation in `PRESUMED_UNLESS` counts as the person's unless they are in its contradiction:
+    a tenants' workshop is for another situation only for someone sleeping rough."""
+    unmet = activity.situations - situations
+    return bool(unmet) and any(
+        PRESUMED_UNLESS.get(s) is None or PRESUMED_UNLESS[s] in situations for s in unmet
+    )
 
 
 def _need_fit(

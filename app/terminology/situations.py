@@ -6,8 +6,9 @@ A situation is narrower than a need: "living with a long-term condition" is one 
 sight-loss club and a singing group for lung health are made for different people. Matching
 reads the situations an activity is made for from its eligibility text, name and description
 (when the directory is loaded, once per activity) and the person's from the GP's words for each
-need (`app.matching.engine`); a group trait (small, quiet, busy) is read from the activity's
-text only. Negation ("not for people who are homeless") is not understood.
+need (`app.matching.engine`); a group trait (small, quiet, busy; home: it visits people at
+home) is read from the activity's text only. Negation ("not for people who are homeless") is not
+understood.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from app.terminology.phrases import DATA, normalise
 
 SITUATIONS_FILE = "situation_phrases.csv"
 GROUP_FILE = "group_phrases.csv"
-GROUP_TRAITS = frozenset({"small", "quiet", "busy"})
+GROUP_TRAITS = frozenset({"small", "quiet", "busy", "home"})  # home: visits at home
 ACCESS_SITUATIONS: Mapping[str, str] = {
     # a referral's accessibility need -> the situation it says the person is in
     "wheelchair": "physical-disability",
@@ -59,7 +60,8 @@ def situations_in(*texts: str | None) -> frozenset[str]:
 
 @lru_cache(maxsize=8192)
 def group_traits_in(*texts: str | None) -> frozenset[str]:
-    """The group traits the texts name (`group_phrases.csv`): small, quiet, busy."""
+    """The group traits the texts name (`group_phrases.csv`): small, quiet, busy, and home (the
+    service visits the person at home)."""
     return _found(_table(GROUP_FILE, "trait"), texts)
 
 

@@ -9,16 +9,19 @@ from typing import Any
 
 import pytest
 
-from app.matching.engine import NEARBY_KM, Activity, CostOption, MatchResult, Person, match
+from app.matching.batches import NEARBY_KM
+from app.matching.engine import Activity, CostOption, MatchResult, Person, match
 from app.matching.scoring import (
     ENGLISH_WITH_HELP_FIT,
     FIRST_NEED_WEIGHT,
     FROM_HOME_WHEN_FEW,
     GENERIC_FIT,
+    HELD_IN_ANOTHER_LANGUAGE,
     IN_PERSON_WHEN_REMOTE_PREFERRED,
     NEUTRAL,
     OTHER_PURPOSE_FIT,
 )
+from app.matching.scoring import HOME as HOME_VISITS
 from tests.matching.test_engine import HOME, TODAY, north
 
 SUITABILITY = {
@@ -140,6 +143,37 @@ class TestLanguage:
         # for an English speaker English is simply their language
         assert run(PERSON, english).matches[0].components.language_fit == 1.0
 
+    def test_a_group_held_in_a_language_the_person_does_not_speak_weighs_more(self) -> None:
+        bengali = replace(PERSON, languages=("bn",))
+        # held in Somali (English beside it): not English with help for a Bengali speaker
+        somali = group(
+            "somali-advice",
+            0.5,
+            "advice-welfare",
+            targets=("debt-finance",),
+            languages=frozenset({"so", "en"}),
+        )
+        english = group("advice", 3.0, "advice-welfare", targets=("debt-finance",))
+        result = run(bengali, somali, english)
+        assert [m.activity_id for m in result.matches] == ["advice", "somali-advice"]
+        assert [m.components.language_fit for m in result.matches] == [ENGLISH_WITH_HELP_FIT, 0.0]
+        assert result.matches[1].components.need_fit == HELD_IN_ANOTHER_LANGUAGE
+        # an English speaker is served in English there
+        (m,) = run(PERSON, somali).matches
+        assert (m.components.language_fit, m.components.need_fit) == (1.0, 1.0)
+        # a group held only in Somali is further down for an English speaker: its fit for the
+        # need counts HELD_IN_ANOTHER_LANGUAGE, below a generic group farther away
+        lonely = replace(PERSON, needs=("loneliness-isolation",))
+        elders = group(
+            "somali-elders",
+            0.5,
+            "social-groups",
+            targets=("loneliness-isolation",),
+            languages=frozenset({"so"}),
+        )
+        choir = group("choir", 3.0, "music-singing")
+        assert order(lonely, elders, choir) == ["choir", "somali-elders"]
+
 
 class TestInterests:
     def test_a_walking_group_meets_an_interest_in_physical_activity(self) -> None:
@@ -188,6 +222,26 @@ class TestFromHome:
         assert "Few in-person options nearby" in next(
             m.reasons for m in result.matches if m.activity_id == "phone-line"
         )
+
+    def test_a_service_that_visits_at_home_reaches_the_person(self) -> None:
+        lonely = replace(PERSON, needs=("loneliness-isolation",), attendance_mode="phone")
+        club = group("lunch-club", 0.5, "social-groups", targets=("loneliness-isolation",))
+        visits = group(
+            "home-befriending",
+            4.0,
+            "social-groups",
+            targets=("loneliness-isolation",),
+            group_traits=frozenset({HOME_VISITS}),
+        )
+        result = run(lonely, club, visits)
+        assert [m.activity_id for m in result.matches] == ["home-befriending", "lunch-club"]
+        at_home = result.matches[0]
+        assert at_home.components.proximity == 1.0
+        assert "Visits you at home" in at_home.reasons
+        assert not any(r.endswith("km away") for r in at_home.reasons)
+        # without the trait its base's distance counts, halved for a person who prefers the phone
+        plain = replace(visits, group_traits=frozenset())
+        assert order(lonely, club, plain) == ["lunch-club", "home-befriending"]
 
 
 class TestDiversity:
@@ -267,6 +321,28 @@ class TestSituations:
         assert order(person, esol_for_work, course) == ["course", "esol-for-work"]
         both = replace(person, situations=frozenset({"learning-english", "job-seeking"}))
         assert order(both, esol_for_work, course) == ["esol-for-work", "course"]
+
+    def test_a_tenants_workshop_is_for_anyone_housed_not_for_someone_sleeping_rough(self) -> None:
+        housing = replace(PERSON, needs=("housing",))
+        workshop = group(
+            "tenants-workshop",
+            0.3,
+            "advice-welfare",
+            targets=("housing",),
+            situations=frozenset({"tenant"}),
+        )
+        advice = group("housing-advice", 1.5, "advice-welfare", targets=("housing",))
+        # housed, the referral silent on renting: the workshop is neither made for them nor not
+        result = run(housing, workshop, advice)
+        assert [m.activity_id for m in result.matches] == ["tenants-workshop", "housing-advice"]
+        assert result.matches[0].components.situation_fit == NEUTRAL
+        assert result.matches[0].components.need_fit == 1.0
+        rough = replace(housing, situations=frozenset({"homelessness"}))
+        result = run(rough, workshop, advice)
+        assert [m.activity_id for m in result.matches] == ["housing-advice", "tenants-workshop"]
+        assert result.matches[1].components.situation_fit == 0.0
+        tenant = replace(housing, situations=frozenset({"tenant"}))
+        assert run(tenant, workshop).matches[0].components.situation_fit == 1.0
 
 
 class TestGroupWishes:

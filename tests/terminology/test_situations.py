@@ -18,6 +18,7 @@ def test_phrases_match_whole_words_in_any_of_the_texts() -> None:
     assert situations_in("COPD", "Type 2 diabetes") == {"lung-condition", "diabetes"}
     assert situations_in("A blindfold game", "Unemployment advice") == frozenset()
     assert situations_in(None) == frozenset()
+    assert situations_in("Monthly workshop on tenants' rights") == {"tenant"}
 
 
 def test_group_traits() -> None:
@@ -26,6 +27,8 @@ def test_group_traits() -> None:
     assert group_traits_in("High-energy boxing circuits") == {"busy"}
     assert group_traits_in("Big, friendly choir") == {"busy"}
     assert group_traits_in("Smallholding tours") == frozenset()
+    assert group_traits_in("A volunteer visits you at home for a chat") == {"home"}
+    assert group_traits_in("Home visits for older people") == {"home"}
 
 
 def test_a_person_is_in_the_situations_their_words_and_access_needs_tell() -> None:
