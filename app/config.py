@@ -61,20 +61,29 @@ class Settings(BaseSettings):
         True,
         description="build the matching snapshot in a background thread at start",
     )
-    match_weight_need_fit: float = Field(0.30, ge=0, description="matching weight: need fit")
+    match_weight_need_fit: float = Field(0.25, ge=0, description="matching weight: need fit")
     match_weight_interest_fit: float = Field(
-        0.20, ge=0, description="matching weight: interest fit"
+        0.17, ge=0, description="matching weight: interest fit"
     )
-    match_weight_proximity: float = Field(0.20, ge=0, description="matching weight: proximity")
+    match_weight_proximity: float = Field(0.17, ge=0, description="matching weight: proximity")
     match_weight_language_fit: float = Field(
-        0.10, ge=0, description="matching weight: language fit"
+        0.09, ge=0, description="matching weight: language fit"
     )
-    match_weight_day_fit: float = Field(0.08, ge=0, description="matching weight: day fit")
+    match_weight_day_fit: float = Field(0.07, ge=0, description="matching weight: day fit")
     match_weight_spare_capacity: float = Field(
-        0.04, ge=0, description="matching weight: spare capacity"
+        0.03, ge=0, description="matching weight: spare capacity"
     )
     match_weight_equity: float = Field(
-        0.08, ge=0, description="matching weight: equity (IMD deciles 1-3)"
+        0.06, ge=0, description="matching weight: equity (IMD deciles 1-3)"
+    )
+    match_weight_group_fit: float = Field(
+        0.08, ge=0, description="matching weight: group fit (women-only, small, quiet wishes)"
+    )
+    match_weight_situation_fit: float = Field(
+        0.08, ge=0, description="matching weight: situation fit (made for the person's situation)"
+    )
+    match_weight_outcome: float = Field(
+        0.05, ge=0, description="matching weight: the outcome prior (docs/matching.md)"
     )
     follow_up_weeks: int = Field(
         6, ge=1, le=52, description="caseload: weeks from the last wellbeing measure to the next"

@@ -32,6 +32,7 @@ from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
 from app.matching import router as matching_router
 from app.matching import service as matching_service
+from app.matching.learning import OutcomePriors
 from app.matching.snapshot import Snapshots
 from app.notifications import admin_router as notifications_admin_router
 from app.notifications import router as notifications_router
@@ -145,6 +146,7 @@ def _set_state(app: FastAPI, settings: Settings, engine: AsyncEngine, snapshots:
     app.state.verifier = TokenVerifier(settings)
     app.state.need_mappings = terminology_service.NeedMappingCache()
     app.state.match_snapshots = snapshots
+    app.state.outcome_priors = OutcomePriors()
     app.state.intake_writer = IntakeWriter(app.state)
     app.state.report_refresh = summary.SharedRefresh()
     app.state.capability_statement = capability_statement(

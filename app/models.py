@@ -17,6 +17,7 @@ from app.directory.models import (
     Schedule,
     ServiceArea,
 )
+from app.matching.models import UnsuitableMark
 from app.notifications.models import Delivery, OutboxEvent, Subscription
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.models import (
@@ -80,4 +81,5 @@ __all__ = [
     "SnomedNeedMapping",
     "Subscription",
     "Task",
+    "UnsuitableMark",
 ]

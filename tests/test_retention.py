@@ -18,6 +18,7 @@ from app.auth.principal import Role
 from app.bookings.models import Booking
 from app.cli import build_parser
 from app.db import create_sessionmaker, utcnow
+from app.matching.models import UnsuitableMark
 from app.notifications.models import OutboxEvent
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.models import (
@@ -65,6 +66,14 @@ async def test_purge_removes_the_closed_referrals_personal_data_and_keeps_the_ag
     closed, person = uuid.UUID(done.case.referral_id), uuid.UUID(done.case.patient_id)
     task_id = uuid.UUID(done.task["id"])
     still_open = await new_referral(client, gp, lw)
+    bookings = await client.get(f"/api/v1/referrals/{closed}/bookings", headers=lw)
+    activity_id = bookings.json()["items"][0]["activity_id"]
+    marked = await client.put(
+        f"/api/v1/referrals/{closed}/matches/{activity_id}/unsuitable",
+        json={"reason": "person-declined", "note": "moved away"},
+        headers=lw,
+    )
+    assert marked.status_code == 201, marked.text
     reports = await _reports(client, auth)
     audit_before = await _count(sm, AuditEvent)
     by_purge = AuditEvent.actor_sub == retention.PURGER.sub
@@ -83,6 +92,7 @@ async def test_purge_removes_the_closed_referrals_personal_data_and_keeps_the_ag
         (Patient, Patient.id == person),
         (ResourceVersion, ResourceVersion.resource_id.in_([closed, person, task_id])),
         (OutboxEvent, OutboxEvent.task_id == task_id),
+        (UnsuitableMark, UnsuitableMark.referral_id == closed),
     ):
         assert await _count(sm, model, where) == 0, model.__name__
     open_id = uuid.UUID(still_open.referral_id)

@@ -26,6 +26,8 @@ class Action(StrEnum):
     TASK_UPDATE = "task.update"
     CASELOAD_READ = "caseload.read"  # the link-worker service's referrals as a work list
     MATCH_READ = "match.read"
+    MATCH_MARK = "match.mark"  # mark an activity not suitable for a referral
+    UNSUITABLE_READ = "unsuitable.read"  # the counts of those marks per activity and reason
     BOOKING_WRITE = "booking.write"
     BOOKING_READ = "booking.read"
     ATTENDANCE_MARK = "attendance.mark"
@@ -65,6 +67,12 @@ MATRIX: dict[Action, dict[Role, Reach]] = {
     Action.TASK_UPDATE: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
     Action.CASELOAD_READ: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
     Action.MATCH_READ: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
+    Action.MATCH_MARK: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
+    Action.UNSUITABLE_READ: {
+        Role.PROVIDER: Reach.OWN_ACTIVITIES,
+        Role.COMMISSIONER: Reach.ALL,
+        **_ADMIN,
+    },
     Action.BOOKING_WRITE: {Role.LINK_WORKER: Reach.PERFORMED, **_ADMIN},
     Action.BOOKING_READ: {
         Role.LINK_WORKER: Reach.PERFORMED,
@@ -103,6 +111,8 @@ ACTION_SCOPES: dict[Action, tuple[str, str]] = {
     Action.TASK_UPDATE: ("Task", "u"),
     Action.CASELOAD_READ: ("Task", "r"),
     Action.MATCH_READ: ("HealthcareService", "r"),
+    Action.MATCH_MARK: ("Task", "u"),
+    Action.UNSUITABLE_READ: ("MeasureReport", "r"),
     Action.BOOKING_WRITE: ("Appointment", "c"),
     Action.BOOKING_READ: ("Appointment", "r"),
     Action.ATTENDANCE_MARK: ("Appointment", "u"),

@@ -1,26 +1,33 @@
 """The candidates of a match that are not prescreened, sorted into batches for the engine's
 per-candidate function (`engine.Consider`), so that it runs once per batch rather than once per
 candidate: sited entries (`engine.Sited`) by the rules of their profiles and their distance,
-plain activities by the engine's tests (`engine._plain`). Pure, like the engine.
+plain activities by the engine's tests (`engine._plain`); and whether few of those in person
+fit nearby (`Batches.few_nearby`), which raises what the person can join from home. Pure, like
+the engine.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from app.matching import rules
 from app.matching.rules import PersonView, Rule
+from app.matching.scoring import another_situation, made_for
 
 if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
-    from app.matching.engine import Activity, Attendance, Consider, Sited, SiteEntry
+    from app.matching.engine import Activity, Attendance, Consider, Person, Sited, SiteEntry
 
     # What becomes of the sited entries within reach of a profile that meets the person's
     # needs: the first of rules 7-9 it breaks (0 none), where an entry goes (the list of that
     # rule, or of the profile's days and free option when none) and, when none, where its
     # distance goes.
     Outcome = tuple[int, Callable[[Activity], None], Callable[[float], None] | None]
+
+
+FEW_NEARBY = 3  # in-person activities made for the person's needs, with a place: fewer is few
+NEARBY_KM = 3.0  # within this distance (`scoring.PROXIMITY_HALF_LIFE_KM`)
 
 
 class Batches:
@@ -132,3 +139,28 @@ class Batches:
             consider(remote, None, 0, attendance, days, free)
         for rule, activities in self.broken.items():
             consider(activities, None, rule, "in-person", None, False)
+
+    def few_nearby(self, person: Person, places: Mapping[str, int | None] | None) -> bool:
+        """Whether fewer than `FEW_NEARBY` in-person activities that pass every hard rule and have
+        a place lie within `NEARBY_KM` and are made for one of the person's needs (and not for
+        another situation): then a link worker looks at what the person can join from home
+        (`scoring.Scoring.from_home_raised`). Counted over the candidates, whatever their order."""
+        needs, situations = frozenset(person.needs), person.situations
+        found = 0
+        for activities, distances in self.passed.values():
+            for a, distance in zip(activities, distances, strict=True):
+                available = (
+                    a.capacity_available
+                    if places is None
+                    else places.get(a.id, a.capacity_available)
+                )
+                if (
+                    distance <= NEARBY_KM
+                    and (not needs or not needs.isdisjoint(made_for(a)))
+                    and not another_situation(a, situations)
+                    and rules.has_place(available)
+                ):
+                    found += 1
+                    if found >= FEW_NEARBY:
+                        return False
+        return True

@@ -1,4 +1,5 @@
-"""The application's matching snapshots (set on ``app.state`` by ``create_app``)."""
+"""The application's matching snapshots and outcome priors (set on ``app.state`` by
+``create_app``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.deps import provider
+from app.matching.learning import OutcomePriors
 from app.matching.snapshot import Snapshots
 
 
@@ -16,3 +18,11 @@ def snapshots_of(request: Request) -> Snapshots:
 
 
 SnapshotsDep = Annotated[Snapshots, Depends(provider(snapshots_of))]
+
+
+def outcome_priors_of(request: Request) -> OutcomePriors:
+    found: OutcomePriors = request.app.state.outcome_priors
+    return found
+
+
+OutcomePriorsDep = Annotated[OutcomePriors, Depends(provider(outcome_priors_of))]

@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
 
 from app.matching import reasons, rules
 from app.matching.batches import Batches
+from app.matching.evidence import NO_EVIDENCE, Evidence
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
+from app.matching.labels import GROUP_WISH_LABELS
 from app.matching.labels import NEED_LABELS as NEED_LABELS
 from app.matching.rules import ACCEPTS, ALL_DAYS, RAD, PersonView
 from app.matching.rules import ACCESSIBILITY as ACCESSIBILITY
@@ -42,7 +44,15 @@ from app.matching.rules import days_on as days_on
 from app.matching.rules import has_free_option as has_free_option
 from app.matching.rules import scheduled_on as scheduled_on
 from app.matching.scoring import DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
-from app.matching.scoring import PLENTY_OF_PLACES, Fits, Scoring, made_for
+from app.matching.scoring import (
+    GROUP_WISHES,
+    HOME,
+    NEUTRAL,
+    PLENTY_OF_PLACES,
+    Fits,
+    Scoring,
+    made_for,
+)
 from app.matching.scoring import Components as Components
 from app.matching.scoring import Suitability as Suitability
 from app.matching.scoring import Weights as Weights
@@ -76,6 +86,8 @@ class Person:
     free_only: bool = False
     languages: tuple[str, ...] = ()  # BCP 47 codes, preferred first; empty = English
     need_texts: Mapping[str, str] = field(default_factory=dict)  # need -> the words it came from
+    situations: frozenset[str] = frozenset()  # read from need_texts (app.terminology.situations)
+    group_wishes: frozenset[str] = frozenset()  # scoring.GROUP_WISHES
 
     def __post_init__(self) -> None:
         problems = []
@@ -97,6 +109,8 @@ class Person:
             problems.append(f"accessibility_needs {sorted(unknown)} are unknown")
         if unknown := self.available_days - ALL_DAYS:
             problems.append(f"available_days {sorted(unknown)} are unknown")
+        if unknown := self.group_wishes - GROUP_WISHES:
+            problems.append(f"group_wishes {sorted(unknown)} are unknown")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -150,6 +164,9 @@ class Activity:
     cost_options: tuple[CostOption, ...] = ()
     languages: frozenset[str] = frozenset()  # empty = English
     near_public_transport: bool | None = None  # None = unknown
+    # read from its eligibility text, name and description when the directory is loaded
+    situations: frozenset[str] = frozenset()  # the situations it is made for; empty = anyone
+    group_traits: frozenset[str] = frozenset()  # small, quiet, busy (scoring's group fit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +197,7 @@ class _Scored:
     """A survivor of the hard rules; reasons are only built for the ones returned."""
 
     activity: Activity
-    components: tuple[float, float, float, float, float, float, float]
+    components: tuple[float, float, float, float, float, float, float, float, float, float]
     score: float
     attendance: Attendance
     distance_km: float | None
@@ -281,6 +298,8 @@ def match(
     capacity: Mapping[str, int | None] | None = None,
     prescreened: Sequence[Prescreened] = (),
     sited: Sequence[Sited] = (),
+    evidence: Evidence = NO_EVIDENCE,
+    leave_out: frozenset[str] = frozenset(),
 ) -> MatchResult:
     """The activities the person can take part in, best first, with scores and reasons.
 
@@ -292,17 +311,21 @@ def match(
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
     booking, so a caller holding older activity values passes the current places here.
+
+    ``evidence`` gives the outcome component per activity id (`NEUTRAL` for the others) and
+    its reason (`app.matching.evidence`). ``leave_out`` names activities that count as eligible
+    but are not returned (marked not suitable for this referral): the matches are the first
+    ``limit`` of the others.
     """
     if isinstance(today, datetime):
         raise TypeError("today must be a date, not a datetime")
     if limit < 0:
         raise ValueError("limit must not be negative")
     view = PersonView.of(person)
-    scoring = Scoring.of(person, suitability, weights)
+    scoring = Scoring.of(person, suitability, weights, evidence.values)
     excluded = [0] * (max(Rule) + 1)
     # the first DIVERSE_POOL by score whatever the limit, so a larger limit only extends the list
-    ranking = _Ranking(max(limit, DIVERSE_POOL) if limit else 0)
-    consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
+    ranking = _Ranking(max(limit, DIVERSE_POOL) + len(leave_out) if limit else 0)
     batches = Batches(view, rules.within_reach(view))
     seen: set[str] = set()
     _add_ids(seen, activities)
@@ -310,19 +333,26 @@ def match(
     wants_free = view.free_only or scoring.deprived
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
-    for group in prescreened:
-        _add_ids(seen, group.activities)
-        _prescreened(group, view, consider)
     for site_group in sited:
         _add_ids(seen, [entry[0] for entry in site_group.entries])
         batches.add(site_group)
+    # the in-person candidates are known before any is scored: few that fit, remote comes up
+    if batches.few_nearby(person, capacity or None):
+        scoring = scoring.from_home_raised()
+    consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
+    for group in prescreened:
+        _add_ids(seen, group.activities)
+        _prescreened(group, view, consider)
     batches.consider(consider)
     # every candidate is either counted under a rule or eligible
     given = len(seen)
-    return _result(person, suitability, scoring, ranking, excluded, given - sum(excluded), limit)
+    eligible = given - sum(excluded)
+    kept = [t[3] for t in ranking.first if t[3].activity.id not in leave_out]
+    return _result(person, suitability, scoring, kept, evidence, excluded, eligible, limit)
 
 
-Codes = tuple[frozenset[str], frozenset[str], frozenset[str]]  # categories, needs, languages
+Codes = Hashable  # `scoring.fit_key`: what the fits read of an activity
+Partial = tuple[float, float, Fits]  # a remote activity's terms but places and equity, the rest
 Consider = Callable[
     [Sequence[Activity], Sequence[float] | None, int, Attendance, frozenset[str] | None, bool],
     None,
@@ -366,17 +396,16 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
 ) -> Consider:
     """The function every candidate goes through (see `Consider`)."""
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
-    wn, wi, wp, wl, _, wc, we = scoring.shares
-    fits, decay, deprived = scoring.fits, scoring.decay, scoring.deprived
+    wn, wi, wp, wl, _, wc, we, wg, wt, wo = scoring.shares
+    fits, fit_key, deprived = scoring.fits, scoring.fit_key, scoring.deprived
+    decay, nearby, outcomes, home = scoring.decay, scoring.nearby, scoring.outcome, HOME
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
-    remote_values = {"online": scoring.online, "phone": scoring.phone}
     hybrid_online = scoring.online if scoring.also_online else -1.0
     # computed once: rule 3 per places; terms per days, code set (remote: mode, day fit too)
-    count, full = _counter(include_full, places, excluded)
-    day_terms = _day_terms(scoring)
-    heads: dict[Codes, tuple[float, float, Fits]] = {}
-    remote: dict[str, dict[float, dict[Codes, tuple[float, Fits]]]] = {"online": {}, "phone": {}}
-    no_partials: dict[Codes, tuple[float, Fits]] = {}
+    (count, full), day_terms = _counter(include_full, places, excluded), _day_terms(scoring)
+    heads: dict[Codes, tuple[float, float, float, Fits]] = {}
+    remote: dict[str, dict[float, dict[Codes, Partial]]] = {"online": {}, "phone": {}}
+    no_partials: dict[Codes, Partial] = {}
 
     def consider(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md)
         candidates: Sequence[Activity],
@@ -390,11 +419,10 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
         if broken:
             count(candidates, broken)
             return
-        # what the candidates share: the day fit, remote proximity, the equity's part
-        day = day_terms(days)
+        day = day_terms(days)  # what the candidates share: day fit, remote proximity, equity
         partials, proximity = no_partials, 0.0
         if distances is None:
-            proximity = remote_values[attendance]
+            proximity = scoring.online if attendance == "online" else scoring.phone
             by_day = remote[attendance]
             partials = by_day.get(day[0]) or by_day.setdefault(day[0], {})
         free_part = 0.5 if free else 0.0
@@ -419,40 +447,42 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
                 spare = available / (a.capacity_maximum or PLENTY_OF_PLACES)
                 if spare > 1.0:
                     spare = 1.0
+            equity = 0.0
             if deprived:
                 near = distance is not None and a.near_public_transport is True
                 equity = free_part + (0.5 if near else 0.0)
-            else:
-                equity = 0.0
-            codes = (a.categories, a.target_needs, a.languages)
+            outcome = outcomes.get(a.id, NEUTRAL) if outcomes else NEUTRAL
+            codes = fit_key(a)
             # the terms are added in the order of `Weights`: the sum's rounding depends on it
             if distance is None:
                 known = partials.get(codes)
                 if known is None:
-                    n, i, lang = fit = fits(a)
+                    n, i, lang, g, t = fit = fits(a)
                     known = partials[codes] = (
                         wn * n + wi * i + wp * proximity + wl * lang + day[1],
+                        wg * g + wt * t,
                         fit,
                     )
-                fit, p = known[1], proximity
-                s = known[0] + wc * spare + we * equity
+                fit, p = known[2], proximity
+                s = known[0] + wc * spare + we * equity + known[1] + wo * outcome
             else:
-                p = exp(-decay * distance)
+                p = 1.0 if home in a.group_traits else nearby * exp(-decay * distance)  # at home
                 if a.attending_type == "hybrid" and hybrid_online > p:
                     p = hybrid_online  # also joined online
                 head = heads.get(codes)
                 if head is None:
-                    n, i, lang = fit = fits(a)
-                    head = heads[codes] = (wn * n + wi * i, wl * lang, fit)
-                fit = head[2]
-                s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity
+                    n, i, lang, g, t = fit = fits(a)
+                    head = heads[codes] = (wn * n + wi * i, wl * lang, wg * g + wt * t, fit)
+                fit = head[3]
+                s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity + head[2]
+                s += wo * outcome
             s = 0.0 if s < 0.0 else 1.0 if s > 1.0 else s
             if limit == 0 or (last is not None and -s > last[0]):
                 continue  # below the first `limit` whatever its distance and id
             key = (-s, inf if distance is None else distance, a.id)
             if last is not None and not key < last:
                 continue
-            components = (fit[0], fit[1], p, fit[2], day[0], spare, equity)
+            components = (fit[0], fit[1], p, fit[2], day[0], spare, equity, fit[3], fit[4], outcome)
             scored = _Scored(a, components, s, attendance, distance, waitlist, days, available)
             last = ranking.keep(key, scored)
 
@@ -596,7 +626,8 @@ def _result(
     person: Person,
     suitability: Suitability,
     scoring: Scoring,
-    ranking: _Ranking,
+    ranked: list[_Scored],
+    evidence: Evidence,
     excluded: list[int],
     eligible: int,
     limit: int,
@@ -609,6 +640,8 @@ def _result(
         days=person.available_days,
         languages=scoring.languages,
         need_texts=person.need_texts,
+        few_nearby=scoring.few_nearby,
+        group_wishes=tuple(w for w in GROUP_WISH_LABELS if w in person.group_wishes),
     )
     matches = tuple(
         Match(
@@ -616,12 +649,13 @@ def _result(
             score=s.score,
             components=Components(*s.components),
             reasons=reasons.explain(context, s)
+            + evidence.reasons.get(s.activity.id, ())
             + ((f"Similar to {like}, placed above",) if like is not None else ()),
             attendance=s.attendance,
             distance_km=s.distance_km,
             waitlist=s.waitlist,
         )
-        for s, like in _diversify([t[3] for t in ranking.first])[:limit]
+        for s, like in _diversify(ranked)[:limit]
     )
     warnings = []
     if person.location is None:

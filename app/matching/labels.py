@@ -17,6 +17,35 @@ NEED_LABELS: Mapping[str, str] = {
     "employment-learning": "work and learning",
     "other": "other needs",
 }
+SITUATION_LABELS: Mapping[str, str] = {  # app/terminology/data/situation_phrases.csv
+    "sight-loss": "people with sight loss",
+    "deaf": "Deaf people",
+    "lung-condition": "people with a lung condition",
+    "parkinsons": "people with Parkinson's",
+    "stroke": "people after a stroke",
+    "dementia": "people living with dementia",
+    "diabetes": "people with diabetes",
+    "persistent-pain": "people with persistent pain",
+    "fatigue": "people with long Covid or fatigue",
+    "heart-condition": "people with a heart condition",
+    "physical-disability": "disabled people",
+    "hearing-voices": "people who hear voices",
+    "gambling": "people harmed by gambling",
+    "homelessness": "people who are homeless",
+    "tenant": "tenants",
+    "job-seeking": "people looking for work",
+    "learning-english": "people learning English",
+    "bereaved-by-suicide": "people bereaved by suicide",
+    "bereaved-of-a-child": "parents whose child died",
+    "widowed": "people widowed",
+    "lgbtq": "LGBTQ+ people",
+}
+GROUP_WISH_LABELS: Mapping[str, str] = {
+    "women-only": "Women only",
+    "men-only": "Men only",
+    "small-group": "Small group",
+    "quiet": "Quiet group",
+}
 CATEGORY_LABELS: Mapping[str, str] = {
     "arts-creative": "arts and crafts",
     "music-singing": "music and singing",
@@ -82,4 +111,16 @@ LANGUAGE_NAMES: Mapping[str, str] = {
     "ur": "Urdu",
     "yue": "Cantonese",
     "zh": "Chinese",
+}
+# Why a link worker marks a match not suitable (app/matching/unsuitable.py): code -> meaning.
+UNSUITABLE_REASONS: Mapping[str, str] = {
+    "not-accessible": "the venue or the activity is not accessible for the person",
+    "too-far": "too far, or too hard to get to",
+    "wrong-time": "its days or times do not suit the person",
+    "not-for-this-need": "not what the person needs",
+    "cost": "it costs more than the person can pay",
+    "language": "not in a language the person speaks",
+    "person-declined": "the person did not want it",
+    "activity-full-or-closed": "full, closed or not taking people, whatever the directory says",
+    "other": "another reason (say which in the note)",
 }

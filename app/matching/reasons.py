@@ -10,11 +10,13 @@ from app.matching.labels import (
     ACCESSIBILITY_LABELS,
     CATEGORY_LABELS,
     DAY_PLURALS,
+    GROUP_WISH_LABELS,
     LANGUAGE_NAMES,
     NEED_LABELS,
+    SITUATION_LABELS,
 )
 from app.matching.rules import ALL_DAYS, DAYS, has_free_option
-from app.matching.scoring import ENGLISH, made_for, primary_language
+from app.matching.scoring import ENGLISH, HOME, interests_met, made_for, meets, primary_language
 
 if TYPE_CHECKING:
     from app.matching.engine import Activity, _Scored
@@ -51,6 +53,8 @@ class ReasonContext:
     days: frozenset[str]
     languages: tuple[str, ...]
     need_texts: Mapping[str, str]
+    group_wishes: tuple[str, ...] = ()  # in `GROUP_WISH_LABELS` order
+    few_nearby: bool = False  # online and phone raised (`Scoring.from_home_raised`)
 
 
 def quote(text: str) -> str:
@@ -69,8 +73,10 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     referral's words when the need was found in them; "Made for <other needs>" when it is made
     for none of the person's needs but for others (why it ranks below the activities made for
     theirs); "Matches interest in <categories>";
-    "<x.x> km away" (the reported distance, one decimal; "Under 0.1 km away") and, for hybrid,
-    "Can also join online" — or "Online" / "By phone"; "Free"; the days ("Tuesdays and
+    "<x.x> km away" (the reported distance, one decimal; "Under 0.1 km away"; "Visits you at
+    home" for a service that does: `scoring.HOME`) and, for hybrid,
+    "Can also join online" — or "Online" / "By phone", with "Few in-person options nearby" when
+    that raised it; "Free"; the days ("Tuesdays and
     Thursdays": the days in common when the person gave days, else the activity's days; "Every
     day"); in person, each accessibility need met ("Step-free access") and "Near public
     transport"; "In <language>" when the shared language is not English; "<n> places left" or
@@ -78,16 +84,22 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     """
     a = s.activity
     reasons = _need_reasons(ctx, a)
-    if shared := sorted(ctx.interests & a.categories):
+    if a.situations:
+        labels = sorted(_label(SITUATION_LABELS, c) for c in a.situations)
+        reasons.append(f"Made for {_join(labels)}")
+    reasons.extend(GROUP_WISH_LABELS[w] for w in ctx.group_wishes if meets(a, w) == 1.0)
+    if shared := sorted(interests_met(ctx.interests, a.categories)):
         reasons.append(f"Matches interest in {_join([_label(CATEGORY_LABELS, c) for c in shared])}")
-    if s.distance_km is not None:
+    if s.distance_km is not None and HOME in a.group_traits:
+        reasons.append("Visits you at home")
+    elif s.distance_km is not None:
         reasons.append(distance_phrase(s.distance_km))
         if a.attending_type == "hybrid":
             reasons.append("Can also join online")
-    elif s.attendance == "online":
-        reasons.append("Online")
     else:
-        reasons.append("By phone")
+        reasons.append("Online" if s.attendance == "online" else "By phone")
+        if ctx.few_nearby:
+            reasons.append("Few in-person options nearby")
     if has_free_option(a):
         reasons.append("Free")
     if s.days is not None:

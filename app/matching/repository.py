@@ -1,5 +1,6 @@
 """Every SQL query of matching: what the per-process snapshot of the directory reads
-(app/matching/snapshot.py).
+(app/matching/snapshot.py), the marks of activities not suitable for a referral, and the
+bookings' tallies behind the outcome prior (app/matching/unsuitable.py, learning.py).
 
 The snapshot reads every activity once per process and then, at each request, the log of
 changes to ``activity`` (``activity_change``, written by triggers: directory writes and
@@ -22,9 +23,12 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     String,
+    and_,
     any_,
     bindparam,
+    case,
     cast,
+    distinct,
     func,
     or_,
     select,
@@ -33,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bookings.models import Booking
 from app.directory.models import (
     Activity,
     ActivityCategoryLink,
@@ -42,10 +47,15 @@ from app.directory.models import (
     CostOption,
     DatabaseEpoch,
     Location,
+    Organisation,
     Schedule,
     ServiceArea,
 )
 from app.matching import engine
+from app.matching.models import UnsuitableMark
+from app.outcomes.models import OutcomeScore
+from app.referrals.models import ReferralNeed
+from app.terminology.situations import group_traits_in, situations_in
 
 _DAYS = {"MO": "mon", "TU": "tue", "WE": "wed", "TH": "thu", "FR": "fri", "SA": "sat", "SU": "sun"}
 CHUNK = 20_000  # ids per query when loading many activities
@@ -162,6 +172,8 @@ _BASE = (
     Activity.eligibility_gender,
     Activity.capacity_available,
     Activity.capacity_maximum,
+    Activity.eligibility_description,
+    Activity.description,
 )
 
 
@@ -306,6 +318,8 @@ async def _load(session: AsyncSession, activities: list[Any]) -> list[engine.Act
             schedules=tuple(_schedule(row) for row in schedules.get(a.id, ())),
             cost_options=tuple(_cost_option(*row) for row in costs.get(a.id, ())),
             languages=languages.get(a.id, none),
+            situations=situations_in(a.eligibility_description, a.name, a.description),
+            group_traits=group_traits_in(a.name, a.description),
         )
         for a in activities
     ]
@@ -329,3 +343,164 @@ def _time(raw: str | None) -> dt.time | None:
         return dt.time.fromisoformat(raw)
     except ValueError:
         return None
+
+
+# Marks of activities not suitable for a referral ----------------------------------------------
+
+
+async def activity_name(session: AsyncSession, activity_id: str) -> str | None:
+    name: str | None = await session.scalar(select(Activity.name).where(Activity.id == activity_id))
+    return name
+
+
+async def mark_of(
+    session: AsyncSession, referral_id: uuid.UUID, activity_id: str
+) -> UnsuitableMark | None:
+    mark: UnsuitableMark | None = await session.scalar(
+        select(UnsuitableMark).where(
+            UnsuitableMark.referral_id == referral_id, UnsuitableMark.activity_id == activity_id
+        )
+    )
+    return mark
+
+
+async def marks_of(
+    session: AsyncSession, referral_id: uuid.UUID
+) -> list[tuple[UnsuitableMark, str]]:
+    """The referral's marks with their activities' names, oldest first."""
+    rows = await session.execute(
+        select(UnsuitableMark, Activity.name)
+        .join(Activity, Activity.id == UnsuitableMark.activity_id)
+        .where(UnsuitableMark.referral_id == referral_id)
+        .order_by(UnsuitableMark.created_at, UnsuitableMark.activity_id)
+    )
+    return [(mark, name) for mark, name in rows]
+
+
+async def mark_counts(
+    session: AsyncSession, provider: str | None, start: dt.datetime, end: dt.datetime
+) -> dict[tuple[str, str], int]:
+    """(activity id, reason) -> marks made in [start, end): of every activity, or only of those
+    of the organisation ``provider`` (its ODS code)."""
+    query = (
+        select(UnsuitableMark.activity_id, UnsuitableMark.reason, func.count())
+        .where(UnsuitableMark.created_at >= start, UnsuitableMark.created_at < end)
+        .group_by(UnsuitableMark.activity_id, UnsuitableMark.reason)
+    )
+    if provider is not None:
+        query = query.where(
+            UnsuitableMark.activity_id.in_(
+                select(Activity.id)
+                .join(Organisation, Organisation.id == Activity.organisation_id)
+                .where(Organisation.identifier == provider)
+            )
+        )
+    rows = await session.execute(query)
+    return {(activity, reason): int(n) for activity, reason, n in rows}
+
+
+# The outcome prior's tallies ------------------------------------------------------------------
+
+RECORDED = ("attended", "did-not-attend")  # a booking whose attendance was recorded
+
+
+async def attendance_tallies(session: AsyncSession) -> dict[tuple[str, str], tuple[int, int]]:
+    """(activity id, need) -> (people, of whom attended): the people referred with the need
+    whose booking on the activity has its attendance recorded (a person booked through two
+    referrals counts once, as attended if either booking was)."""
+    attended = case((Booking.status == "attended", Booking.patient_id))
+    rows = await session.execute(
+        select(
+            Booking.activity_id,
+            ReferralNeed.need,
+            func.count(distinct(Booking.patient_id)),
+            func.count(distinct(attended)),
+        )
+        .join(ReferralNeed, ReferralNeed.referral_id == Booking.referral_id)
+        .where(Booking.status.in_(RECORDED))
+        .group_by(Booking.activity_id, ReferralNeed.need)
+    )
+    return {(a, need): (int(people), int(came)) for a, need, people, came in rows}
+
+
+async def booked_categories(session: AsyncSession) -> dict[str, frozenset[str]]:
+    """activity id -> its activity-category codes, for the activities with recorded bookings."""
+    booked = select(Booking.activity_id).where(Booking.status.in_(RECORDED)).distinct()
+    rows = await session.execute(
+        select(ActivityCategoryLink.activity_id, ActivityCategoryLink.code).where(
+            ActivityCategoryLink.activity_id.in_(booked),
+            ActivityCategoryLink.code.is_not(None),
+            ActivityCategoryLink.code != "",
+        )
+    )
+    found: dict[str, set[str]] = defaultdict(set)
+    for activity, code in rows:
+        if code:
+            found[activity].add(code)
+    return {a: frozenset(codes) for a, codes in found.items()}
+
+
+async def attended_needs(session: AsyncSession) -> list[tuple[str, str, uuid.UUID, uuid.UUID]]:
+    """(activity id, need, patient id, referral id) of every booking marked ``attended``, once
+    per need of its referral."""
+    rows = await session.execute(
+        select(Booking.activity_id, ReferralNeed.need, Booking.patient_id, Booking.referral_id)
+        .join(ReferralNeed, ReferralNeed.referral_id == Booking.referral_id)
+        .where(Booking.status == "attended")
+    )
+    return [(a, need, patient, referral) for a, need, patient, referral in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """One score of a referral's outcome record (``app.outcomes``)."""
+
+    referral_id: uuid.UUID
+    instrument: str
+    measure: str
+    timepoint: str
+    collected_at: dt.datetime
+    value: float
+
+
+async def attended_scores(
+    session: AsyncSession, measures: Sequence[tuple[str, str]]
+) -> list[ScoreRow]:
+    """The scores of ``measures`` ((instrument, measure) pairs) of the referrals with a booking
+    marked ``attended``, per referral, instrument and measure in collection order (ties by id,
+    as the reports pair them)."""
+    if not measures:
+        return []
+    attended = select(Booking.referral_id).where(Booking.status == "attended")
+    rows = await session.execute(
+        select(
+            OutcomeScore.referral_id,
+            OutcomeScore.instrument,
+            OutcomeScore.measure,
+            OutcomeScore.timepoint,
+            OutcomeScore.collected_at,
+            OutcomeScore.value,
+        )
+        .where(
+            OutcomeScore.referral_id.in_(attended),
+            OutcomeScore.value.is_not(None),
+            or_(
+                *(
+                    and_(OutcomeScore.instrument == code, OutcomeScore.measure == key)
+                    for code, key in measures
+                )
+            ),
+        )
+        .order_by(
+            OutcomeScore.referral_id,
+            OutcomeScore.instrument,
+            OutcomeScore.measure,
+            OutcomeScore.collected_at,
+            OutcomeScore.id,
+        )
+    )
+    return [
+        ScoreRow(referral, code, key, timepoint, at, float(value))
+        for referral, code, key, timepoint, at, value in rows
+        if value is not None
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.auth.context import Context
 from app.auth.dependencies import Caller, allowed
@@ -20,8 +20,9 @@ from app.fhir.capability import Operation
 from app.fhir.http import fhir_base
 from app.fhir.responses import FhirResponse
 from app.fhir.search import parse_count
-from app.matching import fhir, service
-from app.matching.dependencies import SnapshotsDep
+from app.matching import fhir, service, unsuitable
+from app.matching.dependencies import OutcomePriorsDep, SnapshotsDep
+from app.matching.learning import OutcomePriors
 from app.matching.schemas import (
     ActivityCard,
     ComponentsRead,
@@ -29,6 +30,8 @@ from app.matching.schemas import (
     MatchesRead,
     MatchRead,
     SessionRead,
+    UnsuitableRead,
+    UnsuitableWrite,
     VenueRead,
 )
 from app.matching.snapshot import Snapshots
@@ -40,6 +43,8 @@ MATCH_OPERATION = Operation(
     "match", "https://w3id.org/assetlink/fhir/OperationDefinition/ServiceRequest-match"
 )
 MatchCaller = Annotated[Caller, Depends(allowed(Action.MATCH_READ))]
+MarkCaller = Annotated[Caller, Depends(allowed(Action.MATCH_MARK))]
+ActivityId = Annotated[str, Path(max_length=64, description="the activity's directory id")]
 DEFAULT_LIMIT, MAX_LIMIT = 10, 50
 Limit = Annotated[
     int,
@@ -57,6 +62,7 @@ async def _matches(
     session: Any,
     settings: Settings,
     snapshots: Snapshots,
+    priors: OutcomePriors,
     caller: Caller,
     referral_id: str,
     details: service.Details[service.Shown],
@@ -73,6 +79,7 @@ async def _matches(
         details,
         limit=limit,
         include_full=include_full,
+        priors=priors,
     )
 
 
@@ -99,6 +106,18 @@ def _match_read(item: service.MatchItem[Card]) -> MatchRead:
     )
 
 
+def _mark_read(marked: unsuitable.Marked) -> UnsuitableRead:
+    m = marked.mark
+    return UnsuitableRead(
+        activity_id=m.activity_id,
+        activity_name=marked.activity_name,
+        reason=m.reason,
+        note=m.note,
+        marked_at=m.created_at,
+        updated_at=m.updated_at,
+    )
+
+
 def _venue(location: CardLocation) -> VenueRead:
     return VenueRead(
         name=location.name,
@@ -118,6 +137,7 @@ async def list_matches(
     session: SessionDep,
     settings: SettingsDep,
     snapshots: SnapshotsDep,
+    priors: OutcomePriorsDep,
     caller: MatchCaller,
     referral_id: str,
     limit: Limit = DEFAULT_LIMIT,
@@ -130,6 +150,7 @@ async def list_matches(
         session,
         settings,
         snapshots,
+        priors,
         caller,
         referral_id,
         service.CARDS,
@@ -146,6 +167,7 @@ async def list_matches(
             ExclusionRead(rule=int(rule), description=rule.description, count=count)
             for rule, count in sorted(result.excluded.items())
         ],
+        unsuitable=[_mark_read(m) for m in found.unsuitable],
         warnings=list(found.warnings),
     )
 
@@ -160,6 +182,7 @@ async def match_operation(
     session: SessionDep,
     settings: SettingsDep,
     snapshots: SnapshotsDep,
+    priors: OutcomePriorsDep,
     caller: MatchCaller,
     resource_id: str,
     count: Annotated[
@@ -186,6 +209,7 @@ async def match_operation(
         session,
         settings,
         snapshots,
+        priors,
         caller,
         resource_id,
         service.WHOLE,
@@ -223,3 +247,55 @@ async def match_operation(
             }
         )
     return FhirResponse(bundle)
+
+
+@router.put(
+    "/api/v1/referrals/{referral_id}/matches/{activity_id}/unsuitable",
+    operation_id="matching-mark_unsuitable",
+    response_model=UnsuitableRead,
+    responses={
+        201: {"description": "marked", "model": UnsuitableRead},
+        422: {"description": "unknown activity or reason"},
+    },
+)
+async def mark_unsuitable(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    caller: MarkCaller,
+    referral_id: str,
+    activity_id: ActivityId,
+    body: UnsuitableWrite,
+) -> UnsuitableRead:
+    """Mark an activity not suitable for the referral, with a reason (201), or change the
+    reason (200): it is left out of the referral's matches and counted for its provider."""
+    marked, created = await unsuitable.mark(
+        session,
+        Context.of(request, caller),
+        known_uuid(referral_id, "ServiceRequest"),
+        activity_id,
+        body.reason,
+        body.note,
+    )
+    if created:
+        response.status_code = 201
+    return _mark_read(marked)
+
+
+@router.delete(
+    "/api/v1/referrals/{referral_id}/matches/{activity_id}/unsuitable",
+    operation_id="matching-unmark_unsuitable",
+    status_code=204,
+)
+async def unmark_unsuitable(
+    request: Request,
+    session: SessionDep,
+    caller: MarkCaller,
+    referral_id: str,
+    activity_id: ActivityId,
+) -> Response:
+    """Withdraw the mark: the activity comes back in the referral's matches."""
+    await unsuitable.unmark(
+        session, Context.of(request, caller), known_uuid(referral_id, "ServiceRequest"), activity_id
+    )
+    return Response(status_code=204)

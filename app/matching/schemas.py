@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.directory.schemas import LocalTime
+from app.matching.labels import UNSUITABLE_REASONS
 
 
 class ActivityCard(BaseModel):
@@ -24,6 +26,11 @@ class ComponentsRead(BaseModel):
     day_fit: float
     spare_capacity: float
     equity: float
+    group_fit: float
+    situation_fit: float
+    outcome: float = Field(
+        description="the outcome prior: 0.5 without enough people behind it (docs/matching.md)"
+    )
 
 
 class SessionRead(BaseModel):
@@ -59,6 +66,41 @@ class MatchRead(BaseModel):
     )
 
 
+def _known_reason(code: str) -> str:
+    if code not in UNSUITABLE_REASONS:
+        raise ValueError(f"not a reason code: one of {', '.join(UNSUITABLE_REASONS)}")
+    return code
+
+
+Reason = Annotated[
+    str,
+    AfterValidator(_known_reason),
+    Field(
+        max_length=32,
+        json_schema_extra={"enum": list(UNSUITABLE_REASONS)},
+        description="; ".join(f"`{code}`: {what}" for code, what in UNSUITABLE_REASONS.items()),
+    ),
+]
+
+
+class UnsuitableWrite(BaseModel):
+    reason: Reason
+    note: str | None = Field(
+        None, max_length=500, description="for the link workers of the service; never counted"
+    )
+
+    model_config = {"extra": "forbid"}
+
+
+class UnsuitableRead(BaseModel):
+    activity_id: str
+    activity_name: str
+    reason: str
+    note: str | None
+    marked_at: dt.datetime
+    updated_at: dt.datetime
+
+
 class ExclusionRead(BaseModel):
     rule: int
     description: str
@@ -71,4 +113,8 @@ class MatchesRead(BaseModel):
     eligible: int = Field(description="activities that pass every hard rule")
     considered: int = Field(description="eligible + excluded")
     excluded: list[ExclusionRead] = Field(description="activities excluded, by hard rule")
+    unsuitable: list[UnsuitableRead] = Field(
+        description="activities marked not suitable for this referral: left out of `matches` "
+        "(still counted in `eligible` when they pass the hard rules)"
+    )
     warnings: list[str]

@@ -3,45 +3,87 @@ their weights and the weighted mean.
 
 Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to compare):
 
-- need fit: mean over the person's needs of 1 when the activity is made for the need (it targets
-  it, or has the need's specialist category in `SPECIALIST_CATEGORIES`), else the best
+- need fit: mean over the person's needs (the first, the referral's main reason, counted
+  `FIRST_NEED_WEIGHT` times: a link worker serves it first) of 1 when the activity is made for
+  the need (it targets it, or has the need's specialist category in `SPECIALIST_CATEGORIES`),
+  else the best
   suitability of the activity's categories for that need in the table, times `GENERIC_FIT`
   (it merely tolerates the need), or `OTHER_PURPOSE_FIT` when it is made only for needs the
   person does not have (a job club tolerates debt through its advice category, but is made for
   finding work): so for a need a specialist outranks a generic activity, and both outrank one
   made for another situation;
-- interest fit: interests shared / the smaller of (interests, categories); 0 without categories;
-- proximity: in person ``0.5 ** (distance_km / PROXIMITY_HALF_LIFE_KM)``; online and phone a fixed
+- interest fit: interests met / the smaller of (interests, categories), at most 1; 0 without
+  categories. A category meets an interest in itself and in the broader category it is a kind
+  of (`BROADER_CATEGORIES`: a walking group meets an interest in physical activity);
+- proximity: in person ``0.5 ** (distance_km / PROXIMITY_HALF_LIFE_KM)``, times
+  `IN_PERSON_WHEN_REMOTE_PREFERRED` when the person prefers to take part online or by phone
+  (someone who asked to join from home gets the options from home first); online and phone a fixed
   value from `REMOTE_PROXIMITY` by the person's preferred attendance mode (1 when the person
   prefers that mode), halved for online when digital access is ``limited``. A hybrid activity
   attended in person also offers online joining, so its proximity is the better of the distance
-  value and the online value (when the person has some digital access);
+  value and the online value (when the person has some digital access). When fewer than
+  `batches.FEW_NEARBY` in-person activities made for the person's needs (with a place, passing
+  every hard rule) lie within `batches.NEARBY_KM`, online and phone values are raised
+  `FROM_HOME_WHEN_FEW` of the way to 1 (a link worker then looks at what the person can join
+  from home; the reasons say "Few in-person options nearby"). An in-person service that visits
+  the person at home (group trait `HOME`: "visits you at home", "home visits") has proximity 1:
+  it reaches the person wherever its base is (its service area, a hard rule, says whom it
+  visits), and a person who asked to take part from home is at home for it;
 - language fit: 1 when the activity runs in the person's first language, `SECONDARY_LANGUAGE_FIT`
-  in another of their languages, else 0. Languages compare by primary subtag (``en-GB`` -> ``en``)
-  and an empty list on either side means English (Patient.communication is rarely recorded for
-  English speakers, and directories rarely list English);
+  in another of their languages, `ENGLISH_WITH_HELP_FIT` when it is held in English alone and the
+  person does not list English (an English group can be joined with an interpreter or a friend, a
+  group held in Turkish cannot be by a Somali speaker, even when it lists English beside
+  Turkish), else 0; at 0 (held in a language the person does not speak) need fit counts times
+  `HELD_IN_ANOTHER_LANGUAGE`: the group cannot meet a need the person cannot talk about there.
+  Languages compare by primary subtag (``en-GB`` -> ``en``) and an empty list on either side
+  means English (Patient.communication is rarely recorded for English speakers, and directories
+  rarely list English);
 - day fit: days in common / the smaller of (person's days, activity's days);
 - spare capacity: 1 when not limited, ``available / maximum`` when the maximum is known, else
   ``available / 10`` (ten places count as plenty), capped at 1; 0 on the waiting list;
 - equity: 0 unless the person lives in IMD decile 1-3; then 0.5 for a free option plus 0.5 when
-  the activity is attended in person and known to be near public transport.
+  the activity is attended in person and known to be near public transport;
+- group fit: the mean over the person's group wishes (`GROUP_WISHES`: women-only, men-only,
+  small-group, quiet) of whether the activity meets each, 1 or 0, `NEUTRAL` when it cannot be
+  told (an activity that says nothing of its size or mood); `NEUTRAL` without wishes. Women-only
+  and men-only are the activity's eligibility; small is a ``capacity_maximum`` of at most
+  `SMALL_GROUP` or the provider's words ("a small group", `group_traits`); quiet is the
+  provider's words ("quiet", "calm"); a busy, big or loud group is neither small nor quiet. Why:
+  a woman who would only attend women-only sessions, or a man who panics in crowds, does not go
+  to the mixed gym or the big choir however near and well suited it is;
+- situation fit: 1 when the activity is made for situations (`Activity.situations`: a
+  condition such as sight loss or COPD, or a circumstance such as sleeping rough or being
+  bereaved by suicide, read from its eligibility text, name and description) that the person is
+  all in (`Person.situations`, read from the GP's words), 0 when it is made for a situation the
+  person is not in, `NEUTRAL` when it is for anyone or for a situation the person is presumed
+  in (`PRESUMED_UNLESS`: a tenant, unless homeless). Such an activity for another situation
+  also only tolerates the needs it targets (need fit with `OTHER_PURPOSE_FIT`). Why: "living
+  with a long-term condition" is one need, but a link worker offers the singing group for lung
+  health to a man with COPD, not the sight-loss club, and the outreach team to a man sleeping
+  rough before a tenants' workshop.
+- outcome: what happened to people referred with the person's needs who were booked on the
+  activity, against its category (`app.matching.evidence`: attendance and reliable wellbeing
+  change, each shrunk towards the category's, `NEUTRAL` without enough people); the caller
+  passes it per activity.
 
-Score: the weighted mean of the components with `Weights` (divided by the weights' sum, so the
-defaults, which sum to 1, are the shares), clamped to [0, 1].
+Score: the weighted mean of the components with `Weights` (divided by the weights' sum),
+clamped to [0, 1].
 
 This module holds the components that depend only on an activity's code sets and days (few
 and shared, so computed once per distinct value in a match), the proximity values and the
 weights; the engine's per-candidate function (`engine._considerer`, the innermost loop of
-matching, kept in one frame) computes in-person proximity, spare capacity and equity as above
-and adds the weighted terms, always in the order of `Weights`, so an activity scores the same to
-the last bit whichever way it reached the engine. Pure: no I/O, no settings, no clock.
+matching, kept in one frame) computes in-person proximity, spare capacity and equity as above,
+looks up the outcome value and adds the weighted terms, always in the order of `Weights`, so an
+activity scores the same to the last bit whichever way it reached the engine. Pure: no I/O, no
+settings, no clock.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, fields, replace
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
@@ -58,14 +100,36 @@ REMOTE_PROXIMITY: Mapping[str, Mapping[str, float]] = {
     "phone": {"phone": 1.0, "any": 0.5, "online": 0.3, "in-person": 0.2},
 }
 LIMITED_DIGITAL_FACTOR = 0.5
+FROM_HOME_WHEN_FEW = 0.5  # of the way from an online or phone proximity to 1, when few fit near
 SECONDARY_LANGUAGE_FIT = 0.7
+ENGLISH_WITH_HELP_FIT = 0.3  # held in English, which the person does not list
+HELD_IN_ANOTHER_LANGUAGE = 0.5  # need fit factor of a group held in a language not theirs
+IN_PERSON_WHEN_REMOTE_PREFERRED = (
+    0.5  # in-person proximity factor when online or phone is preferred
+)
 NEUTRAL = 0.5
+HOME = "home"  # the group trait of a service that visits the person at home
+GROUP_WISHES = frozenset({"women-only", "men-only", "small-group", "quiet"})
+SMALL_GROUP = 12  # places at most: a small group
 GENERIC_FIT = 0.8  # need fit of a category's suitability when the activity targets no need
 OTHER_PURPOSE_FIT = 0.3  # ... when it targets other needs than this one
+FIRST_NEED_WEIGHT = 2.0  # the referral's first need (the main reason) counts twice in need fit
 SPECIALIST_CATEGORIES: Mapping[str, str] = {
     # activity category -> the need an activity of that category is made for
     "bereavement-support": "bereavement",
     "carers-support": "carer-support",
+}
+PRESUMED_UNLESS: Mapping[str, str] = {
+    # a situation an activity can be made for -> the person's situation that rules it out;
+    # without that one the person is presumed in it (the referral rarely says someone rents:
+    # a tenant's note speaks of rent, a landlord, damp), so it counts neither way
+    "tenant": "homelessness",
+}
+BROADER_CATEGORIES: Mapping[str, str] = {
+    # activity category -> the broader one it is a kind of (activity_category.json: walking
+    # groups and dance classes are organised physical activity)
+    "walking": "physical-activity",
+    "dance": "physical-activity",
 }
 PLENTY_OF_PLACES = 10
 DEPRIVED_DECILES = range(1, 4)
@@ -73,20 +137,26 @@ DEPRIVED_DECILES = range(1, 4)
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Relative weights of the score components; the defaults sum to 1.
+    """Relative weights of the score components (the defaults sum to 1.05: they are shares
+    once divided by their sum).
 
     Exposed as settings ``ASSETLINK_MATCH_WEIGHT_<FIELD>``. Need fit leads because the referral
     is for the need; interests and proximity decide whether the person goes; language, days,
-    spare places and equity refine the order.
+    spare places and equity refine the order; group and situation fit (issue 19) put what was
+    asked for and what is made for the person's situation first (docs/matching.md); the outcome
+    evidence nudges between comparable activities.
     """
 
-    need_fit: float = 0.30
-    interest_fit: float = 0.20
-    proximity: float = 0.20
-    language_fit: float = 0.10
-    day_fit: float = 0.08
-    spare_capacity: float = 0.04
-    equity: float = 0.08
+    need_fit: float = 0.25
+    interest_fit: float = 0.17
+    proximity: float = 0.17
+    language_fit: float = 0.09
+    day_fit: float = 0.07
+    spare_capacity: float = 0.03
+    equity: float = 0.06
+    group_fit: float = 0.08
+    situation_fit: float = 0.08
+    outcome: float = 0.05  # on top of the others, which sum to 1: a nudge, not a reason to go
 
     def __post_init__(self) -> None:
         values = [getattr(self, f.name) for f in fields(self)]
@@ -112,6 +182,9 @@ class Components:
     day_fit: float
     spare_capacity: float
     equity: float
+    group_fit: float
+    situation_fit: float
+    outcome: float
 
 
 def primary_language(code: str) -> str:
@@ -127,7 +200,19 @@ def made_for(activity: Activity) -> frozenset[str]:
     return activity.target_needs | frozenset(specialist) if specialist else activity.target_needs
 
 
-Fits = tuple[float, float, float]  # need, interest and language fit
+def interests_met(interests: frozenset[str], categories: frozenset[str]) -> frozenset[str]:
+    """The person's interests an activity's categories meet: its own, and the broader ones its
+    categories are kinds of (`BROADER_CATEGORIES`)."""
+    met = interests & categories
+    broader = {BROADER_CATEGORIES[c] for c in categories if c in BROADER_CATEGORIES}
+    return met | (interests & broader) if broader else met
+
+
+Fits = tuple[float, float, float, float, float]  # need, interest, language, group, situation fit
+# what `Scoring.fits` reads of an activity (the engine's key for what it computed once): without
+# group wishes the group fit is neutral, so the shorter key (cheaper per candidate) is enough
+FIT_KEY = ("categories", "target_needs", "languages", "situations")
+GROUP_KEY = ("group_traits", "eligibility_gender", "capacity_maximum")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,17 +224,38 @@ class Scoring:
     needs: tuple[str, ...]  # the person's needs, without repeats, most important first
     rows: Mapping[str, Mapping[str, float]]  # their rows of the suitability table
     languages: tuple[str, ...]  # the person's primary language subtags, preferred first
-    shares: tuple[float, float, float, float, float, float, float]  # weights / their sum
+    shares: tuple[float, ...]  # the weights / their sum, in the order of `Weights`
     online: float  # proximity of an activity joined online
     phone: float  # proximity of one by phone
     also_online: bool  # a hybrid activity attended in person also counts as online
-    decay: float  # in person, proximity = exp(-decay * distance_km)
+    decay: float  # in person, proximity = nearby * exp(-decay * distance_km)
+    nearby: float  # in person, the proximity at no distance
     deprived: bool  # lives in IMD decile 1-3 (equity)
     fits: Callable[[Activity], Fits]
+    fit_key: Callable[[Activity], Hashable]
     day_fit: Callable[[frozenset[str] | None], float]
+    outcome: Mapping[str, float]  # activity id -> outcome component (absent: NEUTRAL)
+    few_nearby: bool = False  # few in-person options fit: online and phone raised
+
+    def from_home_raised(self) -> Scoring:
+        """The scoring when few in-person activities that fit lie near
+        (`batches.Batches.few_nearby`): online and phone proximity raised `FROM_HOME_WHEN_FEW`
+        of the way to 1."""
+        return replace(
+            self,
+            online=self.online + (1.0 - self.online) * FROM_HOME_WHEN_FEW,
+            phone=self.phone + (1.0 - self.phone) * FROM_HOME_WHEN_FEW,
+            few_nearby=True,
+        )
 
     @classmethod
-    def of(cls, person: Person, suitability: Suitability, weights: Weights) -> Scoring:
+    def of(
+        cls,
+        person: Person,
+        suitability: Suitability,
+        weights: Weights,
+        outcome: Mapping[str, float] | None = None,
+    ) -> Scoring:
         needs = tuple(dict.fromkeys(person.needs))
         rows = {need: suitability.get(need, {}) for need in needs}
         for need, row in rows.items():
@@ -157,7 +263,7 @@ class Scoring:
                 raise ValueError(f"suitability for need {need!r} must lie in [0, 1]")
         languages = tuple(dict.fromkeys(primary_language(c) for c in person.languages)) or ("en",)
         total = weights.total
-        wn, wi, wp, wl, wd, wc, we = (getattr(weights, f.name) / total for f in fields(weights))
+        shares = tuple(getattr(weights, f.name) / total for f in fields(weights))
         online = REMOTE_PROXIMITY["online"][person.attendance_mode]
         if person.digital_access == "limited":
             online *= LIMITED_DIGITAL_FACTOR
@@ -165,14 +271,21 @@ class Scoring:
             needs=needs,
             rows=rows,
             languages=languages,
-            shares=(wn, wi, wp, wl, wd, wc, we),
+            shares=shares,
             online=online,
             phone=REMOTE_PROXIMITY["phone"][person.attendance_mode],
             also_online=person.digital_access != "none",
             decay=math.log(2) / PROXIMITY_HALF_LIFE_KM,
+            nearby=IN_PERSON_WHEN_REMOTE_PREFERRED
+            if person.attendance_mode in ("online", "phone")
+            else 1.0,
             deprived=person.imd_decile is not None and person.imd_decile in DEPRIVED_DECILES,
             fits=_fits(person, rows, languages),
+            fit_key=attrgetter(*FIT_KEY, *GROUP_KEY)
+            if person.group_wishes
+            else attrgetter(*FIT_KEY),
             day_fit=_day_fit(person.available_days),
+            outcome=outcome or {},
         )
 
 
@@ -187,50 +300,33 @@ def _day_fit(person_days: frozenset[str]) -> Callable[[frozenset[str] | None], f
 
 def _fits(
     person: Person, rows: Mapping[str, Mapping[str, float]], languages: tuple[str, ...]
-) -> Callable[[Activity], tuple[float, float, float]]:
-    """Need, interest and language fit of an activity for the person. Each depends on fewer
-    of the activity's code sets than the three together, so each is computed once per
+) -> Callable[[Activity], Fits]:
+    """Need, interest, language and group fit of an activity for the person. Each depends on
+    fewer of the activity's values than the four together, so each is computed once per
     distinct value of what it reads."""
-    need_rows = list(rows.items())
     interests = person.interests
+    situations = person.situations
     first_language, other_languages = languages[0], frozenset(languages[1:])
-    need_fits: dict[tuple[frozenset[str], frozenset[str]], float] = {}
+    wishes = sorted(person.group_wishes)
+    need_fits: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], float] = {}
     interest_fits: dict[frozenset[str], float] = {}
     language_fits: dict[frozenset[str], float] = {}
+    group_fits: dict[tuple[str | None, int | None, frozenset[str]], float] = {}
 
-    def fits(a: Activity) -> tuple[float, float, float]:
+    def fits(a: Activity) -> Fits:
         categories = a.categories
-        fit_key = (categories, a.target_needs)
+        fit_key = (categories, a.target_needs, a.situations)
         need_fit = need_fits.get(fit_key)
         if need_fit is None:
-            if need_rows:
-                targets = made_for(a)
-                # made for other needs than any of the person's: another situation
-                tolerated = (
-                    OTHER_PURPOSE_FIT if targets and targets.isdisjoint(rows) else GENERIC_FIT
-                )
-                fit_sum = 0.0
-                for need, row in need_rows:
-                    if need in targets:
-                        fit_sum += 1.0
-                    else:
-                        top = 0.0
-                        for c in categories:
-                            v = row.get(c, 0.0)
-                            if v > top:
-                                top = v
-                        fit_sum += top * tolerated
-                need_fit = fit_sum / len(need_rows)
-            else:
-                need_fit = NEUTRAL
-            need_fits[fit_key] = need_fit
+            need_fit = need_fits[fit_key] = _need_fit(a, rows, situations)
 
         interest_fit = interest_fits.get(categories)
         if interest_fit is None:
             if not interests:
                 interest_fit = NEUTRAL
             elif categories:
-                interest_fit = len(interests & categories) / min(len(interests), len(categories))
+                shared = len(interests_met(interests, categories))
+                interest_fit = min(1.0, shared / min(len(interests), len(categories)))
             else:
                 interest_fit = 0.0
             interest_fits[categories] = interest_fit
@@ -242,9 +338,83 @@ def _fits(
                 language_fit = 1.0
             elif not other_languages.isdisjoint(offered):
                 language_fit = SECONDARY_LANGUAGE_FIT
+            elif offered == ENGLISH:  # held in English: with help (not beside another language)
+                language_fit = ENGLISH_WITH_HELP_FIT
             else:
                 language_fit = 0.0
             language_fits[a.languages] = language_fit
-        return need_fit, interest_fit, language_fit
+
+        if language_fit == 0.0:  # held in a language the person does not speak
+            need_fit *= HELD_IN_ANOTHER_LANGUAGE
+        if not a.situations:
+            situation_fit = NEUTRAL
+        elif another_situation(a, situations):
+            situation_fit = 0.0
+        else:  # made for their situations, or only presumed so (`PRESUMED_UNLESS`)
+            situation_fit = 1.0 if a.situations <= situations else NEUTRAL
+        if not wishes:
+            return need_fit, interest_fit, language_fit, NEUTRAL, situation_fit
+        group_key = (a.eligibility_gender, a.capacity_maximum, a.group_traits)
+        group_fit = group_fits.get(group_key)
+        if group_fit is None:
+            group_fit = group_fits[group_key] = sum(meets(a, w) for w in wishes) / len(wishes)
+        return need_fit, interest_fit, language_fit, group_fit, situation_fit
 
     return fits
+
+
+def another_situation(activity: Activity, situations: frozenset[str]) -> bool:
+    """Whether the activity is made for situations (`Activity.situations`) the person is not
+    in: a sight-loss club for someone with COPD, rough-sleeping outreach for a tenant. A
+    situation in `PRESUMED_UNLESS` counts as the person's unless they are in its contradiction:
+    a tenants' workshop is for another situation only for someone sleeping rough."""
+    unmet = activity.situations - situations
+    return bool(unmet) and any(
+        PRESUMED_UNLESS.get(s) is None or PRESUMED_UNLESS[s] in situations for s in unmet
+    )
+
+
+def _need_fit(
+    a: Activity, rows: Mapping[str, Mapping[str, float]], situations: frozenset[str]
+) -> float:
+    if not rows:
+        return NEUTRAL
+    if another_situation(a, situations):
+        # whatever needs it targets, it is made for other people: it only tolerates theirs
+        targets: frozenset[str] = frozenset()
+        tolerated = OTHER_PURPOSE_FIT
+    else:
+        targets = made_for(a)
+        # made for other needs than any of the person's: another situation
+        tolerated = OTHER_PURPOSE_FIT if targets and targets.isdisjoint(rows) else GENERIC_FIT
+    fit_sum = 0.0
+    for index, (need, row) in enumerate(rows.items()):
+        weight = FIRST_NEED_WEIGHT if index == 0 else 1.0
+        if need in targets:
+            fit_sum += weight
+        else:
+            top = 0.0
+            for c in a.categories:
+                v = row.get(c, 0.0)
+                if v > top:
+                    top = v
+            fit_sum += weight * top * tolerated
+    return fit_sum / (len(rows) - 1 + FIRST_NEED_WEIGHT)
+
+
+def meets(a: Activity, wish: str) -> float:
+    """1 when the activity meets the group wish, 0 when it does not, `NEUTRAL` when it cannot
+    be told (see the module's group fit)."""
+    if wish == "women-only":
+        return 1.0 if a.eligibility_gender == "female" else 0.0
+    if wish == "men-only":
+        return 1.0 if a.eligibility_gender == "male" else 0.0
+    if "busy" in a.group_traits:
+        return 0.0
+    if wish == "small-group":
+        if "small" in a.group_traits:
+            return 1.0
+        if a.capacity_maximum is not None:
+            return 1.0 if a.capacity_maximum <= SMALL_GROUP else 0.0
+        return NEUTRAL
+    return 1.0 if "quiet" in a.group_traits else NEUTRAL

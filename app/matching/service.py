@@ -24,11 +24,14 @@ from app.db import create_engine, create_sessionmaker
 from app.directory import schedules
 from app.directory import service as directory_service
 from app.directory.schemas import ActivityCard, ActivityRead, CardSchedule
-from app.matching import engine, rules, snapshot
+from app.matching import engine, learning, rules, snapshot, unsuitable
+from app.matching.evidence import NO_EVIDENCE
 from app.ops.metrics import MATCHES_SERVED
 from app.referrals import needs as referrals_needs
 from app.referrals import service as referrals_service
 from app.referrals.models import Patient, Referral
+from app.reporting import service as reporting_service
+from app.terminology.situations import person_situations
 from app.terminology.suitability import need_category_suitability
 
 GEOLOCATION = "http://hl7.org/fhir/StructureDefinition/geolocation"
@@ -68,6 +71,7 @@ class Matches(Generic[Shown]):
     items: list[MatchItem[Shown]]
     warnings: tuple[str, ...]
     today: dt.date
+    unsuitable: list[unsuitable.Marked]  # marked not suitable for the referral: left out
 
 
 def weights(settings: Settings) -> engine.Weights:
@@ -79,6 +83,9 @@ def weights(settings: Settings) -> engine.Weights:
         day_fit=settings.match_weight_day_fit,
         spare_capacity=settings.match_weight_spare_capacity,
         equity=settings.match_weight_equity,
+        group_fit=settings.match_weight_group_fit,
+        situation_fit=settings.match_weight_situation_fit,
+        outcome=settings.match_weight_outcome,
     )
 
 
@@ -128,7 +135,9 @@ async def person_for(
         warnings += [place.warning] if place.warning else []  # the district's centre
     # an unknown location is the engine's warning ("only online and phone activities")
     prefs: dict[str, Any] = referral.preferences
-    needs = await referrals_service.needs_of(session, referral)
+    needs = referrals_needs.in_reason_order(
+        referral.resource, await referrals_service.needs_of(session, referral)
+    )
     need_texts = {
         need: words
         for need, found_in in needs
@@ -150,6 +159,10 @@ async def person_for(
         free_only=bool(prefs.get("free_only", False)),
         languages=_languages(patient),
         need_texts=need_texts,
+        situations=person_situations(
+            referrals_needs.reason_texts(referral.resource), prefs.get("accessibility_needs", [])
+        ),
+        group_wishes=frozenset(prefs.get("group_preferences", [])),
     )
     return person, warnings
 
@@ -165,15 +178,28 @@ async def match_referral(
     limit: int,
     include_full: bool,
     today: dt.date | None = None,
+    priors: learning.OutcomePriors | None = None,
 ) -> Matches[Shown]:
     """The activities the referred person can reach, best first, with reasons (DESIGN 7), each
     with the ``details`` wanted: `CARDS` for the match page, `WHOLE` for FHIR's
-    HealthcareService."""
+    HealthcareService. The activities marked not suitable for the referral are left out (and
+    listed); ``priors``: the outcome priors (none: every activity's outcome is neutral)."""
     referral = await referrals_service.read_referral(session, ctx, referral_id, "$match")
     today = today or dt.datetime.now(dt.UTC).date()
+    marks = await unsuitable.marks_of(session, referral.id)
     person, result, warnings = await _matched(
-        session, referral, settings, snapshots, limit, include_full, today
+        session,
+        referral,
+        settings,
+        snapshots,
+        _Asked(limit, include_full, today, frozenset(m.mark.activity_id for m in marks), priors),
     )
+    if marks:
+        n = len(marks)
+        warnings += (
+            f"{n} {'activity' if n == 1 else 'activities'} marked not suitable for this referral "
+            f"{'is' if n == 1 else 'are'} left out.",
+        )
     activities = await details(session, [m.activity_id for m in result.matches])
     items = [
         _item(m, activities[m.activity_id], person.location, today)
@@ -181,7 +207,16 @@ async def match_referral(
         if m.activity_id in activities  # (deleted since the snapshot was read)
     ]
     MATCHES_SERVED.inc()
-    return Matches(referral, result, items, warnings, today)
+    return Matches(referral, result, items, warnings, today, marks)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    limit: int
+    include_full: bool
+    today: dt.date
+    leave_out: frozenset[str]
+    priors: learning.OutcomePriors | None
 
 
 async def _matched(
@@ -189,13 +224,19 @@ async def _matched(
     referral: Referral,
     settings: Settings,
     snapshots: snapshot.Snapshots,
-    limit: int,
-    include_full: bool,
-    today: dt.date,
+    asked: _Asked,
 ) -> tuple[engine.Person, engine.MatchResult, tuple[str, ...]]:
     """The person, the engine's result over the snapshot's candidates and every warning."""
+    limit, include_full, today = asked.limit, asked.include_full, asked.today
     patient = await referrals_service.patient_of(session, referral)
     person, warnings = await person_for(session, referral, patient, settings, today)
+    evidence = (
+        NO_EVIDENCE
+        if asked.priors is None
+        else await asked.priors.evidence(
+            session, person.needs, reporting_service.disclosure_rules(settings)
+        )
+    )
     directory = await snapshots.directory(session)
     places = directory.capacity
     screened = directory.candidates(person, today, places, include_full)
@@ -210,6 +251,8 @@ async def _matched(
         capacity=places,
         prescreened=screened.prescreened,
         sited=screened.sited,
+        evidence=evidence,
+        leave_out=asked.leave_out,
     )
     excluded = {rule: result.excluded[rule] + screened.excluded[rule] for rule in engine.Rule}
     result = engine.MatchResult(result.matches, excluded, result.eligible, result.warnings)

@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -258,9 +258,21 @@ def _audit(
         audit.record(session, ctx.actor, audit.Access(operation, *entity, record.patient_id))
 
 
-def baseline_and_latest(
-    records: Sequence[OutcomeRecord], code: str
-) -> tuple[OutcomeRecord | None, OutcomeRecord | None]:
+class Collected(Protocol):
+    """A record, or one of its scores (the outcome prior pairs scores: app/matching)."""
+
+    @property
+    def instrument(self) -> str: ...
+    @property
+    def timepoint(self) -> str: ...
+    @property
+    def collected_at(self) -> dt.datetime: ...
+
+
+C = TypeVar("C", bound=Collected)
+
+
+def baseline_and_latest(records: Sequence[C], code: str) -> tuple[C | None, C | None]:
     """Of one instrument: the earliest baseline and the latest follow-up or exit collected
     after it (any, when there is no baseline). ``records`` are in collection order."""
     of_code = [r for r in records if r.instrument == code]

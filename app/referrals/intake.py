@@ -45,6 +45,15 @@ ATTENDANCE_MODES = ("in-person", "online", "phone", "any")
 DIGITAL_ACCESS = ("none", "limited", "full")
 ACCESSIBILITY = tuple(a.value for a in Accessibility)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+GROUP_PREFERENCES = ("women-only", "men-only", "small-group", "quiet")
+CODED_PREFERENCES: Mapping[str, tuple[tuple[str, ...], str, bool]] = {
+    # preference -> (its codes, its key in the stored preferences, whether it repeats)
+    "attendanceMode": (ATTENDANCE_MODES, "attendance_mode", False),
+    "digitalAccess": (DIGITAL_ACCESS, "digital_access", False),
+    "accessibilityNeed": (ACCESSIBILITY, "accessibility_needs", True),
+    "availableDay": (DAYS, "available_days", True),
+    "groupPreference": (GROUP_PREFERENCES, "group_preferences", True),
+}
 
 # The longest value each stored element may have: the length of the column(s) it fills, so the
 # rule and the schema cannot drift (SQLite does not enforce lengths, PostgreSQL refuses).
@@ -258,6 +267,13 @@ def parse_preferences(extensions: list[Any], problems: _Problems) -> dict[str, A
         for sub_index, part in enumerate(extension.get("extension", [])):
             where = f"ServiceRequest.extension[{index}].extension[{sub_index}]"
             _preference(part, where, preferences, problems)
+            if {"women-only", "men-only"} <= set(preferences.get("group_preferences", ())):
+                problems.add(
+                    f"{where}.valueCode",
+                    "groupPreference cannot be both women-only and men-only",
+                    "business-rule",
+                )
+                preferences["group_preferences"].pop()
     return preferences
 
 
@@ -292,14 +308,8 @@ def _preference(part: Any, where: str, prefs: dict[str, Any], problems: _Problem
                 )
             else:
                 prefs.setdefault("interests", []).append(coding.get("code"))
-        case "attendanceMode":
-            one_of(ATTENDANCE_MODES, "attendance_mode")
-        case "digitalAccess":
-            one_of(DIGITAL_ACCESS, "digital_access")
-        case "accessibilityNeed":
-            one_of(ACCESSIBILITY, "accessibility_needs", many=True)
-        case "availableDay":
-            one_of(DAYS, "available_days", many=True)
+        case str(coded) if coded in CODED_PREFERENCES:
+            one_of(*CODED_PREFERENCES[coded])
         case "maxTravelKm":
             value = part.get("valueDecimal")
             if (

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.errors import Issue, Unprocessable
 from app.referrals.intake import NeedResolver, ResolvedNeeds
+from app.terminology.codesystems import NEED_SYSTEM
 from app.terminology.resolver import Coding, Reason, resolve_reasons
 from app.terminology.service import NeedMaps
 
@@ -61,3 +62,41 @@ def words_at(service_request: dict[str, Any], found_in: str) -> str | None:
     except (KeyError, IndexError, TypeError):
         return None
     return value if isinstance(value, str) and value.strip() else None
+
+
+def reason_texts(service_request: dict[str, Any]) -> list[str]:
+    """Every text of a stored ServiceRequest's ``reasonCode``: each concept's ``text`` and its
+    codings' ``display``, in order (the GP's words, whether or not a need was found in them)."""
+    texts = []
+    for concept in service_request.get("reasonCode") or []:
+        if not isinstance(concept, dict):
+            continue
+        words = [concept.get("text")]
+        words += [c.get("display") for c in concept.get("coding") or [] if isinstance(c, dict)]
+        texts += [w for w in words if isinstance(w, str) and w.strip()]
+    return texts
+
+
+def in_reason_order(
+    service_request: dict[str, Any], needs: list[tuple[str, str | None]]
+) -> list[tuple[str, str | None]]:
+    """The referral's needs (as `service.needs_of` gives them, by code) in the order of the
+    ``reasonCode`` that gave each: the words it was found in, else a coding of the need
+    CodeSystem with its code; a need given otherwise (a SNOMED CT mapping) comes after them. The
+    GP lists the main reason first, and matching weighs it most."""
+    reasons = [r for r in service_request.get("reasonCode") or [] if isinstance(r, dict)]
+
+    def position(need: str, found_in: str | None) -> int:
+        if found_in is not None and (where := _FOUND_IN.fullmatch(found_in)):
+            return int(where[1])
+        for index, reason in enumerate(reasons):
+            for coding in reason.get("coding") or []:
+                if (
+                    isinstance(coding, dict)
+                    and coding.get("system") == NEED_SYSTEM
+                    and coding.get("code") == need
+                ):
+                    return index
+        return len(reasons)
+
+    return sorted(needs, key=lambda pair: (position(*pair), pair[0]))

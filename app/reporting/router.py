@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from app.auth.context import Context
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
@@ -45,11 +46,7 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 async def _rules(settings: SettingsDep) -> DisclosureRules:
-    return DisclosureRules(
-        suppress_below=settings.disclosure_suppress_below,
-        round_to=settings.disclosure_round_to,
-        min_n_for_statistics=settings.disclosure_min_n,
-    )
+    return service.disclosure_rules(settings)
 
 
 async def _refresh(
@@ -205,3 +202,25 @@ async def equity_report(
     """By IMD quintile: referral share, engagement, completion, wellbeing, and the gap."""
     w, dims = await _inputs(refresh, start, to, group_by)
     return _answer(request, await service.equity_report(session, w, dims, rules))
+
+
+@router.get(
+    "/unsuitable",
+    operation_id="reports-unsuitable",
+    response_model=ReportRead,
+    response_model_by_alias=True,
+    responses=RESPONSES,
+)
+async def unsuitable_report(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(allowed(Action.UNSUITABLE_READ))],
+    rules: RulesDep,
+    start: FromQuery = None,
+    to: ToQuery = None,
+) -> ReportRead | Response:
+    """Matches marked not suitable, per activity and reason code, by the day they were marked: a
+    provider's own activities, every activity for a commissioner; counts disclosure-controlled."""
+    w = service.window(start, to, dt.datetime.now(dt.UTC).date())
+    ctx = Context.of(request, caller)
+    return _answer(request, await service.unsuitable_report(session, ctx, w, rules))

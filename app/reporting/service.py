@@ -17,7 +17,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.context import Context
+from app.config import Settings
 from app.errors import BadRequest, Issue
+from app.matching import unsuitable
 from app.outcomes import instruments
 from app.reporting import disclosure, measures
 from app.reporting import repository as repo
@@ -40,6 +43,15 @@ def score_measures() -> list[repo.ScoreMeasure]:
             )
             found.append(repo.ScoreMeasure(code, key, -1 if lower else 1, spec.reliable_change))
     return found
+
+
+def disclosure_rules(settings: Settings) -> DisclosureRules:
+    """The disclosure rules in force (``ASSETLINK_DISCLOSURE_*``), for every figure shown."""
+    return DisclosureRules(
+        suppress_below=settings.disclosure_suppress_below,
+        round_to=settings.disclosure_round_to,
+        min_n_for_statistics=settings.disclosure_min_n,
+    )
 
 
 # Parameters -----------------------------------------------------------------------------------
@@ -445,3 +457,28 @@ async def equity_report(
     wellbeing = [m for m in score_measures() if (m.instrument, m.measure) == WELLBEING]
     changes = await repo.paired_scores(session, dims, w, wellbeing)
     return _report("equity", w, dims, rules, publish_equity(counts, changes, dims, rules))
+
+
+# Not suitable ---------------------------------------------------------------------------------
+
+UNSUITABLE_DIMENSIONS = ["activity", "reason"]
+
+
+def publish_unsuitable(counts: Mapping[tuple[str, str], int], rules: DisclosureRules) -> list[Row]:
+    """Marks per (activity, reason) -> rows per activity and reason, with each activity's and
+    each reason's total and the overall total (``all``): one two-way count table, protected."""
+    keyed: dict[Key, int] = {(activity, reason): n for (activity, reason), n in counts.items()}
+    table = protect_counts(keyed, len(UNSUITABLE_DIMENSIONS), rules)
+    return [
+        Row(dict(zip(UNSUITABLE_DIMENSIONS, key, strict=True)), {"marks": _figure(table[key])})
+        for key in sorted(table, key=_sort_key)
+    ]
+
+
+async def unsuitable_report(
+    session: AsyncSession, ctx: Context, w: repo.Window, rules: DisclosureRules
+) -> Report:
+    """Matches marked not suitable in the window, per activity and reason: a provider's own
+    activities, every activity for a commissioner. No person, no note."""
+    counts = await unsuitable.counts(session, ctx, w.start, w.end)
+    return _report("unsuitable", w, UNSUITABLE_DIMENSIONS, rules, publish_unsuitable(counts, rules))

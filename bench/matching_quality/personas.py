@@ -10,9 +10,9 @@ Labels (activity ids without the ``bench-`` prefix, each with a one-line reason)
 
 Activities not labelled count as neither good nor bad (gain 0, not a violation). The labels were
 written before any change to the ranking and are reviewed like code: change one only with the
-reason, in its own commit. What the referral cannot say (a wish for a women-only group, for a
-quiet small group) is in the story and the ``note`` (``ServiceRequest.note``, as a GP writes
-it), and the labels follow the story: that is what the ranking should learn to respect.
+reason, in its own commit. A wish for a women-only group or a quiet small group is in the story
+and the ``note`` (``ServiceRequest.note``, as a GP writes it) and, since issue 19, also in the
+referral's ``groupPreference`` (``groups``); the labels follow the story.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class Persona:
     km: float | None = None  # maxTravelKm
     languages: tuple[str, ...] = ()  # BCP 47, preferred first; empty = English, not recorded
     note: str | None = None
+    groups: tuple[str, ...] = ()  # groupPreference: what the note says of the group wanted
     ideal: dict[str, str] = field(default_factory=dict)
     accept: dict[str, str] = field(default_factory=dict)
     never: dict[str, str] = field(default_factory=dict)
@@ -78,6 +79,7 @@ def referral(p: Persona) -> dict[str, Any]:
         prefs.append({"url": "digitalAccess", "valueCode": p.digital})
     prefs += [{"url": "accessibilityNeed", "valueCode": code} for code in p.access]
     prefs += [{"url": "availableDay", "valueCode": day} for day in p.days]
+    prefs += [{"url": "groupPreference", "valueCode": code} for code in p.groups]
     if p.free_only:
         prefs.append({"url": "freeOnly", "valueBoolean": True})
     if p.km is not None:
@@ -536,6 +538,7 @@ PERSONAS: tuple[Persona, ...] = (
         (("physical-inactivity", "Inactive, overweight"),),
         languages=("so",),
         note="Would only attend women-only groups.",
+        groups=("women-only",),
         ideal={
             "somali-walk-women": "women's walking group in Somali",
             "somali-womens-group": "women's coffee morning in Somali",
@@ -643,6 +646,7 @@ PERSONAS: tuple[Persona, ...] = (
         "E8 6DZ",
         (("physical-inactivity", "Inactive, wants to lose weight"),),
         note="Would only attend women-only sessions.",
+        groups=("women-only",),
         ideal={
             "womens-gym-shacklewell": "women-only gym on her street",
             "womens-fitness-bow": "women's fitness class",
@@ -668,6 +672,7 @@ PERSONAS: tuple[Persona, ...] = (
         (("physical-inactivity", "Needs to exercise"), ("long-term-condition", "Type 2 diabetes")),
         languages=("bn", "en"),
         note="Women-only activities please.",
+        groups=("women-only",),
         ideal={
             "dance-bengali-women": "women's Zumba with a Bengali-speaking instructor",
             "muslim-womens-swim": "women-only swim nearby",
@@ -791,6 +796,7 @@ PERSONAS: tuple[Persona, ...] = (
         "E9 6BA",
         (("anxiety-stress", "Social anxiety, panic in crowds"),),
         note="Small, quiet groups only.",
+        groups=("small-group", "quiet"),
         ideal={
             "anxiety-group": "small anxiety course",
             "therapeutic-garden": "small quiet gardening group",

@@ -16,6 +16,8 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.TASK_UPDATE: {L, A},
     Action.CASELOAD_READ: {L, A},
     Action.MATCH_READ: {L, A},
+    Action.MATCH_MARK: {L, A},  # issue 19 (not in DESIGN.md's table yet)
+    Action.UNSUITABLE_READ: {P, C, A},  # issue 19: providers their own activities
     Action.BOOKING_WRITE: {L, A},
     Action.BOOKING_READ: {L, P, A},
     Action.ATTENDANCE_MARK: {L, P, A},

@@ -22,7 +22,12 @@ from app.matching.engine import (
     Weights,
     match,
 )
-from app.matching.scoring import GENERIC_FIT, OTHER_PURPOSE_FIT
+from app.matching.scoring import (
+    ENGLISH_WITH_HELP_FIT,
+    FIRST_NEED_WEIGHT,
+    GENERIC_FIT,
+    OTHER_PURPOSE_FIT,
+)
 
 TODAY = date(2026, 11, 27)
 HOME = (53.4808, -2.2426)  # Manchester city centre
@@ -351,29 +356,33 @@ class TestProximity:
             person,
             replace(STAR, id="o", attending_type="online"),
             replace(STAR, id="p", attending_type="phone"),
+            # enough in person nearby (else online and phone are raised: test_engine_ranking)
+            *(replace(STAR, id=f"near-{i}") for i in range(3)),
         )
         got = {m.activity_id: m.components.proximity for m in result.matches}
-        assert got == {"o": online, "p": phone}
+        assert {k: v for k, v in got.items() if k in "op"} == {"o": online, "p": phone}
 
 
 class TestComponents:
     def test_need_fit_is_the_mean_over_needs_of_target_or_best_suitability(self) -> None:
+        # the first need (the referral's main reason) counts FIRST_NEED_WEIGHT times
+        w, total = FIRST_NEED_WEIGHT, FIRST_NEED_WEIGHT + 2
         person = replace(PERSON, needs=("loneliness-isolation", "low-mood", "debt-finance"))
         walk = replace(OTHERS[0], categories=frozenset({"walking", "nature-green"}))
         (m,) = run(person, walk).matches
         # made for no need: the suitability, as generic (docs/matching.md, "Need fit")
-        assert m.components.need_fit == pytest.approx((0.5 + 0.8 + 0.0) * GENERIC_FIT / 3)
+        assert m.components.need_fit == pytest.approx((w * 0.5 + 0.8 + 0.0) * GENERIC_FIT / total)
         assert m.reasons[:1] == ("Can help with low mood",)
 
         targeted = replace(walk, target_needs=frozenset({"debt-finance"}))
         (m,) = run(person, targeted).matches
         # made for one of the person's needs: the others are tolerated
-        assert m.components.need_fit == pytest.approx(((0.5 + 0.8) * GENERIC_FIT + 1.0) / 3)
+        assert m.components.need_fit == pytest.approx(((w * 0.5 + 0.8) * GENERIC_FIT + 1.0) / total)
         assert m.reasons[:2] == ("Can help with low mood", "Targets debt and money worries")
         other = replace(walk, target_needs=frozenset({"housing"}))
         (m,) = run(person, other).matches
         # made only for a need the person does not have: another situation
-        assert m.components.need_fit == pytest.approx((0.5 + 0.8) * OTHER_PURPOSE_FIT / 3)
+        assert m.components.need_fit == pytest.approx((w * 0.5 + 0.8) * OTHER_PURPOSE_FIT / total)
         assert m.reasons[:2] == ("Can help with low mood", "Made for housing problems")
 
     def test_a_need_missing_from_the_table_warns(self) -> None:
@@ -396,7 +405,8 @@ class TestComponents:
             ((), frozenset(), 1.0, None),
             (("pl", "en-GB"), frozenset({"pl"}), 1.0, "In Polish"),
             (("pl", "en-GB"), frozenset(), 0.7, None),
-            (("pl",), frozenset({"en"}), 0.0, None),
+            (("pl",), frozenset({"en"}), ENGLISH_WITH_HELP_FIT, None),
+            (("pl",), frozenset({"tr"}), 0.0, None),
             (("ur-PK",), frozenset({"ur", "en"}), 1.0, "In Urdu"),
             ((), frozenset({"pl"}), 0.0, None),
         ],
@@ -510,7 +520,7 @@ def test_the_first_match_has_true_reasons_in_order() -> None:
     (walk,) = run(person, OTHERS[0]).matches
     assert walk.reasons == ("3.0 km away", "Free", "Step-free access")
     (advice,) = run(person, OTHERS[1]).matches
-    assert advice.reasons == ("By phone", "Free")
+    assert advice.reasons == ("By phone", "Few in-person options nearby", "Free")
     (tiny,) = run(person, replace(OTHERS[0], locations=(place(0.02, "step-free"),))).matches
     assert "Under 0.1 km away" in tiny.reasons
 
@@ -536,13 +546,15 @@ def test_score_is_the_weighted_mean_of_the_components() -> None:
             getattr(DEFAULT_WEIGHTS, f.name) * getattr(m.components, f.name)
             for f in fields(Components)
         )
-        assert m.score == pytest.approx(expected)
+        assert m.score == pytest.approx(expected / DEFAULT_WEIGHTS.total)
 
 
 class TestWeights:
-    def test_defaults_sum_to_one_and_name_every_component(self) -> None:
-        assert math.fsum(getattr(DEFAULT_WEIGHTS, f.name) for f in fields(Weights)) == 1.0
-        assert DEFAULT_WEIGHTS.total == 1.0
+    def test_defaults_sum_to_one_besides_the_outcome_and_name_every_component(self) -> None:
+        # the outcome prior (issue 19) came on top, so that no other weight moved against another
+        others = [f.name for f in fields(Weights) if f.name != "outcome"]
+        assert math.fsum(getattr(DEFAULT_WEIGHTS, name) for name in others) == 1.0
+        assert DEFAULT_WEIGHTS.total == pytest.approx(1.0 + DEFAULT_WEIGHTS.outcome)
         assert [f.name for f in fields(Weights)] == [f.name for f in fields(Components)]
 
     def test_weights_are_relative(self) -> None:

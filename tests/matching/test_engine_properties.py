@@ -35,9 +35,17 @@ from app.matching.engine import (
     site_entry,
     site_profile,
 )
+from app.matching.scoring import interests_met
 
 TODAY = date(2026, 11, 27)
-CATEGORIES = ["music-singing", "walking", "nature-green", "advice-welfare", "social-groups"]
+CATEGORIES = [
+    "music-singing",
+    "walking",
+    "nature-green",
+    "advice-welfare",
+    "social-groups",
+    "physical-activity",
+]
 NEEDS = ["loneliness-isolation", "low-mood", "debt-finance", "housing"]
 ACCESS = ["wheelchair", "step-free", "hearing-loop", "bsl"]
 WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -237,7 +245,8 @@ def check_match(person: Person, activity: Activity, m: Match, weights: Weights) 
         assert math.isclose(m.distance_km, min(places), abs_tol=1e-6)
         shown = f"{m.distance_km:.1f} km away" if m.distance_km >= 0.05 else "Under 0.1 km away"
         assert shown in m.reasons
-        assert values["proximity"] >= 0.5 ** (m.distance_km / 3) - 1e-12
+        nearby = 0.5 if person.attendance_mode in ("online", "phone") else 1.0
+        assert values["proximity"] >= nearby * 0.5 ** (m.distance_km / 3) - 1e-12
     else:
         assert m.distance_km is None
         assert not any(r.endswith("km away") for r in m.reasons)
@@ -251,7 +260,7 @@ def check_match(person: Person, activity: Activity, m: Match, weights: Weights) 
     assert ("Free" in m.reasons) is free
     targets = [r for r in m.reasons if r.startswith("Targets ")]
     assert len(targets) == len(set(person.needs) & activity.target_needs)
-    shared = person.interests & activity.categories
+    shared = interests_met(person.interests, activity.categories)
     assert any(r.startswith("Matches interest in ") for r in m.reasons) is bool(shared)
     assert m.waitlist is (
         activity.capacity_available is not None and activity.capacity_available < 1

@@ -1,24 +1,45 @@
 """The ranking rules of issue 19, each on a directory where the order would otherwise be wrong:
-specialist before generic before made-for-another-need."""
+specialist before generic before made-for-another-need; made for the person's situation before
+made for another; the group the person asked for; diversity."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+import pytest
+
+from app.matching.batches import NEARBY_KM
 from app.matching.engine import Activity, CostOption, MatchResult, Person, match
-from app.matching.scoring import GENERIC_FIT, OTHER_PURPOSE_FIT
+from app.matching.scoring import (
+    ENGLISH_WITH_HELP_FIT,
+    FIRST_NEED_WEIGHT,
+    FROM_HOME_WHEN_FEW,
+    GENERIC_FIT,
+    HELD_IN_ANOTHER_LANGUAGE,
+    IN_PERSON_WHEN_REMOTE_PREFERRED,
+    NEUTRAL,
+    OTHER_PURPOSE_FIT,
+)
+from app.matching.scoring import HOME as HOME_VISITS
 from tests.matching.test_engine import HOME, TODAY, north
 
 SUITABILITY = {
     "debt-finance": {"advice-welfare": 1.0, "learning-skills": 0.4},
     "bereavement": {"bereavement-support": 1.0, "social-groups": 0.6},
     "employment-learning": {"learning-skills": 1.0, "advice-welfare": 0.6},
+    "long-term-condition": {"peer-support": 0.8, "music-singing": 0.6},
+    "loneliness-isolation": {"social-groups": 1.0, "peer-support": 0.8, "music-singing": 0.8},
+    "physical-inactivity": {"physical-activity": 1.0},
+    "anxiety-stress": {"arts-creative": 0.8, "music-singing": 0.6},
 }
 
 PERSON = Person(age=45, max_travel_km=10, location=HOME, needs=("debt-finance",))
 
 
-def group(id: str, km: float, *categories: str, targets: tuple[str, ...] = ()) -> Activity:
+def group(
+    id: str, km: float, *categories: str, targets: tuple[str, ...] = (), **values: Any
+) -> Activity:
     return Activity(
         id=id,
         name=id,
@@ -29,6 +50,7 @@ def group(id: str, km: float, *categories: str, targets: tuple[str, ...] = ()) -
         target_needs=frozenset(targets),
         locations=(north(km),),
         cost_options=(CostOption(free=True),),
+        **values,
     )
 
 
@@ -90,6 +112,138 @@ class TestNeedFit:
         )
 
 
+class TestMainNeed:
+    def test_the_first_need_counts_twice(self) -> None:
+        person = replace(PERSON, needs=("debt-finance", "employment-learning"))
+        # the same but for the need each is made for; the job group is nearer
+        debt = group("debt-group", 1.0, "social-groups", targets=("debt-finance",))
+        jobs = group("job-group", 0.5, "social-groups", targets=("employment-learning",))
+        result = run(person, jobs, debt)
+        assert [m.activity_id for m in result.matches] == ["debt-group", "job-group"]
+        total = FIRST_NEED_WEIGHT + 1
+        assert [m.components.need_fit for m in result.matches] == [
+            FIRST_NEED_WEIGHT / total,
+            1 / total,
+        ]
+        swapped = replace(person, needs=("employment-learning", "debt-finance"))
+        assert order(swapped, jobs, debt) == ["job-group", "debt-group"]
+
+
+class TestLanguage:
+    def test_english_before_a_language_the_person_does_not_speak(self) -> None:
+        somali = replace(PERSON, languages=("so",))
+        turkish = group("turkish-advice", 0.5, "advice-welfare", languages=frozenset({"tr"}))
+        english = group("advice", 1.0, "advice-welfare")
+        result = run(somali, turkish, english)
+        assert [m.activity_id for m in result.matches] == ["advice", "turkish-advice"]
+        assert [m.components.language_fit for m in result.matches] == [
+            ENGLISH_WITH_HELP_FIT,
+            0.0,
+        ]
+        # for an English speaker English is simply their language
+        assert run(PERSON, english).matches[0].components.language_fit == 1.0
+
+    def test_a_group_held_in_a_language_the_person_does_not_speak_weighs_more(self) -> None:
+        bengali = replace(PERSON, languages=("bn",))
+        # held in Somali (English beside it): not English with help for a Bengali speaker
+        somali = group(
+            "somali-advice",
+            0.5,
+            "advice-welfare",
+            targets=("debt-finance",),
+            languages=frozenset({"so", "en"}),
+        )
+        english = group("advice", 3.0, "advice-welfare", targets=("debt-finance",))
+        result = run(bengali, somali, english)
+        assert [m.activity_id for m in result.matches] == ["advice", "somali-advice"]
+        assert [m.components.language_fit for m in result.matches] == [ENGLISH_WITH_HELP_FIT, 0.0]
+        assert result.matches[1].components.need_fit == HELD_IN_ANOTHER_LANGUAGE
+        # an English speaker is served in English there
+        (m,) = run(PERSON, somali).matches
+        assert (m.components.language_fit, m.components.need_fit) == (1.0, 1.0)
+        # a group held only in Somali is further down for an English speaker: its fit for the
+        # need counts HELD_IN_ANOTHER_LANGUAGE, below a generic group farther away
+        lonely = replace(PERSON, needs=("loneliness-isolation",))
+        elders = group(
+            "somali-elders",
+            0.5,
+            "social-groups",
+            targets=("loneliness-isolation",),
+            languages=frozenset({"so"}),
+        )
+        choir = group("choir", 3.0, "music-singing")
+        assert order(lonely, elders, choir) == ["choir", "somali-elders"]
+
+
+class TestInterests:
+    def test_a_walking_group_meets_an_interest_in_physical_activity(self) -> None:
+        person = replace(PERSON, needs=(), interests=frozenset({"physical-activity"}))
+        walk = group("health-walk", 1.0, "walking", "nature-green")
+        crafts = group("crafts", 0.5, "arts-creative")
+        result = run(person, crafts, walk)
+        assert [m.activity_id for m in result.matches] == ["health-walk", "crafts"]
+        assert [m.components.interest_fit for m in result.matches] == [1.0, 0.0]
+        assert "Matches interest in physical activity" in result.matches[0].reasons
+
+
+class TestFromHome:
+    def test_who_prefers_the_phone_gets_the_phone_options_first(self) -> None:
+        hall = group("drop-in", 0.0, "advice-welfare", targets=("debt-finance",))
+        line = replace(hall, id="phone-line", attending_type="phone", locations=())
+        assert order(PERSON, hall, line) == ["drop-in", "phone-line"]
+        phone = replace(PERSON, attendance_mode="phone")
+        result = run(phone, hall, line)
+        assert [m.activity_id for m in result.matches] == ["phone-line", "drop-in"]
+        assert result.matches[1].components.proximity == IN_PERSON_WHEN_REMOTE_PREFERRED
+
+    def test_few_in_person_options_near_bring_up_the_phone(self) -> None:
+        hall = group("drop-in", 2.0, "advice-welfare", targets=("debt-finance",))
+        line = replace(
+            group("phone-line", 0.0, "befriending", targets=("debt-finance",)),
+            attending_type="phone",
+            locations=(),
+        )
+        result = run(PERSON, hall, line)
+        assert [m.activity_id for m in result.matches] == ["phone-line", "drop-in"]
+        phone = result.matches[0]
+        assert phone.components.proximity == 0.5 + 0.5 * FROM_HOME_WHEN_FEW
+        assert "Few in-person options nearby" in phone.reasons
+        # three made for the need within NEARBY_KM: the phone line keeps its usual value
+        halls = [replace(hall, id=f"drop-in-{i}") for i in range(2)]
+        result = run(PERSON, hall, line, *halls)
+        phone = next(m for m in result.matches if m.activity_id == "phone-line")
+        assert phone.components.proximity == 0.5
+        assert "Few in-person options nearby" not in phone.reasons
+        assert result.matches[0].activity_id == "drop-in"
+        # one far away or without a place does not count
+        far = [replace(hall, id="far", locations=(north(NEARBY_KM + 1),)), *halls[:1]]
+        full = replace(hall, id="full", capacity_available=0)
+        result = run(PERSON, hall, line, *far, full)
+        assert "Few in-person options nearby" in next(
+            m.reasons for m in result.matches if m.activity_id == "phone-line"
+        )
+
+    def test_a_service_that_visits_at_home_reaches_the_person(self) -> None:
+        lonely = replace(PERSON, needs=("loneliness-isolation",), attendance_mode="phone")
+        club = group("lunch-club", 0.5, "social-groups", targets=("loneliness-isolation",))
+        visits = group(
+            "home-befriending",
+            4.0,
+            "social-groups",
+            targets=("loneliness-isolation",),
+            group_traits=frozenset({HOME_VISITS}),
+        )
+        result = run(lonely, club, visits)
+        assert [m.activity_id for m in result.matches] == ["home-befriending", "lunch-club"]
+        at_home = result.matches[0]
+        assert at_home.components.proximity == 1.0
+        assert "Visits you at home" in at_home.reasons
+        assert not any(r.endswith("km away") for r in at_home.reasons)
+        # without the trait its base's distance counts, halved for a person who prefers the phone
+        plain = replace(visits, group_traits=frozenset())
+        assert order(lonely, club, plain) == ["lunch-club", "home-befriending"]
+
+
 class TestDiversity:
     def test_a_different_kind_of_activity_comes_up_among_five_near_identical_ones(self) -> None:
         # five advice drop-ins a little nearer than a debt line of another kind: by score alone
@@ -108,3 +262,137 @@ class TestDiversity:
         assert run(PERSON, *reversed(drop_ins), cooking).matches == result.matches
         short = match(PERSON, [*drop_ins, cooking], today=TODAY, suitability=SUITABILITY, limit=2)
         assert short.matches == result.matches[:2]
+
+
+class TestSituations:
+    COPD = replace(
+        PERSON,
+        needs=("long-term-condition", "loneliness-isolation"),
+        situations=frozenset({"lung-condition"}),
+    )
+
+    def test_made_for_the_persons_condition_before_made_for_another(self) -> None:
+        # both target the need; the sight-loss club targets loneliness too and is nearer
+        sight = group(
+            "sight-loss-club",
+            0.3,
+            "social-groups",
+            "peer-support",
+            targets=("long-term-condition", "loneliness-isolation"),
+            situations=frozenset({"sight-loss"}),
+        )
+        lungs = group(
+            "singing-for-lungs",
+            1.5,
+            "music-singing",
+            "peer-support",
+            targets=("long-term-condition",),
+            situations=frozenset({"lung-condition"}),
+        )
+        result = run(self.COPD, sight, lungs)
+        assert [m.activity_id for m in result.matches] == ["singing-for-lungs", "sight-loss-club"]
+        lungs_match, sight_match = result.matches
+        assert "Made for people with a lung condition" in lungs_match.reasons
+        assert "Made for people with sight loss" in sight_match.reasons
+        # made for another situation, it only tolerates the needs it targets
+        assert sight_match.components.need_fit == pytest.approx(
+            (FIRST_NEED_WEIGHT * 0.8 + 1.0) * OTHER_PURPOSE_FIT / (FIRST_NEED_WEIGHT + 1)
+        )
+        assert (lungs_match.components.situation_fit, sight_match.components.situation_fit) == (
+            1.0,
+            0.0,
+        )
+        # without the person's situation, both are for another: the nearer club first again
+        unknown = replace(self.COPD, situations=frozenset())
+        assert order(unknown, sight, lungs) == ["sight-loss-club", "singing-for-lungs"]
+
+    def test_an_activity_for_several_situations_needs_the_person_in_all(self) -> None:
+        person = replace(
+            PERSON, needs=("employment-learning",), situations=frozenset({"learning-english"})
+        )
+        esol_for_work = group(
+            "esol-for-work",
+            0.3,
+            "learning-skills",
+            targets=("employment-learning",),
+            situations=frozenset({"learning-english", "job-seeking"}),
+        )
+        course = group("course", 1.0, "learning-skills")
+        assert order(person, esol_for_work, course) == ["course", "esol-for-work"]
+        both = replace(person, situations=frozenset({"learning-english", "job-seeking"}))
+        assert order(both, esol_for_work, course) == ["esol-for-work", "course"]
+
+    def test_a_tenants_workshop_is_for_anyone_housed_not_for_someone_sleeping_rough(self) -> None:
+        housing = replace(PERSON, needs=("housing",))
+        workshop = group(
+            "tenants-workshop",
+            0.3,
+            "advice-welfare",
+            targets=("housing",),
+            situations=frozenset({"tenant"}),
+        )
+        advice = group("housing-advice", 1.5, "advice-welfare", targets=("housing",))
+        # housed, the referral silent on renting: the workshop is neither made for them nor not
+        result = run(housing, workshop, advice)
+        assert [m.activity_id for m in result.matches] == ["tenants-workshop", "housing-advice"]
+        assert result.matches[0].components.situation_fit == NEUTRAL
+        assert result.matches[0].components.need_fit == 1.0
+        rough = replace(housing, situations=frozenset({"homelessness"}))
+        result = run(rough, workshop, advice)
+        assert [m.activity_id for m in result.matches] == ["housing-advice", "tenants-workshop"]
+        assert result.matches[1].components.situation_fit == 0.0
+        tenant = replace(housing, situations=frozenset({"tenant"}))
+        assert run(tenant, workshop).matches[0].components.situation_fit == 1.0
+
+
+class TestGroupWishes:
+    ACTIVE = replace(PERSON, needs=("physical-inactivity",), gender="female")
+
+    def test_women_only_when_asked(self) -> None:
+        mixed = group("mixed-gym", 0.3, "physical-activity", targets=("physical-inactivity",))
+        women = group(
+            "womens-gym",
+            2.0,
+            "physical-activity",
+            targets=("physical-inactivity",),
+            eligibility_gender="female",
+        )
+        assert order(self.ACTIVE, mixed, women) == ["mixed-gym", "womens-gym"]
+        wish = replace(self.ACTIVE, group_wishes=frozenset({"women-only"}))
+        result = run(wish, mixed, women)
+        assert [m.activity_id for m in result.matches] == ["womens-gym", "mixed-gym"]
+        assert [m.components.group_fit for m in result.matches] == [1.0, 0.0]
+        assert "Women only" in result.matches[0].reasons
+        assert "Women only" not in result.matches[1].reasons
+
+    def test_small_and_quiet_when_asked(self) -> None:
+        person = replace(PERSON, needs=("anxiety-stress",))
+        choir = group("big-choir", 0.3, "arts-creative", group_traits=frozenset({"busy", "quiet"}))
+        studio = group("quiet-studio", 1.5, "arts-creative", group_traits=frozenset({"quiet"}))
+        course = group("small-course", 1.0, "arts-creative", capacity_maximum=8)
+        plain = group("art-class", 0.8, "arts-creative")
+        assert order(person, choir, studio, course, plain)[0] == "big-choir"
+        wish = replace(person, group_wishes=frozenset({"small-group", "quiet"}))
+        result = run(wish, choir, studio, course, plain)
+        fits = {m.activity_id: m.components.group_fit for m in result.matches}
+        # busy is neither small nor quiet; unknown size or mood is neutral
+        assert fits == {
+            "quiet-studio": (NEUTRAL + 1.0) / 2,
+            "small-course": (1.0 + NEUTRAL) / 2,
+            "art-class": NEUTRAL,
+            "big-choir": 0.0,
+        }
+        assert [m.activity_id for m in result.matches][-1] == "big-choir"
+        assert "Quiet group" in result.matches[0].reasons or "Small group" in (
+            result.matches[0].reasons
+        )
+
+    def test_no_wish_is_neutral_for_every_activity(self) -> None:
+        women = group("womens-gym", 2.0, "physical-activity", eligibility_gender="female")
+        (m,) = run(self.ACTIVE, women).matches
+        assert m.components.group_fit == NEUTRAL
+        assert "Women only" not in m.reasons
+
+    def test_an_unknown_wish_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="group_wishes"):
+            replace(PERSON, group_wishes=frozenset({"adults-only"}))

@@ -95,6 +95,9 @@ async def test_matches_respect_the_rules_and_explain_themselves(
         "day_fit",
         "spare_capacity",
         "equity",
+        "group_fit",
+        "situation_fit",
+        "outcome",
     }
     assert "Free" in top["reasons"]
     assert any("km away" in r or "m away" in r for r in top["reasons"])
@@ -394,3 +397,52 @@ async def test_a_need_found_in_free_text_ranks_and_is_quoted(
         if e["url"] == "reason"
     ]
     assert quoted in reasons
+
+
+async def test_the_referrals_words_and_group_wishes_reach_the_ranking(
+    client: httpx.AsyncClient,
+    auth: TokenFactory,
+    lw: dict[str, str],
+    areas: None,
+    create_activity: CreateActivity,
+) -> None:
+    """The GP's words name the person's condition and the preferences a small group: an
+    activity whose eligibility text is for another condition comes after one whose description
+    is for theirs, and a big choir after a small group (issue 19)."""
+    referral = await _refer(
+        client,
+        auth,
+        HOME,
+        reasonCode=[
+            {
+                "coding": [{"system": factories.NEED_SYSTEM, "code": "long-term-condition"}],
+                "text": "COPD, breathless",
+            }
+        ],
+        extension=[
+            factories.preferences(
+                availableDay=[{"valueCode": "tue"}], groupPreference=[{"valueCode": "small-group"}]
+            )
+        ],
+    )
+    sight = await create_activity(
+        name="Sight Loss Social Club",
+        target_needs=["long-term-condition"],
+        categories=["social-groups"],
+        eligibility={"description": "People with sight loss"},
+        locations=_location(),
+    )
+    lungs = await create_activity(
+        name="Singing Club",
+        description="Breathing and singing for people with COPD, in a small group.",
+        target_needs=["long-term-condition"],
+        categories=["music-singing"],
+        locations=_location(latitude=51.5600),
+    )
+    body = (await client.get(f"/api/v1/referrals/{referral['id']}/matches", headers=lw)).json()
+    assert [m["activity"]["id"] for m in body["matches"]] == [lungs["id"], sight["id"]]
+    first, second = body["matches"]
+    assert "Made for people with a lung condition" in first["reasons"]
+    assert "Small group" in first["reasons"]
+    assert "Made for people with sight loss" in second["reasons"]
+    assert first["components"]["group_fit"] == 1.0

@@ -227,6 +227,12 @@ CASES = [
     Case(
         "bad travel distance", 422, _preference("maxTravelKm", {"valueDecimal": -3}), "valueDecimal"
     ),
+    Case(
+        "bad group preference",
+        422,
+        _preference("groupPreference", {"valueCode": "adults-only"}),
+        "valueCode",
+    ),
     Case("unknown preference", 422, _preference("favouriteColour", {"valueCode": "red"}), "url"),
     Case(
         "foreign requester",

@@ -1,0 +1,77 @@
+"""Free text -> situations and group traits: the shipped tables ``data/situation_phrases.csv``
+and ``data/group_phrases.csv``, matched like the need phrases (`phrases.normalise`: whole words,
+in order, case-folded).
+
+A situation is narrower than a need: "living with a long-term condition" is one need, but a
+sight-loss club and a singing group for lung health are made for different people. Matching
+reads the situations an activity is made for from its eligibility text, name and description
+(when the directory is loaded, once per activity) and the person's from the GP's words for each
+need (`app.matching.engine`); a group trait (small, quiet, busy; home: it visits people at
+home) is read from the activity's text only. Negation ("not for people who are homeless") is not
+understood.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from functools import cache, lru_cache
+
+from app.terminology.phrases import DATA, normalise
+
+SITUATIONS_FILE = "situation_phrases.csv"
+GROUP_FILE = "group_phrases.csv"
+GROUP_TRAITS = frozenset({"small", "quiet", "busy", "home"})  # home: visits at home
+ACCESS_SITUATIONS: Mapping[str, str] = {
+    # a referral's accessibility need -> the situation it says the person is in
+    "wheelchair": "physical-disability",
+    "bsl": "deaf",
+}
+
+
+@cache
+def _table(name: str, column: str) -> Mapping[str, str]:
+    """Normalised phrase -> code of one of the shipped tables; ``ValueError`` for a bad row."""
+    with (DATA / name).open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    table: dict[str, str] = {}
+    for line, row in enumerate(rows, start=2):
+        code, phrase, note = row[column].strip(), normalise(row["phrase"]), row["note"].strip()
+        if not code or not phrase or not note:
+            raise ValueError(f"{name} line {line}: needs a {column}, a phrase and a note")
+        if column == "trait" and code not in GROUP_TRAITS:
+            raise ValueError(f"{name} line {line}: trait {code!r} is not one of {GROUP_TRAITS}")
+        if phrase in table:
+            raise ValueError(f"{name} line {line}: {phrase!r} is listed twice")
+        table[phrase] = code
+    return table
+
+
+def _found(table: Mapping[str, str], texts: Iterable[str | None]) -> frozenset[str]:
+    padded = " ".join(f" {normalise(t)} " for t in texts if t)
+    return frozenset(code for phrase, code in table.items() if f" {phrase} " in padded)
+
+
+@lru_cache(maxsize=8192)
+def situations_in(*texts: str | None) -> frozenset[str]:
+    """The situations the texts name (`situation_phrases.csv`)."""
+    return _found(_table(SITUATIONS_FILE, "situation"), texts)
+
+
+@lru_cache(maxsize=8192)
+def group_traits_in(*texts: str | None) -> frozenset[str]:
+    """The group traits the texts name (`group_phrases.csv`): small, quiet, busy, and home (the
+    service visits the person at home)."""
+    return _found(_table(GROUP_FILE, "trait"), texts)
+
+
+def person_situations(texts: Iterable[str], accessibility: Iterable[str]) -> frozenset[str]:
+    """The situations of a referred person: named in the GP's words for their needs, or told
+    by an accessibility need (a wheelchair user is in a disabled people's situation)."""
+    found = situations_in(*texts)
+    told = {ACCESS_SITUATIONS[a] for a in accessibility if a in ACCESS_SITUATIONS}
+    return found | told if told else found
+
+
+def situation_codes() -> frozenset[str]:
+    return frozenset(_table(SITUATIONS_FILE, "situation").values())
