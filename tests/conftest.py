@@ -335,3 +335,24 @@ def auth() -> TokenFactory:
         return {"Authorization": f"Bearer {mint_hs256(settings, role=role, org=org, **kwargs)}"}
 
     return make
+
+
+# The suite's longest tests, started first: at the end of the run they left one worker busy
+# for minutes while the other had nothing left (a 15.9-minute run spent its last 6.5 on 5 %).
+LONGEST_FIRST = (
+    "tests/test_contract.py",
+    "tests/deploy/test_wheel.py",
+    "tests/reporting/test_router.py",
+    "tests/demo/test_history.py",
+    "tests/test_scale.py",
+    "tests/test_mixed_load.py",
+    "tests/dashboard/test_pages_browser.py",
+    "tests/matching/test_engine_properties.py",
+    "tests/matching/test_snapshot_properties.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the modules of `LONGEST_FIRST` first, in that order; the rest keep theirs."""
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
