@@ -85,7 +85,7 @@ def test_wellbeing_counts_people_with_a_pair_once_better_if_any_pair_is() -> Non
 # Through the tables ---------------------------------------------------------------------------
 
 
-async def _booked(
+async def booked_for_low_mood(
     client: httpx.AsyncClient,
     auth: TokenFactory,
     lw: dict[str, str],
@@ -143,13 +143,13 @@ async def test_wellbeing_is_counted_from_the_recorded_outcomes_of_attended_booki
 ) -> None:
     lw = auth(Role.LINK_WORKER, "Y02718")
     choir = (await create_activity(name="Choir", locations=_location(), capacity=PLACES))["id"]
-    better = await _booked(client, auth, lw, choir)
+    better = await booked_for_low_mood(client, auth, lw, choir)
     await _swemwbs(client, lw, better, 2, 3)  # metric 15.32 -> 19.25: reliably better
-    same = await _booked(client, auth, lw, choir)
+    same = await booked_for_low_mood(client, auth, lw, choir)
     await _swemwbs(client, lw, same, 2, 2)
-    missed = await _booked(client, auth, lw, choir, "did-not-attend")
+    missed = await booked_for_low_mood(client, auth, lw, choir, "did-not-attend")
     await _swemwbs(client, lw, missed, 2, 3)  # did not attend: not counted
-    await _booked(client, auth, lw, choir)  # attended, never measured: not counted
+    await booked_for_low_mood(client, auth, lw, choir)  # attended, never measured: not counted
 
     measures = reliable_measures()
     found = wellbeing_tallies(
@@ -176,7 +176,7 @@ async def test_reliable_wellbeing_change_moves_an_activity_in_the_match_list(
     # C: 8 attended, 7 measured, all better (one short of the minimum: says nothing)
     for name, measured, after in (("A", 8, 3), ("B", 8, 2), ("C", 7, 3)):
         for k in range(8):
-            referral = await _booked(client, auth, lw, choirs[name])
+            referral = await booked_for_low_mood(client, auth, lw, choirs[name])
             if k < measured:
                 await _swemwbs(client, lw, referral, 2, after)
 
@@ -222,7 +222,7 @@ async def test_the_priors_are_kept_until_they_expire_or_are_invalidated(
             name="Choir", locations=_location(), capacity=PLACES
         )
         for _ in range(8):
-            await _booked(client, auth, lw, made["id"])
+            await booked_for_low_mood(client, auth, lw, made["id"])
         return str(made["id"])
 
     first = await history()

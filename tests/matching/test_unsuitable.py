@@ -15,6 +15,7 @@ from app.auth.principal import Role
 from app.matching.models import UnsuitableMark
 from tests.conftest import TokenFactory
 from tests.directory.conftest import CreateActivity
+from tests.matching.test_learning import booked_for_low_mood
 from tests.matching.test_router import HOME, _location, _refer
 from tests.referrals import factories
 
@@ -180,29 +181,8 @@ async def _history(
     """``people`` referred for low mood booked on the activity, ``attended`` of them attended,
     the others did not."""
     for k in range(people):
-        made = await client.post(
-            "/fhir/ServiceRequest",
-            json=factories.service_request(reasonCode=LOW_MOOD),
-            headers=auth(Role.REFERRER, "A81001"),
-        )
-        assert made.status_code == 201, made.text
-        task = (await client.get(f"/fhir/Task?focus={made.json()['id']}", headers=lw)).json()
-        task = task["entry"][0]["resource"]
-        moved = await client.put(
-            f"/fhir/Task/{task['id']}", json={**task, "status": "accepted"}, headers=lw
-        )
-        assert moved.status_code == 200, moved.text
-        booked = await client.post(
-            f"/api/v1/referrals/{made.json()['id']}/bookings",
-            json={"activity_id": activity_id},
-            headers=lw,
-        )
-        assert booked.status_code == 201, booked.text
         status = "attended" if k < attended else "did-not-attend"
-        marked = await client.patch(
-            f"/api/v1/bookings/{booked.json()['id']}", json={"status": status}, headers=lw
-        )
-        assert marked.status_code == 200, marked.text
+        await booked_for_low_mood(client, auth, lw, activity_id, status)
 
 
 async def test_attendance_of_people_with_the_same_need_moves_an_activity_up(
