@@ -73,7 +73,7 @@ screenshots: $(STAMP)
 # release, with hashes, for any platform and Python 3.11+ (docs/deploy.md).
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --upgrade --universal --python-version 3.11 \
-		--only-binary :all: --generate-hashes --no-header --annotation-style line --quiet \
+		--only-binary :all: --no-binary docopt --generate-hashes --no-header --annotation-style line --quiet \
 		-o requirements.lock
 
 IMAGE ?= assetlink:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)

@@ -18,6 +18,7 @@ LOCK_INSTALL = (
     "install",
     "--no-deps",
     "--only-binary=:all:",
+    "--no-binary=docopt",  # notifications-python-client's dependency: a source archive only
     "--require-hashes",
     "-r",
     "requirements.lock",
