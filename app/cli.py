@@ -61,20 +61,55 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         engine = create_engine(settings)
         try:
             async with httpx.AsyncClient(follow_redirects=False) as http:
-                worker = Worker(
-                    settings, create_sessionmaker(engine), http, concurrency=args.concurrency
-                )
+                sessionmaker = create_sessionmaker(engine)
+                worker = Worker(settings, sessionmaker, http, concurrency=args.concurrency)
+                messages = _message_worker(settings, sessionmaker)
                 loop = asyncio.get_running_loop()
+                workers = [worker] if messages is None else [worker, messages]
                 for sig in (signal.SIGTERM, signal.SIGINT):
-                    loop.add_signal_handler(sig, worker.stop)
-                log.info("worker started", extra={"concurrency": args.concurrency})
-                await worker.run(once=args.once)
+                    loop.add_signal_handler(sig, _stop_all(workers))
+                log.info(
+                    "worker started",
+                    extra={"concurrency": args.concurrency, "messages": messages is not None},
+                )
+                await asyncio.gather(
+                    worker.run(once=args.once),
+                    *([messages.run(once=args.once)] if messages is not None else []),
+                )
                 log.info("worker stopped")
         finally:
             await engine.dispose()
 
     asyncio.run(run())
     return 0
+
+
+def _message_worker(settings: Settings, sessionmaker: Any) -> Any:
+    """The messages' worker (GOV.UK Notify), when an API key is set; else None (logged)."""
+    import logging
+
+    from app.messages.notify import Notify
+    from app.messages.worker import MessageWorker
+
+    if settings.notify_api_key is None:
+        logging.getLogger("assetlink.worker").info(
+            "messages off: ASSETLINK_NOTIFY_API_KEY is not set"
+        )
+        return None
+    client = Notify(
+        settings.notify_api_key.get_secret_value(),
+        settings.notify_base_url,
+        settings.notify_timeout_s,
+    )
+    return MessageWorker(settings, sessionmaker, client)
+
+
+def _stop_all(workers: Sequence[Any]) -> Callable[[], None]:
+    def stop() -> None:
+        for worker in workers:
+            worker.stop()
+
+    return stop
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:

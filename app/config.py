@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_SECRET = "assetlink-development-secret-not-for-production"  # noqa: S105 (a placeholder)
@@ -146,6 +146,41 @@ class Settings(BaseSettings):
     )
     worker_poll_s: float = Field(
         1.0, gt=0, le=60, description="worker: the pause between passes that found nothing"
+    )
+
+    # Messages to the person through GOV.UK Notify (docs/messages.md).
+    notify_api_key: SecretStr | None = Field(
+        None,
+        description="GOV.UK Notify API key (name-serviceid-secret); unset: no message is sent",
+    )
+    notify_base_url: str = Field(
+        "https://api.notifications.service.gov.uk", description="GOV.UK Notify's API"
+    )
+    notify_template_booking_reminder_sms: str | None = Field(
+        None, description="Notify template id: the reminder the day before a session, by text"
+    )
+    notify_template_booking_reminder_email: str | None = Field(
+        None, description="Notify template id: the reminder the day before a session, by email"
+    )
+    notify_template_questionnaire_link_sms: str | None = Field(
+        None, description="Notify template id: a questionnaire link, by text"
+    )
+    notify_template_questionnaire_link_email: str | None = Field(
+        None, description="Notify template id: a questionnaire link, by email"
+    )
+    notify_template_questionnaire_reminder_sms: str | None = Field(
+        None,
+        description="Notify template id: the reminder of an unused questionnaire link, by text",
+    )
+    notify_template_questionnaire_reminder_email: str | None = Field(
+        None,
+        description="Notify template id: the reminder of an unused questionnaire link, by email",
+    )
+    message_max_attempts: int = Field(
+        10, ge=1, le=100, description="worker: attempts to hand a message to Notify before it fails"
+    )
+    message_receipt_poll_s: float = Field(
+        300.0, gt=0, description="worker: how often Notify is asked for a sent message's receipt"
     )
 
     @model_validator(mode="before")

@@ -18,6 +18,7 @@ from app.directory.models import (
     ServiceArea,
 )
 from app.matching.models import UnsuitableMark
+from app.messages.models import Message
 from app.notifications.models import Delivery, OutboxEvent, Subscription
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.models import (
@@ -56,6 +57,7 @@ __all__ = [
     "Delivery",
     "Location",
     "LsoaDeprivation",
+    "Message",
     "NeedPhrase",
     "Organisation",
     "OutboxEvent",

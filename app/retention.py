@@ -37,6 +37,7 @@ from app.audit import service as audit
 from app.auth.principal import Principal, Role
 from app.bookings.models import Booking
 from app.db import transaction, utcnow
+from app.messages.models import Message
 from app.notifications import outbox
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals.lifecycle import TERMINAL
@@ -94,6 +95,7 @@ async def _remove(
     versioned = await _versioned_ids(session, referrals)
     await session.execute(delete(OutcomeScore).where(OutcomeScore.referral_id.in_(referrals)))
     await session.execute(delete(OutcomeRecord).where(OutcomeRecord.referral_id.in_(referrals)))
+    await session.execute(delete(Message).where(Message.referral_id.in_(referrals)))
     await session.execute(delete(Booking).where(Booking.referral_id.in_(referrals)))
     await session.execute(delete(Consent).where(Consent.referral_id.in_(referrals)))
     tasks = (await session.scalars(select(Task.id).where(Task.referral_id.in_(referrals)))).all()

@@ -54,6 +54,11 @@ CODED_PREFERENCES: Mapping[str, tuple[tuple[str, ...], str, bool]] = {
     "availableDay": (DAYS, "available_days", True),
     "groupPreference": (GROUP_PREFERENCES, "group_preferences", True),
 }
+BOOLEAN_PREFERENCES = {  # preference -> its key in the stored preferences
+    "freeOnly": "free_only",
+    # false: the person wants no texts or emails from the service (docs/messages.md)
+    "contactByMessage": "contact_by_message",
+}
 
 # The longest value each stored element may have: the length of the column(s) it fills, so the
 # rule and the schema cannot drift (SQLite does not enforce lengths, PostgreSQL refuses).
@@ -324,12 +329,12 @@ def _preference(part: Any, where: str, prefs: dict[str, Any], problems: _Problem
                 )
             else:
                 prefs["max_travel_km"] = float(value)
-        case "freeOnly":
+        case str(flag) if flag in BOOLEAN_PREFERENCES:
             value = part.get("valueBoolean")
             if not isinstance(value, bool):
-                problems.add(f"{where}.valueBoolean", "freeOnly needs valueBoolean", "value")
+                problems.add(f"{where}.valueBoolean", f"{flag} needs valueBoolean", "value")
             else:
-                prefs["free_only"] = value
+                prefs[BOOLEAN_PREFERENCES[flag]] = value
         case _:
             problems.add(f"{where}.url", f"unknown referral preference {url!r}", "code-invalid")
 

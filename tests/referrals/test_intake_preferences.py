@@ -16,9 +16,12 @@ from tests.referrals import factories
 
 
 def _preferences(*codes: str) -> dict[str, Any]:
-    sr = factories.service_request(
-        extension=[factories.preferences(groupPreference=[{"valueCode": c} for c in codes])]
-    )
+    return _with(groupPreference=[{"valueCode": c} for c in codes])
+
+
+def _with(**parts: Any) -> dict[str, Any]:
+    """The stored preferences of a referral whose extension has these parts."""
+    sr = factories.service_request(extension=[factories.preferences(**parts)])
     return intake.check_referral(
         sr,
         resolve_needs=needs.resolver(NeedMaps({}, NO_PHRASES)),
@@ -47,3 +50,13 @@ def test_women_only_and_men_only_together_are_refused() -> None:
     assert [i.message for i in refused.value.issues] == [
         "groupPreference cannot be both women-only and men-only"
     ]
+
+
+def test_contact_by_message_is_kept_and_must_be_a_boolean() -> None:
+    """Issue 21: the person may say no to texts and emails (docs/messages.md)."""
+    assert _with(contactByMessage={"valueBoolean": False}) == {"contact_by_message": False}
+    assert _with(freeOnly={"valueBoolean": True}) == {"free_only": True}
+    with pytest.raises(Unprocessable) as refused:
+        _with(contactByMessage={"valueCode": "no"})
+    (issue,) = refused.value.issues
+    assert issue.message == "contactByMessage needs valueBoolean"

@@ -1,0 +1,1 @@
+"""Messages to the person through GOV.UK Notify: the outbox, reminders and delivery receipts."""
