@@ -28,30 +28,36 @@ FAILED, CANCELLED = "failed", "cancelled"
 
 @dataclass(frozen=True)
 class Booked:
-    """A booked place, with what a reminder needs of its person."""
-
     booking_id: uuid.UUID
     referral_id: uuid.UUID
     activity_id: str
-    patient: dict[str, Any]  # the Patient resource (telecom)
-    preferences: dict[str, Any]  # the referral's (contact_by_message)
 
 
 async def booked(session: AsyncSession) -> list[Booked]:
+    """Every booked place (ids only: most have no session tomorrow)."""
     rows = await session.execute(
-        select(
-            Booking.id,
-            Booking.referral_id,
-            Booking.activity_id,
-            Patient.resource,
-            Referral.preferences,
-        )
-        .join(Referral, Referral.id == Booking.referral_id)
-        .join(Patient, Patient.id == Booking.patient_id)
+        select(Booking.id, Booking.referral_id, Booking.activity_id)
         .where(Booking.status == "booked")
         .order_by(Booking.created_at, Booking.id)
     )
     return [Booked(*row) for row in rows]
+
+
+async def contacts(
+    session: AsyncSession, referral_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[dict[str, Any], dict[str, Any]]]:
+    """By referral: the person's Patient resource (its ``telecom``) and the referral's
+    preferences (``contact_by_message``)."""
+    found: dict[uuid.UUID, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for start in range(0, len(referral_ids), 500):
+        chunk = list(referral_ids[start : start + 500])
+        rows = await session.execute(
+            select(Referral.id, Patient.resource, Referral.preferences)
+            .join(Patient, Patient.id == Referral.patient_id)
+            .where(Referral.id.in_(chunk))
+        )
+        found |= {row[0]: (row[1], row[2]) for row in rows}
+    return found
 
 
 async def existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:

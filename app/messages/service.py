@@ -16,13 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.directory import schedules
 from app.directory import service as directory_service
+from app.directory.schemas import ActivityCard
 from app.messages import contact, reminders, repository
 from app.messages.models import Message
 from app.referrals import service as referrals_service
@@ -124,25 +124,24 @@ async def make_booking_reminders(
         return 0
     day = reminders.tomorrow(now)
     places = await repository.booked(session)
-    if not places:
-        return 0
     done = await repository.existing_keys(
         session, [reminders.key(p.booking_id, day) for p in places]
     )
     places = [p for p in places if reminders.key(p.booking_id, day) not in done]
-    cards: dict[str, Any] = {}
     activity_ids = sorted({p.activity_id for p in places})
+    cards: dict[str, ActivityCard] = {}
     for start in range(0, len(activity_ids), CARDS_AT_ONCE):
-        chunk = activity_ids[start : start + CARDS_AT_ONCE]
-        cards |= await directory_service.get_cards(session, chunk)
+        cards |= await directory_service.get_cards(
+            session, activity_ids[start : start + CARDS_AT_ONCE]
+        )
+    running = {aid: _session_on(card, day) for aid, card in cards.items()}
+    places = [p for p in places if running.get(p.activity_id) is not None]
+    people = await repository.contacts(session, sorted({p.referral_id for p in places}))
     queued = 0
     for place in places:
-        card = cards.get(place.activity_id)
-        if card is None:
-            continue
-        sessions = schedules.next_sessions(card.schedules, day, count=1)
-        if not sessions or sessions[0].date != day:
-            continue
+        card, session_tomorrow = cards[place.activity_id], running[place.activity_id]
+        assert session_tomorrow is not None
+        patient, preferences = people[place.referral_id]
         first = card.locations[0] if card.locations else None
         where = reminders.venue(
             [first.name, first.address_1, first.city, first.postcode] if first else [],
@@ -155,9 +154,15 @@ async def make_booking_reminders(
             key=reminders.key(place.booking_id, day),
             referral_id=place.referral_id,
             booking_id=place.booking_id,
-            reachable=contact.reachable(place.patient, place.preferences, now.date()),
-            personalisation=reminders.personalisation(card.name, sessions[0], where),
+            reachable=contact.reachable(patient, preferences, now.date()),
+            personalisation=reminders.personalisation(card.name, session_tomorrow, where),
             due_at=reminders.due_at(day, now),
             now=now,
         )
     return queued
+
+
+def _session_on(card: ActivityCard, day: dt.date) -> schedules.Session | None:
+    """The activity's first session on ``day``, if it has one."""
+    found = schedules.next_sessions(card.schedules, day, count=1)
+    return found[0] if found and found[0].date == day else None

@@ -204,12 +204,13 @@ def test_secrets_come_only_from_the_existing_secret() -> None:
 
     assert by_kind(manifests, "Secret") == []
     [config] = by_kind(manifests, "ConfigMap")
-    assert not {"ASSETLINK_DATABASE_URL", "ASSETLINK_JWT_SECRET"} & set(config["data"])
+    secret = {"ASSETLINK_DATABASE_URL", "ASSETLINK_JWT_SECRET", "ASSETLINK_NOTIFY_API_KEY"}
+    assert not secret & set(config["data"])
     assert config["data"]["ASSETLINK_MATCH_WARMUP"] == "true"
     for spec in pod_specs(manifests):
         [container] = spec["containers"]
         env = {e["name"]: e for e in container["env"]}
-        for name in ("ASSETLINK_DATABASE_URL", "ASSETLINK_JWT_SECRET"):
+        for name in secret:
             assert env[name]["valueFrom"]["secretKeyRef"]["name"] == "assetlink-prod"
             assert "value" not in env[name]
 
@@ -317,6 +318,7 @@ def test_the_chart_refuses_what_cannot_work(values: dict[str, Any], message: str
         ({"database": {"engine": "mysql"}}, "/database/engine"),
         ({"config": {"ASSETLINK_DATABASE_URL": "postgresql://u:p@db/a"}}, "propertyName"),
         ({"config": {"ASSETLINK_JWT_SECRET": "x" * 40}}, "propertyName"),
+        ({"config": {"ASSETLINK_NOTIFY_API_KEY": "k-" + "x" * 73}}, "propertyName"),
         ({"config": {"DATABASE_URL": "x"}}, "propertyName"),
         ({"config": {"ASSETLINK_CORS_ORIGINS": ["a"]}}, "/config/ASSETLINK_CORS_ORIGINS"),
         ({"api": {"replicas": 0}}, "/api/replicas"),

@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.audit.models import AuditEvent
 from app.auth.principal import Role
 from app.messages import reminders
 from app.messages.models import Message
@@ -77,6 +79,13 @@ async def test_the_day_before_a_session_the_person_gets_one_text(
     assert (stored.status, stored.channel, stored.attempts) == ("sent", "sms", 1)
     assert str(stored.notify_id) == sent.id
     assert sent.reference == str(stored.id)
+    async with committed() as session:
+        audited = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "Message"))
+        ).all()
+    assert [(a.operation, a.entity_id, a.actor_sub) for a in audited] == [
+        ("send", str(stored.id), "assetlink worker")
+    ]
 
 
 async def test_restarted_workers_make_and_send_the_reminder_once(

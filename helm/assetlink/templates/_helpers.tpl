@@ -89,6 +89,12 @@ Refusals the schema cannot express. SQLite is one file that one process at a tim
       name: {{ include "assetlink.secretName" . }}
       key: {{ .Values.secrets.jwtSecretKey }}
       optional: true
+- name: ASSETLINK_NOTIFY_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "assetlink.secretName" . }}
+      key: {{ .Values.secrets.notifyApiKeyKey }}
+      optional: true
 {{- end }}
 
 {{/* The settings written out (the migration hook runs before the ConfigMap exists). */}}
