@@ -127,7 +127,7 @@ class MessageWorker:
         late = time.monotonic() - claimed_at
         if (
             self.stopping.is_set()
-            or late > self.settings.notify_lease_s - 2 * self.settings.notify_timeout_s
+            or late > self.settings.notify_lease_s - self.settings.notify_timeout_s
         ):
             async with transaction(self.sessionmaker, write=True) as session:
                 await repository.release(session, job, self.clock())
