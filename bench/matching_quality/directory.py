@@ -851,7 +851,7 @@ ACTIVITIES: tuple[A, ...] = (
         ("advice-welfare",),
         ("debt-finance", "housing"),
         "Benefits, housing and money advice in Somali.",
-        languages=("so", "en"),
+        languages=("so",),
     ),
     A(
         "polish-club",
@@ -887,7 +887,7 @@ ACTIVITIES: tuple[A, ...] = (
         ("advice-welfare",),
         ("debt-finance", "housing"),
         "Advice on debt, rent and benefits in Turkish and Kurdish.",
-        languages=("tr", "ku", "en"),
+        languages=("tr", "ku"),
     ),
     A(
         "esol-conversation",
