@@ -18,8 +18,10 @@ from app.matching.scoring import (
     GENERIC_FIT,
     HELD_IN_ANOTHER_LANGUAGE,
     IN_PERSON_WHEN_REMOTE_PREFERRED,
+    MIXED_WHEN_SINGLE_SEX_ASKED,
     NEUTRAL,
     OTHER_PURPOSE_FIT,
+    Weights,
 )
 from app.matching.scoring import HOME as HOME_VISITS
 from tests.matching.test_engine import HOME, TODAY, north
@@ -364,6 +366,36 @@ class TestGroupWishes:
         assert [m.components.group_fit for m in result.matches] == [1.0, 0.0]
         assert "Women only" in result.matches[0].reasons
         assert "Women only" not in result.matches[1].reasons
+
+    def test_a_mixed_group_cannot_meet_the_need_of_someone_who_asked_for_single_sex(
+        self,
+    ) -> None:
+        # the mixed gym is so near that group fit alone (1 against 0) would leave it first
+        mixed = group("mixed-gym", 0.3, "physical-activity", targets=("physical-inactivity",))
+        women = group(
+            "womens-gym",
+            4.0,
+            "physical-activity",
+            targets=("physical-inactivity",),
+            eligibility_gender="female",
+        )
+        wish = replace(self.ACTIVE, group_wishes=frozenset({"women-only"}))
+        result = run(wish, mixed, women)
+        assert [m.activity_id for m in result.matches] == ["womens-gym", "mixed-gym"]
+        assert [m.components.need_fit for m in result.matches] == [
+            1.0,
+            MIXED_WHEN_SINGLE_SEX_ASKED,
+        ]
+        # without the factor the mixed gym would have been first (its need fit's share back)
+        lost = (1 - MIXED_WHEN_SINGLE_SEX_ASKED) * Weights().need_fit / Weights().total
+        assert result.matches[1].score + lost > result.matches[0].score
+        # men-only alike; a small-group wish is a preference, not a condition: need fit kept
+        men = replace(PERSON, needs=("physical-inactivity",), gender="male")
+        mens = replace(women, id="mens-gym", eligibility_gender="male")
+        result = run(replace(men, group_wishes=frozenset({"men-only"})), mixed, mens)
+        assert [m.activity_id for m in result.matches] == ["mens-gym", "mixed-gym"]
+        small = run(replace(self.ACTIVE, group_wishes=frozenset({"small-group"})), mixed)
+        assert small.matches[0].components.need_fit == 1.0
 
     def test_small_and_quiet_when_asked(self) -> None:
         person = replace(PERSON, needs=("anxiety-stress",))
