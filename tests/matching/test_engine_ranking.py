@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from app.matching.batches import NEARBY_KM
-from app.matching.engine import Activity, CostOption, MatchResult, Person, match
+from app.matching.engine import (
+    SIMILAR_PENALTY,
+    Activity,
+    CostOption,
+    MatchResult,
+    Person,
+    match,
+)
 from app.matching.scoring import (
     ENGLISH_WITH_HELP_FIT,
     FIRST_NEED_WEIGHT,
@@ -264,6 +271,30 @@ class TestDiversity:
         assert run(PERSON, *reversed(drop_ins), cooking).matches == result.matches
         short = match(PERSON, [*drop_ins, cooking], today=TODAY, suitability=SUITABILITY, limit=2)
         assert short.matches == result.matches[:2]
+
+    def test_variety_never_costs_need_fit(self) -> None:
+        # two near-identical drop-ins 3 km away and a budgeting class on the doorstep that only
+        # loosely suits debt: the class scores within the similarity penalty of the second
+        # drop-in, but a different kind that meets the need less well is not variety worth it
+        drop_ins = [group(f"drop-in-{i}", 3.0 + i / 10, "advice-welfare") for i in range(2)]
+        budgeting = group("budgeting-class", 0.0, "learning-skills")
+        result = run(PERSON, *drop_ins, budgeting)
+        scores = {m.activity_id: m for m in result.matches}
+        assert scores["budgeting-class"].score < scores["drop-in-1"].score
+        assert scores["budgeting-class"].score > scores["drop-in-1"].score - SIMILAR_PENALTY
+        assert scores["budgeting-class"].components.need_fit < (
+            scores["drop-in-1"].components.need_fit
+        )
+        assert [m.activity_id for m in result.matches] == [
+            "drop-in-0",
+            "drop-in-1",
+            "budgeting-class",
+        ]
+        # one that meets the need as well still comes up between them
+        cooking = group("budget-cooking", 0.0, "advice-welfare", "food-cooking")
+        assert order(PERSON, *drop_ins, cooking)[:2] == ["budget-cooking", "drop-in-0"]
+        nearer = group("budget-cooking", 3.3, "advice-welfare", "food-cooking")
+        assert order(PERSON, *drop_ins, nearer) == ["drop-in-0", "budget-cooking", "drop-in-1"]
 
 
 class TestSituations:
