@@ -514,11 +514,9 @@ PERSONAS: tuple[Persona, ...] = (
         "N7 8CD",
         (("low-mood", "Feeling low since separation"),),
         languages=("pl", "en"),
-        ideal={
-            "polish-club": "Polish social club near home",
-            "polish-support-line": "emotional support in Polish",
-        },
+        ideal={"polish-support-line": "emotional support in Polish"},
         accept={
+            "polish-club": "Polish social club near home, made for loneliness, not low mood",
             "peer-support-low-mood": "low mood peer group",
             "mindfulness-online": "mindfulness",
             "community-garden-clapton": "gardening with others",
@@ -539,11 +537,11 @@ PERSONAS: tuple[Persona, ...] = (
         languages=("so",),
         note="Would only attend women-only groups.",
         groups=("women-only",),
-        ideal={
-            "somali-walk-women": "women's walking group in Somali",
-            "somali-womens-group": "women's coffee morning in Somali",
+        ideal={"somali-walk-women": "women's walking group in Somali"},
+        accept={
+            "somali-womens-group": "women's coffee morning in Somali, not exercise",
+            "womens-fitness-bow": "women-only fitness nearby",
         },
-        accept={"womens-fitness-bow": "women-only fitness nearby"},
         never={
             "sight-loss-club-bow": "for people with sight loss",
             "turkish-exercise-women": "held in Turkish",
