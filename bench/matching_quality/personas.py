@@ -541,12 +541,16 @@ PERSONAS: tuple[Persona, ...] = (
         accept={
             "somali-womens-group": "women's coffee morning in Somali, not exercise",
             "womens-fitness-bow": "women-only fitness nearby",
+            "womens-gym-shacklewell": "women-only gym, in English",
+            "womens-swim": "women-only swim, in English",
+            "muslim-womens-swim": "women-only swim with covered windows, in English",
         },
         never={
             "sight-loss-club-bow": "for people with sight loss",
             "turkish-exercise-women": "held in Turkish",
             "mixed-gym-londonfields": "mixed gym; she asked for women-only",
             "walking-football": "mixed",
+            "health-walk-mileend": "mixed walk; she asked for women-only",
         },
     ),
     P(
@@ -674,11 +678,12 @@ PERSONAS: tuple[Persona, ...] = (
         ideal={
             "dance-bengali-women": "women's Zumba with a Bengali-speaking instructor",
             "muslim-womens-swim": "women-only swim nearby",
-            "diabetes-group": "diabetes group with a Bengali interpreter",
         },
         accept={
+            "diabetes-group": "diabetes group with a Bengali interpreter, but mixed, not exercise",
             "womens-fitness-bow": "women's fitness",
             "womens-gym-shacklewell": "women-only gym",
+            "womens-swim": "women-only swim",
         },
         never={"mixed-gym-londonfields": "mixed gym", "mixed-gym-highbury": "mixed gym"},
     ),
