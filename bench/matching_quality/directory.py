@@ -1562,7 +1562,7 @@ ACTIVITIES: tuple[A, ...] = (
         "sun",
         ("10:00", "15:00"),
         ("volunteering", "nature-green"),
-        ("low-mood",),
+        ("low-mood", "loneliness-isolation"),
         "Practical conservation tasks outdoors; lunch provided.",
     ),
     A(
@@ -1584,7 +1584,7 @@ ACTIVITIES: tuple[A, ...] = (
         "sat",
         ("10:00", "13:00"),
         ("volunteering", "digital-skills"),
-        ("employment-learning",),
+        ("employment-learning", "loneliness-isolation"),
         "Volunteer to help visitors get online; training given.",
     ),
     A(
