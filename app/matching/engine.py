@@ -17,7 +17,8 @@ so that it runs once per batch: a call per candidate costs more than its work.
 
 Order: score descending, then distance ascending (online, phone and unknown distance last), then
 activity id; then the first five are made diverse (`_diversify`: an activity of a kind already
-placed above counts `SIMILAR_PENALTY` less per such activity), deterministically. Reasons are
+placed above counts `SIMILAR_PENALTY` less per such activity, and none goes above the next by
+score unless it fits the person's needs as well), deterministically. Reasons are
 plain English and only say what is true of the match (`app.matching.reasons`).
 """
 
@@ -601,14 +602,18 @@ def _kind(s: _Scored) -> tuple[frozenset[str], frozenset[str]]:
 def _diversify(scored: Sequence[_Scored]) -> list[tuple[_Scored, str | None]]:
     """The first `DIVERSE_FIRST` places filled one by one with the best score less
     `SIMILAR_PENALTY` per activity of the same kind already placed (ties keep the order by
-    score, distance and id), then the rest in that order; each with the name of the first
-    activity of its kind placed in the first places above it, if any (for the reasons).
-    Deterministic."""
+    score, distance and id), among the activities whose need fit is at least that of the next
+    by score (variety never costs fit to the needs the person was referred for), then the rest
+    in that order; each with the name of the first activity of its kind placed in the first
+    places above it, if any (for the reasons). Deterministic."""
     rest = list(scored)
     placed: list[tuple[_Scored, str | None]] = []
     while rest and len(placed) < DIVERSE_FIRST:
         best, best_value = 0, -math.inf
+        head_need = rest[0].components[0]  # the next by score: variety never costs need fit
         for i, s in enumerate(rest):
+            if s.components[0] < head_need:
+                continue
             same = sum(1 for p, _ in placed if _kind(p) == _kind(s))
             value = s.score - SIMILAR_PENALTY * same
             if value > best_value:

@@ -50,7 +50,11 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   `SMALL_GROUP` or the provider's words ("a small group", `group_traits`); quiet is the
   provider's words ("quiet", "calm"); a busy, big or loud group is neither small nor quiet. Why:
   a woman who would only attend women-only sessions, or a man who panics in crowds, does not go
-  to the mixed gym or the big choir however near and well suited it is;
+  to the mixed gym or the big choir however near and well suited it is. A group that is not
+  women-only (men-only) for someone who asked for women-only (men-only) groups also has need fit
+  times `MIXED_WHEN_SINGLE_SEX_ASKED`, as a group held in a language the person does not speak:
+  she would not go, so it cannot meet her need (the wish is a condition of going, where small
+  and quiet are what suits best);
 - situation fit: 1 when the activity is made for situations (`Activity.situations`: a
   condition such as sight loss or COPD, or a circumstance such as sleeping rough or being
   bereaved by suicide, read from its eligibility text, name and description) that the person is
@@ -104,6 +108,7 @@ FROM_HOME_WHEN_FEW = 0.5  # of the way from an online or phone proximity to 1, w
 SECONDARY_LANGUAGE_FIT = 0.7
 ENGLISH_WITH_HELP_FIT = 0.3  # held in English, which the person does not list
 HELD_IN_ANOTHER_LANGUAGE = 0.5  # need fit factor of a group held in a language not theirs
+MIXED_WHEN_SINGLE_SEX_ASKED = 0.5  # need fit factor of a mixed group, women-only or men-only asked
 IN_PERSON_WHEN_REMOTE_PREFERRED = (
     0.5  # in-person proximity factor when online or phone is preferred
 )
@@ -111,6 +116,7 @@ NEUTRAL = 0.5
 HOME = "home"  # the group trait of a service that visits the person at home
 GROUP_WISHES = frozenset({"women-only", "men-only", "small-group", "quiet"})
 SMALL_GROUP = 12  # places at most: a small group
+SINGLE_SEX: Mapping[str, str] = {"women-only": "female", "men-only": "male"}  # wish -> gender
 GENERIC_FIT = 0.8  # need fit of a category's suitability when the activity targets no need
 OTHER_PURPOSE_FIT = 0.3  # ... when it targets other needs than this one
 FIRST_NEED_WEIGHT = 2.0  # the referral's first need (the main reason) counts twice in need fit
@@ -308,6 +314,7 @@ def _fits(
     situations = person.situations
     first_language, other_languages = languages[0], frozenset(languages[1:])
     wishes = sorted(person.group_wishes)
+    single_sex = SINGLE_SEX.get(next((w for w in wishes if w in SINGLE_SEX), ""))
     need_fits: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], float] = {}
     interest_fits: dict[frozenset[str], float] = {}
     language_fits: dict[frozenset[str], float] = {}
@@ -333,25 +340,15 @@ def _fits(
 
         language_fit = language_fits.get(a.languages)
         if language_fit is None:
-            offered = {primary_language(c) for c in a.languages} if a.languages else ENGLISH
-            if first_language in offered:
-                language_fit = 1.0
-            elif not other_languages.isdisjoint(offered):
-                language_fit = SECONDARY_LANGUAGE_FIT
-            elif offered == ENGLISH:  # held in English: with help (not beside another language)
-                language_fit = ENGLISH_WITH_HELP_FIT
-            else:
-                language_fit = 0.0
-            language_fits[a.languages] = language_fit
+            language_fit = language_fits[a.languages] = _language_fit(
+                a.languages, first_language, other_languages
+            )
 
         if language_fit == 0.0:  # held in a language the person does not speak
             need_fit *= HELD_IN_ANOTHER_LANGUAGE
-        if not a.situations:
-            situation_fit = NEUTRAL
-        elif another_situation(a, situations):
-            situation_fit = 0.0
-        else:  # made for their situations, or only presumed so (`PRESUMED_UNLESS`)
-            situation_fit = 1.0 if a.situations <= situations else NEUTRAL
+        if single_sex is not None and a.eligibility_gender != single_sex:
+            need_fit *= MIXED_WHEN_SINGLE_SEX_ASKED  # a group the person would not go to
+        situation_fit = _situation_fit(a, situations)
         if not wishes:
             return need_fit, interest_fit, language_fit, NEUTRAL, situation_fit
         group_key = (a.eligibility_gender, a.capacity_maximum, a.group_traits)
@@ -361,6 +358,28 @@ def _fits(
         return need_fit, interest_fit, language_fit, group_fit, situation_fit
 
     return fits
+
+
+def _language_fit(
+    languages: frozenset[str], first_language: str, other_languages: frozenset[str]
+) -> float:
+    offered = {primary_language(c) for c in languages} if languages else ENGLISH
+    if first_language in offered:
+        return 1.0
+    if not other_languages.isdisjoint(offered):
+        return SECONDARY_LANGUAGE_FIT
+    if offered == ENGLISH:  # held in English: with help (not beside another language)
+        return ENGLISH_WITH_HELP_FIT
+    return 0.0
+
+
+def _situation_fit(a: Activity, situations: frozenset[str]) -> float:
+    if not a.situations:
+        return NEUTRAL
+    if another_situation(a, situations):
+        return 0.0
+    # made for their situations, or only presumed so (`PRESUMED_UNLESS`)
+    return 1.0 if a.situations <= situations else NEUTRAL
 
 
 def another_situation(activity: Activity, situations: frozenset[str]) -> bool:

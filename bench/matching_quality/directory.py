@@ -851,7 +851,7 @@ ACTIVITIES: tuple[A, ...] = (
         ("advice-welfare",),
         ("debt-finance", "housing"),
         "Benefits, housing and money advice in Somali.",
-        languages=("so", "en"),
+        languages=("so",),
     ),
     A(
         "polish-club",
@@ -887,7 +887,7 @@ ACTIVITIES: tuple[A, ...] = (
         ("advice-welfare",),
         ("debt-finance", "housing"),
         "Advice on debt, rent and benefits in Turkish and Kurdish.",
-        languages=("tr", "ku", "en"),
+        languages=("tr", "ku"),
     ),
     A(
         "esol-conversation",
@@ -1562,7 +1562,7 @@ ACTIVITIES: tuple[A, ...] = (
         "sun",
         ("10:00", "15:00"),
         ("volunteering", "nature-green"),
-        ("low-mood",),
+        ("low-mood", "loneliness-isolation"),
         "Practical conservation tasks outdoors; lunch provided.",
     ),
     A(
@@ -1584,7 +1584,7 @@ ACTIVITIES: tuple[A, ...] = (
         "sat",
         ("10:00", "13:00"),
         ("volunteering", "digital-skills"),
-        ("employment-learning",),
+        ("employment-learning", "loneliness-isolation"),
         "Volunteer to help visitors get online; training given.",
     ),
     A(

@@ -514,11 +514,9 @@ PERSONAS: tuple[Persona, ...] = (
         "N7 8CD",
         (("low-mood", "Feeling low since separation"),),
         languages=("pl", "en"),
-        ideal={
-            "polish-club": "Polish social club near home",
-            "polish-support-line": "emotional support in Polish",
-        },
+        ideal={"polish-support-line": "emotional support in Polish"},
         accept={
+            "polish-club": "Polish social club near home, made for loneliness, not low mood",
             "peer-support-low-mood": "low mood peer group",
             "mindfulness-online": "mindfulness",
             "community-garden-clapton": "gardening with others",
@@ -539,16 +537,20 @@ PERSONAS: tuple[Persona, ...] = (
         languages=("so",),
         note="Would only attend women-only groups.",
         groups=("women-only",),
-        ideal={
-            "somali-walk-women": "women's walking group in Somali",
-            "somali-womens-group": "women's coffee morning in Somali",
+        ideal={"somali-walk-women": "women's walking group in Somali"},
+        accept={
+            "somali-womens-group": "women's coffee morning in Somali, not exercise",
+            "womens-fitness-bow": "women-only fitness nearby",
+            "womens-gym-shacklewell": "women-only gym, in English",
+            "womens-swim": "women-only swim, in English",
+            "muslim-womens-swim": "women-only swim with covered windows, in English",
         },
-        accept={"womens-fitness-bow": "women-only fitness nearby"},
         never={
             "sight-loss-club-bow": "for people with sight loss",
             "turkish-exercise-women": "held in Turkish",
             "mixed-gym-londonfields": "mixed gym; she asked for women-only",
             "walking-football": "mixed",
+            "health-walk-mileend": "mixed walk; she asked for women-only",
         },
     ),
     P(
@@ -676,11 +678,12 @@ PERSONAS: tuple[Persona, ...] = (
         ideal={
             "dance-bengali-women": "women's Zumba with a Bengali-speaking instructor",
             "muslim-womens-swim": "women-only swim nearby",
-            "diabetes-group": "diabetes group with a Bengali interpreter",
         },
         accept={
+            "diabetes-group": "diabetes group with a Bengali interpreter, but mixed, not exercise",
             "womens-fitness-bow": "women's fitness",
             "womens-gym-shacklewell": "women-only gym",
+            "womens-swim": "women-only swim",
         },
         never={"mixed-gym-londonfields": "mixed gym", "mixed-gym-highbury": "mixed gym"},
     ),

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from app.matching.batches import NEARBY_KM
-from app.matching.engine import Activity, CostOption, MatchResult, Person, match
+from app.matching.engine import (
+    SIMILAR_PENALTY,
+    Activity,
+    CostOption,
+    MatchResult,
+    Person,
+    match,
+)
 from app.matching.scoring import (
     ENGLISH_WITH_HELP_FIT,
     FIRST_NEED_WEIGHT,
@@ -18,8 +25,10 @@ from app.matching.scoring import (
     GENERIC_FIT,
     HELD_IN_ANOTHER_LANGUAGE,
     IN_PERSON_WHEN_REMOTE_PREFERRED,
+    MIXED_WHEN_SINGLE_SEX_ASKED,
     NEUTRAL,
     OTHER_PURPOSE_FIT,
+    Weights,
 )
 from app.matching.scoring import HOME as HOME_VISITS
 from tests.matching.test_engine import HOME, TODAY, north
@@ -263,6 +272,30 @@ class TestDiversity:
         short = match(PERSON, [*drop_ins, cooking], today=TODAY, suitability=SUITABILITY, limit=2)
         assert short.matches == result.matches[:2]
 
+    def test_variety_never_costs_need_fit(self) -> None:
+        # two near-identical drop-ins 3 km away and a budgeting class on the doorstep that only
+        # loosely suits debt: the class scores within the similarity penalty of the second
+        # drop-in, but a different kind that meets the need less well is not variety worth it
+        drop_ins = [group(f"drop-in-{i}", 3.0 + i / 10, "advice-welfare") for i in range(2)]
+        budgeting = group("budgeting-class", 0.0, "learning-skills")
+        result = run(PERSON, *drop_ins, budgeting)
+        scores = {m.activity_id: m for m in result.matches}
+        assert scores["budgeting-class"].score < scores["drop-in-1"].score
+        assert scores["budgeting-class"].score > scores["drop-in-1"].score - SIMILAR_PENALTY
+        assert scores["budgeting-class"].components.need_fit < (
+            scores["drop-in-1"].components.need_fit
+        )
+        assert [m.activity_id for m in result.matches] == [
+            "drop-in-0",
+            "drop-in-1",
+            "budgeting-class",
+        ]
+        # one that meets the need as well still comes up between them
+        cooking = group("budget-cooking", 0.0, "advice-welfare", "food-cooking")
+        assert order(PERSON, *drop_ins, cooking)[:2] == ["budget-cooking", "drop-in-0"]
+        nearer = group("budget-cooking", 3.3, "advice-welfare", "food-cooking")
+        assert order(PERSON, *drop_ins, nearer) == ["drop-in-0", "budget-cooking", "drop-in-1"]
+
 
 class TestSituations:
     COPD = replace(
@@ -364,6 +397,36 @@ class TestGroupWishes:
         assert [m.components.group_fit for m in result.matches] == [1.0, 0.0]
         assert "Women only" in result.matches[0].reasons
         assert "Women only" not in result.matches[1].reasons
+
+    def test_a_mixed_group_cannot_meet_the_need_of_someone_who_asked_for_single_sex(
+        self,
+    ) -> None:
+        # the mixed gym is so near that group fit alone (1 against 0) would leave it first
+        mixed = group("mixed-gym", 0.3, "physical-activity", targets=("physical-inactivity",))
+        women = group(
+            "womens-gym",
+            4.0,
+            "physical-activity",
+            targets=("physical-inactivity",),
+            eligibility_gender="female",
+        )
+        wish = replace(self.ACTIVE, group_wishes=frozenset({"women-only"}))
+        result = run(wish, mixed, women)
+        assert [m.activity_id for m in result.matches] == ["womens-gym", "mixed-gym"]
+        assert [m.components.need_fit for m in result.matches] == [
+            1.0,
+            MIXED_WHEN_SINGLE_SEX_ASKED,
+        ]
+        # without the factor the mixed gym would have been first (its need fit's share back)
+        lost = (1 - MIXED_WHEN_SINGLE_SEX_ASKED) * Weights().need_fit / Weights().total
+        assert result.matches[1].score + lost > result.matches[0].score
+        # men-only alike; a small-group wish is a preference, not a condition: need fit kept
+        men = replace(PERSON, needs=("physical-inactivity",), gender="male")
+        mens = replace(women, id="mens-gym", eligibility_gender="male")
+        result = run(replace(men, group_wishes=frozenset({"men-only"})), mixed, mens)
+        assert [m.activity_id for m in result.matches] == ["mens-gym", "mixed-gym"]
+        small = run(replace(self.ACTIVE, group_wishes=frozenset({"small-group"})), mixed)
+        assert small.matches[0].components.need_fit == 1.0
 
     def test_small_and_quiet_when_asked(self) -> None:
         person = replace(PERSON, needs=("anxiety-stress",))

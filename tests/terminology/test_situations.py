@@ -19,6 +19,11 @@ def test_phrases_match_whole_words_in_any_of_the_texts() -> None:
     assert situations_in("A blindfold game", "Unemployment advice") == frozenset()
     assert situations_in(None) == frozenset()
     assert situations_in("Monthly workshop on tenants' rights") == {"tenant"}
+    # a service for people behind on rent, or dealing with a landlord, is a renter's
+    assert situations_in("For anyone behind on rent or bills") == {"tenant"}
+    assert situations_in("Damp flat, landlord will not repair") == {"tenant"}
+    # a debt clinic that also helps with rent arrears is not only for renters
+    assert situations_in("Debts, rent arrears and benefit claims") == frozenset()
 
 
 def test_group_traits() -> None:
