@@ -8,8 +8,9 @@ rules of ``rules.py`` still run on the rest.
 CSRF: the form is anonymous, so there is no session to tie a token to. A double-submit token: the
 page sets a random token in a cookie (``SameSite=Strict``, ``HttpOnly``, ``Path=/refer``) and in a
 hidden field, and a post is accepted only when both are there and equal; a post whose ``Origin``
-header names another site is refused as well. Another site can make a browser post the form, but
-it can neither read nor set the cookie.
+header names another site is refused as well (browsers send ``Origin: null`` from a page whose
+``Referrer-Policy`` is ``no-referrer``, as the service's are: that proves nothing either way).
+Another site can make a browser post the form, but it can neither read nor set the cookie.
 """
 
 from __future__ import annotations
@@ -144,4 +145,6 @@ def csrf_ok(
     token = one(fields, CSRF_FIELD)
     if not token or not cookie or not hmac.compare_digest(token, cookie):
         return False
-    return origin is None or urlsplit(origin).netloc in allowed_hosts
+    if origin is None or origin == "null":  # "null": the pages' Referrer-Policy no-referrer
+        return True
+    return urlsplit(origin).netloc in allowed_hosts
