@@ -21,12 +21,20 @@ from app.terminology.codesystems import ACTIVITY_CATEGORY_SYSTEM
 
 REFERENCE_SYSTEM = f"{CANONICAL_BASE}/sid/self-referral"  # the person's reference
 PATIENT, CONSENT = "#patient", "#consent"
+AUTHOR = "the person (self-referral)"
 
 
 def service_request(
-    data: SelfReferralCreate, reference: str, performer: str | None, now: dt.datetime
+    data: SelfReferralCreate,
+    reference: str,
+    performer: str | None,
+    now: dt.datetime,
+    *,
+    person_known: bool = False,
 ) -> dict[str, Any]:
-    """The ServiceRequest of a checked self-referral (``rules.problems`` found nothing)."""
+    """The ServiceRequest of a checked self-referral (``rules.problems`` found nothing).
+    ``person_known``: their NHS number is a stored person's, whose record the self-referral
+    leaves as it is; what they gave goes in a note for the link worker."""
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "contained": [patient(data), referral_fhir.opt_in_consent(now)],
@@ -44,6 +52,8 @@ def service_request(
         resource["performer"] = [
             {"type": "Organization", "identifier": {"system": ODS_SYSTEM, "value": performer}}
         ]
+    if person_known:
+        resource["note"] = [{"authorString": AUTHOR, "time": now.isoformat(), "text": given(data)}]
     parts = preference_parts(data.preferences)
     if parts:
         resource["extension"] = [{"url": PREFERENCES_URL, "extension": parts}]
@@ -78,6 +88,17 @@ def patient(data: SelfReferralCreate) -> dict[str, Any]:
     elif practice:
         resource["generalPractitioner"] = [{"type": "Organization", "display": practice}]
     return resource
+
+
+def given(data: SelfReferralCreate) -> str:
+    """The details a person gave, in words (for a note when their record is not changed)."""
+    contact = patient(data)
+    said = [
+        f"Name: {data.given_name.strip()} {data.family_name.strip()}",
+        f"Postcode: {contact['address'][0]['postalCode']}",
+        *(f"{t['system'].capitalize()}: {t['value']}" for t in contact["telecom"]),
+    ]
+    return "Details given with this self-referral. " + "; ".join(said)
 
 
 def preference_parts(preferences: Preferences) -> list[dict[str, Any]]:

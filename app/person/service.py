@@ -11,7 +11,10 @@ ServiceRequest + Task as a GP's referral, written by the referrals domain's one 
   a note;
 - a filled honeypot field (``website``) is answered like a stored referral, with a reference
   that leads nowhere, and nothing is stored or audited;
-- audited with the actor ``self`` (ids only, as every audit row).
+- audited with the actor ``self`` (ids only, as every audit row);
+- a person already stored (their NHS number) is not changed: anyone can send the form, so it
+  must not rewrite a record's address or contact details; the details given are a note on the
+  referral instead.
 
 The answer is the same for a new, a linked and a honeypot referral (a reference and what
 happens next): it does not tell whoever sends the form whether that person had referred
@@ -33,7 +36,7 @@ from app.errors import Issue, Unprocessable
 from app.person import fhir, rules
 from app.person.schemas import SelfReferralCreate
 from app.person.text import text
-from app.referrals import intake
+from app.referrals import intake, nhs_number
 from app.referrals import service as referrals_service
 from app.routing import service as routing_service
 
@@ -94,10 +97,12 @@ async def refer(
         performer = (await routing_service.performers(session, [practice])).get(practice)
     if performer is None and given.default_performer is None:
         raise refused([("postcode", "error.no_service")])
+    number = nhs_number.normalise(data.nhs_number.strip()) if data.nhs_number else None
+    known = bool(number) and await referrals_service.person_known(session, str(number))
     for _ in range(3):
         reference, now = new_reference(), utcnow()
         draft = intake.check_referral(
-            fhir.service_request(data, reference, performer, now),
+            fhir.service_request(data, reference, performer, now, person_known=known),
             resolve_needs=given.resolve_needs,
             clock_skew=given.clock_skew,
             self_referral=True,

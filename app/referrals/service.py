@@ -572,6 +572,12 @@ async def advance_task(
 MAX_NOTES = 10  # notes a repeated self-referral may add to the first: enough, and bounded
 
 
+async def person_known(session: AsyncSession, nhs_number: str) -> bool:
+    """Whether a person with this NHS number is stored (a self-referral then leaves their
+    record as it is: ``plan.add_referral``)."""
+    return bool(await repository.patient_rows(session, [nhs_number]))
+
+
 async def earlier_self_referral(
     session: AsyncSession, ctx: Context, draft: ReferralDraft, *, since: dt.datetime
 ) -> Referral | None:

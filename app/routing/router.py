@@ -113,5 +113,5 @@ async def delete_postcode_route(
     prefix: str, session: SessionDep, caller: RoutingCaller
 ) -> Response:
     """Remove a postcode route (those self-referrals then go by practice, else the default)."""
-    await service.delete_postcode_route(session, _prefix(prefix))
+    await service.delete_postcode_route(session, " ".join(prefix.upper().split()))
     return Response(status_code=204)

@@ -93,7 +93,7 @@ async def test_a_self_referral_becomes_a_referral_and_task_requested_by_the_pati
 
 
 async def test_the_creation_is_audited_as_self_with_ids_only(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, auth: TokenFactory
 ) -> None:
     answer = await refer(client, nhs_number="943 476 5919")
     referral = await _stored(session, answer.json()["reference"])
@@ -111,6 +111,13 @@ async def test_the_creation_is_audited_as_self_with_ids_only(
         row = " ".join(str(v) for v in vars(event).values())
         for secret in ("Amira", "Haddad", "9434765919", "LS6", "lonely", "07700"):
             assert secret not in row
+    trail = await client.get(
+        f"/fhir/AuditEvent?patient=Patient/{referral.patient_id}", headers=auth(Role.ADMIN, "X26")
+    )
+    agents = [e["resource"]["agent"] for e in trail.json()["entry"]]
+    created = [a for a in agents if a[0]["role"] == [{"text": "self"}]]
+    assert created
+    assert all(len(a) == 1 for a in created)  # no organisation acted
 
 
 async def test_the_gp_referral_caseload_rows_say_gp(
@@ -312,3 +319,28 @@ async def test_a_body_over_the_limit_is_413(
     answer = await limited.post(API, json=self_referral(gp_practice="x" * 5000))
     assert answer.status_code == 413
     assert await _count(session, Referral) == 0
+
+
+async def test_a_stored_person_is_not_changed_by_a_self_referral(
+    client: httpx.AsyncClient, session: AsyncSession, auth: TokenFactory
+) -> None:
+    from tests.referrals import factories
+
+    number = NHS_NUMBER()
+    gp = auth(Role.REFERRER, "A81001")
+    sent = factories.service_request(contained=[factories.patient(number), factories.consent()])
+    created = await client.post("/fhir/ServiceRequest", json=sent, headers=gp)
+    assert created.status_code == 201, created.text
+    patient_ref = created.json()["subject"]["reference"]
+    admin = auth(Role.ADMIN, "X26")
+    before = (await client.get(f"/fhir/{patient_ref}", headers=admin)).json()
+
+    answer = await refer(client, nhs_number=number, email="someone.else@example.com")
+    assert answer.status_code == 202
+    after = (await client.get(f"/fhir/{patient_ref}", headers=admin)).json()
+    assert after == before  # same version, same address and contact details
+    referral = await _stored(session, answer.json()["reference"])
+    assert f"Patient/{referral.patient_id}" == patient_ref
+    [note] = referral.resource["note"]
+    assert "Email: someone.else@example.com" in note["text"]
+    assert "Postcode: LS6 3AB" in note["text"]
