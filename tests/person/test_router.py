@@ -344,3 +344,15 @@ async def test_a_stored_person_is_not_changed_by_a_self_referral(
     [note] = referral.resource["note"]
     assert "Email: someone.else@example.com" in note["text"]
     assert "Postcode: LS6 3AB" in note["text"]
+
+
+async def test_reports_group_self_referrals_under_the_practice_self(
+    client: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    for n in range(3):
+        assert (await refer(client, given_name=f"Person{n}")).status_code == 202
+    report = await client.get(
+        "/api/v1/reports/referrals?group_by=practice", headers=auth(Role.COMMISSIONER, "15N")
+    )
+    assert report.status_code == 200, report.text
+    assert "self" in report.text
