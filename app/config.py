@@ -109,6 +109,18 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(
         200, ge=1, description="requests a client may make at once before the average applies"
     )
+    self_referral_per_hour: int = Field(
+        10,
+        ge=0,
+        description="self-referrals (/refer and its API) each client address may send an hour, "
+        "per API process; 0: no limit",
+    )
+    self_referral_max_bytes: int = Field(
+        32_768, ge=1024, description="largest self-referral body accepted (413 above)"
+    )
+    self_referral_link_days: int = Field(
+        30, ge=0, description="a repeat self-referral within this many days is linked to the first"
+    )
     request_timeout_s: float = Field(
         30.0, gt=0, description="a request still running after this many seconds is answered 503"
     )

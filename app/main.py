@@ -41,6 +41,7 @@ from app.ops.abuse import RateLimiter
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
 from app.outcomes import router as outcomes_router
+from app.person import router as person_router
 from app.referrals import routers as referrals_routers
 from app.referrals.writer import IntakeWriter
 from app.reporting import router as reporting_router
@@ -83,6 +84,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     reporting_router.router,
     notifications_admin_router.router,
     dashboard_router.router,
+    person_router.api_router,
+    person_router.router,
 )
 
 
@@ -148,6 +151,15 @@ def _set_state(app: FastAPI, settings: Settings, engine: AsyncEngine, snapshots:
     app.state.match_snapshots = snapshots
     app.state.outcome_priors = OutcomePriors()
     app.state.intake_writer = IntakeWriter(app.state)
+    app.state.self_referral_limiter = (
+        RateLimiter(
+            rate=settings.self_referral_per_hour / 3600,
+            burst=settings.self_referral_per_hour,
+            verifier=app.state.verifier,
+        )
+        if settings.self_referral_per_hour
+        else None
+    )
     app.state.report_refresh = summary.SharedRefresh()
     app.state.capability_statement = capability_statement(
         _capability(), dt.date.fromisoformat(__released__)
@@ -183,6 +195,7 @@ def _add_routes(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     app.mount(dashboard_router.STATIC_URL, dashboard_router.static_files(), name="dashboard-static")
+    app.mount(person_router.STATIC_URL, person_router.static_files(), name="person-static")
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
@@ -201,6 +214,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         timeout_s=settings.request_timeout_s,
         limiter=limiter,
         hsts=settings.environment is Environment.PRODUCTION,
+        body_limits=dict.fromkeys(person_router.PUBLIC_POSTS, settings.self_referral_max_bytes),
     )
     if settings.cors_origins:
         app.add_middleware(

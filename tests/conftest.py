@@ -117,6 +117,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "default_performer_ods": "Y02718",
         "rate_limit_per_s": 0,  # tests make requests far faster than any client should
+        "self_referral_per_hour": 0,  # the same (tests/person/ sets it where it tests it)
         **overrides,
     }
     return Settings(**values)

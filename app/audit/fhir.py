@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.audit.models import AuditEvent
+from app.audit.service import SELF
 from app.fhir import CANONICAL_BASE
 
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
@@ -60,10 +61,16 @@ def to_fhir(event: AuditEvent) -> dict[str, Any]:
                 "role": [{"text": event.actor_role}],
                 "requestor": True,
             },
-            {
-                "who": {"identifier": {"system": ODS_SYSTEM, "value": event.actor_org}},
-                "requestor": False,
-            },
+            *(
+                []  # a person on a public page (audit.SELF) acts for no organisation
+                if event.actor_org == SELF
+                else [
+                    {
+                        "who": {"identifier": {"system": ODS_SYSTEM, "value": event.actor_org}},
+                        "requestor": False,
+                    }
+                ]
+            ),
         ],
         "source": {
             "site": "assetlink",

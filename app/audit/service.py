@@ -37,14 +37,29 @@ class Outcome(StrEnum):
     SERIOUS_FAILURE = "8"
 
 
+SELF = "self"
+"""The sub, role and org recorded for a person acting on a public page (a self-referral): no
+token, so no name for them, and the trail holds ids only."""
+
+
 @dataclass(frozen=True)
 class Actor:
-    principal: Principal
+    principal: Principal | None  # None: the person themselves, on a public page
     request_id: str | None
 
     @classmethod
-    def of(cls, request: Request, principal: Principal) -> Actor:
+    def of(cls, request: Request, principal: Principal | None) -> Actor:
         return cls(principal, getattr(request.state, "request_id", None))
+
+    def who(self) -> dict[str, str]:
+        """The actor columns of an audit row."""
+        if self.principal is None:
+            return {"actor_sub": SELF, "actor_role": SELF, "actor_org": SELF}
+        return {
+            "actor_sub": self.principal.sub[:256],
+            "actor_role": self.principal.role.value,
+            "actor_org": self.principal.org,
+        }
 
 
 @dataclass(frozen=True)
@@ -65,9 +80,7 @@ class Access:
 def _event(actor: Actor, access: Access, outcome: Outcome, text: str | None) -> AuditEvent:
     return AuditEvent(
         request_id=actor.request_id,
-        actor_sub=actor.principal.sub[:256],
-        actor_role=actor.principal.role.value,
-        actor_org=actor.principal.org,
+        **actor.who(),
         action=access.action,
         operation=access.operation,
         entity_type=access.entity_type,
@@ -92,9 +105,7 @@ def success_rows(
     who = {
         "recorded_at": recorded_at or utcnow(),
         "request_id": actor.request_id,
-        "actor_sub": actor.principal.sub[:256],
-        "actor_role": actor.principal.role.value,
-        "actor_org": actor.principal.org,
+        **actor.who(),
         "outcome": Outcome.SUCCESS.value,
         "outcome_text": None,
     }

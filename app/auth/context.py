@@ -11,7 +11,16 @@ from starlette.requests import Request
 from app import deps
 from app.audit import service as audit
 from app.auth.dependencies import Caller
-from app.auth.policy import Reach
+from app.auth.policy import Action, Reach
+from app.auth.principal import PERSON_ORG, Principal, Role
+
+PERSON = Caller(
+    Principal(sub=audit.SELF, role=Role.REFERRER, org=PERSON_ORG),
+    Action.REFERRAL_CREATE,
+    Reach.REQUESTED,
+)
+"""A person on a public page (no token): they may create their own referral, and reach only
+self-referrals (what the intake looks up to link a repeat), through ``app/person`` only."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,11 @@ class Context:
     @classmethod
     def of(cls, request: Request, caller: Caller) -> Context:
         return cls(caller, audit.Actor.of(request, caller.principal), deps.sessionmaker_of(request))
+
+    @classmethod
+    def person(cls, request: Request) -> Context:
+        """The context of a person acting on a public page: audited as ``self``."""
+        return cls(PERSON, audit.Actor.of(request, None), deps.sessionmaker_of(request))
 
     @property
     def org(self) -> str:

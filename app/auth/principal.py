@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,12}$")
+PERSON_ORG = "self"
+"""The organisation of a person referring themselves (app/person): the ``requester_ods`` of
+their referral; never a token's (a token's ``org`` is an ODS code, upper case)."""
 
 
 class Role(StrEnum):

@@ -44,6 +44,7 @@ class CaseloadRow:
     needs: list[str]
     patient_resource: dict[str, Any]
     birth_date: dt.date
+    requester_ods: str  # intake.SELF_REQUESTER for a self-referral
 
 
 def _follow_up_from() -> ColumnElement[Any]:
@@ -111,6 +112,7 @@ async def page(session: AsyncSession, query: CaseloadQuery) -> tuple[int, list[C
             needs,
             Patient.resource,
             Patient.birth_date,
+            Referral.requester_ods,
         )
         .join(Task, Task.referral_id == Referral.id)
         .join(Patient, Patient.id == Referral.patient_id)
@@ -132,6 +134,7 @@ async def page(session: AsyncSession, query: CaseloadQuery) -> tuple[int, list[C
             needs=sorted(r[8].split(",")) if r[8] else [],
             patient_resource=r[9],
             birth_date=r[10],
+            requester_ods=r[11],
         )
         for r in rows
     ]

@@ -32,6 +32,7 @@ def _read(case: service.Case) -> CaseRead:
         days_since_referral=case.days_since_referral,
         next_follow_up_due=case.next_follow_up_due,
         follow_up_overdue=case.follow_up_overdue,
+        route=case.route,
     )
 
 

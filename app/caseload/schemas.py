@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,6 +28,10 @@ class CaseRead(BaseModel):
         "first contact; null before first contact, on hold and once ended"
     )
     follow_up_overdue: bool
+    route: Literal["gp", "self"] = Field(
+        description="how the referral came: from a GP system, or the person referred themselves "
+        "(/refer; its ServiceRequest.requester is the Patient)"
+    )
 
 
 class CaseloadPage(BaseModel):

@@ -16,6 +16,7 @@ from app.caseload.repository import CaseloadQuery
 from app.db import utcnow
 from app.errors import BadRequest, Issue
 from app.referrals import fhir, lifecycle, people
+from app.referrals import service as referrals_service
 from app.referrals.people import PersonBrief
 
 
@@ -33,6 +34,7 @@ class Case:
     days_since_referral: int
     next_follow_up_due: dt.datetime | None
     follow_up_overdue: bool
+    route: referrals_service.Route
 
 
 def _known(values: Sequence[str] | None, allowed: Collection[str], name: str) -> None:
@@ -84,6 +86,7 @@ async def caseload(
                 days_since_referral=(now.date() - row.authored_on.date()).days,
                 next_follow_up_due=attention.due(row.follow_up_from, follow_up_weeks),
                 follow_up_overdue=row.attention == "follow-up-overdue",
+                route=referrals_service.route_of(row.requester_ods),
             )
         )
     return total, cases

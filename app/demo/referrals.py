@@ -261,45 +261,11 @@ def service_request(
     consent_at = authored - dt.timedelta(minutes=rng.randint(2, 30))
     resource = {
         "resourceType": "ServiceRequest",
-        "contained": [
-            who.resource,
-            {
-                "resourceType": "Consent",
-                "id": "consent",
-                "status": "active",
-                "scope": {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                            "code": "patient-privacy",
-                        }
-                    ]
-                },
-                "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-                "patient": {"reference": "#patient"},
-                "dateTime": consent_at.isoformat(),
-                "policyRule": {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                            "code": "OPTIN",
-                        }
-                    ]
-                },
-            },
-        ],
+        "contained": [who.resource, fhir.opt_in_consent(consent_at)],
         "identifier": [{"system": IDENTIFIER_SYSTEM, "value": value}],
         "status": "active",
         "intent": "order",
-        "code": {
-            "coding": [
-                {
-                    "system": SNOMED,
-                    "code": REFERRAL_CODE,
-                    "display": "Referral to social prescribing service",
-                }
-            ]
-        },
+        "code": fhir.social_prescribing_code(),
         "subject": {"reference": "#patient"},
         "requester": {"identifier": {"system": ODS_SYSTEM, "value": requester}},
         "authoredOn": authored.isoformat(),

@@ -47,6 +47,8 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
 DOCS_ASSETS = "/static/docs"  # the files of /docs (app.main); no data in their paths
 DASHBOARD_ASSETS = "/dashboard/static"  # the dashboard's script and style sheet
+PERSON_ASSETS = "/refer/static"  # the person's pages' style sheet (app/person)
+PUBLIC_FORMS = frozenset({"/refer"})  # HTML forms posted without a token (app/person)
 
 
 def _media_type(content_type: str) -> str:
@@ -60,7 +62,9 @@ def _is_json(media_type: str) -> bool:
 def _accepts(path: str, media_type: str) -> bool:
     if _is_json(media_type):
         return True
-    return media_type == FORM_TYPE and path.endswith("/_search")  # FHIR search by POST
+    if media_type != FORM_TYPE:
+        return False
+    return path.endswith("/_search") or path in PUBLIC_FORMS  # FHIR search by POST, a page
 
 
 def _timed_out(timeout_s: float) -> ServiceUnavailable:
@@ -80,9 +84,11 @@ class RequestMiddleware:
         timeout_s: float = 30.0,
         limiter: RateLimiter | None = None,
         hsts: bool = False,
+        body_limits: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_limits = body_limits or {}  # path -> a smaller limit (the public forms)
         self.timeout_s = timeout_s
         self.limiter = limiter
         self.hsts = hsts
@@ -137,12 +143,13 @@ class RequestMiddleware:
                 scope["path"], client[0] if client else "", headers.get("authorization")
             )
         rejection = rejection or self._reject(scope, headers)
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         if rejection is None and self._json_body(scope, headers):
-            receive, rejection = await self._check_json(receive)
+            receive, rejection = await self._check_json(receive, limit)
         if rejection is not None:
             await render(Request(scope), rejection)(scope, receive, send)
         else:
-            await self.app(scope, self._limited(receive), send)
+            await self.app(scope, self._limited(receive, limit), send)
 
     @staticmethod
     def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
@@ -171,8 +178,9 @@ class RequestMiddleware:
 
     def _reject(self, scope: Scope, headers: dict[str, str]) -> AppError | None:
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            return PayloadTooLarge(f"The request body is larger than {self.max_body_bytes} bytes")
+        limit = self.body_limits.get(scope["path"], self.max_body_bytes)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return PayloadTooLarge(f"The request body is larger than {limit} bytes")
         has_body = (length is not None and int(length) > 0) or "transfer-encoding" in headers
         if scope["method"] in BODY_METHODS and has_body:
             media_type = _media_type(headers.get("content-type", ""))
@@ -189,11 +197,11 @@ class RequestMiddleware:
             _media_type(headers.get("content-type", ""))
         )
 
-    async def _check_json(self, receive: Receive) -> tuple[Receive, AppError | None]:
+    async def _check_json(self, receive: Receive, limit: int) -> tuple[Receive, AppError | None]:
         """The body read whole (at most the limit) and checked for depth before any route
         decodes it; the app then receives the same messages."""
         messages: list[Message] = []
-        limited = self._limited(receive)
+        limited = self._limited(receive, limit)
         try:
             while not messages or (
                 messages[-1]["type"] == "http.request" and messages[-1].get("more_body")
@@ -208,9 +216,9 @@ class RequestMiddleware:
 
         return replay, too_deep(body)
 
-    def _limited(self, receive: Receive) -> Receive:
+    @staticmethod
+    def _limited(receive: Receive, limit: int) -> Receive:
         received = 0
-        limit = self.max_body_bytes
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -235,6 +243,8 @@ class RequestMiddleware:
                 template = DOCS_ASSETS + "/{path}"
             elif path.startswith(DASHBOARD_ASSETS + "/"):
                 template = DASHBOARD_ASSETS + "/{path}"
+            elif path.startswith(PERSON_ASSETS + "/"):
+                template = PERSON_ASSETS + "/{path}"
             else:
                 template = "(unmatched)"
         method = scope["method"]

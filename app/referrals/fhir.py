@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from app.referrals.intake import ODS_SYSTEM
+from app.referrals.intake import ODS_SYSTEM, REFERRAL_CODE, SELF_REQUESTER, SNOMED
 from app.referrals.models import Consent, Patient, Referral, Task
 from app.terminology.codesystems import REFERRAL_STAGE, REFERRAL_STAGE_SYSTEM, load
 
@@ -75,7 +76,11 @@ def task_resource(task: Task) -> dict[str, Any]:
         },
         "authoredOn": task.authored_on.isoformat(),
         "lastModified": task.updated_at.isoformat(),
-        "requester": organization(task.requester_ods),
+        "requester": (
+            {"reference": f"Patient/{task.patient_id}"}  # the person referred themselves
+            if task.requester_ods == SELF_REQUESTER
+            else organization(task.requester_ods)
+        ),
         "owner": organization(task.owner_ods),
     }
     if task.status_reason:
@@ -93,3 +98,42 @@ def task_resource(task: Task) -> dict[str, Any]:
     if task.output:
         resource["output"] = task.output
     return resource
+
+
+def opt_in_consent(at: dt.datetime) -> dict[str, Any]:
+    """A contained Consent (``#consent``) of the contained Patient (``#patient``), given at
+    ``at``: they agreed to the referral and to sharing their details (an opt-in)."""
+    return {
+        "resourceType": "Consent",
+        "id": "consent",
+        "status": "active",
+        "scope": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                    "code": "patient-privacy",
+                }
+            ]
+        },
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": {"reference": "#patient"},
+        "dateTime": at.isoformat(),
+        "policyRule": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}
+            ]
+        },
+    }
+
+
+def social_prescribing_code() -> dict[str, Any]:
+    """``ServiceRequest.code`` of a referral: SNOMED CT Referral to social prescribing service."""
+    return {
+        "coding": [
+            {
+                "system": SNOMED,
+                "code": REFERRAL_CODE,
+                "display": "Referral to social prescribing service",
+            }
+        ]
+    }

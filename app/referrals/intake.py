@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.auth.principal import PERSON_ORG
 from app.db import column_length
 from app.directory.vocabulary import Accessibility
 from app.errors import BadRequest, Issue, Unprocessable
@@ -35,6 +36,7 @@ SNOMED = SNOMED_SYSTEM
 REFERRAL_CODE = "871731000000106"  # Referral to social prescribing service (procedure)
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 PREFERENCES_URL = f"{CANONICAL_BASE}/StructureDefinition/referral-preferences"
+SELF_REQUESTER = PERSON_ORG  # requester_ods of a self-referral (app/person)
 
 INTENTS = ("order", "plan", "proposal")
 SR_STATUSES = ("draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown")
@@ -83,7 +85,7 @@ NeedResolver = Callable[[list[dict[str, Any]]], ResolvedNeeds]
 
 @dataclass(frozen=True)
 class PatientDraft:
-    nhs_number: str
+    nhs_number: str | None  # None: a self-referral that did not give one
     birth_date: dt.date
     gender: str | None
     postcode: str
@@ -189,14 +191,19 @@ def resolve_local(
     return bundle.get(target)
 
 
-def check_patient(patient: dict[str, Any], where: str, problems: _Problems) -> PatientDraft | None:
+def check_patient(
+    patient: dict[str, Any], where: str, problems: _Problems, *, self_referral: bool = False
+) -> PatientDraft | None:
+    """The Patient's rules; a self-referral's NHS number is optional (checked when given)."""
     numbers = [
         i.get("value")
         for i in patient.get("identifier", [])
         if isinstance(i, dict) and i.get("system") == nhs_number.SYSTEM
     ]
     number: str | None = None
-    if not numbers or not isinstance(numbers[0], str):
+    if not numbers and self_referral:
+        number = None  # optional for a self-referral
+    elif not numbers or not isinstance(numbers[0], str):
         problems.add(f"{where}.identifier", f"an NHS number ({nhs_number.SYSTEM}) is required")
     elif len(set(numbers)) > 1:
         problems.add(f"{where}.identifier", "more than one NHS number given", code="invariant")
@@ -243,7 +250,7 @@ def check_patient(patient: dict[str, Any], where: str, problems: _Problems) -> P
         )
         gender = None
 
-    if number is None or birth_date is None or postcode is None:
+    if (number is None and numbers) or birth_date is None or postcode is None:
         return None
     stored = {k: v for k, v in patient.items() if k not in ("id", "meta", "text")}
     return PatientDraft(number, birth_date, gender, postcode, stored)
@@ -345,8 +352,11 @@ def check_referral(
     resolve_needs: NeedResolver,
     clock_skew: dt.timedelta,
     bundle: Mapping[str, dict[str, Any]] | None = None,
+    self_referral: bool = False,
 ) -> ReferralDraft:
     """Check a ServiceRequest (structure, then every rule of 5.1) and return the draft.
+    ``self_referral``: the person refers themselves (the requester is the subject; the NHS
+    number is optional), as ``app/person`` builds it.
 
     ``clock_skew``: how far ahead of this server's clock the referrer's may be (``authoredOn``
     later than now plus this is refused). Every part is checked and all problems are reported
@@ -357,10 +367,10 @@ def check_referral(
     intent = _check_status_and_intent(resource, problems)
     identifiers = _check_identifiers(resource, problems)
     codes, categories = _check_codes(resource, problems)
-    requester_ods, performer_ods = _check_organisations(resource, problems)
+    requester_ods, performer_ods = _check_organisations(resource, problems, self_referral)
     needs = _check_needs(resource, resolve_needs, problems)
     authored_on = _check_authored_on(resource, clock_skew, problems)
-    subject, patient = _check_subject(resource, bundle, problems)
+    subject, patient = _check_subject(resource, bundle, problems, self_referral)
     consents, consent_entry = _check_supporting_consent(resource, bundle, problems)
     preferences = parse_preferences(resource.get("extension", []), problems)
     stored = _kept(resource, subject, consents, consent_entry)
@@ -440,11 +450,16 @@ def _check_codes(resource: dict[str, Any], problems: _Problems) -> tuple[Codings
 
 
 def _check_organisations(
-    resource: dict[str, Any], problems: _Problems
+    resource: dict[str, Any], problems: _Problems, self_referral: bool
 ) -> tuple[str | None, str | None]:
-    """The requester's ODS code (required) and the performer's (at most one, optional)."""
+    """The requester's ODS code (required; ``SELF_REQUESTER`` for a self-referral, whose
+    requester is the subject) and the performer's (at most one, optional)."""
     requester_ods = _identifier_value(resource.get("requester"), ODS_SYSTEM)
-    if requester_ods is None:
+    if self_referral:
+        requester_ods = SELF_REQUESTER
+        if resource.get("requester") != resource.get("subject"):
+            problems.add("ServiceRequest.requester", "a self-referral's requester is the subject")
+    elif requester_ods is None:
         problems.add(
             "ServiceRequest.requester", f"requester needs an identifier with system {ODS_SYSTEM}"
         )
@@ -503,7 +518,10 @@ def _check_authored_on(
 
 
 def _check_subject(
-    resource: dict[str, Any], bundle: Mapping[str, dict[str, Any]], problems: _Problems
+    resource: dict[str, Any],
+    bundle: Mapping[str, dict[str, Any]],
+    problems: _Problems,
+    self_referral: bool,
 ) -> tuple[dict[str, Any] | None, PatientDraft | None]:
     """The subject resource (contained or in the Bundle) and its checked Patient."""
     subject = resolve_local(resource, resource.get("subject"), bundle)
@@ -513,7 +531,8 @@ def _check_subject(
             "subject must reference the Patient (contained or in the Bundle)",
         )
         return subject, None
-    return subject, check_patient(subject, _where(resource, subject, "Patient"), problems)
+    where = _where(resource, subject, "Patient")
+    return subject, check_patient(subject, where, problems, self_referral=self_referral)
 
 
 def _check_supporting_consent(
@@ -679,21 +698,3 @@ def check_transaction(
     return check_referral(
         service_request, resolve_needs=resolve_needs, clock_skew=clock_skew, bundle=by_url
     )
-
-
-def parse_if_none_exist(header: str) -> tuple[str, str]:
-    """``identifier=system|value`` (the only conditional-create criterion supported)."""
-    from urllib.parse import parse_qsl
-
-    pairs = parse_qsl(header.lstrip("?"), keep_blank_values=True)
-    if len(pairs) != 1 or pairs[0][0] != "identifier" or "|" not in pairs[0][1]:
-        raise BadRequest(
-            "If-None-Exist supports exactly one criterion: identifier=system|value",
-            [Issue("unsupported criterion", "If-None-Exist", code="not-supported")],
-        )
-    system, _, value = pairs[0][1].partition("|")
-    if not system or not value:
-        raise BadRequest(
-            "If-None-Exist needs identifier=system|value", [Issue("malformed", "If-None-Exist")]
-        )
-    return system, value

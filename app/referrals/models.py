@@ -20,13 +20,14 @@ from app.db import Base, UTCDateTime, utcnow
 
 
 class Patient(Base):
-    """One row per person (NHS number); demographics are those of the latest referral."""
+    """One row per person (NHS number); demographics are those of the latest referral. A person
+    who referred themselves without giving an NHS number has none (docs/self-referral.md)."""
 
     __tablename__ = "patient"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     version_id: Mapped[int] = mapped_column(Integer)
-    nhs_number: Mapped[str] = mapped_column(String(10), unique=True)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
     birth_date: Mapped[dt.date] = mapped_column(Date)
     gender: Mapped[str | None] = mapped_column(String(16))
     postcode: Mapped[str] = mapped_column(String(16))

@@ -25,7 +25,7 @@ from app.audit import service as audit
 from app.errors import Issue, Unprocessable
 from app.notifications import outbox
 from app.referrals import fhir
-from app.referrals.intake import PatientDraft, ReferralDraft, stored_referral
+from app.referrals.intake import SELF_REQUESTER, PatientDraft, ReferralDraft, stored_referral
 from app.referrals.models import (
     Consent,
     Patient,
@@ -145,8 +145,12 @@ def add_referral(
     now: dt.datetime,
 ) -> Intake:
     """Add the rows of one new referral to ``rows``; ``person``: the stored patient row of
-    its NHS number (one Patient per person: a new referral brings the latest demographics)."""
-    patient, patient_changed = _add_patient(rows, draft.patient, person, now)
+    its NHS number (one Patient per person: a new referral brings the latest demographics,
+    but a self-referral never changes a stored person: anyone can send one)."""
+    if person is not None and draft.requester_ods == SELF_REQUESTER:
+        patient, patient_changed = _detached(Patient, dict(person)), False
+    else:
+        patient, patient_changed = _add_patient(rows, draft.patient, person, now)
     referral_id = uuid.uuid4()
     consent = _add_consent(rows, draft.consent, referral_id, patient.id, now)
     consent_id = consent.id if consent is not None else None

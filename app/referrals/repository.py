@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -590,3 +591,34 @@ async def delete_referrals_with_identifier_system(session: AsyncSession, system:
         )
         await session.execute(delete(Patient).where(Patient.id.in_(orphans)))
     return len(referral_ids)
+
+
+async def open_self_referrals(
+    session: AsyncSession,
+    *,
+    requester: str,
+    since: dt.datetime,
+    nhs_number: str | None,
+    birth_date: dt.date,
+    postcode: str,
+    closed: Sequence[str],
+) -> list[tuple[Referral, dict[str, Any], str | None]]:
+    """Self-referrals (``requester``) made since ``since`` whose Task is not ``closed``, of a
+    person with this NHS number or this birth date and postcode, oldest first: each with the
+    person's resource and NHS number (the caller compares the names)."""
+    person = and_(Patient.birth_date == birth_date, Patient.postcode == postcode)
+    if nhs_number is not None:
+        person = or_(person, Patient.nhs_number == nhs_number)
+    rows = await session.execute(
+        select(Referral, Patient.resource, Patient.nhs_number)
+        .join(Patient, Patient.id == Referral.patient_id)
+        .join(Task, Task.referral_id == Referral.id)
+        .where(
+            Referral.requester_ods == requester,
+            Referral.created_at >= since,
+            Task.status.not_in(closed),
+            person,
+        )
+        .order_by(Referral.created_at, Referral.id)
+    )
+    return [(r, resource, number) for r, resource, number in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +23,8 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden, Issue, NotFound, PreconditionFailed, Unprocessable
 from app.fhir import CANONICAL_BASE
 from app.notifications import outbox
-from app.referrals import fhir, lifecycle, plan, repository
-from app.referrals.intake import ReferralDraft
+from app.referrals import fhir, lifecycle, people, plan, repository
+from app.referrals.intake import SELF_REQUESTER, ReferralDraft
 from app.referrals.models import Consent, Patient, Referral, ResourceVersion, Task
 from app.referrals.plan import Intake as Intake
 from app.routing import service as routing_service
@@ -186,7 +186,7 @@ async def store_new(
     A referral no performer can be decided for is not stored; its answer is that 422."""
     routed = await routing_service.performers(session, plan.unrouted(d for _, d, _ in referrals))
     people = await repository.patient_rows(
-        session, sorted(d.patient.nhs_number for _, d, _ in referrals)
+        session, sorted({n for _, d, _ in referrals if (n := d.patient.nhs_number)})
     )
     rows = plan.Rows()
     answers: list[Intake | Unprocessable] = []
@@ -196,7 +196,8 @@ async def store_new(
         except Unprocessable as refused:
             answers.append(refused)
             continue
-        person = people.get(draft.patient.nhs_number)
+        number = draft.patient.nhs_number
+        person = people.get(number) if number else None
         answers.append(plan.add_referral(rows, draft, performer, person, actor, utcnow()))
     await repository.insert_planned(session, rows)
     return answers
@@ -456,6 +457,14 @@ def _business_status(concept: Any) -> str | None:
 # --- for other domains (bookings, matching, outcomes) ---------------------------------------------
 
 
+Route = Literal["gp", "self"]  # how a referral came: from a GP system, or the person themselves
+
+
+def route_of(requester_ods: str) -> Route:
+    """How a referral with this requester came."""
+    return "self" if requester_ods == SELF_REQUESTER else "gp"
+
+
 async def peek_referral(session: AsyncSession, referral_id: uuid.UUID) -> Referral:
     """A referral by id, without authorisation or audit: for callers that check both."""
     referral = await repository.get_referral(session, referral_id)
@@ -556,3 +565,62 @@ async def advance_task(
     await _flush(session, None)
     _keep_task_version(session, task, now)
     audit.record(session, ctx.actor, audit.Access("update", "Task", str(task.id), task.patient_id))
+
+
+# --- self-referrals (app/person) ------------------------------------------------------------------
+
+MAX_NOTES = 10  # notes a repeated self-referral may add to the first: enough, and bounded
+
+
+async def person_known(session: AsyncSession, nhs_number: str) -> bool:
+    """Whether a person with this NHS number is stored (a self-referral then leaves their
+    record as it is: ``plan.add_referral``)."""
+    return bool(await repository.patient_rows(session, [nhs_number]))
+
+
+async def earlier_self_referral(
+    session: AsyncSession, ctx: Context, draft: ReferralDraft, *, since: dt.datetime
+) -> Referral | None:
+    """The same person's open self-referral made since ``since`` (same NHS number, or same
+    name, birth date and postcode), its read audited; None when there is none."""
+    person = draft.patient
+    candidates = await repository.open_self_referrals(
+        session,
+        requester=SELF_REQUESTER,
+        since=since,
+        nhs_number=person.nhs_number,
+        birth_date=person.birth_date,
+        postcode=person.postcode,
+        closed=sorted(lifecycle.TERMINAL),
+    )
+    for referral, resource, number in candidates:
+        same_number = person.nhs_number is not None and number == person.nhs_number
+        if same_number or people.name_key(resource) == people.name_key(person.resource):
+            access = audit.Access("read", "ServiceRequest", str(referral.id), referral.patient_id)
+            audit.record(session, ctx.actor, access)
+            return referral
+    return None
+
+
+async def add_note(session: AsyncSession, ctx: Context, referral: Referral, text: str) -> bool:
+    """Add the person's new words to their referral's ``note`` (a new version), unless the
+    referral already holds them or ``MAX_NOTES`` notes; whether it did."""
+    resource = referral.resource
+    notes = list(resource.get("note", []))
+    said = {r.get("text") for r in resource.get("reasonCode", [])} | {n.get("text") for n in notes}
+    if text in said or len(notes) >= MAX_NOTES:
+        return False
+    now = utcnow()
+    notes.append(
+        {"authorString": "the person (self-referral)", "time": now.isoformat(), "text": text}
+    )
+    referral.resource = {**resource, "note": notes}
+    referral.updated_at = now
+    await _flush(session, None)
+    _keep_version(session, fhir.service_request_resource(referral), now)
+    audit.record(
+        session,
+        ctx.actor,
+        audit.Access("update", "ServiceRequest", str(referral.id), referral.patient_id),
+    )
+    return True

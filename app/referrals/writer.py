@@ -165,11 +165,11 @@ class IntakeWriter:
         (deferred) to be written one by one afterwards."""
         fresh, deferred = [], []
         keys: set[tuple[str, str]] = set()
-        numbers: set[str] = set()
+        numbers: set[str | None] = set()
         for submission in batch:
             own = {*submission.criteria, *submission.draft.identifiers}
             number = submission.draft.patient.nhs_number
-            if own & keys or number in numbers:
+            if own & keys or (number is not None and number in numbers):
                 deferred.append(submission)
             else:
                 fresh.append(submission)

@@ -17,3 +17,16 @@ class RoutingRule(Base):
     performer_ods: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(256))
+
+
+class PostcodeRoute(Base):
+    """Admin-managed routing of self-referrals: people whose postcode starts with ``prefix``
+    (an area ``LS``, a district ``LS6`` or a sector ``LS6 3``) go to this link-worker service;
+    the longest matching prefix wins."""
+
+    __tablename__ = "postcode_route"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    performer_ods: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(256))

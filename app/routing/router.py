@@ -1,4 +1,5 @@
-"""``/api/v1/routing``: the admin's routing table (practice ODS code -> link-worker service)."""
+"""``/api/v1/routing``: the admin's routing tables: practice ODS code -> link-worker service
+(GP referrals), and postcode prefix -> link-worker service (self-referrals, ``/postcodes``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.auth.principal import ODS_CODE
 from app.db import SessionDep
 from app.errors import Issue, Unprocessable
 from app.routing import service
-from app.routing.schemas import RoutingRuleRead, RoutingRuleWrite
+from app.routing.schemas import PostcodeRouteRead, RoutingRuleRead, RoutingRuleWrite
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
 
@@ -60,4 +61,57 @@ async def delete_routing_rule(
 ) -> Response:
     """Remove a practice's routing rule (its referrals then go to the default service)."""
     await service.delete_routing(session, practice_ods.upper())
+    return Response(status_code=204)
+
+
+def _prefix(value: str) -> str:
+    prefix = " ".join(value.upper().split())
+    if not service.POSTCODE_PREFIX.match(prefix):
+        raise Unprocessable(
+            "prefix is a postcode area (LS), district (LS6) or sector (LS6 3)",
+            [Issue("not a postcode prefix", "prefix")],
+        )
+    return prefix
+
+
+@router.get(
+    "/postcodes",
+    operation_id="routing-list_postcode_routes",
+    response_model=list[PostcodeRouteRead],
+)
+async def list_postcode_routes(
+    session: SessionDep, caller: RoutingCaller
+) -> list[PostcodeRouteRead]:
+    """Every postcode route: postcode prefix -> link-worker service ODS code (self-referrals)."""
+    return [
+        PostcodeRouteRead.model_validate(route, from_attributes=True)
+        for route in await service.list_postcode_routes(session)
+    ]
+
+
+@router.put(
+    "/postcodes/{prefix}",
+    operation_id="routing-put_postcode_route",
+    response_model=PostcodeRouteRead,
+)
+async def put_postcode_route(
+    prefix: str, body: RoutingRuleWrite, session: SessionDep, caller: RoutingCaller
+) -> JSONResponse:
+    """Route the self-referrals of people whose postcode starts with ``prefix`` (the longest
+    matching prefix wins) to a link-worker service."""
+    route, created = await service.put_postcode_route(
+        session, _prefix(prefix), _ods(body.performer_ods, "performer_ods"), caller.principal.sub
+    )
+    return JSONResponse(
+        PostcodeRouteRead.model_validate(route, from_attributes=True).model_dump(mode="json"),
+        status_code=201 if created else 200,
+    )
+
+
+@router.delete("/postcodes/{prefix}", operation_id="routing-delete_postcode_route", status_code=204)
+async def delete_postcode_route(
+    prefix: str, session: SessionDep, caller: RoutingCaller
+) -> Response:
+    """Remove a postcode route (those self-referrals then go by practice, else the default)."""
+    await service.delete_postcode_route(session, " ".join(prefix.upper().split()))
     return Response(status_code=204)

@@ -18,3 +18,10 @@ class RoutingRuleRead(BaseModel):
     performer_ods: str
     updated_at: dt.datetime
     updated_by: str
+
+
+class PostcodeRouteRead(BaseModel):
+    prefix: str = Field(description="postcode area (LS), district (LS6) or sector (LS6 3)")
+    performer_ods: str
+    updated_at: dt.datetime
+    updated_by: str

@@ -4,6 +4,7 @@ organisation and NHS number search values."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -96,3 +97,19 @@ def nhs_numbers(search: SearchRequest, name: str) -> list[str]:
         for raw in raw_values:
             numbers += [nhs_number_value(value) for value in raw.split(",")]
     return numbers
+
+
+def parse_if_none_exist(header: str) -> tuple[str, str]:
+    """``identifier=system|value`` (the only conditional-create criterion supported)."""
+    pairs = parse_qsl(header.lstrip("?"), keep_blank_values=True)
+    if len(pairs) != 1 or pairs[0][0] != "identifier" or "|" not in pairs[0][1]:
+        raise BadRequest(
+            "If-None-Exist supports exactly one criterion: identifier=system|value",
+            [Issue("unsupported criterion", "If-None-Exist", code="not-supported")],
+        )
+    system, _, value = pairs[0][1].partition("|")
+    if not system or not value:
+        raise BadRequest(
+            "If-None-Exist needs identifier=system|value", [Issue("malformed", "If-None-Exist")]
+        )
+    return system, value

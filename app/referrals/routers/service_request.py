@@ -34,6 +34,7 @@ from app.referrals.routers.common import (
     cached_resolver,
     nhs_numbers,
     organisations,
+    parse_if_none_exist,
     resource_response,
     update_body,
 )
@@ -96,7 +97,7 @@ async def create_service_request(
         clock_skew=settings.clock_skew,
     )
     criterion = request.url.query or if_none_exist  # fhirpy sends the criterion as a query string
-    condition = intake.parse_if_none_exist(criterion) if criterion else None
+    condition = parse_if_none_exist(criterion) if criterion else None
     result = await service.submit(
         writer,
         Context.of(request, caller),
