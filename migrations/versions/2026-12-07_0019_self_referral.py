@@ -7,7 +7,7 @@ self-referral to a link-worker service by the person's postcode (its longest mat
 area, district or sector).
 
 Revision ID: 0019
-Revises: 0016 (0017 and 0018 are taken by other branches; renumbered at merge)
+Revises: 0018
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0016"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
