@@ -23,6 +23,7 @@ from typing import Any
 
 from app.referrals.intake import ODS_SYSTEM, PREFERENCES_URL, REFERRAL_CODE, SNOMED
 from app.terminology.codesystems import ACTIVITY_CATEGORY_SYSTEM, NEED_SYSTEM
+from bench.matching_quality.directory import ACTIVITIES, ONLINE, PHONE
 
 LABELS = ("ideal", "accept", "never")
 REQUESTER_ODS = "A81001"
@@ -148,6 +149,139 @@ def referral(p: Persona) -> dict[str, Any]:
 
 
 P = Persona
+
+# Kinds of activity made for a situation or group (LABELLING.md, "never"): a persona's ``never``
+# merges those it is not in with `others`, so that similar personas get the same labels.
+HOMELESS = {
+    "rough-sleeping-outreach": "for people sleeping rough; housed",
+    "day-centre-homeless": "for people who are homeless; housed",
+}
+SIGHT_LOSS = {
+    "sight-loss-club-hackney": "for people with sight loss",
+    "sight-loss-club-bow": "for people with sight loss",
+    "sight-loss-tech": "for people with sight loss",
+    "talking-books": "for people with sight loss",
+}
+CONDITIONS = {
+    "singing-lungs": "for lung conditions",
+    "parkinsons-dance": "for Parkinson's",
+    "stroke-club": "for stroke survivors",
+    "hybrid-singing": "for people living with dementia and their carers",
+    "heart-online": "for heart conditions",
+    "fatigue-online": "for long Covid or ME/CFS",
+    "pain-management": "for persistent pain",
+    "diabetes-group": "for type 2 diabetes",
+    "hearing-voices": "for people who hear voices",
+    "wheelchair-sports": "for disabled adults",
+}
+GAMBLING = {"gamblers-support": "for gambling harm"}
+CARERS = {
+    "carers-cafe": "for unpaid carers",
+    "carers-advice-line": "for unpaid carers",
+    "carers-online": "for unpaid carers",
+    "dementia-carers": "for carers of someone with dementia",
+    "carers-pamper": "for unpaid carers",
+}
+BEREAVEMENT = {
+    "bereavement-cafe-clapton": "for bereaved people",
+    "bereavement-group-holloway": "for bereaved people",
+    "bereavement-walk": "for bereaved people",
+    "bereavement-phone": "for bereaved people",
+    "grief-art": "for bereaved people",
+    "widows-lunch": "for people widowed under 60",
+    "child-bereavement-parents": "for parents whose child died",
+    "suicide-bereavement": "for people bereaved by suicide",
+    "bereavement-bengali": "for widowed and bereaved women, in Bengali",
+}
+JOB_SEEKERS = {
+    "job-club-dalston": "for people looking for work",
+    "job-club-whitechapel": "for people looking for work",
+    "digital-job-skills": "computer skills for job seekers",
+    "esol-work": "English for job seekers",
+}
+LEARNING_ENGLISH = {
+    "esol-conversation": "for people learning English",
+    "esol-work": "English for job seekers",
+}
+PHONE_ONLY = {
+    "rent-bills-line": "a phone line",
+    "energy-advice-phone": "a phone line",
+    "bereavement-phone": "a phone line",
+    "polish-support-line": "a phone line",
+    "sight-loss-tech": "a phone line",
+    "talking-therapy-phone": "a phone line",
+    "befriending-phone": "a phone line",
+    "carers-advice-line": "a phone line",
+    "digital-phone-help": "a phone line",
+}
+IN_LANGUAGE = {
+    "bn": {
+        "bengali-womens-group": "held in Bengali",
+        "bengali-elders": "held in Bengali",
+        "bengali-sewing": "held in Bengali",
+        "bereavement-bengali": "held in Bengali",
+        "digital-bengali": "taught in Bengali",
+    },
+    "tr": {
+        "turkish-womens-group": "held in Turkish and Kurdish",
+        "turkish-elders": "held in Turkish",
+        "turkish-walk": "held in Turkish",
+        "turkish-advice": "held in Turkish and Kurdish",
+        "turkish-exercise-women": "held in Turkish",
+    },
+    "so": {
+        "somali-womens-group": "held in Somali",
+        "somali-elders": "held in Somali",
+        "somali-advice": "held in Somali",
+        "somali-walk-women": "held in Somali",
+    },
+    "pl": {"polish-club": "held in Polish", "polish-support-line": "in Polish"},
+    "bfi": {"bsl-social": "in British Sign Language, for Deaf people"},
+}
+MIXED_EXERCISE = dict.fromkeys(
+    (
+        "mixed-gym-londonfields",
+        "mixed-gym-highbury",
+        "health-walk-springfield",
+        "health-walk-clissold",
+        "health-walk-mileend",
+        "walk-islington",
+        "nordic-walking",
+        "tai-chi",
+        "walking-football",
+        "canal-walk-long",
+        "dance-over-50",
+        "boxing-fitness",
+        "chair-exercise",
+        "falls-prevention",
+    ),
+    "mixed; she asked for women-only",
+)
+# every activity held at a venue (not by phone or online): the never of someone housebound
+IN_PERSON = {
+    a.id: "in person; she is housebound"
+    for a in ACTIVITIES
+    if a.where not in (ONLINE, PHONE) and a.id != "befriending-home"
+}
+
+
+def others(
+    *groups: dict[str, str], speaks: tuple[str, ...] = ("en",), but: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The ``never`` labels of ``groups`` and of the groups held in a language the persona does
+    not speak (``speaks``), except the activities in ``but`` (labelled otherwise)."""
+    merged: dict[str, str] = {}
+    for language, held in IN_LANGUAGE.items():
+        if language not in speaks:
+            merged.update(held)
+    for group in groups:
+        merged.update(group)
+    return {a: reason for a, reason in merged.items() if a not in but}
+
+
+# the groups a persona is rarely in: merged into most personas' never (LABELLING.md)
+USUAL = (HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, BEREAVEMENT, JOB_SEEKERS)
+JOBS_ENGLISH = (JOB_SEEKERS, LEARNING_ENGLISH)
 # PERSONAS below
 PERSONAS: tuple[Persona, ...] = (
     # --- money, rent, work, housing ---------------------------------------------------------
@@ -174,10 +308,10 @@ PERSONAS: tuple[Persona, ...] = (
             "benefits-online": "a benefit check helps the budget",
             "food-bank-lea": "money adviser on hand at the food bank",
             "tenants-association": "tenants' rights when facing arrears",
+            "budget-cooking": "cheap meals help the budget, round the corner",
         },
         never={
-            "rough-sleeping-outreach": "she is housed: for people sleeping rough",
-            "day-centre-homeless": "for homeless people",
+            **others(*USUAL, LEARNING_ENGLISH),
             "job-club-dalston": "she works; the problem is arrears, not finding a job",
             "job-club-whitechapel": "she works",
             "gamblers-support": "no gambling in her story",
@@ -205,8 +339,15 @@ PERSONAS: tuple[Persona, ...] = (
             "digital-job-skills": "online job applications",
             "volunteer-centre": "volunteering on the way back to work",
             "energy-advice-phone": "bills advice",
+            "money-clinic-clapton": "debt advice, further away",
+            "food-bank-lea": "money adviser on hand at the food bank",
+            "budget-cooking": "cheap meals help the budget",
+            "adult-learning": "maths, English and computing courses, free on benefits",
+            "library-volunteers": "volunteering with training, near, on the way back to work",
+            "food-volunteers": "volunteering on the way back to work",
         },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, CARERS, BEREAVEMENT, LEARNING_ENGLISH),
             "rough-sleeping-outreach": "he is housed",
             "day-centre-homeless": "he is housed",
             "gamblers-support": "no gambling in his story",
@@ -228,8 +369,10 @@ PERSONAS: tuple[Persona, ...] = (
         },
         accept={"housing-advice-hackney": "housing advice", "food-bank-lea": "food"},
         never={
+            **others(SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, BEREAVEMENT, *JOBS_ENGLISH),
             "tenants-association": "he has no tenancy",
             "rent-bills-line": "he has no rent or bills: the outreach team is what he needs",
+            "energy-advice-phone": "he has no home or energy bills, and no phone credit",
         },
     ),
     P(
@@ -247,6 +390,7 @@ PERSONAS: tuple[Persona, ...] = (
             "food-bank-lea": "food and a money adviser",
         },
         never={
+            **others(*USUAL, speaks=("bn",)),
             "somali-advice": "held in Somali",
             "turkish-advice": "held in Turkish and Kurdish, far",
             "rough-sleeping-outreach": "she is housed",
@@ -270,11 +414,18 @@ PERSONAS: tuple[Persona, ...] = (
             "rent-bills-line": "debt support by phone",
             "anxiety-group": "anxiety course",
             "benefits-online": "budget check",
+            "food-bank-lea": "money adviser on hand at the food bank",
+            "hybrid-anxiety-course": "stress control course for his anxiety",
+            "mindfulness-online": "mindfulness for his anxiety, evenings",
+            "talking-therapy-phone": "wellbeing calls for his anxiety",
         },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, CARERS, BEREAVEMENT, LEARNING_ENGLISH),
             "rough-sleeping-outreach": "he is housed",
             "day-centre-homeless": "he is housed",
             "job-club-dalston": "he works",
+            "job-club-whitechapel": "he works",
+            "digital-job-skills": "he works",
         },
     ),
     P(
@@ -295,6 +446,7 @@ PERSONAS: tuple[Persona, ...] = (
             "food-bank-lea": "food and a money adviser",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "job-club-dalston": "retired",
             "job-club-whitechapel": "retired",
             "rough-sleeping-outreach": "she is housed",
@@ -314,9 +466,10 @@ PERSONAS: tuple[Persona, ...] = (
         },
         accept={"rent-bills-line": "rent increase advice"},
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "rough-sleeping-outreach": "he has a home",
             "day-centre-homeless": "he has a home",
-            "job-club-dalston": "he works",
+            "job-club-dalston": "not looking for work: referred for his flat",
         },
     ),
     P(
@@ -335,8 +488,17 @@ PERSONAS: tuple[Persona, ...] = (
             "library-volunteers": "volunteering experience",
             "volunteer-centre": "volunteering experience",
             "digital-job-skills": "computer skills for work",
+            "job-club-dalston": "job club, further",
+            "adult-learning": "English and computing courses, free on benefits",
+            "food-volunteers": "volunteering experience",
         },
-        never={"rough-sleeping-outreach": "she is housed", "day-centre-homeless": "she is housed"},
+        never={
+            **others(
+                HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, BEREAVEMENT, speaks=("bn", "en")
+            ),
+            "rough-sleeping-outreach": "she is housed",
+            "day-centre-homeless": "she is housed",
+        },
     ),
     # --- bereavement --------------------------------------------------------------------------
     P(
