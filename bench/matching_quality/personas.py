@@ -8,7 +8,9 @@ Labels (activity ids without the ``bench-`` prefix, each with a one-line reason)
 - ``never``: must not be in the first five (made for another situation, or wrong for this
   person in a way the link worker would not accept).
 
-Activities not labelled count as neither good nor bad (gain 0, not a violation). The labels were
+Activities not labelled count as neither good nor bad (gain 0, not a violation). The criteria
+are in LABELLING.md (the second, blind review applied them to every eligible activity; the kinds
+of activity made for a situation are shared groups merged by `others`). The labels were
 written before any change to the ranking and are reviewed like code: change one only with the
 reason, in its own commit. A wish for a women-only group or a quiet small group is in the story
 and the ``note`` (``ServiceRequest.note``, as a GP writes it) and, since issue 19, also in the
