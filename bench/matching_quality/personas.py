@@ -8,7 +8,9 @@ Labels (activity ids without the ``bench-`` prefix, each with a one-line reason)
 - ``never``: must not be in the first five (made for another situation, or wrong for this
   person in a way the link worker would not accept).
 
-Activities not labelled count as neither good nor bad (gain 0, not a violation). The labels were
+Activities not labelled count as neither good nor bad (gain 0, not a violation). The criteria
+are in LABELLING.md (the second, blind review applied them to every eligible activity; the kinds
+of activity made for a situation are shared groups merged by `others`). The labels were
 written before any change to the ranking and are reviewed like code: change one only with the
 reason, in its own commit. A wish for a women-only group or a quiet small group is in the story
 and the ``note`` (``ServiceRequest.note``, as a GP writes it) and, since issue 19, also in the
@@ -23,6 +25,7 @@ from typing import Any
 
 from app.referrals.intake import ODS_SYSTEM, PREFERENCES_URL, REFERRAL_CODE, SNOMED
 from app.terminology.codesystems import ACTIVITY_CATEGORY_SYSTEM, NEED_SYSTEM
+from bench.matching_quality.directory import ACTIVITIES, ONLINE, PHONE
 
 LABELS = ("ideal", "accept", "never")
 REQUESTER_ODS = "A81001"
@@ -148,6 +151,139 @@ def referral(p: Persona) -> dict[str, Any]:
 
 
 P = Persona
+
+# Kinds of activity made for a situation or group (LABELLING.md, "never"): a persona's ``never``
+# merges those it is not in with `others`, so that similar personas get the same labels.
+HOMELESS = {
+    "rough-sleeping-outreach": "for people sleeping rough; housed",
+    "day-centre-homeless": "for people who are homeless; housed",
+}
+SIGHT_LOSS = {
+    "sight-loss-club-hackney": "for people with sight loss",
+    "sight-loss-club-bow": "for people with sight loss",
+    "sight-loss-tech": "for people with sight loss",
+    "talking-books": "for people with sight loss",
+}
+CONDITIONS = {
+    "singing-lungs": "for lung conditions",
+    "parkinsons-dance": "for Parkinson's",
+    "stroke-club": "for stroke survivors",
+    "hybrid-singing": "for people living with dementia and their carers",
+    "heart-online": "for heart conditions",
+    "fatigue-online": "for long Covid or ME/CFS",
+    "pain-management": "for persistent pain",
+    "diabetes-group": "for type 2 diabetes",
+    "hearing-voices": "for people who hear voices",
+    "wheelchair-sports": "for disabled adults",
+}
+GAMBLING = {"gamblers-support": "for gambling harm"}
+CARERS = {
+    "carers-cafe": "for unpaid carers",
+    "carers-advice-line": "for unpaid carers",
+    "carers-online": "for unpaid carers",
+    "dementia-carers": "for carers of someone with dementia",
+    "carers-pamper": "for unpaid carers",
+}
+BEREAVEMENT = {
+    "bereavement-cafe-clapton": "for bereaved people",
+    "bereavement-group-holloway": "for bereaved people",
+    "bereavement-walk": "for bereaved people",
+    "bereavement-phone": "for bereaved people",
+    "grief-art": "for bereaved people",
+    "widows-lunch": "for people widowed under 60",
+    "child-bereavement-parents": "for parents whose child died",
+    "suicide-bereavement": "for people bereaved by suicide",
+    "bereavement-bengali": "for widowed and bereaved women, in Bengali",
+}
+JOB_SEEKERS = {
+    "job-club-dalston": "for people looking for work",
+    "job-club-whitechapel": "for people looking for work",
+    "digital-job-skills": "computer skills for job seekers",
+    "esol-work": "English for job seekers",
+}
+LEARNING_ENGLISH = {
+    "esol-conversation": "for people learning English",
+    "esol-work": "English for job seekers",
+}
+PHONE_ONLY = {
+    "rent-bills-line": "a phone line",
+    "energy-advice-phone": "a phone line",
+    "bereavement-phone": "a phone line",
+    "polish-support-line": "a phone line",
+    "sight-loss-tech": "a phone line",
+    "talking-therapy-phone": "a phone line",
+    "befriending-phone": "a phone line",
+    "carers-advice-line": "a phone line",
+    "digital-phone-help": "a phone line",
+}
+IN_LANGUAGE = {
+    "bn": {
+        "bengali-womens-group": "held in Bengali",
+        "bengali-elders": "held in Bengali",
+        "bengali-sewing": "held in Bengali",
+        "bereavement-bengali": "held in Bengali",
+        "digital-bengali": "taught in Bengali",
+    },
+    "tr": {
+        "turkish-womens-group": "held in Turkish and Kurdish",
+        "turkish-elders": "held in Turkish",
+        "turkish-walk": "held in Turkish",
+        "turkish-advice": "held in Turkish and Kurdish",
+        "turkish-exercise-women": "held in Turkish",
+    },
+    "so": {
+        "somali-womens-group": "held in Somali",
+        "somali-elders": "held in Somali",
+        "somali-advice": "held in Somali",
+        "somali-walk-women": "held in Somali",
+    },
+    "pl": {"polish-club": "held in Polish", "polish-support-line": "in Polish"},
+    "bfi": {"bsl-social": "in British Sign Language, for Deaf people"},
+}
+MIXED_EXERCISE = dict.fromkeys(
+    (
+        "mixed-gym-londonfields",
+        "mixed-gym-highbury",
+        "health-walk-springfield",
+        "health-walk-clissold",
+        "health-walk-mileend",
+        "walk-islington",
+        "nordic-walking",
+        "tai-chi",
+        "walking-football",
+        "canal-walk-long",
+        "dance-over-50",
+        "boxing-fitness",
+        "chair-exercise",
+        "falls-prevention",
+    ),
+    "mixed; she asked for women-only",
+)
+# every activity held at a venue (not by phone or online): the never of someone housebound
+IN_PERSON = {
+    a.id: "in person; she is housebound"
+    for a in ACTIVITIES
+    if a.where not in (ONLINE, PHONE) and a.id != "befriending-home"
+}
+
+
+def others(
+    *groups: dict[str, str], speaks: tuple[str, ...] = ("en",), but: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The ``never`` labels of ``groups`` and of the groups held in a language the persona does
+    not speak (``speaks``), except the activities in ``but`` (labelled otherwise)."""
+    merged: dict[str, str] = {}
+    for language, held in IN_LANGUAGE.items():
+        if language not in speaks:
+            merged.update(held)
+    for group in groups:
+        merged.update(group)
+    return {a: reason for a, reason in merged.items() if a not in but}
+
+
+# the groups a persona is rarely in: merged into most personas' never (LABELLING.md)
+USUAL = (HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, BEREAVEMENT, JOB_SEEKERS)
+JOBS_ENGLISH = (JOB_SEEKERS, LEARNING_ENGLISH)
 # PERSONAS below
 PERSONAS: tuple[Persona, ...] = (
     # --- money, rent, work, housing ---------------------------------------------------------
@@ -174,10 +310,10 @@ PERSONAS: tuple[Persona, ...] = (
             "benefits-online": "a benefit check helps the budget",
             "food-bank-lea": "money adviser on hand at the food bank",
             "tenants-association": "tenants' rights when facing arrears",
+            "budget-cooking": "cheap meals help the budget, round the corner",
         },
         never={
-            "rough-sleeping-outreach": "she is housed: for people sleeping rough",
-            "day-centre-homeless": "for homeless people",
+            **others(*USUAL, LEARNING_ENGLISH),
             "job-club-dalston": "she works; the problem is arrears, not finding a job",
             "job-club-whitechapel": "she works",
             "gamblers-support": "no gambling in her story",
@@ -205,8 +341,15 @@ PERSONAS: tuple[Persona, ...] = (
             "digital-job-skills": "online job applications",
             "volunteer-centre": "volunteering on the way back to work",
             "energy-advice-phone": "bills advice",
+            "money-clinic-clapton": "debt advice, further away",
+            "food-bank-lea": "money adviser on hand at the food bank",
+            "budget-cooking": "cheap meals help the budget",
+            "adult-learning": "maths, English and computing courses, free on benefits",
+            "library-volunteers": "volunteering with training, near, on the way back to work",
+            "food-volunteers": "volunteering on the way back to work",
         },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, CARERS, BEREAVEMENT, LEARNING_ENGLISH),
             "rough-sleeping-outreach": "he is housed",
             "day-centre-homeless": "he is housed",
             "gamblers-support": "no gambling in his story",
@@ -228,8 +371,10 @@ PERSONAS: tuple[Persona, ...] = (
         },
         accept={"housing-advice-hackney": "housing advice", "food-bank-lea": "food"},
         never={
+            **others(SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, BEREAVEMENT, *JOBS_ENGLISH),
             "tenants-association": "he has no tenancy",
             "rent-bills-line": "he has no rent or bills: the outreach team is what he needs",
+            "energy-advice-phone": "he has no home or energy bills, and no phone credit",
         },
     ),
     P(
@@ -247,6 +392,7 @@ PERSONAS: tuple[Persona, ...] = (
             "food-bank-lea": "food and a money adviser",
         },
         never={
+            **others(*USUAL, speaks=("bn",)),
             "somali-advice": "held in Somali",
             "turkish-advice": "held in Turkish and Kurdish, far",
             "rough-sleeping-outreach": "she is housed",
@@ -266,15 +412,28 @@ PERSONAS: tuple[Persona, ...] = (
             "money-clinic-clapton": "debt advice nearby",
         },
         accept={
+            "birdwatch": "made for anxiety, his secondary need",
+            "boxing-fitness": "made for anxiety, his secondary need",
+            "pottery": "made for anxiety, his secondary need",
+            "quiet-art": "made for anxiety, his secondary need",
+            "tai-chi": "made for anxiety, his secondary need",
+            "therapeutic-garden": "made for anxiety, his secondary need",
             "money-clinic-whitechapel": "debt advice",
             "rent-bills-line": "debt support by phone",
             "anxiety-group": "anxiety course",
             "benefits-online": "budget check",
+            "food-bank-lea": "money adviser on hand at the food bank",
+            "hybrid-anxiety-course": "stress control course for his anxiety",
+            "mindfulness-online": "mindfulness for his anxiety, evenings",
+            "talking-therapy-phone": "wellbeing calls for his anxiety",
         },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, CARERS, BEREAVEMENT, LEARNING_ENGLISH),
             "rough-sleeping-outreach": "he is housed",
             "day-centre-homeless": "he is housed",
             "job-club-dalston": "he works",
+            "job-club-whitechapel": "he works",
+            "digital-job-skills": "he works",
         },
     ),
     P(
@@ -295,6 +454,7 @@ PERSONAS: tuple[Persona, ...] = (
             "food-bank-lea": "food and a money adviser",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "job-club-dalston": "retired",
             "job-club-whitechapel": "retired",
             "rough-sleeping-outreach": "she is housed",
@@ -314,9 +474,10 @@ PERSONAS: tuple[Persona, ...] = (
         },
         accept={"rent-bills-line": "rent increase advice"},
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "rough-sleeping-outreach": "he has a home",
             "day-centre-homeless": "he has a home",
-            "job-club-dalston": "he works",
+            "job-club-dalston": "not looking for work: referred for his flat",
         },
     ),
     P(
@@ -335,8 +496,17 @@ PERSONAS: tuple[Persona, ...] = (
             "library-volunteers": "volunteering experience",
             "volunteer-centre": "volunteering experience",
             "digital-job-skills": "computer skills for work",
+            "job-club-dalston": "job club, further",
+            "adult-learning": "English and computing courses, free on benefits",
+            "food-volunteers": "volunteering experience",
         },
-        never={"rough-sleeping-outreach": "she is housed", "day-centre-homeless": "she is housed"},
+        never={
+            **others(
+                HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, BEREAVEMENT, speaks=("bn", "en")
+            ),
+            "rough-sleeping-outreach": "she is housed",
+            "day-centre-homeless": "she is housed",
+        },
     ),
     # --- bereavement --------------------------------------------------------------------------
     P(
@@ -351,14 +521,42 @@ PERSONAS: tuple[Persona, ...] = (
             "bereavement-walk": "bereavement walk in the park",
         },
         accept={
+            "art-studio-open": "made for loneliness, his secondary need",
+            "befriending-home": "made for loneliness, his secondary need",
+            "bingo-social": "made for loneliness, his secondary need",
+            "book-club-whitechapel": "made for loneliness, his secondary need",
+            "choir-islington": "made for loneliness, his secondary need",
+            "coffee-morning-archway": "made for loneliness, his secondary need",
+            "community-choir-hackney": "made for loneliness, his secondary need",
+            "community-garden-clapton": "made for loneliness, his secondary need",
+            "conservation-volunteers": "made for loneliness, his secondary need",
+            "food-volunteers": "made for loneliness, his secondary need",
+            "garden-islington": "made for loneliness, his secondary need",
+            "health-walk-clissold": "made for loneliness, his secondary need",
+            "heritage-tours": "made for loneliness, his secondary need",
+            "hybrid-book-club": "made for loneliness, his secondary need",
+            "knit-natter": "made for loneliness, his secondary need",
+            "library-volunteers": "made for loneliness, his secondary need",
+            "mens-shed-bow": "made for loneliness, his secondary need",
+            "mens-walk": "made for loneliness, his secondary need",
+            "silver-singers": "made for loneliness, his secondary need",
+            "volunteer-centre": "made for loneliness, his secondary need",
+            "walk-islington": "made for loneliness, his secondary need",
+            "walking-football": "made for loneliness, his secondary need",
             "bereavement-phone": "bereavement calls",
             "bereavement-group-holloway": "bereavement group, further",
             "grief-art": "art for grief",
             "lunch-club-clapton": "company at lunch",
+            "befriending-phone": "weekly calls for someone over 60 living alone",
+            "cooking-men": "for men living alone, cook and eat together",
+            "mens-shed-hackney": "company for a man on his own, nearby",
+            "singing-wellbeing": "friendly singing group round the corner, for loneliness",
         },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, *JOBS_ENGLISH),
             "suicide-bereavement": "his wife died of cancer, not suicide",
             "child-bereavement-parents": "for parents whose child died",
+            "bereavement-bengali": "for women, in Bengali",
         },
     ),
     P(
@@ -372,11 +570,20 @@ PERSONAS: tuple[Persona, ...] = (
         days=("tue", "wed", "thu"),
         ideal={"bereavement-group-holloway": "evening bereavement group near home"},
         accept={
+            "art-studio-open": "made for low mood, her secondary need (daytime)",
+            "community-garden-clapton": "made for low mood, her secondary need (daytime)",
+            "quiet-art": "made for low mood, her secondary need (daytime)",
+            "singing-wellbeing": "made for low mood, her secondary need (daytime)",
+            "therapeutic-garden": "made for low mood, her secondary need (daytime)",
             "bereavement-phone": "bereavement calls until 8pm",
             "grief-art": "art for grief (daytime)",
             "bereavement-cafe-clapton": "bereavement café (daytime)",
+            "creative-writing": "small supportive group for low mood, Thursday evenings, near",
+            "peer-support-low-mood": "low mood peer group (daytime)",
+            "talking-therapy-phone": "wellbeing calls for low mood (working hours)",
         },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, *JOBS_ENGLISH),
             "suicide-bereavement": "not bereaved by suicide",
             "child-bereavement-parents": "for parents whose child died",
             "bereavement-bengali": "held in Bengali",
@@ -397,8 +604,10 @@ PERSONAS: tuple[Persona, ...] = (
             "bereavement-group-holloway": "general bereavement group",
         },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, *JOBS_ENGLISH),
             "widows-lunch": "for people widowed",
             "suicide-bereavement": "his son did not die by suicide",
+            "bereavement-bengali": "for women, in Bengali",
         },
     ),
     P(
@@ -410,14 +619,27 @@ PERSONAS: tuple[Persona, ...] = (
         (("bereavement", "Brother took his own life"), ("anxiety-stress", "Anxious")),
         ideal={"suicide-bereavement": "made for people bereaved by suicide"},
         accept={
+            "birdwatch": "made for anxiety, her secondary need",
+            "boxing-fitness": "made for anxiety, her secondary need",
+            "pottery": "made for anxiety, her secondary need",
+            "quiet-art": "made for anxiety, her secondary need",
+            "tai-chi": "made for anxiety, her secondary need",
+            "therapeutic-garden": "made for anxiety, her secondary need",
             "bereavement-phone": "bereavement calls",
             "bereavement-cafe-clapton": "bereavement café",
             "bereavement-walk": "bereavement walk",
             "bereavement-group-holloway": "bereavement group",
+            "grief-art": "small art group for grief",
+            "anxiety-group": "anxiety course for her anxiety",
+            "hybrid-anxiety-course": "stress control course for her anxiety",
+            "mindfulness-online": "mindfulness for anxiety and sleep",
+            "talking-therapy-phone": "wellbeing calls for her anxiety",
         },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, *JOBS_ENGLISH),
             "child-bereavement-parents": "for parents whose child died",
             "widows-lunch": "for people widowed",
+            "bereavement-bengali": "held in Bengali, for widowed women",
         },
     ),
     P(
@@ -428,20 +650,25 @@ PERSONAS: tuple[Persona, ...] = (
         "E1 1UV",
         (("bereavement", "Husband died"), ("loneliness-isolation", "Lonely at home")),
         languages=("bn",),
-        ideal={
-            "bereavement-bengali": "bereavement circle in Bengali for widowed women",
-            "bengali-womens-group": "women's group in Bengali",
-        },
+        ideal={"bereavement-bengali": "bereavement circle in Bengali for widowed women"},
         accept={
+            "bengali-womens-group": "women's group in Bengali, for her loneliness, not grief",
             "bengali-elders": "lunch club in Bengali",
             "bengali-sewing": "sewing group in Bengali",
         },
         never={
+            **others(
+                HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, JOB_SEEKERS, speaks=("bn",)
+            ),
             "bereavement-phone": "phone calls in English she cannot follow",
+            "talking-therapy-phone": "phone calls in English she cannot follow",
+            "befriending-phone": "phone calls in English she cannot follow",
             "sight-loss-club-bow": "for people with sight loss",
             "talking-books": "for people with sight loss",
             "turkish-womens-group": "held in Turkish",
             "somali-womens-group": "held in Somali",
+            "suicide-bereavement": "her husband did not die by suicide",
+            "child-bereavement-parents": "for parents whose child died",
         },
     ),
     P(
@@ -456,9 +683,18 @@ PERSONAS: tuple[Persona, ...] = (
             "widows-lunch": "Sunday lunch for people widowed under 60",
             "bereavement-walk": "Saturday bereavement walk",
         },
-        accept={"bereavement-phone": "weekday evening calls"},
+        accept={
+            "library-volunteers": "Saturday volunteering, for lonely weekends",
+            "bereavement-phone": "weekday evening calls",
+            "community-garden-clapton": "Saturday gardening with others, for lonely weekends",
+            "conservation-volunteers": "Sunday outdoors with a team, for lonely weekends",
+            "art-studio-open": "Saturday open studio, for lonely weekends",
+        },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, *JOBS_ENGLISH),
             "child-bereavement-parents": "for parents whose child died",
+            "suicide-bereavement": "her husband did not die by suicide",
+            "bereavement-bengali": "held in Bengali",
             "somali-elders": "held in Somali",
         },
     ),
@@ -476,10 +712,12 @@ PERSONAS: tuple[Persona, ...] = (
             "turkish-elders": "elders' club in Turkish nearby",
         },
         accept={
+            "esol-conversation": "relaxed English practice with others, for her isolation",
             "turkish-walk": "walking group in Turkish",
             "turkish-exercise-women": "women's exercise in Turkish",
         },
         never={
+            **others(*USUAL, speaks=("tr",)),
             "sight-loss-club-hackney": "for people with sight loss",
             "talking-books": "for people with sight loss",
             "bengali-womens-group": "held in Bengali",
@@ -496,8 +734,11 @@ PERSONAS: tuple[Persona, ...] = (
         (("loneliness-isolation", "Lonely since moving here, speaks Somali"),),
         languages=("so",),
         ideal={"somali-elders": "elders' circle in Somali"},
-        accept={"somali-advice": "community surgery in Somali, a way in"},
+        accept={
+            "esol-conversation": "relaxed English practice with others, for his loneliness",
+        },
         never={
+            **others(*USUAL, speaks=("so",)),
             "sight-loss-club-bow": "for people with sight loss",
             "sight-loss-club-hackney": "for people with sight loss",
             "talking-books": "for people with sight loss",
@@ -520,8 +761,19 @@ PERSONAS: tuple[Persona, ...] = (
             "peer-support-low-mood": "low mood peer group",
             "mindfulness-online": "mindfulness",
             "community-garden-clapton": "gardening with others",
+            "talking-therapy-phone": "wellbeing calls for low mood",
+            "creative-writing": "small group for low mood on his street",
+            "singing-wellbeing": "singing for low mood",
+            "quiet-art": "art group for low mood",
+            "pottery": "pottery for low mood",
+            "art-studio-open": "painting studio for low mood",
+            "drumming-circle": "drumming for low mood",
+            "therapeutic-garden": "gardening for low mood",
+            "conservation-volunteers": "outdoor volunteering for low mood",
+            "mens-shed-hackney": "men's workshop for low mood",
         },
         never={
+            **others(*USUAL, speaks=("pl", "en")),
             "sight-loss-club-hackney": "for people with sight loss",
             "bengali-elders": "held in Bengali",
             "turkish-elders": "held in Turkish",
@@ -544,8 +796,10 @@ PERSONAS: tuple[Persona, ...] = (
             "womens-gym-shacklewell": "women-only gym, in English",
             "womens-swim": "women-only swim, in English",
             "muslim-womens-swim": "women-only swim with covered windows, in English",
+            "dance-bengali-women": "women-only Zumba, in Bengali and English",
         },
         never={
+            **others(*USUAL, MIXED_EXERCISE, speaks=("so",)),
             "sight-loss-club-bow": "for people with sight loss",
             "turkish-exercise-women": "held in Turkish",
             "mixed-gym-londonfields": "mixed gym; she asked for women-only",
@@ -564,6 +818,7 @@ PERSONAS: tuple[Persona, ...] = (
         mode="in-person",
         ideal={"bsl-social": "Deaf social club in BSL"},
         never={
+            **others(*USUAL, LEARNING_ENGLISH, PHONE_ONLY, speaks=("bfi",)),
             "talking-therapy-phone": "a phone service for a Deaf BSL user",
             "bereavement-phone": "a phone service, and he is not bereaved",
             "polish-support-line": "phone, in Polish",
@@ -583,10 +838,19 @@ PERSONAS: tuple[Persona, ...] = (
             "talking-books": "audio book group for people with sight loss",
         },
         accept={
+            "book-club-whitechapel": "book club for loneliness; large print or audio books",
+            "hybrid-book-club": "book club for loneliness; large print or audio books",
+            "garden-islington": "made for loneliness, her secondary need",
+            "knit-natter": "made for loneliness, her secondary need",
             "sight-loss-tech": "phone tech help for sight loss",
             "befriending-phone": "weekly calls",
+            "sight-loss-club-bow": "sight loss group, further",
         },
-        never={"turkish-elders": "held in Turkish", "bengali-elders": "held in Bengali"},
+        never={
+            **others(HOMELESS, CONDITIONS, GAMBLING, CARERS, BEREAVEMENT, *JOBS_ENGLISH),
+            "turkish-elders": "held in Turkish",
+            "bengali-elders": "held in Bengali",
+        },
     ),
     P(
         "hearing-loop-woman",
@@ -600,8 +864,18 @@ PERSONAS: tuple[Persona, ...] = (
             "silver-singers": "singing for over-60s in a hall with a loop",
             "bingo-social": "bingo and tea in a hall with a loop",
         },
-        accept={"book-club-whitechapel": "book club with a loop"},
-        never={"sight-loss-club-bow": "she has no sight loss"},
+        accept={
+            "food-volunteers": "friendly team in a hall with a loop, further",
+            "library-volunteers": "volunteering at a library with a loop",
+            "book-club-whitechapel": "book club with a loop",
+            "lunch-club-clapton": "lunch club for older people, hall with a loop, further",
+            "singing-wellbeing": "friendly singing group, hall with a loop, further",
+            "knit-natter": "craft and tea, library with a loop, further",
+        },
+        never={
+            **others(*USUAL, LEARNING_ENGLISH),
+            "sight-loss-club-bow": "she has no sight loss",
+        },
     ),
     P(
         "wheelchair-user",
@@ -613,9 +887,20 @@ PERSONAS: tuple[Persona, ...] = (
         access=("wheelchair",),
         ideal={"wheelchair-sports": "inclusive sports club, wheelchair accessible"},
         accept={
+            "book-club-whitechapel": "made for loneliness, his secondary need; accessible",
+            "community-choir-hackney": "made for loneliness, his secondary need; accessible",
+            "knit-natter": "made for loneliness, his secondary need; accessible",
+            "library-volunteers": "made for loneliness, his secondary need; accessible",
+            "volunteer-centre": "made for loneliness, his secondary need; accessible",
             "seated-yoga-online": "seated exercise from home",
             "mixed-gym-highbury": "accessible gym",
             "online-social": "online chat",
+            "mixed-gym-londonfields": "exercise referral, accessible changing rooms",
+            "walk-islington": "led walk with others near home",
+            "hybrid-book-club": "company, at the library near home or online",
+        },
+        never={
+            **others(*USUAL, LEARNING_ENGLISH, but=("wheelchair-sports",)),
         },
     ),
     P(
@@ -631,12 +916,17 @@ PERSONAS: tuple[Persona, ...] = (
             "falls-prevention": "strength and balance",
             "seated-yoga-online": "seated exercise",
             "chair-exercise": "seated exercise",
+            "mixed-gym-highbury": "exercise referral for long-term conditions, step-free",
+            "mixed-gym-londonfields": "exercise referral for long-term conditions",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH, but=("stroke-club",)),
             "parkinsons-dance": "for Parkinson's",
             "singing-lungs": "for lung conditions",
             "sight-loss-club-hackney": "for sight loss",
             "talking-books": "for sight loss",
+            "nordic-walking": "brisk walking with poles; he walks with a stick",
+            "canal-walk-long": "three-hour brisk walk; he walks with a stick",
         },
     ),
     # --- physical activity -------------------------------------------------------------------
@@ -659,6 +949,7 @@ PERSONAS: tuple[Persona, ...] = (
             "dance-bengali-women": "women-only Zumba",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH, MIXED_EXERCISE),
             "mixed-gym-londonfields": "mixed gym; she asked for women-only",
             "mixed-gym-highbury": "mixed gym",
             "tai-chi": "mixed group",
@@ -685,7 +976,17 @@ PERSONAS: tuple[Persona, ...] = (
             "womens-gym-shacklewell": "women-only gym",
             "womens-swim": "women-only swim",
         },
-        never={"mixed-gym-londonfields": "mixed gym", "mixed-gym-highbury": "mixed gym"},
+        never={
+            **others(
+                *USUAL,
+                LEARNING_ENGLISH,
+                MIXED_EXERCISE,
+                speaks=("bn", "en"),
+                but=("diabetes-group",),
+            ),
+            "mixed-gym-londonfields": "mixed gym",
+            "mixed-gym-highbury": "mixed gym",
+        },
     ),
     P(
         "retired-inactive-man",
@@ -709,8 +1010,19 @@ PERSONAS: tuple[Persona, ...] = (
             "diabetes-group": "diabetes support",
             "mens-walk": "men's walking group",
             "tai-chi": "gentle exercise",
+            "mixed-gym-highbury": "gym referral, further",
+            "dance-over-50": "dance class for over 50s",
+            "nordic-walking": "brisk walking with poles",
+            "health-walk-springfield": "led walk, further",
+            "health-walk-clissold": "led walk, further",
+            "walk-islington": "led walk, further",
+            "seated-yoga-online": "seated exercise from home",
         },
-        never={"wheelchair-sports": "for disabled adults", "parkinsons-dance": "for Parkinson's"},
+        never={
+            **others(*USUAL, LEARNING_ENGLISH, but=("diabetes-group",)),
+            "wheelchair-sports": "for disabled adults",
+            "parkinsons-dance": "for Parkinson's",
+        },
     ),
     P(
         "copd-man",
@@ -721,11 +1033,39 @@ PERSONAS: tuple[Persona, ...] = (
         (("long-term-condition", "COPD"), ("loneliness-isolation", "Lonely")),
         ideal={"singing-lungs": "singing for lung health nearby"},
         accept={
+            "art-studio-open": "made for loneliness, his secondary need",
+            "befriending-home": "made for loneliness, his secondary need",
+            "bingo-social": "made for loneliness, his secondary need",
+            "book-club-whitechapel": "made for loneliness, his secondary need",
+            "choir-islington": "made for loneliness, his secondary need",
+            "coffee-morning-archway": "made for loneliness, his secondary need",
+            "community-choir-hackney": "made for loneliness, his secondary need",
+            "community-garden-clapton": "made for loneliness, his secondary need",
+            "conservation-volunteers": "made for loneliness, his secondary need",
+            "cooking-men": "made for loneliness, his secondary need",
+            "food-volunteers": "made for loneliness, his secondary need",
+            "garden-islington": "made for loneliness, his secondary need",
+            "health-walk-clissold": "made for loneliness, his secondary need",
+            "heritage-tours": "made for loneliness, his secondary need",
+            "hybrid-book-club": "made for loneliness, his secondary need",
+            "knit-natter": "made for loneliness, his secondary need",
+            "library-volunteers": "made for loneliness, his secondary need",
+            "mens-shed-bow": "made for loneliness, his secondary need",
+            "mens-walk": "made for loneliness, his secondary need",
+            "silver-singers": "made for loneliness, his secondary need",
+            "volunteer-centre": "made for loneliness, his secondary need",
+            "walk-islington": "made for loneliness, his secondary need",
+            "walking-football": "made for loneliness, his secondary need",
             "chair-exercise": "seated exercise",
             "mens-shed-hackney": "men's shed",
             "lunch-club-clapton": "lunch club",
+            "seated-yoga-online": "seated exercise for a long-term condition",
+            "mixed-gym-londonfields": "GP exercise referral for a long-term condition",
+            "singing-wellbeing": "friendly singing group nearby, for loneliness",
+            "befriending-phone": "weekly calls for someone over 60 who feels alone",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH, but=("singing-lungs",)),
             "nordic-walking": "brisk walking, too much for his breathing",
             "canal-walk-long": "three-hour brisk walk",
             "parkinsons-dance": "for Parkinson's",
@@ -741,12 +1081,27 @@ PERSONAS: tuple[Persona, ...] = (
         (("long-term-condition", "Parkinson's disease"), ("physical-inactivity", "Moving less")),
         ideal={"parkinsons-dance": "dance for Parkinson's nearby"},
         accept={
+            "dance-bengali-women": "made for inactivity, her secondary need",
+            "health-walk-mileend": "made for inactivity, her secondary need",
+            "mixed-gym-highbury": "made for inactivity, her secondary need",
+            "muslim-womens-swim": "made for inactivity, her secondary need",
+            "nordic-walking": "made for inactivity, her secondary need",
+            "walk-islington": "made for inactivity, her secondary need",
+            "walking-football": "made for inactivity, her secondary need",
+            "womens-gym-shacklewell": "made for inactivity, her secondary need",
+            "womens-swim": "made for inactivity, her secondary need",
             "chair-exercise": "seated exercise",
             "falls-prevention": "falls prevention",
             "seated-yoga-online": "seated yoga",
             "dance-over-50": "dance class",
+            "tai-chi": "slow balance exercise",
+            "health-walk-springfield": "easy led walk",
+            "health-walk-clissold": "led walk for all abilities",
+            "mixed-gym-londonfields": "GP exercise referral",
+            "womens-fitness-bow": "gentle fitness for women, further",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH, but=("parkinsons-dance",)),
             "singing-lungs": "for lung conditions",
             "stroke-club": "for stroke survivors",
             "sight-loss-club-hackney": "for sight loss",
@@ -761,12 +1116,26 @@ PERSONAS: tuple[Persona, ...] = (
         (("long-term-condition", "Chronic back pain"), ("low-mood", "Low")),
         ideal={"pain-management": "pain self-management course nearby"},
         accept={
+            "art-studio-open": "made for low mood, her secondary need",
+            "community-garden-clapton": "made for low mood, her secondary need",
+            "creative-writing": "made for low mood, her secondary need",
+            "drumming-circle": "made for low mood, her secondary need",
+            "pottery": "made for low mood, her secondary need",
+            "quiet-art": "made for low mood, her secondary need",
+            "singing-wellbeing": "made for low mood, her secondary need",
+            "therapeutic-garden": "made for low mood, her secondary need",
             "seated-yoga-online": "gentle movement",
             "tai-chi": "gentle movement",
             "peer-support-low-mood": "low mood group",
+            "talking-therapy-phone": "wellbeing calls for low mood",
+            "mindfulness-online": "mindfulness for low mood and pain",
+            "chair-exercise": "seated exercise, further",
+            "mixed-gym-highbury": "exercise referral for a long-term condition, nearby",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH, but=("pain-management",)),
             "nordic-walking": "brisk, with back pain",
+            "canal-walk-long": "three-hour brisk walk, with back pain",
             "sight-loss-club-hackney": "for sight loss",
             "parkinsons-dance": "for Parkinson's",
         },
@@ -785,9 +1154,12 @@ PERSONAS: tuple[Persona, ...] = (
             "mindfulness-online": "mindfulness from home",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH, but=("fatigue-online",)),
             "nordic-walking": "too strenuous",
             "canal-walk-long": "three-hour walk",
             "boxing-fitness": "high-energy",
+            "mixed-gym-londonfields": "gym sessions; exhausted after any outing",
+            "mixed-gym-highbury": "gym sessions; exhausted after any outing",
         },
     ),
     # --- mental wellbeing ---------------------------------------------------------------------
@@ -810,8 +1182,11 @@ PERSONAS: tuple[Persona, ...] = (
             "mindfulness-online": "mindfulness, camera optional",
             "birdwatch": "quiet walk",
             "tai-chi": "calm exercise",
+            "talking-therapy-phone": "one-to-one wellbeing calls for anxiety",
+            "pottery": "small group of 8, for anxiety",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "drumming-circle": "loud and crowded",
             "community-choir-hackney": "big choir",
             "art-studio-open": "busy drop-in studio",
@@ -828,14 +1203,22 @@ PERSONAS: tuple[Persona, ...] = (
         ideal={
             "art-studio-open": "painting studio round the corner",
             "pottery": "pottery for wellbeing",
+            "quiet-art": "drawing and painting for low mood, a small group",
         },
         accept={
-            "quiet-art": "quiet art room",
             "creative-writing": "creative writing",
             "knit-natter": "craft group",
             "peer-support-low-mood": "low mood peer group",
+            "talking-therapy-phone": "wellbeing calls for low mood",
+            "mindfulness-online": "mindfulness for low mood",
+            "singing-wellbeing": "singing for low mood",
+            "drumming-circle": "drumming for low mood",
+            "community-garden-clapton": "gardening for low mood",
+            "therapeutic-garden": "gardening for low mood",
+            "conservation-volunteers": "outdoor volunteering for low mood",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "sight-loss-club-hackney": "for sight loss",
             "singing-lungs": "for lung conditions",
             "parkinsons-dance": "for Parkinson's",
@@ -858,8 +1241,14 @@ PERSONAS: tuple[Persona, ...] = (
             "mindfulness-online": "mindfulness online",
             "talking-therapy-phone": "wellbeing calls",
             "knit-natter": "craft group",
+            "drumming-circle": "free drumming for low mood",
+            "quiet-art": "free art room for low mood",
+            "creative-writing": "free writing group for low mood",
+            "therapeutic-garden": "free gardening group for low mood",
+            "conservation-volunteers": "free outdoor volunteering for low mood",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "bereavement-cafe-clapton": "not bereaved",
             "carers-cafe": "not a carer",
             "hearing-voices": "for people who hear voices",
@@ -877,8 +1266,21 @@ PERSONAS: tuple[Persona, ...] = (
             "peer-support-low-mood": "low mood group",
             "community-garden-clapton": "gardening with others",
             "mens-shed-hackney": "men's shed",
+            "talking-therapy-phone": "wellbeing calls for low mood",
+            "mindfulness-online": "mindfulness for low mood",
+            "singing-wellbeing": "singing for low mood",
+            "quiet-art": "quiet art room for low mood",
+            "creative-writing": "writing group for low mood",
+            "therapeutic-garden": "gardening for low mood",
+            "conservation-volunteers": "outdoor volunteering, for low mood and isolation",
+            "pottery": "pottery for low mood",
+            "art-studio-open": "painting studio, for low mood and isolation",
         },
-        never={"bereavement-cafe-clapton": "not bereaved", "carers-cafe": "not a carer"},
+        never={
+            **others(*USUAL, LEARNING_ENGLISH, but=("hearing-voices",)),
+            "bereavement-cafe-clapton": "not bereaved",
+            "carers-cafe": "not a carer",
+        },
     ),
     P(
         "weekend-only-low-mood",
@@ -898,6 +1300,7 @@ PERSONAS: tuple[Persona, ...] = (
             "conservation-volunteers": "Sunday conservation",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "bereavement-walk": "not bereaved",
             "polish-club": "held in Polish",
             "somali-elders": "held in Somali",
@@ -914,17 +1317,26 @@ PERSONAS: tuple[Persona, ...] = (
         (("loneliness-isolation", "Moved to London, knows nobody"),),
         ideal={"young-adults-social": "meet-up for 18-30s"},
         accept={
+            "mens-shed-bow": "Saturday workshop with other men",
             "community-choir-hackney": "friendly choir",
             "drumming-circle": "drumming circle",
             "book-club-whitechapel": "book club",
             "volunteer-centre": "volunteering",
             "conservation-volunteers": "conservation volunteering",
+            "choir-islington": "evening community choir",
+            "hybrid-book-club": "evening book club",
+            "library-volunteers": "Saturday volunteering",
+            "community-garden-clapton": "Saturday gardening with others",
+            "art-studio-open": "Saturday open studio",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "sight-loss-club-bow": "for sight loss",
             "carers-cafe": "not a carer",
             "bereavement-cafe-clapton": "not bereaved",
             "hearing-voices": "for people who hear voices",
+            "job-club-dalston": "he works",
+            "job-club-whitechapel": "he works",
         },
     ),
     P(
@@ -941,15 +1353,22 @@ PERSONAS: tuple[Persona, ...] = (
             "befriending-home": "home visits",
         },
         accept={
+            "book-club-whitechapel": "book club, further",
+            "garden-islington": "Thursday gardening with others, further",
             "heritage-tours": "reminiscence at the museum",
             "health-walk-springfield": "led walk",
             "health-walk-clissold": "led walk",
             "befriending-phone": "weekly calls",
+            "coffee-morning-archway": "Thursday coffee morning, further",
+            "food-volunteers": "Thursday volunteering with a friendly team, round the corner",
         },
         never={
+            **others(*USUAL, LEARNING_ENGLISH),
             "turkish-elders": "held in Turkish",
             "sight-loss-club-hackney": "for sight loss",
             "esol-conversation": "for people learning English",
+            "job-club-dalston": "retired",
+            "job-club-whitechapel": "retired",
         },
     ),
     P(
@@ -962,14 +1381,48 @@ PERSONAS: tuple[Persona, ...] = (
         interests=("learning-skills",),
         ideal={"mens-shed-hackney": "men's shed nearby", "mens-shed-bow": "men's shed"},
         accept={
+            "creative-writing": "made for low mood, his secondary need",
+            "drumming-circle": "made for low mood, his secondary need",
+            "mindfulness-online": "made for low mood, his secondary need",
+            "pottery": "made for low mood, his secondary need",
+            "quiet-art": "made for low mood, his secondary need",
+            "therapeutic-garden": "made for low mood, his secondary need",
+            "art-studio-open": "company, for loneliness",
+            "befriending-home": "company, for loneliness",
+            "bingo-social": "company, for loneliness",
+            "book-club-whitechapel": "company, for loneliness",
+            "choir-islington": "company, for loneliness",
+            "coffee-morning-archway": "company, for loneliness",
+            "community-choir-hackney": "company, for loneliness",
+            "community-garden-clapton": "company, for loneliness",
+            "conservation-volunteers": "company, for loneliness",
+            "food-volunteers": "company, for loneliness",
+            "garden-islington": "company, for loneliness",
+            "health-walk-clissold": "company, for loneliness",
+            "heritage-tours": "company, for loneliness",
+            "hybrid-book-club": "company, for loneliness",
+            "knit-natter": "company, for loneliness",
+            "library-volunteers": "company, for loneliness",
+            "silver-singers": "company, for loneliness",
+            "volunteer-centre": "company, for loneliness",
+            "walk-islington": "company, for loneliness",
             "cooking-men": "men cooking together",
             "mens-walk": "men's walk",
             "lunch-club-clapton": "lunch club",
             "walking-football": "walking football",
+            "befriending-phone": "weekly calls for someone over 60 who feels alone",
+            "peer-support-low-mood": "low mood group",
+            "talking-therapy-phone": "wellbeing calls for low mood",
+            "singing-wellbeing": "singing group for loneliness and low mood",
         },
         never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, CARERS, *JOBS_ENGLISH),
             "sight-loss-club-hackney": "for sight loss",
             "sight-loss-club-bow": "for sight loss",
+            "bereavement-group-holloway": "for the bereaved of the last two years; he was "
+            "widowed five years ago",
+            "suicide-bereavement": "for people bereaved by suicide",
+            "child-bereavement-parents": "for parents whose child died",
         },
     ),
     P(
@@ -984,6 +1437,7 @@ PERSONAS: tuple[Persona, ...] = (
         ideal={"befriending-phone": "weekly calls", "befriending-home": "home visits"},
         accept={"talking-therapy-phone": "wellbeing calls"},
         never={
+            **others(*USUAL, LEARNING_ENGLISH, IN_PERSON),
             "canal-walk-long": "three-hour walk, she is housebound",
             "nordic-walking": "she is housebound",
             "health-walk-springfield": "she is housebound",
@@ -1002,8 +1456,41 @@ PERSONAS: tuple[Persona, ...] = (
             "digital-drop-in": "one-to-one tablet help",
             "digital-phone-help": "help setting up video calls by phone",
         },
-        accept={"coffee-morning-archway": "coffee morning"},
-        never={"digital-bengali": "taught in Bengali", "sight-loss-tech": "for sight loss"},
+        accept={
+            "art-studio-open": "company, for loneliness",
+            "bingo-social": "company, for loneliness",
+            "book-club-whitechapel": "company, for loneliness",
+            "choir-islington": "company, for loneliness",
+            "community-choir-hackney": "company, for loneliness",
+            "community-garden-clapton": "company, for loneliness",
+            "conservation-volunteers": "company, for loneliness",
+            "cooking-men": "company, for loneliness",
+            "food-volunteers": "company, for loneliness",
+            "garden-islington": "company, for loneliness",
+            "health-walk-clissold": "company, for loneliness",
+            "heritage-tours": "company, for loneliness",
+            "knit-natter": "company, for loneliness",
+            "library-volunteers": "company, for loneliness",
+            "lunch-club-clapton": "company, for loneliness",
+            "mens-shed-bow": "company, for loneliness",
+            "mens-shed-hackney": "company, for loneliness",
+            "mens-walk": "company, for loneliness",
+            "silver-singers": "company, for loneliness",
+            "singing-wellbeing": "company, for loneliness",
+            "volunteer-centre": "company, for loneliness",
+            "walk-islington": "company, for loneliness",
+            "walking-football": "company, for loneliness",
+            "coffee-morning-archway": "coffee morning",
+            "adult-learning": "computing taster course nearby",
+            "hybrid-book-club": "company at the library nearby",
+            "befriending-phone": "weekly calls for someone over 60 who feels alone",
+        },
+        never={
+            **others(*USUAL, LEARNING_ENGLISH),
+            "digital-bengali": "taught in Bengali",
+            "sight-loss-tech": "for sight loss",
+            "digital-job-skills": "for job seekers; he is retired",
+        },
     ),
     P(
         "retired-volunteer",
@@ -1018,11 +1505,32 @@ PERSONAS: tuple[Persona, ...] = (
             "library-volunteers": "library volunteering nearby",
         },
         accept={
+            "art-studio-open": "company, for loneliness",
+            "befriending-phone": "company, for loneliness",
+            "bingo-social": "company, for loneliness",
+            "choir-islington": "company, for loneliness",
+            "coffee-morning-archway": "company, for loneliness",
+            "community-choir-hackney": "company, for loneliness",
+            "community-garden-clapton": "company, for loneliness",
+            "health-walk-clissold": "company, for loneliness",
+            "heritage-tours": "company, for loneliness",
+            "hybrid-book-club": "company, for loneliness",
+            "knit-natter": "company, for loneliness",
+            "lunch-club-clapton": "company, for loneliness",
+            "silver-singers": "company, for loneliness",
+            "singing-wellbeing": "company, for loneliness",
+            "walk-islington": "company, for loneliness",
+            "walking-football": "company, for loneliness",
             "garden-islington": "volunteer gardening",
             "conservation-volunteers": "conservation volunteering",
             "food-volunteers": "food bank volunteering",
+            "book-club-whitechapel": "company, near",
         },
-        never={"job-club-whitechapel": "retired", "esol-work": "for job seekers learning English"},
+        never={
+            **others(*USUAL, LEARNING_ENGLISH),
+            "job-club-whitechapel": "retired",
+            "esol-work": "for job seekers learning English",
+        },
     ),
     # --- carers --------------------------------------------------------------------------------
     P(
@@ -1038,7 +1546,18 @@ PERSONAS: tuple[Persona, ...] = (
             "carers-advice-line": "carers' advice by phone",
         },
         accept={"hybrid-singing": "singing for the brain, with her husband"},
-        never={"hearing-voices": "for people who hear voices"},
+        never={
+            **others(
+                HOMELESS,
+                SIGHT_LOSS,
+                CONDITIONS,
+                GAMBLING,
+                BEREAVEMENT,
+                *JOBS_ENGLISH,
+                but=("hybrid-singing",),
+            ),
+            "hearing-voices": "for people who hear voices",
+        },
     ),
     P(
         "young-adult-carer",
@@ -1052,7 +1571,16 @@ PERSONAS: tuple[Persona, ...] = (
             "carers-online": "carers' evening group online",
             "carers-advice-line": "carers' advice",
         },
-        accept={"mindfulness-online": "mindfulness online", "carers-cafe": "carers' café"},
-        never={"dementia-carers": "her mum has MS, not dementia"},
+        accept={
+            "mindfulness-online": "mindfulness online",
+            "carers-cafe": "carers' café",
+            "carers-pamper": "a Saturday break for carers",
+            "hybrid-anxiety-course": "stress control for her anxiety, can join online",
+            "talking-therapy-phone": "wellbeing calls for her anxiety",
+        },
+        never={
+            **others(HOMELESS, SIGHT_LOSS, CONDITIONS, GAMBLING, BEREAVEMENT, *JOBS_ENGLISH),
+            "dementia-carers": "her mum has MS, not dementia",
+        },
     ),
 )
