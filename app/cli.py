@@ -403,7 +403,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_directory.add_argument("file", type=Path, help="services: a list or an ORUK page")
     import_directory.set_defaults(run=_import_directory)
-
     _add_sync_directory(commands)
 
     import_areas = commands.add_parser(

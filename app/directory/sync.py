@@ -262,13 +262,16 @@ async def _scheduled_one(
     except (BadGateway, BadRequest, Conflict, Unprocessable) as exc:
         log.warning("directory sync failed", extra={"feed": url, "error": exc.message[:300]})
         return
+    except Exception:  # the database, a bug: logged; deliveries and the next pass go on
+        log.exception("directory sync failed", extra={"feed": url})
+        return
     log.info(
         "directory sync done",
         extra={
             "feed": feed.id,
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "deactivated": report.deactivated,
+            "services_created": report.created,
+            "services_updated": report.updated,
+            "services_unchanged": report.unchanged,
+            "services_deactivated": report.deactivated,
         },
     )

@@ -184,14 +184,15 @@ async def test_a_document_that_is_no_export_is_422(
     assert response.json()["errors"][0]["field"] == "contents"
 
 
-def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m app.cli *args`` on ``database_url``, with ``env`` (settings) added."""
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
-        env={"ASSETLINK_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        env={"ASSETLINK_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **env},
     )
 
 
