@@ -357,9 +357,11 @@ async def replace_activity(session: AsyncSession, rows: ActivityRows) -> None:
     """Update existing activities in place and replace their parts (ids and bookings stay)."""
     ids = [row["id"] for row in rows.activities]
     await delete_parts(session, ids)
-    for row in rows.activities:
-        values = {k: v for k, v in row.items() if k not in ("id", "created_at")}
-        await session.execute(update(Activity).where(Activity.id == row["id"]).values(**values))
+    # ORM bulk UPDATE by primary key: one executemany, not a statement per activity
+    await session.execute(
+        update(Activity),
+        [{k: v for k, v in row.items() if k != "created_at"} for row in rows.activities],
+    )
     for table, table_rows in rows.children():
         if table_rows:
             await session.execute(insert(table), table_rows)
