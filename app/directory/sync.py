@@ -154,6 +154,11 @@ async def sync_feed(
     everything (and marks the vanished inactive), and otherwise the last sync's start time is
     ``modified_after``."""
     feed = feed_of(raw_url)
+    if since is not None and full:
+        raise BadRequest(
+            "A full sync reads every service: give `since` or `full`, not both",
+            [Issue("not with full", "since")],
+        )
     async with transaction(sessionmaker, write=False) as session:
         known = await repository.get_feed(session, feed.id)
         last = known.last_synced_at if known is not None else None

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import Base
-from app.directory import sync
+from app.directory import repository, sync
 from app.directory.fetch import FetchOptions
 from app.directory.models import Activity, DirectoryFeed
 from app.directory.schemas import ID_PATTERN
-from app.errors import BadGateway, Unprocessable
+from app.errors import BadGateway, BadRequest, Unprocessable
 from tests.directory.feed_server import Feed, generated, serve
 
 DATA = Path(__file__).parent / "data"
@@ -203,6 +203,36 @@ async def test_a_malformed_service_rejects_the_whole_sync(
     stored = await session.get(DirectoryFeed, sync.feed_of(feed.url).id)
     assert stored is not None
     assert "2 of 15 services" in (stored.last_error or "")
+
+
+async def test_a_failure_while_storing_rolls_back_what_was_written(
+    feed: Feed,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The last step of a full sync fails after every service was written: none stays."""
+    feed.put(*generated(12))
+    await run(sessionmaker, feed.url)
+    feed.put(*[{**s, "name": "Renamed"} for s in generated(20)])
+    before = await dump(session)
+
+    async def fails(*_: object) -> int:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(repository, "deactivate_missing", fails)
+    with pytest.raises(RuntimeError):
+        await run(sessionmaker, feed.url, full=True)
+    assert await dump(session) == before
+
+
+async def test_since_and_full_are_exclusive(
+    feed: Feed, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with pytest.raises(BadRequest, match="not both"):
+        await run(sessionmaker, feed.url, since=since, full=True)
+    assert feed.requests == []
 
 
 def _grows(feed: Feed) -> None:
