@@ -71,7 +71,9 @@ class _Reader:
             try:
                 async with asyncio.timeout(self.options.timeout_s):
                     status, body = await self._read(url, params)
-            except (httpx.TransportError, TimeoutError) as exc:
+            except httpx.TooManyRedirects:
+                raise FeedError(f"GET {path}: more than 5 redirects") from None
+            except (httpx.HTTPError, TimeoutError) as exc:  # a network error, a bad redirect...
                 problem = f"GET {path}: {_describe(exc, self.options.timeout_s)}"
             else:
                 if status == 200:
@@ -106,9 +108,14 @@ class _Reader:
 
 
 def _describe(exc: BaseException, timeout_s: float) -> str:
+    """In words, never the exception's class name (an error answer carries no such name)."""
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return f"no complete answer within {timeout_s:g} s"
-    return f"{type(exc).__name__}: {exc}"[:200]
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect (refused, unreachable or an unknown host)"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server broke the HTTP exchange off"
+    return "a network error"
 
 
 def _json(path: str, body: bytes) -> Any:

@@ -5,9 +5,9 @@ It serves ``GET /services`` (the ORUK page envelope, ``page``, ``per_page``, ``m
 on ``last_modified``; list entries with their one-to-one fields only, as
 ``service_list.json``) and ``GET /services/{id}`` (the fully nested service). Faults on demand:
 ``fail_once`` (request keys answered 503 the first time), ``fail_always`` (500 every time),
-``raw`` (a body served as is), ``after`` (a callback run once an answer is made, before it is
-sent: the feed changing mid-sync), ``delay_s``. Every request is recorded as its path and its
-decoded query, sorted by name.
+``raw`` (a body served as is), ``moved_to`` (301 to another feed), ``after`` (a callback run
+once an answer is made, before it is sent: the feed changing mid-sync), ``delay_s``. Every
+request is recorded as its path and its decoded query, sorted by name.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Feed:
     raw: dict[str, bytes] = field(default_factory=dict)
     after: dict[str, Callable[[Feed], None]] = field(default_factory=dict)
     delay_s: float = 0.0
+    moved_to: str | None = None  # every request answered 301 to this base URL + the path
     requests: list[str] = field(default_factory=list)
     port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -108,6 +109,8 @@ def serve(feed: Feed) -> Iterator[Feed]:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
             status, body = feed.answer(parts.path, query)
+            if feed.moved_to is not None:
+                status, body = 301, b""
             key = parts.path + (f"?page={query['page'][0]}" if "page" in query else "")
             hook = feed.after.pop(key, None)
             if hook is not None:  # the feed changes once this answer is made
@@ -115,6 +118,8 @@ def serve(feed: Feed) -> Iterator[Feed]:
             if feed.delay_s:
                 time.sleep(feed.delay_s)
             self.send_response(status)
+            if status == 301:
+                self.send_header("Location", f"{feed.moved_to}{self.path.removeprefix('/oruk')}")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -101,8 +101,24 @@ async def test_a_failing_feed_is_502_and_a_bad_service_422_nothing_changed(
     assert await dump(session) == before
     unreachable = await client.post(SYNCS, json={"url": "http://127.0.0.1:9/oruk"}, headers=admin)
     assert unreachable.status_code == 502
+    assert "GET /services: cannot connect" in unreachable.json()["detail"]
+    assert "Error" not in unreachable.text  # no exception class names (tests/test_contract.py)
     outcomes = [
         (outcome, text[:40] if text else None) for _, outcome, text in await _syncs(session)
     ]
     assert outcomes[0] == ("0", None)
     assert [o for o, _ in outcomes[1:]] == ["4", "4", "4"]  # each failure audited with its reason
+
+
+async def test_redirects_are_followed_a_few_times(
+    client: httpx.AsyncClient, auth: TokenFactory, feed: Feed
+) -> None:
+    admin = auth(Role.ADMIN, "X26")
+    with serve(Feed(moved_to=feed.url)) as old:
+        moved = await client.post(SYNCS, json={"url": old.url}, headers=admin)
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["created"] == 30
+        old.moved_to = old.url  # to itself, for ever
+        looping = await client.post(SYNCS, json={"url": old.url}, headers=admin)
+    assert looping.status_code == 502
+    assert "GET /services: more than 5 redirects" in looping.json()["detail"]
