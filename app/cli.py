@@ -1,5 +1,5 @@
 """The ``assetlink`` command: serve, worker, migrate, token, openapi, import-directory,
-import-areas, seed-demo, refresh-reports, purge."""
+sync-directory, import-areas, seed-demo, refresh-reports, purge."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import httpx
 
     from app.db import create_engine, create_sessionmaker
+    from app.directory import sync
     from app.notifications.worker import Worker
     from app.ops.logging import configure_logging
 
@@ -60,7 +61,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> None:
         engine = create_engine(settings)
         try:
-            async with httpx.AsyncClient(follow_redirects=False) as http:
+            async with (
+                httpx.AsyncClient(follow_redirects=False) as http,
+                httpx.AsyncClient(follow_redirects=True, max_redirects=5) as feeds,
+            ):
                 sessionmaker = create_sessionmaker(engine)
                 worker = Worker(settings, sessionmaker, http, concurrency=args.concurrency)
                 messages = _message_worker(settings, sessionmaker)
@@ -72,9 +76,12 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
                     "worker started",
                     extra={"concurrency": args.concurrency, "messages": messages is not None},
                 )
-                await asyncio.gather(
+                await asyncio.gather(  # deliveries, messages, the directory's scheduled syncs
                     worker.run(once=args.once),
                     *([messages.run(once=args.once)] if messages is not None else []),
+                    sync.run_scheduled(
+                        settings, sessionmaker, feeds, worker.stopping, once=args.once
+                    ),
                 )
                 log.info("worker stopped")
         finally:
@@ -222,6 +229,47 @@ def _import_directory(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _sync_directory(args: argparse.Namespace, settings: Settings) -> int:
+    import httpx
+
+    from app.db import create_engine, create_sessionmaker
+    from app.directory import sync
+    from app.directory.schemas import SyncReport
+    from app.errors import AppError
+
+    async def run() -> SyncReport:
+        engine = create_engine(settings, pooled=False)
+        try:
+            async with httpx.AsyncClient(follow_redirects=True, max_redirects=5) as http:
+                return await sync.sync_feed(
+                    create_sessionmaker(engine),
+                    http,
+                    args.url,
+                    sync.fetch_options(settings),
+                    since=args.since,
+                    full=args.full,
+                )
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except AppError as exc:
+        print(f"{exc.message}:" if exc.issues else exc.message, file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue.expression}: {issue.message}", file=sys.stderr)
+        return 2 if exc.status == 400 else 1
+    print(report.model_dump_json(indent=2))
+    return 0
+
+
+def _aware(raw: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("a date and time with a time zone (…Z or +01:00)")
+    return value
+
+
 def _import_areas(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import asdict
 
@@ -322,6 +370,27 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _add_sync_directory(commands: Any) -> None:
+    sync_directory = commands.add_parser(
+        "sync-directory",
+        help="pull a live Open Referral UK feed into the directory, all or nothing "
+        "(docs/oruk-sync.md)",
+    )
+    sync_directory.add_argument("url", help="the ORUK API's root ({url}/services lists them)")
+    sync_directory.add_argument(
+        "--since",
+        type=_aware,
+        help="services modified after this (ISO 8601 with a time zone); default: the start of "
+        "the feed's last sync",
+    )
+    sync_directory.add_argument(
+        "--full",
+        action="store_true",
+        help="read every service; the feed's activities it no longer lists are marked inactive",
+    )
+    sync_directory.set_defaults(run=_sync_directory)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assetlink", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -368,6 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_directory.add_argument("file", type=Path, help="services: a list or an ORUK page")
     import_directory.set_defaults(run=_import_directory)
+    _add_sync_directory(commands)
 
     import_areas = commands.add_parser(
         "import-areas", help="load the ONS postcode lookup and/or the IMD deciles (CSV)"

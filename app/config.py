@@ -195,12 +195,40 @@ class Settings(BaseSettings):
         300.0, gt=0, description="worker: how often Notify is asked for a sent message's receipt"
     )
 
+    # Live Open Referral UK feeds synced into the directory (docs/oruk-sync.md).
+    directory_feeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="worker: comma-separated Open Referral UK feed URLs synced into the directory "
+        "(docs/oruk-sync.md); none: no scheduled sync",
+    )
+    directory_sync_interval_s: float = Field(
+        3600.0, ge=10, description="worker: seconds between two syncs of a feed"
+    )
+    directory_full_sync_interval_s: float = Field(
+        86400.0,
+        ge=10,
+        description="worker: a feed's sync is full (no `modified_after`, vanished services "
+        "marked inactive) when its last full one is older than this",
+    )
+    directory_sync_timeout_s: float = Field(
+        30.0, gt=0, le=600, description="sync: how long one request to a feed may take, in seconds"
+    )
+    directory_sync_max_bytes: int = Field(
+        20_000_000, ge=1024, description="sync: the largest answer accepted from a feed"
+    )
+    directory_sync_attempts: int = Field(
+        4, ge=1, le=20, description="sync: tries of one request (network error, 5xx, 429)"
+    )
+    directory_sync_per_page: int = Field(
+        100, ge=1, le=1000, description="sync: `per_page` asked of a feed"
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: object) -> object:
         if not isinstance(data, dict):
             return data
-        for name in ("cors_origins", "subscription_http_hosts"):
+        for name in ("cors_origins", "subscription_http_hosts", "directory_feeds"):
             if isinstance(data.get(name), str):
                 data = {**data, name: [o.strip() for o in data[name].split(",") if o.strip()]}
         return data

@@ -15,6 +15,7 @@ Raise an ``AppError`` subclass anywhere; one set of handlers renders it as a FHI
     ├── UnsupportedMediaType   415
     ├── Unprocessable          422  well-formed but invalid content
     ├── TooManyRequests        429  the client's rate limit is spent (Retry-After)
+    ├── BadGateway             502  a server this one reads from failed (an ORUK feed to sync)
     └── ServiceUnavailable     503  the database is unreachable, or the request took too long
 
 Each issue carries a FHIR issue type (``code``), a message and optionally the ``expression``
@@ -98,6 +99,10 @@ class Unprocessable(AppError):
 
 class TooManyRequests(AppError):
     status, code, title = 429, "throttled", "Too many requests"
+
+
+class BadGateway(AppError):
+    status, code, title = 502, "exception", "Bad gateway"
 
 
 class ServiceUnavailable(AppError):

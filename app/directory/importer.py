@@ -9,11 +9,18 @@ unknown), an expired schedule or cost (kept; matching ignores it), a taxonomy te
 activity-category (kept, searchable by its id), a service area that is neither a postcode
 district nor a local authority code (kept as text, does not restrict), an organisation not in
 the directory (not linked).
+
+A service whose mapped content is what the last import or sync stored (``source_digest``) is
+reported ``unchanged`` and not written. ``app.directory.sync`` stores a live feed's services
+with the same steps (``map_rows``, ``check``, ``store``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Body
@@ -41,7 +48,15 @@ async def import_services(
             [Issue("expected a list or a page envelope", "contents")],
         )
     prefix, rows = found
-    today = today or dt.date.today()
+    mapped = map_rows(rows, today or dt.date.today())
+    await unlink_unknown_organisations(session, mapped)
+    check(mapped, prefix, "nothing was imported")
+    return await store(session, mapped)
+
+
+def map_rows(rows: list[Any], today: dt.date) -> list[Mapped]:
+    """Each row mapped (``oruk.map_service``); a second row with an id already seen is an
+    error."""
     mapped = [map_service(i, row, today) for i, row in enumerate(rows)]
     seen: dict[str, int] = {}
     for m in mapped:
@@ -49,6 +64,12 @@ async def import_services(
             if m.id in seen:
                 m.error("id", f"the same id as row {seen[m.id]}")
             seen.setdefault(m.id, m.index)
+    return mapped
+
+
+async def unlink_unknown_organisations(session: AsyncSession, mapped: list[Mapped]) -> None:
+    """A service that names (``organization_id``) an organisation not in the directory is kept
+    without one, with a warning."""
     known_orgs = await repository.existing_organisation_ids(
         session, [m.organisation_id for m in mapped if m.organisation_id and not m.organisation]
     )
@@ -56,26 +77,104 @@ async def import_services(
         if m.organisation is None and m.organisation_id and m.organisation_id not in known_orgs:
             m.warn("organization_id", f"unknown organisation {m.organisation_id!r}: not linked")
             m.organisation_id = None
-    report = await _store(session, mapped) if not any(m.errors for m in mapped) else None
-    if report is None:
-        issues = [
-            Issue(
-                f"row {m.index} ({m.id or 'no id'}): {e.message}",
-                f"{prefix}[{m.index}]" + (f".{e.field}" if e.field else ""),
-            )
-            for m in mapped
-            for e in m.errors
-        ]
-        rejected = sum(1 for m in mapped if m.errors)
-        raise Unprocessable(
-            f"{rejected} of {len(mapped)} services cannot be stored; nothing was imported",
-            issues,
+
+
+def check(mapped: list[Mapped], prefix: str, consequence: str) -> None:
+    """``Unprocessable`` naming every row that cannot be stored and why, if any."""
+    if not any(m.errors for m in mapped):
+        return
+    issues = [
+        Issue(
+            f"row {m.index} ({m.id or 'no id'}): {e.message}",
+            f"{prefix}[{m.index}]" + (f".{e.field}" if e.field else ""),
         )
-    return report
+        for m in mapped
+        for e in m.errors
+    ]
+    rejected = sum(1 for m in mapped if m.errors)
+    raise Unprocessable(
+        f"{rejected} of {len(mapped)} services cannot be stored; {consequence}", issues
+    )
 
 
-async def _store(session: AsyncSession, mapped: list[Mapped]) -> ImportReport:
+def digest(m: Mapped, source: str) -> str:
+    """A digest of everything stored from a mapped service (but the coordinates looked up
+    from postcodes): the same digest as stored, the service is unchanged."""
+    assert m.activity is not None
+    content = [
+        source,
+        m.activity.model_dump(mode="json"),
+        m.organisation_id,
+        m.organisation,
+        m.terms,
+        m.area_names,
+    ]
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+async def store(
+    session: AsyncSession,
+    mapped: list[Mapped],
+    *,
+    source: str = "import",
+    feed_id: str | None = None,
+    source_ids: Mapping[str, str] | None = None,
+) -> ImportReport:
+    """Store mapped, checked services (upsert by id); one whose digest equals the stored one
+    is left as it is (``unchanged``: a place a booking took stays taken). ``feed_id`` and
+    ``source_ids`` (activity id -> the feed's id) mark a sync's activities."""
     now = utcnow()
+    digests = {m.id: digest(m, source) for m in mapped if m.id is not None}
+    stored = await repository.activity_digests(session, list(digests))
+    changed = [m for m in mapped if m.id is not None and stored.get(m.id, "") != digests[m.id]]
+    await _store_organisations(session, changed, now)
+    new_rows, changed_rows = ActivityRows(), ActivityRows()
+    outcomes: dict[int, str] = {}
+    for m in changed:
+        assert m.activity is not None  # no errors: mapped and validated
+        assert m.id is not None
+        rows = service.to_rows(
+            m.id,
+            m.organisation_id,
+            m.activity,
+            coordinates=await _coordinates(session, m),
+            source=source,
+            now=now,
+            terms=m.terms,
+            service_area_names=m.area_names,
+        )
+        rows.activities[0].update(
+            source_feed_id=feed_id,
+            source_id=(source_ids or {}).get(m.id),
+            source_digest=digests[m.id],
+        )
+        updated = m.id in stored
+        (changed_rows if updated else new_rows).extend(rows)
+        outcomes[m.index] = "updated" if updated else "created"
+    await repository.insert_activities(session, new_rows)
+    if changed_rows.activities:
+        await repository.replace_activity(session, changed_rows)
+    report_rows = [
+        ImportRow(
+            index=m.index, id=m.id, outcome=outcomes.get(m.index, "unchanged"), warnings=m.warnings
+        )
+        for m in mapped
+    ]
+    return ImportReport(
+        created=sum(1 for r in report_rows if r.outcome == "created"),
+        updated=sum(1 for r in report_rows if r.outcome == "updated"),
+        unchanged=sum(1 for r in report_rows if r.outcome == "unchanged"),
+        deactivated=0,
+        rejected=0,
+        warnings=sum(len(r.warnings) for r in report_rows),
+        rows=report_rows,
+    )
+
+
+async def _store_organisations(
+    session: AsyncSession, mapped: list[Mapped], now: dt.datetime
+) -> None:
     organisations: dict[str, dict[str, Any]] = {}
     for m in mapped:
         if m.organisation is not None:
@@ -86,43 +185,6 @@ async def _store(session: AsyncSession, mapped: list[Mapped]) -> ImportReport:
     )
     for org_id in existing_orgs:
         await repository.save_organisation(session, organisations[org_id])
-    existing = await repository.existing_activity_ids(session, [m.id for m in mapped if m.id])
-    new_rows, changed_rows = ActivityRows(), ActivityRows()
-    report_rows: list[ImportRow] = []
-    for m in mapped:
-        assert m.activity is not None  # no errors: mapped and validated
-        assert m.id is not None
-        coordinates = await _coordinates(session, m)
-        rows = service.to_rows(
-            m.id,
-            m.organisation_id,
-            m.activity,
-            coordinates=coordinates,
-            source="import",
-            now=now,
-            terms=m.terms,
-            service_area_names=m.area_names,
-        )
-        updated = m.id in existing
-        (changed_rows if updated else new_rows).extend(rows)
-        report_rows.append(
-            ImportRow(
-                index=m.index,
-                id=m.id,
-                outcome="updated" if updated else "created",
-                warnings=m.warnings,
-            )
-        )
-    await repository.insert_activities(session, new_rows)
-    if changed_rows.activities:
-        await repository.replace_activity(session, changed_rows)
-    return ImportReport(
-        created=sum(1 for r in report_rows if r.outcome == "created"),
-        updated=sum(1 for r in report_rows if r.outcome == "updated"),
-        rejected=0,
-        warnings=sum(len(r.warnings) for r in report_rows),
-        rows=report_rows,
-    )
 
 
 async def _coordinates(session: AsyncSession, m: Mapped) -> list[tuple[float | None, float | None]]:

@@ -53,6 +53,7 @@ class Activity(Base):
     """A community activity: an Open Referral UK ``service``."""
 
     __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_source", "source_feed_id", "source_id", unique=True),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -72,7 +73,13 @@ class Activity(Base):
     has_free_option: Mapped[bool] = mapped_column(Boolean, index=True)
     fees_description: Mapped[str | None] = mapped_column(String)
     contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    source: Mapped[str] = mapped_column(String(16))  # api | import | demo
+    source: Mapped[str] = mapped_column(String(16))  # api | import | demo | sync
+    # A synced activity's feed and the feed's own id of the service (docs/oruk-sync.md); the
+    # digest of what an import or sync last wrote (None after an API write): same digest,
+    # unchanged service.
+    source_feed_id: Mapped[str | None] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    source_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_modified: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -92,6 +99,23 @@ class Activity(Base):
     service_areas: Mapped[list[ServiceArea]] = relationship(
         lazy="raise", order_by="ServiceArea.position"
     )
+
+
+class DirectoryFeed(Base):
+    """A live Open Referral UK feed synced into the directory (``app/directory/sync.py``).
+
+    ``id`` is derived from the URL and prefixes its activities' ids; ``last_synced_at`` is when
+    the last successful sync started (the next one asks for ``modified_after`` it)."""
+
+    __tablename__ = "directory_feed"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_full_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class ActivityCategoryLink(Base):

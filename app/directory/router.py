@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+import httpx
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from app.audit import service as audit
 from app.auth.dependencies import Caller, allowed
 from app.auth.policy import Action
 from app.db import SessionDep
-from app.directory import importer, service
+from app.deps import SessionmakerDep, SettingsDep, WriteLockDep
+from app.directory import importer, service, sync
 from app.directory.schemas import (
     ActivityRead,
     ActivitySummary,
     ActivityWrite,
     ImportReport,
     Page,
+    SyncReport,
+    SyncRequest,
 )
 from app.directory.service import MAX_PER_PAGE, SearchParams
 
@@ -156,3 +161,39 @@ async def import_services(
     """Import an Open Referral UK / HSDS 3 export (a list of services or a page envelope):
     upsert by id, all or nothing; the report lists rows created, updated and rejected."""
     return await importer.import_services(session, body)
+
+
+@router.post(
+    "/syncs",
+    response_model=SyncReport,
+    operation_id="directory-sync",
+    responses={
+        422: {"description": "a service cannot be stored: nothing was changed"},
+        502: {"description": "the feed cannot be read as a whole: nothing was changed"},
+    },
+)
+async def sync_feed(
+    body: SyncRequest,
+    request: Request,
+    settings: SettingsDep,
+    sessionmaker: SessionmakerDep,
+    lock: WriteLockDep,
+    caller: Annotated[Caller, Depends(allowed(Action.DIRECTORY_IMPORT))],
+) -> SyncReport:
+    """Sync a live Open Referral UK feed into the directory, inline: read every page (and each
+    service's `GET /services/{id}`), then store all of it in one transaction, as an import
+    does (created, updated, unchanged, rejected, warnings); a full sync marks the feed's
+    services it no longer lists inactive (`deactivated`). Bounded by the request timeout: a
+    large feed is for `assetlink sync-directory` or the worker's schedule (docs/oruk-sync.md).
+    Audited."""
+    async with httpx.AsyncClient(follow_redirects=True, max_redirects=5) as http:
+        return await sync.sync_feed(
+            sessionmaker,
+            http,
+            body.url,
+            sync.fetch_options(settings),
+            since=body.since,
+            full=body.full,
+            lock=lock,
+            actor=audit.Actor.of(request, caller.principal),
+        )

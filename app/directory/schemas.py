@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -377,7 +378,7 @@ class RowIssue(BaseModel):
 class ImportRow(BaseModel):
     index: int = Field(description="position in the file, from 0")
     id: str | None
-    outcome: str = Field(description="created | updated | rejected")
+    outcome: str = Field(description="created | updated | unchanged | rejected")
     errors: list[RowIssue] = Field(default_factory=list)
     warnings: list[RowIssue] = Field(default_factory=list)
 
@@ -385,9 +386,44 @@ class ImportRow(BaseModel):
 class ImportReport(BaseModel):
     created: int
     updated: int
+    unchanged: int = Field(description="services stored before with the same content: not written")
+    deactivated: int = Field(
+        description="a full sync: the feed's activities no longer in it, marked inactive "
+        "(an import: always 0)"
+    )
     rejected: int
     warnings: int
     rows: list[ImportRow]
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        max_length=2048, description="the ORUK API's root: `{url}/services` lists its services"
+    )
+    since: AwareDatetime | None = Field(
+        None,
+        description="(with a time zone) ask for services modified after this "
+        "(`modified_after`); default: the start of the feed's last sync, none when `full`",
+    )
+    full: bool = Field(
+        False, description="read every service and mark the feed's vanished activities inactive"
+    )
+
+
+class SyncReport(ImportReport):
+    """An import's report, and how the feed was read. Row ``id``s are the directory's (the
+    feed's id of the service after the feed's prefix, docs/oruk-sync.md)."""
+
+    feed_id: str
+    url: str
+    full: bool = Field(description="every service read: vanished ones marked inactive")
+    modified_after: dt.datetime | None
+    pages: int
+    requests: int = Field(description="HTTP requests made, retries included")
+    retries: int
+    started_at: dt.datetime
 
 
 # ---------------------------------------------------------------- a match page's cards

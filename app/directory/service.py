@@ -387,6 +387,7 @@ def _activity_row(
         "fees_description": data.fees_description,
         "contact": data.contact.model_dump(exclude_none=True) if data.contact else None,
         "source": source,
+        "source_digest": None,  # an import or sync sets its own; an API write clears it
         "created_at": now,
         "last_modified": now,
     }

@@ -112,7 +112,13 @@ async def test_a_realistic_export_imports_then_updates(
     assert read["locations"][0]["postcode"] == "E8 3AB"
     assert read["organization"]["identifier"] == "1090001"
     again = (await client.post(IMPORT, json=realistic_export(), headers=admin)).json()
-    assert (again["created"], again["updated"]) == (0, 2)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    assert [r["outcome"] for r in again["rows"]] == ["unchanged", "unchanged"]
+    changed = realistic_export()
+    changed[1]["description"] = "A gentler walk along the canal."
+    third = (await client.post(IMPORT, json=changed, headers=admin)).json()
+    assert (third["created"], third["updated"], third["unchanged"]) == (0, 1, 1)
+    assert third["deactivated"] == 0
     assert await session.scalar(select(func.count()).select_from(Activity)) == 2
     assert await session.scalar(select(func.count()).select_from(Organisation)) == 1
     # the charity (GB-CHC 1090001) may now edit its activity as a provider
@@ -178,14 +184,15 @@ async def test_a_document_that_is_no_export_is_422(
     assert response.json()["errors"][0]["field"] == "contents"
 
 
-def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m app.cli *args`` on ``database_url``, with ``env`` (settings) added."""
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
-        env={"ASSETLINK_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        env={"ASSETLINK_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **env},
     )
 
 
@@ -203,7 +210,7 @@ def test_the_cli_imports_all_or_nothing(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "[0].name: row 0 (x): every service needs a name" in refused.stderr
     again = run_cli("import-directory", str(good), database_url=url)
-    assert json.loads(again.stdout)["updated"] == 1
+    assert json.loads(again.stdout)["unchanged"] == 1
     missing = run_cli("import-directory", str(tmp_path / "nope.json"), database_url=url)
     assert missing.returncode == 2
 
