@@ -1060,6 +1060,19 @@ NOT_FROM_CLIENTS = {
     "location.source_id": "not filled (always null)",
     "activity_category.label": "import: cut to the column (directory/oruk.py _terms)",
     "activity_category.taxonomy": "import: cut to the column (directory/oruk.py _terms)",
+    **{
+        name: "written by the server and the messages worker (app/messages/): kinds, channels "
+        "and statuses are the server's words, template ids come from settings, the key is "
+        "made by the server, Notify's error and receipt status are cut to fit (notify.py)"
+        for name in LENGTHS
+        if name.startswith("message.")
+    },
+    "activity.source_feed_id": "8 hex digits made by the server from the feed's URL (sync.py)",
+    "activity.source_id": "a synced service's id, refused unless ORUK's id pattern (64 at most)",
+    "activity.source_digest": "a SHA-256 made by the server (directory/sync.py)",
+    "directory_feed.id": "8 hex digits made by the server from the feed's URL (sync.py)",
+    "directory_feed.url": "refused over 2048 characters (sync.py feed: the API, the CLI, settings)",
+    "directory_feed.last_error": "the sync's reason, cut to the column (sync.py)",
 }
 
 

@@ -42,6 +42,7 @@ log = logging.getLogger("assetlink.directory.sync")
 
 SOURCE = "sync"
 MAX_ID = 64
+URL_MAX_LENGTH = 2048  # directory_feed.url
 SYNC_ACCESS = audit.Access("$sync-directory", "HealthcareService")  # what the audit records
 
 
@@ -66,6 +67,11 @@ def feed_of(raw_url: str) -> Feed:
             [Issue("the API's root only", "url")],
         )
     url = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
+    if len(url) > URL_MAX_LENGTH:
+        raise BadRequest(
+            f"The feed URL is longer than {URL_MAX_LENGTH} characters",
+            [Issue(f"{URL_MAX_LENGTH} characters at most", "url")],
+        )
     return Feed(hashlib.sha256(url.encode()).hexdigest()[:8], url)
 
 

@@ -27,6 +27,7 @@ from notifications_python_client.notifications import NotificationsAPIClient
 
 from app.messages.contact import SMS, Contact
 
+STATUS_LENGTH = 24  # message.receipt_status: an unforeseen status is kept, cut to fit
 FINAL = frozenset({"delivered", "permanent-failure", "temporary-failure", "technical-failure"})
 ERROR_LENGTH = 500
 
@@ -122,7 +123,7 @@ class Notify:
             answer = self._client().get_notification_by_id(str(notify_id))  # type: ignore[no-untyped-call]
         except APIError as error:
             return _failure(error)
-        status = str((answer or {}).get("status") or "unknown")
+        status = str((answer or {}).get("status") or "unknown")[:STATUS_LENGTH]
         return Receipt(status, _instant((answer or {}).get("completed_at")))
 
 

@@ -335,3 +335,10 @@ def test_ids_are_deterministic_and_fit_the_id_pattern() -> None:
     assert len(made) <= 64
     assert made != sync.activity_id(feed.id, long[:-1] + "y")
     assert all(re.match(ID_PATTERN, i) for i in (made, sync.activity_id(feed.id, "a.b:c-1")))
+
+
+def test_a_feed_url_longer_than_its_column_is_refused() -> None:
+    root = "https://feeds.example.org/"
+    assert sync.feed_of(root + "a" * (sync.URL_MAX_LENGTH - len(root))).url
+    with pytest.raises(BadRequest, match="longer than 2048"):
+        sync.feed_of(root + "a" * (sync.URL_MAX_LENGTH - len(root) + 1))
