@@ -204,6 +204,19 @@ def _slug(value: str) -> str:
     return _SLUG.sub("-", value.lower()).strip("-")
 
 
+def _identifier_kind(scheme: str, kind: str) -> tuple[str, str] | None:
+    """(ods | charity | company | other, the scheme to keep) of an organisation identifier."""
+    if scheme in ODS_SCHEMES or "ods" in kind:
+        return "ods", "ods"
+    if scheme in CHARITY_SCHEMES or "charity" in kind:
+        return "charity", scheme.upper() or "GB-CHC"
+    if scheme in COMPANY_SCHEMES or "company" in kind:
+        return "company", scheme.upper() or "GB-COH"
+    if not scheme:  # no scheme named (as /oruk publishes one given without)
+        return "other", ""
+    return None
+
+
 def _organisation(m: Mapped, row: dict[str, Any]) -> None:
     raw = row.get("organization")
     if raw is None:
@@ -243,14 +256,12 @@ def _organisation(m: Mapped, row: dict[str, Any]) -> None:
         if not re.fullmatch(r"[A-Z0-9]{3,12}", value):
             m.warn(f"{path}.identifier", f"{value!r} cannot identify a provider; ignored")
             continue
-        if scheme in ODS_SCHEMES or "ods" in kind:
-            found.setdefault("ods", (value, "ods"))
-        elif scheme in CHARITY_SCHEMES or "charity" in kind:
-            found.setdefault("charity", (value, scheme.upper() or "GB-CHC"))
-        elif scheme in COMPANY_SCHEMES or "company" in kind:
-            found.setdefault("company", (value, scheme.upper() or "GB-COH"))
-    best = next((found[k] for k in ("ods", "charity", "company") if k in found), None)
+        classified = _identifier_kind(scheme, kind)
+        if classified is not None:
+            found.setdefault(classified[0], (value, classified[1]))
+    best = next((found[k] for k in ("ods", "charity", "company", "other") if k in found), None)
     identifier, identifier_scheme = best if best is not None else (None, None)
+    identifier_scheme = identifier_scheme or None
     if identifier is None:
         m.warn("organization", "no ODS, charity or company number: no provider can edit it")
     m.organisation_id = org_id

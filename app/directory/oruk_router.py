@@ -72,13 +72,28 @@ class PublicCors:
         await self.app(scope, receive, send_public)
 
 
-def _route(path: str, operation_id: str, summary: str) -> Callable[[F], F]:
-    """GET (documented), HEAD and OPTIONS (the CORS preflight) on ``path``."""
+SCHEMAS = "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/"
+
+
+def _route(path: str, operation_id: str, summary: str, schema: str) -> Callable[[F], F]:
+    """GET (documented: the ORUK ``schema`` of its answer), HEAD and OPTIONS (the CORS
+    preflight) on ``path``."""
+    content: dict[str, Any] = {JSON: {"schema": {"type": "object"}}}
+    if path == "/services":
+        content[NDJSON] = {"schema": {"type": "string"}}
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {"description": f"ORUK: {SCHEMAS}{schema}", "content": content},
+        304: {"description": "the client's copy is current (If-None-Match, If-Modified-Since)"},
+    }
 
     def register(endpoint: F) -> F:
-        router.get(path, operation_id=operation_id, summary=summary, response_class=Response)(
-            endpoint
-        )
+        router.get(
+            path,
+            operation_id=operation_id,
+            summary=summary,
+            response_class=Response,
+            responses=responses,
+        )(endpoint)
         router.head(path, operation_id=f"{operation_id}-head", include_in_schema=False)(endpoint)
         router.options(path, operation_id=f"{operation_id}-options", include_in_schema=False)(
             _preflight
@@ -144,13 +159,18 @@ PerPage = Annotated[
 ]
 
 
-@_route("/", "oruk-api_details", "ORUK API details")
+@_route("/", "oruk-api_details", "ORUK API details", "openapi.json (GET /)")
 async def api_details(request: Request) -> Response:
     """The HSDS version, the profile and the ORUK OpenAPI document this API follows."""
     return conditional(request, publish.api_details(), RELEASED, dated=True)
 
 
-@_route("/services", "oruk-services", "ORUK services: a page, or every one as NDJSON")
+@_route(
+    "/services",
+    "oruk-services",
+    "ORUK services: a page, or every one as NDJSON",
+    "compiled/service_list.json",
+)
 async def services(
     request: Request,
     session: SessionDep,
@@ -211,7 +231,9 @@ async def services(
     return conditional(request, document, last_modified, dated=False)
 
 
-@_route("/services/{service_id}", "oruk-service", "ORUK service, fully nested")
+@_route(
+    "/services/{service_id}", "oruk-service", "ORUK service, fully nested", "compiled/service.json"
+)
 async def service(request: Request, service_id: str, session: SessionDep) -> Response:
     """One service with its organisation, service_at_locations (location, address,
     accessibility), schedules, cost options, languages, contacts, capacity and attributes."""
@@ -219,7 +241,7 @@ async def service(request: Request, service_id: str, session: SessionDep) -> Res
     return conditional(request, document, last_modified, dated=True)
 
 
-@_route("/taxonomies", "oruk-taxonomies", "ORUK taxonomies")
+@_route("/taxonomies", "oruk-taxonomies", "ORUK taxonomies", "taxonomy.json")
 async def taxonomies(request: Request, page: Page = 1, per_page: PerPage = 20) -> Response:
     """The activity-category and need CodeSystems as ORUK taxonomies."""
     document = feed.static_page(
@@ -228,12 +250,12 @@ async def taxonomies(request: Request, page: Page = 1, per_page: PerPage = 20) -
     return conditional(request, document, RELEASED, dated=True)
 
 
-@_route("/taxonomies/{taxonomy_id}", "oruk-taxonomy", "ORUK taxonomy")
+@_route("/taxonomies/{taxonomy_id}", "oruk-taxonomy", "ORUK taxonomy", "taxonomy.json")
 async def taxonomy(request: Request, taxonomy_id: str) -> Response:
     return conditional(request, feed.taxonomy_document(taxonomy_id), RELEASED, dated=True)
 
 
-@_route("/taxonomy_terms", "oruk-taxonomy_terms", "ORUK taxonomy terms")
+@_route("/taxonomy_terms", "oruk-taxonomy_terms", "ORUK taxonomy terms", "taxonomy_term.json")
 async def taxonomy_terms(request: Request, page: Page = 1, per_page: PerPage = 20) -> Response:
     """Every activity-category and need code as an ORUK taxonomy term (`name` is the code)."""
     document = feed.static_page(
@@ -242,12 +264,19 @@ async def taxonomy_terms(request: Request, page: Page = 1, per_page: PerPage = 2
     return conditional(request, document, RELEASED, dated=True)
 
 
-@_route("/taxonomy_terms/{term_id}", "oruk-taxonomy_term", "ORUK taxonomy term")
+@_route(
+    "/taxonomy_terms/{term_id}", "oruk-taxonomy_term", "ORUK taxonomy term", "taxonomy_term.json"
+)
 async def taxonomy_term(request: Request, term_id: str) -> Response:
     return conditional(request, feed.taxonomy_term_document(term_id), RELEASED, dated=True)
 
 
-@_route("/service_at_locations", "oruk-service_at_locations", "ORUK service_at_locations")
+@_route(
+    "/service_at_locations",
+    "oruk-service_at_locations",
+    "ORUK service_at_locations",
+    "compiled/service_at_location_list.json",
+)
 async def service_at_locations(
     request: Request,
     session: SessionDep,
@@ -284,7 +313,10 @@ async def service_at_locations(
 
 
 @_route(
-    "/service_at_locations/{location_id}", "oruk-service_at_location", "ORUK service_at_location"
+    "/service_at_locations/{location_id}",
+    "oruk-service_at_location",
+    "ORUK service_at_location",
+    "service_at_location.json",
 )
 async def service_at_location(request: Request, location_id: str, session: SessionDep) -> Response:
     """One service_at_location with its location and its fully nested service."""

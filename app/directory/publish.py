@@ -147,7 +147,7 @@ def _organization(org: Organisation) -> dict[str, Any]:
                     "id": derived_id("organization_identifier", org.id),
                     "organization_id": org.id,
                     "identifier_scheme": scheme,
-                    "identifier_type": IDENTIFIER_TYPES.get(scheme or "", "Identifier"),
+                    "identifier_type": IDENTIFIER_TYPES.get(scheme or "", "Provider identifier"),
                     "identifier": org.identifier,
                 }
             )
@@ -175,8 +175,8 @@ def _attribute(owner: str, link_type: str, term: dict[str, Any]) -> dict[str, An
 
 
 def _category_term(link: ActivityCategoryLink) -> dict[str, Any]:
-    if link.code is not None and link.term_id == link.code:
-        return taxonomy_term(ACTIVITY_CATEGORY, link.code)
+    if link.code is not None and link.term_id in (link.code, term_id(ACTIVITY_CATEGORY, link.code)):
+        return taxonomy_term(ACTIVITY_CATEGORY, link.code)  # ours, or ours imported back
     name = link.label or link.code or link.term_id
     return _present(
         {

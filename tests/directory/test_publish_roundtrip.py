@@ -148,7 +148,10 @@ def activities(draw: st.DrawFn) -> ActivityBase:
             "languages": draw(subsets(LANGUAGES)),
             "capacity": {
                 "maximum": capacity_maximum,
-                "available": draw(st.none() | st.integers(0, capacity_maximum or 1000)),
+                "available": draw(
+                    st.none()
+                    | st.integers(0, 1000 if capacity_maximum is None else capacity_maximum)
+                ),
             },
             "accepting_referrals": draw(st.booleans()),
             "contact": contact,
