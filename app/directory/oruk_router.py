@@ -28,9 +28,10 @@ from app.db import SessionDep
 from app.deps import SessionmakerDep
 from app.directory import feed, publish
 from app.directory.feed import MAX_PER_PAGE, FeedParams
+from app.ops.abuse import PUBLIC_FEED
 from app.ops.middleware import STREAMING
 
-PREFIX = "/oruk"
+PREFIX = PUBLIC_FEED
 router = APIRouter(prefix=PREFIX, tags=["oruk"])
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -140,7 +141,7 @@ def conditional(
     not a list, whose deletions have none), ``If-Modified-Since``."""
     body = feed.dumps(document).encode()
     tag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    headers = {"ETag": tag, "Cache-Control": "public, no-cache"}
+    headers = {"ETag": tag}  # Cache-Control: app.ops.abuse (public, no-cache)
     if last_modified is not None:
         headers["Last-Modified"] = _http_date(last_modified)
     given = request.headers.get("if-none-match")

@@ -4,6 +4,7 @@ filters, paging, conditional GET, and errors."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Role
-from app.directory import publish
+from app.directory import feed, publish
 from app.directory.models import Activity
 from app.main import create_app
 from tests.conftest import TokenFactory, make_settings
@@ -338,6 +339,7 @@ async def test_conditional_get(
     )
 
     assert (same.status_code, same.content, same.headers["etag"]) == (304, b"", tag)
+    assert first.headers["cache-control"] == same.headers["cache-control"] == "public, no-cache"
     assert unmodified.status_code == 304
     assert older.status_code == 200
     assert list_same.status_code == 304
@@ -491,3 +493,30 @@ async def test_what_is_published_imports_as_the_same_activity(
     assert [p["location"]["addresses"][0]["postal_code"] for p in again[places[0]][:1]] == [
         "E5 1AU"
     ]
+
+
+async def test_the_stream_outlasts_the_request_timeout(
+    database_url: str,
+    sessionmaker: Any,
+    create_activity: CreateActivity,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for i in range(3):
+        await create_activity(name=f"Group {i}")
+    application = await _app_client(database_url, sessionmaker, request_timeout_s=0.3)
+    chunk_of = feed.repository.services_after
+
+    async def slow_chunk(*args: Any) -> list[Activity]:
+        await asyncio.sleep(0.2)
+        return await chunk_of(*args)
+
+    monkeypatch.setattr("app.directory.feed.STREAM_CHUNK", 1)
+    monkeypatch.setattr(feed.repository, "services_after", slow_chunk)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application), base_url="http://testserver"
+    ) as http:
+        streamed = await http.get("/oruk/services", params={"format": "ndjson"})
+    await application.state.engine.dispose()
+
+    assert streamed.status_code == 200
+    assert len(streamed.text.splitlines()) == 3  # 0.8 s in all: past the 0.3 s timeout
