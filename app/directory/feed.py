@@ -22,15 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.directory import publish, repository, service
 from app.directory.models import Activity
 from app.directory.repository import DirectoryQuery
-from app.directory.schemas import ID_PATTERN
 from app.directory.service import SearchParams
 from app.errors import NotFound
-from app.terminology.codesystems import ACTIVITY_CATEGORY, NEED
+from app.terminology.codesystems import ACTIVITY_CATEGORY, NEED, need_codes
 
 MAX_PER_PAGE = 100
 STREAM_CHUNK = 500
 _ID = service.ID
-assert _ID.pattern == ID_PATTERN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,13 +43,15 @@ def dumps(document: Any) -> str:
 
 async def query_of(session: AsyncSession, params: FeedParams) -> DirectoryQuery:
     """The directory query of the ORUK parameters; the feed's own term and taxonomy ids are
-    read as the codes they stand for."""
+    read as the codes they stand for, and a need's code as that need."""
     term = params.taxonomy_term_id
     found = publish.codes_by_term_id().get(term or "")
     need = None
     if found is not None:
         codesystem, code = found
         term, need = (code, None) if codesystem == ACTIVITY_CATEGORY else (None, code)
+    elif term in need_codes():  # a need's code: its term is published by that name
+        term, need = None, term
     query = await service.directory_query(
         session, dataclasses.replace(params, taxonomy_term_id=term)
     )

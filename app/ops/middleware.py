@@ -115,8 +115,8 @@ class RequestMiddleware:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
-                if scope["state"].get(STREAMING):  # a stream has no deadline once it began
-                    deadline.reschedule(None)
+                if scope["state"].get(STREAMING) and not deadline.expired():
+                    deadline.reschedule(None)  # a stream has no deadline once it began
             await send_with_id(message)
 
         try:
