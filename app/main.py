@@ -27,6 +27,7 @@ from app.config import Environment, Settings, get_settings
 from app.dashboard import router as dashboard_router
 from app.db import create_engine, create_sessionmaker
 from app.directory import fhir_router as directory_fhir_router
+from app.directory import oruk_router
 from app.directory import router as directory_router
 from app.fhir import router as fhir_router
 from app.fhir.capability import ServerCapability, capability_statement
@@ -53,7 +54,8 @@ from app.terminology import service as terminology_service
 DESCRIPTION = """\
 Social-prescribing referrals for the NHS in England: FHIR R4 intake and closed loop under
 `/fhir`, the community directory, matching, bookings, outcomes and commissioner reports under
-`/api/v1`. Every data endpoint needs `Authorization: Bearer <JWT>`.
+`/api/v1`. Every data endpoint needs `Authorization: Bearer <JWT>`, but the public Open Referral
+UK feed of the directory under `/oruk` (read only, no person's data).
 """
 
 
@@ -75,6 +77,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     outcomes_router.router,
     directory_router.router,
     directory_fhir_router.router,
+    oruk_router.router,
     areas_router.router,
     matching_router.router,
     matching_router.fhir_router,
@@ -224,6 +227,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Exist", "Prefer"],
             expose_headers=["ETag", "Location", "Last-Modified", "X-Request-Id"],
         )
+    app.add_middleware(oruk_router.PublicCors)  # outermost: /oruk is open to every origin
 
 
 def __getattr__(name: str) -> FastAPI:

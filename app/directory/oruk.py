@@ -6,6 +6,10 @@ services or a page envelope (``contents``), services fully nested as in
 ``service_at_locations[].location``, taxonomy terms under ``attributes[].taxonomy_term``,
 HSDS ``service_capacity`` under ``capacities``).
 
+What ``/oruk`` publishes (``app.directory.publish``) maps back to the same activity: its few
+extensions (``attending_type``, ``accepting_referrals``, a cost option's ``free``, accessibility
+codes as attributes of an ``accessibility`` entry, whose text then adds none) are read here.
+
 ``map_service`` maps one service with its errors (what stops it being stored) and warnings
 (what is kept anyway); ``app.directory.importer`` stores an export (the rules are listed there).
 """
@@ -75,6 +79,7 @@ LANGUAGE_NAMES = {  # ISO 639-1 (ISO 639-3 for British Sign Language)
 }
 CATEGORY_CODES = {c.value for c in ActivityCategory}
 NEED_CODES = {n.value for n in Need}
+ACCESSIBILITY_CODES = {a.value for a in Accessibility}
 ODS_SCHEMES = {"ods", "gb-nhs", "gb-ods"}
 CHARITY_SCHEMES = {"gb-chc", "gb-sc", "gb-nic"}
 COMPANY_SCHEMES = {"gb-coh"}
@@ -199,6 +204,19 @@ def _slug(value: str) -> str:
     return _SLUG.sub("-", value.lower()).strip("-")
 
 
+def _identifier_kind(scheme: str, kind: str) -> tuple[str, str] | None:
+    """(ods | charity | company | other, the scheme to keep) of an organisation identifier."""
+    if scheme in ODS_SCHEMES or "ods" in kind:
+        return "ods", "ods"
+    if scheme in CHARITY_SCHEMES or "charity" in kind:
+        return "charity", scheme.upper() or "GB-CHC"
+    if scheme in COMPANY_SCHEMES or "company" in kind:
+        return "company", scheme.upper() or "GB-COH"
+    if not scheme:  # no scheme named (as /oruk publishes one given without)
+        return "other", ""
+    return None
+
+
 def _organisation(m: Mapped, row: dict[str, Any]) -> None:
     raw = row.get("organization")
     if raw is None:
@@ -238,14 +256,12 @@ def _organisation(m: Mapped, row: dict[str, Any]) -> None:
         if not re.fullmatch(r"[A-Z0-9]{3,12}", value):
             m.warn(f"{path}.identifier", f"{value!r} cannot identify a provider; ignored")
             continue
-        if scheme in ODS_SCHEMES or "ods" in kind:
-            found.setdefault("ods", (value, "ods"))
-        elif scheme in CHARITY_SCHEMES or "charity" in kind:
-            found.setdefault("charity", (value, scheme.upper() or "GB-CHC"))
-        elif scheme in COMPANY_SCHEMES or "company" in kind:
-            found.setdefault("company", (value, scheme.upper() or "GB-COH"))
-    best = next((found[k] for k in ("ods", "charity", "company") if k in found), None)
+        classified = _identifier_kind(scheme, kind)
+        if classified is not None:
+            found.setdefault(classified[0], (value, classified[1]))
+    best = next((found[k] for k in ("ods", "charity", "company", "other") if k in found), None)
     identifier, identifier_scheme = best if best is not None else (None, None)
+    identifier_scheme = identifier_scheme or None
     if identifier is None:
         m.warn("organization", "no ODS, charity or company number: no provider can edit it")
     m.organisation_id = org_id
@@ -297,6 +313,19 @@ def _accessibility(text: str) -> list[Accessibility]:
     return list(dict.fromkeys(code for word, code in ACCESSIBILITY_WORDS if word in lowered))
 
 
+def _accessibility_terms(attributes: list[Any]) -> list[Accessibility]:
+    """The accessibility codes named by attributes' taxonomy terms (id or name)."""
+    codes = []
+    for attribute in attributes:
+        term = attribute.get("taxonomy_term") if isinstance(attribute, dict) else None
+        if isinstance(term, dict):
+            for key in ("name", "id"):
+                if isinstance(term.get(key), str) and term[key].lower() in ACCESSIBILITY_CODES:
+                    codes.append(Accessibility(term[key].lower()))
+                    break
+    return codes
+
+
 def _locations(m: Mapped, row: dict[str, Any]) -> list[str]:
     locations, kinds = [], []
     for i, item in enumerate(_list(m, row, "service_at_locations", "service_at_locations")):
@@ -330,15 +359,22 @@ def _locations(m: Mapped, row: dict[str, Any]) -> list[str]:
         postcode = postcodes.normalise(raw_postcode) if raw_postcode else None
         if raw_postcode and postcode is None:
             m.warn(f"{path}.addresses[0].postal_code", f"{raw_postcode!r} is not a UK postcode")
-        texts = []
+        texts: list[str] = []
+        codes: list[Accessibility] = []
         for j, entry in enumerate(_list(m, raw, "accessibility", f"{path}.accessibility")):
             access = _object(m, entry, f"{path}.accessibility[{j}]")
             if access is None:
                 continue
+            entry_texts = []
             for key in ("description", "details", "accessibility"):
                 value = _text(m, access, key, f"{path}.accessibility[{j}].{key}")
                 if value and value not in texts:
                     texts.append(value)
+                    entry_texts.append(value)
+            if isinstance(access.get("attributes"), list):  # coded, as /oruk publishes them
+                codes += _accessibility_terms(access["attributes"])
+            else:
+                codes += _accessibility(" ".join(entry_texts))
         text = " ".join(texts)
         locations.append(
             {
@@ -352,7 +388,7 @@ def _locations(m: Mapped, row: dict[str, Any]) -> list[str]:
                 "postcode": postcode,
                 "latitude": lat,
                 "longitude": lon,
-                "accessibility": _accessibility(text),
+                "accessibility": list(dict.fromkeys(codes)),
                 "accessibility_description": text[:4000] or None,
             }
         )
@@ -492,7 +528,12 @@ def _costs(m: Mapped, row: dict[str, Any], today: dt.date) -> None:
         option = _text(m, raw, "option", f"{path}.option")
         description = _text(m, raw, "amount_description", f"{path}.amount_description")
         words = f"{option or ''} {description or ''}".lower()
-        free = amount == 0 or (amount is None and "free" in words)
+        given = raw.get("free")  # as /oruk publishes it; else said by the amount or the words
+        free = (
+            given
+            if isinstance(given, bool)
+            else amount == 0 or (amount is None and "free" in words)
+        )
         valid_to = _date(m, raw, "valid_to", f"{path}.valid_to")
         if valid_to is not None and valid_to < today:
             m.warn(f"{path}.valid_to", f"expired on {valid_to}: kept")
@@ -537,6 +578,7 @@ def _contact(m: Mapped, row: dict[str, Any]) -> None:
         contact = {
             "name": (_text(m, raw, "name", f"contacts[{i}].name") or "")[:255] or None,
             "title": (_text(m, raw, "title", f"contacts[{i}].title") or "")[:255] or None,
+            "email": (_text(m, raw, "email", f"contacts[{i}].email") or "")[:255] or None,
         }
         for j, phone in enumerate(_list(m, raw, "phones", f"contacts[{i}].phones")):
             if isinstance(phone, dict) and isinstance(phone.get("number"), str):
@@ -552,7 +594,9 @@ def _capacity(m: Mapped, row: dict[str, Any]) -> None:
     raw: Any = row.get("capacity")
     if raw is None:
         capacities = row.get("capacities", row.get("service_capacity"))
-        raw = capacities[0] if isinstance(capacities, list) and capacities else capacities
+        if isinstance(capacities, list):
+            capacities = capacities[0] if capacities else None
+        raw = capacities
     if raw is None:
         return
     capacity = _object(m, raw, "capacities[0]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    and_,
     delete,
     exists,
     func,
@@ -95,6 +97,9 @@ class DirectoryQuery:
     day: str | None = None  # RFC 5545 weekday code
     area_codes: Sequence[str] | None = None  # the caller's district and local authority
     near: Near | None = None
+    need: str | None = None  # a need code (ORUK feed: a term of the need taxonomy)
+    taxonomy: str | None = None  # ORUK taxonomy_id: "activity-category", "need" or imported
+    modified_after: dt.datetime | None = None  # on or after
 
 
 # ---------------------------------------------------------------- organisations
@@ -500,6 +505,24 @@ def _filters(query: DirectoryQuery) -> list[ColumnElement[bool]]:
                 Schedule.byday.contains(query.day, autoescape=True),
             )
         )
+    if query.need:
+        where.append(
+            exists().where(ActivityNeed.activity_id == Activity.id, ActivityNeed.code == query.need)
+        )
+    if query.taxonomy == "need":
+        where.append(exists().where(ActivityNeed.activity_id == Activity.id))
+    elif query.taxonomy is not None:
+        link = ActivityCategoryLink
+        where.append(
+            exists().where(
+                link.activity_id == Activity.id,
+                link.code.is_not(None)
+                if query.taxonomy == "activity-category"
+                else link.taxonomy == query.taxonomy,
+            )
+        )
+    if query.modified_after is not None:
+        where.append(Activity.last_modified >= query.modified_after)
     return where
 
 
@@ -635,3 +658,66 @@ async def release_place(session: AsyncSession, activity_id: str) -> None:
         .values(capacity_available=Activity.capacity_available + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+# ---------------------------------------------------------------- the public ORUK feed
+
+
+def _within(near: Near) -> ColumnElement[bool]:
+    """The location is within ``near`` (bounding box on the index, then the exact radius)."""
+    d2, kx = _distance_squared(near.latitude, near.longitude)
+    dlat, dlon = near.metres / METRES_PER_DEGREE, near.metres / kx
+    return and_(
+        Location.latitude.between(near.latitude - dlat, near.latitude + dlat),
+        Location.longitude.between(near.longitude - dlon, near.longitude + dlon),
+        d2 <= near.metres * near.metres,
+    )
+
+
+def _feed_filters(query: DirectoryQuery) -> list[ColumnElement[bool]]:
+    where = _filters(query)
+    if query.area_codes is not None:
+        where.append(_in_service_area(Activity.id, list(query.area_codes)))
+    if query.near is not None:
+        where.append(Activity.id.in_(select(Location.activity_id).where(_within(query.near))))
+    return where
+
+
+async def services_after(
+    session: AsyncSession, query: DirectoryQuery, after: str | None, limit: int
+) -> list[Activity]:
+    """The next ``limit`` activities by id after ``after`` (keyset: a stream of the whole
+    directory reads it a chunk at a time), every part loaded."""
+    statement = select(Activity).where(*_feed_filters(query))
+    if after is not None:
+        statement = statement.where(Activity.id > after)
+    return list(
+        await session.scalars(statement.options(*_WHOLE).order_by(Activity.id).limit(limit))
+    )
+
+
+async def search_locations(
+    session: AsyncSession, query: DirectoryQuery, *, offset: int, limit: int
+) -> tuple[int, list[Location]]:
+    """One page of the locations of the matching activities (by activity, then position),
+    and the total; ``near`` keeps the locations within it."""
+    where = [*_filters(query), Location.activity_id == Activity.id]
+    if query.area_codes is not None:
+        where.append(_in_service_area(Activity.id, list(query.area_codes)))
+    if query.near is not None:
+        where.append(_within(query.near))
+    total = await session.scalar(select(func.count()).select_from(Location, Activity).where(*where))
+    rows = await session.scalars(
+        select(Location)
+        .select_from(Location)
+        .join(Activity, Activity.id == Location.activity_id)
+        .where(*where)
+        .order_by(Location.activity_id, Location.position)
+        .offset(offset)
+        .limit(limit)
+    )
+    return int(total or 0), list(rows)
+
+
+async def get_location(session: AsyncSession, location_id: uuid.UUID) -> Location | None:
+    return await session.get(Location, location_id)

@@ -88,6 +88,19 @@ def parse_day(raw: str) -> str:
 
 async def search(session: AsyncSession, params: SearchParams) -> Page[ActivitySummary]:
     """ORUK ``GET /services``: filters, optional postcode + proximity, one page."""
+    query = await directory_query(session, params)
+    offset = (params.page - 1) * params.per_page
+    total, rows = await repository.search(session, query, offset=offset, limit=params.per_page)
+    return page_of(
+        [summary(a, distance) for a, distance in rows],
+        total=total,
+        page=params.page,
+        per_page=params.per_page,
+    )
+
+
+async def directory_query(session: AsyncSession, params: SearchParams) -> DirectoryQuery:
+    """The query of the ORUK filters: checked, the postcode placed (400 or 422 when not)."""
     area_codes: list[str] | None = None
     near: Near | None = None
     for name in ("search", "taxonomy_term_id", "day", "postcode"):
@@ -113,7 +126,7 @@ async def search(session: AsyncSession, params: SearchParams) -> Page[ActivitySu
                     [Issue("postcode not found in the area data", "postcode")],
                 )
             near = Near(place.latitude, place.longitude, float(params.proximity))
-    query = DirectoryQuery(
+    return DirectoryQuery(
         search=params.search.strip() or None if params.search else None,
         taxonomy_term_id=params.taxonomy_term_id,
         minimum_age=params.minimum_age,
@@ -121,14 +134,6 @@ async def search(session: AsyncSession, params: SearchParams) -> Page[ActivitySu
         day=parse_day(params.day) if params.day is not None else None,
         area_codes=area_codes,
         near=near,
-    )
-    offset = (params.page - 1) * params.per_page
-    total, rows = await repository.search(session, query, offset=offset, limit=params.per_page)
-    return page_of(
-        [summary(a, distance) for a, distance in rows],
-        total=total,
-        page=params.page,
-        per_page=params.per_page,
     )
 
 

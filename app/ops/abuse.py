@@ -125,6 +125,12 @@ def docs_policy(page: bytes) -> bytes:
     ).encode()
 
 
+PUBLIC_FEED = "/oruk"
+"""The public Open Referral UK feed (``app/directory/oruk_router.py``): the directory, nothing of
+a person; caches may keep it and revalidate it with its ``ETag``."""
+PUBLIC_CACHE = (b"cache-control", b"public, no-cache")
+
+
 def security_headers(path: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
     """The headers every answer gets (a /docs page's CSP is set by ``docs_policy``)."""
     headers = [h for h in API_HEADERS if not (path in DOCS_PAGES and h[0] == CSP)]
@@ -134,6 +140,8 @@ def security_headers(path: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
         headers = [PERSON_POLICY if h[0] == CSP else h for h in headers]
     if path.startswith(("/static/", DASHBOARD + "/static/", PERSON_PAGES + "/static/")):
         headers = [h for h in headers if h[0] != b"cache-control"]  # no data in them: cacheable
+    if path == PUBLIC_FEED or path.startswith(PUBLIC_FEED + "/"):  # public: cache, revalidate
+        headers = [PUBLIC_CACHE if h[0] == b"cache-control" else h for h in headers]
     if hsts:
         headers.append(HSTS)
     return headers

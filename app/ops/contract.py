@@ -324,6 +324,19 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
             "terminology-delete_snomed_need", "the mapping", concept_id="$request.path.concept_id"
         ),
     },
+    **{  # the public ORUK feed: a list's first entity, read by its id
+        ("get", f"/oruk/{kind}", "200"): {
+            f"Read{operation.title()}": _link(
+                f"oruk-{operation}", "the first", **{parameter: "$response.body#/contents/0/id"}
+            )
+        }
+        for kind, operation, parameter in (
+            ("services", "service", "service_id"),
+            ("service_at_locations", "service_at_location", "location_id"),
+            ("taxonomies", "taxonomy", "taxonomy_id"),
+            ("taxonomy_terms", "taxonomy_term", "term_id"),
+        )
+    },
 }
 """OpenAPI links by (method, path, status): where the records an answer names can be used."""
 

@@ -3,7 +3,8 @@ media type (415), JSON nesting depth (400, ``app.ops.input_guard.too_deep``), re
 (503), security headers, access log, metrics.
 
 A request still running after ``ASSETLINK_REQUEST_TIMEOUT_S`` is cancelled and answered 503
-(when its answer has not begun): its transaction is rolled back like any failed one. A referral
+(when its answer has not begun; a streamed answer, ``STREAMING`` in the request's state, has no
+deadline once it has begun): its transaction is rolled back like any failed one. A referral
 already handed to the intake writer's batch may still be stored; a retry with the same
 identifier finds it (idempotent intake), never a second one.
 
@@ -49,6 +50,7 @@ DOCS_ASSETS = "/static/docs"  # the files of /docs (app.main); no data in their 
 DASHBOARD_ASSETS = "/dashboard/static"  # the dashboard's script and style sheet
 PERSON_ASSETS = "/refer/static"  # the person's pages' style sheet (app/person)
 PUBLIC_FORMS = frozenset({"/refer"})  # HTML forms posted without a token (app/person)
+STREAMING = "streaming"  # set in the request's state by a route that streams its answer
 
 
 def _media_type(content_type: str) -> str:
@@ -113,14 +115,18 @@ class RequestMiddleware:
             else self._with_headers(send, extra)
         )
 
+        deadline = asyncio.timeout(self.timeout_s)
+
         async def send_counted(message: Message) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
+                if scope["state"].get(STREAMING) and not deadline.expired():
+                    deadline.reschedule(None)  # a stream has no deadline once it began
             await send_with_id(message)
 
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with deadline:
                 await self._handle(scope, receive, send_counted, headers)
         except TimeoutError:
             if started:
