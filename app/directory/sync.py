@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit import service as audit
 from app.config import Settings
 from app.db import transaction, utcnow
-from app.directory import importer, repository
+from app.directory import feed_repository, importer
 from app.directory.fetch import FeedError, FetchOptions, fetch_services
 from app.directory.models import DirectoryFeed
 from app.directory.oruk import Mapped
@@ -117,7 +117,7 @@ async def _record_failure(
 ) -> None:
     async with transaction(sessionmaker, write=True, lock=lock) as session:
         await _ensure_feed(session, feed)
-        await repository.update_feed(
+        await feed_repository.update_feed(
             session, feed.id, last_attempt_at=utcnow(), last_error=reason[:500]
         )
     if actor is not None:
@@ -125,10 +125,10 @@ async def _record_failure(
 
 
 async def _ensure_feed(session: AsyncSession, feed: Feed) -> DirectoryFeed:
-    found = await repository.get_feed(session, feed.id)
+    found = await feed_repository.get_feed(session, feed.id)
     if found is None:
-        await repository.insert_feed(session, feed.id, feed.url)
-        found = await repository.get_feed(session, feed.id)
+        await feed_repository.insert_feed(session, feed.id, feed.url)
+        found = await feed_repository.get_feed(session, feed.id)
         assert found is not None
     elif found.url != feed.url:
         raise Conflict(
@@ -163,7 +163,7 @@ async def sync_feed(
             [Issue("not with full", "since")],
         )
     async with transaction(sessionmaker, write=False) as session:
-        known = await repository.get_feed(session, feed.id)
+        known = await feed_repository.get_feed(session, feed.id)
         last = known.last_synced_at if known is not None else None
     modified_after = since if since is not None else (None if full else last)
     started = utcnow()
@@ -213,11 +213,11 @@ async def _apply(
     )
     values: dict[str, object] = {"last_synced_at": started, "last_attempt_at": started}
     if modified_after is None:
-        report.deactivated = await repository.deactivate_missing(
+        report.deactivated = await feed_repository.deactivate_missing(
             session, feed.id, set(source_ids), utcnow()
         )
         values["last_full_sync_at"] = started
-    await repository.update_feed(session, feed.id, last_error=None, **values)
+    await feed_repository.update_feed(session, feed.id, last_error=None, **values)
     return report
 
 
@@ -264,7 +264,7 @@ async def _scheduled_one(
         async with transaction(sessionmaker, write=True) as session:
             row = await _ensure_feed(session, feed)
             full = row.last_full_sync_at is None or row.last_full_sync_at <= now - full_every
-            claimed = await repository.claim_feed(session, feed.id, now, now - interval)
+            claimed = await feed_repository.claim_feed(session, feed.id, now, now - interval)
         if not claimed:
             return
         report = await sync_feed(sessionmaker, http, url, options, full=full)

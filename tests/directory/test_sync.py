@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import Base
-from app.directory import repository, sync
+from app.directory import feed_repository, sync
 from app.directory.fetch import FetchOptions
 from app.directory.models import Activity, DirectoryFeed
 from app.directory.schemas import ID_PATTERN
@@ -220,7 +220,7 @@ async def test_a_failure_while_storing_rolls_back_what_was_written(
     async def fails(*_: object) -> int:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(repository, "deactivate_missing", fails)
+    monkeypatch.setattr(feed_repository, "deactivate_missing", fails)
     with pytest.raises(RuntimeError):
         await run(sessionmaker, feed.url, full=True)
     assert await dump(session) == before
