@@ -647,6 +647,8 @@ def _result(
         need_texts=person.need_texts,
         few_nearby=scoring.few_nearby,
         group_wishes=tuple(w for w in GROUP_WISH_LABELS if w in person.group_wishes),
+        situations=person.situations,
+        online_too=person.digital_access != "none",
     )
     matches = tuple(
         Match(

@@ -16,7 +16,20 @@ from app.matching.labels import (
     SITUATION_LABELS,
 )
 from app.matching.rules import ALL_DAYS, DAYS, has_free_option
-from app.matching.scoring import ENGLISH, HOME, interests_met, made_for, meets, primary_language
+from app.matching.scoring import (
+    ENGLISH,
+    HOME,
+    HOUSEBOUND,
+    TOO_MUCH_FOR,
+    at_a_venue,
+    interest_led,
+    interests_met,
+    limits_of,
+    made_for,
+    meets,
+    primary_language,
+    talking,
+)
 
 if TYPE_CHECKING:
     from app.matching.engine import Activity, _Scored
@@ -55,6 +68,8 @@ class ReasonContext:
     need_texts: Mapping[str, str]
     group_wishes: tuple[str, ...] = ()  # in `GROUP_WISH_LABELS` order
     few_nearby: bool = False  # online and phone raised (`Scoring.from_home_raised`)
+    situations: frozenset[str] = frozenset()  # the person's (housebound, a condition...)
+    online_too: bool = True  # the person has some digital access
 
 
 def quote(text: str) -> str:
@@ -88,6 +103,7 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
         labels = sorted(_label(SITUATION_LABELS, c) for c in a.situations)
         reasons.append(f"Made for {_join(labels)}")
     reasons.extend(GROUP_WISH_LABELS[w] for w in ctx.group_wishes if meets(a, w) == 1.0)
+    reasons.extend(_cannot_help(ctx, a))
     if shared := sorted(interests_met(ctx.interests, a.categories)):
         reasons.append(f"Matches interest in {_join([_label(CATEGORY_LABELS, c) for c in shared])}")
     if s.distance_km is not None and HOME in a.group_traits:
@@ -113,12 +129,30 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     spoken = next((lang for lang in ctx.languages if lang in offered), None)
     if spoken is not None and spoken != "en":
         reasons.append(f"In {LANGUAGE_NAMES.get(spoken, spoken)}")
+    elif spoken is None and talking(a.categories):  # need fit lowered (`scoring.talking`)
+        held = _join(sorted(LANGUAGE_NAMES.get(c, c) for c in offered))
+        reasons.append(f"Talking in {held}, not a language the referral lists")
     if s.waitlist:
         reasons.append("Full: waiting list")
     elif s.available is not None:
         n = s.available
         reasons.append(f"{n} place left" if n == 1 else f"{n} places left")
     return tuple(reasons)
+
+
+def _cannot_help(ctx: ReasonContext, a: Activity) -> list[str]:
+    """Why an activity that suits the needs cannot help this person (need fit times 0 in
+    `scoring`): too much for their condition, or at a venue for someone housebound."""
+    found = []
+    too_much = limits_of(ctx.situations) & a.group_traits
+    if too_much:
+        labels = sorted(
+            _label(SITUATION_LABELS, s) for t in too_much for s in TOO_MUCH_FOR[t] & ctx.situations
+        )
+        found.append(f"Too strenuous for {_join(sorted(set(labels)))}")
+    if not ctx.situations.isdisjoint(HOUSEBOUND) and at_a_venue(a, ctx.online_too):
+        found.append("At a venue: the referral says housebound")
+    return found
 
 
 def _need_reasons(ctx: ReasonContext, a: Activity) -> list[str]:
@@ -130,10 +164,14 @@ def _need_reasons(ctx: ReasonContext, a: Activity) -> list[str]:
         quoted = quote(text) if text else ""
         if need in purposes:
             reasons.append(f"Targets {_label(NEED_LABELS, need)}{quoted}")
-        elif max((ctx.rows[need].get(c, 0.0) for c in a.categories), default=0.0) >= (
-            SUITED_THRESHOLD
-        ):
+            continue
+        top = max((ctx.rows[need].get(c, 0.0) for c in a.categories), default=0.0)
+        if top >= SUITED_THRESHOLD:
             reasons.append(f"Can help with {_label(NEED_LABELS, need)}{quoted}")
+        elif top > 0.0 and interest_led(a, ctx.interests):  # `scoring.interest_led`
+            reasons.append(
+                f"Can help with {_label(NEED_LABELS, need)}{quoted} through an interest of theirs"
+            )
     if purposes and purposes.isdisjoint(ctx.needs):
         reasons.append(f"Made for {_join([_label(NEED_LABELS, n) for n in sorted(purposes)])}")
     return reasons

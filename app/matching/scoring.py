@@ -11,7 +11,14 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   (it merely tolerates the need), or `OTHER_PURPOSE_FIT` when it is made only for needs the
   person does not have (a job club tolerates debt through its advice category, but is made for
   finding work): so for a need a specialist outranks a generic activity, and both outrank one
-  made for another situation;
+  made for another purpose. An activity made for a situation or group the person is not in
+  (`another_situation`, `another_group`: a specialist for a need they do not have) counts
+  `OTHER_SITUATION_FIT` (0: it cannot meet their need); one wholly about an interest the
+  referral names (`interest_led`) fits each need it can help with as if made for it. Then
+  factors for what the person cannot use: too much for their condition (`TOO_MUCH_FOR`:
+  `TOO_MUCH`), at a venue for someone housebound (`AT_A_VENUE_WHEN_HOUSEBOUND`), talking in a
+  language they do not speak or in English they do not list (`TALKING_CATEGORIES`, see
+  language fit), mixed when they asked for a single-sex group (see group fit);
 - interest fit: interests met / the smaller of (interests, categories), at most 1; 0 without
   categories. A category meets an interest in itself and in the broader category it is a kind
   of (`BROADER_CATEGORIES`: a walking group meets an interest in physical activity);
@@ -34,7 +41,10 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   person does not list English (an English group can be joined with an interpreter or a friend, a
   group held in Turkish cannot be by a Somali speaker, even when it lists English beside
   Turkish), else 0; at 0 (held in a language the person does not speak) need fit counts times
-  `HELD_IN_ANOTHER_LANGUAGE`: the group cannot meet a need the person cannot talk about there.
+  `HELD_IN_ANOTHER_LANGUAGE`: the group cannot meet a need the person cannot talk about there;
+  where talking is the point (`TALKING_CATEGORIES`: advice, support, company) it counts
+  `TALK_IN_ANOTHER_LANGUAGE`, and held in English that the person does not list
+  `TALK_WITH_HELP` (a walk or a gym can be shared without many words).
   Languages compare by primary subtag (``en-GB`` -> ``en``) and an empty list on either side
   means English (Patient.communication is rarely recorded for English speakers, and directories
   rarely list English);
@@ -108,6 +118,21 @@ FROM_HOME_WHEN_FEW = 0.5  # of the way from an online or phone proximity to 1, w
 SECONDARY_LANGUAGE_FIT = 0.7
 ENGLISH_WITH_HELP_FIT = 0.3  # held in English, which the person does not list
 HELD_IN_ANOTHER_LANGUAGE = 0.5  # need fit factor of a group held in a language not theirs
+TALKING_CATEGORIES = frozenset(
+    # activity categories where talking is the point (advice, support, company, a book club),
+    # where a walk, a gym or a craft can be shared without many words
+    {
+        "advice-welfare",
+        "befriending",
+        "bereavement-support",
+        "carers-support",
+        "libraries-reading",
+        "peer-support",
+        "social-groups",
+    }
+)
+TALK_IN_ANOTHER_LANGUAGE = 0.0  # need fit factor of a talking activity in a language not theirs
+TALK_WITH_HELP = 0.5  # ... of a talking activity held in English, which they do not list
 MIXED_WHEN_SINGLE_SEX_ASKED = 0.5  # need fit factor of a mixed group, women-only or men-only asked
 IN_PERSON_WHEN_REMOTE_PREFERRED = (
     0.5  # in-person proximity factor when online or phone is preferred
@@ -119,6 +144,7 @@ SMALL_GROUP = 12  # places at most: a small group
 SINGLE_SEX: Mapping[str, str] = {"women-only": "female", "men-only": "male"}  # wish -> gender
 GENERIC_FIT = 0.8  # need fit of a category's suitability when the activity targets no need
 OTHER_PURPOSE_FIT = 0.3  # ... when it targets other needs than this one
+OTHER_SITUATION_FIT = 0.0  # ... when it is made for a situation or group the person is not in
 FIRST_NEED_WEIGHT = 2.0  # the referral's first need (the main reason) counts twice in need fit
 SPECIALIST_CATEGORIES: Mapping[str, str] = {
     # activity category -> the need an activity of that category is made for
@@ -131,6 +157,17 @@ PRESUMED_UNLESS: Mapping[str, str] = {
     # a tenant's note speaks of rent, a landlord, damp), so it counts neither way
     "tenant": "homelessness",
 }
+HOUSEBOUND = frozenset({"housebound"})  # the person's situations that keep them at home
+AT_A_VENUE_WHEN_HOUSEBOUND = 0.0  # need fit factor of an activity at a venue, housebound
+TOO_MUCH_FOR: Mapping[str, frozenset[str]] = {
+    # group trait of an activity (group_phrases.csv) -> the person's situations it is too much
+    # for: brisk walks and circuits for breathlessness or post-exertional fatigue; a gym
+    # programme for long Covid or ME/CFS (NICE NG206: no fixed incremental exercise)
+    "strenuous": frozenset({"lung-condition", "fatigue"}),
+    "gym": frozenset({"fatigue"}),
+}
+TOO_MUCH = 0.0  # need fit factor of an activity too much for the person's condition
+INTEREST_LED = True  # a generic activity that meets a named interest fits the needs it can help
 BROADER_CATEGORIES: Mapping[str, str] = {
     # activity category -> the broader one it is a kind of (activity_category.json: walking
     # groups and dance classes are organised physical activity)
@@ -219,6 +256,33 @@ Fits = tuple[float, float, float, float, float]  # need, interest, language, gro
 # group wishes the group fit is neutral, so the shorter key (cheaper per candidate) is enough
 FIT_KEY = ("categories", "target_needs", "languages", "situations")
 GROUP_KEY = ("group_traits", "eligibility_gender", "capacity_maximum")
+VENUE_KEY = ("attending_type", "group_traits")  # read for someone housebound or too unwell
+
+
+def limits_of(situations: frozenset[str]) -> frozenset[str]:
+    """The group traits too much for a person in ``situations`` (`TOO_MUCH_FOR`)."""
+    return frozenset(t for t, by in TOO_MUCH_FOR.items() if not by.isdisjoint(situations))
+
+
+def at_a_venue(activity: Activity, online_too: bool) -> bool:
+    """Whether taking part means going to a venue: in person, or hybrid for someone without
+    digital access; not a service that visits the person at home (`HOME`)."""
+    mode = activity.attending_type
+    return (mode == "in-person" or (mode == "hybrid" and not online_too)) and (
+        HOME not in activity.group_traits
+    )
+
+
+def _fit_key(person: Person) -> Callable[[Activity], Hashable]:
+    """What `Scoring.fits` reads of an activity for this person (the engine's key for what it
+    computed once): the code sets, plus the group's traits for group wishes, plus the mode and
+    traits for someone housebound or with a condition some activities are too much for."""
+    key = list(FIT_KEY)
+    if person.group_wishes:
+        key += GROUP_KEY
+    if not person.situations.isdisjoint(HOUSEBOUND) or limits_of(person.situations):
+        key += [k for k in VENUE_KEY if k not in key]
+    return attrgetter(*key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,9 +351,7 @@ class Scoring:
             else 1.0,
             deprived=person.imd_decile is not None and person.imd_decile in DEPRIVED_DECILES,
             fits=_fits(person, rows, languages),
-            fit_key=attrgetter(*FIT_KEY, *GROUP_KEY)
-            if person.group_wishes
-            else attrgetter(*FIT_KEY),
+            fit_key=_fit_key(person),
             day_fit=_day_fit(person.available_days),
             outcome=outcome or {},
         )
@@ -315,6 +377,8 @@ def _fits(
     first_language, other_languages = languages[0], frozenset(languages[1:])
     wishes = sorted(person.group_wishes)
     single_sex = SINGLE_SEX.get(next((w for w in wishes if w in SINGLE_SEX), ""))
+    housebound, online_too = not situations.isdisjoint(HOUSEBOUND), person.digital_access != "none"
+    limits = limits_of(situations)
     need_fits: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], float] = {}
     interest_fits: dict[frozenset[str], float] = {}
     language_fits: dict[frozenset[str], float] = {}
@@ -325,7 +389,7 @@ def _fits(
         fit_key = (categories, a.target_needs, a.situations)
         need_fit = need_fits.get(fit_key)
         if need_fit is None:
-            need_fit = need_fits[fit_key] = _need_fit(a, rows, situations)
+            need_fit = need_fits[fit_key] = _need_fit(a, rows, situations, interests)
 
         interest_fit = interest_fits.get(categories)
         if interest_fit is None:
@@ -344,11 +408,15 @@ def _fits(
                 a.languages, first_language, other_languages
             )
 
-        if language_fit == 0.0:  # held in a language the person does not speak
-            need_fit *= HELD_IN_ANOTHER_LANGUAGE
+        if language_fit == 0.0 or language_fit == ENGLISH_WITH_HELP_FIT:  # not their language
+            need_fit *= _language_factor(language_fit, talking(categories))
         if single_sex is not None and a.eligibility_gender != single_sex:
             need_fit *= MIXED_WHEN_SINGLE_SEX_ASKED  # a group the person would not go to
-        situation_fit = _situation_fit(a, situations)
+        if limits and not limits.isdisjoint(a.group_traits):
+            need_fit *= TOO_MUCH  # too much for their condition: it cannot help them
+        if housebound and at_a_venue(a, online_too):
+            need_fit *= AT_A_VENUE_WHEN_HOUSEBOUND  # they cannot get there
+        situation_fit = _situation_fit(a, situations, rows)
         if not wishes:
             return need_fit, interest_fit, language_fit, NEUTRAL, situation_fit
         group_key = (a.eligibility_gender, a.capacity_maximum, a.group_traits)
@@ -358,6 +426,22 @@ def _fits(
         return need_fit, interest_fit, language_fit, group_fit, situation_fit
 
     return fits
+
+
+def talking(categories: frozenset[str]) -> bool:
+    """Whether talking is the point of an activity: all its categories are in
+    `TALKING_CATEGORIES`."""
+    return bool(categories) and categories <= TALKING_CATEGORIES
+
+
+def _language_factor(language_fit: float, talk: bool) -> float:
+    """Need fit factor of an activity not held in a language the person lists: held in another
+    (0), or in English with help (`ENGLISH_WITH_HELP_FIT`), the more where talking is the
+    point (`TALKING_CATEGORIES`): a walk can be shared without words, advice or a support group
+    cannot."""
+    if language_fit == 0.0:
+        return TALK_IN_ANOTHER_LANGUAGE if talk else HELD_IN_ANOTHER_LANGUAGE
+    return TALK_WITH_HELP if talk else 1.0
 
 
 def _language_fit(
@@ -373,11 +457,11 @@ def _language_fit(
     return 0.0
 
 
-def _situation_fit(a: Activity, situations: frozenset[str]) -> float:
+def _situation_fit(a: Activity, situations: frozenset[str], needs: Mapping[str, object]) -> float:
+    if another_group(a, needs) or another_situation(a, situations):
+        return 0.0
     if not a.situations:
         return NEUTRAL
-    if another_situation(a, situations):
-        return 0.0
     # made for their situations, or only presumed so (`PRESUMED_UNLESS`)
     return 1.0 if a.situations <= situations else NEUTRAL
 
@@ -393,19 +477,50 @@ def another_situation(activity: Activity, situations: frozenset[str]) -> bool:
     )
 
 
+def another_group(activity: Activity, needs: Mapping[str, object]) -> bool:
+    """Whether the activity is a specialist service (`SPECIALIST_CATEGORIES`) for a need the
+    person does not have: a bereavement group for someone not bereaved, a carers' line for
+    someone who cares for no one."""
+    return any(
+        SPECIALIST_CATEGORIES[c] not in needs
+        for c in activity.categories
+        if c in SPECIALIST_CATEGORIES
+    )
+
+
+def interest_led(activity: Activity, interests: frozenset[str]) -> bool:
+    """Whether the activity meets the person's needs through an interest the referral names:
+    it is made for no need (`made_for`) and is wholly about their interests (each of its
+    categories meets one: tablet help for a man whose interest is digital skills, not a
+    cookery course that also teaches); it then fits each need its categories can help with
+    (suitability above 0) as if made for it (`INTEREST_LED`)."""
+    categories = activity.categories
+    return (
+        INTEREST_LED
+        and bool(categories)
+        and not made_for(activity)
+        and all(interests_met(interests, frozenset({c})) for c in categories)
+    )
+
+
 def _need_fit(
-    a: Activity, rows: Mapping[str, Mapping[str, float]], situations: frozenset[str]
+    a: Activity,
+    rows: Mapping[str, Mapping[str, float]],
+    situations: frozenset[str],
+    interests: frozenset[str] = frozenset(),
 ) -> float:
     if not rows:
         return NEUTRAL
-    if another_situation(a, situations):
-        # whatever needs it targets, it is made for other people: it only tolerates theirs
+    led = False
+    if another_situation(a, situations) or another_group(a, rows):
+        # whatever needs it targets, it is made for other people: it cannot meet theirs
         targets: frozenset[str] = frozenset()
-        tolerated = OTHER_PURPOSE_FIT
+        tolerated = OTHER_SITUATION_FIT
     else:
         targets = made_for(a)
         # made for other needs than any of the person's: another situation
         tolerated = OTHER_PURPOSE_FIT if targets and targets.isdisjoint(rows) else GENERIC_FIT
+        led = interest_led(a, interests)
     fit_sum = 0.0
     for index, (need, row) in enumerate(rows.items()):
         weight = FIRST_NEED_WEIGHT if index == 0 else 1.0
@@ -417,7 +532,7 @@ def _need_fit(
                 v = row.get(c, 0.0)
                 if v > top:
                     top = v
-            fit_sum += weight * top * tolerated
+            fit_sum += weight * (1.0 if led and top > 0.0 else top * tolerated)
     return fit_sum / (len(rows) - 1 + FIRST_NEED_WEIGHT)
 
 

@@ -143,6 +143,7 @@ async def person_for(
         for need, found_in in needs
         if found_in and (words := referrals_needs.words_at(referral.resource, found_in))
     }
+    languages = _languages(patient)
     person = engine.Person(
         age=age_on(patient.birth_date, today),
         max_travel_km=float(prefs.get("max_travel_km", settings.max_travel_km)),
@@ -157,10 +158,12 @@ async def person_for(
         accessibility_needs=frozenset(prefs.get("accessibility_needs", [])),
         available_days=frozenset(prefs.get("available_days", [])),
         free_only=bool(prefs.get("free_only", False)),
-        languages=_languages(patient),
+        languages=languages,
         need_texts=need_texts,
         situations=person_situations(
-            referrals_needs.reason_texts(referral.resource), prefs.get("accessibility_needs", [])
+            referrals_needs.reason_texts(referral.resource),
+            prefs.get("accessibility_needs", []),
+            languages,
         ),
         group_wishes=frozenset(prefs.get("group_preferences", [])),
     )

@@ -21,7 +21,7 @@ from app.terminology.phrases import DATA, normalise
 
 SITUATIONS_FILE = "situation_phrases.csv"
 GROUP_FILE = "group_phrases.csv"
-GROUP_TRAITS = frozenset({"small", "quiet", "busy", "home"})  # home: visits at home
+GROUP_TRAITS = frozenset({"small", "quiet", "busy", "home", "strenuous", "gym"})  # home: visits
 ACCESS_SITUATIONS: Mapping[str, str] = {
     # a referral's accessibility need -> the situation it says the person is in
     "wheelchair": "physical-disability",
@@ -65,11 +65,24 @@ def group_traits_in(*texts: str | None) -> frozenset[str]:
     return _found(_table(GROUP_FILE, "trait"), texts)
 
 
-def person_situations(texts: Iterable[str], accessibility: Iterable[str]) -> frozenset[str]:
+WITHOUT_ENGLISH = "learning-english"  # the situation of someone whose languages omit English
+SIGN_LANGUAGES = frozenset({"bfi", "ase", "sgn"})  # BSL, ASL, any: a Deaf signer reads English
+
+
+def person_situations(
+    texts: Iterable[str], accessibility: Iterable[str], languages: Iterable[str] = ()
+) -> frozenset[str]:
     """The situations of a referred person: named in the GP's words for their needs, or told
-    by an accessibility need (a wheelchair user is in a disabled people's situation)."""
+    by an accessibility need (a wheelchair user is in a disabled people's situation), or by
+    their recorded languages: someone whose spoken languages (BCP 47) are recorded without
+    English is in the situation of people learning English (an English conversation club is
+    made for them; nothing is told when no language is recorded, which usually means English,
+    nor by a sign language: a Deaf signer is not learning English)."""
     found = situations_in(*texts)
     told = {ACCESS_SITUATIONS[a] for a in accessibility if a in ACCESS_SITUATIONS}
+    spoken = {c.partition("-")[0].strip().lower() for c in languages} - SIGN_LANGUAGES
+    if spoken and "en" not in spoken:
+        told.add(WITHOUT_ENGLISH)
     return found | told if told else found
 
 

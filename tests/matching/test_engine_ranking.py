@@ -23,11 +23,12 @@ from app.matching.scoring import (
     FIRST_NEED_WEIGHT,
     FROM_HOME_WHEN_FEW,
     GENERIC_FIT,
-    HELD_IN_ANOTHER_LANGUAGE,
     IN_PERSON_WHEN_REMOTE_PREFERRED,
     MIXED_WHEN_SINGLE_SEX_ASKED,
     NEUTRAL,
     OTHER_PURPOSE_FIT,
+    OTHER_SITUATION_FIT,
+    TALK_IN_ANOTHER_LANGUAGE,
     Weights,
 )
 from app.matching.scoring import HOME as HOME_VISITS
@@ -166,12 +167,15 @@ class TestLanguage:
         result = run(bengali, somali, english)
         assert [m.activity_id for m in result.matches] == ["advice", "somali-advice"]
         assert [m.components.language_fit for m in result.matches] == [ENGLISH_WITH_HELP_FIT, 0.0]
-        assert result.matches[1].components.need_fit == HELD_IN_ANOTHER_LANGUAGE
+        # advice is talking: held in a language not theirs it cannot meet the need (where
+        # talking is not the point, HELD_IN_ANOTHER_LANGUAGE: test_engine_ranking_person.py)
+        assert result.matches[1].components.need_fit == TALK_IN_ANOTHER_LANGUAGE
         # an English speaker is served in English there
         (m,) = run(PERSON, somali).matches
         assert (m.components.language_fit, m.components.need_fit) == (1.0, 1.0)
         # a group held only in Somali is further down for an English speaker: its fit for the
-        # need counts HELD_IN_ANOTHER_LANGUAGE, below a generic group farther away
+        # need counts TALK_IN_ANOTHER_LANGUAGE (talking is its point), below a generic group
+        # farther away
         lonely = replace(PERSON, needs=("loneliness-isolation",))
         elders = group(
             "somali-elders",
@@ -327,9 +331,9 @@ class TestSituations:
         lungs_match, sight_match = result.matches
         assert "Made for people with a lung condition" in lungs_match.reasons
         assert "Made for people with sight loss" in sight_match.reasons
-        # made for another situation, it only tolerates the needs it targets
+        # made for another situation, it cannot meet the needs it targets (OTHER_SITUATION_FIT)
         assert sight_match.components.need_fit == pytest.approx(
-            (FIRST_NEED_WEIGHT * 0.8 + 1.0) * OTHER_PURPOSE_FIT / (FIRST_NEED_WEIGHT + 1)
+            (FIRST_NEED_WEIGHT * 0.8 + 1.0) * OTHER_SITUATION_FIT / (FIRST_NEED_WEIGHT + 1)
         )
         assert (lungs_match.components.situation_fit, sight_match.components.situation_fit) == (
             1.0,

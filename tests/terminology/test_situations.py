@@ -29,7 +29,11 @@ def test_phrases_match_whole_words_in_any_of_the_texts() -> None:
 def test_group_traits() -> None:
     assert group_traits_in("A calm, quiet studio for up to 6") == {"quiet"}
     assert group_traits_in("Small group of 8") == {"small"}
-    assert group_traits_in("High-energy boxing circuits") == {"busy"}
+    # busy, and too much for breathlessness or fatigue (scoring.TOO_MUCH_FOR)
+    assert group_traits_in("High-energy boxing circuits") == {"busy", "strenuous"}
+    assert group_traits_in("Brisk walking with poles") == {"strenuous"}
+    assert group_traits_in("12-week GP exercise referral in the main gym") == {"gym"}
+    assert group_traits_in("Gymnastics for children") == frozenset()  # whole words
     assert group_traits_in("Big, friendly choir") == {"busy"}
     assert group_traits_in("Smallholding tours") == frozenset()
     assert group_traits_in("A volunteer visits you at home for a chat") == {"home"}
