@@ -373,8 +373,7 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
 def _add_sync_directory(commands: Any) -> None:
     sync_directory = commands.add_parser(
         "sync-directory",
-        help="pull a live Open Referral UK feed into the directory, all or nothing "
-        "(docs/oruk-sync.md)",
+        help="pull a live Open Referral UK feed into the directory, all or nothing (docs/oruk.md)",
     )
     sync_directory.add_argument("url", help="the ORUK API's root ({url}/services lists them)")
     sync_directory.add_argument(

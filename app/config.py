@@ -195,11 +195,11 @@ class Settings(BaseSettings):
         300.0, gt=0, description="worker: how often Notify is asked for a sent message's receipt"
     )
 
-    # Live Open Referral UK feeds synced into the directory (docs/oruk-sync.md).
+    # Live Open Referral UK feeds synced into the directory (docs/oruk.md).
     directory_feeds: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="worker: comma-separated Open Referral UK feed URLs synced into the directory "
-        "(docs/oruk-sync.md); none: no scheduled sync",
+        "(docs/oruk.md); none: no scheduled sync",
     )
     directory_sync_interval_s: float = Field(
         3600.0, ge=10, description="worker: seconds between two syncs of a feed"

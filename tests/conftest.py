@@ -95,18 +95,26 @@ def postgres_database() -> Iterator[str]:
         )
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A fresh database of each kind, migrated to head once per test session."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'assetlink.db'}"
+@contextmanager
+def migrated_database(kind: str, folder: Path) -> Iterator[str]:
+    """A new database of ``kind`` (``sqlite``: a file in ``folder``; ``postgresql``: dropped
+    afterwards), migrated to head."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'assetlink.db'}"
         in_thread(lambda: migrations.upgrade(url))
         yield url
         return
     with postgres_database() as url:
         in_thread(lambda: migrations.upgrade(url))
+        yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database of each kind, migrated to head once per test session."""
+    with migrated_database(request.param, tmp_path_factory.mktemp("db")) as url:
         yield url
 
 

@@ -331,6 +331,9 @@ def _activity_row(
     free = rng.random() < 0.6
     gender = "male" if "Men's" in title else ("female" if rng.random() < 0.04 else None)
     minimum_age = rng.choice((18, 18, 18, 18, 16, 50, 60, 65))
+    maximum_age = None if rng.random() < 0.9 else rng.choice((25, 64))
+    if maximum_age is not None and maximum_age < minimum_age:
+        maximum_age = None  # never below the minimum: the API (and a sync of /oruk) refuses it
     return {
         "id": aid,
         "organisation_id": runners[rng.randrange(org_rows) % len(runners)],
@@ -344,7 +347,7 @@ def _activity_row(
         "email": None,
         "attending_type": mode,
         "minimum_age": minimum_age,
-        "maximum_age": None if rng.random() < 0.9 else rng.choice((25, 64)),
+        "maximum_age": maximum_age,
         "eligibility_description": "Women only" if gender == "female" else None,
         "eligibility_gender": gender,
         "capacity_maximum": maximum,

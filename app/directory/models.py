@@ -74,7 +74,7 @@ class Activity(Base):
     fees_description: Mapped[str | None] = mapped_column(String)
     contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(16))  # api | import | demo | sync
-    # A synced activity's feed and the feed's own id of the service (docs/oruk-sync.md); the
+    # A synced activity's feed and the feed's own id of the service (docs/oruk.md); the
     # digest of what an import or sync last wrote (None after an API write): same digest,
     # unchanged service.
     source_feed_id: Mapped[str | None] = mapped_column(String(16))

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.areas import postcodes
+from app.directory.publish import codes_by_term_id
 from app.directory.schemas import (
     ID_PATTERN,
     IDENTIFIER_SCHEME_MAX_LENGTH,
@@ -40,6 +41,7 @@ from app.directory.vocabulary import (
     Need,
     ServiceStatus,
 )
+from app.terminology.codesystems import ACTIVITY_CATEGORY
 
 _ID = re.compile(ID_PATTERN)
 _LANGUAGE = re.compile(LANGUAGE_PATTERN)
@@ -455,6 +457,8 @@ def _terms(m: Mapped, row: dict[str, Any]) -> None:
             )
         else:
             categories.append(code)
+        if code is not None and codes_by_term_id().get(term_id) == (ACTIVITY_CATEGORY, code):
+            term_id, name, taxonomy = code, None, None  # our own term: kept as the API keeps it
         if term_id not in {t["term_id"] for t in m.terms}:
             m.terms.append(
                 {

@@ -16,8 +16,9 @@ What HSDS-UK has no field for travels in the few extensions below, which the sch
 
 Taxonomies: the activity-category and need CodeSystems (``app/terminology``). Their terms are
 published with a UUID id and the code as ``name`` (the importer maps a term by its id or by the
-slug of its name); an imported term keeps its own id and name. Nothing of a person referred to
-an activity is in any of it: only the directory's own tables are read.
+slug of its name; one of these ids comes back as the bare code); another feed's term keeps its
+own id and name. Nothing of a person referred to an activity is in any of it: only the
+directory's own tables are read.
 """
 
 from __future__ import annotations

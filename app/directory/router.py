@@ -184,7 +184,7 @@ async def sync_feed(
     service's `GET /services/{id}`), then store all of it in one transaction, as an import
     does (created, updated, unchanged, rejected, warnings); a full sync marks the feed's
     services it no longer lists inactive (`deactivated`). Bounded by the request timeout: a
-    large feed is for `assetlink sync-directory` or the worker's schedule (docs/oruk-sync.md).
+    large feed is for `assetlink sync-directory` or the worker's schedule (docs/oruk.md).
     Audited."""
     async with httpx.AsyncClient(follow_redirects=True, max_redirects=5) as http:
         return await sync.sync_feed(

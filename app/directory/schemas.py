@@ -414,7 +414,7 @@ class SyncRequest(BaseModel):
 
 class SyncReport(ImportReport):
     """An import's report, and how the feed was read. Row ``id``s are the directory's (the
-    feed's id of the service after the feed's prefix, docs/oruk-sync.md)."""
+    feed's id of the service after the feed's prefix, docs/oruk.md)."""
 
     feed_id: str
     url: str

@@ -1,5 +1,5 @@
 """Sync a live Open Referral UK feed into the directory (``assetlink sync-directory``,
-``POST /api/v1/directory/syncs``, the worker's schedule; docs/oruk-sync.md).
+``POST /api/v1/directory/syncs``, the worker's schedule; docs/oruk.md).
 
 All or nothing per sync: every service is read (``app.directory.fetch``) and mapped exactly as a
 file import maps it (``importer.map_rows``) before one transaction stores them

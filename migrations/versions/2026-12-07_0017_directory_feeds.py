@@ -1,7 +1,7 @@
 """directory feeds: live Open Referral UK feeds synced into the directory (issue 20)
 
 ``directory_feed`` is one row per feed URL; its ``id`` is derived from the URL (the first 8 hex
-digits of its SHA-256, docs/oruk-sync.md) and prefixes the ids of the activities it brings, so
+digits of its SHA-256, docs/oruk.md) and prefixes the ids of the activities it brings, so
 two feeds' services "1" are two activities. Each activity keeps the feed it came from
 (``source_feed_id``, NULL: written through the API, imported from a file or seeded), the feed's
 own id of the service (``source_id``) and a digest of what was last written from the source
