@@ -49,7 +49,6 @@ from app.matching.scoring import (
     GROUP_WISHES,
     HOME,
     NEUTRAL,
-    PLENTY_OF_PLACES,
     Fits,
     Scoring,
     made_for,
@@ -388,7 +387,7 @@ class _Ranking:
         return first[-1][:3]
 
 
-def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md)
+def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
     scoring: Scoring,
     ranking: _Ranking,
     include_full: bool,
@@ -408,7 +407,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
     remote: dict[str, dict[float, dict[Codes, Partial]]] = {"online": {}, "phone": {}}
     no_partials: dict[Codes, Partial] = {}
 
-    def consider(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md)
+    def consider(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
         candidates: Sequence[Activity],
         distances: Sequence[float] | None,
         broken: int,
@@ -440,14 +439,7 @@ def _considerer(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md
             if waitlist and not include_full:
                 excluded[capacity] += 1
                 continue
-            if available is None:
-                spare = 1.0
-            elif waitlist:
-                spare = 0.0
-            else:
-                spare = available / (a.capacity_maximum or PLENTY_OF_PLACES)
-                if spare > 1.0:
-                    spare = 1.0
+            spare = 0.0 if waitlist else 1.0  # a place is a place (scoring: spare capacity)
             equity = 0.0
             if deprived:
                 near = distance is not None and a.near_public_transport is True

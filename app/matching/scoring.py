@@ -49,8 +49,12 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   means English (Patient.communication is rarely recorded for English speakers, and directories
   rarely list English);
 - day fit: days in common / the smaller of (person's days, activity's days);
-- spare capacity: 1 when not limited, ``available / maximum`` when the maximum is known, else
-  ``available / 10`` (ten places count as plenty), capped at 1; 0 on the waiting list;
+- spare capacity: 1 when a place is left (or places are not limited), 0 on the waiting list.
+  How many are left does not count: a small group with 3 of 8 places left has a place for the
+  person as surely as a drop-in without a limit, and counting the share of places left (as
+  before issue 19's round 3) ranked small, sought-after groups (a peer-support group, a quiet
+  art room) below remote and unlimited options a link worker would not pick first; the reasons
+  still say "3 places left";
 - equity: 0 unless the person lives in IMD decile 1-3; then 0.5 for a free option plus 0.5 when
   the activity is attended in person and known to be near public transport;
 - group fit: the mean over the person's group wishes (`GROUP_WISHES`: women-only, men-only,
@@ -174,7 +178,6 @@ BROADER_CATEGORIES: Mapping[str, str] = {
     "walking": "physical-activity",
     "dance": "physical-activity",
 }
-PLENTY_OF_PLACES = 10
 DEPRIVED_DECILES = range(1, 4)
 
 

@@ -464,8 +464,8 @@ class TestComponents:
         ("available", "maximum", "spare", "reason"),
         [
             (None, None, 1.0, None),
-            (5, 20, 0.25, "5 places left"),
-            (1, None, 0.1, "1 place left"),
+            (5, 20, 1.0, "5 places left"),  # a place is a place (docs/matching.md, round 3)
+            (1, None, 1.0, "1 place left"),
             (30, None, 1.0, "30 places left"),
         ],
     )

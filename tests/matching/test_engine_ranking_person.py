@@ -193,6 +193,27 @@ class TestInterestLed:
         assert _run_digital(no_interest, tablet_help, walk)[0].activity_id == "walk"
 
 
+class TestPlaces:
+    """Round 3: how many places are left does not count, only whether one is."""
+
+    def test_a_small_group_with_places_is_not_ranked_below_a_farther_unlimited_one(self) -> None:
+        # the peer-support group (3 of 12 places left) is nearer than the drop-in without a
+        # limit; counted as the share of places left (0.25 against 1) it came second
+        small = group(
+            "peer-group",
+            1.0,
+            "social-groups",
+            targets=("loneliness-isolation",),
+            capacity_available=3,
+            capacity_maximum=12,
+        )
+        unlimited = group("drop-in", 1.3, "social-groups", targets=("loneliness-isolation",))
+        result = run(LONELY, unlimited, small)
+        assert [m.activity_id for m in result.matches] == ["peer-group", "drop-in"]
+        assert [m.components.spare_capacity for m in result.matches] == [1.0, 1.0]
+        assert "3 places left" in result.matches[0].reasons
+
+
 def _run_digital(person: Person, *activities: Activity) -> tuple[Match, ...]:
     """Matched with digital skills suiting loneliness 0.5 (help through contact, as the shipped
     table has it) and learning skills 0.3."""
