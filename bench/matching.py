@@ -1,6 +1,6 @@
 """Benchmark: matching a referral at 1 000, 10 000 and 100 000 activities (DESIGN 7).
 
-For each database (a fresh PostgreSQL database ``assetlink_bench_matching`` at
+For each database (a fresh PostgreSQL database ``assetlink_bench_matching_<size>_<layout>`` at
 ``ASSETLINK_BENCH_POSTGRES_URL``, default ``postgresql://postgres@127.0.0.1:5432/postgres``,
 and a temporary SQLite file; both created and dropped here) and each layout (``borough``: every
 located activity in the five Hackney postcode districts, dense; ``region``: the same activities
@@ -11,13 +11,18 @@ spread over 100 borough-sized tiles), seeds the demo directory and a few hundred
 of the referral's performer, cycling over the referrals. Prints p50/p95 per match for each
 size, database and layout, the first request's time (it builds the process's snapshot of the
 directory, app/matching/snapshot.py), the mean number of candidates the snapshot gave the
-engine, and the share of time spent checking the snapshot's freshness and in the engine —
-measured here by wrapping ``snapshot.Snapshots.directory``, ``snapshot.Directory.candidates``
-and ``engine.match`` in this process; the API response is unchanged.
+engine and of those eligible, and the share of time spent checking the snapshot's freshness
+and in the engine — measured here by wrapping ``snapshot.Snapshots.directory``,
+``snapshot.Directory.candidates`` and ``engine.match`` in this process; the API response is
+unchanged.
 
     .venv/bin/python bench/matching.py [--sizes 1000,10000,100000] [--databases postgresql,sqlite]
         [--layouts borough,region] [--requests 200] [--referrals 300] [--max-seconds 90]
+        [--keep] [--reuse]
 
+``--keep`` leaves the PostgreSQL databases in place at the end; ``--reuse`` does not seed a
+PostgreSQL database that already holds the directory and referrals of its size and layout
+(seeded by an earlier run with ``--keep``), so one seeding serves several measurements.
 ``--max-seconds`` caps the timed requests of one configuration (at least 20 are always made), so
 a slow configuration still finishes; the number of requests is printed.
 """
@@ -38,7 +43,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import migrations
 from app.auth.principal import Role
@@ -47,6 +52,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.demo.referrals import LINK_WORKER_ODS
 from app.demo.seed import DemoOptions, seed_demo
+from app.directory.models import Activity
 from app.main import create_app
 from app.matching import engine as matching_engine
 from app.matching import snapshot
@@ -55,7 +61,7 @@ from app.referrals.models import Referral
 ADMIN_URL = os.environ.get(
     "ASSETLINK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-DATABASE = "assetlink_bench_matching"
+DATABASE = "assetlink_bench_matching_{size}_{layout}"
 SECRET = "assetlink-bench-secret-0123456789abcdef"  # noqa: S105 (a throwaway HS256 key)
 WARMUP = 10
 MIN_REQUESTS = 20
@@ -128,22 +134,37 @@ def _percentile(values: list[float], q: int) -> float:
     )
 
 
-async def _seed(url: str, size: int, referrals: int, layout: str, seed: int) -> tuple[float, list]:
+async def _seed(
+    url: str, size: int, referrals: int, layout: str, seed: int, reuse: bool
+) -> tuple[float, list]:
     settings = Settings(database_url=url, jwt_secret=SECRET, log_level="WARNING")
     engine = create_engine(settings, pooled=False)
     sessionmaker = create_sessionmaker(engine)
+
+    async def referral_ids() -> list:
+        async with sessionmaker() as session:
+            return list(
+                await session.scalars(
+                    select(Referral.id)
+                    .where(Referral.performer_ods == LINK_WORKER_ODS)
+                    .order_by(Referral.id)
+                )
+            )
+
+    if reuse:
+        async with sessionmaker() as session:
+            present = await session.scalar(
+                select(func.count()).select_from(Activity).where(Activity.source == "demo")
+            )
+        ids = await referral_ids()
+        if present == size and ids:
+            await engine.dispose()
+            return 0.0, ids
     started = time.perf_counter()
     options = DemoOptions(activities=size, referrals=referrals, seed=seed, area=layout)
     await seed_demo(sessionmaker, options)
     seeded = time.perf_counter() - started
-    async with sessionmaker() as session:
-        ids = list(
-            await session.scalars(
-                select(Referral.id)
-                .where(Referral.performer_ods == LINK_WORKER_ODS)
-                .order_by(Referral.id)
-            )
-        )
+    ids = await referral_ids()
     await engine.dispose()
     if url.startswith("postgresql"):  # after a bulk load, as an operator would
         connection = await asyncpg.connect(url, timeout=5)
@@ -157,7 +178,7 @@ async def _seed(url: str, size: int, referrals: int, layout: str, seed: int) -> 
 async def _measure(
     url: str, size: int, layout: str, args: argparse.Namespace, probe: Probe
 ) -> dict[str, Any]:
-    seeded, referral_ids = await _seed(url, size, args.referrals, layout, args.seed)
+    seeded, referral_ids = await _seed(url, size, args.referrals, layout, args.seed, args.reuse)
     assert referral_ids, "no demo referral for the link-worker service"
     settings = Settings(database_url=url, jwt_secret=SECRET, log_level="WARNING")
     app = create_app(settings)
@@ -207,16 +228,23 @@ async def _measure(
     }
 
 
-async def _database(database: str) -> tuple[str, Callable[[], Awaitable[None]]]:
-    """A fresh, migrated database and how to remove it."""
+async def _database(
+    database: str, size: int, layout: str, args: argparse.Namespace
+) -> tuple[str, Callable[[], Awaitable[None]]]:
+    """A migrated database (fresh unless ``--reuse`` finds it) and how to remove it (nothing
+    for PostgreSQL with ``--keep``)."""
     if database == "postgresql":
-        await _admin(
-            f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)', f'CREATE DATABASE "{DATABASE}"'
-        )
-        url = ADMIN_URL.rpartition("/")[0] + f"/{DATABASE}"
+        name = DATABASE.format(size=size, layout=layout)
+        exists = await _exists(name)
+        if not (args.reuse and exists):
+            await _admin(
+                f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+            )
+        url = ADMIN_URL.rpartition("/")[0] + f"/{name}"
 
         async def drop() -> None:
-            await _admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            if not args.keep:
+                await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     elif database == "sqlite":
         folder = tempfile.TemporaryDirectory()
@@ -229,6 +257,14 @@ async def _database(database: str) -> tuple[str, Callable[[], Awaitable[None]]]:
         raise SystemExit(f"unknown database {database!r} (postgresql, sqlite)")
     await asyncio.to_thread(migrations.upgrade, url)
     return url, drop
+
+
+async def _exists(name: str) -> bool:
+    connection = await asyncpg.connect(ADMIN_URL, timeout=5)
+    try:
+        return bool(await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await connection.close()
 
 
 def _growth(rows: list[dict[str, Any]]) -> list[str]:
@@ -258,6 +294,10 @@ async def main() -> None:
     parser.add_argument("--referrals", type=int, default=300, help="demo referrals to seed")
     parser.add_argument("--max-seconds", type=float, default=90, help="time cap per configuration")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
+    parser.add_argument(
+        "--reuse", action="store_true", help="skip seeding a PostgreSQL database already seeded"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     probe = Probe()
@@ -266,9 +306,9 @@ async def main() -> None:
     try:
         for database in args.databases.split(","):
             for layout in args.layouts.split(","):
-                url, drop = await _database(database)
-                try:
-                    for size in sizes:
+                for size in sizes:
+                    url, drop = await _database(database, size, layout, args)
+                    try:
                         result = await _measure(url, size, layout, args, probe)
                         rows.append({"database": database, **result})
                         print(
@@ -282,8 +322,8 @@ async def main() -> None:
                             f"seeded in {result['seed_s']:.1f} s)",
                             flush=True,
                         )
-                finally:
-                    await drop()
+                    finally:
+                        await drop()
     finally:
         uninstall()
     print(

@@ -41,7 +41,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.demo.referrals import LINK_WORKER_ODS
 from app.demo.seed import DemoOptions, seed_demo
-from app.matching import engine, service, snapshot
+from app.matching import engine, learning, service, snapshot
 from app.referrals import service as referrals_service
 from app.referrals.models import Referral
 
@@ -99,8 +99,13 @@ async def _layout(
     # the snapshot registry the application passes (since issue 14 item 4), when the service
     # takes one: so that the commits before run too
     extra: dict[str, Any] = {}
-    if "snapshots" in inspect.signature(service.match_referral).parameters:
+    parameters = inspect.signature(service.match_referral).parameters
+    if "snapshots" in parameters:
         extra["snapshots"] = snapshot.Snapshots()
+    if "details" in parameters:  # what is shown of each match (since issue 19): the cards
+        extra["details"] = service.CARDS
+    if "priors" in parameters:  # the outcome priors of the seeded history, as the API has them
+        extra["priors"] = learning.OutcomePriors()
     async with sessionmaker() as session:
         referral_ids = list(
             await session.scalars(
