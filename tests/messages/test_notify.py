@@ -57,7 +57,12 @@ def test_a_text_and_an_email_are_taken(notify: Notify, fake: NotifyFake) -> None
     [
         (MOBILE, SMS_REMINDER, {"activity": "Choir"}, "Missing personalisation: date, time, venue"),
         (MOBILE, EMAIL_REMINDER, FIELDS, "sms template is not suitable for email notification"),
-        (MOBILE, str(uuid.uuid4()), FIELDS, "BadRequestError: Template not found"),
+        (
+            MOBILE,
+            "0b7a3f7e-2c1d-4e59-9d3b-55c0f2a1e6d4",
+            FIELDS,
+            "BadRequestError: Template not found",
+        ),
         (MOBILE, "not-a-uuid", FIELDS, "ValidationError: template_id is not a valid UUID"),
         (
             Contact("sms", "020 7946 0000"),
