@@ -31,7 +31,6 @@ from app.errors import (
 )
 from app.fhir import FHIR_JSON
 from app.fhir.outcome import outcome_for
-from app.ops.input_guard import refuse_nul
 
 log = logging.getLogger("assetlink.errors")
 
@@ -134,10 +133,6 @@ def install(app: FastAPI) -> None:
         cls = ERRORS_BY_STATUS.get(exc.status_code, InternalError)
         message = str(exc.detail) if exc.detail else cls.title
         if exc.status_code == 404 and message == "Not Found":
-            try:  # no route ran, so neither did their NUL check: the path's NUL is still a 400
-                await refuse_nul(request)
-            except BadRequest as nul:
-                return render(request, nul)
             message = f"No route {request.method} {request.url.path}"
         return render(request, cls(message, headers=dict(exc.headers or {})))
 

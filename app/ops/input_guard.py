@@ -31,10 +31,18 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 """A string field of a JSON API body: refused (422, the field named) when it holds a NUL."""
 
 
+def nul_in_path(path: str) -> BadRequest | None:
+    """The 400 for a path holding a NUL character, else None. The request middleware asks it
+    before routing: a path no route takes (or one the router would redirect) is refused too."""
+    if "\x00" in path:
+        return BadRequest("The path contains a NUL character", [Issue("NUL character", "path")])
+    return None
+
+
 async def refuse_nul(request: Request) -> None:
     """400 when the path or a query parameter holds a NUL character."""
-    if "\x00" in request.url.path:
-        raise BadRequest("The path contains a NUL character", [Issue("NUL character", "path")])
+    if (error := nul_in_path(request.url.path)) is not None:
+        raise error
     refuse_nul_parameters(request.query_params.multi_items())
 
 

@@ -36,7 +36,7 @@ from app.errors import (
 )
 from app.ops.abuse import CSP, DOCS_PAGES, RateLimiter, docs_policy, security_headers
 from app.ops.error_handlers import ERROR_CODE, render
-from app.ops.input_guard import too_deep
+from app.ops.input_guard import nul_in_path, too_deep
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("assetlink.access")
@@ -183,6 +183,8 @@ class RequestMiddleware:
         return send_docs
 
     def _reject(self, scope: Scope, headers: dict[str, str]) -> AppError | None:
+        if (nul := nul_in_path(scope["path"])) is not None:
+            return nul
         length = headers.get("content-length")
         limit = self.body_limits.get(scope["path"], self.max_body_bytes)
         if length is not None and (not length.isdigit() or int(length) > limit):
