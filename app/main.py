@@ -41,6 +41,9 @@ from app.ops.abuse import RateLimiter
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
 from app.outcomes import router as outcomes_router
+from app.person import questionnaire_router
+from app.questionnaires import router as questionnaires_router
+from app.questionnaires.tokens import Guesses
 from app.referrals import routers as referrals_routers
 from app.referrals.writer import IntakeWriter
 from app.reporting import router as reporting_router
@@ -83,6 +86,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     reporting_router.router,
     notifications_admin_router.router,
     dashboard_router.router,
+    questionnaires_router.router,
+    questionnaire_router.router,
 )
 
 
@@ -149,6 +154,7 @@ def _set_state(app: FastAPI, settings: Settings, engine: AsyncEngine, snapshots:
     app.state.outcome_priors = OutcomePriors()
     app.state.intake_writer = IntakeWriter(app.state)
     app.state.report_refresh = summary.SharedRefresh()
+    app.state.questionnaire_guesses = Guesses(settings.questionnaire_link_guesses)
     app.state.capability_statement = capability_statement(
         _capability(), dt.date.fromisoformat(__released__)
     )
@@ -183,6 +189,11 @@ def _add_routes(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     app.mount(dashboard_router.STATIC_URL, dashboard_router.static_files(), name="dashboard-static")
+    app.mount(
+        questionnaire_router.STATIC_URL,
+        questionnaire_router.static_files(),
+        name="questionnaire-static",
+    )
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:

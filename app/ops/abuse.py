@@ -99,6 +99,14 @@ DASHBOARD_POLICY = (
 )
 """The dashboard's pages (app/dashboard): its own script and style sheet, no inline script or
 style, requests to this service only; its forms (the filters) submit to it."""
+LINK_PAGES = "/q/"
+LINK_POLICY = (
+    CSP,
+    b"default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+    b"form-action 'self'; frame-ancestors 'none'",
+)
+"""The questionnaire pages (app/person): their own style sheet, no script at all; their forms
+submit to this service only."""
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -122,7 +130,9 @@ def security_headers(path: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
     headers = [h for h in API_HEADERS if not (path in DOCS_PAGES and h[0] == CSP)]
     if path == DASHBOARD or path.startswith(DASHBOARD + "/"):
         headers = [DASHBOARD_POLICY if h[0] == CSP else h for h in headers]
-    if path.startswith(("/static/", DASHBOARD + "/static/")):  # no data in them: cacheable
+    if path.startswith(LINK_PAGES):
+        headers = [LINK_POLICY if h[0] == CSP else h for h in headers]
+    if path.startswith(("/static/", DASHBOARD + "/static/", LINK_PAGES + "static/")):  # no data
         headers = [h for h in headers if h[0] != b"cache-control"]
     if hsts:
         headers.append(HSTS)

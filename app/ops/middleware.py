@@ -47,6 +47,7 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
 DOCS_ASSETS = "/static/docs"  # the files of /docs (app.main); no data in their paths
 DASHBOARD_ASSETS = "/dashboard/static"  # the dashboard's script and style sheet
+LINK_PAGES = "/q/"  # the questionnaire pages (app/person): HTML forms posted without a token
 
 
 def _media_type(content_type: str) -> str:
@@ -60,7 +61,9 @@ def _is_json(media_type: str) -> bool:
 def _accepts(path: str, media_type: str) -> bool:
     if _is_json(media_type):
         return True
-    return media_type == FORM_TYPE and path.endswith("/_search")  # FHIR search by POST
+    if media_type != FORM_TYPE:
+        return False
+    return path.endswith("/_search") or path.startswith(LINK_PAGES)  # FHIR search, a page
 
 
 def _timed_out(timeout_s: float) -> ServiceUnavailable:
@@ -235,6 +238,8 @@ class RequestMiddleware:
                 template = DOCS_ASSETS + "/{path}"
             elif path.startswith(DASHBOARD_ASSETS + "/"):
                 template = DASHBOARD_ASSETS + "/{path}"
+            elif path.startswith(LINK_PAGES + "static/"):
+                template = LINK_PAGES + "static/{path}"
             else:
                 template = "(unmatched)"
         method = scope["method"]
