@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,3 +179,33 @@ async def open_page(client: httpx.AsyncClient, token: str) -> tuple[httpx.Respon
     page = await client.get(f"/q/{token}")
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     return page, found.group(1) if found else ""
+
+
+Send = Callable[..., Awaitable[tuple[str, str]]]
+
+
+@pytest.fixture
+def send(
+    committed_client: httpx.AsyncClient,
+    committed: async_sessionmaker[AsyncSession],
+    auth: TokenFactory,
+    lw: dict[str, str],
+    settings: Settings,
+    fake: NotifyFake,
+) -> Send:
+    """Send a link as a link worker, and text it with the worker: (referral id, token)."""
+
+    async def sent(instrument: str = "SWEMWBS", clock: Clock | None = None) -> tuple[str, str]:
+        person = await accepted_person(committed_client, auth)
+        asked = await committed_client.post(
+            f"/api/v1/referrals/{person.referral_id}/questionnaire-links",
+            json={"instrument": instrument, "channel": "sms"},
+            headers=lw,
+        )
+        assert asked.status_code == 202, asked.text
+        before = len(fake.sent)
+        await worker(settings, committed, fake, clock or Clock()).run(once=True)
+        assert len(fake.sent) == before + 1
+        return person.referral_id, links_sent(fake)[-1]
+
+    return sent

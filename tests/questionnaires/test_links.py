@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings
+from app.auth.principal import Role
 from app.questionnaires.models import QuestionnaireLinkToken
 from app.questionnaires.tokens import token_hash
 from tests.conftest import TokenFactory
@@ -22,41 +22,16 @@ from tests.questionnaires.conftest import (
     GUESSES,
     MOBILE,
     SMS_LINK,
-    Clock,
+    Send,
     accepted_person,
     links,
-    links_sent,
     open_page,
     records,
     set_link,
     task_of,
-    worker,
 )
 
 FORM = {k: str(v) for k, v in VALID["SWEMWBS"].items()}
-
-
-async def sent_link(
-    client: httpx.AsyncClient,
-    auth: TokenFactory,
-    lw: dict[str, str],
-    settings: Settings,
-    committed: async_sessionmaker[AsyncSession],
-    fake: NotifyFake,
-    instrument: str = "SWEMWBS",
-) -> tuple[str, str]:
-    """A link sent by a link worker and texted by the worker: (referral, token)."""
-    person = await accepted_person(client, auth)
-    asked = await client.post(
-        f"/api/v1/referrals/{person.referral_id}/questionnaire-links",
-        json={"instrument": instrument, "channel": "sms"},
-        headers=lw,
-    )
-    assert asked.status_code == 202, asked.text
-    before = len(fake.sent)
-    await worker(settings, committed, fake, Clock()).run(once=True)
-    assert len(fake.sent) == before + 1
-    return person.referral_id, links_sent(fake)[-1]
 
 
 async def answer(client: httpx.AsyncClient, token: str, form: dict[str, str]) -> httpx.Response:
@@ -76,10 +51,10 @@ async def test_a_link_answered_is_scored_and_moves_the_task_as_a_link_workers_re
     committed: async_sessionmaker[AsyncSession],
     auth: TokenFactory,
     lw: dict[str, str],
-    settings: Settings,
     fake: NotifyFake,
+    send: Send,
 ) -> None:
-    referral_id, token = await sent_link(committed_client, auth, lw, settings, committed, fake)
+    referral_id, token = await send()
     [sent] = fake.sent
     assert (sent.type, sent.to, sent.template_id) == ("sms", MOBILE, SMS_LINK)
     assert sent.personalisation["first_name"] == "Grace"
@@ -133,12 +108,9 @@ async def test_a_link_answered_is_scored_and_moves_the_task_as_a_link_workers_re
 async def test_no_token_is_stored_anywhere(
     committed_client: httpx.AsyncClient,
     committed: async_sessionmaker[AsyncSession],
-    auth: TokenFactory,
-    lw: dict[str, str],
-    settings: Settings,
-    fake: NotifyFake,
+    send: Send,
 ) -> None:
-    _, token = await sent_link(committed_client, auth, lw, settings, committed, fake)
+    _, token = await send()
     async with committed() as session:
         hashes = list(await session.scalars(select(QuestionnaireLinkToken.token_hash)))
         rows = [
@@ -159,12 +131,9 @@ async def test_no_token_is_stored_anywhere(
 async def test_a_link_used_twice_is_gone_and_changes_nothing(
     committed_client: httpx.AsyncClient,
     committed: async_sessionmaker[AsyncSession],
-    auth: TokenFactory,
-    lw: dict[str, str],
-    settings: Settings,
-    fake: NotifyFake,
+    send: Send,
 ) -> None:
-    _, token = await sent_link(committed_client, auth, lw, settings, committed, fake)
+    _, token = await send()
     _page, csrf = await open_page(committed_client, token)
     first = await committed_client.post(f"/q/{token}", data={**FORM, "csrf_token": csrf})
     assert first.status_code == 200
@@ -179,12 +148,9 @@ async def test_a_link_used_twice_is_gone_and_changes_nothing(
 async def test_an_expired_link_is_gone_kindly(
     committed_client: httpx.AsyncClient,
     committed: async_sessionmaker[AsyncSession],
-    auth: TokenFactory,
-    lw: dict[str, str],
-    settings: Settings,
-    fake: NotifyFake,
+    send: Send,
 ) -> None:
-    _, token = await sent_link(committed_client, auth, lw, settings, committed, fake)
+    _, token = await send()
     _page, csrf = await open_page(committed_client, token)
     [link] = await links(committed)
     await set_link(committed, link.id, expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
@@ -202,12 +168,9 @@ async def test_an_expired_link_is_gone_kindly(
 async def test_guessed_links_are_not_found_then_refused(
     committed_client: httpx.AsyncClient,
     committed: async_sessionmaker[AsyncSession],
-    auth: TokenFactory,
-    lw: dict[str, str],
-    settings: Settings,
-    fake: NotifyFake,
+    send: Send,
 ) -> None:
-    _, token = await sent_link(committed_client, auth, lw, settings, committed, fake)
+    _, token = await send()
     answers = [
         await committed_client.get(f"/q/{secrets.token_urlsafe(32)}") for _ in range(GUESSES)
     ]
@@ -223,12 +186,9 @@ async def test_guessed_links_are_not_found_then_refused(
 async def test_a_post_without_the_forms_token_or_from_another_site_stores_nothing(
     committed_client: httpx.AsyncClient,
     committed: async_sessionmaker[AsyncSession],
-    auth: TokenFactory,
-    lw: dict[str, str],
-    settings: Settings,
-    fake: NotifyFake,
+    send: Send,
 ) -> None:
-    _, token = await sent_link(committed_client, auth, lw, settings, committed, fake)
+    _, token = await send()
     _page, csrf = await open_page(committed_client, token)
     forged = await committed_client.post(f"/q/{token}", data={**FORM, "csrf_token": "forged"})
     assert forged.status_code == 400
@@ -259,8 +219,6 @@ async def test_a_link_needs_a_person_who_can_be_reached_and_an_accepted_referral
     elsewhere = await committed_client.post(
         path,
         json={"instrument": "UCLA3"},
-        headers=auth(
-            lw and __import__("app.auth.principal", fromlist=["Role"]).Role.LINK_WORKER, "Y99999"
-        ),
+        headers=auth(Role.LINK_WORKER, "Y99999"),
     )
     assert elsewhere.status_code == 404
