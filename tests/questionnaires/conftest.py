@@ -72,6 +72,9 @@ def settings(database_url: str, fake: NotifyFake) -> Settings:
         notify_timeout_s=0.3,
         notify_lease_s=1.0,
         questionnaire_link_guesses=GUESSES,
+        disclosure_suppress_below=1,  # the reports' figures of a handful of people, shown
+        disclosure_round_to=1,
+        disclosure_min_n=1,
     )
 
 
