@@ -91,7 +91,15 @@ async def _opened(
     return found
 
 
-def _form(found: service.Found, token: str, csrf: str, settings: Settings, **shown: object) -> str:
+def _form(
+    found: service.Found,
+    token: str,
+    csrf: str,
+    *,
+    chosen: dict[str, str] | None = None,
+    missing: list[str] | None = None,
+    csrf_failed: bool = False,
+) -> str:
     day = found.link.expires_at.date()
     return pages.form(
         instruments.instrument(found.link.instrument),
@@ -99,7 +107,9 @@ def _form(found: service.Found, token: str, csrf: str, settings: Settings, **sho
         first_name=found.first_name,
         expires=f"{day:%A} {day.day} {day:%B}",
         csrf_token=csrf,
-        **shown,  # type: ignore[arg-type]
+        chosen=chosen,
+        missing=missing,
+        csrf_failed=csrf_failed,
     )
 
 
@@ -111,8 +121,9 @@ async def questionnaire_page(
     found = await _opened(request, token, session, guesses, settings)
     if isinstance(found, Response):
         return found
+    service.audit_view(session, _person(request), found)
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    return _page(_form(found, token, csrf, settings), csrf=csrf, settings=settings)
+    return _page(_form(found, token, csrf), csrf=csrf, settings=settings)
 
 
 def _same_origin(request: Request, settings: Settings) -> bool:
@@ -161,10 +172,10 @@ async def questionnaire_answers(
     posted = fields.get(pages.CSRF_FIELD, "")
     if not cookie or not hmac.compare_digest(cookie.encode(), posted.encode()):
         csrf = cookie or secrets.token_urlsafe(32)
-        body = _form(found, token, csrf, settings, chosen=chosen, csrf_failed=True)
+        body = _form(found, token, csrf, chosen=chosen, csrf_failed=True)
         return _page(body, 400, csrf=csrf, settings=settings)
     if missing:
-        body = _form(found, token, cookie, settings, chosen=chosen, missing=missing)
+        body = _form(found, token, cookie, chosen=chosen, missing=missing)
         return _page(body, 422)
     try:
         state = await service.answer(session, _person(request), found, answers, utcnow())

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +53,7 @@ class Found:
     link: QuestionnaireLink
     state: str  # open | used | expired
     first_name: str | None
+    patient_id: uuid.UUID | None = None  # of an open link: whose name the page shows
 
 
 def link_key(link_id: uuid.UUID) -> str:
@@ -61,8 +64,8 @@ def reminder_key(link_id: uuid.UUID) -> str:
     return f"{messages_service.QUESTIONNAIRE_REMINDER}:{link_id}"
 
 
-def _first_name(patient: dict[str, object]) -> str | None:
-    for name in patient.get("name") or []:  # type: ignore[attr-defined]
+def _first_name(patient: Mapping[str, Any]) -> str | None:
+    for name in patient.get("name") or []:
         given = name.get("given") if isinstance(name, dict) else None
         if given and isinstance(given[0], str) and name.get("use") != "old":
             return given[0].split()[0][:40]
@@ -264,7 +267,13 @@ async def find(session: AsyncSession, token: str, now: dt.datetime) -> Found | N
         return Found(link, EXPIRED, None)
     referral = await referrals_service.peek_referral(session, link.referral_id)
     patient = await referrals_service.patient_of(session, referral)
-    return Found(link, OPEN, _first_name(patient.resource))
+    return Found(link, OPEN, _first_name(patient.resource), patient.id)
+
+
+def audit_view(session: AsyncSession, ctx: Context, found: Found) -> None:
+    """The page of an open link was shown (with the person's first name): audited."""
+    access = audit.Access("read", "QuestionnaireLink", str(found.link.id), found.patient_id)
+    audit.record(session, ctx.actor, access)
 
 
 async def answer(

@@ -4,6 +4,7 @@ expiry, guesses, CSRF."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.audit.models import AuditEvent
 from app.auth.principal import Role
 from app.questionnaires.models import QuestionnaireLinkToken
 from app.questionnaires.tokens import token_hash
@@ -103,6 +105,19 @@ async def test_a_link_answered_is_scored_and_moves_the_task_as_a_link_workers_re
     [link] = await links(committed)
     assert link.used_at is not None
     assert link.record_id is not None
+    async with committed() as session:
+        trail = (
+            await session.execute(
+                select(AuditEvent.operation, AuditEvent.entity_type, AuditEvent.actor_sub).where(
+                    AuditEvent.actor_sub == "self"
+                )
+            )
+        ).all()
+    assert {tuple(t) for t in trail} == {
+        ("read", "QuestionnaireLink", "self"),
+        ("create", "OutcomeRecord", "self"),
+        ("update", "Task", "self"),
+    }
 
 
 async def test_no_token_is_stored_anywhere(
@@ -222,3 +237,18 @@ async def test_a_link_needs_a_person_who_can_be_reached_and_an_accepted_referral
         headers=auth(Role.LINK_WORKER, "Y99999"),
     )
     assert elsewhere.status_code == 404
+
+
+async def test_two_answers_at_once_store_one(
+    committed_client: httpx.AsyncClient,
+    committed: async_sessionmaker[AsyncSession],
+    send: Send,
+) -> None:
+    _, token = await send()
+    _, csrf = await open_page(committed_client, token)
+    first, second = await asyncio.gather(
+        committed_client.post(f"/q/{token}", data={**FORM, "csrf_token": csrf}),
+        committed_client.post(f"/q/{token}", data={**FORM, "csrf_token": csrf}),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 410]
+    assert len(await records(committed)) == 1
