@@ -107,6 +107,14 @@ PERSON_POLICY = (
 )
 """The person's pages (app/person): their own style sheet, no script at all; their forms
 submit to this service only."""
+LINK_PAGES = "/q/"
+LINK_POLICY = (
+    CSP,
+    b"default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+    b"form-action 'self'; frame-ancestors 'none'",
+)
+"""The questionnaire pages (app/person): their own style sheet, no script at all; their forms
+submit to this service only."""
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -138,7 +146,11 @@ def security_headers(path: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
         headers = [DASHBOARD_POLICY if h[0] == CSP else h for h in headers]
     if path == PERSON_PAGES or path.startswith(PERSON_PAGES + "/"):
         headers = [PERSON_POLICY if h[0] == CSP else h for h in headers]
-    if path.startswith(("/static/", DASHBOARD + "/static/", PERSON_PAGES + "/static/")):
+    if path.startswith(LINK_PAGES):
+        headers = [LINK_POLICY if h[0] == CSP else h for h in headers]
+    if path.startswith(
+        ("/static/", DASHBOARD + "/static/", PERSON_PAGES + "/static/", LINK_PAGES + "static/")
+    ):
         headers = [h for h in headers if h[0] != b"cache-control"]  # no data in them: cacheable
     if path == PUBLIC_FEED or path.startswith(PUBLIC_FEED + "/"):  # public: cache, revalidate
         headers = [PUBLIC_CACHE if h[0] == b"cache-control" else h for h in headers]

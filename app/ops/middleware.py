@@ -50,6 +50,7 @@ DOCS_ASSETS = "/static/docs"  # the files of /docs (app.main); no data in their 
 DASHBOARD_ASSETS = "/dashboard/static"  # the dashboard's script and style sheet
 PERSON_ASSETS = "/refer/static"  # the person's pages' style sheet (app/person)
 PUBLIC_FORMS = frozenset({"/refer"})  # HTML forms posted without a token (app/person)
+LINK_PAGES = "/q/"  # the questionnaire pages (app/person): HTML forms posted without a token
 STREAMING = "streaming"  # set in the request's state by a route that streams its answer
 
 
@@ -66,7 +67,9 @@ def _accepts(path: str, media_type: str) -> bool:
         return True
     if media_type != FORM_TYPE:
         return False
-    return path.endswith("/_search") or path in PUBLIC_FORMS  # FHIR search by POST, a page
+    return (  # FHIR search by POST, a page
+        path.endswith("/_search") or path in PUBLIC_FORMS or path.startswith(LINK_PAGES)
+    )
 
 
 def _timed_out(timeout_s: float) -> ServiceUnavailable:
@@ -251,6 +254,8 @@ class RequestMiddleware:
                 template = DASHBOARD_ASSETS + "/{path}"
             elif path.startswith(PERSON_ASSETS + "/"):
                 template = PERSON_ASSETS + "/{path}"
+            elif path.startswith(LINK_PAGES + "static/"):
+                template = LINK_PAGES + "static/{path}"
             else:
                 template = "(unmatched)"
         method = scope["method"]

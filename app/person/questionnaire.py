@@ -1,0 +1,150 @@
+"""The questionnaire pages as HTML (pure): the instrument as a form (again with its problems),
+the thanks, and the kind pages of a used, expired or unknown link.
+
+GOV.UK Design System patterns, self-hosted, no script: one fieldset of radios per item, an
+error summary at the top linking to each unanswered item. Every word comes from
+``questionnaire_text.py``; every value goes through ``e``. The page names the person by first
+name only. The question wording is the licensed one only where the licence allows (ONS4, ONS
+loneliness); otherwise the project's short labels and a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape as e
+
+from app.outcomes.instruments import Instrument, Item
+from app.person.questionnaire_text import text
+
+STYLE = "/q/static/questionnaire.css"
+CSRF_FIELD = "csrf_token"
+WORDED = frozenset({"ONS4", "ONS_LONELINESS"})  # wording under the Open Government Licence
+STEMS = {"ONS4": "ONS4.stem", "SWEMWBS": "q.swemwbs.stem", "UCLA3": "q.ucla3.stem"}
+
+
+def t(key: str, **values: str) -> str:
+    return e(text(key, **values))
+
+
+def document(title: str, main: str) -> str:
+    return f"""<!doctype html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)} - {t("service")}</title>
+<link rel="stylesheet" href="{STYLE}">
+</head>
+<body>
+<a class="skip" href="#main">{t("skip")}</a>
+<header class="top"><p class="brand">{t("service")}</p></header>
+<main id="main" tabindex="-1">
+{main}
+<p class="hint">{t("help")}</p>
+</main>
+</body>
+</html>
+"""
+
+
+def question(spec: Instrument, item: Item) -> str:
+    """What an item asks: the licensed wording where allowed, else its short label."""
+    if spec.code in WORDED:
+        return text(f"{spec.code}.{item.id}")
+    return item.label
+
+
+def _choice_label(item: Item, index: int) -> str:
+    value = item.values[index]
+    if item.value_labels:
+        return item.value_labels[index]
+    if value == 0:
+        return f"0 - {text('q.scale.0')}"
+    if value == 10:
+        return f"10 - {text('q.scale.10')}"
+    return str(value)
+
+
+def _item(spec: Instrument, item: Item, chosen: str, problem: bool) -> str:
+    name = f"item-{item.id}"
+    radios = "".join(
+        f'<div class="choice"><input id="{name}-{i}" name="{e(item.id)}" type="radio" '
+        f'value="{e(str(v))}"{" checked" if str(v) == chosen else ""}>'
+        f'<label for="{name}-{i}">{e(_choice_label(item, i))}</label></div>'
+        for i, v in enumerate(item.values)
+    )
+    error = (
+        f'<p class="error-message" id="{name}-error"><span class="visually-hidden">'
+        f"{t('errors.prefix')}</span> {t('error.missing', question=question(spec, item))}</p>"
+        if problem
+        else ""
+    )
+    described = f' aria-describedby="{name}-error"' if problem else ""
+    group = "group group-error" if problem else "group"
+    return (
+        f'<div class="{group}"><fieldset class="fieldset" id="{name}"{described}>'
+        f"<legend>{e(question(spec, item))}</legend>{error}"
+        f'<div class="{"scale" if len(item.values) > 5 else "choices"}">{radios}</div>'
+        "</fieldset></div>"
+    )
+
+
+def _summary(spec: Instrument, missing: list[str], csrf_failed: bool) -> str:
+    if not missing and not csrf_failed:
+        return ""
+    items = {i.id: i for i in spec.items}
+    links = "".join(
+        f'<li><a href="#item-{e(m)}-0">{t("error.missing", question=question(spec, items[m]))}'
+        "</a></li>"
+        for m in missing
+    )
+    if csrf_failed:
+        links = f"<li>{t('error.csrf')}</li>" + links
+    return (
+        '<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-title">'
+        f'<h2 id="error-title">{t("errors.title")}</h2><ul>{links}</ul></div>'
+    )
+
+
+def form(
+    spec: Instrument,
+    *,
+    action: str,
+    first_name: str | None,
+    expires: str,
+    csrf_token: str,
+    chosen: Mapping[str, str] | None = None,
+    missing: list[str] | None = None,
+    csrf_failed: bool = False,
+) -> str:
+    """The questionnaire page: ``chosen`` answers kept, ``missing`` items marked."""
+    chosen, missing = chosen or {}, missing or []
+    hello = t("q.hello", name=first_name) if first_name else t("q.hello.anon")
+    stem = f'<p class="lead">{t(STEMS[spec.code])}</p>' if spec.code in STEMS else ""
+    note = "" if spec.code in WORDED else f'<p class="inset">{t("q.short")}</p>'
+    items = "".join(
+        _item(spec, item, chosen.get(item.id, ""), item.id in missing) for item in spec.items
+    )
+    main = (
+        _summary(spec, missing, csrf_failed)
+        + f"<h1>{hello}</h1><p>{t('q.intro')}</p><p>{t('q.once', date=expires)}</p>{note}"
+        f'<form method="post" action="{e(action)}" novalidate>'
+        f'<input type="hidden" name="{CSRF_FIELD}" value="{e(csrf_token)}">'
+        f"{stem}{items}"
+        f'<button class="button" type="submit">{t("q.submit")}</button></form>'
+    )
+    title = text("q.title")
+    if missing or csrf_failed:
+        title = f"{text('errors.prefix')} {title}"
+    return document(title, main)
+
+
+def notice(title_key: str, body_key: str, **values: str) -> str:
+    """A page that only says something: the thanks, a used, expired or unknown link."""
+    main = f"<h1>{t(title_key)}</h1><p>{t(body_key, **values)}</p>"
+    if title_key == "done.title":
+        main = (
+            f'<div class="panel"><h1>{t(title_key)}</h1><p>{t(body_key)}</p></div>'
+            f"<p>{t('done.close')}</p>"
+        )
+    return document(text(title_key), main)

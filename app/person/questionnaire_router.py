@@ -1,0 +1,187 @@
+"""The questionnaire page ``/q/{token}`` (DESIGN.md 13): GET the instrument, POST the answers.
+
+Public (the token is the authority) and server-rendered, no script. A token not known counts as
+a guess against the client's address (``ASSETLINK_QUESTIONNAIRE_LINK_GUESSES`` an hour, then 429
+for every link from that address); a used or expired link answers 410 with a kind page, an
+unknown one 404, each saying nothing about the link or the person. The answers are scored by
+``questionnaires_service.answer``, the link worker's use case. CSRF: a double-submit token (a
+``SameSite=Strict``, ``HttpOnly`` cookie on ``/q/`` equal to a hidden field), and a post whose
+``Origin`` names another host is refused. The token never reaches a log: the request log names
+the route (``/q/{token}``), not the path.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import deps
+from app.audit import service as audit
+from app.auth.context import Context
+from app.auth.dependencies import Caller
+from app.auth.policy import Action, Reach
+from app.auth.principal import Principal, Role
+from app.config import Environment, Settings
+from app.db import SessionDep, utcnow
+from app.deps import SettingsDep
+from app.errors import AppError
+from app.outcomes import instruments
+from app.person import questionnaire as pages
+from app.questionnaires import service
+from app.questionnaires.dependencies import GuessesDep
+
+STATIC = Path(__file__).parent / "static"
+STATIC_URL = "/q/static"
+PAGE = service.PATH + "{token}"
+CSRF_COOKIE = "q_csrf"
+MAX_FIELDS = 40
+PERSON = Principal(sub="self", role=Role.REFERRER, org="self")
+"""The person answering on their link: no token, so no name; audited and recorded as ``self``."""
+
+router = APIRouter(include_in_schema=False)
+
+
+def static_files() -> StaticFiles:
+    """``/q/static``: the pages' style sheet (mounted by ``app.main``)."""
+    return StaticFiles(directory=STATIC)
+
+
+def _person(request: Request) -> Context:
+    caller = Caller(PERSON, Action.OUTCOME_WRITE, Reach.PERFORMED)
+    return Context(caller, audit.Actor.of(request, PERSON), deps.sessionmaker_of(request))
+
+
+def _page(
+    body: str, status: int = 200, *, csrf: str | None = None, settings: Settings | None = None
+) -> HTMLResponse:
+    response = HTMLResponse(body, status_code=status)
+    if csrf is not None:
+        secure = settings is not None and settings.environment is Environment.PRODUCTION
+        response.set_cookie(
+            CSRF_COOKIE, csrf, path=service.PATH, httponly=True, samesite="strict", secure=secure
+        )
+    return response
+
+
+async def _opened(
+    request: Request, token: str, session: SessionDep, guesses: GuessesDep, settings: Settings
+) -> service.Found | Response:
+    """The link's state, or the page that answers instead (429, 404, 410)."""
+    address = request.client.host if request.client else ""
+    wait = guesses.blocked(address)
+    if wait is not None:
+        response = _page(pages.notice("limit.title", "limit.body"), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    found = await service.find(session, token, utcnow())
+    if found is None:
+        guesses.missed(address)
+        return _page(pages.notice("unknown.title", "unknown.body"), 404)
+    if found.state == service.USED:
+        return _page(pages.notice("used.title", "used.body"), 410)
+    if found.state == service.EXPIRED:
+        days = str(settings.questionnaire_link_days)
+        return _page(pages.notice("expired.title", "expired.body", days=days), 410)
+    return found
+
+
+def _form(
+    found: service.Found,
+    token: str,
+    csrf: str,
+    *,
+    chosen: dict[str, str] | None = None,
+    missing: list[str] | None = None,
+    csrf_failed: bool = False,
+) -> str:
+    day = found.link.expires_at.date()
+    return pages.form(
+        instruments.instrument(found.link.instrument),
+        action=service.PATH + token,
+        first_name=found.first_name,
+        expires=f"{day:%A} {day.day} {day:%B}",
+        csrf_token=csrf,
+        chosen=chosen,
+        missing=missing,
+        csrf_failed=csrf_failed,
+    )
+
+
+@router.get(PAGE)
+async def questionnaire_page(
+    token: str, request: Request, session: SessionDep, guesses: GuessesDep, settings: SettingsDep
+) -> Response:
+    """The questionnaire of a link."""
+    found = await _opened(request, token, session, guesses, settings)
+    if isinstance(found, Response):
+        return found
+    service.audit_view(session, _person(request), found)
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    return _page(_form(found, token, csrf), csrf=csrf, settings=settings)
+
+
+def _same_origin(request: Request, settings: Settings) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":  # no-referrer pages send "null": proves nothing
+        return True
+    hosts = {request.headers.get("host", "")}
+    if settings.public_base_url:
+        hosts.add(urlsplit(settings.public_base_url).netloc)
+    return urlsplit(origin).netloc in hosts
+
+
+def _answers(
+    spec: instruments.Instrument, fields: dict[str, str]
+) -> tuple[dict[str, object], list[str]]:
+    """The posted answers in the instrument's types, and the items not (validly) answered."""
+    answers: dict[str, object] = {}
+    for item in spec.items:
+        raw = fields.get(item.id, "")
+        value: object = int(raw) if item.is_numeric and raw.isdigit() else raw
+        if value in item.values:
+            answers[item.id] = value
+    return answers, [i.id for i in spec.items if i.id not in answers]
+
+
+@router.post(PAGE)
+async def questionnaire_answers(
+    token: str, request: Request, session: SessionDep, guesses: GuessesDep, settings: SettingsDep
+) -> Response:
+    """The answers posted: the thanks, or the questionnaire again with what is missing."""
+    found = await _opened(request, token, session, guesses, settings)
+    if isinstance(found, Response):
+        return found
+    if not _same_origin(request, settings):
+        return _page(pages.notice("failed.title", "failed.body"), 403)
+    pairs = parse_qsl(
+        (await request.body()).decode("utf-8", "replace"),
+        keep_blank_values=True,
+        max_num_fields=MAX_FIELDS,
+    )
+    fields = dict(reversed(pairs))  # the first value of each name
+    spec = instruments.instrument(found.link.instrument)
+    answers, missing = _answers(spec, fields)
+    chosen = {k: str(v) for k, v in answers.items()}
+    cookie = request.cookies.get(CSRF_COOKIE)
+    posted = fields.get(pages.CSRF_FIELD, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), posted.encode()):
+        csrf = cookie or secrets.token_urlsafe(32)
+        body = _form(found, token, csrf, chosen=chosen, csrf_failed=True)
+        return _page(body, 400, csrf=csrf, settings=settings)
+    if missing:
+        body = _form(found, token, cookie, chosen=chosen, missing=missing)
+        return _page(body, 422)
+    try:
+        state = await service.answer(session, _person(request), found, answers, utcnow())
+    except AppError as error:  # the Task not taken on, a baseline after a follow-up...
+        await session.rollback()
+        return _page(pages.notice("failed.title", "failed.body"), error.status)
+    if state == service.USED:
+        return _page(pages.notice("used.title", "used.body"), 410)
+    return _page(pages.notice("done.title", "done.body"))
