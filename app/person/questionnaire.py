@@ -3,7 +3,7 @@ the thanks, and the kind pages of a used, expired or unknown link.
 
 GOV.UK Design System patterns, self-hosted, no script: one fieldset of radios per item, an
 error summary at the top linking to each unanswered item. Every word comes from
-``questionnaire_text.py``; every value goes through ``e``. The page names the person by first
+``text.py``; every value goes through ``e``. The page names the person by first
 name only. The question wording is the licensed one only where the licence allows (ONS4, ONS
 loneliness); otherwise the project's short labels and a note.
 """
@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from html import escape as e
 
 from app.outcomes.instruments import Instrument, Item
-from app.person.questionnaire_text import text
+from app.person.text import text
 
 STYLE = "/q/static/questionnaire.css"
 CSRF_FIELD = "csrf_token"
 WORDED = frozenset({"ONS4", "ONS_LONELINESS"})  # wording under the Open Government Licence
-STEMS = {"ONS4": "ONS4.stem", "SWEMWBS": "q.swemwbs.stem", "UCLA3": "q.ucla3.stem"}
+STEMS = {"ONS4": "q.ONS4.stem", "SWEMWBS": "q.swemwbs.stem", "UCLA3": "q.ucla3.stem"}
 
 
 def t(key: str, **values: str) -> str:
@@ -36,11 +36,11 @@ def document(title: str, main: str) -> str:
 <link rel="stylesheet" href="{STYLE}">
 </head>
 <body>
-<a class="skip" href="#main">{t("skip")}</a>
+<a class="skip" href="#main">{t("q.skip")}</a>
 <header class="top"><p class="brand">{t("service")}</p></header>
 <main id="main" tabindex="-1">
 {main}
-<p class="hint">{t("help")}</p>
+<p class="hint">{t("q.help")}</p>
 </main>
 </body>
 </html>
@@ -50,7 +50,7 @@ def document(title: str, main: str) -> str:
 def question(spec: Instrument, item: Item) -> str:
     """What an item asks: the licensed wording where allowed, else its short label."""
     if spec.code in WORDED:
-        return text(f"{spec.code}.{item.id}")
+        return text(f"q.{spec.code}.{item.id}")
     return item.label
 
 
@@ -75,7 +75,7 @@ def _item(spec: Instrument, item: Item, chosen: str, problem: bool) -> str:
     )
     error = (
         f'<p class="error-message" id="{name}-error"><span class="visually-hidden">'
-        f"{t('errors.prefix')}</span> {t('error.missing', question=question(spec, item))}</p>"
+        f"{t('errors.prefix')}</span> {t('q.error.missing', question=question(spec, item))}</p>"
         if problem
         else ""
     )
@@ -94,12 +94,12 @@ def _summary(spec: Instrument, missing: list[str], csrf_failed: bool) -> str:
         return ""
     items = {i.id: i for i in spec.items}
     links = "".join(
-        f'<li><a href="#item-{e(m)}-0">{t("error.missing", question=question(spec, items[m]))}'
+        f'<li><a href="#item-{e(m)}-0">{t("q.error.missing", question=question(spec, items[m]))}'
         "</a></li>"
         for m in missing
     )
     if csrf_failed:
-        links = f"<li>{t('error.csrf')}</li>" + links
+        links = f"<li>{t('q.error.csrf')}</li>" + links
     return (
         '<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-title">'
         f'<h2 id="error-title">{t("errors.title")}</h2><ul>{links}</ul></div>'
@@ -142,9 +142,9 @@ def form(
 def notice(title_key: str, body_key: str, **values: str) -> str:
     """A page that only says something: the thanks, a used, expired or unknown link."""
     main = f"<h1>{t(title_key)}</h1><p>{t(body_key, **values)}</p>"
-    if title_key == "done.title":
+    if title_key == "q.done.title":
         main = (
             f'<div class="panel"><h1>{t(title_key)}</h1><p>{t(body_key)}</p></div>'
-            f"<p>{t('done.close')}</p>"
+            f"<p>{t('q.done.close')}</p>"
         )
     return document(text(title_key), main)

@@ -76,18 +76,18 @@ async def _opened(
     address = request.client.host if request.client else ""
     wait = guesses.blocked(address)
     if wait is not None:
-        response = _page(pages.notice("limit.title", "limit.body"), 429)
+        response = _page(pages.notice("q.limit.title", "q.limit.body"), 429)
         response.headers["Retry-After"] = str(wait)
         return response
     found = await service.find(session, token, utcnow())
     if found is None:
         guesses.missed(address)
-        return _page(pages.notice("unknown.title", "unknown.body"), 404)
+        return _page(pages.notice("q.unknown.title", "q.unknown.body"), 404)
     if found.state == service.USED:
-        return _page(pages.notice("used.title", "used.body"), 410)
+        return _page(pages.notice("q.used.title", "q.used.body"), 410)
     if found.state == service.EXPIRED:
         days = str(settings.questionnaire_link_days)
-        return _page(pages.notice("expired.title", "expired.body", days=days), 410)
+        return _page(pages.notice("q.expired.title", "q.expired.body", days=days), 410)
     return found
 
 
@@ -158,7 +158,7 @@ async def questionnaire_answers(
     if isinstance(found, Response):
         return found
     if not _same_origin(request, settings):
-        return _page(pages.notice("failed.title", "failed.body"), 403)
+        return _page(pages.notice("q.failed.title", "q.failed.body"), 403)
     pairs = parse_qsl(
         (await request.body()).decode("utf-8", "replace"),
         keep_blank_values=True,
@@ -181,7 +181,7 @@ async def questionnaire_answers(
         state = await service.answer(session, _person(request), found, answers, utcnow())
     except AppError as error:  # the Task not taken on, a baseline after a follow-up...
         await session.rollback()
-        return _page(pages.notice("failed.title", "failed.body"), error.status)
+        return _page(pages.notice("q.failed.title", "q.failed.body"), error.status)
     if state == service.USED:
-        return _page(pages.notice("used.title", "used.body"), 410)
-    return _page(pages.notice("done.title", "done.body"))
+        return _page(pages.notice("q.used.title", "q.used.body"), 410)
+    return _page(pages.notice("q.done.title", "q.done.body"))
