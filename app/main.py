@@ -205,11 +205,6 @@ def _add_routes(app: FastAPI) -> None:
         app.include_router(router)
     app.mount(dashboard_router.STATIC_URL, dashboard_router.static_files(), name="dashboard-static")
     app.mount(person_router.STATIC_URL, person_router.static_files(), name="person-static")
-    app.mount(
-        questionnaire_router.STATIC_URL,
-        questionnaire_router.static_files(),
-        name="questionnaire-static",
-    )
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:

@@ -148,10 +148,8 @@ def security_headers(path: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
         headers = [PERSON_POLICY if h[0] == CSP else h for h in headers]
     if path.startswith(LINK_PAGES):
         headers = [LINK_POLICY if h[0] == CSP else h for h in headers]
-    if path.startswith(
-        ("/static/", DASHBOARD + "/static/", PERSON_PAGES + "/static/", LINK_PAGES + "static/")
-    ):
-        headers = [h for h in headers if h[0] != b"cache-control"]  # no data in them: cacheable
+    if path.startswith(("/static/", DASHBOARD + "/static/")):  # no data in them: cacheable
+        headers = [h for h in headers if h[0] != b"cache-control"]
     if path == PUBLIC_FEED or path.startswith(PUBLIC_FEED + "/"):  # public: cache, revalidate
         headers = [PUBLIC_CACHE if h[0] == b"cache-control" else h for h in headers]
     if hsts:

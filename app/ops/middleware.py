@@ -48,7 +48,7 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
 DOCS_ASSETS = "/static/docs"  # the files of /docs (app.main); no data in their paths
 DASHBOARD_ASSETS = "/dashboard/static"  # the dashboard's script and style sheet
-PERSON_ASSETS = "/refer/static"  # the person's pages' style sheet (app/person)
+PERSON_ASSETS = "/static/person"  # the style sheet of the person's pages (app/person)
 PUBLIC_FORMS = frozenset({"/refer"})  # HTML forms posted without a token (app/person)
 LINK_PAGES = "/q/"  # the questionnaire pages (app/person): HTML forms posted without a token
 STREAMING = "streaming"  # set in the request's state by a route that streams its answer
@@ -254,8 +254,6 @@ class RequestMiddleware:
                 template = DASHBOARD_ASSETS + "/{path}"
             elif path.startswith(PERSON_ASSETS + "/"):
                 template = PERSON_ASSETS + "/{path}"
-            elif path.startswith(LINK_PAGES + "static/"):
-                template = LINK_PAGES + "static/{path}"
             else:
                 template = "(unmatched)"
         method = scope["method"]

@@ -1,11 +1,12 @@
 """The questionnaire pages as HTML (pure): the instrument as a form (again with its problems),
 the thanks, and the kind pages of a used, expired or unknown link.
 
-GOV.UK Design System patterns, self-hosted, no script: one fieldset of radios per item, an
-error summary at the top linking to each unanswered item. Every word comes from
-``text.py``; every value goes through ``e``. The page names the person by first
-name only. The question wording is the licensed one only where the licence allows (ONS4, ONS
-loneliness); otherwise the project's short labels and a note.
+GOV.UK Design System patterns, self-hosted, no script, in the frame and style sheet of the
+person's pages (``pages.document``): one fieldset of radios per item, an error summary at the
+top linking to each unanswered item. Every word comes from ``text.py``; every value goes through
+``e``. The page names the person by first name only. The question wording is the licensed one
+only where the licence allows (ONS4, ONS loneliness); otherwise the project's short labels and a
+note.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Mapping
 from html import escape as e
 
 from app.outcomes.instruments import Instrument, Item
+from app.person import pages
 from app.person.text import text
 
-STYLE = "/q/static/questionnaire.css"
 CSRF_FIELD = "csrf_token"
 WORDED = frozenset({"ONS4", "ONS_LONELINESS"})  # wording under the Open Government Licence
 STEMS = {"ONS4": "q.ONS4.stem", "SWEMWBS": "q.swemwbs.stem", "UCLA3": "q.ucla3.stem"}
@@ -27,24 +28,8 @@ def t(key: str, **values: str) -> str:
 
 
 def document(title: str, main: str) -> str:
-    return f"""<!doctype html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)} - {t("service")}</title>
-<link rel="stylesheet" href="{STYLE}">
-</head>
-<body>
-<a class="skip" href="#main">{t("q.skip")}</a>
-<header class="top"><p class="brand">{t("service")}</p></header>
-<main id="main" tabindex="-1">
-{main}
-<p class="hint">{t("q.help")}</p>
-</main>
-</body>
-</html>
-"""
+    """A questionnaire page: the person's pages' frame, and where to get help at the foot."""
+    return pages.document(title, f'{main}\n<p class="help">{t("q.help")}</p>', "en", skip="q.skip")
 
 
 def question(spec: Instrument, item: Item) -> str:

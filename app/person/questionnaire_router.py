@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 
 from app import deps
 from app.audit import service as audit
@@ -36,8 +34,6 @@ from app.person import questionnaire as pages
 from app.questionnaires import service
 from app.questionnaires.dependencies import GuessesDep
 
-STATIC = Path(__file__).parent / "static"
-STATIC_URL = "/q/static"
 PAGE = service.PATH + "{token}"
 CSRF_COOKIE = "q_csrf"
 MAX_FIELDS = 40
@@ -45,11 +41,6 @@ PERSON = Principal(sub="self", role=Role.REFERRER, org="self")
 """The person answering on their link: no token, so no name; audited and recorded as ``self``."""
 
 router = APIRouter(include_in_schema=False)
-
-
-def static_files() -> StaticFiles:
-    """``/q/static``: the pages' style sheet (mounted by ``app.main``)."""
-    return StaticFiles(directory=STATIC)
 
 
 def _person(request: Request) -> Context:

@@ -41,7 +41,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def static_files() -> StaticFiles:
-    """``/refer/static``: the pages' style sheet (mounted by ``app.main``)."""
+    """``/static/person``: the style sheet of the person's pages, ``/refer`` and ``/q/{token}``
+    (mounted by ``app.main``)."""
     return StaticFiles(directory=STATIC)
 
 

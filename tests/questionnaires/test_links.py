@@ -65,6 +65,7 @@ async def test_a_link_answered_is_scored_and_moves_the_task_as_a_link_workers_re
     assert "Hello Grace" in page.text
     assert "Okafor" not in page.text
     assert "short versions of the questions" in page.text  # SWEMWBS wording is licensed
+    assert '<link rel="stylesheet" href="/static/person/person.css">' in page.text  # /refer's
     done = await answer(committed_client, token, FORM)
     assert done.status_code == 200
     assert "We have your answers" in done.text
