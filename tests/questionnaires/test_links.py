@@ -66,6 +66,8 @@ async def test_a_link_answered_is_scored_and_moves_the_task_as_a_link_workers_re
     assert "Okafor" not in page.text
     assert "short versions of the questions" in page.text  # SWEMWBS wording is licensed
     assert '<link rel="stylesheet" href="/static/person/person.css">' in page.text  # /refer's
+    assert "script-src" not in page.headers["content-security-policy"]  # /refer's policy
+    assert "form-action 'self'" in page.headers["content-security-policy"]
     done = await answer(committed_client, token, FORM)
     assert done.status_code == 200
     assert "We have your answers" in done.text
