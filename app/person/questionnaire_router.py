@@ -19,12 +19,8 @@ from urllib.parse import parse_qsl, urlsplit
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from app import deps
-from app.audit import service as audit
 from app.auth.context import Context
-from app.auth.dependencies import Caller
-from app.auth.policy import Action, Reach
-from app.auth.principal import Principal, Role
+from app.auth.policy import Action
 from app.config import Environment, Settings
 from app.db import SessionDep, utcnow
 from app.deps import SettingsDep
@@ -37,15 +33,8 @@ from app.questionnaires.dependencies import GuessesDep
 PAGE = service.PATH + "{token}"
 CSRF_COOKIE = "q_csrf"
 MAX_FIELDS = 40
-PERSON = Principal(sub="self", role=Role.REFERRER, org="self")
-"""The person answering on their link: no token, so no name; audited and recorded as ``self``."""
 
 router = APIRouter(include_in_schema=False)
-
-
-def _person(request: Request) -> Context:
-    caller = Caller(PERSON, Action.OUTCOME_WRITE, Reach.PERFORMED)
-    return Context(caller, audit.Actor.of(request, PERSON), deps.sessionmaker_of(request))
 
 
 def _page(
@@ -112,7 +101,7 @@ async def questionnaire_page(
     found = await _opened(request, token, session, guesses, settings)
     if isinstance(found, Response):
         return found
-    service.audit_view(session, _person(request), found)
+    service.audit_view(session, Context.person(request, Action.OUTCOME_WRITE), found)
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
     return _page(_form(found, token, csrf), csrf=csrf, settings=settings)
 
@@ -169,7 +158,8 @@ async def questionnaire_answers(
         body = _form(found, token, cookie, chosen=chosen, missing=missing)
         return _page(body, 422)
     try:
-        state = await service.answer(session, _person(request), found, answers, utcnow())
+        ctx = Context.person(request, Action.OUTCOME_WRITE)
+        state = await service.answer(session, ctx, found, answers, utcnow())
     except AppError as error:  # the Task not taken on, a baseline after a follow-up...
         await session.rollback()
         return _page(pages.notice("q.failed.title", "q.failed.body"), error.status)

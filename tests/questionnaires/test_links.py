@@ -111,15 +111,18 @@ async def test_a_link_answered_is_scored_and_moves_the_task_as_a_link_workers_re
     async with committed() as session:
         trail = (
             await session.execute(
-                select(AuditEvent.operation, AuditEvent.entity_type, AuditEvent.actor_sub).where(
-                    AuditEvent.actor_sub == "self"
-                )
+                select(
+                    AuditEvent.operation,
+                    AuditEvent.entity_type,
+                    AuditEvent.actor_role,
+                    AuditEvent.actor_org,
+                ).where(AuditEvent.actor_sub == "self")
             )
         ).all()
-    assert {tuple(t) for t in trail} == {
-        ("read", "QuestionnaireLink", "self"),
-        ("create", "OutcomeRecord", "self"),
-        ("update", "Task", "self"),
+    assert {tuple(t) for t in trail} == {  # the person, as on /refer: role and org self
+        ("read", "QuestionnaireLink", "self", "self"),
+        ("create", "OutcomeRecord", "self", "self"),
+        ("update", "Task", "self", "self"),
     }
 
 
