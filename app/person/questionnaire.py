@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from html import escape as e
 
 from app.outcomes.instruments import Instrument, Item
-from app.person import pages
+from app.person import forms, pages
 from app.person.text import text
 
-CSRF_FIELD = "csrf_token"
 WORDED = frozenset({"ONS4", "ONS_LONELINESS"})  # wording under the Open Government Licence
 STEMS = {"ONS4": "q.ONS4.stem", "SWEMWBS": "q.swemwbs.stem", "UCLA3": "q.ucla3.stem"}
 
@@ -114,7 +113,7 @@ def form(
         _summary(spec, missing, csrf_failed)
         + f"<h1>{hello}</h1><p>{t('q.intro')}</p><p>{t('q.once', date=expires)}</p>{note}"
         f'<form method="post" action="{e(action)}" novalidate>'
-        f'<input type="hidden" name="{CSRF_FIELD}" value="{e(csrf_token)}">'
+        f'<input type="hidden" name="{forms.CSRF_FIELD}" value="{e(csrf_token)}">'
         f"{stem}{items}"
         f'<button class="button" type="submit">{t("q.submit")}</button></form>'
     )

@@ -12,10 +12,6 @@ the route (``/q/{token}``), not the path.
 
 from __future__ import annotations
 
-import hmac
-import secrets
-from urllib.parse import parse_qsl, urlsplit
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
@@ -26,6 +22,7 @@ from app.db import SessionDep, utcnow
 from app.deps import SettingsDep
 from app.errors import AppError
 from app.outcomes import instruments
+from app.person import forms
 from app.person import questionnaire as pages
 from app.questionnaires import service
 from app.questionnaires.dependencies import GuessesDep
@@ -102,27 +99,17 @@ async def questionnaire_page(
     if isinstance(found, Response):
         return found
     service.audit_view(session, Context.person(request, Action.OUTCOME_WRITE), found)
-    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+    csrf = request.cookies.get(CSRF_COOKIE) or forms.new_csrf_token()
     return _page(_form(found, token, csrf), csrf=csrf, settings=settings)
 
 
-def _same_origin(request: Request, settings: Settings) -> bool:
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":  # no-referrer pages send "null": proves nothing
-        return True
-    hosts = {request.headers.get("host", "")}
-    if settings.public_base_url:
-        hosts.add(urlsplit(settings.public_base_url).netloc)
-    return urlsplit(origin).netloc in hosts
-
-
 def _answers(
-    spec: instruments.Instrument, fields: dict[str, str]
+    spec: instruments.Instrument, fields: forms.Fields
 ) -> tuple[dict[str, object], list[str]]:
     """The posted answers in the instrument's types, and the items not (validly) answered."""
     answers: dict[str, object] = {}
     for item in spec.items:
-        raw = fields.get(item.id, "")
+        raw = forms.one(fields, item.id)
         value: object = int(raw) if item.is_numeric and raw.isdigit() else raw
         if value in item.values:
             answers[item.id] = value
@@ -137,21 +124,17 @@ async def questionnaire_answers(
     found = await _opened(request, token, session, guesses, settings)
     if isinstance(found, Response):
         return found
-    if not _same_origin(request, settings):
+    origin = request.headers.get("origin")
+    hosts = forms.allowed_hosts(request.headers.get("host"), settings.public_base_url)
+    if not forms.same_site(origin, hosts):
         return _page(pages.notice("q.failed.title", "q.failed.body"), 403)
-    pairs = parse_qsl(
-        (await request.body()).decode("utf-8", "replace"),
-        keep_blank_values=True,
-        max_num_fields=MAX_FIELDS,
-    )
-    fields = dict(reversed(pairs))  # the first value of each name
+    fields = forms.parse(await request.body(), MAX_FIELDS)
     spec = instruments.instrument(found.link.instrument)
     answers, missing = _answers(spec, fields)
     chosen = {k: str(v) for k, v in answers.items()}
     cookie = request.cookies.get(CSRF_COOKIE)
-    posted = fields.get(pages.CSRF_FIELD, "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), posted.encode()):
-        csrf = cookie or secrets.token_urlsafe(32)
+    if cookie is None or not forms.csrf_ok(fields, cookie, origin, hosts):  # the token differs
+        csrf = cookie or forms.new_csrf_token()
         body = _form(found, token, csrf, chosen=chosen, csrf_failed=True)
         return _page(body, 400, csrf=csrf, settings=settings)
     if missing:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -29,14 +28,13 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker, utcnow
 from app.main import create_app
 from app.questionnaires import service as questionnaires_service
-from tests.browser import TIMEOUT_S, BrowserError, Page, Viewport, axe, launch, serving
+from tests.browser import NARROW, Page, check_clean, click, launch, serving, wait_for_text
 from tests.conftest import in_thread, make_settings
 from tests.outcomes.conftest import PERFORMER, VALID
 from tests.referrals import factories
 
 pytestmark = pytest.mark.browser
 
-NARROW = Viewport("320px", 320, 640, mobile=True)
 ANSWERS = VALID["SWEMWBS"]  # each item 2: "Rarely", the second choice
 THANKS = "We have your answers"
 
@@ -107,43 +105,6 @@ def link_token(base: str, settings: Settings, referral_id: str) -> str:
         return fields["link"].rsplit("/", 1)[1]
 
     return in_thread(lambda: asyncio.run(mint()))
-
-
-def wait_for_text(page: Page, words: str) -> str:
-    """Waits (through a navigation) until the page's text holds ``words``; returns it."""
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            text = str(page.evaluate("document.body ? document.body.innerText : ''"))
-            if words in text and page.evaluate("document.readyState") == "complete":
-                page.settle()
-                return text
-        except BrowserError:  # the document is being replaced
-            pass
-        time.sleep(0.05)
-    raise BrowserError(f"{words!r} was not shown within {TIMEOUT_S} s")
-
-
-def click(page: Page, selector: str) -> None:
-    page.evaluate(f"document.querySelector({selector!r}).click()")
-
-
-def check_clean(page: Page, base: str, *, javascript: bool, status: str | None = None) -> None:
-    """No error (but Chromium's own line for a page answered ``status``), nothing from another
-    host, no CSP violation, no sideways scroll, no serious axe-core violation."""
-    expected = (
-        []
-        if status is None
-        else [f"network: Failed to load resource: the server responded with a status of {status}"]
-    )
-    assert [e.split(f" {base}")[0] for e in page.errors] == expected
-    page.errors.clear()
-    assert page.foreign(base) == []
-    assert page.evaluate("window.cspViolations") == []
-    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
-    page.set_javascript(enabled=True)  # axe-core is a script; the page has none of its own
-    assert axe(page) == []
-    page.set_javascript(enabled=javascript)
 
 
 def scores(outcome: dict[str, Any]) -> list[tuple[Any, ...]]:
