@@ -1073,12 +1073,6 @@ NOT_FROM_CLIENTS = {
     "directory_feed.url": "refused over 2048 characters (sync.py feed: the API, the CLI, settings)",
     "directory_feed.last_error": "the sync's reason, cut to the column (sync.py)",
     "outcome_record.source": "json | questionnaire-response | link, by route",
-    **{
-        name: "written by the server and the messages worker (app/messages/): kinds, statuses, "
-        "keys and template ids of its own, Notify's error cut to the column"
-        for name in LENGTHS
-        if name.startswith("message.")
-    },
     "questionnaire_link.instrument": "checked against the instruments (422 over any)",
     "questionnaire_link.timepoint": "baseline | follow-up | exit (422 otherwise), or the schedule",
     "questionnaire_link.channel": "sms | email (422 otherwise)",
