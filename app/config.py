@@ -188,6 +188,23 @@ class Settings(BaseSettings):
         None,
         description="Notify template id: the reminder of an unused questionnaire link, by email",
     )
+    questionnaire_link_days: int = Field(
+        14, ge=1, le=90, description="days a questionnaire link sent to the person stays usable"
+    )
+    questionnaire_reminder_days: int = Field(
+        7, ge=1, description="days after an unused questionnaire link its one reminder is sent"
+    )
+    questionnaire_follow_up_weeks: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [6, 12],
+        description="comma-separated weeks after first contact the follow-up questionnaire "
+        "links go (none: no schedule)",
+    )
+    questionnaire_link_guesses: int = Field(
+        10,
+        ge=0,
+        description="unknown questionnaire links each client address may open an hour, per API "
+        "process, before every link answers 429; 0: no limit",
+    )
     message_max_attempts: int = Field(
         10, ge=1, le=100, description="worker: attempts to hand a message to Notify before it fails"
     )
@@ -228,7 +245,12 @@ class Settings(BaseSettings):
     def _split_lists(cls, data: object) -> object:
         if not isinstance(data, dict):
             return data
-        for name in ("cors_origins", "subscription_http_hosts", "directory_feeds"):
+        for name in (
+            "cors_origins",
+            "subscription_http_hosts",
+            "directory_feeds",
+            "questionnaire_follow_up_weeks",
+        ):
             if isinstance(data.get(name), str):
                 data = {**data, name: [o.strip() for o in data[name].split(",") if o.strip()]}
         return data

@@ -42,7 +42,10 @@ from app.ops.abuse import RateLimiter
 from app.ops.input_guard import refuse_nul
 from app.ops.middleware import DOCS_ASSETS, RequestMiddleware
 from app.outcomes import router as outcomes_router
+from app.person import questionnaire_router
 from app.person import router as person_router
+from app.questionnaires import router as questionnaires_router
+from app.questionnaires.tokens import Guesses
 from app.referrals import routers as referrals_routers
 from app.referrals.writer import IntakeWriter
 from app.reporting import router as reporting_router
@@ -89,6 +92,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     dashboard_router.router,
     person_router.api_router,
     person_router.router,
+    questionnaires_router.router,
+    questionnaire_router.router,
 )
 
 
@@ -164,6 +169,7 @@ def _set_state(app: FastAPI, settings: Settings, engine: AsyncEngine, snapshots:
         else None
     )
     app.state.report_refresh = summary.SharedRefresh()
+    app.state.questionnaire_guesses = Guesses(settings.questionnaire_link_guesses)
     app.state.capability_statement = capability_statement(
         _capability(), dt.date.fromisoformat(__released__)
     )

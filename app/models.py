@@ -22,6 +22,7 @@ from app.matching.models import UnsuitableMark
 from app.messages.models import Message
 from app.notifications.models import Delivery, OutboxEvent, Subscription
 from app.outcomes.models import OutcomeRecord, OutcomeScore
+from app.questionnaires.models import QuestionnaireLink, QuestionnaireLinkToken
 from app.referrals.models import (
     Consent,
     Patient,
@@ -68,6 +69,8 @@ __all__ = [
     "Patient",
     "Postcode",
     "PostcodeDistrict",
+    "QuestionnaireLink",
+    "QuestionnaireLinkToken",
     "Referral",
     "ReferralCoding",
     "ReferralIdentifier",

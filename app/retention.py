@@ -40,6 +40,7 @@ from app.db import transaction, utcnow
 from app.messages.models import Message
 from app.notifications import outbox
 from app.outcomes.models import OutcomeRecord, OutcomeScore
+from app.questionnaires.models import QuestionnaireLink, QuestionnaireLinkToken
 from app.referrals.lifecycle import TERMINAL
 from app.referrals.models import (
     Consent,
@@ -96,6 +97,13 @@ async def _remove(
     await session.execute(delete(OutcomeScore).where(OutcomeScore.referral_id.in_(referrals)))
     await session.execute(delete(OutcomeRecord).where(OutcomeRecord.referral_id.in_(referrals)))
     await session.execute(delete(Message).where(Message.referral_id.in_(referrals)))
+    links = select(QuestionnaireLink.id).where(QuestionnaireLink.referral_id.in_(referrals))
+    await session.execute(
+        delete(QuestionnaireLinkToken).where(QuestionnaireLinkToken.link_id.in_(links))
+    )
+    await session.execute(
+        delete(QuestionnaireLink).where(QuestionnaireLink.referral_id.in_(referrals))
+    )
     await session.execute(delete(Booking).where(Booking.referral_id.in_(referrals)))
     await session.execute(delete(Consent).where(Consent.referral_id.in_(referrals)))
     tasks = (await session.scalars(select(Task.id).where(Task.referral_id.in_(referrals)))).all()

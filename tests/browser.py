@@ -326,3 +326,51 @@ def axe(page: Page) -> list[dict[str, Any]]:
         for v in results["violations"]
         if v["impact"] in AXE_IMPACTS
     ]
+
+
+# --- what the tests of the person's pages (tests/person, tests/questionnaires) ask of a page ---
+
+NARROW = Viewport("320px", 320, 640, mobile=True)  # the narrowest the pages must fit
+
+
+def wait_for_text(page: Page, words: str) -> str:
+    """Waits (through a navigation) until the page's text holds ``words``; returns it."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            text = str(page.evaluate("document.body ? document.body.innerText : ''"))
+            if words in text and page.evaluate("document.readyState") == "complete":
+                page.settle()
+                return text
+        except BrowserError:  # the document is being replaced
+            pass
+        time.sleep(0.05)
+    raise BrowserError(f"{words!r} was not shown within {TIMEOUT_S} s")
+
+
+def click(page: Page, selector: str) -> None:
+    page.evaluate(f"document.querySelector({selector!r}).click()")
+
+
+def check_clean(
+    page: Page, base: str, *, javascript: bool = True, status: str | None = None
+) -> None:
+    """No error (but Chromium's own line for a page answered ``status``, such as
+    ``"422 (Unprocessable Entity)"``), nothing from another host, no CSP violation, no sideways
+    scroll, no serious axe-core violation; JavaScript left as ``javascript``."""
+    expected = (
+        []
+        if status is None
+        else [f"network: Failed to load resource: the server responded with a status of {status}"]
+    )
+    assert [e.split(f" {base}")[0] for e in page.errors] == expected
+    page.errors.clear()
+    assert page.foreign(base) == []
+    assert page.evaluate("window.cspViolations") == []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, "the page scrolls sideways"
+    # axe-core runs as a script (its timers stop when scripts are off); the pages have none of
+    # their own, so turning them on for the check changes nothing in them.
+    page.set_javascript(enabled=True)
+    assert axe(page) == []
+    page.set_javascript(enabled=javascript)

@@ -1042,7 +1042,6 @@ NOT_FROM_CLIENTS = {
     "unsuitable_mark.activity_id": "a path parameter, refused over activity.id's length (400)",
     "booking.cancelled_reason": "set by the server (bookings/repository.py cancel_open)",
     "outcome_record.recorded_by": "the token's sub, cut to the column (outcomes/service.py)",
-    "outcome_record.source": "json | questionnaire-response, by route",
     "outcome_score.measure": "derived by the scorer (outcomes/instruments.py)",
     "outcome_score.band": "derived by the scorer",
     "outcome_score.category": "a validated ONS loneliness answer, checked by the scorer",
@@ -1073,6 +1072,13 @@ NOT_FROM_CLIENTS = {
     "directory_feed.id": "8 hex digits made by the server from the feed's URL (sync.py)",
     "directory_feed.url": "refused over 2048 characters (sync.py feed: the API, the CLI, settings)",
     "directory_feed.last_error": "the sync's reason, cut to the column (sync.py)",
+    "outcome_record.source": "json | questionnaire-response | link, by route",
+    "questionnaire_link.instrument": "checked against the instruments (422 over any)",
+    "questionnaire_link.timepoint": "baseline | follow-up | exit (422 otherwise), or the schedule",
+    "questionnaire_link.channel": "sms | email (422 otherwise)",
+    "questionnaire_link.sent_by": "the token's sub, cut to the column (questionnaires/service.py)",
+    "questionnaire_link.schedule_key": "made by the follow-up schedule from ids and a week count",
+    "questionnaire_link_token.token_hash": "a SHA-256 in hex (64 characters), by the server",
 }
 
 

@@ -21,6 +21,7 @@ from app.db import create_sessionmaker, utcnow
 from app.matching.models import UnsuitableMark
 from app.notifications.models import OutboxEvent
 from app.outcomes.models import OutcomeRecord, OutcomeScore
+from app.questionnaires.models import QuestionnaireLink, QuestionnaireLinkToken
 from app.referrals.models import (
     Consent,
     Patient,
@@ -74,6 +75,17 @@ async def test_purge_removes_the_closed_referrals_personal_data_and_keeps_the_ag
         headers=lw,
     )
     assert marked.status_code == 201, marked.text
+    link = QuestionnaireLink(
+        id=uuid.uuid4(),
+        referral_id=closed,
+        instrument="SWEMWBS",
+        sent_by="lw",
+        expires_at=utcnow() + TOMORROW,
+    )
+    async with sm() as session, session.begin():
+        session.add(link)
+        await session.flush()
+        session.add(QuestionnaireLinkToken(token_hash="0" * 64, link_id=link.id))
     reports = await _reports(client, auth)
     audit_before = await _count(sm, AuditEvent)
     by_purge = AuditEvent.actor_sub == retention.PURGER.sub
@@ -93,6 +105,8 @@ async def test_purge_removes_the_closed_referrals_personal_data_and_keeps_the_ag
         (ResourceVersion, ResourceVersion.resource_id.in_([closed, person, task_id])),
         (OutboxEvent, OutboxEvent.task_id == task_id),
         (UnsuitableMark, UnsuitableMark.referral_id == closed),
+        (QuestionnaireLink, QuestionnaireLink.referral_id == closed),
+        (QuestionnaireLinkToken, QuestionnaireLinkToken.link_id == link.id),
     ):
         assert await _count(sm, model, where) == 0, model.__name__
     open_id = uuid.UUID(still_open.referral_id)

@@ -14,13 +14,10 @@ from app.auth.dependencies import Caller
 from app.auth.policy import Action, Reach
 from app.auth.principal import PERSON_ORG, Principal, Role
 
-PERSON = Caller(
-    Principal(sub=audit.SELF, role=Role.REFERRER, org=PERSON_ORG),
-    Action.REFERRAL_CREATE,
-    Reach.REQUESTED,
-)
-"""A person on a public page (no token): they may create their own referral, and reach only
-self-referrals (what the intake looks up to link a repeat), through ``app/person`` only."""
+PERSON = Principal(sub=audit.SELF, role=Role.REFERRER, org=PERSON_ORG)
+"""A person on a public page (no token), through ``app/person`` only: they may create their own
+referral and answer their questionnaire link, and reach only self-referrals (what the intake
+looks up to link a repeat; a link names its referral itself)."""
 
 
 @dataclass(frozen=True)
@@ -36,9 +33,11 @@ class Context:
         return cls(caller, audit.Actor.of(request, caller.principal), deps.sessionmaker_of(request))
 
     @classmethod
-    def person(cls, request: Request) -> Context:
-        """The context of a person acting on a public page: audited as ``self``."""
-        return cls(PERSON, audit.Actor.of(request, None), deps.sessionmaker_of(request))
+    def person(cls, request: Request, action: Action = Action.REFERRAL_CREATE) -> Context:
+        """The context of a person acting on a public page (``action``: referring themselves,
+        or ``Action.OUTCOME_WRITE`` answering their questionnaire link): audited as ``self``."""
+        caller = Caller(PERSON, action, Reach.REQUESTED)
+        return cls(caller, audit.Actor.of(request, None), deps.sessionmaker_of(request))
 
     @property
     def org(self) -> str:

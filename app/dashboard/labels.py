@@ -37,6 +37,9 @@ FIGURES: dict[str, str] = {
     "ci_lower": "95% interval, lower",
     "ci_upper": "95% interval, upper",
     "share_reliable_improvement": "Reliably improved (%)",
+    "with_baseline": "People with a baseline",
+    "paired": "With a follow-up too",
+    "share_paired": "Baseline and follow-up (%)",
     # equity
     "referrals": "Referrals received",
     "referral_share": "Share of referrals (%)",
@@ -60,7 +63,9 @@ DIMENSIONS: dict[str, str] = {
     "imd_decile": "Deprivation (IMD decile)",
     "age_band": "Age",
     "sex": "Sex",
+    "route": "How follow-up was asked for",
 }
+ROUTES = {"link-worker": "By the link worker", "link": "Sent a questionnaire link"}
 
 MEASURES: dict[tuple[str, str], str] = {
     ("SWEMWBS", "metric"): "SWEMWBS mental wellbeing (metric score 7–35)",
@@ -143,6 +148,8 @@ def value(dimension_name: str, label: str) -> str:
         return "75 and over" if label == "75+" else label.replace("-", "–")
     if dimension_name == "sex":
         return SEX.get(label, label)
+    if dimension_name == "route":
+        return ROUTES[label]
     return label  # practice, performer: ODS codes
 
 

@@ -42,6 +42,7 @@ REPORTS = {
     "referrals": service.referrals_report,
     "outcomes": service.outcomes_report,
     "equity": service.equity_report,
+    "paired-completion": service.paired_completion_report,
 }
 
 

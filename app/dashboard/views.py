@@ -44,7 +44,7 @@ OUTCOME_FIGURES = (
     "share_reliable_improvement",
 )
 COUNT_FIGURES = frozenset(
-    {*FUNNEL, "people", "referrals", "engaged", "wellbeing_people"}
+    {*FUNNEL, "people", "referrals", "engaged", "wellbeing_people", "with_baseline", "paired"}
 )  # the others are statistics or rates
 OUTCOME_DIMENSIONS = ("need", "practice", "performer", "age_band", "sex")
 # the needs the directory page can chart, in the CodeSystem's order, and the report's "none"
@@ -271,7 +271,11 @@ def _describe(names: Sequence[str], row: Row, figures: Sequence[str]) -> str:
 
 
 def _outcomes_reports(by: str | None) -> list[ReportWanted]:
-    return [("outcomes", ("quarter",)), *([("outcomes", (by,))] if by else [])]
+    return [
+        ("outcomes", ("quarter",)),
+        *([("outcomes", (by,))] if by else []),
+        ("paired-completion", ("route",)),
+    ]
 
 
 def _outcome_section(report: Report) -> Section:
@@ -348,8 +352,37 @@ def _reliable(report: Report, rows: Sequence[Row], instrument: str, measure: str
     )
 
 
+def _completion_section(report: Report) -> Section:
+    """Paired completion by route (app/reporting/completion.py)."""
+    section = Section("paired-completion", "Baseline and follow-up, by route", report)
+    rows = [r for r in report.rows if r.group["route"] != ALL]
+    section.exhibits.append(
+        Exhibit(
+            "Baseline and follow-up",
+            charts.bars(
+                "chart-paired-completion",
+                "People with a baseline who have a follow-up too",
+                [_value(r, "share_paired", ["route"]) for r in rows],
+                description="The percentage of people with a baseline questionnaire who also "
+                "have a follow-up, for people sent a questionnaire link and people not sent one.",
+                unit="%",
+            ),
+            table(
+                "Baseline and follow-up, by route",
+                report,
+                report.rows,
+                ("with_baseline", "paired", "share_paired"),
+            ),
+        )
+    )
+    return section
+
+
 def _outcomes(reports: Sequence[Report], choices: Choices) -> list[Section]:
-    return [_outcome_section(r) for r in reports]
+    return [
+        _completion_section(r) if r.name == "paired-completion" else _outcome_section(r)
+        for r in reports
+    ]
 
 
 def _equity_reports(by: str | None) -> list[ReportWanted]:

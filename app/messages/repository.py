@@ -93,6 +93,7 @@ class Job:
 
     message_id: uuid.UUID
     kind: str
+    key: str  # the idempotency key: names the cause (a booking, a questionnaire link)
     channel: str
     template_id: str
     personalisation: dict[str, str]
@@ -147,6 +148,7 @@ async def _claim(
             Patient.id,
             Patient.resource,
             Referral.preferences,
+            Message.idempotency_key,
         )
         .join(Referral, Referral.id == Message.referral_id)
         .join(Patient, Patient.id == Referral.patient_id)
@@ -158,6 +160,7 @@ async def _claim(
         Job(
             message_id=r[0],
             kind=r[1],
+            key=r[12],
             channel=r[2],
             template_id=r[3],
             personalisation=r[4],

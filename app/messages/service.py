@@ -57,8 +57,10 @@ async def _queue(
     personalisation: dict[str, str],
     due_at: dt.datetime,
     now: dt.datetime,
+    only: str | None = None,
 ) -> bool:
-    chosen = contact.choose(reachable, _usable(settings, kind))
+    usable = {c: ok and only in (None, c) for c, ok in _usable(settings, kind).items()}
+    chosen = contact.choose(reachable, usable)
     if chosen is None:
         return False
     channel_template = template(settings, kind, chosen.channel)
@@ -93,10 +95,11 @@ async def queue_message(
     now: dt.datetime,
     due_at: dt.datetime | None = None,
     booking_id: uuid.UUID | None = None,
+    channel: str | None = None,
 ) -> bool:
     """Queue one message to the person of a referral, in the caller's transaction, unless one
     with ``key`` exists or the person cannot be reached (no mobile or email for a kind with a
-    template, or opted out). True when queued."""
+    template, or opted out; only on ``channel`` when given). True when queued."""
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     referral = await referrals_service.peek_referral(session, referral_id)
@@ -112,6 +115,7 @@ async def queue_message(
         personalisation=personalisation,
         due_at=due_at or now,
         now=now,
+        only=channel,
     )
 
 

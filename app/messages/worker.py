@@ -1,7 +1,8 @@
 """The messages part of ``assetlink worker``: makes reminders, sends messages through GOV.UK
 Notify, and polls their delivery receipts.
 
-Each pass: the jobs that queue messages (``JOBS``: the booking reminders; at most every
+Each pass: the jobs that queue messages (``JOBS``: the booking reminders, the questionnaire
+links' follow-up schedule and reminders; at most every
 ``JOB_EVERY_S``), then a claim of due messages and their sends, then a claim of sent messages
 whose receipt is due and the polls. Claims and results are short transactions of their own;
 the HTTP calls (the synchronous Notify client) run in worker threads, each bounded by
@@ -37,6 +38,7 @@ from app.config import Settings
 from app.db import transaction, utcnow
 from app.messages import contact, notify, repository, service
 from app.notifications.delivery import backoff
+from app.questionnaires import service as questionnaires_service
 
 log = logging.getLogger("assetlink.worker.messages")
 
@@ -46,7 +48,18 @@ RECEIPT_HORIZON = dt.timedelta(days=3)
 NO_RECEIPT = "no-receipt"
 
 Job = Callable[[AsyncSession, Settings, dt.datetime], Awaitable[int]]
-JOBS: tuple[Job, ...] = (service.make_booking_reminders,)
+JOBS: tuple[Job, ...] = (
+    service.make_booking_reminders,
+    questionnaires_service.make_follow_up_links,
+    questionnaires_service.make_link_reminders,
+)
+# Fields made only as a message is handed to Notify, from its idempotency key (None: the message
+# is no longer wanted): a questionnaire link's token, so that no token is ever stored.
+LateFields = Callable[[AsyncSession, Settings, str, dt.datetime], Awaitable[dict[str, str] | None]]
+LATE_FIELDS: dict[str, LateFields] = {
+    service.QUESTIONNAIRE_LINK: questionnaires_service.link_fields,
+    service.QUESTIONNAIRE_REMINDER: questionnaires_service.link_fields,
+}
 
 
 class MessageWorker:
@@ -149,14 +162,25 @@ class MessageWorker:
         if job.attempts > 1:  # an earlier attempt may have reached Notify
             answer = await asyncio.to_thread(self.notify.find, job.message_id)
         if answer is None:
+            fields = await self._late_fields(job)
+            if fields is None:
+                await self._store(job, repository.CANCELLED, error="no longer wanted")
+                return
             answer = await asyncio.to_thread(
                 self.notify.send,
                 contact.Contact(job.channel, found[job.channel]),
                 job.template_id,
-                job.personalisation,
+                job.personalisation | fields,
                 job.message_id,
             )
         await self._sent(job, answer)
+
+    async def _late_fields(self, job: repository.Job) -> dict[str, str] | None:
+        make = LATE_FIELDS.get(job.kind)
+        if make is None:
+            return {}
+        async with transaction(self.sessionmaker, write=True) as session:
+            return await make(session, self.settings, job.key, self.clock())
 
     async def _sent(
         self, job: repository.Job, answer: notify.Accepted | notify.Refused | notify.Later

@@ -99,7 +99,8 @@ DASHBOARD_POLICY = (
 )
 """The dashboard's pages (app/dashboard): its own script and style sheet, no inline script or
 style, requests to this service only; its forms (the filters) submit to it."""
-PERSON_PAGES = "/refer"
+SELF_REFERRAL_PAGE = "/refer"
+QUESTIONNAIRE_PAGES = "/q/"  # /q/{token}
 PERSON_POLICY = (
     CSP,
     b"default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
@@ -107,6 +108,14 @@ PERSON_POLICY = (
 )
 """The person's pages (app/person): their own style sheet, no script at all; their forms
 submit to this service only."""
+
+
+def person_page(path: str) -> bool:
+    """A page of the person's (app/person): the self-referral form and the questionnaire pages,
+    HTML forms posted without a token, under ``PERSON_POLICY``."""
+    return path == SELF_REFERRAL_PAGE or path.startswith(QUESTIONNAIRE_PAGES)
+
+
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -136,10 +145,10 @@ def security_headers(path: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
     headers = [h for h in API_HEADERS if not (path in DOCS_PAGES and h[0] == CSP)]
     if path == DASHBOARD or path.startswith(DASHBOARD + "/"):
         headers = [DASHBOARD_POLICY if h[0] == CSP else h for h in headers]
-    if path == PERSON_PAGES or path.startswith(PERSON_PAGES + "/"):
+    if person_page(path):
         headers = [PERSON_POLICY if h[0] == CSP else h for h in headers]
-    if path.startswith(("/static/", DASHBOARD + "/static/", PERSON_PAGES + "/static/")):
-        headers = [h for h in headers if h[0] != b"cache-control"]  # no data in them: cacheable
+    if path.startswith(("/static/", DASHBOARD + "/static/")):  # no data in them: cacheable
+        headers = [h for h in headers if h[0] != b"cache-control"]
     if path == PUBLIC_FEED or path.startswith(PUBLIC_FEED + "/"):  # public: cache, revalidate
         headers = [PUBLIC_CACHE if h[0] == b"cache-control" else h for h in headers]
     if hsts:

@@ -34,7 +34,14 @@ from app.errors import (
     ServiceUnavailable,
     UnsupportedMediaType,
 )
-from app.ops.abuse import CSP, DOCS_PAGES, RateLimiter, docs_policy, security_headers
+from app.ops.abuse import (
+    CSP,
+    DOCS_PAGES,
+    RateLimiter,
+    docs_policy,
+    person_page,
+    security_headers,
+)
 from app.ops.error_handlers import ERROR_CODE, render
 from app.ops.input_guard import nul_in_path, too_deep
 from app.ops.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -48,8 +55,7 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 FRAMEWORK_PATHS = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
 DOCS_ASSETS = "/static/docs"  # the files of /docs (app.main); no data in their paths
 DASHBOARD_ASSETS = "/dashboard/static"  # the dashboard's script and style sheet
-PERSON_ASSETS = "/refer/static"  # the person's pages' style sheet (app/person)
-PUBLIC_FORMS = frozenset({"/refer"})  # HTML forms posted without a token (app/person)
+PERSON_ASSETS = "/static/person"  # the style sheet of the person's pages (app/person)
 STREAMING = "streaming"  # set in the request's state by a route that streams its answer
 
 
@@ -66,7 +72,7 @@ def _accepts(path: str, media_type: str) -> bool:
         return True
     if media_type != FORM_TYPE:
         return False
-    return path.endswith("/_search") or path in PUBLIC_FORMS  # FHIR search by POST, a page
+    return path.endswith("/_search") or person_page(path)  # FHIR search by POST, a page
 
 
 def _timed_out(timeout_s: float) -> ServiceUnavailable:

@@ -62,7 +62,7 @@ class OutcomeRead(BaseModel):
     mode: Mode
     answers: dict[str, int | str]
     scores: list[ScoreRead]
-    source: Literal["json", "questionnaire-response"]
+    source: Literal["json", "questionnaire-response", "link"]
     questionnaire_response_id: uuid.UUID | None
     recorded_at: dt.datetime
     recorded_by: str

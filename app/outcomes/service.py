@@ -30,6 +30,7 @@ from app.referrals.models import Referral, Task
 CLOCK_SKEW = dt.timedelta(seconds=60)  # a client clock slightly ahead is not "the future"
 NOT_TAKEN_ON = ("requested", "rejected")  # Task statuses before a link worker took the referral
 LATER = ("follow-up", "exit")
+LINK = "link"  # the source of a record the person made on a questionnaire link
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ async def _record(
     *,
     response: dict[str, Any] | None,
     time_field: str,
+    source: str | None = None,
 ) -> Stored:
     scored = instruments.score(draft.instrument, draft.answers)  # 422 naming answers.<item>
     await _check_time(session, referral, draft, time_field)
@@ -162,7 +164,7 @@ async def _record(
         collected_at=draft.collected_at,
         mode=draft.mode,
         answers=dict(scored.answers),
-        source="json" if response is None else "questionnaire-response",
+        source=source or ("json" if response is None else "questionnaire-response"),
         questionnaire_response_id=None if response is None else uuid.uuid4(),
         questionnaire_response=None
         if response is None
@@ -191,6 +193,18 @@ async def record_outcome(
     return await _record(session, ctx, referral, draft, response=None, time_field="collected_at")
 
 
+async def record_from_link(
+    session: AsyncSession, ctx: Context, referral_id: uuid.UUID, draft: OutcomeDraft
+) -> Stored:
+    """The same for answers the person gave on a questionnaire link (app/questionnaires), scored,
+    stored and moving the Task exactly as ``record_outcome``; source ``link``. The link is the
+    authority (it names its referral), so no caller's reach is consulted."""
+    referral = await referrals_service.peek_referral(session, referral_id)
+    return await _record(
+        session, ctx, referral, draft, response=None, time_field="collected_at", source=LINK
+    )
+
+
 async def record_response(
     session: AsyncSession, ctx: Context, response: fhir.ResponseDraft
 ) -> Stored:
@@ -211,7 +225,7 @@ async def record_response(
             f"subject must be the referral's Patient/{referral.patient_id}",
             [Issue("not the referral's subject", "QuestionnaireResponse.subject")],
         )
-    timepoint = response.timepoint or await _next_timepoint(
+    timepoint = response.timepoint or await next_timepoint(
         session, referral.id, response.instrument
     )
     draft = OutcomeDraft(
@@ -240,7 +254,7 @@ async def record_response(
         ) from None
 
 
-async def _next_timepoint(session: AsyncSession, referral_id: uuid.UUID, instrument: str) -> str:
+async def next_timepoint(session: AsyncSession, referral_id: uuid.UUID, instrument: str) -> str:
     """A QuestionnaireResponse that does not say (DESIGN.md section 9): ``baseline`` when the
     referral has no record of the instrument yet, else ``follow-up``."""
     earlier = await repository.first_collected(session, referral_id, instrument, fhir.TIMEPOINTS)

@@ -1,5 +1,6 @@
 """The ``/refer`` form (pure): its posted fields as a ``SelfReferralCreate`` with the problems
-found, and its CSRF check.
+found; and the parsing and CSRF check of every form of the person's (the questionnaire page's
+too, ``questionnaire_router.py``, with its own cookie).
 
 Every problem is found on the first submit, as GOV.UK forms do: a field whose type is wrong (a
 date that does not exist, a value too long) is noted and replaced by a harmless stand-in so the
@@ -50,11 +51,11 @@ STAND_INS: Mapping[str, Any] = {
 Fields = dict[str, list[str]]
 
 
-def parse(body: bytes) -> Fields:
+def parse(body: bytes, max_fields: int = MAX_FIELDS) -> Fields:
     """The posted fields, each with its values in order (a form is ``key=value&...``)."""
     fields: Fields = {}
     pairs = parse_qsl(
-        body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FIELDS
+        body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=max_fields
     )
     for key, value in pairs:
         fields.setdefault(key, []).append(value)
@@ -138,6 +139,21 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def allowed_hosts(host: str | None, public_base_url: str | None) -> list[str]:
+    """This service's hosts: the request's ``Host`` and that of its public base URL if set."""
+    hosts = [host or ""]
+    if public_base_url:
+        hosts.append(urlsplit(public_base_url).netloc)
+    return hosts
+
+
+def same_site(origin: str | None, allowed_hosts: Sequence[str]) -> bool:
+    """The post came from this site, when it says where it came from."""
+    if origin is None or origin == "null":  # "null": the pages' Referrer-Policy no-referrer
+        return True
+    return urlsplit(origin).netloc in allowed_hosts
+
+
 def csrf_ok(
     fields: Fields, cookie: str | None, origin: str | None, allowed_hosts: Sequence[str]
 ) -> bool:
@@ -145,6 +161,4 @@ def csrf_ok(
     token = one(fields, CSRF_FIELD)
     if not token or not cookie or not hmac.compare_digest(token, cookie):
         return False
-    if origin is None or origin == "null":  # "null": the pages' Referrer-Policy no-referrer
-        return True
-    return urlsplit(origin).netloc in allowed_hosts
+    return same_site(origin, allowed_hosts)

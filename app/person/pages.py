@@ -5,7 +5,8 @@ GOV.UK Design System patterns, self-hosted: an error summary at the top linking 
 each problem again beside its field, "Error: " before the title, hints tied to their fields by
 ``aria-describedby``, ``autocomplete`` on what a browser can fill in. Every word comes from
 ``text.py``; every value goes through ``e``. No script: the style sheet is
-``static/refer.css``, and the CSP allows nothing else (app/ops/abuse.py).
+``static/person.css`` (that of every page of the person's), and the CSP allows nothing else
+(app/ops/abuse.py).
 """
 
 from __future__ import annotations
@@ -122,17 +123,18 @@ class Form:
         )
 
 
-def document(title: str, main: str, language: str) -> str:
+def document(title: str, main: str, language: str, *, skip: str = "skip") -> str:
+    """A page of the person's: ``skip`` is the message id of the link to the main part."""
     return f"""<!doctype html>
 <html lang="{"cy" if language == "cy" else "en-GB"}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(title)} - {e(text("service", language))}</title>
-<link rel="stylesheet" href="{PERSON_ASSETS}/refer.css">
+<link rel="stylesheet" href="{PERSON_ASSETS}/person.css">
 </head>
 <body>
-<a class="skip" href="#main">{e(text("skip", language))}</a>
+<a class="skip" href="#main">{e(text(skip, language))}</a>
 <header class="top"><p class="brand">{e(text("service", language))}</p></header>
 <main id="main" tabindex="-1">
 {main}

@@ -11,7 +11,6 @@ field (``service.refer``), and on the form a CSRF double-submit token (``forms.p
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
@@ -41,7 +40,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def static_files() -> StaticFiles:
-    """``/refer/static``: the pages' style sheet (mounted by ``app.main``)."""
+    """``/static/person``: the style sheet of the person's pages, ``/refer`` and ``/q/{token}``
+    (mounted by ``app.main``)."""
     return StaticFiles(directory=STATIC)
 
 
@@ -129,9 +129,7 @@ async def refer_submit(
         return response
     fields = forms.parse(await request.body())
     cookie = request.cookies.get(forms.CSRF_COOKIE)
-    hosts = [request.headers.get("host", "")]
-    if settings.public_base_url:
-        hosts.append(urlsplit(settings.public_base_url).netloc)
+    hosts = forms.allowed_hosts(request.headers.get("host"), settings.public_base_url)
     if not forms.csrf_ok(fields, cookie, request.headers.get("origin"), hosts):
         return _html(pages.refusal("csrf.title", "error.csrf"), 403)
     assert cookie is not None

@@ -1,15 +1,26 @@
-"""Every word the person's pages show, by message id, in one catalogue per language.
+"""Every word the person's pages show (``/refer`` and the questionnaire page ``/q/{token}``), by
+message id, in one catalogue per language.
 
 Plain English for a reading age of about 9: short sentences, common words. A Welsh catalogue
-(``cy``) is a second dict with the same ids; ``tests/person/test_text.py`` holds every id used
-by the pages to the catalogue. ``{name}`` parts are filled in by ``text``.
+(``cy``) is a second dict with the same ids; ``tests/person/test_schemas.py`` holds every id used
+by the pages to the catalogue. ``{name}`` parts are filled in by ``text``. The questionnaire
+page's own ids start ``q.``; the service's name and the error summary's words are shared.
+
+The question wording is shown only where its licence allows: the ONS personal wellbeing (ONS4)
+and loneliness questions are Crown copyright, published under the Open Government Licence v3.0.
+The Warwick-Edinburgh scales (SWEMWBS) need a licence from Warwick and the UCLA scale's wording
+is not ours to ship (docs/outcomes.md): for those the page shows the project's short labels
+(app/outcomes/instruments.py) and a note.
 """
 
 from __future__ import annotations
 
 EN: dict[str, str] = {
-    # the page
+    # every page
     "service": "Get support near you",
+    "errors.title": "There is a problem",
+    "errors.prefix": "Error:",
+    # the self-referral page (/refer)
     "refer.title": "Ask for support from a link worker",
     "refer.intro": (
         "A link worker can help you find groups and activities near you. "
@@ -138,8 +149,6 @@ EN: dict[str, str] = {
     ),
     "website.label": "Leave this box empty",
     # errors
-    "errors.title": "There is a problem",
-    "errors.prefix": "Error:",
     "error.given_name": "Enter your first name",
     "error.family_name": "Enter your last name",
     "error.birth_date": "Enter your date of birth, for example 27 3 1990",
@@ -172,6 +181,56 @@ EN: dict[str, str] = {
     "csrf.title": "This form has timed out",
     "limit.title": "Too many requests",
     "limit.body": "Please wait an hour and try again, or call your GP practice.",
+    # the questionnaire page (/q/{token}; app/person/questionnaire.py)
+    "q.skip": "Skip to the questions",
+    "q.title": "How are you?",
+    "q.hello": "Hello {name}",
+    "q.hello.anon": "Hello",
+    "q.intro": (
+        "Your link worker would like to know how you are. "
+        "There are no right or wrong answers. It takes about 2 minutes."
+    ),
+    "q.once": "You can use this link once, until {date}.",
+    "q.short": (
+        "These are short versions of the questions. "
+        "Your link worker can show you the full questions if you like."
+    ),
+    "q.submit": "Send my answers",
+    "q.scale.0": "not at all",
+    "q.scale.10": "completely",
+    "q.swemwbs.stem": "Over the last 2 weeks, how often have you felt like this?",
+    "q.ucla3.stem": "How often do you feel like this?",
+    # ONS4 (Crown copyright, Open Government Licence v3.0)
+    "q.ONS4.stem": "Please answer from 0 to 10. 0 means not at all, 10 means completely.",
+    "q.ONS4.life_satisfaction": "Overall, how satisfied are you with your life nowadays?",
+    "q.ONS4.worthwhile": (
+        "Overall, to what extent do you feel that the things you do in your life are worthwhile?"
+    ),
+    "q.ONS4.happy": "Overall, how happy did you feel yesterday?",
+    "q.ONS4.anxious": "Overall, how anxious did you feel yesterday?",
+    # ONS direct loneliness question (Crown copyright, Open Government Licence v3.0)
+    "q.ONS_LONELINESS.how_often": "How often do you feel lonely?",
+    # the questionnaire's problems
+    "q.error.missing": "Choose an answer for: {question}",
+    "q.error.csrf": "This page timed out. Please check your answers and send them again.",
+    # after the questionnaire
+    "q.done.title": "Thank you",
+    "q.done.body": "We have your answers. Your link worker will see them.",
+    "q.done.close": "You can close this page now.",
+    "q.used.title": "This link has already been used",
+    "q.used.body": "Thank you: we have your answers. Each link works only once.",
+    "q.expired.title": "This link has expired",
+    "q.expired.body": "Links work for {days} days. Your link worker can send you a new one.",
+    "q.unknown.title": "We cannot find this page",
+    "q.unknown.body": (
+        "Check that you copied the whole link from your message. "
+        "If it still does not work, your link worker can send you a new one."
+    ),
+    "q.limit.title": "Too many tries",
+    "q.limit.body": "Please wait an hour and try again.",
+    "q.failed.title": "We could not save your answers",
+    "q.failed.body": "Sorry. Your link worker will contact you.",
+    "q.help": "If you need help now, call your GP practice. In an emergency, call 999.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

@@ -183,6 +183,27 @@ async def outcomes_report(
 
 
 @router.get(
+    "/paired-completion",
+    operation_id="reports-paired_completion",
+    response_model=ReportRead,
+    response_model_by_alias=True,
+    responses=RESPONSES,
+)
+async def paired_completion_report(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    rules: RulesDep,
+    start: FromQuery = None,
+    to: ToQuery = None,
+) -> ReportRead | Response:
+    """Of the people referred in the window with a baseline, how many have a follow-up too
+    (paired completion), by route: sent a questionnaire link, or not (link worker)."""
+    w = service.window(start, to, dt.datetime.now(dt.UTC).date())
+    return _answer(request, await service.paired_completion_report(session, w, ["route"], rules))
+
+
+@router.get(
     "/equity",
     operation_id="reports-equity",
     response_model=ReportRead,

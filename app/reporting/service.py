@@ -22,7 +22,7 @@ from app.config import Settings
 from app.errors import BadRequest, Issue
 from app.matching import unsuitable
 from app.outcomes import instruments
-from app.reporting import disclosure, measures
+from app.reporting import completion, disclosure, measures
 from app.reporting import repository as repo
 from app.reporting.disclosure import DisclosureRules, PublishedCount, PublishedStatistic
 
@@ -435,6 +435,37 @@ async def outcomes_report(
     rows = await repo.paired_scores(session, dimensions, w, measures)
     return _report(
         "outcomes", w, dimensions, rules, publish_outcomes(rows, dimensions, measures, rules)
+    )
+
+
+def publish_paired_completion(
+    found: Mapping[str, tuple[int, int]], rules: DisclosureRules
+) -> list[Row]:
+    """Per route and for all: people with a baseline and, of them, paired (protected counts),
+    and the share paired (app/reporting/completion.py)."""
+    people = protect_counts({(r,): found[r][0] for r in completion.ROUTES}, 1, rules)
+    paired = protect_counts({(r,): found[r][1] for r in completion.ROUTES}, 1, rules)
+    total = (sum(n for n, _ in found.values()), sum(k for _, k in found.values()))
+    rows = []
+    for route in (*completion.ROUTES, repo.ALL):
+        n, k = total if route == repo.ALL else found[route]
+        figures = {
+            "with_baseline": _figure(people[(route,)]),
+            "paired": _figure(paired[(route,)]),
+            "share_paired": _figure(disclosure.publish_share(k, n, rules)),
+        }
+        rows.append(Row({"route": route}, figures))
+    return rows
+
+
+async def paired_completion_report(
+    session: AsyncSession, w: repo.Window, dimensions: list[str], rules: DisclosureRules
+) -> Report:
+    """Of the people with a baseline, the share with a follow-up too, by route (by a link or
+    by the link worker); ``dimensions`` is always ``route``."""
+    found = await completion.counts(session, w)
+    return _report(
+        "paired-completion", w, ["route"], rules, publish_paired_completion(found, rules)
     )
 
 

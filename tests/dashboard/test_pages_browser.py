@@ -312,7 +312,7 @@ def test_the_csv_button_downloads_the_figures_shown(
           })),
         }))"""
     )
-    assert len(sections) == 2
+    assert len(sections) == 3  # by quarter, by sex, and paired completion by route
     for n, section in enumerate(sections):
         page.evaluate(f"document.querySelectorAll('#panel button.csv')[{n}].click()")
         saved = tmp_path / section["filename"]

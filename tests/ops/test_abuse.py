@@ -23,6 +23,10 @@ from app.auth.principal import Role
 from app.config import Environment
 from app.db import SessionDep
 from app.main import create_app
+from app.ops.abuse import CSP, PERSON_POLICY, person_page, security_headers
+from app.ops.middleware import FORM_TYPE, _accepts
+from app.person import router as person_router
+from app.questionnaires import service as questionnaires_service
 from tests.conftest import TokenFactory, make_settings
 
 DATABASE = "sqlite://"  # never opened by these requests
@@ -120,6 +124,20 @@ async def test_every_answer_carries_the_security_headers() -> None:
         assert asset.status_code == 200
         assert "no-store" not in asset.headers.get("Cache-Control", "")
         assert asset.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_persons_pages_and_only_they_have_its_policy_and_take_forms() -> None:
+    pages = (person_router.PAGE_PATH, questionnaires_service.PATH + "a-token")
+    others = ("/refer/x", "/qx", person_router.API_PATH, "/dashboard", "/api/v1/referrals")
+    for path in pages:
+        assert person_page(path), path
+        assert dict(security_headers(path, hsts=False))[CSP] == PERSON_POLICY[1], path
+        assert _accepts(path, FORM_TYPE), path
+    for path in others:
+        assert not person_page(path), path
+        assert dict(security_headers(path, hsts=False))[CSP] != PERSON_POLICY[1], path
+        assert not _accepts(path, FORM_TYPE), path
+    assert _accepts("/fhir/ServiceRequest/_search", FORM_TYPE)
 
 
 async def test_the_docs_policy_allows_exactly_the_pages_own_inline_scripts() -> None:

@@ -12,7 +12,6 @@ pages are the same whatever the database (the API tests run on both).
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -22,12 +21,22 @@ from app import migrations
 from app.auth.principal import Role
 from app.auth.tokens import mint_hs256
 from app.main import create_app
-from tests.browser import PHONE, TIMEOUT_S, BrowserError, Page, Viewport, axe, launch, serving
+from tests.browser import (
+    DESKTOP,
+    NARROW,
+    PHONE,
+    TIMEOUT_S,
+    Page,
+    check_clean,
+    click,
+    launch,
+    serving,
+    wait_for_text,
+)
 from tests.conftest import in_thread, make_settings
 
 pytestmark = pytest.mark.browser
 
-NARROW = Viewport("320px", 320, 640, mobile=True)
 ROUTED = "RLS06"
 DONE = "We have your request"
 PROBLEM = "There is a problem"
@@ -64,53 +73,10 @@ def page(browser: Page) -> Iterator[Page]:
     browser.set_javascript(enabled=True)
 
 
-def wait_for_text(page: Page, words: str) -> str:
-    """Waits (through a navigation) until the page's text holds ``words``; returns it."""
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            text = str(page.evaluate("document.body ? document.body.innerText : ''"))
-            if words in text and page.evaluate("document.readyState") == "complete":
-                page.settle()
-                return text
-        except BrowserError:  # the document is being replaced
-            pass
-        time.sleep(0.05)
-    raise BrowserError(f"{words!r} was not shown within {TIMEOUT_S} s")
-
-
 def type_into(page: Page, element_id: str, words: str) -> None:
     """Types ``words`` into a field as a keyboard would (no script of the page involved)."""
     page.evaluate(f"document.getElementById({element_id!r}).focus()")
     page.call("Input.insertText", text=words)
-
-
-def click(page: Page, selector: str) -> None:
-    page.evaluate(f"document.querySelector({selector!r}).click()")
-
-
-def check_clean(
-    page: Page, server: str, *, status: int | None = None, javascript: bool = True
-) -> None:
-    """No error (but Chromium's own line for a page answered ``status``), no request to
-    another host, no CSP violation, no sideways scroll, no serious axe-core violation."""
-    expected = []
-    if status is not None:
-        expected = [
-            f"network: Failed to load resource: the server responded with a status of {status} "
-            f"(Unprocessable Entity) {server}/refer"
-        ]
-    assert page.errors == expected
-    page.errors.clear()
-    assert page.foreign(server) == []
-    assert page.evaluate("window.cspViolations") == []
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, "the page scrolls sideways"
-    # axe-core runs as a script (its timers stop when scripts are off); the page has none of
-    # its own, so turning them on for the check changes nothing in it.
-    page.set_javascript(enabled=True)
-    assert axe(page) == []
-    page.set_javascript(enabled=javascript)
 
 
 def fill(page: Page, given_name: str, *, with_problems: bool = False) -> None:
@@ -153,7 +119,8 @@ def test_a_person_refers_themselves_and_the_link_worker_sees_it(
     assert "You need to be 16 or older to use this form" in text
     assert "Tick the box to say you agree" in text
     assert page.evaluate("document.title").startswith("Error: ")
-    check_clean(page, server, status=422, javascript=javascript)  # with its problems: 422
+    # with its problems: 422
+    check_clean(page, server, status="422 (Unprocessable Entity)", javascript=javascript)
 
     page.evaluate("document.getElementById('birth_year').value = ''")
     type_into(page, "birth_year", str(dt.date.today().year - 52))
@@ -173,7 +140,7 @@ def test_a_person_refers_themselves_and_the_link_worker_sees_it(
 
 
 def test_the_page_works_at_desktop_width_too(page: Page, server: str) -> None:
-    page.set_viewport(Viewport("desktop", 1280, 900, mobile=False))
+    page.set_viewport(DESKTOP)
     page.open(f"{server}/refer", until="Ask for support")
     check_clean(page, server)
 

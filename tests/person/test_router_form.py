@@ -77,9 +77,12 @@ async def test_the_form_page_is_html_with_a_token_and_no_script(client: httpx.As
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
     assert "Path=/refer" in cookie
-    css = await client.get("/refer/static/refer.css")
+    assert '<link rel="stylesheet" href="/static/person/person.css">' in page.text
+    css = await client.get("/static/person/person.css")
     assert css.status_code == 200
     assert "cache-control" not in css.headers
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/static/person/{path}",status="200"' in metrics
 
 
 async def test_a_valid_form_shows_only_a_reference_and_what_happens_next(

@@ -1,5 +1,6 @@
 """The self-referral's codes are the intake's vocabulary (DESIGN.md 5.3), asked in plain
-English, and every message id the pages and rules use is in the catalogue."""
+English, and every message id the pages and rules use (the self-referral's and the
+questionnaire page's) is in the catalogue."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 from pathlib import Path
 from typing import get_args
 
-from app.person import pages, schemas
+from app.outcomes import instruments
+from app.person import pages, questionnaire, schemas
 from app.person.text import EN, text
 from app.referrals import intake
 from app.terminology.codesystems import activity_category_codes
@@ -46,10 +48,18 @@ def test_every_message_id_in_the_code_is_in_the_catalogue() -> None:
     used = {
         key
         for path in PERSON.glob("*.py")
-        for key in re.findall(r'"((?:error|done|limit|csrf|refer)\.[a-z_.0-9]+)"', path.read_text())
+        for key in re.findall(
+            r'"((?:errors?|done|limit|csrf|refer|q)\.[A-Za-z_.0-9]+)"', path.read_text()
+        )
     }
-    assert used
+    assert {"errors.title", "refer.title", "q.title", "q.used.title"} <= used
     assert sorted(used - set(EN)) == []
+
+
+def test_the_questionnaire_page_has_the_words_of_each_worded_instrument() -> None:
+    worded = [instruments.instrument(code) for code in questionnaire.WORDED]
+    keys = [f"q.{spec.code}.{item.id}" for spec in worded for item in spec.items]
+    assert [k for k in keys + list(questionnaire.STEMS.values()) if k not in EN] == []
 
 
 def test_text_falls_back_to_english() -> None:

@@ -1,0 +1,1 @@
+"""Questionnaires from a link: one-time links to a wellbeing instrument, sent to the person."""
