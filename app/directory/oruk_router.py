@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -160,22 +160,7 @@ PerPage = Annotated[
 ]
 
 
-@_route("/", "oruk-api_details", "ORUK API details", "openapi.json (GET /)")
-async def api_details(request: Request) -> Response:
-    """The HSDS version, the profile and the ORUK OpenAPI document this API follows."""
-    return conditional(request, publish.api_details(), RELEASED, dated=True)
-
-
-@_route(
-    "/services",
-    "oruk-services",
-    "ORUK services: a page, or every one as NDJSON",
-    "compiled/service_list.json",
-)
-async def services(
-    request: Request,
-    session: SessionDep,
-    sessionmaker: SessionmakerDep,
+async def feed_params(
     search: Annotated[str | None, Query(max_length=200, description="in name or description")] = (
         None
     ),
@@ -198,6 +183,41 @@ async def services(
         dt.datetime | None,
         Query(description="modified on or after (ISO 8601; without a zone: UTC)"),
     ] = None,
+) -> FeedParams:
+    """The ORUK filters that `/services` and `/service_at_locations` share."""
+    return FeedParams(
+        search=search,
+        taxonomy_term_id=taxonomy_term_id,
+        taxonomy_id=taxonomy_id,
+        minimum_age=minimum_age,
+        maximum_age=maximum_age,
+        day=day,
+        postcode=postcode,
+        proximity=proximity,
+        modified_after=modified_after,
+    )
+
+
+FeedQuery = Annotated[FeedParams, Depends(feed_params)]
+
+
+@_route("/", "oruk-api_details", "ORUK API details", "openapi.json (GET /)")
+async def api_details(request: Request) -> Response:
+    """The HSDS version, the profile and the ORUK OpenAPI document this API follows."""
+    return conditional(request, publish.api_details(), RELEASED, dated=True)
+
+
+@_route(
+    "/services",
+    "oruk-services",
+    "ORUK services: a page, or every one as NDJSON",
+    "compiled/service_list.json",
+)
+async def services(
+    request: Request,
+    session: SessionDep,
+    sessionmaker: SessionmakerDep,
+    params: FeedQuery,
     format: Annotated[
         Literal["json", "ndjson"],
         Query(description="ndjson: every matching service, fully nested, one a line"),
@@ -209,17 +229,6 @@ async def services(
     """The directory's services as ORUK: a page of one-to-one fields (by name; by distance
     with postcode and proximity), or with `format=ndjson` every matching service fully nested,
     streamed a line each (by id)."""
-    params = FeedParams(
-        search=search,
-        taxonomy_term_id=taxonomy_term_id,
-        taxonomy_id=taxonomy_id,
-        minimum_age=minimum_age,
-        maximum_age=maximum_age,
-        day=day,
-        postcode=postcode,
-        proximity=proximity,
-        modified_after=modified_after,
-    )
     query = await feed.query_of(session, params)
     if format == "ndjson":
         if request.method == "HEAD":
@@ -281,31 +290,12 @@ async def taxonomy_term(request: Request, term_id: str) -> Response:
 async def service_at_locations(
     request: Request,
     session: SessionDep,
-    search: Annotated[str | None, Query(max_length=200)] = None,
-    taxonomy_term_id: Annotated[str | None, Query(max_length=64)] = None,
-    taxonomy_id: Annotated[str | None, Query(max_length=255)] = None,
-    minimum_age: Annotated[int | None, Query(ge=0, le=150)] = None,
-    maximum_age: Annotated[int | None, Query(ge=0, le=150)] = None,
-    day: Annotated[str | None, Query(max_length=16)] = None,
-    postcode: Annotated[str | None, Query(max_length=16)] = None,
-    proximity: Annotated[int | None, Query(ge=1, le=200_000)] = None,
-    modified_after: Annotated[dt.datetime | None, Query()] = None,
+    params: FeedQuery,
     page: Page = 1,
     per_page: PerPage = 20,
 ) -> Response:
     """The places of the matching services (by service, then position), each with its
     location; with postcode and proximity, the places within that distance."""
-    params = FeedParams(
-        search=search,
-        taxonomy_term_id=taxonomy_term_id,
-        taxonomy_id=taxonomy_id,
-        minimum_age=minimum_age,
-        maximum_age=maximum_age,
-        day=day,
-        postcode=postcode,
-        proximity=proximity,
-        modified_after=modified_after,
-    )
     query = await feed.query_of(session, params)
     document = await feed.locations_page(
         session, query, page_number=page, per_page=min(per_page, MAX_PER_PAGE)
