@@ -44,7 +44,10 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   `HELD_IN_ANOTHER_LANGUAGE`: the group cannot meet a need the person cannot talk about there;
   where talking is the point (`TALKING_CATEGORIES`: advice, support, company) it counts
   `TALK_IN_ANOTHER_LANGUAGE`, and held in English that the person does not list
-  `TALK_WITH_HELP` (a walk or a gym can be shared without many words).
+  `TALK_WITH_HELP` (a walk or a gym can be shared without many words). Held in English by a
+  service that offers interpreters (group trait `INTERPRETERS`: "interpreters available",
+  "Bengali interpreter present") it is `WITH_INTERPRETER_FIT` and need fit is not lowered: the
+  person can talk there through the interpreter.
   Languages compare by primary subtag (``en-GB`` -> ``en``) and an empty list on either side
   means English (Patient.communication is rarely recorded for English speakers, and directories
   rarely list English);
@@ -121,6 +124,8 @@ LIMITED_DIGITAL_FACTOR = 0.5
 FROM_HOME_WHEN_FEW = 0.5  # of the way from an online or phone proximity to 1, when few fit near
 SECONDARY_LANGUAGE_FIT = 0.7
 ENGLISH_WITH_HELP_FIT = 0.3  # held in English, which the person does not list
+INTERPRETERS = "interpreters"  # the group trait of a service that offers interpreters
+WITH_INTERPRETER_FIT = 0.7  # held in English with interpreters: the person can talk there
 HELD_IN_ANOTHER_LANGUAGE = 0.5  # need fit factor of a group held in a language not theirs
 TALKING_CATEGORIES = frozenset(
     # activity categories where talking is the point (advice, support, company, a book club),
@@ -260,6 +265,7 @@ Fits = tuple[float, float, float, float, float]  # need, interest, language, gro
 FIT_KEY = ("categories", "target_needs", "languages", "situations")
 GROUP_KEY = ("group_traits", "eligibility_gender", "capacity_maximum")
 VENUE_KEY = ("attending_type", "group_traits")  # read for someone housebound or too unwell
+INTERPRETER_KEY = ("group_traits",)  # read for someone who does not list English
 
 
 def limits_of(situations: frozenset[str]) -> frozenset[str]:
@@ -285,6 +291,8 @@ def _fit_key(person: Person) -> Callable[[Activity], Hashable]:
         key += GROUP_KEY
     if not person.situations.isdisjoint(HOUSEBOUND) or limits_of(person.situations):
         key += [k for k in VENUE_KEY if k not in key]
+    if not any(primary_language(c) == "en" for c in person.languages or ("en",)):
+        key += [k for k in INTERPRETER_KEY if k not in key]  # interpreters help them
     return attrgetter(*key)
 
 
@@ -410,6 +418,8 @@ def _fits(
             language_fit = language_fits[a.languages] = _language_fit(
                 a.languages, first_language, other_languages
             )
+        if language_fit == ENGLISH_WITH_HELP_FIT and INTERPRETERS in a.group_traits:
+            language_fit = WITH_INTERPRETER_FIT  # they can talk there through an interpreter
 
         if language_fit == 0.0 or language_fit == ENGLISH_WITH_HELP_FIT:  # not their language
             need_fit *= _language_factor(language_fit, talking(categories))

@@ -7,8 +7,8 @@ sight-loss club and a singing group for lung health are made for different peopl
 reads the situations an activity is made for from its eligibility text, name and description
 (when the directory is loaded, once per activity) and the person's from the GP's words for each
 need (`app.matching.engine`); a group trait (small, quiet, busy; home: it visits people at
-home) is read from the activity's text only. Negation ("not for people who are homeless") is not
-understood.
+home; interpreters: someone without English can talk there through one) is read from the
+activity's text only. Negation ("not for people who are homeless") is not understood.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from app.terminology.phrases import DATA, normalise
 
 SITUATIONS_FILE = "situation_phrases.csv"
 GROUP_FILE = "group_phrases.csv"
-GROUP_TRAITS = frozenset({"small", "quiet", "busy", "home", "strenuous", "gym"})  # home: visits
+GROUP_TRAITS = frozenset(
+    {"small", "quiet", "busy", "home", "strenuous", "gym", "interpreters"}
+)  # home: visits
 ACCESS_SITUATIONS: Mapping[str, str] = {
     # a referral's accessibility need -> the situation it says the person is in
     "wheelchair": "physical-disability",

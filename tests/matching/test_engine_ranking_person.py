@@ -11,10 +11,12 @@ import pytest
 
 from app.matching.engine import Activity, Match, Person, match
 from app.matching.scoring import (
+    ENGLISH_WITH_HELP_FIT,
     GENERIC_FIT,
     HELD_IN_ANOTHER_LANGUAGE,
     TALK_IN_ANOTHER_LANGUAGE,
     TALK_WITH_HELP,
+    WITH_INTERPRETER_FIT,
 )
 from app.terminology.situations import group_traits_in, person_situations
 from tests.matching.test_engine import TODAY
@@ -147,6 +149,30 @@ class TestTalking:
         assert [m.components.need_fit for m in result.matches] == [1.0, TALK_WITH_HELP]
         # an English speaker: the nearer coffee morning first
         assert order(LONELY, coffee, singing) == ["coffee", "singing"]
+
+
+class TestInterpreters:
+    def test_advice_with_interpreters_before_advice_in_english_alone(self) -> None:
+        # for a Bengali speaker in debt, the advice line that offers interpreters is one she
+        # can talk in; the nearer surgery held in English alone she can use only with help
+        bengali = replace(PERSON, languages=("bn",))
+        surgery = group("surgery", 0.5, "advice-welfare", targets=("debt-finance",))
+        line = replace(
+            group("arrears-line", 2.0, "advice-welfare", targets=("debt-finance",)),
+            group_traits=group_traits_in("Free phone line. Interpreters available."),
+        )
+        result = run(bengali, surgery, line)
+        assert [m.activity_id for m in result.matches] == ["arrears-line", "surgery"]
+        assert [m.components.language_fit for m in result.matches] == [
+            WITH_INTERPRETER_FIT,
+            ENGLISH_WITH_HELP_FIT,
+        ]
+        assert [m.components.need_fit for m in result.matches] == [1.0, TALK_WITH_HELP]
+        assert "Interpreters available" in result.matches[0].reasons
+        assert not any("Talking in" in r for r in result.matches[0].reasons)
+        # an English speaker needs no interpreter: the nearer surgery first
+        assert order(PERSON, surgery, line) == ["surgery", "arrears-line"]
+        assert "Interpreters available" not in run(PERSON, line).matches[0].reasons
 
 
 class TestLearningEnglish:
