@@ -72,16 +72,17 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   times `MIXED_WHEN_SINGLE_SEX_ASKED`, as a group held in a language the person does not speak:
   she would not go, so it cannot meet her need (the wish is a condition of going, where small
   and quiet are what suits best);
-- situation fit: 1 when the activity is made for situations (`Activity.situations`: a
-  condition such as sight loss or COPD, or a circumstance such as sleeping rough or being
-  bereaved by suicide, read from its eligibility text, name and description) that the person is
-  all in (`Person.situations`, read from the GP's words), 0 when it is made for a situation the
-  person is not in, `NEUTRAL` when it is for anyone or for a situation the person is presumed
-  in (`PRESUMED_UNLESS`: a tenant, unless homeless). Such an activity for another situation
-  also only tolerates the needs it targets (need fit with `OTHER_PURPOSE_FIT`). Why: "living
-  with a long-term condition" is one need, but a link worker offers the singing group for lung
-  health to a man with COPD, not the sight-loss club, and the outreach team to a man sleeping
-  rough before a tenants' workshop.
+- situation fit: 1 when the activity is made for situations (`Activity.situations`: a condition
+  such as sight loss or COPD, or a circumstance such as sleeping rough or being bereaved by
+  suicide, read from its eligibility text, name and description) that the person is all in
+  (`Person.situations`, read from the GP's words, and told by access needs, languages and age: a
+  person of 18-30 is a young adult, `situations.person_situations`), 0 when it is made for a
+  situation the person is not in, `NEUTRAL` when it is for anyone or for a situation the person
+  is presumed in (`PRESUMED_UNLESS`: a tenant, unless homeless). Such an activity for another
+  situation cannot meet the needs it targets (need fit `OTHER_SITUATION_FIT`). Why:
+  "living with a long-term condition" is one need, but a link worker offers the singing group
+  for lung health to a man with COPD, not the sight-loss club, and the outreach team to a man
+  sleeping rough before a tenants' workshop.
 - outcome: what happened to people referred with the person's needs who were booked on the
   activity, against its category (`app.matching.evidence`: attendance and reliable wellbeing
   change, each shrunk towards the category's, `NEUTRAL` without enough people); the caller

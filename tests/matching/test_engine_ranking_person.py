@@ -18,7 +18,7 @@ from app.matching.scoring import (
     TALK_WITH_HELP,
     WITH_INTERPRETER_FIT,
 )
-from app.terminology.situations import group_traits_in, person_situations
+from app.terminology.situations import group_traits_in, person_situations, situations_in
 from tests.matching.test_engine import TODAY
 from tests.matching.test_engine_ranking import PERSON, SUITABILITY, group, order, run
 
@@ -197,6 +197,31 @@ class TestLearningEnglish:
         assert order(somali, esol, walk) == ["english-conversation", "walk"]
         # an English speaker is not learning English: the club is for others
         assert order(LONELY, esol, walk) == ["walk", "english-conversation"]
+
+
+class TestYoungAdults:
+    def test_a_meet_up_for_18_30s_before_a_nearer_group_for_anyone(self) -> None:
+        young = replace(LONELY, age=22, situations=person_situations([], [], [], 22))
+        meet_up = group(
+            "meet-up",
+            1.0,
+            "social-groups",
+            targets=("loneliness-isolation",),
+            situations=situations_in("Young Adults Meet-up", "Board games and food for 18-30s."),
+        )
+        book_club = group("book-club", 0.9, "social-groups", targets=("loneliness-isolation",))
+        result = run(young, book_club, meet_up)
+        assert [m.activity_id for m in result.matches] == ["meet-up", "book-club"]
+        assert "Made for young adults" in result.matches[0].reasons
+        # someone of 40 is not a young adult: the meet-up is for other people
+        older = replace(young, age=40, situations=person_situations([], [], [], 40))
+        assert order(older, book_club, meet_up) == ["book-club", "meet-up"]
+        assert run(older, meet_up).matches[0].components.need_fit == 0.0
+
+    @pytest.mark.parametrize(("age", "young"), [(17, False), (18, True), (30, True), (31, False)])
+    def test_young_adults_are_18_to_30(self, age: int, young: bool) -> None:
+        assert ("young-adult" in person_situations([], [], [], age)) is young
+        assert "young-adult" not in person_situations([], [], [])  # no age, nothing told
 
 
 class TestInterestLed:
