@@ -51,7 +51,11 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   Languages compare by primary subtag (``en-GB`` -> ``en``) and an empty list on either side
   means English (Patient.communication is rarely recorded for English speakers, and directories
   rarely list English);
-- day fit: days in common / the smaller of (person's days, activity's days);
+- day fit: the mean of (days in common / the smaller of (person's days, activity's days)) and
+  (days in common / person's days): how well the activity's days lie within theirs (a weekly
+  group on one of their days fits), and on how many of their free days it runs (for someone
+  free every weekday afternoon around shifts, a line open all five fits better than a clinic
+  one morning a week, where the first alone scores both 1);
 - spare capacity: 1 when a place is left (or places are not limited), 0 on the waiting list.
   How many are left does not count: a small group with 3 of 8 places left has a place for the
   person as surely as a drop-in without a limit, and counting the share of places left (as
@@ -372,7 +376,10 @@ class Scoring:
 def _day_fit(person_days: frozenset[str]) -> Callable[[frozenset[str] | None], float]:
     def day_fit(days: frozenset[str] | None) -> float:
         if person_days and days is not None:
-            return len(person_days & days) / min(len(person_days), len(days))
+            shared = len(person_days & days)
+            within = shared / min(len(person_days), len(days))  # its days lie within theirs
+            chances = shared / len(person_days)  # ... on how many of their free days
+            return (within + chances) / 2
         return NEUTRAL
 
     return day_fit

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from app.matching.engine import Activity, Match, Person, match
+from app.matching.engine import Activity, Match, Person, Schedule, match
 from app.matching.scoring import (
     ENGLISH_WITH_HELP_FIT,
     GENERIC_FIT,
@@ -222,6 +222,29 @@ class TestYoungAdults:
     def test_young_adults_are_18_to_30(self, age: int, young: bool) -> None:
         assert ("young-adult" in person_situations([], [], [], age)) is young
         assert "young-adult" not in person_situations([], [], [])  # no age, nothing told
+
+
+class TestDays:
+    WEEKDAYS = frozenset({"mon", "tue", "wed", "thu", "fri"})
+
+    def test_open_on_every_day_they_are_free_before_one_morning_a_week(self) -> None:
+        # free every weekday around her shifts: the line open all five before the clinic one
+        # day a week (the days lying within hers, both fitted 1, and the id decided)
+        person = replace(PERSON, available_days=self.WEEKDAYS)
+        clinic = replace(
+            phone("a-clinic", "advice-welfare", targets=("debt-finance",)),
+            schedules=(Schedule(byday=frozenset({"tue"})),),
+        )
+        line = replace(
+            phone("b-line", "advice-welfare", targets=("debt-finance",)),
+            schedules=(Schedule(byday=self.WEEKDAYS),),
+        )
+        result = run(person, clinic, line)
+        assert [m.activity_id for m in result.matches] == ["b-line", "a-clinic"]
+        assert [m.components.day_fit for m in result.matches] == [1.0, (1.0 + 1 / 5) / 2]
+        # free one day: any activity on it fits whole, however many other days it runs
+        tuesdays = replace(person, available_days=frozenset({"tue"}))
+        assert {m.components.day_fit for m in run(tuesdays, clinic, line).matches} == {1.0}
 
 
 class TestInterestLed:
