@@ -193,14 +193,17 @@ DEPRIVED_DECILES = range(1, 4)
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Relative weights of the score components (the defaults sum to 1.05: they are shares
+    """Relative weights of the score components (the defaults sum to 1.09: they are shares
     once divided by their sum).
 
     Exposed as settings ``ASSETLINK_MATCH_WEIGHT_<FIELD>``. Need fit leads because the referral
     is for the need; interests and proximity decide whether the person goes; language, days,
     spare places and equity refine the order; group and situation fit (issue 19) put what was
-    asked for and what is made for the person's situation first (docs/matching.md); the outcome
-    evidence nudges between comparable activities.
+    asked for and what is made for the person's situation first (docs/matching.md): situation
+    fit 0.12, so that a specialist made for the person's condition or disability (a sports club
+    for disabled adults, for a wheelchair user) comes before a generic group that targets one
+    more of their needs (a led walk for inactivity and loneliness), as a link worker offers it;
+    the outcome evidence nudges between comparable activities.
     """
 
     need_fit: float = 0.25
@@ -211,8 +214,8 @@ class Weights:
     spare_capacity: float = 0.03
     equity: float = 0.06
     group_fit: float = 0.08
-    situation_fit: float = 0.08
-    outcome: float = 0.05  # on top of the others, which sum to 1: a nudge, not a reason to go
+    situation_fit: float = 0.12
+    outcome: float = 0.05  # a nudge, not a reason to go
 
     def __post_init__(self) -> None:
         values = [getattr(self, f.name) for f in fields(self)]

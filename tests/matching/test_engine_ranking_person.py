@@ -247,6 +247,42 @@ class TestDays:
         assert {m.components.day_fit for m in run(tuesdays, clinic, line).matches} == {1.0}
 
 
+class TestSituationWeight:
+    def test_a_club_for_disabled_adults_before_a_walk_that_targets_one_more_need(self) -> None:
+        # a wheelchair user, inactive and isolated: the walk targets both needs, the sports
+        # club (made for disabled adults) his main one, and physical activity helps with
+        # loneliness only a little (0.4, as the shipped table has it)
+        person = replace(
+            PERSON,
+            needs=("physical-inactivity", "loneliness-isolation"),
+            situations=person_situations([], ["wheelchair"]),
+        )
+        club = group(
+            "sports-club",
+            0.0,
+            "physical-activity",
+            targets=("physical-inactivity",),
+            situations=situations_in("Inclusive sports club for disabled adults"),
+        )
+        walk = group(
+            "walk",
+            0.0,
+            "physical-activity",
+            targets=("physical-inactivity", "loneliness-isolation"),
+        )
+        table = {
+            **SUITABILITY,
+            "loneliness-isolation": {
+                **SUITABILITY["loneliness-isolation"],
+                "physical-activity": 0.4,
+            },
+        }
+        ranked = match(person, [walk, club], today=TODAY, suitability=table).matches
+        assert [m.activity_id for m in ranked] == ["sports-club", "walk"]
+        assert [m.components.situation_fit for m in ranked] == [1.0, 0.5]
+        assert ranked[0].components.need_fit < ranked[1].components.need_fit
+
+
 class TestInterestLed:
     DIGITAL = replace(LONELY, interests=frozenset({"digital-skills"}), digital_access="limited")
 
