@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         0.08, ge=0, description="matching weight: group fit (women-only, small, quiet wishes)"
     )
     match_weight_situation_fit: float = Field(
-        0.08, ge=0, description="matching weight: situation fit (made for the person's situation)"
+        0.12, ge=0, description="matching weight: situation fit (made for the person's situation)"
     )
     match_weight_outcome: float = Field(
         0.05, ge=0, description="matching weight: the outcome prior (docs/matching.md)"

@@ -40,6 +40,7 @@ SITUATION_LABELS: Mapping[str, str] = {  # app/terminology/data/situation_phrase
     "bereaved-of-a-child": "parents whose child died",
     "widowed": "people widowed",
     "lgbtq": "LGBTQ+ people",
+    "young-adult": "young adults",
 }
 GROUP_WISH_LABELS: Mapping[str, str] = {
     "women-only": "Women only",

@@ -20,6 +20,7 @@ from app.matching.scoring import (
     ENGLISH,
     HOME,
     HOUSEBOUND,
+    INTERPRETERS,
     TOO_MUCH_FOR,
     at_a_venue,
     interest_led,
@@ -94,7 +95,8 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
     that raised it; "Free"; the days ("Tuesdays and
     Thursdays": the days in common when the person gave days, else the activity's days; "Every
     day"); in person, each accessibility need met ("Step-free access") and "Near public
-    transport"; "In <language>" when the shared language is not English; "<n> places left" or
+    transport"; "In <language>" when the shared language is not English, "Interpreters available"
+    when none is shared and the activity, held in English, offers them; "<n> places left" or
     "Full: waiting list".
     """
     a = s.activity
@@ -125,19 +127,28 @@ def explain(ctx: ReasonContext, s: _Scored) -> tuple[str, ...]:
         reasons.extend(ACCESSIBILITY_LABELS[n] for n in ctx.accessibility)
         if a.near_public_transport:
             reasons.append("Near public transport")
-    offered = {primary_language(c) for c in a.languages} or ENGLISH
-    spoken = next((lang for lang in ctx.languages if lang in offered), None)
-    if spoken is not None and spoken != "en":
-        reasons.append(f"In {LANGUAGE_NAMES.get(spoken, spoken)}")
-    elif spoken is None and talking(a.categories):  # need fit lowered (`scoring.talking`)
-        held = _join(sorted(LANGUAGE_NAMES.get(c, c) for c in offered))
-        reasons.append(f"Talking in {held}, not a language the referral lists")
+    reasons.extend(_language_reasons(ctx, a))
     if s.waitlist:
         reasons.append("Full: waiting list")
     elif s.available is not None:
         n = s.available
         reasons.append(f"{n} place left" if n == 1 else f"{n} places left")
     return tuple(reasons)
+
+
+def _language_reasons(ctx: ReasonContext, a: Activity) -> list[str]:
+    """ "In <language>", "Interpreters available" or "Talking in <languages>, not a language
+    the referral lists" (see `explain`)."""
+    offered = {primary_language(c) for c in a.languages} or ENGLISH
+    spoken = next((lang for lang in ctx.languages if lang in offered), None)
+    if spoken is not None:
+        return [] if spoken == "en" else [f"In {LANGUAGE_NAMES.get(spoken, spoken)}"]
+    if offered == ENGLISH and INTERPRETERS in a.group_traits:
+        return ["Interpreters available"]  # `scoring.WITH_INTERPRETER_FIT`
+    if talking(a.categories):  # need fit lowered (`scoring.talking`)
+        held = _join(sorted(LANGUAGE_NAMES.get(c, c) for c in offered))
+        return [f"Talking in {held}, not a language the referral lists"]
+    return []
 
 
 def _cannot_help(ctx: ReasonContext, a: Activity) -> list[str]:

@@ -44,11 +44,18 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   `HELD_IN_ANOTHER_LANGUAGE`: the group cannot meet a need the person cannot talk about there;
   where talking is the point (`TALKING_CATEGORIES`: advice, support, company) it counts
   `TALK_IN_ANOTHER_LANGUAGE`, and held in English that the person does not list
-  `TALK_WITH_HELP` (a walk or a gym can be shared without many words).
+  `TALK_WITH_HELP` (a walk or a gym can be shared without many words). Held in English by a
+  service that offers interpreters (group trait `INTERPRETERS`: "interpreters available",
+  "Bengali interpreter present") it is `WITH_INTERPRETER_FIT` and need fit is not lowered: the
+  person can talk there through the interpreter.
   Languages compare by primary subtag (``en-GB`` -> ``en``) and an empty list on either side
   means English (Patient.communication is rarely recorded for English speakers, and directories
   rarely list English);
-- day fit: days in common / the smaller of (person's days, activity's days);
+- day fit: the mean of (days in common / the smaller of (person's days, activity's days)) and
+  (days in common / person's days): how well the activity's days lie within theirs (a weekly
+  group on one of their days fits), and on how many of their free days it runs (for someone
+  free every weekday afternoon around shifts, a line open all five fits better than a clinic
+  one morning a week, where the first alone scores both 1);
 - spare capacity: 1 when a place is left (or places are not limited), 0 on the waiting list.
   How many are left does not count: a small group with 3 of 8 places left has a place for the
   person as surely as a drop-in without a limit, and counting the share of places left (as
@@ -69,16 +76,17 @@ Components, each in [0, 1] (`NEUTRAL` = 0.5 where the person stated nothing to c
   times `MIXED_WHEN_SINGLE_SEX_ASKED`, as a group held in a language the person does not speak:
   she would not go, so it cannot meet her need (the wish is a condition of going, where small
   and quiet are what suits best);
-- situation fit: 1 when the activity is made for situations (`Activity.situations`: a
-  condition such as sight loss or COPD, or a circumstance such as sleeping rough or being
-  bereaved by suicide, read from its eligibility text, name and description) that the person is
-  all in (`Person.situations`, read from the GP's words), 0 when it is made for a situation the
-  person is not in, `NEUTRAL` when it is for anyone or for a situation the person is presumed
-  in (`PRESUMED_UNLESS`: a tenant, unless homeless). Such an activity for another situation
-  also only tolerates the needs it targets (need fit with `OTHER_PURPOSE_FIT`). Why: "living
-  with a long-term condition" is one need, but a link worker offers the singing group for lung
-  health to a man with COPD, not the sight-loss club, and the outreach team to a man sleeping
-  rough before a tenants' workshop.
+- situation fit: 1 when the activity is made for situations (`Activity.situations`: a condition
+  such as sight loss or COPD, or a circumstance such as sleeping rough or being bereaved by
+  suicide, read from its eligibility text, name and description) that the person is all in
+  (`Person.situations`, read from the GP's words, and told by access needs, languages and age: a
+  person of 18-30 is a young adult, `situations.person_situations`), 0 when it is made for a
+  situation the person is not in, `NEUTRAL` when it is for anyone or for a situation the person
+  is presumed in (`PRESUMED_UNLESS`: a tenant, unless homeless). Such an activity for another
+  situation cannot meet the needs it targets (need fit `OTHER_SITUATION_FIT`). Why:
+  "living with a long-term condition" is one need, but a link worker offers the singing group
+  for lung health to a man with COPD, not the sight-loss club, and the outreach team to a man
+  sleeping rough before a tenants' workshop.
 - outcome: what happened to people referred with the person's needs who were booked on the
   activity, against its category (`app.matching.evidence`: attendance and reliable wellbeing
   change, each shrunk towards the category's, `NEUTRAL` without enough people); the caller
@@ -121,6 +129,8 @@ LIMITED_DIGITAL_FACTOR = 0.5
 FROM_HOME_WHEN_FEW = 0.5  # of the way from an online or phone proximity to 1, when few fit near
 SECONDARY_LANGUAGE_FIT = 0.7
 ENGLISH_WITH_HELP_FIT = 0.3  # held in English, which the person does not list
+INTERPRETERS = "interpreters"  # the group trait of a service that offers interpreters
+WITH_INTERPRETER_FIT = 0.7  # held in English with interpreters: the person can talk there
 HELD_IN_ANOTHER_LANGUAGE = 0.5  # need fit factor of a group held in a language not theirs
 TALKING_CATEGORIES = frozenset(
     # activity categories where talking is the point (advice, support, company, a book club),
@@ -183,14 +193,17 @@ DEPRIVED_DECILES = range(1, 4)
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Relative weights of the score components (the defaults sum to 1.05: they are shares
+    """Relative weights of the score components (the defaults sum to 1.09: they are shares
     once divided by their sum).
 
     Exposed as settings ``ASSETLINK_MATCH_WEIGHT_<FIELD>``. Need fit leads because the referral
     is for the need; interests and proximity decide whether the person goes; language, days,
     spare places and equity refine the order; group and situation fit (issue 19) put what was
-    asked for and what is made for the person's situation first (docs/matching.md); the outcome
-    evidence nudges between comparable activities.
+    asked for and what is made for the person's situation first (docs/matching.md): situation
+    fit 0.12, so that a specialist made for the person's condition or disability (a sports club
+    for disabled adults, for a wheelchair user) comes before a generic group that targets one
+    more of their needs (a led walk for inactivity and loneliness), as a link worker offers it;
+    the outcome evidence nudges between comparable activities.
     """
 
     need_fit: float = 0.25
@@ -201,8 +214,8 @@ class Weights:
     spare_capacity: float = 0.03
     equity: float = 0.06
     group_fit: float = 0.08
-    situation_fit: float = 0.08
-    outcome: float = 0.05  # on top of the others, which sum to 1: a nudge, not a reason to go
+    situation_fit: float = 0.12
+    outcome: float = 0.05  # a nudge, not a reason to go
 
     def __post_init__(self) -> None:
         values = [getattr(self, f.name) for f in fields(self)]
@@ -260,6 +273,7 @@ Fits = tuple[float, float, float, float, float]  # need, interest, language, gro
 FIT_KEY = ("categories", "target_needs", "languages", "situations")
 GROUP_KEY = ("group_traits", "eligibility_gender", "capacity_maximum")
 VENUE_KEY = ("attending_type", "group_traits")  # read for someone housebound or too unwell
+INTERPRETER_KEY = ("group_traits",)  # read for someone who does not list English
 
 
 def limits_of(situations: frozenset[str]) -> frozenset[str]:
@@ -285,6 +299,8 @@ def _fit_key(person: Person) -> Callable[[Activity], Hashable]:
         key += GROUP_KEY
     if not person.situations.isdisjoint(HOUSEBOUND) or limits_of(person.situations):
         key += [k for k in VENUE_KEY if k not in key]
+    if not any(primary_language(c) == "en" for c in person.languages or ("en",)):
+        key += [k for k in INTERPRETER_KEY if k not in key]  # interpreters help them
     return attrgetter(*key)
 
 
@@ -363,7 +379,10 @@ class Scoring:
 def _day_fit(person_days: frozenset[str]) -> Callable[[frozenset[str] | None], float]:
     def day_fit(days: frozenset[str] | None) -> float:
         if person_days and days is not None:
-            return len(person_days & days) / min(len(person_days), len(days))
+            shared = len(person_days & days)
+            within = shared / min(len(person_days), len(days))  # its days lie within theirs
+            chances = shared / len(person_days)  # ... on how many of their free days
+            return (within + chances) / 2
         return NEUTRAL
 
     return day_fit
@@ -410,6 +429,8 @@ def _fits(
             language_fit = language_fits[a.languages] = _language_fit(
                 a.languages, first_language, other_languages
             )
+        if language_fit == ENGLISH_WITH_HELP_FIT and INTERPRETERS in a.group_traits:
+            language_fit = WITH_INTERPRETER_FIT  # they can talk there through an interpreter
 
         if language_fit == 0.0 or language_fit == ENGLISH_WITH_HELP_FIT:  # not their language
             need_fit *= _language_factor(language_fit, talking(categories))

@@ -144,8 +144,9 @@ async def person_for(
         if found_in and (words := referrals_needs.words_at(referral.resource, found_in))
     }
     languages = _languages(patient)
+    age = age_on(patient.birth_date, today)
     person = engine.Person(
-        age=age_on(patient.birth_date, today),
+        age=age,
         max_travel_km=float(prefs.get("max_travel_km", settings.max_travel_km)),
         gender=patient.gender,
         location=location,
@@ -164,6 +165,7 @@ async def person_for(
             referrals_needs.reason_texts(referral.resource),
             prefs.get("accessibility_needs", []),
             languages,
+            age,
         ),
         group_wishes=frozenset(prefs.get("group_preferences", [])),
     )

@@ -7,8 +7,8 @@ sight-loss club and a singing group for lung health are made for different peopl
 reads the situations an activity is made for from its eligibility text, name and description
 (when the directory is loaded, once per activity) and the person's from the GP's words for each
 need (`app.matching.engine`); a group trait (small, quiet, busy; home: it visits people at
-home) is read from the activity's text only. Negation ("not for people who are homeless") is not
-understood.
+home; interpreters: someone without English can talk there through one) is read from the
+activity's text only. Negation ("not for people who are homeless") is not understood.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from app.terminology.phrases import DATA, normalise
 
 SITUATIONS_FILE = "situation_phrases.csv"
 GROUP_FILE = "group_phrases.csv"
-GROUP_TRAITS = frozenset({"small", "quiet", "busy", "home", "strenuous", "gym"})  # home: visits
+GROUP_TRAITS = frozenset(
+    {"small", "quiet", "busy", "home", "strenuous", "gym", "interpreters"}
+)  # home: visits
 ACCESS_SITUATIONS: Mapping[str, str] = {
     # a referral's accessibility need -> the situation it says the person is in
     "wheelchair": "physical-disability",
@@ -66,23 +68,33 @@ def group_traits_in(*texts: str | None) -> frozenset[str]:
 
 
 WITHOUT_ENGLISH = "learning-english"  # the situation of someone whose languages omit English
+YOUNG_ADULT = "young-adult"  # the situation of a person of `YOUNG_ADULT_AGES`
+YOUNG_ADULT_AGES = range(18, 31)  # "for 18-30s": the ages young adults' groups are made for
 SIGN_LANGUAGES = frozenset({"bfi", "ase", "sgn"})  # BSL, ASL, any: a Deaf signer reads English
 
 
 def person_situations(
-    texts: Iterable[str], accessibility: Iterable[str], languages: Iterable[str] = ()
+    texts: Iterable[str],
+    accessibility: Iterable[str],
+    languages: Iterable[str] = (),
+    age: int | None = None,
 ) -> frozenset[str]:
     """The situations of a referred person: named in the GP's words for their needs, or told
     by an accessibility need (a wheelchair user is in a disabled people's situation), or by
     their recorded languages: someone whose spoken languages (BCP 47) are recorded without
     English is in the situation of people learning English (an English conversation club is
     made for them; nothing is told when no language is recorded, which usually means English,
-    nor by a sign language: a Deaf signer is not learning English)."""
+    nor by a sign language: a Deaf signer is not learning English), or by their age: a person
+    of `YOUNG_ADULT_AGES` is a young adult (a meet-up for 18-30s is made for them, as a
+    group for their age that says so; an upper age limit alone is not read: boxing for 16-45s
+    sets a limit for safety, not a group of peers)."""
     found = situations_in(*texts)
     told = {ACCESS_SITUATIONS[a] for a in accessibility if a in ACCESS_SITUATIONS}
     spoken = {c.partition("-")[0].strip().lower() for c in languages} - SIGN_LANGUAGES
     if spoken and "en" not in spoken:
         told.add(WITHOUT_ENGLISH)
+    if age is not None and age in YOUNG_ADULT_AGES:
+        told.add(YOUNG_ADULT)
     return found | told if told else found
 
 

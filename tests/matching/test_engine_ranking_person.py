@@ -9,14 +9,16 @@ from dataclasses import replace
 
 import pytest
 
-from app.matching.engine import Activity, Match, Person, match
+from app.matching.engine import Activity, Match, Person, Schedule, match
 from app.matching.scoring import (
+    ENGLISH_WITH_HELP_FIT,
     GENERIC_FIT,
     HELD_IN_ANOTHER_LANGUAGE,
     TALK_IN_ANOTHER_LANGUAGE,
     TALK_WITH_HELP,
+    WITH_INTERPRETER_FIT,
 )
-from app.terminology.situations import group_traits_in, person_situations
+from app.terminology.situations import group_traits_in, person_situations, situations_in
 from tests.matching.test_engine import TODAY
 from tests.matching.test_engine_ranking import PERSON, SUITABILITY, group, order, run
 
@@ -149,6 +151,30 @@ class TestTalking:
         assert order(LONELY, coffee, singing) == ["coffee", "singing"]
 
 
+class TestInterpreters:
+    def test_advice_with_interpreters_before_advice_in_english_alone(self) -> None:
+        # for a Bengali speaker in debt, the advice line that offers interpreters is one she
+        # can talk in; the nearer surgery held in English alone she can use only with help
+        bengali = replace(PERSON, languages=("bn",))
+        surgery = group("surgery", 0.5, "advice-welfare", targets=("debt-finance",))
+        line = replace(
+            group("arrears-line", 2.0, "advice-welfare", targets=("debt-finance",)),
+            group_traits=group_traits_in("Free phone line. Interpreters available."),
+        )
+        result = run(bengali, surgery, line)
+        assert [m.activity_id for m in result.matches] == ["arrears-line", "surgery"]
+        assert [m.components.language_fit for m in result.matches] == [
+            WITH_INTERPRETER_FIT,
+            ENGLISH_WITH_HELP_FIT,
+        ]
+        assert [m.components.need_fit for m in result.matches] == [1.0, TALK_WITH_HELP]
+        assert "Interpreters available" in result.matches[0].reasons
+        assert not any("Talking in" in r for r in result.matches[0].reasons)
+        # an English speaker needs no interpreter: the nearer surgery first
+        assert order(PERSON, surgery, line) == ["surgery", "arrears-line"]
+        assert "Interpreters available" not in run(PERSON, line).matches[0].reasons
+
+
 class TestLearningEnglish:
     def test_languages_without_english_say_learning_english(self) -> None:
         assert "learning-english" in person_situations([], [], ["so"])
@@ -171,6 +197,90 @@ class TestLearningEnglish:
         assert order(somali, esol, walk) == ["english-conversation", "walk"]
         # an English speaker is not learning English: the club is for others
         assert order(LONELY, esol, walk) == ["walk", "english-conversation"]
+
+
+class TestYoungAdults:
+    def test_a_meet_up_for_18_30s_before_a_nearer_group_for_anyone(self) -> None:
+        young = replace(LONELY, age=22, situations=person_situations([], [], [], 22))
+        meet_up = group(
+            "meet-up",
+            1.0,
+            "social-groups",
+            targets=("loneliness-isolation",),
+            situations=situations_in("Young Adults Meet-up", "Board games and food for 18-30s."),
+        )
+        book_club = group("book-club", 0.9, "social-groups", targets=("loneliness-isolation",))
+        result = run(young, book_club, meet_up)
+        assert [m.activity_id for m in result.matches] == ["meet-up", "book-club"]
+        assert "Made for young adults" in result.matches[0].reasons
+        # someone of 40 is not a young adult: the meet-up is for other people
+        older = replace(young, age=40, situations=person_situations([], [], [], 40))
+        assert order(older, book_club, meet_up) == ["book-club", "meet-up"]
+        assert run(older, meet_up).matches[0].components.need_fit == 0.0
+
+    @pytest.mark.parametrize(("age", "young"), [(17, False), (18, True), (30, True), (31, False)])
+    def test_young_adults_are_18_to_30(self, age: int, young: bool) -> None:
+        assert ("young-adult" in person_situations([], [], [], age)) is young
+        assert "young-adult" not in person_situations([], [], [])  # no age, nothing told
+
+
+class TestDays:
+    WEEKDAYS = frozenset({"mon", "tue", "wed", "thu", "fri"})
+
+    def test_open_on_every_day_they_are_free_before_one_morning_a_week(self) -> None:
+        # free every weekday around her shifts: the line open all five before the clinic one
+        # day a week (the days lying within hers, both fitted 1, and the id decided)
+        person = replace(PERSON, available_days=self.WEEKDAYS)
+        clinic = replace(
+            phone("a-clinic", "advice-welfare", targets=("debt-finance",)),
+            schedules=(Schedule(byday=frozenset({"tue"})),),
+        )
+        line = replace(
+            phone("b-line", "advice-welfare", targets=("debt-finance",)),
+            schedules=(Schedule(byday=self.WEEKDAYS),),
+        )
+        result = run(person, clinic, line)
+        assert [m.activity_id for m in result.matches] == ["b-line", "a-clinic"]
+        assert [m.components.day_fit for m in result.matches] == [1.0, (1.0 + 1 / 5) / 2]
+        # free one day: any activity on it fits whole, however many other days it runs
+        tuesdays = replace(person, available_days=frozenset({"tue"}))
+        assert {m.components.day_fit for m in run(tuesdays, clinic, line).matches} == {1.0}
+
+
+class TestSituationWeight:
+    def test_a_club_for_disabled_adults_before_a_walk_that_targets_one_more_need(self) -> None:
+        # a wheelchair user, inactive and isolated: the walk targets both needs, the sports
+        # club (made for disabled adults) his main one, and physical activity helps with
+        # loneliness only a little (0.4, as the shipped table has it)
+        person = replace(
+            PERSON,
+            needs=("physical-inactivity", "loneliness-isolation"),
+            situations=person_situations([], ["wheelchair"]),
+        )
+        club = group(
+            "sports-club",
+            0.0,
+            "physical-activity",
+            targets=("physical-inactivity",),
+            situations=situations_in("Inclusive sports club for disabled adults"),
+        )
+        walk = group(
+            "walk",
+            0.0,
+            "physical-activity",
+            targets=("physical-inactivity", "loneliness-isolation"),
+        )
+        table = {
+            **SUITABILITY,
+            "loneliness-isolation": {
+                **SUITABILITY["loneliness-isolation"],
+                "physical-activity": 0.4,
+            },
+        }
+        ranked = match(person, [walk, club], today=TODAY, suitability=table).matches
+        assert [m.activity_id for m in ranked] == ["sports-club", "walk"]
+        assert [m.components.situation_fit for m in ranked] == [1.0, 0.5]
+        assert ranked[0].components.need_fit < ranked[1].components.need_fit
 
 
 class TestInterestLed:
