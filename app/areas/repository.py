@@ -15,15 +15,23 @@ async def get_postcode(session: AsyncSession, postcode: str) -> Postcode | None:
     return await session.get(Postcode, postcode)
 
 
+async def get_postcode_and_decile(
+    session: AsyncSession, postcode: str
+) -> tuple[Postcode, int | None] | None:
+    """The postcode's row and the IMD decile of its LSOA (None: no LSOA, or not in the
+    deprivation table), in one query."""
+    found = (
+        await session.execute(
+            select(Postcode, LsoaDeprivation.imd_decile)
+            .outerjoin(LsoaDeprivation, LsoaDeprivation.lsoa_code == Postcode.lsoa_code)
+            .where(Postcode.postcode == postcode)
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
 async def get_district(session: AsyncSession, district: str) -> PostcodeDistrict | None:
     return await session.get(PostcodeDistrict, district)
-
-
-async def get_imd_decile(session: AsyncSession, lsoa_code: str) -> int | None:
-    decile: int | None = await session.scalar(
-        select(LsoaDeprivation.imd_decile).where(LsoaDeprivation.lsoa_code == lsoa_code)
-    )
-    return decile
 
 
 async def count_postcodes(session: AsyncSession) -> int:
