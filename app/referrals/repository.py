@@ -59,6 +59,20 @@ async def get_referral(session: AsyncSession, referral_id: uuid.UUID) -> Referra
     return await session.get(Referral, referral_id)
 
 
+async def get_referral_and_patient(
+    session: AsyncSession, referral_id: uuid.UUID
+) -> tuple[Referral, Patient] | None:
+    """The referral and its person in one query (a match reads both)."""
+    found = (
+        await session.execute(
+            select(Referral, Patient)
+            .join(Patient, Patient.id == Referral.patient_id)
+            .where(Referral.id == referral_id)
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
 async def get_referral_for_update(session: AsyncSession, referral_id: uuid.UUID) -> Referral | None:
     return await session.get(Referral, referral_id, populate_existing=True)
 
