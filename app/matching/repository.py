@@ -364,16 +364,20 @@ async def mark_of(
     return mark
 
 
+# every match runs it: built once, so no statement nor cache key is made per request
+_MARKS = (
+    select(UnsuitableMark, Activity.name)
+    .join(Activity, Activity.id == UnsuitableMark.activity_id)
+    .where(UnsuitableMark.referral_id == bindparam("referral_id"))
+    .order_by(UnsuitableMark.created_at, UnsuitableMark.activity_id)
+)
+
+
 async def marks_of(
     session: AsyncSession, referral_id: uuid.UUID
 ) -> list[tuple[UnsuitableMark, str]]:
     """The referral's marks with their activities' names, oldest first."""
-    rows = await session.execute(
-        select(UnsuitableMark, Activity.name)
-        .join(Activity, Activity.id == UnsuitableMark.activity_id)
-        .where(UnsuitableMark.referral_id == referral_id)
-        .order_by(UnsuitableMark.created_at, UnsuitableMark.activity_id)
-    )
+    rows = await session.execute(_MARKS, {"referral_id": referral_id})
     return [(mark, name) for mark, name in rows]
 
 
