@@ -22,7 +22,8 @@ unchanged.
 
 ``--keep`` leaves the PostgreSQL databases in place at the end; ``--reuse`` does not seed a
 PostgreSQL database that already holds the directory and referrals of its size and layout
-(seeded by an earlier run with ``--keep``), so one seeding serves several measurements.
+(seeded by an earlier run with ``--keep``), so one seeding serves several measurements, and
+never drops a database it found (only one it created).
 ``--max-seconds`` caps the timed requests of one configuration (at least 20 are always made), so
 a slow configuration still finishes; the number of requests is printed.
 """
@@ -232,7 +233,7 @@ async def _database(
     database: str, size: int, layout: str, args: argparse.Namespace
 ) -> tuple[str, Callable[[], Awaitable[None]]]:
     """A migrated database (fresh unless ``--reuse`` finds it) and how to remove it (nothing
-    for PostgreSQL with ``--keep``)."""
+    for PostgreSQL with ``--keep``, nor for one ``--reuse`` found)."""
     if database == "postgresql":
         name = DATABASE.format(size=size, layout=layout)
         exists = await _exists(name)
@@ -243,7 +244,7 @@ async def _database(
         url = ADMIN_URL.rpartition("/")[0] + f"/{name}"
 
         async def drop() -> None:
-            if not args.keep:
+            if not (args.keep or (args.reuse and exists)):
                 await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     elif database == "sqlite":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.models import LsoaDeprivation, Postcode, PostcodeDistrict
@@ -15,15 +15,25 @@ async def get_postcode(session: AsyncSession, postcode: str) -> Postcode | None:
     return await session.get(Postcode, postcode)
 
 
+# every match runs it: built once, so no statement nor cache key is made per request
+_POSTCODE_AND_DECILE = (
+    select(Postcode, LsoaDeprivation.imd_decile)
+    .outerjoin(LsoaDeprivation, LsoaDeprivation.lsoa_code == Postcode.lsoa_code)
+    .where(Postcode.postcode == bindparam("postcode"))
+)
+
+
+async def get_postcode_and_decile(
+    session: AsyncSession, postcode: str
+) -> tuple[Postcode, int | None] | None:
+    """The postcode's row and the IMD decile of its LSOA (None: no LSOA, or not in the
+    deprivation table), in one query."""
+    found = (await session.execute(_POSTCODE_AND_DECILE, {"postcode": postcode})).first()
+    return None if found is None else (found[0], found[1])
+
+
 async def get_district(session: AsyncSession, district: str) -> PostcodeDistrict | None:
     return await session.get(PostcodeDistrict, district)
-
-
-async def get_imd_decile(session: AsyncSession, lsoa_code: str) -> int | None:
-    decile: int | None = await session.scalar(
-        select(LsoaDeprivation.imd_decile).where(LsoaDeprivation.lsoa_code == lsoa_code)
-    )
-    return decile
 
 
 async def count_postcodes(session: AsyncSession) -> int:

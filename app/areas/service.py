@@ -54,15 +54,16 @@ async def locate(session: AsyncSession, raw: str, *, deprivation: bool = True) -
     postcode = postcodes.normalise(raw)
     district = postcodes.district_of(raw)
     lsoa_code = local_authority = None
+    imd: int | None = None
     if postcode is not None:
-        row = await repository.get_postcode(session, postcode)
+        if deprivation:  # the postcode and its LSOA's decile in one query
+            found = await repository.get_postcode_and_decile(session, postcode)
+            row, imd = found if found is not None else (None, None)
+        else:
+            row = await repository.get_postcode(session, postcode)
         if row is not None:
             lsoa_code, local_authority = row.lsoa_code, row.local_authority_code
-            imd = (
-                await repository.get_imd_decile(session, lsoa_code)
-                if lsoa_code and deprivation
-                else None
-            )
+            imd = imd if lsoa_code else None
             if row.latitude is not None and row.longitude is not None:
                 return Place(
                     raw,
@@ -78,11 +79,6 @@ async def locate(session: AsyncSession, raw: str, *, deprivation: bool = True) -
     if district is not None:
         centroid = await repository.get_district(session, district)
         if centroid is not None:
-            imd = (
-                await repository.get_imd_decile(session, lsoa_code)
-                if lsoa_code and deprivation
-                else None
-            )
             return Place(
                 raw,
                 postcode,

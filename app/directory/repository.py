@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -193,6 +194,28 @@ _CATEGORY_CODES = (
 )
 _CARD_LOCATION = [getattr(Location, f.name) for f in fields(CardLocation)]
 _CARD_SCHEDULE = [getattr(Schedule, f.name) for f in fields(CardSchedule)]
+# every match reads a page of cards: built once, so no statement nor cache key is made per
+# request
+_CARD_SCHEDULES = (
+    select(Schedule.activity_id, *_CARD_SCHEDULE)
+    .where(Schedule.activity_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Schedule.activity_id, Schedule.position)
+)
+_CARD_HEADS = (
+    select(
+        Activity.id,
+        Activity.name,
+        Organisation.name,
+        Activity.attending_type,
+        _CATEGORY_CODES,
+        Location.id,
+        *_CARD_LOCATION,
+    )
+    .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
+    .outerjoin(Location, Location.activity_id == Activity.id)
+    .where(Activity.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Activity.id, Location.position)
+)
 
 
 def _card_schedule(
@@ -222,11 +245,7 @@ async def get_cards(session: AsyncSession, ids: Sequence[str]) -> list[ActivityC
         return []
     wanted = list(ids)
     times: dict[str, list[CardSchedule]] = defaultdict(list)
-    for aid, *schedule in await session.execute(
-        select(Schedule.activity_id, *_CARD_SCHEDULE)
-        .where(Schedule.activity_id.in_(wanted))
-        .order_by(Schedule.activity_id, Schedule.position)
-    ):
+    for aid, *schedule in await session.execute(_CARD_SCHEDULES, {"ids": wanted}):
         times[aid].append(_card_schedule(*schedule))
     heads: dict[str, tuple[str, str | None, str, str | None]] = {}
     places: dict[str, list[CardLocation]] = defaultdict(list)
@@ -238,21 +257,7 @@ async def get_cards(session: AsyncSession, ids: Sequence[str]) -> list[ActivityC
         codes,
         location_id,
         *place,
-    ) in await session.execute(
-        select(
-            Activity.id,
-            Activity.name,
-            Organisation.name,
-            Activity.attending_type,
-            _CATEGORY_CODES,
-            Location.id,
-            *_CARD_LOCATION,
-        )
-        .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
-        .outerjoin(Location, Location.activity_id == Activity.id)
-        .where(Activity.id.in_(wanted))
-        .order_by(Activity.id, Location.position)
-    ):
+    ) in await session.execute(_CARD_HEADS, {"ids": wanted}):
         heads.setdefault(aid, (name, organisation, attending_type, codes))
         if location_id is not None:
             places[aid].append(CardLocation(*place))

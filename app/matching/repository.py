@@ -88,6 +88,31 @@ class Horizon:
         return cls(int(xmax), tuple(int(x) for x in running.split(",") if x))
 
 
+# every match reads the log: built once, so no statement nor cache key is made per request
+_C = ActivityChange.__table__.c
+_BOUND_COLUMNS = (
+    select(func.min(_C.seq)).scalar_subquery(),
+    select(func.max(_C.seq)).scalar_subquery(),
+    select(DatabaseEpoch.epoch).limit(1).scalar_subquery(),
+)
+_BOUNDS = select(*_BOUND_COLUMNS)
+_PG_CHANGES = select(
+    func.array_agg(_C.seq),
+    func.array_agg(_C.activity_id),
+    *_BOUND_COLUMNS,
+    cast(func.txid_current_snapshot(), String),
+)
+_PG_CHANGES_ALL = _PG_CHANGES.where(true())
+_PG_CHANGES_SINCE = _PG_CHANGES.where(
+    or_(
+        _C.xid >= bindparam("xmax"),
+        _C.xid == any_(bindparam("running", type_=_XIDS)),
+        _C.xid == func.txid_current_if_assigned(),
+    )
+)
+_CHANGES_AFTER = select(_C.seq, _C.activity_id).where(_C.seq > bindparam("after"))
+
+
 async def changes(session: AsyncSession, after: int, horizon: Horizon | None) -> Changes:
     """The changes to ``activity`` a reader that has seen everything up to ``after`` (SQLite)
     or everything its previous read could see (PostgreSQL, ``horizon``) has not seen yet, and
@@ -107,31 +132,15 @@ async def changes(session: AsyncSession, after: int, horizon: Horizon | None) ->
     the whole cluster, so one long transaction, a report or a backup, made every match read
     the log since it began.)
     """
-    c = ActivityChange.__table__.c
-    bounds = (
-        select(func.min(c.seq)).scalar_subquery(),
-        select(func.max(c.seq)).scalar_subquery(),
-        select(DatabaseEpoch.epoch).limit(1).scalar_subquery(),
-    )
     if session.get_bind().dialect.name == "postgresql":
-        row = (
-            await session.execute(
-                select(
-                    func.array_agg(c.seq),
-                    func.array_agg(c.activity_id),
-                    *bounds,
-                    cast(func.txid_current_snapshot(), String),
-                ).where(
-                    true()
-                    if horizon is None
-                    else or_(
-                        c.xid >= horizon.xmax,
-                        c.xid == any_(bindparam(None, list(horizon.running), type_=_XIDS)),
-                        c.xid == func.txid_current_if_assigned(),
-                    )
-                )
+        found = (
+            await session.execute(_PG_CHANGES_ALL)
+            if horizon is None
+            else await session.execute(
+                _PG_CHANGES_SINCE, {"xmax": horizon.xmax, "running": list(horizon.running)}
             )
-        ).one()
+        )
+        row = found.one()
         return Changes(
             list(zip(row[0] or (), row[1] or (), strict=True)),
             row[2],
@@ -139,11 +148,8 @@ async def changes(session: AsyncSession, after: int, horizon: Horizon | None) ->
             Horizon.parse(row[5]),
             row[4],
         )
-    rows = [
-        (r[0], r[1])
-        for r in await session.execute(select(c.seq, c.activity_id).where(c.seq > after))
-    ]
-    oldest, newest, epoch = (await session.execute(select(*bounds))).one()
+    rows = [(r[0], r[1]) for r in await session.execute(_CHANGES_AFTER, {"after": after})]
+    oldest, newest, epoch = (await session.execute(_BOUNDS)).one()
     return Changes(rows, oldest, newest, None, epoch)
 
 
@@ -364,16 +370,20 @@ async def mark_of(
     return mark
 
 
+# every match runs it: built once, so no statement nor cache key is made per request
+_MARKS = (
+    select(UnsuitableMark, Activity.name)
+    .join(Activity, Activity.id == UnsuitableMark.activity_id)
+    .where(UnsuitableMark.referral_id == bindparam("referral_id"))
+    .order_by(UnsuitableMark.created_at, UnsuitableMark.activity_id)
+)
+
+
 async def marks_of(
     session: AsyncSession, referral_id: uuid.UUID
 ) -> list[tuple[UnsuitableMark, str]]:
     """The referral's marks with their activities' names, oldest first."""
-    rows = await session.execute(
-        select(UnsuitableMark, Activity.name)
-        .join(Activity, Activity.id == UnsuitableMark.activity_id)
-        .where(UnsuitableMark.referral_id == referral_id)
-        .order_by(UnsuitableMark.created_at, UnsuitableMark.activity_id)
-    )
+    rows = await session.execute(_MARKS, {"referral_id": referral_id})
     return [(mark, name) for mark, name in rows]
 
 

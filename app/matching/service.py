@@ -189,12 +189,15 @@ async def match_referral(
     with the ``details`` wanted: `CARDS` for the match page, `WHOLE` for FHIR's
     HealthcareService. The activities marked not suitable for the referral are left out (and
     listed); ``priors``: the outcome priors (none: every activity's outcome is neutral)."""
-    referral = await referrals_service.read_referral(session, ctx, referral_id, "$match")
+    referral, patient = await referrals_service.read_referral_and_patient(
+        session, ctx, referral_id, "$match"
+    )
     today = today or dt.datetime.now(dt.UTC).date()
     marks = await unsuitable.marks_of(session, referral.id)
     person, result, warnings = await _matched(
         session,
         referral,
+        patient,
         settings,
         snapshots,
         _Asked(limit, include_full, today, frozenset(m.mark.activity_id for m in marks), priors),
@@ -227,13 +230,13 @@ class _Asked:
 async def _matched(
     session: AsyncSession,
     referral: Referral,
+    patient: Patient,
     settings: Settings,
     snapshots: snapshot.Snapshots,
     asked: _Asked,
 ) -> tuple[engine.Person, engine.MatchResult, tuple[str, ...]]:
     """The person, the engine's result over the snapshot's candidates and every warning."""
     limit, include_full, today = asked.limit, asked.include_full, asked.today
-    patient = await referrals_service.patient_of(session, referral)
     person, warnings = await person_for(session, referral, patient, settings, today)
     evidence = (
         NO_EVIDENCE

@@ -59,6 +59,27 @@ async def get_referral(session: AsyncSession, referral_id: uuid.UUID) -> Referra
     return await session.get(Referral, referral_id)
 
 
+# every match runs these: built once, so no statement nor cache key is made per request
+_REFERRAL_AND_PATIENT = (
+    select(Referral, Patient)
+    .join(Patient, Patient.id == Referral.patient_id)
+    .where(Referral.id == bindparam("referral_id"))
+)
+_NEEDS = (
+    select(ReferralNeed.need, ReferralNeed.found_in)
+    .where(ReferralNeed.referral_id == bindparam("referral_id"))
+    .order_by(ReferralNeed.need)
+)
+
+
+async def get_referral_and_patient(
+    session: AsyncSession, referral_id: uuid.UUID
+) -> tuple[Referral, Patient] | None:
+    """The referral and its person in one query (a match reads both)."""
+    found = (await session.execute(_REFERRAL_AND_PATIENT, {"referral_id": referral_id})).first()
+    return None if found is None else (found[0], found[1])
+
+
 async def get_referral_for_update(session: AsyncSession, referral_id: uuid.UUID) -> Referral | None:
     return await session.get(Referral, referral_id, populate_existing=True)
 
@@ -117,11 +138,7 @@ async def get_consent(session: AsyncSession, consent_id: uuid.UUID) -> Consent |
 
 async def needs_of(session: AsyncSession, referral_id: uuid.UUID) -> list[tuple[str, str | None]]:
     """The referral's needs, each with the element whose words gave it (``found_in``)."""
-    rows = await session.execute(
-        select(ReferralNeed.need, ReferralNeed.found_in)
-        .where(ReferralNeed.referral_id == referral_id)
-        .order_by(ReferralNeed.need)
-    )
+    rows = await session.execute(_NEEDS, {"referral_id": referral_id})
     return [(need, found_in) for need, found_in in rows]
 
 

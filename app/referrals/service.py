@@ -223,7 +223,31 @@ async def _intake_of(session: AsyncSession, ctx: Context, referral: Referral) ->
 async def read_referral(
     session: AsyncSession, ctx: Context, referral_id: uuid.UUID, operation: str = "read"
 ) -> Referral:
-    referral = await repository.get_referral(session, referral_id)
+    return await _readable(
+        session, ctx, referral_id, operation, await repository.get_referral(session, referral_id)
+    )
+
+
+async def read_referral_and_patient(
+    session: AsyncSession, ctx: Context, referral_id: uuid.UUID, operation: str = "read"
+) -> tuple[Referral, Patient]:
+    """`read_referral` and the referral's person, read in one query."""
+    found = await repository.get_referral_and_patient(session, referral_id)
+    referral = await _readable(
+        session, ctx, referral_id, operation, None if found is None else found[0]
+    )
+    assert found is not None
+    return referral, found[1]
+
+
+async def _readable(
+    session: AsyncSession,
+    ctx: Context,
+    referral_id: uuid.UUID,
+    operation: str,
+    referral: Referral | None,
+) -> Referral:
+    """The referral read, once the caller may see it (audited); NotFound otherwise."""
     access = audit.Access(
         operation, "ServiceRequest", str(referral_id), referral.patient_id if referral else None
     )
