@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import json
 import os
 import subprocess
@@ -31,13 +32,15 @@ import httpx
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.datastructures import State
 
-from app import migrations
+from app import main, migrations
 from app.auth.principal import Role
 from app.auth.tokens import mint_hs256
 from app.config import Environment, Settings
 from app.db import Base, create_engine
 from app.main import create_app
+from app.matching.snapshot import Snapshots
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET = "assetlink-test-secret-0123456789abcdef"
@@ -131,9 +134,16 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+@functools.cache
+def default_settings(database_url: str) -> Settings:
+    """``make_settings(database_url)``, made once (Settings are frozen; reading the environment
+    and .env for each test and each token was ~2 ms each time)."""
+    return make_settings(database_url)
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+    return default_settings(database_url)
 
 
 @pytest.fixture(scope="session")
@@ -168,11 +178,37 @@ async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield session
 
 
+_apps: dict[str, Any] = {}
+
+
+def app_with_fresh_state(settings: Settings) -> Any:
+    """``create_app(settings)`` for one test, its routes built once per test process.
+
+    FastAPI builds an application's routes (each dependency's signature and pydantic schemas)
+    on its first request to each router: ~0.1 s of CPU per test that calls a few. So the
+    application made for some settings is kept, and each test gets it with the state
+    ``create_app`` makes (``app/main.py`` ``_set_state``: a new engine, caches, intake writer,
+    limiters) made anew, and no dependency overrides. A rate limit lives in the middleware,
+    not the state: such settings get a new application.
+    """
+    if settings.rate_limit_per_s > 0:
+        return create_app(settings)
+    key = settings.model_dump_json()
+    application = _apps.get(key)
+    if application is None:
+        application = _apps[key] = create_app(settings)
+        return application
+    application.state = State()
+    main._set_state(application, settings, create_engine(settings), Snapshots())
+    application.dependency_overrides.clear()
+    return application
+
+
 @pytest.fixture
 async def app(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[Any]:
-    application = create_app(settings)
+    application = app_with_fresh_state(settings)
     application.state.sessionmaker = sessionmaker
     yield application
     await application.state.engine.dispose()
@@ -340,7 +376,7 @@ def auth() -> TokenFactory:
     """``auth(Role.REFERRER, "A81001")`` -> an Authorization header with a fresh test token."""
 
     def make(role: Role, org: str, **kwargs: Any) -> dict[str, str]:
-        settings = make_settings("sqlite://")
+        settings = default_settings("sqlite://")
         return {"Authorization": f"Bearer {mint_hs256(settings, role=role, org=org, **kwargs)}"}
 
     return make

@@ -18,7 +18,7 @@ from app.auth.tokens import mint_hs256
 from app.cli import OPENAPI_PATH
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
-from tests.conftest import in_thread, make_settings
+from tests.conftest import default_settings, in_thread, make_settings
 
 schema = schemathesis.openapi.from_path(OPENAPI_PATH)
 
@@ -36,7 +36,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _admin() -> dict[str, str]:
-    token = mint_hs256(make_settings("sqlite://"), role=Role.ADMIN, org="X26")
+    token = mint_hs256(default_settings("sqlite://"), role=Role.ADMIN, org="X26")
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.principal import Role
 from app.dashboard import labels, views
@@ -25,6 +25,10 @@ from app.reporting.service import Figure, Report, Row
 from app.terminology import codesystems
 from tests.conftest import TokenFactory
 from tests.reporting import population
+from tests.reporting.population import connection, seeded_connection
+
+# fixtures: the module's tests share one seeded population, each in a savepoint of its own
+__all__ = ["connection", "seeded_connection"]
 
 WINDOW = {"from": population.FROM.isoformat(), "to": population.AS_OF.isoformat()}
 VIEWS = [
@@ -48,8 +52,8 @@ class Shown:
 
 
 @pytest.fixture
-async def seeded(session: AsyncSession) -> None:
-    await population.seed(session)
+def seeded(seeded_connection: AsyncConnection) -> None:
+    """The tests that read the population say so (``connection`` gives it to every test)."""
 
 
 @pytest.fixture

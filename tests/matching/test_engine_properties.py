@@ -61,7 +61,8 @@ T = TypeVar("T")
 
 def mostly(usual: T, other: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
     """`usual` seven times in eight, so that many activities pass every rule."""
-    return st.integers(0, 7).flatmap(lambda k: other if k == 7 else st.just(usual))
+    just = st.just(usual)
+    return st.integers(0, 7).flatmap(lambda k: other if k == 7 else just)
 
 
 # Mostly within a few km of each other, sometimes across the county.
@@ -90,35 +91,68 @@ schedules = st.builds(
 costs = st.builds(CostOption, free=st.booleans(), amount=st.sampled_from([None, 0.0, 2.5, 10.0]))
 
 
+# An activity's parts, made once: hypothesis validates each strategy object the first time it
+# draws from it, and making them afresh for every activity was most of these tests' time.
+minimum_ages = mostly(None, st.integers(0, 80))
+maximum_ages = [mostly(None, st.integers(low, 100)) for low in range(81)]
+statuses = mostly("active", st.sampled_from(["inactive", "defunct"]))
+accepting = mostly(True, st.just(False))
+attending_types = st.sampled_from(["in-person", "online", "phone", "hybrid"])
+genders = mostly(None, st.sampled_from(["female", "male", "Female"]))
+capacities_available = st.none() | st.integers(-1, 8)
+capacities_maximum = st.none() | st.integers(0, 20)
+category_sets = st.frozensets(st.sampled_from(CATEGORIES), max_size=3)
+need_sets = st.frozensets(st.sampled_from(NEEDS), max_size=2)
+location_lists = st.lists(locations, max_size=3)
+area_sets = mostly(frozenset(), st.frozensets(st.sampled_from(AREAS), max_size=2))
+schedule_lists = st.lists(schedules, max_size=2)
+cost_lists = st.lists(costs, max_size=2)
+language_sets = st.frozensets(st.sampled_from(["en", "pl", "ur-PK"]), max_size=2)
+transport = st.none() | st.booleans()
+
+
 @st.composite
-def activity(draw: st.DrawFn, id: str) -> Activity:
-    minimum = draw(mostly(None, st.integers(0, 80)))
+def any_activity(draw: st.DrawFn) -> Activity:
+    """An activity without its id and name (`activity` gives them)."""
+    minimum = draw(minimum_ages)
     return Activity(
-        id=id,
-        name=f"Activity {id}",
-        status=draw(mostly("active", st.sampled_from(["inactive", "defunct"]))),
-        accepting_referrals=draw(mostly(True, st.just(False))),
-        attending_type=draw(st.sampled_from(["in-person", "online", "phone", "hybrid"])),
+        id="",
+        name="",
+        status=draw(statuses),
+        accepting_referrals=draw(accepting),
+        attending_type=draw(attending_types),
         minimum_age=minimum,
-        maximum_age=draw(mostly(None, st.integers(minimum or 0, 100))),
-        eligibility_gender=draw(mostly(None, st.sampled_from(["female", "male", "Female"]))),
-        capacity_available=draw(st.none() | st.integers(-1, 8)),
-        capacity_maximum=draw(st.none() | st.integers(0, 20)),
-        categories=draw(st.frozensets(st.sampled_from(CATEGORIES), max_size=3)),
-        target_needs=draw(st.frozensets(st.sampled_from(NEEDS), max_size=2)),
-        locations=tuple(draw(st.lists(locations, max_size=3))),
-        service_areas=draw(mostly(frozenset(), st.frozensets(st.sampled_from(AREAS), max_size=2))),
-        schedules=tuple(draw(st.lists(schedules, max_size=2))),
-        cost_options=tuple(draw(st.lists(costs, max_size=2))),
-        languages=draw(st.frozensets(st.sampled_from(["en", "pl", "ur-PK"]), max_size=2)),
-        near_public_transport=draw(st.none() | st.booleans()),
+        maximum_age=draw(maximum_ages[minimum or 0]),
+        eligibility_gender=draw(genders),
+        capacity_available=draw(capacities_available),
+        capacity_maximum=draw(capacities_maximum),
+        categories=draw(category_sets),
+        target_needs=draw(need_sets),
+        locations=tuple(draw(location_lists)),
+        service_areas=draw(area_sets),
+        schedules=tuple(draw(schedule_lists)),
+        cost_options=tuple(draw(cost_lists)),
+        languages=draw(language_sets),
+        near_public_transport=draw(transport),
     )
+
+
+activities = any_activity()
+
+
+def activity(draw: st.DrawFn, id: str) -> Activity:
+    """An activity with the id ``id``, drawn with ``draw`` (one strategy for every id)."""
+    return replace(draw(activities), id=id, name=f"Activity {id}")
+
+
+directory_ids = st.lists(st.text("abcdef", min_size=1, max_size=3), max_size=25, unique=True)
+sited_ids = st.lists(st.text("abcdef", min_size=1, max_size=3), max_size=40, unique=True)
 
 
 @st.composite
 def directory(draw: st.DrawFn) -> list[Activity]:
-    ids = draw(st.lists(st.text("abcdef", min_size=1, max_size=3), max_size=25, unique=True))
-    return [draw(activity(i)) for i in ids]
+    ids = draw(directory_ids)
+    return [activity(draw, i) for i in ids]
 
 
 people = st.builds(
@@ -465,21 +499,24 @@ def one_site(activity: Activity) -> bool:
     return lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon)
 
 
+sites = st.builds(
+    lambda where, access: Location(*where, frozenset(access)),
+    coordinate,
+    st.frozensets(st.sampled_from(ACCESS)),
+)
+zero_to_three = st.integers(0, 3)
+
+
 @st.composite
 def sited_directory(draw: st.DrawFn) -> list[Activity]:
     """Mostly in-person activities with one located place near the usual person, and some of
     every other kind (`directory`)."""
-    ids = draw(st.lists(st.text("abcdef", min_size=1, max_size=3), max_size=40, unique=True))
-    site = st.builds(
-        lambda where, access: Location(*where, frozenset(access)),
-        coordinate,
-        st.frozensets(st.sampled_from(ACCESS)),
-    )
+    ids = draw(sited_ids)
     out = []
     for i in ids:
-        a = draw(activity(i))
-        if draw(st.integers(0, 3)):
-            a = replace(a, attending_type="in-person", locations=(draw(site),))
+        a = activity(draw, i)
+        if draw(zero_to_three):
+            a = replace(a, attending_type="in-person", locations=(draw(sites),))
         out.append(a)
     return out
 

@@ -122,27 +122,42 @@ def test_random_directories(
 HOME = (53.4801, -2.2412)
 
 
+# Made once (hypothesis validates a strategy object on its first draw): per size of the box,
+# its locations; and the parts of an activity that do not depend on it.
+BOX_LOCATIONS: dict[float, st.SearchStrategy[engine.Location]] = {}
+for _km in (0.5, 2.0, 5.0):
+    _south, _north, _west, _east = snapshot.travel_box(HOME, _km)
+    BOX_LOCATIONS[_km] = st.builds(
+        engine.Location,
+        st.floats(_south - 0.03, _north + 0.03),
+        st.floats(_west - 0.03, _east + 0.03),
+    )
+box_counts = st.integers(1, 40)
+place_counts = mostly(1, st.integers(2, 3))
+box_statuses = st.sampled_from(["active", "active", "inactive"])
+box_attending = st.sampled_from(["in-person", "in-person", "hybrid"])
+box_minimum_ages = st.sampled_from([None, None, 50])
+box_capacities = st.sampled_from([None, 0, 3])
+
+
 @st.composite
 def around_the_box(draw: st.DrawFn, km: float) -> list[engine.Activity]:
     """In-person activities on both sides of the edges of the travel box around `HOME`, many
     in the grid cells it cuts, some with several locations; a third not listed or for other
     ages."""
-    south, north, west, east = snapshot.travel_box(HOME, km)
-    lat = st.floats(south - 0.03, north + 0.03)
-    lon = st.floats(west - 0.03, east + 0.03)
-    location = st.builds(engine.Location, lat, lon)
+    location = BOX_LOCATIONS[km]
     made = []
-    for i in range(draw(st.integers(1, 40))):
-        places = draw(mostly(1, st.integers(2, 3)))
+    for i in range(draw(box_counts)):
+        places = draw(place_counts)
         made.append(
             engine.Activity(
                 id=f"a{i}",
                 name="",
-                status=draw(st.sampled_from(["active", "active", "inactive"])),
+                status=draw(box_statuses),
                 accepting_referrals=True,
-                attending_type=draw(st.sampled_from(["in-person", "in-person", "hybrid"])),
-                minimum_age=draw(st.sampled_from([None, None, 50])),
-                capacity_available=draw(st.sampled_from([None, 0, 3])),
+                attending_type=draw(box_attending),
+                minimum_age=draw(box_minimum_ages),
+                capacity_available=draw(box_capacities),
                 locations=tuple(draw(st.lists(location, min_size=places, max_size=places))),
             )
         )
@@ -151,7 +166,7 @@ def around_the_box(draw: st.DrawFn, km: float) -> list[engine.Activity]:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    km=st.sampled_from([0.5, 2.0, 5.0]),
+    km=st.sampled_from(list(BOX_LOCATIONS)),
     age=st.sampled_from([30, 70]),
     data=st.data(),
     include_full=st.booleans(),

@@ -4,6 +4,11 @@ The population: seed-demo's directory and referrals (app/demo), then bookings an
 records added here (outcome records scored and stored by the outcomes domain's own scorer and
 repository). ``Facts`` reads the raw rows back and computes every figure without SQL
 aggregation, to check the reports against.
+
+Seeding is most of a report test's cost, so a module seeds once: ``seeded_connection`` holds
+the population in a transaction rolled back when the module ends, and the module's
+``connection`` (imported from here) puts each test in a SAVEPOINT of its own inside it, rolled
+back after the test, so the tests stay independent of each other and of their order.
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ import itertools
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.areas.models import LsoaDeprivation, Postcode
 from app.bookings.models import Booking
@@ -30,6 +36,7 @@ from app.outcomes import service as outcomes_service
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals import lifecycle
 from app.referrals.models import Patient, Referral, ReferralNeed, Task
+from app.reporting import summary
 
 AS_OF = dt.date(2026, 6, 30)
 FROM = dt.date(2025, 7, 1)
@@ -122,6 +129,50 @@ async def seed(session: AsyncSession, referrals: int = 240, seed_value: int = 5)
                 if rng.random() < 0.2:  # a second baseline, later: the earliest one counts
                     await _record(session, referral, code, "baseline", later, _answers(rng, code))
     await session.flush()
+
+
+# One seeded population per test module ---------------------------------------------------------
+
+
+def _sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture(scope="module")
+async def seeded_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection whose open transaction holds the seeded population and its summary rows
+    (refreshed as a report request refreshes them), rolled back at the end of the module."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        maker = _sessionmaker(connection)
+        async with maker() as session:
+            await seed(session)
+            await session.commit()  # releases the session's savepoint: the rows stay
+        await summary.refresh(maker)
+        yield connection
+        if transaction.is_active:
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def connection(seeded_connection: AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """The test's transaction: a SAVEPOINT in the seeded one, rolled back after the test."""
+    savepoint = await seeded_connection.begin_nested()
+    yield seeded_connection
+    if savepoint.is_active:
+        await savepoint.rollback()
+
+
+@pytest.fixture(scope="module")
+async def facts_of_the_year(seeded_connection: AsyncConnection) -> Facts:
+    """``facts`` over the report window ``FROM``-``AS_OF``, computed once per module."""
+    async with _sessionmaker(seeded_connection)() as session:
+        return await facts(session, FROM, AS_OF)
 
 
 # Plain-Python figures -------------------------------------------------------------------------

@@ -26,7 +26,15 @@ from app.reporting import disclosure
 from app.reporting.disclosure import PublishedCount
 from tests.conftest import TokenFactory
 from tests.reporting import population
-from tests.reporting.population import ALL, Facts, rollups, sort_key
+from tests.reporting.population import (
+    ALL,
+    Facts,
+    connection,
+    facts_of_the_year,
+    rollups,
+    seeded_connection,
+    sort_key,
+)
 
 DIMENSIONS = (
     "month",
@@ -64,10 +72,13 @@ WORD = re.compile(r"[\w'-]+")  # a word of a response: names, numbers, codes, da
 TOLERANCE = 0.011  # statistics are published to 2 decimals; SQL and Python sums may differ by 1e-12
 
 
+# fixtures: the module's tests share one seeded population, each in a savepoint of its own
+__all__ = ["connection", "facts_of_the_year", "seeded_connection"]
+
+
 @pytest.fixture
-async def facts(session: AsyncSession) -> Facts:
-    await population.seed(session)
-    return await population.facts(session, population.FROM, population.AS_OF)
+def facts(facts_of_the_year: Facts) -> Facts:
+    return facts_of_the_year
 
 
 @pytest.fixture
@@ -363,7 +374,6 @@ WINDOW_GROUPINGS: list[tuple[str, ...]] = [
 async def test_every_report_over_windows_that_cut_months(
     client: httpx.AsyncClient, commissioner: dict[str, str], session: AsyncSession
 ) -> None:
-    await population.seed(session)
     for name, (start, end) in WINDOWS.items():
         facts = await population.facts(session, start, end)
         extra = {"from": start.isoformat(), "to": end.isoformat()}
