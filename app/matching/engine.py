@@ -397,7 +397,7 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
     """The function every candidate goes through (see `Consider`)."""
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
     wn, wi, wp, wl, _, wc, we, wg, wt, wo = scoring.shares
-    fits, fit_key, deprived = scoring.fits, scoring.fit_key, scoring.deprived
+    fit_of, fit_key, deprived = _fit_once(scoring), scoring.fit_key, scoring.deprived
     decay, nearby, outcomes, home = scoring.decay, scoring.nearby, scoring.outcome, HOME
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
     hybrid_online = scoring.online if scoring.also_online else -1.0
@@ -450,7 +450,7 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
             if distance is None:
                 known = partials.get(codes)
                 if known is None:
-                    n, i, lang, g, t = fit = fits(a)
+                    n, i, lang, g, t = fit = fit_of(codes, a)
                     known = partials[codes] = (
                         wn * n + wi * i + wp * proximity + wl * lang + day[1],
                         wg * g + wt * t,
@@ -464,7 +464,7 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
                     p = hybrid_online  # also joined online
                 head = heads.get(codes)
                 if head is None:
-                    n, i, lang, g, t = fit = fits(a)
+                    n, i, lang, g, t = fit = fit_of(codes, a)
                     head = heads[codes] = (wn * n + wi * i, wl * lang, wg * g + wt * t, fit)
                 fit = head[3]
                 s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity + head[2]
@@ -480,6 +480,21 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
             last = ranking.keep(key, scored)
 
     return consider
+
+
+def _fit_once(scoring: Scoring) -> Callable[[Codes, Activity], Fits]:
+    """The fits of an activity with fit key ``codes``, computed once per key: in person and
+    remote, whatever the mode and days."""
+    fits = scoring.fits
+    fitted: dict[Codes, Fits] = {}
+
+    def fit_of(codes: Codes, activity: Activity) -> Fits:
+        fit = fitted.get(codes)
+        if fit is None:
+            fit = fitted[codes] = fits(activity)
+        return fit
+
+    return fit_of
 
 
 def _day_terms(scoring: Scoring) -> Callable[[frozenset[str] | None], tuple[float, float]]:
