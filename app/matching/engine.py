@@ -37,6 +37,7 @@ from app.matching.evidence import NO_EVIDENCE, Evidence
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
 from app.matching.labels import GROUP_WISH_LABELS
 from app.matching.labels import NEED_LABELS as NEED_LABELS
+from app.matching.remote import Run, RunConsiderer, fit_once
 from app.matching.rules import ACCEPTS, ALL_DAYS, RAD, PersonView
 from app.matching.rules import ACCESSIBILITY as ACCESSIBILITY
 from app.matching.rules import DAYS as DAYS
@@ -233,6 +234,9 @@ class Prescreened:
     online: bool  # else phone
     free: bool
     days: frozenset[str] | None
+    # more of the group's activities, in runs of activities that score alike, which `match`
+    # counts without visiting them all (`app.matching.remote`: what the caller guarantees)
+    runs: Sequence[Run] = ()
 
 
 SiteProfile = tuple[frozenset[str], frozenset[str], bool, frozenset[str] | None]
@@ -304,7 +308,10 @@ def match(
     """The activities the person can take part in, best first, with scores and reasons.
 
     ``prescreened`` are further activities, grouped by a caller that has tested rules 1, 2 and
-    4-9 for them (see `Prescreened`); they count and score as if given in ``activities``. So
+    4-9 for them (see `Prescreened`); they count and score as if given in ``activities``, and
+    so do the activities of their runs, which are counted without being visited unless they
+    can enter the ranking (`app.matching.remote`: none of them may be named in ``capacity``
+    or ``evidence.values``, nor share an id with another activity given). So
     do ``sited`` ones, in-person activities with one location each for which the caller has
     tested rules 1 and 2 (see `Sited`).
 
@@ -339,13 +346,16 @@ def match(
     # the in-person candidates are known before any is scored: few that fit, remote comes up
     if batches.few_nearby(person, capacity or None):
         scoring = scoring.from_home_raised()
-    consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
+    fit_of = fit_once(scoring)
+    consider = _considerer(scoring, fit_of, ranking, include_full, capacity or None, excluded)
+    batches.consider(consider)  # first: the runs below then skip more of what cannot enter
+    runs = RunConsiderer(scoring, fit_of, _day_terms(scoring), consider, ranking, include_full)
     for group in prescreened:
         _add_ids(seen, group.activities)
-        _prescreened(group, view, consider)
-    batches.consider(consider)
+        _prescreened(group, view, consider, runs)
     # every candidate is either counted under a rule or eligible
-    given = len(seen)
+    given = len(seen) + runs.given
+    excluded[Rule.CAPACITY] += runs.full
     eligible = given - sum(excluded)
     kept = [t[3] for t in ranking.first if t[3].activity.id not in leave_out]
     return _result(person, suitability, scoring, kept, evidence, excluded, eligible, limit)
@@ -389,6 +399,7 @@ class _Ranking:
 
 def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
     scoring: Scoring,
+    fit_of: Callable[[Codes, Activity], Fits],
     ranking: _Ranking,
     include_full: bool,
     places: Mapping[str, int | None] | None,
@@ -397,7 +408,7 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
     """The function every candidate goes through (see `Consider`)."""
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
     wn, wi, wp, wl, _, wc, we, wg, wt, wo = scoring.shares
-    fit_of, fit_key, deprived = _fit_once(scoring), scoring.fit_key, scoring.deprived
+    fit_key, deprived = scoring.fit_key, scoring.deprived
     decay, nearby, outcomes, home = scoring.decay, scoring.nearby, scoring.outcome, HOME
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
     hybrid_online = scoring.online if scoring.also_online else -1.0
@@ -480,21 +491,6 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
             last = ranking.keep(key, scored)
 
     return consider
-
-
-def _fit_once(scoring: Scoring) -> Callable[[Codes, Activity], Fits]:
-    """The fits of an activity with fit key ``codes``, computed once per key: in person and
-    remote, whatever the mode and days."""
-    fits = scoring.fits
-    fitted: dict[Codes, Fits] = {}
-
-    def fit_of(codes: Codes, activity: Activity) -> Fits:
-        fit = fitted.get(codes)
-        if fit is None:
-            fit = fitted[codes] = fits(activity)
-        return fit
-
-    return fit_of
 
 
 def _day_terms(scoring: Scoring) -> Callable[[frozenset[str] | None], tuple[float, float]]:
@@ -588,12 +584,17 @@ def _plain(
         batches.broken[Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY].append(a)
 
 
-def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> None:
-    """A prescreened group: only rule 3 is left, which `consider` applies."""
+def _prescreened(
+    group: Prescreened, view: PersonView, consider: Consider, runs: RunConsiderer
+) -> None:
+    """A prescreened group: only rule 3 is left, which `consider` applies (to its runs through
+    ``runs``)."""
     if group.online and not view.digital:  # rule 4
         raise ValueError("an online group was prescreened for a person without digital access")
     attendance: Attendance = "online" if group.online else "phone"
     consider(group.activities, None, 0, attendance, group.days, group.free)
+    if group.runs:
+        runs(group, attendance)
 
 
 DIVERSE_FIRST = 5  # the places diversity applies to: the first five a link worker reads

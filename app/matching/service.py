@@ -242,7 +242,7 @@ async def _matched(
     )
     directory = await snapshots.directory(session)
     places = directory.capacity
-    screened = directory.candidates(person, today, places, include_full)
+    screened = directory.candidates(person, today, places, include_full, evidence.values)
     result = engine.match(
         person,
         screened.activities,
