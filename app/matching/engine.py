@@ -207,19 +207,30 @@ class _Scored:
     available: int | None  # the places used (``capacity``'s when given, else the activity's)
 
 
-def _add_ids(seen: set[str], activities: Sequence[Activity]) -> None:
-    """Adds the activities' ids to ``seen``, refusing an id already there or given twice, with
-    set operations on the whole list (a check per activity in the loops took a tenth of the
-    snapshot's and the engine's time at 100 000 activities)."""
-    ids = [a.id for a in activities]
-    given = set(ids)
-    if len(given) == len(ids) and seen.isdisjoint(given):
-        seen |= given
-        return
-    for i in ids:
-        if i in seen:
-            raise ValueError(f"activity id {i!r} is given twice")
-        seen.add(i)
+def _given(
+    activities: Sequence[Activity],
+    sited: Sequence[Sited],
+    prescreened: Sequence[Prescreened],
+    checked: bool,
+) -> int:
+    """How many activities are given one by one (not in runs), each id refused if given twice
+    when ``checked``, with set operations per list (cheaper than a check per activity)."""
+    if not checked:
+        listed = len(activities) + sum(len(g.activities) for g in prescreened)
+        return listed + sum(len(g.entries) for g in sited)
+    seen: set[str] = set()
+    sites = ([entry[0] for entry in g.entries] for g in sited)
+    for group in (activities, *sites, *(g.activities for g in prescreened)):
+        ids = [a.id for a in group]
+        unique = set(ids)
+        if len(unique) == len(ids) and seen.isdisjoint(unique):
+            seen |= unique
+            continue
+        for i in ids:
+            if i in seen:
+                raise ValueError(f"activity id {i!r} is given twice")
+            seen.add(i)
+    return len(seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,9 +245,7 @@ class Prescreened:
     online: bool  # else phone
     free: bool
     days: frozenset[str] | None
-    # more of the group's activities, in runs of activities that score alike, which `match`
-    # counts without visiting them all (`app.matching.remote`: what the caller guarantees)
-    runs: Sequence[Run] = ()
+    runs: Sequence[Run] = ()  # more, that score alike: see `app.matching.remote`
 
 
 SiteProfile = tuple[frozenset[str], frozenset[str], bool, frozenset[str] | None]
@@ -304,6 +313,7 @@ def match(
     sited: Sequence[Sited] = (),
     evidence: Evidence = NO_EVIDENCE,
     leave_out: frozenset[str] = frozenset(),
+    ids_unique: bool = False,
 ) -> MatchResult:
     """The activities the person can take part in, best first, with scores and reasons.
 
@@ -318,6 +328,9 @@ def match(
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
     booking, so a caller holding older activity values passes the current places here.
+
+    An id given twice is refused (ValueError) unless ``ids_unique``: the caller vouches that
+    none is (the snapshot: one mapping by id), and `match` only counts the activities.
 
     ``evidence`` gives the outcome component per activity id (`NEUTRAL` for the others) and
     its reason (`app.matching.evidence`). ``leave_out`` names activities that count as eligible
@@ -334,14 +347,12 @@ def match(
     # the first DIVERSE_POOL by score whatever the limit, so a larger limit only extends the list
     ranking = _Ranking(max(limit, DIVERSE_POOL) + len(leave_out) if limit else 0)
     batches = Batches(view, rules.within_reach(view))
-    seen: set[str] = set()
-    _add_ids(seen, activities)
+    given = _given(activities, sited, prescreened, checked=not ids_unique)
     # whether a free option matters (rule 8, equity): else it is not looked for
     wants_free = view.free_only or scoring.deprived
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
     for site_group in sited:
-        _add_ids(seen, [entry[0] for entry in site_group.entries])
         batches.add(site_group)
     # the in-person candidates are known before any is scored: few that fit, remote comes up
     if batches.few_nearby(person, capacity or None):
@@ -351,12 +362,9 @@ def match(
     batches.consider(consider)  # first: the runs below then skip more of what cannot enter
     runs = RunConsiderer(scoring, fit_of, _day_terms(scoring), consider, ranking, include_full)
     for group in prescreened:
-        _add_ids(seen, group.activities)
         _prescreened(group, view, consider, runs)
-    # every candidate is either counted under a rule or eligible
-    given = len(seen) + runs.given
     excluded[Rule.CAPACITY] += runs.full
-    eligible = given - sum(excluded)
+    eligible = given + runs.given - sum(excluded)  # every candidate is counted or eligible
     kept = [t[3] for t in ranking.first if t[3].activity.id not in leave_out]
     return _result(person, suitability, scoring, kept, evidence, excluded, eligible, limit)
 

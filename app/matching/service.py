@@ -256,6 +256,7 @@ async def _matched(
         sited=screened.sited,
         evidence=evidence,
         leave_out=asked.leave_out,
+        ids_unique=True,
     )
     excluded = {rule: result.excluded[rule] + screened.excluded[rule] for rule in engine.Rule}
     result = engine.MatchResult(result.matches, excluded, result.eligible, result.warnings)

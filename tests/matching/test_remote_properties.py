@@ -158,7 +158,12 @@ def test_the_snapshots_runs_count_and_score_as_the_engine_over_every_activity(
             **given,  # type: ignore[arg-type]
         )
 
-    fast = run(screened.activities, prescreened=screened.prescreened, sited=screened.sited)
+    fast = run(
+        screened.activities,
+        prescreened=screened.prescreened,
+        sited=screened.sited,
+        ids_unique=True,
+    )
     box = (
         None
         if person.location is None
