@@ -88,6 +88,7 @@ class Matcher:
             capacity=places,
             prescreened=screened.prescreened,
             sited=screened.sited,
+            ids_unique=True,
         )
         ranked = [self.directory.activities[m.activity_id] for m in found.matches]
         if not ranked:

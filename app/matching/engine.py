@@ -37,6 +37,7 @@ from app.matching.evidence import NO_EVIDENCE, Evidence
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
 from app.matching.labels import GROUP_WISH_LABELS
 from app.matching.labels import NEED_LABELS as NEED_LABELS
+from app.matching.remote import Run, RunConsiderer, fit_once
 from app.matching.rules import ACCEPTS, ALL_DAYS, RAD, PersonView
 from app.matching.rules import ACCESSIBILITY as ACCESSIBILITY
 from app.matching.rules import DAYS as DAYS
@@ -206,19 +207,30 @@ class _Scored:
     available: int | None  # the places used (``capacity``'s when given, else the activity's)
 
 
-def _add_ids(seen: set[str], activities: Sequence[Activity]) -> None:
-    """Adds the activities' ids to ``seen``, refusing an id already there or given twice, with
-    set operations on the whole list (a check per activity in the loops took a tenth of the
-    snapshot's and the engine's time at 100 000 activities)."""
-    ids = [a.id for a in activities]
-    given = set(ids)
-    if len(given) == len(ids) and seen.isdisjoint(given):
-        seen |= given
-        return
-    for i in ids:
-        if i in seen:
-            raise ValueError(f"activity id {i!r} is given twice")
-        seen.add(i)
+def _given(
+    activities: Sequence[Activity],
+    sited: Sequence[Sited],
+    prescreened: Sequence[Prescreened],
+    checked: bool,
+) -> int:
+    """How many activities are given one by one (not in runs), each id refused if given twice
+    when ``checked``, with set operations per list (cheaper than a check per activity)."""
+    if not checked:
+        listed = len(activities) + sum(len(g.activities) for g in prescreened)
+        return listed + sum(len(g.entries) for g in sited)
+    seen: set[str] = set()
+    sites = ([entry[0] for entry in g.entries] for g in sited)
+    for group in (activities, *sites, *(g.activities for g in prescreened)):
+        ids = [a.id for a in group]
+        unique = set(ids)
+        if len(unique) == len(ids) and seen.isdisjoint(unique):
+            seen |= unique
+            continue
+        for i in ids:
+            if i in seen:
+                raise ValueError(f"activity id {i!r} is given twice")
+            seen.add(i)
+    return len(seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +245,7 @@ class Prescreened:
     online: bool  # else phone
     free: bool
     days: frozenset[str] | None
+    runs: Sequence[Run] = ()  # more, that score alike: see `app.matching.remote`
 
 
 SiteProfile = tuple[frozenset[str], frozenset[str], bool, frozenset[str] | None]
@@ -300,17 +313,24 @@ def match(
     sited: Sequence[Sited] = (),
     evidence: Evidence = NO_EVIDENCE,
     leave_out: frozenset[str] = frozenset(),
+    ids_unique: bool = False,
 ) -> MatchResult:
     """The activities the person can take part in, best first, with scores and reasons.
 
     ``prescreened`` are further activities, grouped by a caller that has tested rules 1, 2 and
-    4-9 for them (see `Prescreened`); they count and score as if given in ``activities``. So
+    4-9 for them (see `Prescreened`); they count and score as if given in ``activities``, and
+    so do the activities of their runs, which are counted without being visited unless they
+    can enter the ranking (`app.matching.remote`: none of them may be named in ``capacity``
+    or ``evidence.values``, nor share an id with another activity given). So
     do ``sited`` ones, in-person activities with one location each for which the caller has
     tested rules 1 and 2 (see `Sited`).
 
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
     booking, so a caller holding older activity values passes the current places here.
+
+    An id given twice is refused (ValueError) unless ``ids_unique``: the caller vouches that
+    none is (the snapshot: one mapping by id), and `match` only counts the activities.
 
     ``evidence`` gives the outcome component per activity id (`NEUTRAL` for the others) and
     its reason (`app.matching.evidence`). ``leave_out`` names activities that count as eligible
@@ -327,26 +347,24 @@ def match(
     # the first DIVERSE_POOL by score whatever the limit, so a larger limit only extends the list
     ranking = _Ranking(max(limit, DIVERSE_POOL) + len(leave_out) if limit else 0)
     batches = Batches(view, rules.within_reach(view))
-    seen: set[str] = set()
-    _add_ids(seen, activities)
+    given = _given(activities, sited, prescreened, checked=not ids_unique)
     # whether a free option matters (rule 8, equity): else it is not looked for
     wants_free = view.free_only or scoring.deprived
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
     for site_group in sited:
-        _add_ids(seen, [entry[0] for entry in site_group.entries])
         batches.add(site_group)
     # the in-person candidates are known before any is scored: few that fit, remote comes up
     if batches.few_nearby(person, capacity or None):
         scoring = scoring.from_home_raised()
-    consider = _considerer(scoring, ranking, include_full, capacity or None, excluded)
+    fit_of = fit_once(scoring)
+    consider = _considerer(scoring, fit_of, ranking, include_full, capacity or None, excluded)
+    batches.consider(consider)  # first: the runs below then skip more of what cannot enter
+    runs = RunConsiderer(scoring, fit_of, _day_terms(scoring), consider, ranking, include_full)
     for group in prescreened:
-        _add_ids(seen, group.activities)
-        _prescreened(group, view, consider)
-    batches.consider(consider)
-    # every candidate is either counted under a rule or eligible
-    given = len(seen)
-    eligible = given - sum(excluded)
+        _prescreened(group, view, consider, runs)
+    excluded[Rule.CAPACITY] += runs.full
+    eligible = given + runs.given - sum(excluded)  # every candidate is counted or eligible
     kept = [t[3] for t in ranking.first if t[3].activity.id not in leave_out]
     return _result(person, suitability, scoring, kept, evidence, excluded, eligible, limit)
 
@@ -389,6 +407,7 @@ class _Ranking:
 
 def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
     scoring: Scoring,
+    fit_of: Callable[[Codes, Activity], Fits],
     ranking: _Ranking,
     include_full: bool,
     places: Mapping[str, int | None] | None,
@@ -397,7 +416,7 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
     """The function every candidate goes through (see `Consider`)."""
     inf, exp, limit, capacity = math.inf, math.exp, ranking.limit, Rule.CAPACITY
     wn, wi, wp, wl, _, wc, we, wg, wt, wo = scoring.shares
-    fits, fit_key, deprived = scoring.fits, scoring.fit_key, scoring.deprived
+    fit_key, deprived = scoring.fit_key, scoring.deprived
     decay, nearby, outcomes, home = scoring.decay, scoring.nearby, scoring.outcome, HOME
     last: tuple[float, float, str] | None = None  # the last key kept, once `limit` are kept
     hybrid_online = scoring.online if scoring.also_online else -1.0
@@ -450,7 +469,7 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
             if distance is None:
                 known = partials.get(codes)
                 if known is None:
-                    n, i, lang, g, t = fit = fits(a)
+                    n, i, lang, g, t = fit = fit_of(codes, a)
                     known = partials[codes] = (
                         wn * n + wi * i + wp * proximity + wl * lang + day[1],
                         wg * g + wt * t,
@@ -464,7 +483,7 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
                     p = hybrid_online  # also joined online
                 head = heads.get(codes)
                 if head is None:
-                    n, i, lang, g, t = fit = fits(a)
+                    n, i, lang, g, t = fit = fit_of(codes, a)
                     head = heads[codes] = (wn * n + wi * i, wl * lang, wg * g + wt * t, fit)
                 fit = head[3]
                 s = head[0] + wp * p + head[1] + day[1] + wc * spare + we * equity + head[2]
@@ -573,12 +592,17 @@ def _plain(
         batches.broken[Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY].append(a)
 
 
-def _prescreened(group: Prescreened, view: PersonView, consider: Consider) -> None:
-    """A prescreened group: only rule 3 is left, which `consider` applies."""
+def _prescreened(
+    group: Prescreened, view: PersonView, consider: Consider, runs: RunConsiderer
+) -> None:
+    """A prescreened group: only rule 3 is left, which `consider` applies (to its runs through
+    ``runs``)."""
     if group.online and not view.digital:  # rule 4
         raise ValueError("an online group was prescreened for a person without digital access")
     attendance: Attendance = "online" if group.online else "phone"
     consider(group.activities, None, 0, attendance, group.days, group.free)
+    if group.runs:
+        runs(group, attendance)
 
 
 DIVERSE_FIRST = 5  # the places diversity applies to: the first five a link worker reads

@@ -405,6 +405,7 @@ def _fits(
     interest_fits: dict[frozenset[str], float] = {}
     language_fits: dict[frozenset[str], float] = {}
     group_fits: dict[tuple[str | None, int | None, frozenset[str]], float] = {}
+    situation_fits: dict[tuple[frozenset[str], frozenset[str]], float] = {}
 
     def fits(a: Activity) -> Fits:
         categories = a.categories
@@ -440,7 +441,10 @@ def _fits(
             need_fit *= TOO_MUCH  # too much for their condition: it cannot help them
         if housebound and at_a_venue(a, online_too):
             need_fit *= AT_A_VENUE_WHEN_HOUSEBOUND  # they cannot get there
-        situation_fit = _situation_fit(a, situations, rows)
+        situation_key = (categories, a.situations)
+        situation_fit = situation_fits.get(situation_key)
+        if situation_fit is None:
+            situation_fit = situation_fits[situation_key] = _situation_fit(a, situations, rows)
         if not wishes:
             return need_fit, interest_fit, language_fit, NEUTRAL, situation_fit
         group_key = (a.eligibility_gender, a.capacity_maximum, a.group_traits)

@@ -247,7 +247,7 @@ async def _matched(
     )
     directory = await snapshots.directory(session)
     places = directory.capacity
-    screened = directory.candidates(person, today, places, include_full)
+    screened = directory.candidates(person, today, places, include_full, evidence.values)
     result = engine.match(
         person,
         screened.activities,
@@ -261,6 +261,7 @@ async def _matched(
         sited=screened.sited,
         evidence=evidence,
         leave_out=asked.leave_out,
+        ids_unique=True,
     )
     excluded = {rule: result.excluded[rule] + screened.excluded[rule] for rule in engine.Rule}
     result = engine.MatchResult(result.matches, excluded, result.eligible, result.warnings)

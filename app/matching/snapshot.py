@@ -41,7 +41,7 @@ import itertools
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -49,6 +49,7 @@ from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.matching import engine, repository, rules
+from app.matching.remote import Run, in_runs
 
 REMOTE_TYPES = frozenset({"online", "phone", "hybrid"})
 KM_PER_DEGREE = 111.32
@@ -86,7 +87,7 @@ class Screened:
     def count(self) -> int:
         return (
             len(self.activities)
-            + sum(len(g.activities) for g in self.prescreened)
+            + sum(len(g.activities) + sum(len(r[2]) for r in g.runs) for g in self.prescreened)
             + sum(len(g.entries) for g in self.sited)
         )
 
@@ -205,6 +206,7 @@ class _Profiled:
     # the number of what `engine.Prescreened` reads of it (mode, a free option, days) among
     # the day's (`_Day.shared`): the groups with the same number are one group for the engine
     shared: int
+    runs: tuple[Run, ...]  # the activities again, in runs of those that score alike
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,8 @@ class _Day:
     4, 7, 8 and 9 read of them (`Profile`): a profile the person fails is counted without
     visiting its activities (its full ones under rule 3 first, as the engine counts them); the
     activities of a profile the person passes go to the engine as `engine.Prescreened`, which
-    it only checks for places and scores. A hybrid activity within the person's reach goes to
+    it only checks for places and scores, in runs of those that score alike (`remote.Run`,
+    made here once per day). A hybrid activity within the person's reach goes to
     the engine as itself instead of its view. In-person activities with one location are held
     by grid cell (`_Cell`), those of them the engine takes as `engine.Sited` with the day's
     site profiles (``site_profiles``, numbered as the cells number them)."""
@@ -295,8 +298,7 @@ class _Day:
     sizes: dict[Eligibility, int]  # the activities of each group
     profiles: int  # distinct profiles
     shared: list[tuple[bool, bool, frozenset[str] | None]]  # see `_Profiled.shared`
-    # a remote activity's group and profile, whether it was full when indexed, and its position
-    # in the profile's list
+    # a remote activity's group and profile, whether it was full when indexed, and its run
     profile_of: dict[str, tuple[_Profiled, bool, int]]
     ground: dict[Cell, _Cell]
     site_profiles: list[engine.SiteProfile]
@@ -308,7 +310,7 @@ class _Day:
         profiled: dict[Eligibility, dict[Profile, list[engine.Activity]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        placed: dict[str, tuple[Eligibility, Profile, bool, int]] = {}
+        placed: dict[str, tuple[Eligibility, Profile, bool]] = {}
         for a in remote:
             if not rules.scheduled_on(a, today):
                 unscheduled += 1
@@ -322,28 +324,30 @@ class _Day:
                 rules.days_on(a, today),
             )
             members = profiled[key][profile]
-            placed[a.id] = (key, profile, _full(a.capacity_available), len(members))
+            placed[a.id] = (key, profile, _full(a.capacity_available))
             members.append(view)
         numbers: dict[Profile, int] = {}
         shared: dict[tuple[bool, bool, frozenset[str] | None], int] = {}
-        by_key = {
-            key: {
-                profile: _Profiled(
+        fit_numbers: dict[object, int] = {}
+        run_of: dict[str, int] = {}
+        by_key: dict[Eligibility, dict[Profile, _Profiled]] = defaultdict(dict)
+        for key, profiles in profiled.items():
+            for profile, members in profiles.items():
+                runs, runs_of = in_runs(members, fit_numbers)
+                run_of.update(runs_of)
+                by_key[key][profile] = _Profiled(
                     profile,
                     numbers.setdefault(profile, len(numbers)),
                     members,
                     sum(_full(a.capacity_available) for a in members),
                     shared.setdefault((profile[0], profile[2], profile[3]), len(shared)),
+                    runs,
                 )
-                for profile, members in profiles.items()
-            }
-            for key, profiles in profiled.items()
-        }
         groups = {key: list(profiles.values()) for key, profiles in by_key.items()}
         sizes = {key: sum(len(p.activities) for p in profiles) for key, profiles in groups.items()}
         profile_of = {
-            activity_id: (by_key[key][profile], full, position)
-            for activity_id, (key, profile, full, position) in placed.items()
+            activity_id: (by_key[key][profile], full, run_of[activity_id])
+            for activity_id, (key, profile, full) in placed.items()
         }
         sites: dict[engine.SiteProfile, int] = {}
         ground = {cell: _Cell.of(bucket, today, sites) for cell, bucket in index.cells.items()}
@@ -457,6 +461,7 @@ class Directory:
         today: dt.date,
         places: Mapping[str, int | None],
         include_full: bool,
+        outcomes: Collection[str] = (),
     ) -> Screened:
         """The activities whose geography allows a match, for the engine, and the counts of
         those excluded here without visiting each: the remote activities not listed or with
@@ -470,6 +475,11 @@ class Directory:
         Every activity the engine is not given is counted under the first rule it breaks, as
         the engine would count it (docs/matching.md, counting rule). In-person activities inside
         the box that break rule 1 or 2 are counted here too.
+
+        The online and phone activities of a profile the person passes go in runs
+        (`remote.Run`), but for those named in ``places`` or ``outcomes`` (the ids with an
+        outcome value, `engine.Evidence.values`: pass the same as to the engine), whose runs
+        are given one by one.
         """
         index, day = self.prepare(today)
         excluded = dict.fromkeys(engine.Rule, 0)
@@ -485,12 +495,12 @@ class Directory:
 
         box = None if person.location is None else travel_box(person.location, person.max_travel_km)
         # hybrid activities within reach go to the engine as themselves, not as their views
-        near: dict[_Profiled, list[tuple[int, engine.Activity]]] = defaultdict(list)
-        if box is not None:
-            for activity_id, a in _inside(index.hybrid_cells, box).items():
-                if (where := day.profile_of.get(activity_id)) is not None:
-                    profiled, _, position = where
-                    near[profiled].append((position, a))
+        near: dict[_Profiled, list[engine.Activity]] = defaultdict(list)
+        reachable = {} if box is None else _inside(index.hybrid_cells, box)
+        for activity_id, a in reachable.items():
+            if (where := day.profile_of.get(activity_id)) is not None:
+                near[where[0]].append(a)
+        loose = _loose(day, itertools.chain(places, outcomes, reachable))
         # places changed since the day was indexed, by profile: (now full) - (full then)
         full_since: dict[_Profiled, int] = defaultdict(int)
         for activity_id, available in places.items():
@@ -500,7 +510,7 @@ class Directory:
         found: list[engine.Activity] = []
         # the activities of the profiles the person passes, by what `engine.Prescreened` reads
         # of them (`_Profiled.shared`): hundreds of small groups merged into a few dozen
-        passed: dict[int, list[list[engine.Activity]]] = defaultdict(list)
+        passed: dict[int, _Passed] = defaultdict(lambda: ([], []))
         broken = [-1] * day.profiles  # the rule each profile breaks for the person, 0 none
         by_rule = [0] * (max(engine.Rule) + 1)
         for key, profiles in day.groups.items():
@@ -510,17 +520,12 @@ class Directory:
             for members in profiles:
                 reached = near.get(members, ()) if near else ()
                 if reached:
-                    found.extend(a for _, a in reached)
+                    found.extend(reached)
                 rule = broken[members.number]
                 if rule < 0:
                     rule = broken[members.number] = rules.remote(view, *members.profile)
                 if not rule:
-                    if reached:
-                        skip = {position for position, _ in reached}
-                        views = [v for i, v in enumerate(members.activities) if i not in skip]
-                        passed[members.shared].append(views)
-                    else:
-                        passed[members.shared].append(members.activities)
+                    _give(members, loose.get(members) if loose else None, reached, passed)
                     continue
                 full = 0
                 if not include_full:
@@ -528,17 +533,16 @@ class Directory:
                     if full_since:
                         full += full_since.get(members, 0)
                     if reached:
-                        full -= sum(
-                            _full(places.get(a.id, a.capacity_available)) for _, a in reached
-                        )
+                        full -= sum(_full(places.get(a.id, a.capacity_available)) for a in reached)
                 by_rule[engine.Rule.CAPACITY] += full
                 by_rule[rule] += len(members.activities) - len(reached) - full
         prescreened = [
             engine.Prescreened(
-                parts[0] if len(parts) == 1 else list(itertools.chain.from_iterable(parts)),
+                one_by_one,
                 *day.shared[number],
+                runs=runs[0] if len(runs) == 1 else list(itertools.chain.from_iterable(runs)),
             )
-            for number, parts in passed.items()
+            for number, (one_by_one, runs) in passed.items()
         ]
         sited: list[engine.Sited] = []
         inside = 0
@@ -605,6 +609,39 @@ class Directory:
         by_rule[engine.Rule.ACTIVE] += closed
         by_rule[engine.Rule.ELIGIBILITY] += ineligible
         return inside
+
+
+# a group of `engine.Prescreened`: activities given one by one, and the runs of its profiles
+_Passed = tuple[list[engine.Activity], list[Sequence[Run]]]
+
+
+def _loose(day: _Day, ids: Iterable[str]) -> dict[_Profiled, set[int]]:
+    """The runs that hold the remote activities named, by profile: their activities go to the
+    engine one by one (places changed since the day was indexed, an outcome value, a hybrid
+    activity given as itself)."""
+    loose: dict[_Profiled, set[int]] = defaultdict(set)
+    for activity_id in ids:
+        if (where := day.profile_of.get(activity_id)) is not None:
+            loose[where[0]].add(where[2])
+    return loose
+
+
+def _give(
+    members: _Profiled,
+    loose: set[int] | None,
+    reached: Sequence[engine.Activity],
+    passed: dict[int, _Passed],
+) -> None:
+    """Adds the activities of a profile the person passes to their engine group: in runs, but
+    those of the runs in ``loose`` one by one, without the views of the hybrid activities
+    ``reached`` (given as themselves)."""
+    one_by_one, runs = passed[members.shared]
+    if not loose:
+        runs.append(members.runs)
+        return
+    skip = {a.id for a in reached}
+    runs.append([run for i, run in enumerate(members.runs) if i not in loose])
+    one_by_one.extend(a for i in loose for a in members.runs[i][2] if a.id not in skip)
 
 
 def key_of(url: URL) -> str:

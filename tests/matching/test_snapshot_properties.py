@@ -60,6 +60,7 @@ def _compare(
         capacity=places,
         prescreened=screened.prescreened,
         sited=screened.sited,
+        ids_unique=True,
     )
     box = (
         None

@@ -1,0 +1,182 @@
+"""Runs of remote activities (`app.matching.remote`) give exactly what the same activities give
+one by one: matches, order, scores to the last bit, reasons, counts per rule, eligible
+(hypothesis). Directories with many online and phone activities that share what the fits
+read (so that scores tie and ids decide), full places, places changed since the runs were
+made, outcome values for some, activities left out, and limits 0, 1, 10 and 50."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.matching import engine, snapshot
+from app.matching.evidence import Evidence
+from app.matching.remote import in_runs
+from tests.matching.test_engine_properties import (
+    SUITABILITY,
+    TODAY,
+    activity,
+    attendable,
+    directory,
+    key,
+    people,
+    weights,
+)
+from tests.matching.test_snapshot_properties import _in_box
+
+LIMITS = st.sampled_from([0, 1, 10, 50])
+
+
+@st.composite
+def alike_directory(draw: st.DrawFn, kinds: tuple[str, ...]) -> list[engine.Activity]:
+    """Remote activities made from a few templates (every attribute the fits read shared),
+    with their own ids, places and sometimes schedules, plus a random directory of any kind
+    (in person ones among them) to compete with them."""
+    templates = draw(st.lists(activity("t"), min_size=1, max_size=4))
+    ids = draw(st.lists(st.text("abcdef", min_size=1, max_size=4), max_size=45, unique=True))
+    made = []
+    for i in ids:
+        template = draw(st.sampled_from(templates))
+        made.append(
+            replace(
+                template,
+                id=i,
+                name=f"Activity {i}",
+                attending_type=draw(st.sampled_from(kinds)),
+                capacity_available=draw(st.sampled_from([None, None, 0, 1, 3])),
+                cost_options=draw(st.sampled_from([template.cost_options, ()])),
+            )
+        )
+    others = [replace(a, id=f"z{a.id}") for a in draw(directory())]
+    return made + others
+
+
+def _changes(
+    data: st.DataObject, activities: list[engine.Activity]
+) -> tuple[dict[str, int | None], Evidence, frozenset[str]]:
+    """Places changed since, outcome values and activities left out, for some of the ids."""
+    ids = [a.id for a in activities]
+    some = st.lists(st.sampled_from(ids), max_size=6, unique=True) if ids else st.just([])
+    places = {i: data.draw(st.none() | st.integers(-1, 3)) for i in data.draw(some)}
+    values = {i: data.draw(st.sampled_from([0.0, 0.3, 0.5, 0.9, 1.0])) for i in data.draw(some)}
+    leave_out = frozenset(data.draw(some))
+    return places, Evidence(values, dict.fromkeys(values, ("Evidence",))), leave_out
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    person=people,
+    data=st.data(),
+    include_full=st.booleans(),
+    limit=LIMITS,
+    weights=weights,
+)
+def test_runs_count_and_score_as_if_given_one_by_one(
+    person: engine.Person,
+    data: st.DataObject,
+    include_full: bool,
+    limit: int,
+    weights: engine.Weights,
+) -> None:
+    activities = data.draw(alike_directory(("online", "phone")))
+    places, evidence, leave_out = _changes(data, activities)
+
+    def run(items: list[engine.Activity], prescreened: list[engine.Prescreened]) -> object:
+        return key(
+            engine.match(
+                person,
+                items,
+                today=TODAY,
+                suitability=SUITABILITY,
+                weights=weights,
+                limit=limit,
+                include_full=include_full,
+                capacity=places,
+                prescreened=prescreened,
+                evidence=evidence,
+                leave_out=leave_out,
+            )
+        )
+
+    groups: dict[tuple[bool, bool, frozenset[str] | None], list[engine.Activity]] = {}
+    rest = []
+    for a in activities:
+        if a.attending_type in ("online", "phone") and attendable(person, a, include_full=True):
+            group = (
+                a.attending_type == "online",
+                engine.has_free_option(a),
+                engine.days_on(a, TODAY),
+            )
+            groups.setdefault(group, []).append(a)
+        else:
+            rest.append(a)
+    numbers: dict[object, int] = {}
+    prescreened = []
+    for (online, free, days), members in groups.items():
+        # places changed since and outcome values: one by one (what the caller guarantees)
+        apart = [a for a in members if a.id in places or a.id in evidence.values]
+        runs, _ = in_runs([a for a in members if a not in apart], numbers)
+        prescreened.append(engine.Prescreened(apart, online, free, days, runs=runs))
+
+    assert run(rest, prescreened) == run(activities, [])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    person=people,
+    data=st.data(),
+    include_full=st.booleans(),
+    limit=LIMITS,
+)
+def test_the_snapshots_runs_count_and_score_as_the_engine_over_every_activity(
+    person: engine.Person, data: st.DataObject, include_full: bool, limit: int
+) -> None:
+    """The snapshot's candidates (runs made once per day, hybrid activities within reach given
+    as themselves, places changed since and outcome values given one by one) and the engine
+    give what the engine gives over every activity (in-person ones outside the travel box
+    counted under rule 6 unvisited)."""
+    activities = data.draw(alike_directory(("online", "phone", "hybrid")))
+    places, evidence, leave_out = _changes(data, activities)
+    snap = snapshot.Directory()
+    snap.activities = {a.id: a for a in activities}
+    snap.prepare(TODAY)  # the runs are made before the places change
+    screened = snap.candidates(person, TODAY, places, include_full, evidence.values)
+
+    def run(items: list[engine.Activity], **given: object) -> engine.MatchResult:
+        return engine.match(
+            person,
+            items,
+            today=TODAY,
+            suitability=SUITABILITY,
+            limit=limit,
+            include_full=include_full,
+            capacity=places,
+            evidence=evidence,
+            leave_out=leave_out,
+            **given,  # type: ignore[arg-type]
+        )
+
+    fast = run(
+        screened.activities,
+        prescreened=screened.prescreened,
+        sited=screened.sited,
+        ids_unique=True,
+    )
+    box = (
+        None
+        if person.location is None
+        else snapshot.travel_box(person.location, person.max_travel_km)
+    )
+    outside = [
+        a
+        for a in activities
+        if a.attending_type == "in-person" and (box is None or not _in_box(a, box))
+    ]
+    slow = run([a for a in activities if a not in outside])
+    expected = dict(slow.excluded)
+    expected[engine.Rule.TRAVEL_DISTANCE] += len(outside)
+    assert {r: fast.excluded[r] + screened.excluded[r] for r in engine.Rule} == expected
+    assert fast.matches == slow.matches
+    assert fast.eligible == slow.eligible
