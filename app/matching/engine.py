@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
 
-from app.matching import reasons, rules
+from app.matching import columns, reasons, rules
 from app.matching.batches import Batches
+from app.matching.columns import SiteRows as SiteRows
 from app.matching.evidence import NO_EVIDENCE, Evidence
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
 from app.matching.labels import GROUP_WISH_LABELS
@@ -297,7 +298,7 @@ def match(
     include_full: bool = False,
     capacity: Mapping[str, int | None] | None = None,
     prescreened: Sequence[Prescreened] = (),
-    sited: Sequence[Sited] = (),
+    sited: Sequence[Sited | SiteRows] = (),
     evidence: Evidence = NO_EVIDENCE,
     leave_out: frozenset[str] = frozenset(),
 ) -> MatchResult:
@@ -306,7 +307,9 @@ def match(
     ``prescreened`` are further activities, grouped by a caller that has tested rules 1, 2 and
     4-9 for them (see `Prescreened`); they count and score as if given in ``activities``. So
     do ``sited`` ones, in-person activities with one location each for which the caller has
-    tested rules 1 and 2 (see `Sited`).
+    tested rules 1 and 2 (see `Sited`), given as entries or as rows of a day's table
+    (`columns.SiteRows`: rules 3 and 5-9 are decided and the rows scored as arrays, and only
+    those that can be among the first are scored here, see `columns.split`).
 
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
@@ -333,7 +336,22 @@ def match(
     wants_free = view.free_only or scoring.deprived
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
+    decided = 0  # sited rows counted or found eligible by `columns.split`, not scored here
     for site_group in sited:
+        if isinstance(site_group, SiteRows):
+            entries, counted, batches_nearby = columns.split(
+                site_group,
+                person,
+                view,
+                scoring,
+                ranking.limit,
+                capacity or None,
+                include_full,
+                excluded,
+            )
+            decided += counted
+            batches.nearby += batches_nearby
+            site_group = Sited(entries, site_group.table.profiles)
         _add_ids(seen, [entry[0] for entry in site_group.entries])
         batches.add(site_group)
     # the in-person candidates are known before any is scored: few that fit, remote comes up
@@ -345,7 +363,7 @@ def match(
         _prescreened(group, view, consider)
     batches.consider(consider)
     # every candidate is either counted under a rule or eligible
-    given = len(seen)
+    given = len(seen) + decided
     eligible = given - sum(excluded)
     kept = [t[3] for t in ranking.first if t[3].activity.id not in leave_out]
     return _result(person, suitability, scoring, kept, evidence, excluded, eligible, limit)
