@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -40,7 +40,7 @@ import numpy.typing as npt
 from app.matching import rules
 from app.matching.batches import FEW_NEARBY, NEARBY_KM, counts_nearby
 from app.matching.rules import EARTH_RADIUS_KM, RAD, PersonView, Rule
-from app.matching.scoring import FIT_KEY, GROUP_KEY, HOME, NEUTRAL, VENUE_KEY, Scoring
+from app.matching.scoring import FIT_KEY, HOME, NEUTRAL, Scoring
 
 if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
     from app.matching.engine import Activity, Person, SiteEntry, SiteProfile
@@ -55,8 +55,6 @@ Rows = npt.NDArray[np.intp]
 
 MARGIN = 2e-9  # kept: approximate score >= the size-th largest - MARGIN (error < 1e-12)
 BAND = 1e-6  # km: distances this near a limit are measured again in Python
-# every attribute `scoring.Scoring.fits` may read (whichever `scoring._fit_key` a person has)
-FIT_ATTRIBUTES = tuple(dict.fromkeys(FIT_KEY + GROUP_KEY + VENUE_KEY))
 _SPAN = 40_003  # grid cells per row and column (`snapshot.cell_index` is within +-20 000)
 
 
@@ -91,7 +89,6 @@ class SiteTable:
     cos_latitude: npt.NDArray[np.float64]  # as `engine.site_entry` computes it (NaN unsited)
     key: npt.NDArray[np.int32]  # index in ``eligibilities``; len(eligibilities) = rule 1 broken
     profile: npt.NDArray[np.int32]  # the entry's profile number; -1 without an entry
-    fit: npt.NDArray[np.int32]  # index in ``fit_examples`` (by `FIT_ATTRIBUTES`)
     full: npt.NDArray[np.bool_]  # no place left when the day was indexed (rule 3)
     transport: npt.NDArray[np.bool_]  # near_public_transport is True (equity)
     home: npt.NDArray[np.bool_]  # visits the person at home (proximity 1)
@@ -99,7 +96,6 @@ class SiteTable:
     activities: list[Activity]
     entries: list[SiteEntry | None]
     eligibilities: list[Eligibility]
-    fit_examples: list[Activity]  # one activity per distinct fit key
     row_of: dict[str, int]  # activity id -> row, for the rows with an entry
     profiles: list[SiteProfile]
     # per profile: its accessibility, its other parts (rules 7-9) and days, numbered
@@ -110,6 +106,21 @@ class SiteTable:
     accesses: list[frozenset[str]]
     afters: list[tuple[frozenset[str], bool, frozenset[str] | None]]
     days: list[frozenset[str] | None]
+    # per `scoring.fit_attributes` asked so far: each row's number among the distinct values of
+    # those attributes, and an activity with each value (`fit_keys`)
+    _fit_keys: dict[tuple[str, ...], tuple[npt.NDArray[np.int32], list[Activity]]] = field(
+        default_factory=dict
+    )
+
+    def fit_keys(self, attributes: tuple[str, ...]) -> tuple[npt.NDArray[np.int32], list[Activity]]:
+        """Each row's fit key (the values of ``attributes``, `scoring.fit_attributes`) as a
+        number, and an activity with each key; made once per day and attributes."""
+        found = self._fit_keys.get(attributes)
+        if found is None:
+            get = attrgetter(*attributes)
+            numbers, first = _interned([get(a) for a in self.activities])
+            found = self._fit_keys[attributes] = (numbers, [self.activities[i] for i in first])
+        return found
 
     @classmethod
     def of(
@@ -128,11 +139,10 @@ class SiteTable:
         eligibilities = list(dict.fromkeys(m[3] for m in located if m[3] is not None))
         number = {k: i for i, k in enumerate(eligibilities)}
         closed = len(eligibilities)
-        fit, first = _interned([attrgetter(*FIT_ATTRIBUTES)(a) for a in activities])
         access, access_first = _interned([p[0] for p in profiles])
         after, after_first = _interned([p[1:] for p in profiles])
         days, days_first = _interned([p[3] for p in profiles])
-        return cls(
+        table = cls(
             cells=np.array([_cell_code(r, c) for r, c, _ in rows], dtype=np.int64).reshape(-1),
             latitude=np.array([m[0] for m in located], dtype=np.float64).reshape(-1),
             longitude=np.array([m[1] for m in located], dtype=np.float64).reshape(-1),
@@ -145,7 +155,6 @@ class SiteTable:
             profile=np.array([-1 if e is None else e[4] for e in entries], dtype=np.int32).reshape(
                 -1
             ),
-            fit=fit,
             full=np.array(
                 [not rules.has_place(a.capacity_available) for a in activities], dtype=np.bool_
             ).reshape(-1),
@@ -159,7 +168,6 @@ class SiteTable:
             activities=activities,
             entries=entries,
             eligibilities=eligibilities,
-            fit_examples=[activities[i] for i in first],
             row_of={e[0].id: i for i, e in enumerate(entries) if e is not None},
             profiles=profiles,
             profile_access=access,
@@ -170,6 +178,8 @@ class SiteTable:
             afters=[profiles[i][1:] for i in after_first],
             days=[profiles[i][3] for i in days_first],
         )
+        table.fit_keys(FIT_KEY)  # the fit key of most people, made with the day
+        return table
 
     def inside(self, rows: range, columns: range, box: Box) -> Rows:
         """The rows located inside the box (bounds included), ascending; ``rows`` and
@@ -312,7 +322,7 @@ def split(
         threshold = np.partition(score, len(score) - size)[len(score) - size]
         kept = eligible[score >= threshold - MARGIN]
     left = np.setdiff1d(eligible, kept, assume_unique=True)
-    nearby = _nearby(table, rows[left], distance[left], full[left], person)
+    nearby = _nearby(table, rows[left], distance[left], full[left], person, scoring)
     entries = [table.entries[i] for i in rows[kept].tolist()]
     return entries, len(rows) - len(kept), nearby
 
@@ -323,17 +333,19 @@ def _nearby(
     distance: npt.NDArray[np.float64],
     full: npt.NDArray[np.bool_],
     person: Person,
+    scoring: Scoring,
 ) -> int:
     """How many of these eligible rows count towards `Batches.few_nearby` (up to
     `FEW_NEARBY`): a place, within `NEARBY_KM`, made for one of the person's needs."""
     near = rows[(distance <= NEARBY_KM) & ~full]
     if not len(near):
         return 0
-    fit = table.fit[near]
+    fit, examples = table.fit_keys(scoring.fit_attributes)
     needs, situations = frozenset(person.needs), person.situations
     found = 0
-    for key, n in zip(*np.unique(fit, return_counts=True), strict=True):
-        if counts_nearby(table.fit_examples[key], needs, situations):
+    for key, n in zip(*np.unique(fit[near], return_counts=True), strict=True):
+        # what it reads is among every fit key's attributes (`scoring.FIT_KEY`)
+        if counts_nearby(examples[key], needs, situations):
             found += int(n)
             if found >= FEW_NEARBY:
                 break
@@ -354,19 +366,17 @@ def _approximate(
     at = rows[eligible]
     wn, wi, wp, wl, wd, wc, we, wg, wt, wo = scoring.shares
     # the terms of the fits, once per distinct key the person's scoring reads
-    fit = table.fit[at]
-    present = np.flatnonzero(np.bincount(fit, minlength=len(table.fit_examples)))
-    heads = np.zeros((3, len(table.fit_examples)))
-    known: dict[Hashable, tuple[float, float, float]] = {}
-    fits, fit_key = scoring.fits, scoring.fit_key
-    for key in present.tolist():
-        example = table.fit_examples[key]
-        codes = fit_key(example)
-        head = known.get(codes)
-        if head is None:
-            n, i, lang, g, t = fits(example)
-            head = known[codes] = (wn * n + wi * i, wl * lang, wg * g + wt * t)
-        heads[:, key] = head
+    keys, examples = table.fit_keys(scoring.fit_attributes)
+    fit = keys[at]
+    present = np.flatnonzero(np.bincount(fit, minlength=len(examples))).tolist()
+    fits = scoring.fits
+    terms = []
+    for key in present:
+        n, i, lang, g, t = fits(examples[key])
+        terms.append((wn * n + wi * i, wl * lang, wg * g + wt * t))
+    heads = np.zeros((3, len(examples)))
+    if present:
+        heads[:, present] = np.array(terms).T
     h0, h1, h2 = heads[0][fit], heads[1][fit], heads[2][fit]
     p = np.where(table.home[at], 1.0, scoring.nearby * np.exp(-scoring.decay * distance[eligible]))
     day_fit = scoring.day_fit

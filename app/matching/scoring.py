@@ -276,7 +276,7 @@ def at_a_venue(activity: Activity, online_too: bool) -> bool:
     )
 
 
-def _fit_key(person: Person) -> Callable[[Activity], Hashable]:
+def fit_attributes(person: Person) -> tuple[str, ...]:
     """What `Scoring.fits` reads of an activity for this person (the engine's key for what it
     computed once): the code sets, plus the group's traits for group wishes, plus the mode and
     traits for someone housebound or with a condition some activities are too much for."""
@@ -285,7 +285,7 @@ def _fit_key(person: Person) -> Callable[[Activity], Hashable]:
         key += GROUP_KEY
     if not person.situations.isdisjoint(HOUSEBOUND) or limits_of(person.situations):
         key += [k for k in VENUE_KEY if k not in key]
-    return attrgetter(*key)
+    return tuple(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +305,8 @@ class Scoring:
     nearby: float  # in person, the proximity at no distance
     deprived: bool  # lives in IMD decile 1-3 (equity)
     fits: Callable[[Activity], Fits]
-    fit_key: Callable[[Activity], Hashable]
+    fit_key: Callable[[Activity], Hashable]  # `fit_attributes` of an activity
+    fit_attributes: tuple[str, ...]
     day_fit: Callable[[frozenset[str] | None], float]
     outcome: Mapping[str, float]  # activity id -> outcome component (absent: NEUTRAL)
     few_nearby: bool = False  # few in-person options fit: online and phone raised
@@ -354,7 +355,8 @@ class Scoring:
             else 1.0,
             deprived=person.imd_decile is not None and person.imd_decile in DEPRIVED_DECILES,
             fits=_fits(person, rows, languages),
-            fit_key=_fit_key(person),
+            fit_key=attrgetter(*fit_attributes(person)),
+            fit_attributes=fit_attributes(person),
             day_fit=_day_fit(person.available_days),
             outcome=outcome or {},
         )

@@ -77,7 +77,7 @@ def _box_edges(km: float) -> list[tuple[float, float]]:
         out += [(edge, lon), (math.nextafter(edge, outward), lon)]
     for edge, outward in ((west, -math.inf), (east, math.inf)):
         out += [(lat, edge), (lat, math.nextafter(edge, outward))]
-    return out + [(south, west), (north, east)]
+    return [*out, (south, west), (north, east)]
 
 
 # a few places, so that many activities share one (ties), and the edges of every limit
