@@ -66,14 +66,14 @@ def _interned(values: Sequence[Hashable]) -> tuple[npt.NDArray[np.int32], list[i
     """Each value's number among the distinct ones, and the first position of each."""
     numbers: dict[Hashable, int] = {}
     first: list[int] = []
-    out = np.empty(len(values), dtype=np.int32)
+    out: list[int] = []
     for i, v in enumerate(values):
         n = numbers.get(v)
         if n is None:
             n = numbers[v] = len(first)
             first.append(i)
-        out[i] = n
-    return out, first
+        out.append(n)
+    return np.array(out, dtype=np.int32).reshape(-1), first
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,9 +20,10 @@ engine at 100 000 (docs/performance.md, "Matching"). So each process keeps every
   hands to the engine; any other difference rebuilds the indexes at the next request.
 - **Geography.** In-person activities are bucketed by their locations on a grid of
   `CELL_DEGREES` cells; the travel box of the person (the same box the SQL prefilter used)
-  visits only the cells it overlaps, and tests each location exactly. Those with exactly one
-  location go to the engine as `engine.Sited` entries with their profile, numbered once per
-  day, so that it decides rules 5 and 7-9 per profile, not per activity. Online, phone and hybrid
+  visits only the cells it overlaps, and tests each location exactly. Those with one location
+  are the rows of the day's `columns.SiteTable`, sorted by cell, decided as arrays: rules 1
+  and 2 here, then the engine takes the rows that pass (`engine.SiteRows`), decides rules 3
+  and 5-9 per row as arrays and scores exactly only those that can be among the first. Online, phone and hybrid
   activities have no geography: the listed ones (active and accepting referrals) are grouped
   per day by what the person-independent parts of the hard rules read (`_Day`), so a group
   the person fails is counted under its rule without visiting its activities in the engine.
