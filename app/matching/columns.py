@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -107,19 +106,32 @@ class SiteTable:
     afters: list[tuple[frozenset[str], bool, frozenset[str] | None]]
     days: list[frozenset[str] | None]
     # per `scoring.fit_attributes` asked so far: each row's number among the distinct values of
-    # those attributes, and an activity with each value (`fit_keys`)
-    _fit_keys: dict[tuple[str, ...], tuple[npt.NDArray[np.int32], list[Activity]]] = field(
+    # those attributes, and an activity with each value (`fit_keys`); per attribute, each row's
+    # number among its distinct values
+    _fit_keys: dict[tuple[str, ...], tuple[npt.NDArray[np.intp], list[Activity]]] = field(
         default_factory=dict
     )
+    _values: dict[str, npt.NDArray[np.int32]] = field(default_factory=dict)
 
-    def fit_keys(self, attributes: tuple[str, ...]) -> tuple[npt.NDArray[np.int32], list[Activity]]:
+    def fit_keys(self, attributes: tuple[str, ...]) -> tuple[npt.NDArray[np.intp], list[Activity]]:
         """Each row's fit key (the values of ``attributes``, `scoring.fit_attributes`) as a
-        number, and an activity with each key; made once per day and attributes."""
+        number, and an activity with each key; made once per day and attributes, from the
+        numbers of each attribute's values (no key objects: 75 000 tuples made in a request
+        woke the garbage collector over the whole snapshot)."""
         found = self._fit_keys.get(attributes)
         if found is None:
-            get = attrgetter(*attributes)
-            numbers, first = _interned([get(a) for a in self.activities])
-            found = self._fit_keys[attributes] = (numbers, [self.activities[i] for i in first])
+            key = np.zeros(len(self.activities), dtype=np.int64)
+            for attribute in attributes:
+                values = self._values.get(attribute)
+                if values is None:
+                    values = self._values[attribute] = _interned(
+                        [getattr(a, attribute) for a in self.activities]
+                    )[0]
+                combined = key * (int(values.max(initial=0)) + 1) + values
+                _, key = np.unique(combined, return_inverse=True)
+            _, first = np.unique(key, return_index=True)
+            found = (key.astype(np.intp), [self.activities[i] for i in first.tolist()])
+            self._fit_keys[attributes] = found
         return found
 
     @classmethod

@@ -23,10 +23,11 @@ engine at 100 000 (docs/performance.md, "Matching"). So each process keeps every
   visits only the cells it overlaps, and tests each location exactly. Those with one location
   are the rows of the day's `columns.SiteTable`, sorted by cell, decided as arrays: rules 1
   and 2 here, then the engine takes the rows that pass (`engine.SiteRows`), decides rules 3
-  and 5-9 per row as arrays and scores exactly only those that can be among the first. Online, phone and hybrid
-  activities have no geography: the listed ones (active and accepting referrals) are grouped
-  per day by what the person-independent parts of the hard rules read (`_Day`), so a group
-  the person fails is counted under its rule without visiting its activities in the engine.
+  and 5-9 per row as arrays and scores exactly only those that can be among the first.
+  Online, phone and hybrid activities have no geography: the listed ones (active and
+  accepting referrals) are grouped per day by what the person-independent parts of the hard
+  rules read (`_Day`), so a group the person fails is counted under its rule without
+  visiting its activities in the engine.
 
 The snapshot is per database URL and per process: several workers each hold their own, each
 refreshed by its own requests.

@@ -51,19 +51,21 @@ def _distance(lat: float, lon: float) -> float:
 
 
 def _either_side(km: float) -> list[tuple[float, float]]:
-    """Two locations due north of `HOME` 1 ulp apart in latitude, the first within ``km``
-    (as the engine measures), the second beyond; and the same due east."""
+    """Pairs of locations 1 ulp apart (in latitude or longitude) from `HOME`, the first within
+    ``km`` as the engine measures, the second beyond: due north, due east and north-east (where
+    the travel limit is inside the travel box)."""
     out = []
-    for axis in (0, 1):
-        low, high = HOME[axis], HOME[axis] + 3 * km / 60
-        while math.nextafter(low, math.inf) < high:
+    for north, east in ((1.0, 0.0), (0.0, 1.0), (1.0, 1.6)):
+        low, high = 0.0, km / 20
+        while True:
             middle = (low + high) / 2
-            point = (middle, HOME[1]) if axis == 0 else (HOME[0], middle)
-            if _distance(*point) <= km:
+            if middle in (low, high):
+                break
+            if _distance(HOME[0] + north * middle, HOME[1] + east * middle) <= km:
                 low = middle
             else:
                 high = middle
-        out += [(low, HOME[1]), (high, HOME[1])] if axis == 0 else [(HOME[0], low), (HOME[0], high)]
+        out += [(HOME[0] + north * t, HOME[1] + east * t) for t in (low, high)]
     return out
 
 
