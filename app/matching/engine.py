@@ -9,11 +9,13 @@ need -> category suitability table (data, DESIGN 5.4), `Weights` from the settin
 
 Candidates come from three sources, each tested only for the rules its caller has not already
 decided: plain ``activities`` (every rule), `Prescreened` groups (rule 3 only) and `Sited`
-entries (rules 3 and 6 per activity, 5 and 7-9 per profile). Each candidate then goes through
-one function, which counts it under the first rule it breaks or scores it and keeps it if among
-the first: so an activity gets the same figures whichever way it came. The function takes a
-batch, and the plain and sited candidates are first sorted into batches (`app.matching.batches`)
-so that it runs once per batch: a call per candidate costs more than its work.
+entries (rules 3 and 6 per activity, 5 and 7-9 per profile; given as rows of a day's table,
+`columns.SiteRows`, they are decided and scored approximately as arrays first, and only those
+that can be among the first go on as entries). Each candidate then goes through one function,
+which counts it under the first rule it breaks or scores it and keeps it if among the first: so
+an activity gets the same figures whichever way it came. The function takes a batch, and the
+plain and sited candidates are first sorted into batches (`app.matching.batches`) so that it
+runs once per batch: a call per candidate costs more than its work.
 
 Order: score descending, then distance ascending (online, phone and unknown distance last), then
 activity id; then the first five are made diverse (`_diversify`: an activity of a kind already
@@ -337,20 +339,13 @@ def match(
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
     decided = 0  # sited rows counted or found eligible by `columns.split`, not scored here
+    places = capacity or None
     for site_group in sited:
         if isinstance(site_group, SiteRows):
-            entries, counted, batches_nearby = columns.split(
-                site_group,
-                person,
-                view,
-                scoring,
-                ranking.limit,
-                capacity or None,
-                include_full,
-                excluded,
-            )
+            asked = (person, view, scoring, ranking.limit, places, include_full, excluded)
+            entries, counted, nearby = columns.split(site_group, *asked)
             decided += counted
-            batches.nearby += batches_nearby
+            batches.nearby += nearby
             site_group = Sited(entries, site_group.table.profiles)
         _add_ids(seen, [entry[0] for entry in site_group.entries])
         batches.add(site_group)
