@@ -30,6 +30,12 @@ FEW_NEARBY = 3  # in-person activities made for the person's needs, with a place
 NEARBY_KM = 3.0  # within this distance (`scoring.PROXIMITY_HALF_LIFE_KM`)
 
 
+def counts_nearby(a: Activity, needs: frozenset[str], situations: frozenset[str]) -> bool:
+    """What `Batches.few_nearby` reads of an activity besides its distance and places: made for
+    one of the person's needs (any, without needs) and not for another situation."""
+    return (not needs or not needs.isdisjoint(made_for(a))) and not another_situation(a, situations)
+
+
 class Batches:
     """The candidates of a match that are not prescreened, sorted into batches for `consider`:
     per rule broken (4-9), and those that pass per attendance, days and free option (in
@@ -53,6 +59,8 @@ class Batches:
         self.passed = {}
         self.remote_passed: dict[tuple[Attendance, bool, frozenset[str] | None], list[Activity]]
         self.remote_passed = {}
+        # in-person candidates decided elsewhere (`columns.split`) that count in `few_nearby`
+        self.nearby = 0
 
     def near(self, free: bool, days: frozenset[str] | None) -> tuple[list[Activity], list[float]]:
         """The batch of in-person candidates that pass, with these days and free option."""
@@ -144,9 +152,12 @@ class Batches:
         """Whether fewer than `FEW_NEARBY` in-person activities that pass every hard rule and have
         a place lie within `NEARBY_KM` and are made for one of the person's needs (and not for
         another situation): then a link worker looks at what the person can join from home
-        (`scoring.Scoring.from_home_raised`). Counted over the candidates, whatever their order."""
+        (`scoring.Scoring.from_home_raised`). Counted over the candidates, whatever their order,
+        and ``nearby`` (those counted elsewhere)."""
         needs, situations = frozenset(person.needs), person.situations
-        found = 0
+        found = self.nearby
+        if found >= FEW_NEARBY:
+            return False
         for activities, distances in self.passed.values():
             for a, distance in zip(activities, distances, strict=True):
                 available = (
@@ -156,8 +167,7 @@ class Batches:
                 )
                 if (
                     distance <= NEARBY_KM
-                    and (not needs or not needs.isdisjoint(made_for(a)))
-                    and not another_situation(a, situations)
+                    and counts_nearby(a, needs, situations)
                     and rules.has_place(available)
                 ):
                     found += 1

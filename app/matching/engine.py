@@ -9,11 +9,13 @@ need -> category suitability table (data, DESIGN 5.4), `Weights` from the settin
 
 Candidates come from three sources, each tested only for the rules its caller has not already
 decided: plain ``activities`` (every rule), `Prescreened` groups (rule 3 only) and `Sited`
-entries (rules 3 and 6 per activity, 5 and 7-9 per profile). Each candidate then goes through
-one function, which counts it under the first rule it breaks or scores it and keeps it if among
-the first: so an activity gets the same figures whichever way it came. The function takes a
-batch, and the plain and sited candidates are first sorted into batches (`app.matching.batches`)
-so that it runs once per batch: a call per candidate costs more than its work.
+entries (rules 3 and 6 per activity, 5 and 7-9 per profile; given as rows of a day's table,
+`columns.SiteRows`, they are decided and scored approximately as arrays first, and only those
+that can be among the first go on as entries). Each candidate then goes through one function,
+which counts it under the first rule it breaks or scores it and keeps it if among the first: so
+an activity gets the same figures whichever way it came. The function takes a batch, and the
+plain and sited candidates are first sorted into batches (`app.matching.batches`) so that it
+runs once per batch: a call per candidate costs more than its work.
 
 Order: score descending, then distance ascending (online, phone and unknown distance last), then
 activity id; then the first five are made diverse (`_diversify`: an activity of a kind already
@@ -31,8 +33,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
 
-from app.matching import reasons, rules
+from app.matching import columns, reasons, rules
 from app.matching.batches import Batches
+from app.matching.columns import SiteRows as SiteRows
+from app.matching.diversity import DIVERSE_FIRST as DIVERSE_FIRST
+from app.matching.diversity import DIVERSE_POOL, diversify
+from app.matching.diversity import SIMILAR_PENALTY as SIMILAR_PENALTY
 from app.matching.evidence import NO_EVIDENCE, Evidence
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
 from app.matching.labels import GROUP_WISH_LABELS
@@ -52,7 +58,6 @@ from app.matching.scoring import (
     NEUTRAL,
     Fits,
     Scoring,
-    made_for,
 )
 from app.matching.scoring import Components as Components
 from app.matching.scoring import Suitability as Suitability
@@ -209,17 +214,23 @@ class _Scored:
 
 def _given(
     activities: Sequence[Activity],
-    sited: Sequence[Sited],
+    sited: Sequence[Sited | SiteRows],
     prescreened: Sequence[Prescreened],
     checked: bool,
 ) -> int:
-    """How many activities are given one by one (not in runs), each id refused if given twice
-    when ``checked``, with set operations per list (cheaper than a check per activity)."""
+    """How many activities are given one by one or as sited rows (not in runs), each id refused
+    if given twice when ``checked``, with set operations per list (cheaper than a check per
+    activity)."""
     if not checked:
         listed = len(activities) + sum(len(g.activities) for g in prescreened)
-        return listed + sum(len(g.entries) for g in sited)
+        return listed + sum(len(g) if isinstance(g, SiteRows) else len(g.entries) for g in sited)
     seen: set[str] = set()
-    sites = ([entry[0] for entry in g.entries] for g in sited)
+    sites = (
+        [g.table.entries[i][0] for i in g.rows.tolist()]
+        if isinstance(g, SiteRows)
+        else [entry[0] for entry in g.entries]
+        for g in sited
+    )
     for group in (activities, *sites, *(g.activities for g in prescreened)):
         ids = [a.id for a in group]
         unique = set(ids)
@@ -310,7 +321,7 @@ def match(
     include_full: bool = False,
     capacity: Mapping[str, int | None] | None = None,
     prescreened: Sequence[Prescreened] = (),
-    sited: Sequence[Sited] = (),
+    sited: Sequence[Sited | SiteRows] = (),
     evidence: Evidence = NO_EVIDENCE,
     leave_out: frozenset[str] = frozenset(),
     ids_unique: bool = False,
@@ -323,7 +334,9 @@ def match(
     can enter the ranking (`app.matching.remote`: none of them may be named in ``capacity``
     or ``evidence.values``, nor share an id with another activity given). So
     do ``sited`` ones, in-person activities with one location each for which the caller has
-    tested rules 1 and 2 (see `Sited`).
+    tested rules 1 and 2 (see `Sited`), given as entries or as rows of a day's table
+    (`columns.SiteRows`: rules 3 and 5-9 are decided and the rows scored as arrays, and only
+    those that can be among the first are scored here, see `columns.split`).
 
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
@@ -352,7 +365,13 @@ def match(
     wants_free = view.free_only or scoring.deprived
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
+    places = capacity or None
     for site_group in sited:
+        if isinstance(site_group, SiteRows):
+            asked = (person, view, scoring, ranking.limit, places, include_full, excluded)
+            entries, _, nearby = columns.split(site_group, *asked)  # the rest counted: `_given`
+            batches.nearby += nearby
+            site_group = Sited(entries, site_group.table.profiles)
         batches.add(site_group)
     # the in-person candidates are known before any is scored: few that fit, remote comes up
     if batches.few_nearby(person, capacity or None):
@@ -605,44 +624,6 @@ def _prescreened(
         runs(group, attendance)
 
 
-DIVERSE_FIRST = 5  # the places diversity applies to: the first five a link worker reads
-DIVERSE_POOL = 15  # from the first this many by score
-SIMILAR_PENALTY = 0.05  # per activity of the same kind already placed above
-
-
-def _kind(s: _Scored) -> tuple[frozenset[str], frozenset[str]]:
-    """Near-identical activities share their categories and what they are made for."""
-    return s.activity.categories, made_for(s.activity)
-
-
-def _diversify(scored: Sequence[_Scored]) -> list[tuple[_Scored, str | None]]:
-    """The first `DIVERSE_FIRST` places filled one by one with the best score less
-    `SIMILAR_PENALTY` per activity of the same kind already placed (ties keep the order by
-    score, distance and id), among the activities whose need fit is at least that of the next
-    by score (variety never costs fit to the needs the person was referred for), then the rest
-    in that order; each with the name of the first activity of its kind placed in the first
-    places above it, if any (for the reasons). Deterministic."""
-    rest = list(scored)
-    placed: list[tuple[_Scored, str | None]] = []
-    while rest and len(placed) < DIVERSE_FIRST:
-        best, best_value = 0, -math.inf
-        head_need = rest[0].components[0]  # the next by score: variety never costs need fit
-        for i, s in enumerate(rest):
-            if s.components[0] < head_need:
-                continue
-            same = sum(1 for p, _ in placed if _kind(p) == _kind(s))
-            value = s.score - SIMILAR_PENALTY * same
-            if value > best_value:
-                best, best_value = i, value
-        chosen = rest.pop(best)
-        like = next((p.activity.name for p, _ in placed if _kind(p) == _kind(chosen)), None)
-        placed.append((chosen, like))
-    kinds: dict[tuple[frozenset[str], frozenset[str]], str] = {}
-    for p, _ in placed:
-        kinds.setdefault(_kind(p), p.activity.name)
-    return placed + [(s, kinds.get(_kind(s))) for s in rest]
-
-
 def _result(
     person: Person,
     suitability: Suitability,
@@ -678,7 +659,7 @@ def _result(
             distance_km=s.distance_km,
             waitlist=s.waitlist,
         )
-        for s, like in _diversify(ranked)[:limit]
+        for s, like in diversify(ranked)[:limit]
     )
     warnings = []
     if person.location is None:

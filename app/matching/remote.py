@@ -5,7 +5,7 @@ A prescreened activity (`engine.Prescreened`: online or by phone, rules 1, 2 and
 the caller) has no distance and no transport equity, so within its group (mode, days, a free
 option) its score depends only on what the fits read of it (its fit key), on whether it has a
 place, and on its outcome value. A `Run` holds activities of one group that share every
-attribute the fits read (`scoring.FIT_KEY`, `GROUP_KEY`, `VENUE_KEY`), those with a place
+attribute the fits read (`scoring.ALL_FIT_ATTRIBUTES`), those with a place
 first, each part by id, and none with an outcome value or places changed since (the caller
 gives those one by one): every activity of a part scores the same, and ties are ordered by id.
 So `RunConsiderer` scores a part once and hands the engine's per-candidate function only its
@@ -25,7 +25,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from app.matching.rules import has_place
-from app.matching.scoring import FIT_KEY, GROUP_KEY, NEUTRAL, VENUE_KEY, Fits, Scoring
+from app.matching.scoring import ALL_FIT_ATTRIBUTES, NEUTRAL, Fits, Scoring
 
 if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
     from app.matching.engine import Activity, Attendance, Consider, Prescreened, _Ranking
@@ -39,8 +39,7 @@ attributes, how many of them have a place, the activities: those with a place by
 full ones by id). See the module docstring for what the caller guarantees."""
 
 
-# every attribute the fits read, whoever the person
-_FIT_ATTRIBUTES = attrgetter(*dict.fromkeys((*FIT_KEY, *GROUP_KEY, *VENUE_KEY)))
+_FIT_ATTRIBUTES = attrgetter(*ALL_FIT_ATTRIBUTES)
 
 
 def in_runs(

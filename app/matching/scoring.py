@@ -274,6 +274,8 @@ FIT_KEY = ("categories", "target_needs", "languages", "situations")
 GROUP_KEY = ("group_traits", "eligibility_gender", "capacity_maximum")
 VENUE_KEY = ("attending_type", "group_traits")  # read for someone housebound or too unwell
 INTERPRETER_KEY = ("group_traits",)  # read for someone who does not list English
+# every attribute the fits read, whoever the person (`fit_attributes` takes some of them)
+ALL_FIT_ATTRIBUTES = tuple(dict.fromkeys((*FIT_KEY, *GROUP_KEY, *VENUE_KEY, *INTERPRETER_KEY)))
 
 
 def limits_of(situations: frozenset[str]) -> frozenset[str]:
@@ -290,10 +292,11 @@ def at_a_venue(activity: Activity, online_too: bool) -> bool:
     )
 
 
-def _fit_key(person: Person) -> Callable[[Activity], Hashable]:
+def fit_attributes(person: Person) -> tuple[str, ...]:
     """What `Scoring.fits` reads of an activity for this person (the engine's key for what it
     computed once): the code sets, plus the group's traits for group wishes, plus the mode and
-    traits for someone housebound or with a condition some activities are too much for."""
+    traits for someone housebound or with a condition some activities are too much for, plus the
+    traits for someone who does not list English (interpreters)."""
     key = list(FIT_KEY)
     if person.group_wishes:
         key += GROUP_KEY
@@ -301,7 +304,7 @@ def _fit_key(person: Person) -> Callable[[Activity], Hashable]:
         key += [k for k in VENUE_KEY if k not in key]
     if not any(primary_language(c) == "en" for c in person.languages or ("en",)):
         key += [k for k in INTERPRETER_KEY if k not in key]  # interpreters help them
-    return attrgetter(*key)
+    return tuple(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +324,8 @@ class Scoring:
     nearby: float  # in person, the proximity at no distance
     deprived: bool  # lives in IMD decile 1-3 (equity)
     fits: Callable[[Activity], Fits]
-    fit_key: Callable[[Activity], Hashable]
+    fit_key: Callable[[Activity], Hashable]  # `fit_attributes` of an activity
+    fit_attributes: tuple[str, ...]
     day_fit: Callable[[frozenset[str] | None], float]
     outcome: Mapping[str, float]  # activity id -> outcome component (absent: NEUTRAL)
     few_nearby: bool = False  # few in-person options fit: online and phone raised
@@ -370,7 +374,8 @@ class Scoring:
             else 1.0,
             deprived=person.imd_decile is not None and person.imd_decile in DEPRIVED_DECILES,
             fits=_fits(person, rows, languages),
-            fit_key=_fit_key(person),
+            fit_key=attrgetter(*fit_attributes(person)),
+            fit_attributes=fit_attributes(person),
             day_fit=_day_fit(person.available_days),
             outcome=outcome or {},
         )
@@ -416,14 +421,7 @@ def _fits(
 
         interest_fit = interest_fits.get(categories)
         if interest_fit is None:
-            if not interests:
-                interest_fit = NEUTRAL
-            elif categories:
-                shared = len(interests_met(interests, categories))
-                interest_fit = min(1.0, shared / min(len(interests), len(categories)))
-            else:
-                interest_fit = 0.0
-            interest_fits[categories] = interest_fit
+            interest_fit = interest_fits[categories] = _interest_fit(interests, categories)
 
         language_fit = language_fits.get(a.languages)
         if language_fit is None:
@@ -454,6 +452,15 @@ def _fits(
         return need_fit, interest_fit, language_fit, group_fit, situation_fit
 
     return fits
+
+
+def _interest_fit(interests: frozenset[str], categories: frozenset[str]) -> float:
+    if not interests:
+        return NEUTRAL
+    if not categories:
+        return 0.0
+    shared = len(interests_met(interests, categories))
+    return min(1.0, shared / min(len(interests), len(categories)))
 
 
 def talking(categories: frozenset[str]) -> bool:

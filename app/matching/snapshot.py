@@ -20,12 +20,14 @@ engine at 100 000 (docs/performance.md, "Matching"). So each process keeps every
   hands to the engine; any other difference rebuilds the indexes at the next request.
 - **Geography.** In-person activities are bucketed by their locations on a grid of
   `CELL_DEGREES` cells; the travel box of the person (the same box the SQL prefilter used)
-  visits only the cells it overlaps, and tests each location exactly. Those with exactly one
-  location go to the engine as `engine.Sited` entries with their profile, numbered once per
-  day, so that it decides rules 5 and 7-9 per profile, not per activity. Online, phone and hybrid
-  activities have no geography: the listed ones (active and accepting referrals) are grouped
-  per day by what the person-independent parts of the hard rules read (`_Day`), so a group
-  the person fails is counted under its rule without visiting its activities in the engine.
+  visits only the cells it overlaps, and tests each location exactly. Those with one location
+  are the rows of the day's `columns.SiteTable`, sorted by cell, decided as arrays: rules 1
+  and 2 here, then the engine takes the rows that pass (`engine.SiteRows`), decides rules 3
+  and 5-9 per row as arrays and scores exactly only those that can be among the first.
+  Online, phone and hybrid activities have no geography: the listed ones (active and
+  accepting referrals) are grouped per day by what the person-independent parts of the hard
+  rules read (`_Day`), so a group the person fails is counted under its rule without
+  visiting its activities in the engine.
 
 The snapshot is per database URL and per process: several workers each hold their own, each
 refreshed by its own requests.
@@ -48,7 +50,7 @@ from typing import TypeVar
 from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.matching import engine, repository, rules
+from app.matching import columns, engine, repository, rules
 from app.matching.remote import Run, in_runs
 
 REMOTE_TYPES = frozenset({"online", "phone", "hybrid"})
@@ -81,14 +83,14 @@ class Screened:
     excluded: dict[engine.Rule, int]
     activities: list[engine.Activity]
     prescreened: list[engine.Prescreened]
-    sited: list[engine.Sited]
+    sited: list[engine.Sited | engine.SiteRows]
 
     @property
     def count(self) -> int:
         return (
             len(self.activities)
             + sum(len(g.activities) + sum(len(r[2]) for r in g.runs) for g in self.prescreened)
-            + sum(len(g.entries) for g in self.sited)
+            + sum(len(g) if isinstance(g, engine.SiteRows) else len(g.entries) for g in self.sited)
         )
 
 
@@ -182,8 +184,7 @@ class _Index:
         )
 
 
-Eligibility = tuple[int | None, int | None, str | None]  # minimum_age, maximum_age, gender
-Site = engine.SiteEntry | None
+Eligibility = columns.Eligibility
 # online (else phone), service areas (upper-case), a free option, the days on the day
 Profile = tuple[bool, frozenset[str], bool, frozenset[str] | None]
 
@@ -209,67 +210,6 @@ class _Profiled:
     runs: tuple[Run, ...]  # the activities again, in runs of those that score alike
 
 
-@dataclass(frozen=True)
-class _Open:
-    """The activities of one cell open on the day with the same age limits and gender: those
-    the engine tests in full, and the others as `engine.Sited` takes them."""
-
-    plain: list[engine.Activity] = dataclasses.field(default_factory=list)
-    sited: list[engine.SiteEntry] = dataclasses.field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Cell:
-    """The in-person activities located in one grid cell (by their one location) on one day:
-    the bounds of their locations, each with its age limits and gender (None when it breaks
-    rule 1 that day: not listed or no schedule valid) and its `engine.site_entry` (None when
-    it has no `engine.site_profile`), and the same grouped by age limits and gender, so
-    that a cell wholly inside the travel box is decided per group (rules 1 and 2) rather than
-    per activity."""
-
-    south: float
-    north: float
-    west: float
-    east: float
-    entries: list[tuple[float, float, engine.Activity, Eligibility | None, Site]]
-    closed: int  # entries that break rule 1 that day
-    open: dict[Eligibility, _Open]  # the others by age limits and gender
-    in_person: int  # entries whose attending type is in-person (rule 6 counts only those)
-
-    @classmethod
-    def of(
-        cls,
-        bucket: list[tuple[float, float, engine.Activity]],
-        today: dt.date,
-        profiles: dict[engine.SiteProfile, int],
-    ) -> _Cell:
-        """``profiles`` numbers the day's site profiles; new ones are added to it."""
-        south = north = bucket[0][0]
-        west = east = bucket[0][1]
-        entries: list[tuple[float, float, engine.Activity, Eligibility | None, Site]] = []
-        groups: dict[Eligibility, _Open] = defaultdict(_Open)
-        closed = in_person = 0
-        for lat, lon, a in bucket:
-            south, north = min(south, lat), max(north, lat)
-            west, east = min(west, lon), max(east, lon)
-            in_person += a.attending_type == "in-person"
-            key = _open_on(a, today)
-            if key is None:
-                entries.append((lat, lon, a, key, None))
-                closed += 1
-                continue
-            profile = engine.site_profile(a, today)
-            group = groups[key]
-            if profile is None:
-                entries.append((lat, lon, a, key, None))
-                group.plain.append(a)
-                continue
-            entry = engine.site_entry(a, profiles.setdefault(profile, len(profiles)))
-            entries.append((lat, lon, a, key, entry))
-            group.sited.append(entry)
-        return cls(south, north, west, east, entries, closed, dict(groups), in_person)
-
-
 def _open_on(a: engine.Activity, today: dt.date) -> Eligibility | None:
     """The activity's age limits and gender, or None when it breaks rule 1 on ``today``."""
     if not rules.active(a, today):
@@ -288,9 +228,8 @@ class _Day:
     activities of a profile the person passes go to the engine as `engine.Prescreened`, which
     it only checks for places and scores, in runs of those that score alike (`remote.Run`,
     made here once per day). A hybrid activity within the person's reach goes to
-    the engine as itself instead of its view. In-person activities with one location are held
-    by grid cell (`_Cell`), those of them the engine takes as `engine.Sited` with the day's
-    site profiles (``site_profiles``, numbered as the cells number them)."""
+    the engine as itself instead of its view. In-person activities with one location are the
+    rows of ``sites`` (`columns.SiteTable`), sorted by grid cell."""
 
     today: dt.date
     unscheduled: int
@@ -300,8 +239,7 @@ class _Day:
     shared: list[tuple[bool, bool, frozenset[str] | None]]  # see `_Profiled.shared`
     # a remote activity's group and profile, whether it was full when indexed, and its run
     profile_of: dict[str, tuple[_Profiled, bool, int]]
-    ground: dict[Cell, _Cell]
-    site_profiles: list[engine.SiteProfile]
+    sites: columns.SiteTable
 
     @classmethod
     def of(cls, index: _Index, today: dt.date) -> _Day:
@@ -349,8 +287,7 @@ class _Day:
             activity_id: (by_key[key][profile], full, run_of[activity_id])
             for activity_id, (key, profile, full) in placed.items()
         }
-        sites: dict[engine.SiteProfile, int] = {}
-        ground = {cell: _Cell.of(bucket, today, sites) for cell, bucket in index.cells.items()}
+        sites = _sites(index.cells, today)
         return cls(
             today,
             unscheduled,
@@ -359,8 +296,7 @@ class _Day:
             len(numbers),
             list(shared),
             profile_of,
-            ground,
-            list(sites),
+            sites,
         )
 
 
@@ -544,7 +480,7 @@ class Directory:
             )
             for number, (one_by_one, runs) in passed.items()
         ]
-        sited: list[engine.Sited] = []
+        sited: list[engine.Sited | engine.SiteRows] = []
         inside = 0
         if box is not None:
             inside = self._in_person(index, day, box, allows, found, sited, by_rule)
@@ -561,51 +497,31 @@ class Directory:
         box: Box,
         allows: Callable[[Eligibility], bool],
         found: list[engine.Activity],
-        sited: list[engine.Sited],
+        sited: list[engine.Sited | engine.SiteRows],
         by_rule: list[int],
     ) -> int:
-        """Adds to ``found`` and ``sited`` (as one `engine.Sited` group) the in-person
+        """Adds to ``found`` and ``sited`` (as one `engine.SiteRows`) the in-person
         activities with a location inside the box that pass rules 1 and 2, counts the others
         in ``by_rule``; returns how many in-person ones are inside."""
         south, north, west, east = box
-        inside = closed = ineligible = 0
-        entries: list[engine.SiteEntry] = []
-        # activities of the cells the box cuts, and those with several locations, one by one
-        loose: list[tuple[engine.Activity, Eligibility | None, Site]] = []
-        for cell in _overlapping(day.ground, box):
-            if (
-                south <= cell.south
-                and cell.north <= north
-                and west <= cell.west
-                and cell.east <= east
-            ):
-                inside += cell.in_person
-                closed += cell.closed
-                for key, members in cell.open.items():
-                    if allows(key):
-                        found.extend(members.plain)
-                        entries.extend(members.sited)
-                    else:
-                        ineligible += len(members.plain) + len(members.sited)
-            else:
-                loose.extend(
-                    (a, key, entry)
-                    for lat, lon, a, key, entry in cell.entries
-                    if south <= lat <= north and west <= lon <= east
-                )
-        loose.extend((a, _open_on(a, day.today), None) for a in _inside(index.spread, box).values())
-        for a, open_key, entry in loose:
+        rows = range(_cell_index(south), _cell_index(north) + 1)
+        columns_ = range(_cell_index(west), _cell_index(east) + 1)
+        inside, closed, ineligible, plain, site_rows = day.sites.open_rows(
+            day.sites.inside(rows, columns_, box), allows
+        )
+        found.extend(plain)
+        if len(site_rows):
+            sited.append(site_rows)
+        # the activities with several locations, one by one
+        for a in _inside(index.spread, box).values():
             inside += a.attending_type == "in-person"
+            open_key = _open_on(a, day.today)
             if open_key is None:
                 closed += 1
             elif not allows(open_key):
                 ineligible += 1
-            elif entry is None:
-                found.append(a)
             else:
-                entries.append(entry)
-        if entries:
-            sited.append(engine.Sited(entries, day.site_profiles))
+                found.append(a)
         by_rule[engine.Rule.ACTIVE] += closed
         by_rule[engine.Rule.ELIGIBILITY] += ineligible
         return inside
@@ -642,6 +558,26 @@ def _give(
     skip = {a.id for a in reached}
     runs.append([run for i, run in enumerate(members.runs) if i not in loose])
     one_by_one.extend(a for i in loose for a in members.runs[i][2] if a.id not in skip)
+
+
+def _sites(cells: Grid, today: dt.date) -> columns.SiteTable:
+    """The day's table of the in-person activities with one location (`columns.SiteTable`):
+    each with its age limits and gender (None when it breaks rule 1 that day) and its
+    `engine.site_entry` (None when it has no `engine.site_profile`), the profiles numbered
+    in order of appearance."""
+    profiles: dict[engine.SiteProfile, int] = {}
+    made: list[tuple[int, int, columns.Made]] = []
+    for (row, column), bucket in cells.items():
+        for lat, lon, a in bucket:
+            key = _open_on(a, today)
+            profile = None if key is None else engine.site_profile(a, today)
+            entry = (
+                None
+                if profile is None
+                else engine.site_entry(a, profiles.setdefault(profile, len(profiles)))
+            )
+            made.append((row, column, (lat, lon, a, key, entry)))
+    return columns.SiteTable.of(made, list(profiles))
 
 
 def key_of(url: URL) -> str:

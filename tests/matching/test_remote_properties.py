@@ -17,7 +17,7 @@ from app.matching.remote import in_runs
 from tests.matching.test_engine_properties import (
     SUITABILITY,
     TODAY,
-    activity,
+    activities,
     attendable,
     directory,
     key,
@@ -34,7 +34,7 @@ def alike_directory(draw: st.DrawFn, kinds: tuple[str, ...]) -> list[engine.Acti
     """Remote activities made from a few templates (every attribute the fits read shared),
     with their own ids, places and sometimes schedules, plus a random directory of any kind
     (in person ones among them) to compete with them."""
-    templates = draw(st.lists(activity("t"), min_size=1, max_size=4))
+    templates = draw(st.lists(activities, min_size=1, max_size=4))
     ids = draw(st.lists(st.text("abcdef", min_size=1, max_size=4), max_size=45, unique=True))
     made = []
     for i in ids:
