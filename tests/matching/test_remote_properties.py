@@ -24,7 +24,7 @@ from tests.matching.test_engine_properties import (
     people,
     weights,
 )
-from tests.matching.test_snapshot_properties import _in_box
+from tests.matching.test_snapshot_properties import outside_the_box
 
 LIMITS = st.sampled_from([0, 1, 10, 50])
 
@@ -164,16 +164,7 @@ def test_the_snapshots_runs_count_and_score_as_the_engine_over_every_activity(
         sited=screened.sited,
         ids_unique=True,
     )
-    box = (
-        None
-        if person.location is None
-        else snapshot.travel_box(person.location, person.max_travel_km)
-    )
-    outside = [
-        a
-        for a in activities
-        if a.attending_type == "in-person" and (box is None or not _in_box(a, box))
-    ]
+    outside = outside_the_box(person, activities)
     slow = run([a for a in activities if a not in outside])
     expected = dict(slow.excluded)
     expected[engine.Rule.TRAVEL_DISTANCE] += len(outside)

@@ -37,6 +37,23 @@ def _in_box(activity: engine.Activity, box: snapshot.Box) -> bool:
     )
 
 
+def outside_the_box(
+    person: engine.Person, activities: list[engine.Activity]
+) -> list[engine.Activity]:
+    """The in-person activities with no location in the person's travel box (all of them when
+    the person's location is unknown): the snapshot counts them under rule 6 unseen."""
+    box = (
+        None
+        if person.location is None
+        else snapshot.travel_box(person.location, person.max_travel_km)
+    )
+    return [
+        a
+        for a in activities
+        if a.attending_type == "in-person" and (box is None or not _in_box(a, box))
+    ]
+
+
 def _compare(
     person: engine.Person,
     activities: list[engine.Activity],
@@ -62,16 +79,7 @@ def _compare(
         sited=screened.sited,
         ids_unique=True,
     )
-    box = (
-        None
-        if person.location is None
-        else snapshot.travel_box(person.location, person.max_travel_km)
-    )
-    outside = [
-        a
-        for a in activities
-        if a.attending_type == "in-person" and (box is None or not _in_box(a, box))
-    ]
+    outside = outside_the_box(person, activities)
     slow = engine.match(
         person,
         [a for a in activities if a not in outside],
