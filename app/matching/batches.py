@@ -1,7 +1,8 @@
 """The candidates of a match that are not prescreened, sorted into batches for the engine's
 per-candidate function (`engine.Consider`), so that it runs once per batch rather than once per
-candidate: sited entries (`engine.Sited`) by the rules of their profiles and their distance,
-plain activities by the engine's tests (`engine._plain`); and whether few of those in person
+candidate: sited entries (`engine.Sited`) by the rules of their profiles and their distance
+(hybrid ones in person or joined online, as `engine._plain` sorts a hybrid activity), plain
+activities by the engine's tests (`engine._plain`); and whether few of those in person
 fit nearby (`Batches.few_nearby`), which raises what the person can join from home. Pure, like
 the engine.
 """
@@ -17,7 +18,15 @@ from app.matching.rules import PersonView, Rule
 from app.matching.scoring import another_situation, made_for
 
 if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
-    from app.matching.engine import Activity, Attendance, Consider, Person, Sited, SiteEntry
+    from app.matching.engine import (
+        Activity,
+        Attendance,
+        Consider,
+        Person,
+        Sited,
+        SiteEntry,
+        SiteProfile,
+    )
 
     # What becomes of the sited entries within reach of a profile that meets the person's
     # needs: the first of rules 7-9 it breaks (0 none), where an entry goes (the list of that
@@ -45,12 +54,17 @@ class Batches:
     7-9 once per distinct other parts of the profiles (shared by all the groups: the profiles
     are many, their parts few), their outcome once per profile; rule 6 for a whole group in
     one call. An entry then goes to the batch of the first rule it breaks, or of its profile's
-    days and free option."""
+    days and free option. A hybrid entry whose location fails rule 5 or 6 is not counted under
+    it but joined online (rules 4 and 7-9 once per profile), and its free option only counts
+    when ``wants_free`` (as `engine._plain` reads it)."""
 
     def __init__(
-        self, view: PersonView, within: Callable[[Sequence[rules.Site]], list[float | None]]
+        self,
+        view: PersonView,
+        within: Callable[[Sequence[rules.Site]], list[float | None]],
+        wants_free: bool,
     ) -> None:
-        self.view, self.within = view, within
+        self.view, self.within, self.wants_free = view, within, wants_free
         self.accessible: dict[frozenset[str], bool] = {}  # rule 5 per accessibility
         self.later: dict[tuple[frozenset[str], bool, frozenset[str] | None], Outcome] = {}
         self.broken: dict[int, list[Activity]] = defaultdict(list)  # per rule
@@ -82,11 +96,17 @@ class Batches:
         if broken:
             self.broken[broken].append(a)
         else:
-            key = (attendance, free, days)
-            batch = self.remote_passed.get(key)
-            if batch is None:
-                batch = self.remote_passed[key] = []
-            batch.append(a)
+            self._remote_batch(attendance, free, days).append(a)
+
+    def _remote_batch(
+        self, attendance: Attendance, free: bool, days: frozenset[str] | None
+    ) -> list[Activity]:
+        """The batch of remote candidates that pass, with this attendance, days and free option."""
+        key = (attendance, free, days)
+        batch = self.remote_passed.get(key)
+        if batch is None:
+            batch = self.remote_passed[key] = []
+        return batch
 
     def _after(
         self, service_areas: frozenset[str], free: bool, days: frozenset[str] | None
@@ -98,46 +118,76 @@ class Batches:
         activities, distances = self.near(free, days)
         return (0, activities.append, distances.append)
 
-    def _accessible(self, group: Sited) -> list[SiteEntry]:
+    def _accessible(self, group: Sited) -> tuple[Sequence[SiteEntry], list[SiteEntry]]:
         """The group's entries whose location meets the person's needs (rule 5, decided once
-        per distinct accessibility); the others go to the list of rule 5."""
+        per distinct accessibility; without needs every location meets them), and the others."""
+        if not self.view.accessibility:
+            return group.entries, []
         profiles, accessible, view = group.profiles, self.accessible, self.view
-        inaccessible = self.broken[Rule.ACCESSIBILITY].append
         kept: list[SiteEntry] = []
+        refused: list[SiteEntry] = []
         for entry in group.entries:
             access = profiles[entry[4]][0]
             meets = accessible.get(access)
             if meets is None:
                 meets = accessible[access] = rules.accessible(view, access)
-            if meets:
-                kept.append(entry)
-            else:
-                inaccessible(entry[0])
-        return kept
+            (kept if meets else refused).append(entry)
+        return kept, refused
+
+    def _outcome(self, profile: SiteProfile, free: bool) -> Outcome:
+        """The outcome of an accessible profile within reach, with ``free`` as its free option
+        (rules 7-9, decided once per distinct parts)."""
+        _, service_areas, _, days = profile
+        parts = (service_areas, free, days)
+        outcome = self.later.get(parts)
+        if outcome is None:
+            outcome = self.later[parts] = self._after(*parts)
+        return outcome
 
     def add(self, group: Sited) -> None:
-        """Sorts a group's entries into the batches (rule 5 before rule 6 before 7-9)."""
-        profiles, later = group.profiles, self.later
+        """Sorts a group's entries into the batches (rule 5 before rule 6 before 7-9); a hybrid
+        group's that fail rule 5 or 6 are joined online (`_online`)."""
+        profiles, hybrid = group.profiles, group.hybrid
         decided: list[Outcome | None] = [None] * len(profiles)
-        beyond = self.broken[Rule.TRAVEL_DISTANCE].append
-        # rule 5 first (without needs every location meets them): only the others are measured
-        entries = self._accessible(group) if self.view.accessibility else group.entries
-        for (a, _, _, _, number), distance in zip(entries, self.within(entries), strict=True):
+        # rule 5 first: only the entries that pass are measured
+        entries, refused = self._accessible(group)
+        if hybrid:
+            beyond, wants_free = refused, self.wants_free
+        else:
+            self.broken[Rule.ACCESSIBILITY].extend(entry[0] for entry in refused)
+            beyond, wants_free = [], True  # the free option as is: read only when it matters
+        for entry, distance in zip(entries, self.within(entries), strict=True):
             if distance is None:
-                beyond(a)
+                beyond.append(entry)
                 continue
+            number = entry[4]
             outcome = decided[number]
             if outcome is None:
-                _, service_areas, free, days = profiles[number]
-                parts = (service_areas, free, days)
-                outcome = later.get(parts)
-                if outcome is None:
-                    outcome = later[parts] = self._after(*parts)
-                decided[number] = outcome
+                profile = profiles[number]
+                outcome = decided[number] = self._outcome(profile, wants_free and profile[2])
             _, add, add_distance = outcome
-            add(a)
+            add(entry[0])
             if add_distance is not None:
                 add_distance(distance)
+        if hybrid:
+            self._online(group, beyond)
+        else:
+            self.broken[Rule.TRAVEL_DISTANCE].extend(entry[0] for entry in beyond)
+
+    def _online(self, group: Sited, entries: list[SiteEntry]) -> None:
+        """Hybrid entries joined online (rules 4 and 7-9, decided once per profile)."""
+        profiles, view, wants_free = group.profiles, self.view, self.wants_free
+        joined: list[Callable[[Activity], None] | None] = [None] * len(profiles)
+        for entry in entries:
+            number = entry[4]
+            add = joined[number]
+            if add is None:
+                _, service_areas, free, days = profiles[number]
+                free = wants_free and free
+                rule = rules.remote(view, True, service_areas, free, days)
+                batch = self.broken[rule] if rule else self._remote_batch("online", free, days)
+                add = joined[number] = batch.append
+            add(entry[0])
 
     def consider(self, consider: Consider) -> None:
         """Passes every batch to `consider`."""

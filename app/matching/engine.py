@@ -9,9 +9,10 @@ need -> category suitability table (data, DESIGN 5.4), `Weights` from the settin
 
 Candidates come from three sources, each tested only for the rules its caller has not already
 decided: plain ``activities`` (every rule), `Prescreened` groups (rule 3 only) and `Sited`
-entries (rules 3 and 6 per activity, 5 and 7-9 per profile; given as rows of a day's table,
-`columns.SiteRows`, they are decided and scored approximately as arrays first, and only those
-that can be among the first go on as entries). Each candidate then goes through one function,
+entries (rules 3 and 6 per activity, 5 and 7-9 per profile, hybrid ones joined online out of
+reach as plain ones are; in-person ones may come as rows of a day's table, `columns.SiteRows`,
+decided and scored approximately as arrays first, of which only those that can be among the
+first go on as entries). Each candidate then goes through one function,
 which counts it under the first rule it breaks or scores it and keeps it if among the first: so
 an activity gets the same figures whichever way it came. The function takes a batch, and the
 plain and sited candidates are first sorted into batches (`app.matching.batches`) so that it
@@ -280,10 +281,13 @@ def site_entry(activity: Activity, number: int) -> SiteEntry:
     return activity, lat, lon, math.cos(lat * RAD), number
 
 
-def site_profile(activity: Activity, today: date) -> SiteProfile | None:
-    """The activity's `SiteProfile` on ``today``, or None when it cannot be `Sited`: not
-    in-person, or not exactly one location with finite coordinates."""
-    if activity.attending_type != "in-person" or len(activity.locations) != 1:
+def site_profile(
+    activity: Activity, today: date, attending: AttendingType = "in-person"
+) -> SiteProfile | None:
+    """The activity's `SiteProfile` on ``today``, or None when it cannot be `Sited`: not of
+    the ``attending`` type (in-person, or hybrid for a hybrid group), or not exactly one
+    location with finite coordinates."""
+    if activity.attending_type != attending or len(activity.locations) != 1:
         return None
     location = activity.locations[0]
     lat, lon = location.latitude, location.longitude
@@ -304,10 +308,15 @@ class Sited:
     them; an entry's number is the index in ``profiles`` of the activity's `site_profile`
     (profiles are few and shared). `match` decides rules 5, 7, 8 and 9 once per profile, and
     per activity only applies rule 3 and the distance (rule 6) and scores it: the same figures
-    as if it were among its ``activities``, without re-testing the rest."""
+    as if it were among its ``activities``, without re-testing the rest.
+
+    With ``hybrid``, the entries are hybrid activities (their profiles from `site_profile`
+    with ``"hybrid"``): one within reach of its location, which meets the person's needs, is
+    attended in person; any other is joined online (rules 4 and 7-9), as `match` does."""
 
     entries: Sequence[SiteEntry]
     profiles: Sequence[SiteProfile]
+    hybrid: bool = False
 
 
 def match(
@@ -359,10 +368,10 @@ def match(
     excluded = [0] * (max(Rule) + 1)
     # the first DIVERSE_POOL by score whatever the limit, so a larger limit only extends the list
     ranking = _Ranking(max(limit, DIVERSE_POOL) + len(leave_out) if limit else 0)
-    batches = Batches(view, rules.within_reach(view))
-    given = _given(activities, sited, prescreened, checked=not ids_unique)
     # whether a free option matters (rule 8, equity): else it is not looked for
     wants_free = view.free_only or scoring.deprived
+    batches = Batches(view, rules.within_reach(view), wants_free)
+    given = _given(activities, sited, prescreened, checked=not ids_unique)
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
     places = capacity or None

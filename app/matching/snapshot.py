@@ -228,8 +228,9 @@ class _Day:
     activities of a profile the person passes go to the engine as `engine.Prescreened`, which
     it only checks for places and scores, in runs of those that score alike (`remote.Run`,
     made here once per day). A hybrid activity within the person's reach goes to
-    the engine as itself instead of its view. In-person activities with one location are the
-    rows of ``sites`` (`columns.SiteTable`), sorted by grid cell."""
+    the engine as itself instead of its view: as an entry of ``hybrid_sites`` when it has one
+    location with finite coordinates (`engine.Sited` with ``hybrid``). In-person activities
+    with one location are the rows of ``sites`` (`columns.SiteTable`), sorted by grid cell."""
 
     today: dt.date
     unscheduled: int
@@ -240,6 +241,8 @@ class _Day:
     # a remote activity's group and profile, whether it was full when indexed, and its run
     profile_of: dict[str, tuple[_Profiled, bool, int]]
     sites: columns.SiteTable
+    hybrid_sites: dict[str, engine.SiteEntry]  # by id, numbered in ``hybrid_profiles``
+    hybrid_profiles: list[engine.SiteProfile]
 
     @classmethod
     def of(cls, index: _Index, today: dt.date) -> _Day:
@@ -249,10 +252,18 @@ class _Day:
             lambda: defaultdict(list)
         )
         placed: dict[str, tuple[Eligibility, Profile, bool]] = {}
+        hybrid_sites: dict[str, engine.SiteEntry] = {}
+        hybrid_profiles: dict[engine.SiteProfile, int] = {}
         for a in remote:
             if not rules.scheduled_on(a, today):
                 unscheduled += 1
                 continue
+            if (
+                a.attending_type == "hybrid"
+                and (site := engine.site_profile(a, today, "hybrid")) is not None
+            ):
+                number = hybrid_profiles.setdefault(site, len(hybrid_profiles))
+                hybrid_sites[a.id] = engine.site_entry(a, number)
             key = (a.minimum_age, a.maximum_age, a.eligibility_gender)
             view = views.get(a.id, a)  # hybrid: its online view
             profile = (
@@ -297,6 +308,8 @@ class _Day:
             list(shared),
             profile_of,
             sites,
+            hybrid_sites,
+            list(hybrid_profiles),
         )
 
 
@@ -480,7 +493,7 @@ class Directory:
             )
             for number, (one_by_one, runs) in passed.items()
         ]
-        sited: list[engine.Sited | engine.SiteRows] = []
+        sited = _sited_hybrids(day, found)  # so far ``found`` holds the hybrids within reach
         inside = 0
         if box is not None:
             inside = self._in_person(index, day, box, allows, found, sited, by_rule)
@@ -525,6 +538,22 @@ class Directory:
         by_rule[engine.Rule.ACTIVE] += closed
         by_rule[engine.Rule.ELIGIBILITY] += ineligible
         return inside
+
+
+def _sited_hybrids(
+    day: _Day, reached: list[engine.Activity]
+) -> list[engine.Sited | engine.SiteRows]:
+    """Takes out of ``reached`` the hybrid activities with one location (`_Day.hybrid_sites`)
+    and returns them as one `engine.Sited` group with ``hybrid`` (none when there are none)."""
+    entries: list[engine.SiteEntry] = []
+    rest: list[engine.Activity] = []
+    for a in reached:
+        if (entry := day.hybrid_sites.get(a.id)) is not None:
+            entries.append(entry)
+        else:
+            rest.append(a)
+    reached[:] = rest
+    return [engine.Sited(entries, day.hybrid_profiles, hybrid=True)] if entries else []
 
 
 # a group of `engine.Prescreened`: activities given one by one, and the runs of its profiles
