@@ -108,6 +108,12 @@ class Batches:
             batch = self.remote_passed[key] = []
         return batch
 
+    def online(self, joined: Sequence[tuple[Activity, frozenset[str] | None, bool]]) -> None:
+        """Adds activities joined online that pass every rule but 3, each with its days and
+        free option."""
+        for a, days, free in joined:
+            self._remote_batch("online", free, days).append(a)
+
     def _after(
         self, service_areas: frozenset[str], free: bool, days: frozenset[str] | None
     ) -> Outcome:

@@ -1,6 +1,6 @@
 """The in-person activities with one location, one day, as columns (numpy arrays): what the
 hard rules and the score read of each, so that a dense area costs array operations rather than
-Python per activity.
+Python per activity; and the hybrid ones with one location likewise (`decide_hybrids`).
 
 Why: with a national directory a 10 km travel box in a dense area holds tens of thousands of
 in-person activities with one location (docs/performance.md, "Matching"); testing, measuring
@@ -22,6 +22,11 @@ and scoring each in Python, then ranking them, cost most of a match, to return t
   other; the others are only counted (eligible, and towards `Batches.few_nearby`). Distances
   within `BAND` km of the travel limit or of `batches.NEARBY_KM` are measured again by
   `rules.within_reach`, so every comparison with a limit is the engine's.
+- Hybrid activities (a table of their own, every row given, those inside the travel box
+  marked): `decide_hybrids` decides per row whether it is attended in person (inside the box,
+  rule 5, within reach) or joined online, then its rules, and counts how many in person count
+  towards `Batches.few_nearby`; once that is known (online proximity depends on it),
+  `first_hybrids` keeps those that can be among the first, as `split` does.
 
 Pure, like the engine: no I/O, no settings, no clock.
 """
@@ -105,6 +110,11 @@ class SiteTable:
     accesses: list[frozenset[str]]
     afters: list[tuple[frozenset[str], bool, frozenset[str] | None]]
     days: list[frozenset[str] | None]
+    profile_areas: npt.NDArray[np.int32]  # per profile: its service areas, numbered in ``areas``
+    areas: list[frozenset[str]]
+    # hybrid activities (`hybrid_split`), each with its online view (`snapshot._Index`)
+    hybrid: bool = False
+    views: list[Activity] = field(default_factory=list)
     # per `scoring.fit_attributes` asked so far: each row's number among the distinct values of
     # those attributes, and an activity with each value (`fit_keys`); per attribute, each row's
     # number among its distinct values
@@ -140,14 +150,16 @@ class SiteTable:
         made: Sequence[tuple[int, int, Made]],
         profiles: list[SiteProfile],
         home: str = HOME,
+        views: Mapping[str, Activity] | None = None,
     ) -> SiteTable:
         """The table of ``made`` (grid row, grid column, `Made`), whose entries number
-        ``profiles``."""
+        ``profiles``; of hybrid activities when ``views`` holds their online views by id."""
         order = sorted(range(len(made)), key=lambda i: (made[i][0], made[i][1]))
         rows = [made[i] for i in order]
         located = [m for _, _, m in rows]
         activities = [m[2] for m in located]
         entries = [m[4] for m in located]
+        areas, areas_first = _interned([p[1] for p in profiles])
         eligibilities = list(dict.fromkeys(m[3] for m in located if m[3] is not None))
         number = {k: i for i, k in enumerate(eligibilities)}
         closed = len(eligibilities)
@@ -189,9 +201,16 @@ class SiteTable:
             accesses=[profiles[i][0] for i in access_first],
             afters=[profiles[i][1:] for i in after_first],
             days=[profiles[i][3] for i in days_first],
+            profile_areas=areas,
+            areas=[profiles[i][1] for i in areas_first],
+            hybrid=views is not None,
+            views=[] if views is None else [views[a.id] for a in activities],
         )
         table.fit_keys(FIT_KEY)  # the fit key of most people, made with the day
         return table
+
+    def every_row(self) -> Rows:
+        return np.arange(len(self.activities), dtype=np.intp)
 
     def inside(self, rows: range, columns: range, box: Box) -> Rows:
         """The rows located inside the box (bounds included), ascending; ``rows`` and
@@ -239,6 +258,9 @@ class SiteRows:
 
     table: SiteTable
     rows: Rows
+    # of a hybrid table (`hybrid_split`): those of ``rows`` inside the travel box (ascending),
+    # the only ones that can be attended in person
+    boxed: Rows | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -319,24 +341,48 @@ def split(
     broken[np.isinf(distance)] = Rule.TRAVEL_DISTANCE
     broken[~meets] = Rule.ACCESSIBILITY
     full = _full_now(table, rows, places)
+    eligible = _counted(broken, full, include_full, excluded)
+    kept = _first(
+        eligible,
+        size,
+        lambda: _approximate(table, rows, eligible, scoring, distance, full, profile),
+    )
+    left = np.setdiff1d(eligible, kept, assume_unique=True)
+    nearby = _nearby(table, rows[left], distance[left], full[left], person, scoring)
+    entries = [table.entries[i] for i in rows[kept].tolist()]
+    return entries, len(rows) - len(kept), nearby
+
+
+def _counted(
+    broken: npt.NDArray[np.int64],
+    full: npt.NDArray[np.bool_],
+    include_full: bool,
+    excluded: list[int],
+) -> Rows:
+    """Counts in ``excluded`` the rows that break a rule (``broken``: the first of 4-9 per
+    row, 0 none), under rule 3 first when ``full`` and full ones are not asked for; returns the
+    positions of the others (eligible)."""
     if not include_full:
         broken[full] = Rule.CAPACITY
     counts = np.bincount(broken, minlength=len(excluded))
     for rule in range(1, len(excluded)):
         excluded[rule] += int(counts[rule])
-    eligible = np.flatnonzero(broken == 0)
+    eligible: Rows = np.flatnonzero(broken == 0)
+    return eligible
+
+
+def _first(eligible: Rows, size: int, scores: Callable[[], npt.NDArray[np.float64]]) -> Rows:
+    """Those of the eligible rows that can be among the first ``size``: approximate score
+    (``scores``, per eligible row, asked only when there are more than ``size``) at least the
+    ``size``-th largest less `MARGIN`."""
     if size == 0:
-        kept = eligible[:0]
-    elif len(eligible) <= size:
-        kept = eligible
-    else:
-        score = _approximate(table, rows, eligible, scoring, distance, full, profile)
-        threshold = np.partition(score, len(score) - size)[len(score) - size]
-        kept = eligible[score >= threshold - MARGIN]
-    left = np.setdiff1d(eligible, kept, assume_unique=True)
-    nearby = _nearby(table, rows[left], distance[left], full[left], person, scoring)
-    entries = [table.entries[i] for i in rows[kept].tolist()]
-    return entries, len(rows) - len(kept), nearby
+        return eligible[:0]
+    if len(eligible) <= size:
+        return eligible
+    score = scores()
+    threshold = np.partition(score, len(score) - size)[len(score) - size]
+    kept: Rows = eligible[score >= threshold - MARGIN]
+    return kept
 
 
 def _nearby(
@@ -372,9 +418,11 @@ def _approximate(
     distance: npt.NDArray[np.float64],
     full: npt.NDArray[np.bool_],
     profile: npt.NDArray[np.int32],
+    joined: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.float64]:
     """The score of the eligible rows as `engine._considerer` computes it, with numpy's
-    exp for the C library's (the distances are numpy's too)."""
+    exp for the C library's (the distances are numpy's too); of a hybrid table's rows, with
+    ``joined`` per eligible row: joined online (else attended in person)."""
     at = rows[eligible]
     wn, wi, wp, wl, wd, wc, we, wg, wt, wo = scoring.shares
     # the terms of the fits, once per distinct key the person's scoring reads
@@ -391,13 +439,18 @@ def _approximate(
         heads[:, present] = np.array(terms).T
     h0, h1, h2 = heads[0][fit], heads[1][fit], heads[2][fit]
     p = np.where(table.home[at], 1.0, scoring.nearby * np.exp(-scoring.decay * distance[eligible]))
+    transport = table.transport[at]
+    if joined is not None:  # in person, a hybrid activity also counts as online when it can be
+        also_online = scoring.online if scoring.also_online else -1.0
+        p = np.where(joined, scoring.online, np.maximum(p, also_online))
+        transport = transport & ~joined  # only read of the location attended
     day_fit = scoring.day_fit
     days = np.array([wd * day_fit(d) for d in table.days])[table.profile_days[profile[eligible]]]
     spare = np.where(full[eligible], 0.0, 1.0)
     s = h0 + wp * p + h1 + days + wc * spare
     if scoring.deprived:
         free = np.where(table.profile_free[profile[eligible]], 0.5, 0.0)
-        equity = free + np.where(table.transport[at], 0.5, 0.0)
+        equity = free + np.where(transport, 0.5, 0.0)
         s = s + we * equity  # else + 0.0, which changes no sum
     s = s + h2
     outcome = np.full(len(at), NEUTRAL)
@@ -411,3 +464,106 @@ def _approximate(
     s = s + wo * outcome
     clamped: npt.NDArray[np.float64] = np.clip(s, 0.0, 1.0)
     return clamped
+
+
+# --- hybrid activities ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class HybridRows:
+    """The rows of a hybrid table decided for one match (`decide_hybrids`), per row of
+    ``site_rows``: whether inside the travel box, the distance when attended in person (else
+    inf), full, the profile; which rows are eligible, and how many of those attended in person
+    count towards `Batches.few_nearby`."""
+
+    site_rows: SiteRows
+    boxed: npt.NDArray[np.bool_]
+    distance: npt.NDArray[np.float64]
+    full: npt.NDArray[np.bool_]
+    profile: npt.NDArray[np.int32]
+    eligible: Rows  # positions in ``site_rows.rows``
+    nearby: int
+    wants_free: bool
+
+
+def _after(table: SiteTable, view: PersonView, wants_free: bool) -> npt.NDArray[np.int64]:
+    """Per profile of the table, the first of rules 7-9 it breaks (0 none), as
+    `rules.after_attendance` decides them, each part once per distinct value (its free option
+    read only when ``wants_free``, as `Batches` reads a hybrid activity's)."""
+    after = rules.after_attendance
+    outside = np.array(
+        [after(view, areas, True, None) == Rule.SERVICE_AREA for areas in table.areas],
+        dtype=np.bool_,
+    )
+    busy = np.array(
+        [after(view, frozenset(), True, days) == Rule.AVAILABLE_DAYS for days in table.days],
+        dtype=np.bool_,
+    )
+    rule = np.where(busy[table.profile_days], int(Rule.AVAILABLE_DAYS), 0)
+    if after(view, frozenset(), False, None) == Rule.COST:  # only free options for them
+        free = table.profile_free if wants_free else np.zeros(len(rule), dtype=np.bool_)
+        rule = np.where(free, rule, int(Rule.COST))
+    found: npt.NDArray[np.int64] = np.where(
+        outside[table.profile_areas], int(Rule.SERVICE_AREA), rule
+    ).astype(np.int64)
+    return found
+
+
+def decide_hybrids(
+    site_rows: SiteRows,
+    person: Person,
+    view: PersonView,
+    scoring: Scoring,
+    places: Mapping[str, int | None] | None,
+    include_full: bool,
+    wants_free: bool,
+    excluded: list[int],
+) -> HybridRows:
+    """Decides the rows of a hybrid table as the engine decides a hybrid activity: attended in
+    person at its location when inside the travel box, meeting the person's needs (rule 5) and
+    within reach (rule 6), then rules 7-9; else joined online (rules 4 and 7-9); rule 3 first
+    when full and full ones are not asked for. Counts the rows that break a rule in
+    ``excluded`` (by rule number), as the engine counts them."""
+    table, rows = site_rows.table, site_rows.rows
+    profile = table.profile[rows]
+    boxed = np.zeros(len(rows), dtype=np.bool_)
+    if site_rows.boxed is not None and len(site_rows.boxed):
+        boxed = np.isin(rows, site_rows.boxed, assume_unique=True)
+    accessible = np.array([rules.accessible(view, a) for a in table.accesses], dtype=np.bool_)
+    distance = _distances(
+        table, rows, view, np.flatnonzero(boxed & accessible[table.profile_access[profile]])
+    )
+    in_person = np.isfinite(distance)
+    broken = _after(table, view, wants_free)[profile]
+    if not view.digital:
+        broken[~in_person] = Rule.DIGITAL_ACCESS
+    full = _full_now(table, rows, places)
+    eligible = _counted(broken, full, include_full, excluded)
+    near = eligible[in_person[eligible]]
+    nearby = _nearby(table, rows[near], distance[near], full[near], person, scoring)
+    return HybridRows(site_rows, boxed, distance, full, profile, eligible, nearby, wants_free)
+
+
+def first_hybrids(
+    decided: HybridRows, scoring: Scoring, size: int
+) -> tuple[list[SiteEntry], list[tuple[Activity, frozenset[str] | None, bool]]]:
+    """The eligible rows that can be among the first ``size`` by their approximate score (as
+    `split`; ``scoring`` with online proximity final, `Batches.few_nearby`): those inside the
+    travel box as site entries (the engine decides again how they are attended), the others as
+    their online views with their days and free option (as the engine reads a hybrid
+    activity's: `Batches`), which the engine only scores."""
+    table, rows, eligible = decided.site_rows.table, decided.site_rows.rows, decided.eligible
+    distance, full, profile = decided.distance, decided.full, decided.profile
+    joined = ~np.isfinite(distance[eligible])
+    kept = _first(
+        eligible,
+        size,
+        lambda: _approximate(table, rows, eligible, scoring, distance, full, profile, joined),
+    )
+    boxed = decided.boxed[kept]
+    entries = [table.entries[i] for i in rows[kept[boxed]].tolist()]
+    online = []
+    for i in rows[kept[~boxed]].tolist():
+        _, _, free, days = table.profiles[table.profile[i]]
+        online.append((table.views[i], days, decided.wants_free and free))
+    return entries, online

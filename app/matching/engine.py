@@ -10,9 +10,9 @@ need -> category suitability table (data, DESIGN 5.4), `Weights` from the settin
 Candidates come from three sources, each tested only for the rules its caller has not already
 decided: plain ``activities`` (every rule), `Prescreened` groups (rule 3 only) and `Sited`
 entries (rules 3 and 6 per activity, 5 and 7-9 per profile, hybrid ones joined online out of
-reach as plain ones are; in-person ones may come as rows of a day's table, `columns.SiteRows`,
-decided and scored approximately as arrays first, of which only those that can be among the
-first go on as entries). Each candidate then goes through one function,
+reach as plain ones are; they may come as rows of a day's table, `columns.SiteRows`, decided
+and scored approximately as arrays first, of which only those that can be among the first go
+on). Each candidate then goes through one function,
 which counts it under the first rule it breaks or scores it and keeps it if among the first: so
 an activity gets the same figures whichever way it came. The function takes a batch, and the
 plain and sited candidates are first sorted into batches (`app.matching.batches`) so that it
@@ -345,7 +345,8 @@ def match(
     do ``sited`` ones, in-person activities with one location each for which the caller has
     tested rules 1 and 2 (see `Sited`), given as entries or as rows of a day's table
     (`columns.SiteRows`: rules 3 and 5-9 are decided and the rows scored as arrays, and only
-    those that can be among the first are scored here, see `columns.split`).
+    those that can be among the first are scored here, see `columns.split`; hybrid ones, in
+    reach or not: `columns.decide_hybrids`).
 
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
@@ -375,7 +376,13 @@ def match(
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
     places = capacity or None
+    hybrids: list[columns.HybridRows] = []
     for site_group in sited:
+        if isinstance(site_group, SiteRows) and site_group.table.hybrid:
+            hybrid = (person, view, scoring, places, include_full, wants_free, excluded)
+            hybrids.append(decided := columns.decide_hybrids(site_group, *hybrid))
+            batches.nearby += decided.nearby
+            continue
         if isinstance(site_group, SiteRows):
             asked = (person, view, scoring, ranking.limit, places, include_full, excluded)
             entries, _, nearby = columns.split(site_group, *asked)  # the rest counted: `_given`
@@ -383,10 +390,14 @@ def match(
             site_group = Sited(entries, site_group.table.profiles)
         batches.add(site_group)
     # the in-person candidates are known before any is scored: few that fit, remote comes up
-    if batches.few_nearby(person, capacity or None):
+    if batches.few_nearby(person, places):
         scoring = scoring.from_home_raised()
+    for decided in hybrids:  # the first by score, once online proximity is known
+        entries, online = columns.first_hybrids(decided, scoring, ranking.limit)
+        batches.add(Sited(entries, decided.site_rows.table.profiles, hybrid=True))
+        batches.online(online)
     fit_of = fit_once(scoring)
-    consider = _considerer(scoring, fit_of, ranking, include_full, capacity or None, excluded)
+    consider = _considerer(scoring, fit_of, ranking, include_full, places, excluded)
     batches.consider(consider)  # first: the runs below then skip more of what cannot enter
     runs = RunConsiderer(scoring, fit_of, _day_terms(scoring), consider, ranking, include_full)
     for group in prescreened:

@@ -24,10 +24,13 @@ engine at 100 000 (docs/performance.md, "Matching"). So each process keeps every
   are the rows of the day's `columns.SiteTable`, sorted by cell, decided as arrays: rules 1
   and 2 here, then the engine takes the rows that pass (`engine.SiteRows`), decides rules 3
   and 5-9 per row as arrays and scores exactly only those that can be among the first.
-  Online, phone and hybrid activities have no geography: the listed ones (active and
-  accepting referrals) are grouped per day by what the person-independent parts of the hard
-  rules read (`_Day`), so a group the person fails is counted under its rule without
-  visiting its activities in the engine.
+  Hybrid activities with one location are the rows of another such table, all given (with
+  those inside the box marked): the engine decides per row, as arrays, whether each is
+  attended in person or joined online (`columns.decide_hybrids`). Online and phone
+  activities have no geography: the listed ones (active and accepting referrals) are grouped
+  per day by what the person-independent parts of the hard rules read (`_Day`), so a group
+  the person fails is counted under its rule without visiting its activities in the engine;
+  so are the online views of the few hybrid activities without one location.
 
 The snapshot is per database URL and per process: several workers each hold their own, each
 refreshed by its own requests.
@@ -126,6 +129,14 @@ def _overlapping(grid: Mapping[Cell, T], box: Box) -> list[T]:
     return [c for (i, j), c in grid.items() if i in rows and j in columns]
 
 
+def _cells_of(box: Box) -> tuple[range, range]:
+    """The grid rows and columns the box overlaps."""
+    south, north, west, east = box
+    return range(_cell_index(south), _cell_index(north) + 1), range(
+        _cell_index(west), _cell_index(east) + 1
+    )
+
+
 def _inside(grid: Grid, box: Box) -> dict[str, engine.Activity]:
     """The activities of the grid with a location inside the box (bounds included)."""
     south, north, west, east = box
@@ -144,9 +155,10 @@ class _Index:
     in_person: int  # every in-person activity, located or not
     cells: Grid  # in-person activities with one location that can be inside a box, by it
     spread: Grid  # in-person activities with several such locations, by each
-    hybrid_cells: Grid  # listed hybrid activities by location
+    hybrid_cells: Grid  # listed hybrid activities without one location (`_sited`), by location
     # Listed hybrid activities as the engine sees them when none of their locations is within
-    # reach: online ones (attended online, or excluded under rule 4 without digital access; the
+    # reach (`columns.first_hybrids`, and the groups of `_Day` for those without one location):
+    # online ones (attended online, or excluded under rule 4 without digital access; the
     # same rules, score and reasons), so that the engine skips their locations.
     online_views: dict[str, engine.Activity]
 
@@ -165,7 +177,8 @@ class _Index:
                     continue
                 remote.append(a)
                 if a.attending_type == "hybrid":
-                    _located(a, _coordinates(a), hybrid_cells)
+                    if not _sited(a):
+                        _located(a, _coordinates(a), hybrid_cells)
                     online_views[a.id] = dataclasses.replace(
                         a, attending_type="online", locations=()
                     )
@@ -182,6 +195,12 @@ class _Index:
             dict(hybrid_cells),
             online_views,
         )
+
+
+def _sited(activity: engine.Activity) -> bool:
+    """Whether the activity has exactly one location, at finite coordinates (as
+    `engine.site_profile` requires)."""
+    return len(activity.locations) == 1 and len(_coordinates(activity)) == 1
 
 
 Eligibility = columns.Eligibility
@@ -227,10 +246,11 @@ class _Day:
     visiting its activities (its full ones under rule 3 first, as the engine counts them); the
     activities of a profile the person passes go to the engine as `engine.Prescreened`, which
     it only checks for places and scores, in runs of those that score alike (`remote.Run`,
-    made here once per day). A hybrid activity within the person's reach goes to
-    the engine as itself instead of its view: as an entry of ``hybrid_sites`` when it has one
-    location with finite coordinates (`engine.Sited` with ``hybrid``). In-person activities
-    with one location are the rows of ``sites`` (`columns.SiteTable`), sorted by grid cell."""
+    made here once per day). A hybrid activity with several locations, or none at finite
+    coordinates, within the person's reach goes to the engine as itself instead of its view.
+    In-person activities with one location are the rows of ``sites``, hybrid ones with one
+    location those of ``hybrids`` (`columns.SiteTable`s, sorted by grid cell), not in the
+    groups: the engine decides them as arrays whether in the person's reach or not."""
 
     today: dt.date
     unscheduled: int
@@ -241,8 +261,7 @@ class _Day:
     # a remote activity's group and profile, whether it was full when indexed, and its run
     profile_of: dict[str, tuple[_Profiled, bool, int]]
     sites: columns.SiteTable
-    hybrid_sites: dict[str, engine.SiteEntry]  # by id, numbered in ``hybrid_profiles``
-    hybrid_profiles: list[engine.SiteProfile]
+    hybrids: columns.SiteTable
 
     @classmethod
     def of(cls, index: _Index, today: dt.date) -> _Day:
@@ -252,18 +271,14 @@ class _Day:
             lambda: defaultdict(list)
         )
         placed: dict[str, tuple[Eligibility, Profile, bool]] = {}
-        hybrid_sites: dict[str, engine.SiteEntry] = {}
-        hybrid_profiles: dict[engine.SiteProfile, int] = {}
+        hybrids: list[engine.Activity] = []
         for a in remote:
+            if a.attending_type == "hybrid" and _sited(a):
+                hybrids.append(a)
+                continue
             if not rules.scheduled_on(a, today):
                 unscheduled += 1
                 continue
-            if (
-                a.attending_type == "hybrid"
-                and (site := engine.site_profile(a, today, "hybrid")) is not None
-            ):
-                number = hybrid_profiles.setdefault(site, len(hybrid_profiles))
-                hybrid_sites[a.id] = engine.site_entry(a, number)
             key = (a.minimum_age, a.maximum_age, a.eligibility_gender)
             view = views.get(a.id, a)  # hybrid: its online view
             profile = (
@@ -299,6 +314,7 @@ class _Day:
             for activity_id, (key, profile, full) in placed.items()
         }
         sites = _sites(index.cells, today)
+        sited_hybrids = _sites(_grid(hybrids), today, "hybrid", views)
         return cls(
             today,
             unscheduled,
@@ -308,8 +324,7 @@ class _Day:
             list(shared),
             profile_of,
             sites,
-            hybrid_sites,
-            list(hybrid_profiles),
+            sited_hybrids,
         )
 
 
@@ -418,8 +433,8 @@ class Directory:
         (rule 2), online and phone ones with no place left (rule 3, by ``places`` as
         `places` returns them) among those of a profile the person fails (rules 4, 7-9), and
         the in-person activities with no location inside the travel box (rule 6). Hybrid
-        activities with no location inside the box are given as their online views (see
-        `_Index.online_views`).
+        activities with one location are given as table rows (`_hybrids`), the others with no
+        location inside the box as their online views (see `_Index.online_views`).
 
         Every activity the engine is not given is counted under the first rule it breaks, as
         the engine would count it (docs/matching.md, counting rule). In-person activities inside
@@ -493,7 +508,8 @@ class Directory:
             )
             for number, (one_by_one, runs) in passed.items()
         ]
-        sited = _sited_hybrids(day, found)  # so far ``found`` holds the hybrids within reach
+        sited: list[engine.Sited | engine.SiteRows] = []
+        self._hybrids(day, box, allows, sited, by_rule)
         inside = 0
         if box is not None:
             inside = self._in_person(index, day, box, allows, found, sited, by_rule)
@@ -502,6 +518,27 @@ class Directory:
             if count:
                 excluded[engine.Rule(rule_number)] += count
         return Screened(excluded, found, prescreened, sited)
+
+    @staticmethod
+    def _hybrids(
+        day: _Day,
+        box: Box | None,
+        allows: Callable[[Eligibility], bool],
+        sited: list[engine.Sited | engine.SiteRows],
+        by_rule: list[int],
+    ) -> None:
+        """Adds to ``sited`` the rows of the day's hybrid activities with one location that
+        pass rules 1 and 2 (`columns.SiteRows`, with those inside the travel box), counts the
+        others in ``by_rule``."""
+        table = day.hybrids
+        if not table.activities:
+            return
+        _, closed, ineligible, _, passed = table.open_rows(table.every_row(), allows)
+        by_rule[engine.Rule.ACTIVE] += closed
+        by_rule[engine.Rule.ELIGIBILITY] += ineligible
+        if len(passed):
+            boxed = None if box is None else table.inside(*_cells_of(box), box)
+            sited.append(dataclasses.replace(passed, boxed=boxed))
 
     @staticmethod
     def _in_person(
@@ -516,11 +553,8 @@ class Directory:
         """Adds to ``found`` and ``sited`` (as one `engine.SiteRows`) the in-person
         activities with a location inside the box that pass rules 1 and 2, counts the others
         in ``by_rule``; returns how many in-person ones are inside."""
-        south, north, west, east = box
-        rows = range(_cell_index(south), _cell_index(north) + 1)
-        columns_ = range(_cell_index(west), _cell_index(east) + 1)
         inside, closed, ineligible, plain, site_rows = day.sites.open_rows(
-            day.sites.inside(rows, columns_, box), allows
+            day.sites.inside(*_cells_of(box), box), allows
         )
         found.extend(plain)
         if len(site_rows):
@@ -538,22 +572,6 @@ class Directory:
         by_rule[engine.Rule.ACTIVE] += closed
         by_rule[engine.Rule.ELIGIBILITY] += ineligible
         return inside
-
-
-def _sited_hybrids(
-    day: _Day, reached: list[engine.Activity]
-) -> list[engine.Sited | engine.SiteRows]:
-    """Takes out of ``reached`` the hybrid activities with one location (`_Day.hybrid_sites`)
-    and returns them as one `engine.Sited` group with ``hybrid`` (none when there are none)."""
-    entries: list[engine.SiteEntry] = []
-    rest: list[engine.Activity] = []
-    for a in reached:
-        if (entry := day.hybrid_sites.get(a.id)) is not None:
-            entries.append(entry)
-        else:
-            rest.append(a)
-    reached[:] = rest
-    return [engine.Sited(entries, day.hybrid_profiles, hybrid=True)] if entries else []
 
 
 # a group of `engine.Prescreened`: activities given one by one, and the runs of its profiles
@@ -589,24 +607,36 @@ def _give(
     one_by_one.extend(a for i in loose for a in members.runs[i][2] if a.id not in skip)
 
 
-def _sites(cells: Grid, today: dt.date) -> columns.SiteTable:
-    """The day's table of the in-person activities with one location (`columns.SiteTable`):
-    each with its age limits and gender (None when it breaks rule 1 that day) and its
-    `engine.site_entry` (None when it has no `engine.site_profile`), the profiles numbered
-    in order of appearance."""
+def _grid(activities: Iterable[engine.Activity]) -> Grid:
+    grid: Grid = defaultdict(list)
+    for a in activities:
+        _located(a, _coordinates(a), grid)
+    return grid
+
+
+def _sites(
+    cells: Grid,
+    today: dt.date,
+    attending: engine.AttendingType = "in-person",
+    views: Mapping[str, engine.Activity] | None = None,
+) -> columns.SiteTable:
+    """The day's table of the in-person (or hybrid, with their online ``views``) activities
+    with one location (`columns.SiteTable`): each with its age limits and gender (None when it
+    breaks rule 1 that day) and its `engine.site_entry` (None when it has no
+    `engine.site_profile`), the profiles numbered in order of appearance."""
     profiles: dict[engine.SiteProfile, int] = {}
     made: list[tuple[int, int, columns.Made]] = []
     for (row, column), bucket in cells.items():
         for lat, lon, a in bucket:
             key = _open_on(a, today)
-            profile = None if key is None else engine.site_profile(a, today)
+            profile = None if key is None else engine.site_profile(a, today, attending)
             entry = (
                 None
                 if profile is None
                 else engine.site_entry(a, profiles.setdefault(profile, len(profiles)))
             )
             made.append((row, column, (lat, lon, a, key, entry)))
-    return columns.SiteTable.of(made, list(profiles))
+    return columns.SiteTable.of(made, list(profiles), views=views)
 
 
 def key_of(url: URL) -> str:

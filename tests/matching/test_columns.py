@@ -328,3 +328,84 @@ def test_only_what_can_be_among_the_first_is_scored_one_by_one() -> None:
         Evidence({"c0010": 0.9}, {}),
         engine.DEFAULT_WEIGHTS,
     )
+
+
+def _hybrid_crowd(n: int) -> list[engine.Activity]:
+    """``n`` hybrid activities at the spots, the edges and far away, in few kinds, some with a
+    step-free location only, some free, some on other days."""
+    far = [(52.4862, -1.8904), (53.4808, -2.2426)]  # Birmingham, Manchester: joined online
+    places = SPOTS + EDGES + far
+    out = []
+    for i, a in enumerate(_crowd(n)):
+        lat, lon = places[i % len(places)]
+        out.append(
+            replace(
+                a,
+                id=f"h{i:04d}",
+                attending_type="hybrid",
+                locations=(
+                    engine.Location(
+                        lat, lon, frozenset({"step-free"}) if i % 4 == 0 else frozenset()
+                    ),
+                ),
+                cost_options=(engine.CostOption(free=bool(i % 3)),),
+                schedules=(engine.Schedule(byday=frozenset({"mon"} if i % 5 else {"sat"})),),
+            )
+        )
+    return out
+
+
+def test_hybrid_rows_hand_the_engine_only_what_can_be_among_the_first() -> None:
+    """Hybrid activities with one location, inside the box or not, within reach or not, go to
+    the engine as table rows: `columns.first_hybrids` hands it few of the eligible ones (those
+    in the box as entries, the others as online views), and the result is the engine's over
+    every activity, whether the person needs step-free access, can go online, has few options
+    nearby (online raised) or lives in a deprived area."""
+    crowd = _hybrid_crowd(600) + _crowd(30)  # and a few in person, so few are nearby
+    person = engine.Person(
+        age=40,
+        max_travel_km=2.0,
+        location=HOME,
+        needs=("low-mood",),
+        imd_decile=2,
+        available_days=frozenset({"mon", "tue"}),
+    )
+    snap = snapshot.Directory()
+    snap.activities = {a.id: a for a in crowd}
+    screened = snap.candidates(person, TODAY, {}, False)
+    (rows,) = [g for g in screened.sited if isinstance(g, columns.SiteRows) and g.table.hybrid]
+    assert rows.boxed is not None
+    assert 0 < len(rows.boxed) < len(rows) == 600
+    kept = []
+    for who in (person, replace(person, attendance_mode="online")):  # in person first, or not
+        scoring = engine.Scoring.of(who, SUITABILITY, engine.DEFAULT_WEIGHTS)
+        excluded = [0] * (max(engine.Rule) + 1)
+        view = rules.PersonView.of(who)
+        decided = columns.decide_hybrids(rows, who, view, scoring, None, False, True, excluded)
+        entries, online = columns.first_hybrids(decided, scoring, 15)
+        assert 15 <= len(entries) + len(online) < 60 < len(decided.eligible)
+        assert excluded[engine.Rule.CAPACITY] > 0
+        assert excluded[engine.Rule.AVAILABLE_DAYS] > 0
+        kept.append((len(entries), len(online)))
+    assert kept[0][0] > 0
+    assert kept[1][1] > 0
+    people = [
+        person,
+        replace(person, accessibility_needs=frozenset({"step-free"})),
+        replace(person, digital_access="none", free_only=True),
+        replace(person, attendance_mode="online", imd_decile=9),
+        replace(person, location=None),
+    ]
+    for who in people:
+        for limit in (0, 1, 10, 50):
+            for include_full in (False, True):
+                _compare(
+                    who,
+                    crowd,
+                    {"h0001": 3, "h0003": 0},
+                    include_full,
+                    limit,
+                    frozenset({"h0002"}),
+                    Evidence({"h0010": 0.9}, {}),
+                    engine.DEFAULT_WEIGHTS,
+                )
