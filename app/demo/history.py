@@ -78,7 +78,7 @@ class Matcher:
     def choose(self, person: engine.Person, rng: random.Random) -> list[engine.Activity]:
         """One or two of the person's best matches (each passes every hard rule)."""
         places = self.directory.capacity
-        screened = self.directory.candidates(person, self.today, places, False)
+        screened = self.directory.candidates(person, self.today)
         found = engine.match(
             person,
             screened.activities,
@@ -86,7 +86,6 @@ class Matcher:
             suitability=self.suitability,
             limit=3,
             capacity=places,
-            prescreened=screened.prescreened,
             sited=screened.sited,
             ids_unique=True,
         )

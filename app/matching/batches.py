@@ -18,6 +18,7 @@ from app.matching.rules import PersonView, Rule
 from app.matching.scoring import another_situation, made_for
 
 if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
+    from app.matching.columns import Joined
     from app.matching.engine import (
         Activity,
         Attendance,
@@ -108,11 +109,10 @@ class Batches:
             batch = self.remote_passed[key] = []
         return batch
 
-    def online(self, joined: Sequence[tuple[Activity, frozenset[str] | None, bool]]) -> None:
-        """Adds activities joined online that pass every rule but 3, each with its days and
-        free option."""
-        for a, days, free in joined:
-            self._remote_batch("online", free, days).append(a)
+    def joined(self, joined: Sequence[Joined]) -> None:
+        """Adds activities joined from home that pass every rule but 3."""
+        for a, attendance, days, free in joined:
+            self._remote_batch(attendance, free, days).append(a)
 
     def _after(
         self, service_areas: frozenset[str], free: bool, days: frozenset[str] | None

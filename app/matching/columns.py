@@ -47,13 +47,14 @@ from app.matching.rules import EARTH_RADIUS_KM, RAD, PersonView, Rule
 from app.matching.scoring import FIT_KEY, HOME, NEUTRAL, Scoring
 
 if TYPE_CHECKING:  # the values are defined with the engine, which imports this module
-    from app.matching.engine import Activity, Person, SiteEntry, SiteProfile
+    from app.matching.engine import Activity, Attendance, Person, SiteEntry, SiteProfile
 
 Eligibility = tuple[int | None, int | None, str | None]  # minimum_age, maximum_age, gender
-Made = tuple[float, float, "Activity", Eligibility | None, "SiteEntry | None"]
+Made = tuple[float, float, "Activity", Eligibility | None, "SiteEntry | int | None"]
 """A located activity as the snapshot gives it: latitude, longitude, the activity, its age limits
 and gender (None when it breaks rule 1 on the day) and its `engine.site_entry` (None when it has
-no `engine.site_profile`)."""
+no `engine.site_profile`); an online or phone activity has NaN coordinates and its profile's
+number instead of an entry."""
 Box = tuple[float, float, float, float]  # south, north, west, east (degrees)
 Rows = npt.NDArray[np.intp]
 
@@ -100,7 +101,7 @@ class SiteTable:
     activities: list[Activity]
     entries: list[SiteEntry | None]
     eligibilities: list[Eligibility]
-    row_of: dict[str, int]  # activity id -> row, for the rows with an entry
+    row_of: dict[str, int]  # activity id -> row
     profiles: list[SiteProfile]
     # per profile: its accessibility, its other parts (rules 7-9) and days, numbered
     profile_access: npt.NDArray[np.int32]
@@ -112,8 +113,9 @@ class SiteTable:
     days: list[frozenset[str] | None]
     profile_areas: npt.NDArray[np.int32]  # per profile: its service areas, numbered in ``areas``
     areas: list[frozenset[str]]
-    # hybrid activities (`hybrid_split`), each with its online view (`snapshot._Index`)
-    hybrid: bool = False
+    online: npt.NDArray[np.bool_]  # joined online when not attended in person (else by phone)
+    # hybrid, online and phone activities (`decide_joinable`), each as the engine sees it when
+    # joined from home: a hybrid one's online view (`snapshot._Index`), the others themselves
     views: list[Activity] = field(default_factory=list)
     # per `scoring.fit_attributes` asked so far: each row's number among the distinct values of
     # those attributes, and an activity with each value (`fit_keys`); per attribute, each row's
@@ -153,12 +155,16 @@ class SiteTable:
         views: Mapping[str, Activity] | None = None,
     ) -> SiteTable:
         """The table of ``made`` (grid row, grid column, `Made`), whose entries number
-        ``profiles``; of hybrid activities when ``views`` holds their online views by id."""
+        ``profiles``; of hybrid, online and phone activities when ``views`` holds their views
+        by id (`views`)."""
         order = sorted(range(len(made)), key=lambda i: (made[i][0], made[i][1]))
         rows = [made[i] for i in order]
         located = [m for _, _, m in rows]
         activities = [m[2] for m in located]
-        entries = [m[4] for m in located]
+        entries = [e if isinstance(e := m[4], tuple) else None for m in located]
+        numbers = [
+            -1 if e is None else e if isinstance(e, int) else e[4] for e in (m[4] for m in located)
+        ]
         areas, areas_first = _interned([p[1] for p in profiles])
         eligibilities = list(dict.fromkeys(m[3] for m in located if m[3] is not None))
         number = {k: i for i, k in enumerate(eligibilities)}
@@ -176,9 +182,7 @@ class SiteTable:
             key=np.array(
                 [closed if m[3] is None else number[m[3]] for m in located], dtype=np.int32
             ).reshape(-1),
-            profile=np.array([-1 if e is None else e[4] for e in entries], dtype=np.int32).reshape(
-                -1
-            ),
+            profile=np.array(numbers, dtype=np.int32).reshape(-1),
             full=np.array(
                 [not rules.has_place(a.capacity_available) for a in activities], dtype=np.bool_
             ).reshape(-1),
@@ -192,7 +196,7 @@ class SiteTable:
             activities=activities,
             entries=entries,
             eligibilities=eligibilities,
-            row_of={e[0].id: i for i, e in enumerate(entries) if e is not None},
+            row_of={a.id: i for i, a in enumerate(activities)},
             profiles=profiles,
             profile_access=access,
             profile_after=after,
@@ -203,7 +207,9 @@ class SiteTable:
             days=[profiles[i][3] for i in days_first],
             profile_areas=areas,
             areas=[profiles[i][1] for i in areas_first],
-            hybrid=views is not None,
+            online=np.array(
+                [a.attending_type in ("online", "hybrid") for a in activities], dtype=np.bool_
+            ).reshape(-1),
             views=[] if views is None else [views[a.id] for a in activities],
         )
         table.fit_keys(FIT_KEY)  # the fit key of most people, made with the day
@@ -421,8 +427,8 @@ def _approximate(
     joined: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.float64]:
     """The score of the eligible rows as `engine._considerer` computes it, with numpy's
-    exp for the C library's (the distances are numpy's too); of a hybrid table's rows, with
-    ``joined`` per eligible row: joined online (else attended in person)."""
+    exp for the C library's (the distances are numpy's too); of a table of `views`, with
+    ``joined`` per eligible row: joined online or by phone (else attended in person)."""
     at = rows[eligible]
     wn, wi, wp, wl, wd, wc, we, wg, wt, wo = scoring.shares
     # the terms of the fits, once per distinct key the person's scoring reads
@@ -442,7 +448,8 @@ def _approximate(
     transport = table.transport[at]
     if joined is not None:  # in person, a hybrid activity also counts as online when it can be
         also_online = scoring.online if scoring.also_online else -1.0
-        p = np.where(joined, scoring.online, np.maximum(p, also_online))
+        remote = np.where(table.online[at], scoring.online, scoring.phone)
+        p = np.where(joined, remote, np.maximum(p, also_online))
         transport = transport & ~joined  # only read of the location attended
     day_fit = scoring.day_fit
     days = np.array([wd * day_fit(d) for d in table.days])[table.profile_days[profile[eligible]]]
@@ -466,15 +473,15 @@ def _approximate(
     return clamped
 
 
-# --- hybrid activities ----------------------------------------------------------------------
+# --- hybrid, online and phone activities ---------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
-class HybridRows:
-    """The rows of a hybrid table decided for one match (`decide_hybrids`), per row of
-    ``site_rows``: whether inside the travel box, the distance when attended in person (else
-    inf), full, the profile; which rows are eligible, and how many of those attended in person
-    count towards `Batches.few_nearby`."""
+class JoinableRows:
+    """The rows of a table of hybrid, online or phone activities decided for one match
+    (`decide_joinable`), per row of ``site_rows``: whether inside the travel box, the distance
+    when attended in person (else inf), full, the profile; which rows are eligible, and how many
+    of those attended in person count towards `Batches.few_nearby`."""
 
     site_rows: SiteRows
     boxed: npt.NDArray[np.bool_]
@@ -509,7 +516,7 @@ def _after(table: SiteTable, view: PersonView, wants_free: bool) -> npt.NDArray[
     return found
 
 
-def decide_hybrids(
+def decide_joinable(
     site_rows: SiteRows,
     person: Person,
     view: PersonView,
@@ -518,12 +525,13 @@ def decide_hybrids(
     include_full: bool,
     wants_free: bool,
     excluded: list[int],
-) -> HybridRows:
-    """Decides the rows of a hybrid table as the engine decides a hybrid activity: attended in
-    person at its location when inside the travel box, meeting the person's needs (rule 5) and
-    within reach (rule 6), then rules 7-9; else joined online (rules 4 and 7-9); rule 3 first
-    when full and full ones are not asked for. Counts the rows that break a rule in
-    ``excluded`` (by rule number), as the engine counts them."""
+) -> JoinableRows:
+    """Decides the rows of a table of `views` as the engine decides each activity: a hybrid
+    one is attended in person at its location when inside the travel box, meeting the person's
+    needs (rule 5) and within reach (rule 6), then rules 7-9; else, like an online or phone
+    one, joined from home (rule 4 online, 7-9); rule 3 first when full and full ones are not
+    asked for. Counts the rows that break a rule in ``excluded`` (by rule number), as the
+    engine counts them."""
     table, rows = site_rows.table, site_rows.rows
     profile = table.profile[rows]
     boxed = np.zeros(len(rows), dtype=np.bool_)
@@ -536,22 +544,26 @@ def decide_hybrids(
     in_person = np.isfinite(distance)
     broken = _after(table, view, wants_free)[profile]
     if not view.digital:
-        broken[~in_person] = Rule.DIGITAL_ACCESS
+        broken[~in_person & table.online[rows]] = Rule.DIGITAL_ACCESS
     full = _full_now(table, rows, places)
     eligible = _counted(broken, full, include_full, excluded)
     near = eligible[in_person[eligible]]
     nearby = _nearby(table, rows[near], distance[near], full[near], person, scoring)
-    return HybridRows(site_rows, boxed, distance, full, profile, eligible, nearby, wants_free)
+    return JoinableRows(site_rows, boxed, distance, full, profile, eligible, nearby, wants_free)
 
 
-def first_hybrids(
-    decided: HybridRows, scoring: Scoring, size: int
-) -> tuple[list[SiteEntry], list[tuple[Activity, frozenset[str] | None, bool]]]:
+Joined = tuple["Activity", "Attendance", frozenset[str] | None, bool]
+"""An activity joined from home that passes every rule but 3: as the engine sees it, how it is
+joined, its days on the day and its free option (as `Batches` reads them)."""
+
+
+def first_joinable(
+    decided: JoinableRows, scoring: Scoring, size: int
+) -> tuple[list[SiteEntry], list[Joined]]:
     """The eligible rows that can be among the first ``size`` by their approximate score (as
-    `split`; ``scoring`` with online proximity final, `Batches.few_nearby`): those inside the
-    travel box as site entries (the engine decides again how they are attended), the others as
-    their online views with their days and free option (as the engine reads a hybrid
-    activity's: `Batches`), which the engine only scores."""
+    `split`; ``scoring`` with online and phone proximity final, `Batches.few_nearby`): those
+    inside the travel box as site entries (the engine decides again how they are attended), the
+    others as their `views` joined from home, which the engine only scores."""
     table, rows, eligible = decided.site_rows.table, decided.site_rows.rows, decided.eligible
     distance, full, profile = decided.distance, decided.full, decided.profile
     joined = ~np.isfinite(distance[eligible])
@@ -562,8 +574,9 @@ def first_hybrids(
     )
     boxed = decided.boxed[kept]
     entries = [table.entries[i] for i in rows[kept[boxed]].tolist()]
-    online = []
+    joined_ = []
     for i in rows[kept[~boxed]].tolist():
         _, _, free, days = table.profiles[table.profile[i]]
-        online.append((table.views[i], days, decided.wants_free and free))
-    return entries, online
+        attendance: Attendance = "online" if table.online[i] else "phone"
+        joined_.append((table.views[i], attendance, days, decided.wants_free and free))
+    return entries, joined_

@@ -227,7 +227,7 @@ def _given(
         return listed + sum(len(g) if isinstance(g, SiteRows) else len(g.entries) for g in sited)
     seen: set[str] = set()
     sites = (
-        [g.table.entries[i][0] for i in g.rows.tolist()]
+        [g.table.activities[i] for i in g.rows.tolist()]
         if isinstance(g, SiteRows)
         else [entry[0] for entry in g.entries]
         for g in sited
@@ -346,7 +346,7 @@ def match(
     tested rules 1 and 2 (see `Sited`), given as entries or as rows of a day's table
     (`columns.SiteRows`: rules 3 and 5-9 are decided and the rows scored as arrays, and only
     those that can be among the first are scored here, see `columns.split`; hybrid ones, in
-    reach or not: `columns.decide_hybrids`).
+    reach or not: `columns.decide_joinable`).
 
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
@@ -376,11 +376,11 @@ def match(
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
     places = capacity or None
-    hybrids: list[columns.HybridRows] = []
+    joinable: list[columns.JoinableRows] = []
     for site_group in sited:
-        if isinstance(site_group, SiteRows) and site_group.table.hybrid:
-            hybrid = (person, view, scoring, places, include_full, wants_free, excluded)
-            hybrids.append(decided := columns.decide_hybrids(site_group, *hybrid))
+        if isinstance(site_group, SiteRows) and site_group.table.views:
+            asked_ = (person, view, scoring, places, include_full, wants_free, excluded)
+            joinable.append(decided := columns.decide_joinable(site_group, *asked_))
             batches.nearby += decided.nearby
             continue
         if isinstance(site_group, SiteRows):
@@ -392,10 +392,10 @@ def match(
     # the in-person candidates are known before any is scored: few that fit, remote comes up
     if batches.few_nearby(person, places):
         scoring = scoring.from_home_raised()
-    for decided in hybrids:  # the first by score, once online proximity is known
-        entries, online = columns.first_hybrids(decided, scoring, ranking.limit)
+    for decided in joinable:  # the first by score, once online proximity is known
+        entries, joined = columns.first_joinable(decided, scoring, ranking.limit)
         batches.add(Sited(entries, decided.site_rows.table.profiles, hybrid=True))
-        batches.online(online)
+        batches.joined(joined)
     fit_of = fit_once(scoring)
     consider = _considerer(scoring, fit_of, ranking, include_full, places, excluded)
     batches.consider(consider)  # first: the runs below then skip more of what cannot enter

@@ -247,7 +247,7 @@ async def _matched(
     )
     directory = await snapshots.directory(session)
     places = directory.capacity
-    screened = directory.candidates(person, today, places, include_full, evidence.values)
+    screened = directory.candidates(person, today)
     result = engine.match(
         person,
         screened.activities,
@@ -257,7 +257,6 @@ async def _matched(
         limit=limit,
         include_full=include_full,
         capacity=places,
-        prescreened=screened.prescreened,
         sited=screened.sited,
         evidence=evidence,
         leave_out=asked.leave_out,

@@ -42,11 +42,10 @@ import asyncio
 import dataclasses
 import datetime as dt
 import gc
-import itertools
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -54,7 +53,6 @@ from sqlalchemy import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.matching import columns, engine, repository, rules
-from app.matching.remote import Run, in_runs
 
 REMOTE_TYPES = frozenset({"online", "phone", "hybrid"})
 KM_PER_DEGREE = 111.32
@@ -79,21 +77,18 @@ def _cell_index(degrees: float) -> int:
 
 @dataclass(frozen=True)
 class Screened:
-    """The activities to give the engine (those it tests, the online and phone ones of the
-    profiles that pass, which it only scores, and the in-person ones with one location, whose
-    rules it decides per profile) and what the snapshot excluded without it."""
+    """The activities to give the engine (those it tests one by one, and the rows of the day's
+    tables that pass rules 1 and 2, which it decides as arrays) and what the snapshot excluded
+    without it."""
 
     excluded: dict[engine.Rule, int]
     activities: list[engine.Activity]
-    prescreened: list[engine.Prescreened]
     sited: list[engine.Sited | engine.SiteRows]
 
     @property
     def count(self) -> int:
-        return (
-            len(self.activities)
-            + sum(len(g.activities) + sum(len(r[2]) for r in g.runs) for g in self.prescreened)
-            + sum(len(g) if isinstance(g, engine.SiteRows) else len(g.entries) for g in self.sited)
+        return len(self.activities) + sum(
+            len(g) if isinstance(g, engine.SiteRows) else len(g.entries) for g in self.sited
         )
 
 
@@ -155,7 +150,8 @@ class _Index:
     in_person: int  # every in-person activity, located or not
     cells: Grid  # in-person activities with one location that can be inside a box, by it
     spread: Grid  # in-person activities with several such locations, by each
-    hybrid_cells: Grid  # listed hybrid activities without one location (`_sited`), by location
+    scattered: tuple[engine.Activity, ...]  # listed hybrid ones without one location (`_sited`)
+    hybrid_cells: Grid  # those, by location
     # Listed hybrid activities as the engine sees them when none of their locations is within
     # reach (`columns.first_hybrids`, and the groups of `_Day` for those without one location):
     # online ones (attended online, or excluded under rule 4 without digital access; the
@@ -168,6 +164,7 @@ class _Index:
         remote_unlisted = in_person = 0
         cells: Grid = defaultdict(list)
         spread: Grid = defaultdict(list)
+        scattered: list[engine.Activity] = []
         hybrid_cells: Grid = defaultdict(list)
         online_views: dict[str, engine.Activity] = {}
         for a in activities.values():
@@ -178,6 +175,7 @@ class _Index:
                 remote.append(a)
                 if a.attending_type == "hybrid":
                     if not _sited(a):
+                        scattered.append(a)
                         _located(a, _coordinates(a), hybrid_cells)
                     online_views[a.id] = dataclasses.replace(
                         a, attending_type="online", locations=()
@@ -192,6 +190,7 @@ class _Index:
             in_person,
             dict(cells),
             dict(spread),
+            tuple(scattered),
             dict(hybrid_cells),
             online_views,
         )
@@ -204,29 +203,6 @@ def _sited(activity: engine.Activity) -> bool:
 
 
 Eligibility = columns.Eligibility
-# online (else phone), service areas (upper-case), a free option, the days on the day
-Profile = tuple[bool, frozenset[str], bool, frozenset[str] | None]
-
-
-def _full(available: int | None) -> bool:
-    """Rule 3 broken, as a count."""
-    return not rules.has_place(available)
-
-
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity, as dictionary keys
-class _Profiled:
-    """The online and phone activities of one group and profile (hybrid ones as their online
-    views), and how many of them had no place left when the day was indexed (their later
-    places are in `Directory.capacity`)."""
-
-    profile: Profile
-    number: int  # of the profile among the day's distinct profiles
-    activities: list[engine.Activity]
-    full: int
-    # the number of what `engine.Prescreened` reads of it (mode, a free option, days) among
-    # the day's (`_Day.shared`): the groups with the same number are one group for the engine
-    shared: int
-    runs: tuple[Run, ...]  # the activities again, in runs of those that score alike
 
 
 def _open_on(a: engine.Activity, today: dt.date) -> Eligibility | None:
@@ -238,93 +214,27 @@ def _open_on(a: engine.Activity, today: dt.date) -> Eligibility | None:
 
 @dataclass(frozen=True)
 class _Day:
-    """The listed remote activities on one day: how many have no schedule valid that day
-    (rule 1), and the others by their age limits and gender (rule 2), so that a person's
-    rules 1 and 2 are decided per group rather than per activity. Inside a group, online and
-    phone activities, and hybrid ones as their online views, are further grouped by what rules
-    4, 7, 8 and 9 read of them (`Profile`): a profile the person fails is counted without
-    visiting its activities (its full ones under rule 3 first, as the engine counts them); the
-    activities of a profile the person passes go to the engine as `engine.Prescreened`, which
-    it only checks for places and scores, in runs of those that score alike (`remote.Run`,
-    made here once per day). A hybrid activity with several locations, or none at finite
-    coordinates, within the person's reach goes to the engine as itself instead of its view.
-    In-person activities with one location are the rows of ``sites``, hybrid ones with one
-    location those of ``hybrids`` (`columns.SiteTable`s, sorted by grid cell), not in the
-    groups: the engine decides them as arrays whether in the person's reach or not."""
+    """The activities on one day as the rows of three tables (`columns.SiteTable`), each row
+    with its age limits and gender (rule 2; none when it breaks rule 1 that day) and what rules
+    3-9 and the score read of it, so that the engine decides and scores them as arrays: the
+    in-person activities with one location (``sites``, sorted by grid cell: a travel box is one
+    slice per row of cells), the hybrid ones with one location (``hybrids``, likewise: those
+    inside the box can be attended in person) and the listed online and phone ones
+    (``remote``)."""
 
     today: dt.date
-    unscheduled: int
-    groups: dict[Eligibility, list[_Profiled]]
-    sizes: dict[Eligibility, int]  # the activities of each group
-    profiles: int  # distinct profiles
-    shared: list[tuple[bool, bool, frozenset[str] | None]]  # see `_Profiled.shared`
-    # a remote activity's group and profile, whether it was full when indexed, and its run
-    profile_of: dict[str, tuple[_Profiled, bool, int]]
     sites: columns.SiteTable
     hybrids: columns.SiteTable
+    remote: columns.SiteTable
 
     @classmethod
     def of(cls, index: _Index, today: dt.date) -> _Day:
-        remote, views = index.remote, index.online_views
-        unscheduled = 0
-        profiled: dict[Eligibility, dict[Profile, list[engine.Activity]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        placed: dict[str, tuple[Eligibility, Profile, bool]] = {}
-        hybrids: list[engine.Activity] = []
-        for a in remote:
-            if a.attending_type == "hybrid" and _sited(a):
-                hybrids.append(a)
-                continue
-            if not rules.scheduled_on(a, today):
-                unscheduled += 1
-                continue
-            key = (a.minimum_age, a.maximum_age, a.eligibility_gender)
-            view = views.get(a.id, a)  # hybrid: its online view
-            profile = (
-                view.attending_type == "online",
-                frozenset(c.upper() for c in a.service_areas),
-                rules.has_free_option(a),
-                rules.days_on(a, today),
-            )
-            members = profiled[key][profile]
-            placed[a.id] = (key, profile, _full(a.capacity_available))
-            members.append(view)
-        numbers: dict[Profile, int] = {}
-        shared: dict[tuple[bool, bool, frozenset[str] | None], int] = {}
-        fit_numbers: dict[object, int] = {}
-        run_of: dict[str, int] = {}
-        by_key: dict[Eligibility, dict[Profile, _Profiled]] = defaultdict(dict)
-        for key, profiles in profiled.items():
-            for profile, members in profiles.items():
-                runs, runs_of = in_runs(members, fit_numbers)
-                run_of.update(runs_of)
-                by_key[key][profile] = _Profiled(
-                    profile,
-                    numbers.setdefault(profile, len(numbers)),
-                    members,
-                    sum(_full(a.capacity_available) for a in members),
-                    shared.setdefault((profile[0], profile[2], profile[3]), len(shared)),
-                    runs,
-                )
-        groups = {key: list(profiles.values()) for key, profiles in by_key.items()}
-        sizes = {key: sum(len(p.activities) for p in profiles) for key, profiles in groups.items()}
-        profile_of = {
-            activity_id: (by_key[key][profile], full, run_of[activity_id])
-            for activity_id, (key, profile, full) in placed.items()
-        }
-        sites = _sites(index.cells, today)
-        sited_hybrids = _sites(_grid(hybrids), today, "hybrid", views)
+        hybrids = [a for a in index.remote if a.attending_type == "hybrid" and _sited(a)]
         return cls(
             today,
-            unscheduled,
-            groups,
-            sizes,
-            len(numbers),
-            list(shared),
-            profile_of,
-            sites,
-            sited_hybrids,
+            _sites(index.cells, today),
+            _sites(_grid(hybrids), today, "hybrid", index.online_views),
+            _remote((a for a in index.remote if a.attending_type != "hybrid"), today),
         )
 
 
@@ -419,35 +329,20 @@ class Directory:
             day = self._day = _Day.of(index, today)
         return index, day
 
-    def candidates(  # noqa: C901, PLR0915 (the matching hot path: docs/matching.md)
-        self,
-        person: engine.Person,
-        today: dt.date,
-        places: Mapping[str, int | None],
-        include_full: bool,
-        outcomes: Collection[str] = (),
-    ) -> Screened:
+    def candidates(self, person: engine.Person, today: dt.date) -> Screened:
         """The activities whose geography allows a match, for the engine, and the counts of
-        those excluded here without visiting each: the remote activities not listed or with
-        no schedule valid today (rule 1), whose age limits or gender exclude the person
-        (rule 2), online and phone ones with no place left (rule 3, by ``places`` as
-        `places` returns them) among those of a profile the person fails (rules 4, 7-9), and
-        the in-person activities with no location inside the travel box (rule 6). Hybrid
-        activities with one location are given as table rows (`_hybrids`), the others with no
-        location inside the box as their online views (see `_Index.online_views`).
+        those excluded here without visiting each: the remote activities not listed (rule 1)
+        and the in-person activities with no location inside the travel box (rule 6). The
+        rows of the day's tables go to the engine (`columns.SiteRows`) when they pass rules 1
+        and 2, which are counted here: the in-person ones inside the box, the hybrid ones with
+        those inside the box marked, the online and phone ones. A hybrid activity without one
+        location goes as itself when one of its locations is inside the box, else as its
+        online view (`_Index.online_views`).
 
         Every activity the engine is not given is counted under the first rule it breaks, as
-        the engine would count it (docs/matching.md, counting rule). In-person activities inside
-        the box that break rule 1 or 2 are counted here too.
-
-        The online and phone activities of a profile the person passes go in runs
-        (`remote.Run`), but for those named in ``places`` or ``outcomes`` (the ids with an
-        outcome value, `engine.Evidence.values`: pass the same as to the engine), whose runs
-        are given one by one.
+        the engine would count it (docs/matching.md, counting rule).
         """
         index, day = self.prepare(today)
-        excluded = dict.fromkeys(engine.Rule, 0)
-        excluded[engine.Rule.ACTIVE] = index.remote_unlisted + day.unscheduled
         view = rules.PersonView.of(person)
         allowed: dict[Eligibility, bool] = {}  # rule 2 per age limits and gender
 
@@ -458,87 +353,18 @@ class Directory:
             return ok
 
         box = None if person.location is None else travel_box(person.location, person.max_travel_km)
-        # hybrid activities within reach go to the engine as themselves, not as their views
-        near: dict[_Profiled, list[engine.Activity]] = defaultdict(list)
         reachable = {} if box is None else _inside(index.hybrid_cells, box)
-        for activity_id, a in reachable.items():
-            if (where := day.profile_of.get(activity_id)) is not None:
-                near[where[0]].append(a)
-        loose = _loose(day, itertools.chain(places, outcomes, reachable))
-        # places changed since the day was indexed, by profile: (now full) - (full then)
-        full_since: dict[_Profiled, int] = defaultdict(int)
-        for activity_id, available in places.items():
-            if (where := day.profile_of.get(activity_id)) is not None:
-                profiled, full_then, _ = where
-                full_since[profiled] += _full(available) - full_then
-        found: list[engine.Activity] = []
-        # the activities of the profiles the person passes, by what `engine.Prescreened` reads
-        # of them (`_Profiled.shared`): hundreds of small groups merged into a few dozen
-        passed: dict[int, _Passed] = defaultdict(lambda: ([], []))
-        broken = [-1] * day.profiles  # the rule each profile breaks for the person, 0 none
-        by_rule = [0] * (max(engine.Rule) + 1)
-        for key, profiles in day.groups.items():
-            if not allows(key):
-                by_rule[engine.Rule.ELIGIBILITY] += day.sizes[key]
-                continue
-            for members in profiles:
-                reached = near.get(members, ()) if near else ()
-                if reached:
-                    found.extend(reached)
-                rule = broken[members.number]
-                if rule < 0:
-                    rule = broken[members.number] = rules.remote(view, *members.profile)
-                if not rule:
-                    _give(members, loose.get(members) if loose else None, reached, passed)
-                    continue
-                full = 0
-                if not include_full:
-                    full = members.full
-                    if full_since:
-                        full += full_since.get(members, 0)
-                    if reached:
-                        full -= sum(_full(places.get(a.id, a.capacity_available)) for a in reached)
-                by_rule[engine.Rule.CAPACITY] += full
-                by_rule[rule] += len(members.activities) - len(reached) - full
-        prescreened = [
-            engine.Prescreened(
-                one_by_one,
-                *day.shared[number],
-                runs=runs[0] if len(runs) == 1 else list(itertools.chain.from_iterable(runs)),
-            )
-            for number, (one_by_one, runs) in passed.items()
-        ]
+        found = [reachable.get(a.id) or index.online_views[a.id] for a in index.scattered]
         sited: list[engine.Sited | engine.SiteRows] = []
-        self._hybrids(day, box, allows, sited, by_rule)
+        by_rule = [0] * (max(engine.Rule) + 1)
+        by_rule[engine.Rule.ACTIVE] = index.remote_unlisted
+        _joinable(day.hybrids, box, allows, sited, by_rule)
+        _joinable(day.remote, None, allows, sited, by_rule)
         inside = 0
         if box is not None:
             inside = self._in_person(index, day, box, allows, found, sited, by_rule)
         by_rule[engine.Rule.TRAVEL_DISTANCE] = index.in_person - inside
-        for rule_number, count in enumerate(by_rule):
-            if count:
-                excluded[engine.Rule(rule_number)] += count
-        return Screened(excluded, found, prescreened, sited)
-
-    @staticmethod
-    def _hybrids(
-        day: _Day,
-        box: Box | None,
-        allows: Callable[[Eligibility], bool],
-        sited: list[engine.Sited | engine.SiteRows],
-        by_rule: list[int],
-    ) -> None:
-        """Adds to ``sited`` the rows of the day's hybrid activities with one location that
-        pass rules 1 and 2 (`columns.SiteRows`, with those inside the travel box), counts the
-        others in ``by_rule``."""
-        table = day.hybrids
-        if not table.activities:
-            return
-        _, closed, ineligible, _, passed = table.open_rows(table.every_row(), allows)
-        by_rule[engine.Rule.ACTIVE] += closed
-        by_rule[engine.Rule.ELIGIBILITY] += ineligible
-        if len(passed):
-            boxed = None if box is None else table.inside(*_cells_of(box), box)
-            sited.append(dataclasses.replace(passed, boxed=boxed))
+        return Screened({rule: by_rule[rule] for rule in engine.Rule}, found, sited)
 
     @staticmethod
     def _in_person(
@@ -574,37 +400,24 @@ class Directory:
         return inside
 
 
-# a group of `engine.Prescreened`: activities given one by one, and the runs of its profiles
-_Passed = tuple[list[engine.Activity], list[Sequence[Run]]]
-
-
-def _loose(day: _Day, ids: Iterable[str]) -> dict[_Profiled, set[int]]:
-    """The runs that hold the remote activities named, by profile: their activities go to the
-    engine one by one (places changed since the day was indexed, an outcome value, a hybrid
-    activity given as itself)."""
-    loose: dict[_Profiled, set[int]] = defaultdict(set)
-    for activity_id in ids:
-        if (where := day.profile_of.get(activity_id)) is not None:
-            loose[where[0]].add(where[2])
-    return loose
-
-
-def _give(
-    members: _Profiled,
-    loose: set[int] | None,
-    reached: Sequence[engine.Activity],
-    passed: dict[int, _Passed],
+def _joinable(
+    table: columns.SiteTable,
+    box: Box | None,
+    allows: Callable[[Eligibility], bool],
+    sited: list[engine.Sited | engine.SiteRows],
+    by_rule: list[int],
 ) -> None:
-    """Adds the activities of a profile the person passes to their engine group: in runs, but
-    those of the runs in ``loose`` one by one, without the views of the hybrid activities
-    ``reached`` (given as themselves)."""
-    one_by_one, runs = passed[members.shared]
-    if not loose:
-        runs.append(members.runs)
+    """Adds to ``sited`` the rows of a day's table of hybrid, online or phone activities that
+    pass rules 1 and 2 (`columns.SiteRows`, with those inside the travel box: hybrid ones),
+    counts the others in ``by_rule``."""
+    if not table.activities:
         return
-    skip = {a.id for a in reached}
-    runs.append([run for i, run in enumerate(members.runs) if i not in loose])
-    one_by_one.extend(a for i in loose for a in members.runs[i][2] if a.id not in skip)
+    _, closed, ineligible, _, passed = table.open_rows(table.every_row(), allows)
+    by_rule[engine.Rule.ACTIVE] += closed
+    by_rule[engine.Rule.ELIGIBILITY] += ineligible
+    if len(passed):
+        boxed = None if box is None else table.inside(*_cells_of(box), box)
+        sited.append(dataclasses.replace(passed, boxed=boxed))
 
 
 def _grid(activities: Iterable[engine.Activity]) -> Grid:
@@ -637,6 +450,27 @@ def _sites(
             )
             made.append((row, column, (lat, lon, a, key, entry)))
     return columns.SiteTable.of(made, list(profiles), views=views)
+
+
+def _remote(activities: Iterable[engine.Activity], today: dt.date) -> columns.SiteTable:
+    """The day's table of the listed online and phone activities (`columns.SiteTable`, at no
+    location): each with its age limits and gender (None when it breaks rule 1 that day) and
+    its profile's number, as `engine.site_profile` would make it (no accessibility read)."""
+    profiles: dict[engine.SiteProfile, int] = {}
+    made: list[tuple[int, int, columns.Made]] = []
+    for a in activities:
+        key = _open_on(a, today)
+        profile: engine.SiteProfile = (
+            frozenset(),
+            frozenset(c.upper() for c in a.service_areas),
+            rules.has_free_option(a),
+            rules.days_on(a, today),
+        )
+        number = profiles.setdefault(profile, len(profiles))
+        made.append((0, 0, (math.nan, math.nan, a, key, number)))
+    return columns.SiteTable.of(
+        made, list(profiles), views={a.id: a for _, _, (_, _, a, _, _) in made}
+    )
 
 
 def key_of(url: URL) -> str:

@@ -285,7 +285,7 @@ async def _people(session: AsyncSession, count: int) -> list[engine.Person]:
 def _answer(directory: snapshot.Directory, person: engine.Person, ids: dict[str, str]) -> Any:
     """What ``GET /referrals/{id}/matches`` ranks for ``person`` (its candidates and engine),
     activity ids as ``ids`` maps them; every figure and reason."""
-    screened = directory.candidates(person, TODAY, directory.capacity, False)
+    screened = directory.candidates(person, TODAY)
     found = engine.match(
         person,
         screened.activities,
@@ -293,7 +293,6 @@ def _answer(directory: snapshot.Directory, person: engine.Person, ids: dict[str,
         suitability=need_category_suitability(),
         limit=10,
         capacity=directory.capacity,
-        prescreened=screened.prescreened,
         sited=screened.sited,
     )
     matches = [dataclasses.replace(m, activity_id=ids[m.activity_id]) for m in found.matches]

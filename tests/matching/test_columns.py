@@ -195,7 +195,7 @@ def _compare(
     snap = snapshot.Directory()
     snap.activities = {a.id: a for a in activities}
     snap.prepare(today)  # indexed before the places changed
-    screened = snap.candidates(person, today, places, include_full)
+    screened = snap.candidates(person, today)
     asked: dict[str, Any] = {
         "today": today,
         "suitability": SUITABILITY,
@@ -206,9 +206,7 @@ def _compare(
         "evidence": evidence,
         "leave_out": leave_out,
     }
-    fast = engine.match(
-        person, screened.activities, prescreened=screened.prescreened, sited=screened.sited, **asked
-    )
+    fast = engine.match(person, screened.activities, sited=screened.sited, **asked)
     box = (
         None
         if person.location is None
@@ -294,7 +292,7 @@ def test_only_what_can_be_among_the_first_is_scored_one_by_one() -> None:
     )
     snap = snapshot.Directory()
     snap.activities = {a.id: a for a in crowd}
-    screened = snap.candidates(person, TODAY, {}, False)
+    screened = snap.candidates(person, TODAY)
     (rows,) = [g for g in screened.sited if isinstance(g, columns.SiteRows)]
     scoring = engine.Scoring.of(person, SUITABILITY, engine.DEFAULT_WEIGHTS)
     excluded = [0] * (max(engine.Rule) + 1)
@@ -357,7 +355,7 @@ def _hybrid_crowd(n: int) -> list[engine.Activity]:
 
 def test_hybrid_rows_hand_the_engine_only_what_can_be_among_the_first() -> None:
     """Hybrid activities with one location, inside the box or not, within reach or not, go to
-    the engine as table rows: `columns.first_hybrids` hands it few of the eligible ones (those
+    the engine as table rows: `columns.first_joinable` hands it few of the eligible ones (those
     in the box as entries, the others as online views), and the result is the engine's over
     every activity, whether the person needs step-free access, can go online, has few options
     nearby (online raised) or lives in a deprived area."""
@@ -372,8 +370,8 @@ def test_hybrid_rows_hand_the_engine_only_what_can_be_among_the_first() -> None:
     )
     snap = snapshot.Directory()
     snap.activities = {a.id: a for a in crowd}
-    screened = snap.candidates(person, TODAY, {}, False)
-    (rows,) = [g for g in screened.sited if isinstance(g, columns.SiteRows) and g.table.hybrid]
+    screened = snap.candidates(person, TODAY)
+    (rows,) = [g for g in screened.sited if isinstance(g, columns.SiteRows) and g.boxed is not None]
     assert rows.boxed is not None
     assert 0 < len(rows.boxed) < len(rows) == 600
     kept = []
@@ -381,8 +379,8 @@ def test_hybrid_rows_hand_the_engine_only_what_can_be_among_the_first() -> None:
         scoring = engine.Scoring.of(who, SUITABILITY, engine.DEFAULT_WEIGHTS)
         excluded = [0] * (max(engine.Rule) + 1)
         view = rules.PersonView.of(who)
-        decided = columns.decide_hybrids(rows, who, view, scoring, None, False, True, excluded)
-        entries, online = columns.first_hybrids(decided, scoring, 15)
+        decided = columns.decide_joinable(rows, who, view, scoring, None, False, True, excluded)
+        entries, online = columns.first_joinable(decided, scoring, 15)
         assert 15 <= len(entries) + len(online) < 60 < len(decided.eligible)
         assert excluded[engine.Rule.CAPACITY] > 0
         assert excluded[engine.Rule.AVAILABLE_DAYS] > 0

@@ -142,7 +142,7 @@ def test_the_snapshots_runs_count_and_score_as_the_engine_over_every_activity(
     snap = snapshot.Directory()
     snap.activities = {a.id: a for a in activities}
     snap.prepare(TODAY)  # the runs are made before the places change
-    screened = snap.candidates(person, TODAY, places, include_full, evidence.values)
+    screened = snap.candidates(person, TODAY)
 
     def run(items: list[engine.Activity], **given: object) -> engine.MatchResult:
         return engine.match(
@@ -160,7 +160,6 @@ def test_the_snapshots_runs_count_and_score_as_the_engine_over_every_activity(
 
     fast = run(
         screened.activities,
-        prescreened=screened.prescreened,
         sited=screened.sited,
         ids_unique=True,
     )

@@ -89,7 +89,7 @@ async def _check(
     for person in PEOPLE:
         for today in DAYS:
             places = directory.capacity
-            screened = directory.candidates(person, today, places, include_full)
+            screened = directory.candidates(person, today)
             fast = engine.match(
                 person,
                 screened.activities,
@@ -98,7 +98,6 @@ async def _check(
                 limit=50,
                 include_full=include_full,
                 capacity=places,
-                prescreened=screened.prescreened,
                 sited=screened.sited,
             )
             outside = [

@@ -66,7 +66,7 @@ def _compare(
     (the counting rule of docs/matching.md)."""
     snap = snapshot.Directory()
     snap.activities = {a.id: a for a in activities}
-    screened = snap.candidates(person, today, places, include_full)
+    screened = snap.candidates(person, today)
     fast = engine.match(
         person,
         screened.activities,
@@ -75,7 +75,6 @@ def _compare(
         limit=50,
         include_full=include_full,
         capacity=places,
-        prescreened=screened.prescreened,
         sited=screened.sited,
         ids_unique=True,
     )
