@@ -103,16 +103,15 @@ class SiteTable:
     eligibilities: list[Eligibility]
     row_of: dict[str, int]  # activity id -> row
     profiles: list[SiteProfile]
-    # per profile: its accessibility, its other parts (rules 7-9) and days, numbered
+    # per profile: its accessibility, service areas and days, each numbered among the distinct
+    # ones (in ``accesses``, ``areas``, ``days``), and its free option
     profile_access: npt.NDArray[np.int32]
-    profile_after: npt.NDArray[np.int32]
+    profile_areas: npt.NDArray[np.int32]
     profile_days: npt.NDArray[np.int32]
     profile_free: npt.NDArray[np.bool_]
     accesses: list[frozenset[str]]
-    afters: list[tuple[frozenset[str], bool, frozenset[str] | None]]
-    days: list[frozenset[str] | None]
-    profile_areas: npt.NDArray[np.int32]  # per profile: its service areas, numbered in ``areas``
     areas: list[frozenset[str]]
+    days: list[frozenset[str] | None]
     online: npt.NDArray[np.bool_]  # joined online when not attended in person (else by phone)
     # hybrid, online and phone activities (`decide_joinable`), each as the engine sees it when
     # joined from home: a hybrid one's online view (`snapshot._Index`), the others themselves
@@ -170,7 +169,6 @@ class SiteTable:
         number = {k: i for i, k in enumerate(eligibilities)}
         closed = len(eligibilities)
         access, access_first = _interned([p[0] for p in profiles])
-        after, after_first = _interned([p[1:] for p in profiles])
         days, days_first = _interned([p[3] for p in profiles])
         table = cls(
             cells=np.array([_cell_code(r, c) for r, c, _ in rows], dtype=np.int64).reshape(-1),
@@ -199,11 +197,9 @@ class SiteTable:
             row_of={a.id: i for i, a in enumerate(activities)},
             profiles=profiles,
             profile_access=access,
-            profile_after=after,
             profile_days=days,
             profile_free=np.array([p[2] for p in profiles], dtype=np.bool_).reshape(-1),
             accesses=[profiles[i][0] for i in access_first],
-            afters=[profiles[i][1:] for i in after_first],
             days=[profiles[i][3] for i in days_first],
             profile_areas=areas,
             areas=[profiles[i][1] for i in areas_first],
@@ -339,9 +335,8 @@ def split(
         return [], 0, 0
     profile = table.profile[rows]
     accessible = np.array([rules.accessible(view, a) for a in table.accesses], dtype=np.bool_)
-    after = np.array([rules.after_attendance(view, *p) for p in table.afters], dtype=np.int64)
     # the first of rules 5, 6, 7-9 broken per row (0: none), rule 3 first when counted
-    broken = after[table.profile_after[profile]]
+    broken = _after(table, view, True)[profile]
     meets = accessible[table.profile_access[profile]]
     distance = _distances(table, rows, view, np.flatnonzero(meets))
     broken[np.isinf(distance)] = Rule.TRAVEL_DISTANCE
