@@ -1,4 +1,4 @@
-"""The candidates of a match that are not prescreened, sorted into batches for the engine's
+"""The candidates of a match that the engine decides one by one, sorted into batches for its
 per-candidate function (`engine.Consider`), so that it runs once per batch rather than once per
 candidate: sited entries (`engine.Sited`) by the rules of their profiles and their distance
 (hybrid ones in person or joined online, as `engine._plain` sorts a hybrid activity), plain
@@ -47,7 +47,7 @@ def counts_nearby(a: Activity, needs: frozenset[str], situations: frozenset[str]
 
 
 class Batches:
-    """The candidates of a match that are not prescreened, sorted into batches for `consider`:
+    """The candidates of a match decided one by one, sorted into batches for `consider`:
     per rule broken (4-9), and those that pass per attendance, days and free option (in
     person with their distances), so that `consider` runs once per batch.
 

@@ -8,7 +8,7 @@ need -> category suitability table (data, DESIGN 5.4), `Weights` from the settin
 (``ASSETLINK_MATCH_WEIGHT_*``) and today's date.
 
 Candidates come from three sources, each tested only for the rules its caller has not already
-decided: plain ``activities`` (every rule), `Prescreened` groups (rule 3 only) and `Sited`
+decided: plain ``activities`` (every rule) and `Sited`
 entries (rules 3 and 6 per activity, 5 and 7-9 per profile, hybrid ones joined online out of
 reach as plain ones are; they may come as rows of a day's table, `columns.SiteRows`, decided
 and scored approximately as arrays first, of which only those that can be among the first go
@@ -44,7 +44,6 @@ from app.matching.evidence import NO_EVIDENCE, Evidence
 from app.matching.labels import CATEGORY_LABELS as CATEGORY_LABELS
 from app.matching.labels import GROUP_WISH_LABELS
 from app.matching.labels import NEED_LABELS as NEED_LABELS
-from app.matching.remote import Run, RunConsiderer, fit_once
 from app.matching.rules import ACCEPTS, ALL_DAYS, RAD, PersonView
 from app.matching.rules import ACCESSIBILITY as ACCESSIBILITY
 from app.matching.rules import DAYS as DAYS
@@ -213,18 +212,13 @@ class _Scored:
     available: int | None  # the places used (``capacity``'s when given, else the activity's)
 
 
-def _given(
-    activities: Sequence[Activity],
-    sited: Sequence[Sited | SiteRows],
-    prescreened: Sequence[Prescreened],
-    checked: bool,
-) -> int:
-    """How many activities are given one by one or as sited rows (not in runs), each id refused
-    if given twice when ``checked``, with set operations per list (cheaper than a check per
-    activity)."""
+def _given(activities: Sequence[Activity], sited: Sequence[Sited | SiteRows], checked: bool) -> int:
+    """How many activities are given one by one or as sited rows, each id refused if given
+    twice when ``checked``, with set operations per list (cheaper than a check per activity)."""
     if not checked:
-        listed = len(activities) + sum(len(g.activities) for g in prescreened)
-        return listed + sum(len(g) if isinstance(g, SiteRows) else len(g.entries) for g in sited)
+        return len(activities) + sum(
+            len(g) if isinstance(g, SiteRows) else len(g.entries) for g in sited
+        )
     seen: set[str] = set()
     sites = (
         [g.table.activities[i] for i in g.rows.tolist()]
@@ -232,7 +226,7 @@ def _given(
         else [entry[0] for entry in g.entries]
         for g in sited
     )
-    for group in (activities, *sites, *(g.activities for g in prescreened)):
+    for group in (activities, *sites):
         ids = [a.id for a in group]
         unique = set(ids)
         if len(unique) == len(ids) and seen.isdisjoint(unique):
@@ -243,21 +237,6 @@ def _given(
                 raise ValueError(f"activity id {i!r} is given twice")
             seen.add(i)
     return len(seen)
-
-
-@dataclass(frozen=True, slots=True)
-class Prescreened:
-    """Online or phone activities the caller has already found to pass hard rules 1, 2 and 4-9
-    for this person on this day (listed, a schedule valid today, eligible; digital access for
-    online, service area, cost, days), which share the mode, whether there is a free option
-    and the days on the day (`days_on`). `match` then applies only rule 3 and scores them: the
-    same figures as if they were among its ``activities``, without re-testing the rest."""
-
-    activities: Sequence[Activity]
-    online: bool  # else phone
-    free: bool
-    days: frozenset[str] | None
-    runs: Sequence[Run] = ()  # more, that score alike: see `app.matching.remote`
 
 
 SiteProfile = tuple[frozenset[str], frozenset[str], bool, frozenset[str] | None]
@@ -329,7 +308,6 @@ def match(
     limit: int = 10,
     include_full: bool = False,
     capacity: Mapping[str, int | None] | None = None,
-    prescreened: Sequence[Prescreened] = (),
     sited: Sequence[Sited | SiteRows] = (),
     evidence: Evidence = NO_EVIDENCE,
     leave_out: frozenset[str] = frozenset(),
@@ -337,16 +315,12 @@ def match(
 ) -> MatchResult:
     """The activities the person can take part in, best first, with scores and reasons.
 
-    ``prescreened`` are further activities, grouped by a caller that has tested rules 1, 2 and
-    4-9 for them (see `Prescreened`); they count and score as if given in ``activities``, and
-    so do the activities of their runs, which are counted without being visited unless they
-    can enter the ranking (`app.matching.remote`: none of them may be named in ``capacity``
-    or ``evidence.values``, nor share an id with another activity given). So
-    do ``sited`` ones, in-person activities with one location each for which the caller has
-    tested rules 1 and 2 (see `Sited`), given as entries or as rows of a day's table
-    (`columns.SiteRows`: rules 3 and 5-9 are decided and the rows scored as arrays, and only
-    those that can be among the first are scored here, see `columns.split`; hybrid ones, in
-    reach or not: `columns.decide_joinable`).
+    ``sited`` are further activities for which the caller has tested rules 1 and 2: they count
+    and score as if given in ``activities``. In-person ones with one location each (see
+    `Sited`) come as entries or as rows of a day's table (`columns.SiteRows`: rules 3 and 5-9
+    are decided and the rows scored as arrays, and only those that can be among the first are
+    scored here, see `columns.split`); hybrid, online and phone ones as rows of a day's table
+    (`columns.decide_joinable`).
 
     ``capacity`` (activity id -> places available, None = not limited) overrides the
     activities' ``capacity_available`` for the ids it has: the places change with every
@@ -372,7 +346,7 @@ def match(
     # whether a free option matters (rule 8, equity): else it is not looked for
     wants_free = view.free_only or scoring.deprived
     batches = Batches(view, rules.within_reach(view), wants_free)
-    given = _given(activities, sited, prescreened, checked=not ids_unique)
+    given = _given(activities, sited, checked=not ids_unique)
     for a in activities:
         _plain(a, view, today, wants_free, batches, excluded)
     places = capacity or None
@@ -398,12 +372,8 @@ def match(
         batches.joined(joined)
     fit_of = fit_once(scoring)
     consider = _considerer(scoring, fit_of, ranking, include_full, places, excluded)
-    batches.consider(consider)  # first: the runs below then skip more of what cannot enter
-    runs = RunConsiderer(scoring, fit_of, _day_terms(scoring), consider, ranking, include_full)
-    for group in prescreened:
-        _prescreened(group, view, consider, runs)
-    excluded[Rule.CAPACITY] += runs.full
-    eligible = given + runs.given - sum(excluded)  # every candidate is counted or eligible
+    batches.consider(consider)
+    eligible = given - sum(excluded)  # every candidate is counted or eligible
     kept = [t[3] for t in ranking.first if t[3].activity.id not in leave_out]
     return _result(person, suitability, scoring, kept, evidence, excluded, eligible, limit)
 
@@ -417,8 +387,8 @@ Consider = Callable[
 """(activities, their distances in km when in person (else None), the first of rules 4-9 they
 break or 0, attendance, days on the day, a free option; all but the activities and distances
 shared): counts each under rule 3 or the rule broken, or scores it and keeps it if among the
-first. Takes a batch, so that a prescreened group or the sited activities that share days and
-a free option go through in one call."""
+first. Takes a batch, so that the candidates that share days and a free option go through in
+one call."""
 
 
 class _Ranking:
@@ -540,6 +510,20 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
     return consider
 
 
+def fit_once(scoring: Scoring) -> Callable[[Codes, Activity], Fits]:
+    """The fits of an activity with fit key ``codes``, computed once per key in a match."""
+    fits = scoring.fits
+    fitted: dict[Codes, Fits] = {}
+
+    def fit_of(codes: Codes, activity: Activity) -> Fits:
+        fit = fitted.get(codes)
+        if fit is None:
+            fit = fitted[codes] = fits(activity)
+        return fit
+
+    return fit_of
+
+
 def _day_terms(scoring: Scoring) -> Callable[[frozenset[str] | None], tuple[float, float]]:
     """The day fit of an activity's days on the day and its weighted term, computed once per
     distinct days."""
@@ -629,19 +613,6 @@ def _plain(
         )
     else:
         batches.broken[Rule.TRAVEL_DISTANCE if accessible else Rule.ACCESSIBILITY].append(a)
-
-
-def _prescreened(
-    group: Prescreened, view: PersonView, consider: Consider, runs: RunConsiderer
-) -> None:
-    """A prescreened group: only rule 3 is left, which `consider` applies (to its runs through
-    ``runs``)."""
-    if group.online and not view.digital:  # rule 4
-        raise ValueError("an online group was prescreened for a person without digital access")
-    attendance: Attendance = "online" if group.online else "phone"
-    consider(group.activities, None, 0, attendance, group.days, group.free)
-    if group.runs:
-        runs(group, attendance)
 
 
 def _result(

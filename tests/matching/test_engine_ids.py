@@ -1,6 +1,6 @@
-"""Activity ids must be unique across everything the engine is given, prescreened groups
-included (the engine checks them per list, with set operations, unless the caller vouches for
-them with ``ids_unique``: then it counts them)."""
+"""Activity ids must be unique across everything the engine is given, sited groups included
+(the engine checks them per list, with set operations, unless the caller vouches for them with
+``ids_unique``: then it counts them)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from app.matching.engine import (
     Activity,
     Location,
     Person,
-    Prescreened,
     Sited,
     match,
     site_entry,
@@ -26,13 +25,20 @@ def _online(activity_id: str) -> Activity:
     return Activity(activity_id, activity_id, "active", True, "online")
 
 
+def _near(activity_id: str) -> Activity:
+    return Activity(
+        activity_id, activity_id, "active", True, "in-person", locations=(Location(51.55, -0.05),)
+    )
+
+
 def _run(activities: list[Activity], *groups: list[Activity]) -> int:
+    today = date(2026, 11, 27)
     result = match(
         PERSON,
         activities,
-        today=date(2026, 11, 27),
+        today=today,
         suitability={},
-        prescreened=[Prescreened(g, online=True, free=False, days=None) for g in groups],
+        sited=[Sited([site_entry(a, 0) for a in g], [site_profile(g[0], today)]) for g in groups],  # type: ignore[list-item]
     )
     return result.eligible
 
@@ -51,23 +57,22 @@ def test_an_id_given_twice_is_refused(
     activities: list[str], groups: list[list[str]], twice: str
 ) -> None:
     with pytest.raises(ValueError, match=f"'{twice}' is given twice"):
-        _run([_online(i) for i in activities], *([_online(i) for i in g] for g in groups))
+        _run([_online(i) for i in activities], *([_near(i) for i in g] for g in groups))
 
 
 def test_unique_ids_are_all_matched() -> None:
-    assert _run([_online("a")], [_online("b"), _online("c")], [_online("d")]) == 4
+    assert _run([_online("a")], [_near("b"), _near("c")], [_near("d")]) == 4
 
 
 def test_ids_vouched_for_are_counted_as_checked_ones() -> None:
-    """Plain, sited and prescreened activities (some breaking a rule) count the same whether
-    their ids are checked or only counted (``ids_unique``)."""
+    """Plain and sited activities (some breaking a rule) count the same whether their ids are
+    checked or only counted (``ids_unique``)."""
     today = date(2026, 11, 27)
     near = Activity("n", "n", "active", True, "in-person", locations=(Location(51.55, -0.05),))
     far = Activity("f", "f", "active", True, "in-person", locations=(Location(52.5, -0.05),))
     profile = site_profile(near, today)
     assert profile is not None
     sited = [Sited([site_entry(near, 0), site_entry(far, 0)], [profile])]
-    groups = [Prescreened([_online("b"), _online("c")], online=True, free=False, days=None)]
     results = [
         match(
             PERSON,
@@ -75,10 +80,9 @@ def test_ids_vouched_for_are_counted_as_checked_ones() -> None:
             today=today,
             suitability={},
             sited=sited,
-            prescreened=groups,
             ids_unique=vouched,
         )
         for vouched in (False, True)
     ]
     assert results[0] == results[1]
-    assert (results[1].eligible, results[1].considered) == (4, 6)
+    assert (results[1].eligible, results[1].considered) == (2, 4)

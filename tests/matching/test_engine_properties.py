@@ -16,8 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.matching.engine import (
-    DIVERSE_FIRST,
-    SIMILAR_PENALTY,
     Activity,
     Components,
     CostOption,
@@ -25,7 +23,6 @@ from app.matching.engine import (
     Match,
     MatchResult,
     Person,
-    Prescreened,
     Schedule,
     Sited,
     SiteProfile,
@@ -309,165 +306,6 @@ def check_match(person: Person, activity: Activity, m: Match, weights: Weights) 
 
 def key(result: MatchResult) -> tuple[object, ...]:
     return (result.matches, tuple(result.excluded.items()), result.eligible, result.warnings)
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    person=people,
-    activities=directory(),
-    include_full=st.booleans(),
-    limit=st.integers(0, 12),
-    weights=weights,
-    seed=st.integers(0, 2**32 - 1),
-)
-def test_matches_keep_every_hard_rule_and_are_scored_and_ordered_deterministically(
-    person: Person,
-    activities: list[Activity],
-    include_full: bool,
-    limit: int,
-    weights: Weights,
-    seed: int,
-) -> None:
-    def run(items: list[Activity]) -> MatchResult:
-        return match(
-            person,
-            items,
-            today=TODAY,
-            suitability=SUITABILITY,
-            weights=weights,
-            limit=limit,
-            include_full=include_full,
-        )
-
-    result = run(activities)
-    by_id = {a.id: a for a in activities}
-    allowed = {a.id for a in activities if attendable(person, a, include_full)}
-
-    assert result.eligible == len(allowed)
-    assert result.considered == len(activities)
-    assert len(result.matches) == min(limit, len(allowed))
-    for m in result.matches:
-        assert m.activity_id in allowed
-        check_match(person, by_id[m.activity_id], m, weights)
-
-    order = [
-        (-m.score, m.distance_km is None, m.distance_km or 0.0, m.activity_id)
-        for m in result.matches
-    ]
-    # by score, distance and id, except that a match of a kind already placed may move below
-    # others within the first five (diversity), by at most the penalty, saying so in its reasons
-    for i, above in enumerate(order):
-        for j in range(i + 1, len(order)):
-            if order[j] < above:
-                moved = result.matches[j]
-                assert i < DIVERSE_FIRST
-                assert moved.reasons[-1].startswith("Similar to ")
-                assert moved.score - result.matches[i].score <= SIMILAR_PENALTY * DIVERSE_FIRST
-    assert (person.location is None) is any("location is unknown" in w for w in result.warnings)
-
-    shuffled = activities[:]
-    random.Random(seed).shuffle(shuffled)
-    assert key(run(activities)) == key(result)
-    assert key(run(shuffled)) == key(result)
-
-
-@settings(max_examples=100, deadline=None)
-@given(person=people, activities=directory(), limit=st.integers(0, 12))
-def test_a_larger_limit_extends_the_list_without_reordering_it(
-    person: Person, activities: list[Activity], limit: int
-) -> None:
-    short = match(person, activities, today=TODAY, suitability=SUITABILITY, limit=limit)
-    long = match(person, activities, today=TODAY, suitability=SUITABILITY, limit=limit + 5)
-    assert long.matches[: len(short.matches)] == short.matches
-
-
-nearby = st.tuples(st.floats(53.46, 53.50), st.floats(-2.27, -2.21))  # about 4 km by 4 km
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    person=st.builds(
-        Person,
-        age=st.just(40),
-        max_travel_km=st.sampled_from([1.0, 3.0, 6.0]),
-        location=nearby,
-        accessibility_needs=st.frozensets(st.sampled_from(ACCESS), max_size=2),
-        digital_access=st.sampled_from(["none", "full"]),
-    ),
-    places=st.lists(
-        st.lists(
-            st.builds(
-                lambda where, access: Location(*(where or (None, None)), access),
-                nearby | st.none(),
-                st.frozensets(st.sampled_from(ACCESS)),
-            ),
-            max_size=3,
-        ),
-        max_size=12,
-    ),
-    kinds=st.lists(st.sampled_from(["in-person", "hybrid"]), min_size=12, max_size=12),
-)
-def test_in_person_attendance_needs_one_place_within_reach_meeting_every_need(
-    person: Person, places: list[list[Location]], kinds: list[str]
-) -> None:
-    activities = [
-        Activity(str(i), "", "active", True, kinds[i], locations=tuple(locs))  # type: ignore[arg-type]
-        for i, locs in enumerate(places)
-    ]
-    result = match(person, activities, today=TODAY, suitability=SUITABILITY, limit=50)
-    assert {m.activity_id for m in result.matches} == {
-        a.id for a in activities if attendable(person, a, include_full=False)
-    }
-    for m in result.matches:
-        check_match(person, activities[int(m.activity_id)], m, Weights())
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    person=people,
-    activities=directory(),
-    include_full=st.booleans(),
-    limit=st.integers(0, 12),
-    weights=weights,
-)
-def test_prescreened_activities_count_and_score_as_if_given_directly(
-    person: Person,
-    activities: list[Activity],
-    include_full: bool,
-    limit: int,
-    weights: Weights,
-) -> None:
-    """The snapshot hands the engine the online and phone activities it found to pass rules
-    1, 2 and 4-9 as `Prescreened` groups: the result must be the same as giving them as plain
-    activities. Which ones pass is decided by `attendable` (this file's own reading of the
-    rules) with rule 3 set aside."""
-
-    def run(items: list[Activity], prescreened: list[Prescreened]) -> MatchResult:
-        return match(
-            person,
-            items,
-            today=TODAY,
-            suitability=SUITABILITY,
-            weights=weights,
-            limit=limit,
-            include_full=include_full,
-            prescreened=prescreened,
-        )
-
-    groups: dict[tuple[bool, bool, frozenset[str] | None], list[Activity]] = {}
-    rest = []
-    for a in activities:
-        if a.attending_type in ("online", "phone") and attendable(person, a, include_full=True):
-            free = any(o.free or o.amount == 0 for o in a.cost_options)
-            group = (a.attending_type == "online", free, days_on(a, TODAY))
-            groups.setdefault(group, []).append(a)
-        else:
-            rest.append(a)
-    prescreened = [
-        Prescreened(members, online, free, days) for (online, free, days), members in groups.items()
-    ]
-
-    assert key(run(rest, prescreened)) == key(run(activities, []))
 
 
 def open_to(person: Person, activity: Activity) -> bool:

@@ -1,8 +1,9 @@
-"""Runs of remote activities (`app.matching.remote`) give exactly what the same activities give
-one by one: matches, order, scores to the last bit, reasons, counts per rule, eligible
-(hypothesis). Directories with many online and phone activities that share what the fits
-read (so that scores tie and ids decide), full places, places changed since the runs were
-made, outcome values for some, activities left out, and limits 0, 1, 10 and 50."""
+"""The snapshot's tables of online, phone and hybrid activities (`columns.decide_joinable`)
+give exactly what the same activities give one by one: matches, order, scores to the last bit,
+reasons, counts per rule, eligible (hypothesis). Directories with many online, phone and hybrid
+activities that share what the fits read (so that scores tie and ids decide), full places,
+places changed since the day was indexed, outcome values for some, activities left out, and
+limits 0, 1, 10 and 50."""
 
 from __future__ import annotations
 
@@ -13,16 +14,12 @@ from hypothesis import strategies as st
 
 from app.matching import engine, snapshot
 from app.matching.evidence import Evidence
-from app.matching.remote import in_runs
 from tests.matching.test_engine_properties import (
     SUITABILITY,
     TODAY,
     activities,
-    attendable,
     directory,
-    key,
     people,
-    weights,
 )
 from tests.matching.test_snapshot_properties import outside_the_box
 
@@ -65,64 +62,6 @@ def _changes(
     return places, Evidence(values, dict.fromkeys(values, ("Evidence",))), leave_out
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    person=people,
-    data=st.data(),
-    include_full=st.booleans(),
-    limit=LIMITS,
-    weights=weights,
-)
-def test_runs_count_and_score_as_if_given_one_by_one(
-    person: engine.Person,
-    data: st.DataObject,
-    include_full: bool,
-    limit: int,
-    weights: engine.Weights,
-) -> None:
-    activities = data.draw(alike_directory(("online", "phone")))
-    places, evidence, leave_out = _changes(data, activities)
-
-    def run(items: list[engine.Activity], prescreened: list[engine.Prescreened]) -> object:
-        return key(
-            engine.match(
-                person,
-                items,
-                today=TODAY,
-                suitability=SUITABILITY,
-                weights=weights,
-                limit=limit,
-                include_full=include_full,
-                capacity=places,
-                prescreened=prescreened,
-                evidence=evidence,
-                leave_out=leave_out,
-            )
-        )
-
-    groups: dict[tuple[bool, bool, frozenset[str] | None], list[engine.Activity]] = {}
-    rest = []
-    for a in activities:
-        if a.attending_type in ("online", "phone") and attendable(person, a, include_full=True):
-            group = (
-                a.attending_type == "online",
-                engine.has_free_option(a),
-                engine.days_on(a, TODAY),
-            )
-            groups.setdefault(group, []).append(a)
-        else:
-            rest.append(a)
-    numbers: dict[object, int] = {}
-    prescreened = []
-    for (online, free, days), members in groups.items():
-        # places changed since and outcome values: one by one (what the caller guarantees)
-        apart = [a for a in members if a.id in places or a.id in evidence.values]
-        runs, _ = in_runs([a for a in members if a not in apart], numbers)
-        prescreened.append(engine.Prescreened(apart, online, free, days, runs=runs))
-
-    assert run(rest, prescreened) == run(activities, [])
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     person=people,
@@ -130,18 +69,17 @@ def test_runs_count_and_score_as_if_given_one_by_one(
     include_full=st.booleans(),
     limit=LIMITS,
 )
-def test_the_snapshots_runs_count_and_score_as_the_engine_over_every_activity(
+def test_the_snapshots_remote_rows_count_and_score_as_the_engine_over_every_activity(
     person: engine.Person, data: st.DataObject, include_full: bool, limit: int
 ) -> None:
-    """The snapshot's candidates (runs made once per day, hybrid activities within reach given
-    as themselves, places changed since and outcome values given one by one) and the engine
-    give what the engine gives over every activity (in-person ones outside the travel box
-    counted under rule 6 unvisited)."""
+    """The snapshot's candidates (tables made once per day, read with the places changed since
+    and the outcome values) and the engine give what the engine gives over every activity
+    (in-person ones outside the travel box counted under rule 6 unvisited)."""
     activities = data.draw(alike_directory(("online", "phone", "hybrid")))
     places, evidence, leave_out = _changes(data, activities)
     snap = snapshot.Directory()
     snap.activities = {a.id: a for a in activities}
-    snap.prepare(TODAY)  # the runs are made before the places change
+    snap.prepare(TODAY)  # the tables are made before the places change
     screened = snap.candidates(person, TODAY)
 
     def run(items: list[engine.Activity], **given: object) -> engine.MatchResult:
