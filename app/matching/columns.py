@@ -429,15 +429,15 @@ def _approximate(
     # the terms of the fits, once per distinct key the person's scoring reads
     keys, examples = table.fit_keys(scoring.fit_attributes)
     fit = keys[at]
-    present = np.flatnonzero(np.bincount(fit, minlength=len(examples))).tolist()
+    present = np.flatnonzero(np.bincount(fit, minlength=len(examples)))
     fits = scoring.fits
-    terms = []
-    for key in present:
-        n, i, lang, g, t = fits(examples[key])
-        terms.append((wn * n + wi * i, wl * lang, wg * g + wt * t))
+    n, i, lang, g, t = np.array([fits(examples[key]) for key in present.tolist()]).reshape(-1, 5).T
     heads = np.zeros((3, len(examples)))
-    if present:
-        heads[:, present] = np.array(terms).T
+    heads[0, present], heads[1, present], heads[2, present] = (
+        wn * n + wi * i,
+        wl * lang,
+        wg * g + wt * t,
+    )
     h0, h1, h2 = heads[0][fit], heads[1][fit], heads[2][fit]
     p = np.where(table.home[at], 1.0, scoring.nearby * np.exp(-scoring.decay * distance[eligible]))
     transport = table.transport[at]
