@@ -35,6 +35,7 @@ from typing import Annotated, Any, cast
 import pydantic_core
 from fastapi import Depends, Request
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     DateTime,
     MetaData,
@@ -54,8 +55,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util.concurrency import await_
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
@@ -125,6 +128,37 @@ def one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> ColumnE
             column == any_(bindparam(None, list(values), type_=ARRAY(String()))),
         )
     return cast(ColumnElement[bool], column.in_(list(values)))
+
+
+class OneOfParameter(ColumnElement[bool]):
+    """``column IN :name``, the values given when the statement runs (``{name: [...]}``); on
+    PostgreSQL ``column = ANY(:name)``, as ``one_of``: for a statement built once, whatever
+    the database it runs on (``compile_one_of``)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it is, not "... = 1" on SQLite
+    # the statement's cache key (one compiled form per column and name)
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy's own attribute, read per class)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("name", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
+        self.name = name
+
+
+@compiles(OneOfParameter)
+def compile_one_of(element: OneOfParameter, compiler: Any, **kw: Any) -> str:
+    in_ = element.column.in_(bindparam(element.name, expanding=True))
+    return cast(str, compiler.process(in_, **kw))
+
+
+@compiles(OneOfParameter, "postgresql")
+def compile_one_of_postgresql(element: OneOfParameter, compiler: Any, **kw: Any) -> str:
+    any_of = element.column == any_(bindparam(element.name, type_=ARRAY(String())))
+    return cast(str, compiler.process(any_of, **kw))
 
 
 def utcnow() -> dt.datetime:
