@@ -275,6 +275,9 @@ async def _matched(
     return person, result, (*warnings, *result.warnings)
 
 
+_COMPONENTS = tuple(f.name for f in fields(engine.Components))
+
+
 def _item(
     match: engine.Match,
     activity: Shown,
@@ -286,8 +289,7 @@ def _item(
         activity=activity,
         score=round(match.score, SCORE_DECIMALS),
         components={
-            f.name: round(getattr(match.components, f.name), SCORE_DECIMALS)
-            for f in fields(match.components)
+            name: round(getattr(match.components, name), SCORE_DECIMALS) for name in _COMPONENTS
         },
         distance_km=None
         if match.distance_km is None
