@@ -8,12 +8,16 @@ the SQLite write lock and begins with ``BEGIN IMMEDIATE``), by one of these owne
   raises, before the response is sent, so a client never sees a success that was not stored;
   then, in one of their own, the audit records of the accesses it refused
   (``keep_after_rollback``) and, on SQLite, those of a reading request's accesses
-  (``keep_after_read``: its reader cannot become a writer at commit);
+  (``keep``: its reader cannot become a writer at commit);
 - ``write_session``, the intake writer's batches and one-by-one referrals
   (app/referrals/writer.py);
 - ``audit.service.record_denied`` outside a request;
 - ``reporting.summary.refresh``, the reports' summary tables;
 - the CLI commands (``cli._in_transaction``, ``demo.seed.seed_demo``).
+
+Rows that nothing reads back in the transaction (the audit records of successful accesses) are
+kept aside (``keep``) and inserted with one Core INSERT per table just before it commits: no ORM
+object, no unit of work to flush.
 """
 
 from __future__ import annotations
@@ -30,7 +34,18 @@ from typing import Annotated, Any, cast
 
 import pydantic_core
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, DateTime, MetaData, String, any_, bindparam, event
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    any_,
+    bindparam,
+    event,
+    insert,
+)
 from sqlalchemy import exc as exc_module
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
@@ -40,8 +55,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util.concurrency import await_
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
@@ -111,6 +128,37 @@ def one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> ColumnE
             column == any_(bindparam(None, list(values), type_=ARRAY(String()))),
         )
     return cast(ColumnElement[bool], column.in_(list(values)))
+
+
+class OneOfParameter(ColumnElement[bool]):
+    """``column IN :name``, the values given when the statement runs (``{name: [...]}``); on
+    PostgreSQL ``column = ANY(:name)``, as ``one_of``: for a statement built once, whatever
+    the database it runs on (``compile_one_of``)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it is, not "... = 1" on SQLite
+    # the statement's cache key (one compiled form per column and name)
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy's own attribute, read per class)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("name", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
+        self.name = name
+
+
+@compiles(OneOfParameter)
+def compile_one_of(element: OneOfParameter, compiler: Any, **kw: Any) -> str:
+    in_ = element.column.in_(bindparam(element.name, expanding=True))
+    return cast(str, compiler.process(in_, **kw))
+
+
+@compiles(OneOfParameter, "postgresql")
+def compile_one_of_postgresql(element: OneOfParameter, compiler: Any, **kw: Any) -> str:
+    any_of = element.column == any_(bindparam(element.name, type_=ARRAY(String())))
+    return cast(str, compiler.process(any_of, **kw))
 
 
 def utcnow() -> dt.datetime:
@@ -345,8 +393,8 @@ async def transaction(
     write: bool,
     lock: asyncio.Lock | None = None,
 ) -> AsyncIterator[AsyncSession]:
-    """A session in a transaction of its own: committed when the block ends, rolled back when
-    it raises.
+    """A session in a transaction of its own: committed when the block ends (after inserting
+    the rows kept aside for it, ``keep``), rolled back when it raises.
 
     A writer (``write``) first takes ``lock`` (on SQLite the application's: the process's
     writers queue on it in order instead of polling SQLite's busy handler) and begins with
@@ -356,10 +404,14 @@ async def transaction(
         if write and lock is not None:
             await stack.enter_async_context(lock)
         session = await stack.enter_async_context(sessionmaker())
+        kept: list[tuple[Table, dict[str, Any]]] = []
+        session.info[KEPT] = kept
         if write:
             await session.connection(execution_options={WRITE_OPTION: True})
         try:
             yield session
+            for table in dict.fromkeys(table for table, _ in kept):
+                await session.execute(insert(table), [row for t, row in kept if t is table])
         except BaseException:
             await session.rollback()
             raise
@@ -367,8 +419,6 @@ async def transaction(
 
 
 _after_rollback: ContextVar[list[Any] | None] = ContextVar("assetlink_after_rollback", default=None)
-
-AFTER_READ = "assetlink_after_read"  # session info: the rows to store once its read has ended
 
 
 def keep_after_rollback(row: Any) -> bool:
@@ -385,9 +435,15 @@ def keep_after_rollback(row: Any) -> bool:
     return True
 
 
-def keep_after_read(session: AsyncSession, row: Any) -> bool:
-    """Store ``row`` (an audit record of a successful access) once ``session``'s read has ended,
-    when ``session`` is a reading request's on SQLite; otherwise False: the caller adds it.
+KEPT = "assetlink_kept"  # session info: the rows to insert just before its transaction commits
+AFTER_READ = "assetlink_after_read"  # session info: the rows to store once its read has ended
+
+
+def keep(session: AsyncSession, table: Table, row: dict[str, Any]) -> bool:
+    """Store ``row`` in ``table`` with ``session``'s work (an audit record of a successful
+    access), as a Core INSERT: when ``session`` is a ``transaction``'s, just before it commits;
+    when it is a reading request's on SQLite, once its read has ended. Otherwise False: the
+    caller adds it. The table's column defaults are applied when it is inserted.
 
     SQLite's reader runs in a deferred transaction, and a row written in it would make it a
     writer at commit, which WAL refuses (``SQLITE_BUSY_SNAPSHOT``, which no busy wait helps)
@@ -395,11 +451,12 @@ def keep_after_read(session: AsyncSession, row: Any) -> bool:
     fail with "database is locked". ``get_session`` writes these rows when the read has
     committed, in a short transaction of their own, before the answer is sent.
     """
-    pending: list[Any] | None = session.info.get(AFTER_READ)
-    if pending is None:
-        return False
-    pending.append(row)
-    return True
+    for key in (AFTER_READ, KEPT):
+        pending: list[tuple[Table, dict[str, Any]]] | None = session.info.get(key)
+        if pending is not None:
+            pending.append((table, row))
+            return True
+    return False
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -407,7 +464,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     On SQLite a request that writes is a writer of ``transaction`` (this process's lock and
     ``BEGIN IMMEDIATE``); one that reads stays a reader, and the audit records of its accesses
-    (``keep_after_read``) are written once it has committed, by a writer of their own; if they
+    (``keep``) are written once it has committed, by a writer of their own; if they
     cannot be, the request fails (503), so no access is answered unaudited. On PostgreSQL,
     whose writers lock rows, it connects when first used and its audit records are in its own
     transaction. The audit records of refused accesses are written once it has been rolled
@@ -417,8 +474,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     lock = deps.write_lock_of(request)
     writes = lock is not None and _writes(request)
     refused: list[Any] = []
-    read: list[Any] = []  # a reader's on SQLite, stored only if it commits
-    stored: list[Any] = []
+    read: list[tuple[Table, dict[str, Any]]] = []  # a reader's on SQLite, stored if it commits
+    stored: list[tuple[Table, dict[str, Any]]] = []
     _after_rollback.set(refused)
     try:
         async with transaction(sessionmaker, write=writes, lock=lock) as session:
@@ -430,7 +487,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         _after_rollback.set(None)
         if refused or stored:
             async with transaction(sessionmaker, write=True, lock=lock) as session:
-                session.add_all([*refused, *stored])
+                session.add_all(refused)
+                for table, row in stored:
+                    keep(session, table, row)
 
 
 def write_session(state: Any) -> AbstractAsyncContextManager[AsyncSession]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.models import LsoaDeprivation, Postcode, PostcodeDistrict
@@ -15,21 +15,23 @@ async def get_postcode(session: AsyncSession, postcode: str) -> Postcode | None:
     return await session.get(Postcode, postcode)
 
 
-# every match runs it: built once, so no statement nor cache key is made per request
+# every match runs it: built once, so no statement nor cache key is made per request, of the
+# tables' own columns (Core), so no ORM object is made for it
+_POSTCODE, _DEPRIVATION = (cast(Table, model.__table__) for model in (Postcode, LsoaDeprivation))
 _POSTCODE_AND_DECILE = (
-    select(Postcode, LsoaDeprivation.imd_decile)
-    .outerjoin(LsoaDeprivation, LsoaDeprivation.lsoa_code == Postcode.lsoa_code)
-    .where(Postcode.postcode == bindparam("postcode"))
+    select(_POSTCODE, _DEPRIVATION.c.imd_decile)
+    .outerjoin(_DEPRIVATION, _DEPRIVATION.c.lsoa_code == _POSTCODE.c.lsoa_code)
+    .where(_POSTCODE.c.postcode == bindparam("postcode"))
 )
 
 
 async def get_postcode_and_decile(
     session: AsyncSession, postcode: str
-) -> tuple[Postcode, int | None] | None:
-    """The postcode's row and the IMD decile of its LSOA (None: no LSOA, or not in the
-    deprivation table), in one query."""
+) -> tuple[Row[Any], int | None] | None:
+    """The postcode's row (a ``Postcode``'s columns by name) and the IMD decile of its LSOA
+    (None: no LSOA, or not in the deprivation table), in one query."""
     found = (await session.execute(_POSTCODE_AND_DECILE, {"postcode": postcode})).first()
-    return None if found is None else (found[0], found[1])
+    return None if found is None else (found, found.imd_decile)
 
 
 async def get_district(session: AsyncSession, district: str) -> PostcodeDistrict | None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import postcodes, repository
+from app.areas.models import Postcode
 
 
 class Precision(StrEnum):
@@ -55,6 +58,7 @@ async def locate(session: AsyncSession, raw: str, *, deprivation: bool = True) -
     district = postcodes.district_of(raw)
     lsoa_code = local_authority = None
     imd: int | None = None
+    row: Postcode | Row[Any] | None  # a Postcode's columns either way
     if postcode is not None:
         if deprivation:  # the postcode and its LSOA's decile in one query
             found = await repository.get_postcode_and_decile(session, postcode)

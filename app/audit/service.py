@@ -1,9 +1,10 @@
 """Writing and reading the audit trail.
 
-``record`` adds the audit row to the request's own transaction, so an access and its record are
-stored together or not at all. On SQLite a reading request's rows are written just after its
-read commits instead, in a short writer transaction, before the answer is sent (else a 503): a
-WAL reader cannot become a writer once another connection has committed (``db.keep_after_read``).
+``record`` adds the audit row to the request's own transaction (a Core INSERT just before it
+commits, ``db.keep``), so an access and its record are stored together or not at all. On SQLite
+a reading request's rows are written just after its read commits instead, in a short writer
+transaction, before the answer is sent (else a 503): a WAL reader cannot become a writer once
+another connection has committed (``db.keep``).
 ``record_denied`` is written in a transaction of its own once the request's transaction has been
 rolled back (access was refused).
 """
@@ -25,7 +26,7 @@ from app.audit import repository
 from app.audit.models import AuditEvent
 from app.audit.repository import AuditQuery
 from app.auth.principal import Principal
-from app.db import keep_after_read, keep_after_rollback, transaction, utcnow
+from app.db import keep, keep_after_rollback, transaction, utcnow
 from app.errors import NotFound
 
 
@@ -77,24 +78,25 @@ class Access:
         )
 
 
-def _event(actor: Actor, access: Access, outcome: Outcome, text: str | None) -> AuditEvent:
-    return AuditEvent(
-        request_id=actor.request_id,
+def _row(actor: Actor, access: Access, outcome: Outcome, text: str | None) -> dict[str, Any]:
+    """An audit row's columns but its id and time (the columns' defaults)."""
+    return {
+        "request_id": actor.request_id,
         **actor.who(),
-        action=access.action,
-        operation=access.operation,
-        entity_type=access.entity_type,
-        entity_id=access.entity_id,
-        patient_id=access.patient_id,
-        outcome=outcome.value,
-        outcome_text=text[:256] if text else None,
-    )
+        "action": access.action,
+        "operation": access.operation,
+        "entity_type": access.entity_type,
+        "entity_id": access.entity_id,
+        "patient_id": access.patient_id,
+        "outcome": outcome.value,
+        "outcome_text": text[:256] if text else None,
+    }
 
 
 def record(session: AsyncSession, actor: Actor, access: Access) -> None:
-    event = _event(actor, access, Outcome.SUCCESS, None)
-    if not keep_after_read(session, event):
-        session.add(event)
+    row = _row(actor, access, Outcome.SUCCESS, None)
+    if not keep(session, table(), row):
+        session.add(AuditEvent(**row))
 
 
 def success_rows(
@@ -102,23 +104,9 @@ def success_rows(
 ) -> list[dict[str, Any]]:
     """The rows ``record`` would store for ``accesses``, for a batch written by
     ``table()`` (with the caller's own rows)."""
-    who = {
-        "recorded_at": recorded_at or utcnow(),
-        "request_id": actor.request_id,
-        **actor.who(),
-        "outcome": Outcome.SUCCESS.value,
-        "outcome_text": None,
-    }
+    at = recorded_at or utcnow()
     return [
-        {
-            "id": uuid.uuid4(),
-            **who,
-            "action": access.action,
-            "operation": access.operation,
-            "entity_type": access.entity_type,
-            "entity_id": access.entity_id,
-            "patient_id": access.patient_id,
-        }
+        {"id": uuid.uuid4(), "recorded_at": at, **_row(actor, access, Outcome.SUCCESS, None)}
         for access in accesses
     ]
 
@@ -132,7 +120,7 @@ async def record_denied(
     sessionmaker: async_sessionmaker[AsyncSession], actor: Actor, access: Access, reason: str
 ) -> None:
     """A refused access: stored after the request's transaction is rolled back."""
-    event = _event(actor, access, Outcome.MINOR_FAILURE, reason)
+    event = AuditEvent(**_row(actor, access, Outcome.MINOR_FAILURE, reason))
     if keep_after_rollback(event):
         return
     async with transaction(sessionmaker, write=True) as session:

@@ -8,12 +8,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
-    bindparam,
     delete,
     exists,
     func,
@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from app.db import OneOfParameter
 from app.directory.models import (
     Activity,
     ActivityCategoryLink,
@@ -187,34 +188,36 @@ async def get_activities(session: AsyncSession, ids: Sequence[str]) -> list[Acti
     )
 
 
+# every match reads a page of cards: built once, so no statement nor cache key is made per
+# request, of the tables' own columns (Core), so no ORM result is made for their rows
+_ACTIVITY, _ORGANISATION, _LOCATION, _SCHEDULE, _CATEGORY = (
+    cast(Table, model.__table__)
+    for model in (Activity, Organisation, Location, Schedule, ActivityCategoryLink)
+)
 _CATEGORY_CODES = (
-    select(func.aggregate_strings(ActivityCategoryLink.code, ","))
-    .where(ActivityCategoryLink.activity_id == Activity.id, ActivityCategoryLink.code != "")
+    select(func.aggregate_strings(_CATEGORY.c.code, ","))
+    .where(_CATEGORY.c.activity_id == _ACTIVITY.c.id, _CATEGORY.c.code != "")
     .scalar_subquery()
 )
-_CARD_LOCATION = [getattr(Location, f.name) for f in fields(CardLocation)]
-_CARD_SCHEDULE = [getattr(Schedule, f.name) for f in fields(CardSchedule)]
-# every match reads a page of cards: built once, so no statement nor cache key is made per
-# request
 _CARD_SCHEDULES = (
-    select(Schedule.activity_id, *_CARD_SCHEDULE)
-    .where(Schedule.activity_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Schedule.activity_id, Schedule.position)
+    select(_SCHEDULE.c.activity_id, *(_SCHEDULE.c[f.name] for f in fields(CardSchedule)))
+    .where(OneOfParameter(_SCHEDULE.c.activity_id, "ids"))
+    .order_by(_SCHEDULE.c.activity_id, _SCHEDULE.c.position)
 )
 _CARD_HEADS = (
     select(
-        Activity.id,
-        Activity.name,
-        Organisation.name,
-        Activity.attending_type,
+        _ACTIVITY.c.id,
+        _ACTIVITY.c.name,
+        _ORGANISATION.c.name,
+        _ACTIVITY.c.attending_type,
         _CATEGORY_CODES,
-        Location.id,
-        *_CARD_LOCATION,
+        _LOCATION.c.id,
+        *(_LOCATION.c[f.name] for f in fields(CardLocation)),
     )
-    .outerjoin(Organisation, Organisation.id == Activity.organisation_id)
-    .outerjoin(Location, Location.activity_id == Activity.id)
-    .where(Activity.id.in_(bindparam("ids", expanding=True)))
-    .order_by(Activity.id, Location.position)
+    .outerjoin(_ORGANISATION, _ORGANISATION.c.id == _ACTIVITY.c.organisation_id)
+    .outerjoin(_LOCATION, _LOCATION.c.activity_id == _ACTIVITY.c.id)
+    .where(OneOfParameter(_ACTIVITY.c.id, "ids"))
+    .order_by(_ACTIVITY.c.id, _LOCATION.c.position)
 )
 
 

@@ -88,12 +88,13 @@ class Horizon:
         return cls(int(xmax), tuple(int(x) for x in running.split(",") if x))
 
 
-# every match reads the log: built once, so no statement nor cache key is made per request
+# every match reads the log: built once, so no statement nor cache key is made per request,
+# of the tables' own columns (Core), so no ORM result is made for it
 _C = ActivityChange.__table__.c
 _BOUND_COLUMNS = (
     select(func.min(_C.seq)).scalar_subquery(),
     select(func.max(_C.seq)).scalar_subquery(),
-    select(DatabaseEpoch.epoch).limit(1).scalar_subquery(),
+    select(DatabaseEpoch.__table__.c.epoch).limit(1).scalar_subquery(),
 )
 _BOUNDS = select(*_BOUND_COLUMNS)
 _PG_CHANGES = select(

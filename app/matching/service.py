@@ -125,8 +125,15 @@ def _languages(patient: Patient) -> tuple[str, ...]:
 
 
 async def person_for(
-    session: AsyncSession, referral: Referral, patient: Patient, settings: Settings, today: dt.date
+    session: AsyncSession,
+    referral: Referral,
+    patient: Patient,
+    needs_found: list[tuple[str, str | None]],
+    settings: Settings,
+    today: dt.date,
 ) -> tuple[engine.Person, list[str]]:
+    """The person as the engine sees them, and the warnings about their place;
+    ``needs_found``: the referral's needs as `referrals_service.needs_of` gives them."""
     place = await areas_service.locate(session, patient.postcode)
     location = _geolocation(patient)
     warnings = []
@@ -135,9 +142,7 @@ async def person_for(
         warnings += [place.warning] if place.warning else []  # the district's centre
     # an unknown location is the engine's warning ("only online and phone activities")
     prefs: dict[str, Any] = referral.preferences
-    needs = referrals_needs.in_reason_order(
-        referral.resource, await referrals_service.needs_of(session, referral)
-    )
+    needs = referrals_needs.in_reason_order(referral.resource, needs_found)
     need_texts = {
         need: words
         for need, found_in in needs
@@ -189,7 +194,7 @@ async def match_referral(
     with the ``details`` wanted: `CARDS` for the match page, `WHOLE` for FHIR's
     HealthcareService. The activities marked not suitable for the referral are left out (and
     listed); ``priors``: the outcome priors (none: every activity's outcome is neutral)."""
-    referral, patient = await referrals_service.read_referral_and_patient(
+    referral, patient, needs = await referrals_service.read_referral_patient_and_needs(
         session, ctx, referral_id, "$match"
     )
     today = today or dt.datetime.now(dt.UTC).date()
@@ -198,6 +203,7 @@ async def match_referral(
         session,
         referral,
         patient,
+        needs,
         settings,
         snapshots,
         _Asked(limit, include_full, today, frozenset(m.mark.activity_id for m in marks), priors),
@@ -231,13 +237,14 @@ async def _matched(
     session: AsyncSession,
     referral: Referral,
     patient: Patient,
+    needs: list[tuple[str, str | None]],
     settings: Settings,
     snapshots: snapshot.Snapshots,
     asked: _Asked,
 ) -> tuple[engine.Person, engine.MatchResult, tuple[str, ...]]:
     """The person, the engine's result over the snapshot's candidates and every warning."""
     limit, include_full, today = asked.limit, asked.include_full, asked.today
-    person, warnings = await person_for(session, referral, patient, settings, today)
+    person, warnings = await person_for(session, referral, patient, needs, settings, today)
     evidence = (
         NO_EVIDENCE
         if asked.priors is None
@@ -267,6 +274,9 @@ async def _matched(
     return person, result, (*warnings, *result.warnings)
 
 
+_COMPONENTS = tuple(f.name for f in fields(engine.Components))
+
+
 def _item(
     match: engine.Match,
     activity: Shown,
@@ -278,8 +288,7 @@ def _item(
         activity=activity,
         score=round(match.score, SCORE_DECIMALS),
         components={
-            f.name: round(getattr(match.components, f.name), SCORE_DECIMALS)
-            for f in fields(match.components)
+            name: round(getattr(match.components, name), SCORE_DECIMALS) for name in _COMPONENTS
         },
         distance_km=None
         if match.distance_km is None

@@ -41,7 +41,8 @@ def nul_in_path(path: str) -> BadRequest | None:
 
 async def refuse_nul(request: Request) -> None:
     """400 when the path or a query parameter holds a NUL character."""
-    if (error := nul_in_path(request.url.path)) is not None:
+    # the path as the request's URL has it (request.url parses the whole URL to give it)
+    if (error := nul_in_path(request.scope["path"])) is not None:
         raise error
     refuse_nul_parameters(request.query_params.multi_items())
 

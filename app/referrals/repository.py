@@ -59,25 +59,31 @@ async def get_referral(session: AsyncSession, referral_id: uuid.UUID) -> Referra
     return await session.get(Referral, referral_id)
 
 
-# every match runs these: built once, so no statement nor cache key is made per request
-_REFERRAL_AND_PATIENT = (
-    select(Referral, Patient)
-    .join(Patient, Patient.id == Referral.patient_id)
-    .where(Referral.id == bindparam("referral_id"))
-)
 _NEEDS = (
     select(ReferralNeed.need, ReferralNeed.found_in)
     .where(ReferralNeed.referral_id == bindparam("referral_id"))
     .order_by(ReferralNeed.need)
 )
+# every match runs it: built once, so no statement nor cache key is made per request
+_REFERRAL_PATIENT_NEEDS = (
+    select(Referral, Patient, ReferralNeed.need, ReferralNeed.found_in)
+    .join(Patient, Patient.id == Referral.patient_id)
+    .outerjoin(ReferralNeed, ReferralNeed.referral_id == Referral.id)
+    .where(Referral.id == bindparam("referral_id"))
+    .order_by(ReferralNeed.need)
+)
 
 
-async def get_referral_and_patient(
+async def get_referral_patient_and_needs(
     session: AsyncSession, referral_id: uuid.UUID
-) -> tuple[Referral, Patient] | None:
-    """The referral and its person in one query (a match reads both)."""
-    found = (await session.execute(_REFERRAL_AND_PATIENT, {"referral_id": referral_id})).first()
-    return None if found is None else (found[0], found[1])
+) -> tuple[Referral, Patient, list[tuple[str, str | None]]] | None:
+    """The referral, its person and its needs (as ``needs_of`` gives them) in one query, a
+    row per need (a match reads all three)."""
+    rows = (await session.execute(_REFERRAL_PATIENT_NEEDS, {"referral_id": referral_id})).all()
+    if not rows:
+        return None
+    needs = [(need, found_in) for _, _, need, found_in in rows if need is not None]
+    return rows[0][0], rows[0][1], needs
 
 
 async def get_referral_for_update(session: AsyncSession, referral_id: uuid.UUID) -> Referral | None:

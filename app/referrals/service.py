@@ -228,16 +228,17 @@ async def read_referral(
     )
 
 
-async def read_referral_and_patient(
+async def read_referral_patient_and_needs(
     session: AsyncSession, ctx: Context, referral_id: uuid.UUID, operation: str = "read"
-) -> tuple[Referral, Patient]:
-    """`read_referral` and the referral's person, read in one query."""
-    found = await repository.get_referral_and_patient(session, referral_id)
+) -> tuple[Referral, Patient, list[tuple[str, str | None]]]:
+    """`read_referral`, the referral's person and its needs (as `needs_of` gives them), read
+    in one query."""
+    found = await repository.get_referral_patient_and_needs(session, referral_id)
     referral = await _readable(
         session, ctx, referral_id, operation, None if found is None else found[0]
     )
     assert found is not None
-    return referral, found[1]
+    return referral, found[1], found[2]
 
 
 async def _readable(

@@ -245,7 +245,8 @@ async def _broken_rules(
     if not missing:
         return {}
     patient = await referrals_service.patient_of(session, found.referral)
-    person, _ = await service.person_for(session, found.referral, patient, settings, today)
+    needs = await referrals_service.needs_of(session, found.referral)
+    person, _ = await service.person_for(session, found.referral, patient, needs, settings, today)
     activities = (await snapshots.directory(session)).activities
     broken = {}
     for activity_id in missing:

@@ -30,6 +30,7 @@ from app.matching import service as matching_service
 from app.outcomes import instruments
 from app.outcomes.models import OutcomeRecord, OutcomeScore
 from app.referrals import lifecycle
+from app.referrals import service as referrals_service
 from app.referrals.fhir import STAGE_SYSTEM
 from app.referrals.models import Patient, Referral, ResourceVersion, Task
 from app.terminology.suitability import need_category_suitability
@@ -111,8 +112,9 @@ async def check_bookings(session: AsyncSession, settings: Settings) -> None:
         patient = await session.get(Patient, booking.patient_id)
         assert referral is not None
         assert patient is not None
+        needs = await referrals_service.needs_of(session, referral)
         person, _ = await matching_service.person_for(
-            session, referral, patient, settings, booked_at.date()
+            session, referral, patient, needs, settings, booked_at.date()
         )
         found = engine.match(
             person, [directory[booking.activity_id]], today=AS_OF, suitability=suitability
