@@ -259,6 +259,28 @@ def test_dense_directories_match_as_the_engine_one_by_one(
     _compare(person, activities, places, include_full, limit, leave_out, evidence, weights)
 
 
+def _compare_every_limit(
+    person: engine.Person,
+    activities: list[engine.Activity],
+    places: dict[str, int | None],
+    leave_out: set[str],
+    evidence: Evidence,
+) -> None:
+    """`_compare` with limits 0, 1, 10 and 50, with and without full activities."""
+    for limit in (0, 1, 10, 50):
+        for include_full in (False, True):
+            _compare(
+                person,
+                activities,
+                places,
+                include_full,
+                limit,
+                frozenset(leave_out),
+                evidence,
+                engine.DEFAULT_WEIGHTS,
+            )
+
+
 def _crowd(n: int) -> list[engine.Activity]:
     """``n`` in-person activities around `HOME` that pass every rule, at the spots and the
     edges, in few kinds (so many tie)."""
@@ -301,18 +323,7 @@ def test_only_what_can_be_among_the_first_is_scored_one_by_one() -> None:
     assert 15 <= len(entries) < 60 < decided
     assert excluded[engine.Rule.CAPACITY] > 0
     assert excluded[engine.Rule.TRAVEL_DISTANCE] > 0
-    for limit in (0, 1, 10, 50):
-        for include_full in (False, True):
-            _compare(
-                person,
-                crowd,
-                {"c0001": 3, "c0003": 0},
-                include_full,
-                limit,
-                frozenset({"c0002"}),
-                NO_EVIDENCE,
-                engine.DEFAULT_WEIGHTS,
-            )
+    _compare_every_limit(person, crowd, {"c0001": 3, "c0003": 0}, {"c0002"}, NO_EVIDENCE)
     housebound = replace(
         person, situations=frozenset({"housebound"}), group_wishes=frozenset({"quiet"})
     )
@@ -395,15 +406,5 @@ def test_hybrid_rows_hand_the_engine_only_what_can_be_among_the_first() -> None:
         replace(person, location=None),
     ]
     for who in people:
-        for limit in (0, 1, 10, 50):
-            for include_full in (False, True):
-                _compare(
-                    who,
-                    crowd,
-                    {"h0001": 3, "h0003": 0},
-                    include_full,
-                    limit,
-                    frozenset({"h0002"}),
-                    Evidence({"h0010": 0.9}, {}),
-                    engine.DEFAULT_WEIGHTS,
-                )
+        evidence = Evidence({"h0010": 0.9}, {})
+        _compare_every_limit(who, crowd, {"h0001": 3, "h0003": 0}, {"h0002"}, evidence)
