@@ -1,15 +1,17 @@
-"""The in-person activities with one location, one day, as columns (numpy arrays): what the
-hard rules and the score read of each, so that a dense area costs array operations rather than
-Python per activity; and the hybrid ones with one location likewise (`decide_hybrids`).
+"""The activities of one day as columns (numpy arrays): what the hard rules and the score read
+of each, so that a dense area, and the thousands of online and phone activities every person
+can join, cost array operations rather than Python per activity. Three tables per day: the
+in-person activities with one location (`split`), the hybrid ones with one location and the
+online and phone ones (`decide_joinable`).
 
 Why: with a national directory a 10 km travel box in a dense area holds tens of thousands of
 in-person activities with one location (docs/performance.md, "Matching"); testing, measuring
 and scoring each in Python, then ranking them, cost most of a match, to return ten. Here:
 
-- `SiteTable` (the snapshot builds one per day): every in-person activity with one location at
-  finite coordinates, sorted by grid cell so that the cells of one row of a travel box are one
-  slice, with its coordinates, rules 1-2 key, site profile (`engine.SiteProfile`), fit key,
-  places then, and what proximity and equity read.
+- `SiteTable` (the snapshot builds them per day): e.g. every in-person activity with one
+  location at finite coordinates, sorted by grid cell so that the cells of one row of a travel
+  box are one slice, with its coordinates, rules 1-2 key, site profile (`engine.SiteProfile`),
+  fit key, places then, and what proximity and equity read.
 - `SiteTable.open_rows` (the snapshot, per request): the rows inside the travel box (tested
   exactly), counted under rules 1 and 2 per key as the engine would count them, the others as
   `SiteRows` for the engine (and those without a profile as plain activities).
@@ -22,11 +24,12 @@ and scoring each in Python, then ranking them, cost most of a match, to return t
   other; the others are only counted (eligible, and towards `Batches.few_nearby`). Distances
   within `BAND` km of the travel limit or of `batches.NEARBY_KM` are measured again by
   `rules.within_reach`, so every comparison with a limit is the engine's.
-- Hybrid activities (a table of their own, every row given, those inside the travel box
-  marked): `decide_hybrids` decides per row whether it is attended in person (inside the box,
-  rule 5, within reach) or joined online, then its rules, and counts how many in person count
-  towards `Batches.few_nearby`; once that is known (online proximity depends on it),
-  `first_hybrids` keeps those that can be among the first, as `split` does.
+- Hybrid, online and phone activities (two tables, every row given, the hybrid ones inside the
+  travel box marked): `decide_joinable` decides per row whether it is attended in person (a
+  hybrid one inside the box, rule 5, within reach) or joined from home, then its rules, and
+  counts how many in person count towards `Batches.few_nearby`; once that is known (online
+  and phone proximity depend on it), `first_joinable` keeps those that can be among the
+  first, as `split` does.
 
 Pure, like the engine: no I/O, no settings, no clock.
 """
@@ -260,8 +263,8 @@ class SiteRows:
 
     table: SiteTable
     rows: Rows
-    # of a hybrid table (`hybrid_split`): those of ``rows`` inside the travel box (ascending),
-    # the only ones that can be attended in person
+    # of a hybrid table (`decide_joinable`): those of ``rows`` inside the travel box
+    # (ascending), the only ones that can be attended in person
     boxed: Rows | None = None
 
     def __len__(self) -> int:

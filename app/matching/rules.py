@@ -37,10 +37,10 @@ rule 9 does not apply (and day fit is neutral).
 
 Each rule is written once, here, over what it reads: the person as a `PersonView` (computed
 once per match) and the parts of the activity the rule reads, so that the engine, which tests
-activities, and the directory snapshot, which tests groups of activities sharing those parts,
+activities, and its tables (`app.matching.columns`), which decide each distinct part once,
 run the same code. Rules 1, 2, 3, 5 and 6 have a function each (`active`, `eligible`,
 `has_place`, `accessible`, `within_reach`); rules 4 and 7-9, which always follow attendance and are
-read together from the parts groups share, are `remote` and `after_attendance`, in counting
+read together from the parts activities share, are `remote` and `after_attendance`, in counting
 order. Pure: no I/O, no settings, no clock.
 """
 

@@ -25,12 +25,11 @@ engine at 100 000 (docs/performance.md, "Matching"). So each process keeps every
   and 2 here, then the engine takes the rows that pass (`engine.SiteRows`), decides rules 3
   and 5-9 per row as arrays and scores exactly only those that can be among the first.
   Hybrid activities with one location are the rows of another such table, all given (with
-  those inside the box marked): the engine decides per row, as arrays, whether each is
-  attended in person or joined online (`columns.decide_hybrids`). Online and phone
-  activities have no geography: the listed ones (active and accepting referrals) are grouped
-  per day by what the person-independent parts of the hard rules read (`_Day`), so a group
-  the person fails is counted under its rule without visiting its activities in the engine;
-  so are the online views of the few hybrid activities without one location.
+  those inside the box marked), and the listed online and phone ones the rows of a third (no
+  location): rules 1 and 2 here, then the engine decides per row, as arrays, whether each is
+  attended in person or joined from home, and its other rules (`columns.decide_joinable`).
+  The few hybrid activities without one location go to the engine as themselves when one of
+  their locations is inside the box, else as their online views.
 
 The snapshot is per database URL and per process: several workers each hold their own, each
 refreshed by its own requests.
@@ -153,7 +152,7 @@ class _Index:
     scattered: tuple[engine.Activity, ...]  # listed hybrid ones without one location (`_sited`)
     hybrid_cells: Grid  # those, by location
     # Listed hybrid activities as the engine sees them when none of their locations is within
-    # reach (`columns.first_hybrids`, and the groups of `_Day` for those without one location):
+    # reach (`columns.first_joinable`, and `Directory.candidates` for those without one location):
     # online ones (attended online, or excluded under rule 4 without digital access; the
     # same rules, score and reasons), so that the engine skips their locations.
     online_views: dict[str, engine.Activity]
