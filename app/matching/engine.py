@@ -370,7 +370,7 @@ def match(
         entries, joined = columns.first_joinable(decided, scoring, ranking.limit)
         batches.add(Sited(entries, decided.site_rows.table.profiles, hybrid=True))
         batches.joined(joined)
-    fit_of = fit_once(scoring)
+    fit_of = _fit_once(scoring)
     consider = _considerer(scoring, fit_of, ranking, include_full, places, excluded)
     batches.consider(consider)
     eligible = given - sum(excluded)  # every candidate is counted or eligible
@@ -510,7 +510,7 @@ def _considerer(  # noqa: PLR0915 (the matching hot path: docs/matching.md)
     return consider
 
 
-def fit_once(scoring: Scoring) -> Callable[[Codes, Activity], Fits]:
+def _fit_once(scoring: Scoring) -> Callable[[Codes, Activity], Fits]:
     """The fits of an activity with fit key ``codes``, computed once per key in a match."""
     fits = scoring.fits
     fitted: dict[Codes, Fits] = {}
