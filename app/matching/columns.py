@@ -572,9 +572,9 @@ def first_joinable(
     )
     boxed = decided.boxed[kept]
     entries = [table.entries[i] for i in rows[kept[boxed]].tolist()]
-    joined_ = []
+    from_home: list[Joined] = []
     for i in rows[kept[~boxed]].tolist():
         _, _, free, days = table.profiles[table.profile[i]]
         attendance: Attendance = "online" if table.online[i] else "phone"
-        joined_.append((table.views[i], attendance, days, decided.wants_free and free))
-    return entries, joined_
+        from_home.append((table.views[i], attendance, days, decided.wants_free and free))
+    return entries, from_home
